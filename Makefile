@@ -1,0 +1,140 @@
+# hiveport: plain GNU make.  make | make check | make demo | make install PREFIX=... DESTDIR=...
+VERSION   := $(shell sed -n 's/^\#define HIVEPORT_VERSION "\(.*\)"/\1/p' include/hiveport.h)
+SOVERSION := 0
+
+PREFIX  ?= /usr/local
+LIBDIR  ?= $(PREFIX)/lib
+BINDIR  ?= $(PREFIX)/bin
+INCDIR  ?= $(PREFIX)/include
+MANDIR  ?= $(PREFIX)/share/man
+PKGDIR  ?= $(LIBDIR)/pkgconfig
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+PKG_CONFIG ?= pkg-config
+
+ifeq ($(SANITIZE),1)
+BUILD   ?= build-sanitize
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+else
+BUILD   ?= build
+SANFLAGS :=
+endif
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
+BASEFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(SANFLAGS)
+HIVEX_CFLAGS := $(shell $(PKG_CONFIG) --cflags hivex)
+HIVEX_LIBS   := $(shell $(PKG_CONFIG) --libs hivex)
+CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
+CHECK_LIBS   := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+JANSSON_CFLAGS := $(shell $(PKG_CONFIG) --cflags jansson 2>/dev/null)
+JANSSON_LIBS   := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null)
+
+LIB_SRC := $(sort $(wildcard lib/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_CFLAGS := $(BASEFLAGS) -fPIC -fvisibility=hidden -DHIVEPORT_BUILDING -Iinclude -Ilib $(HIVEX_CFLAGS) $(CFLAGS)
+
+STATIC  := $(BUILD)/libhiveport.a
+SHARED  := $(BUILD)/libhiveport.so.$(VERSION)
+SONAME  := libhiveport.so.$(SOVERSION)
+
+TOOL_SRC := $(sort $(wildcard tools/*.c))
+TOOL_OBJ := $(TOOL_SRC:%.c=$(BUILD)/%.o)
+TOOL     := $(BUILD)/hiveport
+# The CLI sees only the public header (no -Ilib).
+TOOL_CFLAGS := $(BASEFLAGS) -Iinclude $(JANSSON_CFLAGS) $(CFLAGS)
+
+FIXTURE_SPECS := $(sort $(wildcard fixtures/*.spec))
+FIXTURES := $(FIXTURE_SPECS:fixtures/%.spec=$(BUILD)/fixtures/%.hive)
+MKFIXTURE := $(BUILD)/mkfixture
+
+TEST_SRC  := $(sort $(wildcard tests/check_*.c))
+TEST_BINS := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+TEST_SUPPORT := $(sort $(wildcard tests/support/*.c))
+TEST_CFLAGS := $(BASEFLAGS) -Iinclude -Ilib -Itests/support $(HIVEX_CFLAGS) $(CHECK_CFLAGS) $(CFLAGS)
+
+.PHONY: all lib tool fixtures check check-unit check-symbols check-header demo install uninstall clean
+
+all: lib tool $(BUILD)/hiveport.pc
+
+lib: $(STATIC) $(BUILD)/libhiveport.so
+
+tool: $(TOOL)
+
+$(BUILD)/lib/%.o: lib/%.c lib/internal.h include/hiveport.h | $(BUILD)/lib
+	$(CC) $(LIB_CFLAGS) -c -o $@ $<
+
+$(STATIC): $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(SHARED): $(LIB_OBJ) lib/hiveport.map
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/hiveport.map -Wl,-z,defs \
+	    $(SANFLAGS) $(LDFLAGS) -o $@ $(LIB_OBJ) $(HIVEX_LIBS)
+
+$(BUILD)/libhiveport.so: $(SHARED)
+	ln -sf libhiveport.so.$(VERSION) $(BUILD)/$(SONAME)
+	ln -sf $(SONAME) $@
+
+$(BUILD)/hiveport.pc: hiveport.pc.in include/hiveport.h | $(BUILD)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+$(BUILD)/tools/%.o: tools/%.c $(wildcard tools/*.h) include/hiveport.h | $(BUILD)/tools
+	$(CC) $(TOOL_CFLAGS) -c -o $@ $<
+
+$(TOOL): $(TOOL_OBJ) $(STATIC)
+	$(CC) $(SANFLAGS) $(LDFLAGS) -o $@ $(TOOL_OBJ) $(STATIC) $(HIVEX_LIBS) $(JANSSON_LIBS)
+
+# ---- fixtures: generated from the readable descriptions in fixtures/*.spec ----
+$(MKFIXTURE): fixtures/mkfixture.c | $(BUILD)
+	$(CC) $(BASEFLAGS) $(HIVEX_CFLAGS) $(CFLAGS) -o $@ $< $(HIVEX_LIBS)
+
+$(BUILD)/fixtures/%.hive: fixtures/%.spec $(MKFIXTURE) | $(BUILD)/fixtures
+	$(MKFIXTURE) $< $@
+
+fixtures: $(FIXTURES)
+
+# ---- tests ----
+$(BUILD)/tests/check_%: tests/check_%.c $(TEST_SUPPORT) $(wildcard tests/support/*.h) $(STATIC) | $(BUILD)/tests
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(TEST_SUPPORT) $(STATIC) $(HIVEX_LIBS) $(CHECK_LIBS)
+
+check: all fixtures $(TEST_BINS) check-unit check-symbols check-header
+
+check-unit: $(TEST_BINS) fixtures
+	@set -e; for t in $(TEST_BINS); do \
+	    echo "== $$t"; HIVEPORT_FIXTURES=$(BUILD)/fixtures HIVEPORT_SHARED=../shared $$t; done
+
+check-symbols: $(BUILD)/libhiveport.so
+	BUILD=$(BUILD) bash tests/check-symbols.sh
+
+check-header: | $(BUILD)
+	printf '#include <hiveport.h>\nint main(void) { return hiveport_version() == 0; }\n' > $(BUILD)/header-alone.c
+	$(CC) $(BASEFLAGS) -pedantic -Iinclude -c -o $(BUILD)/header-alone.o $(BUILD)/header-alone.c
+	@echo "header-alone: the public header compiles on its own"
+
+# ---- install ----
+install: all
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGDIR)
+	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/
+	ln -sf libhiveport.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libhiveport.so
+	install -m 644 include/hiveport.h $(DESTDIR)$(INCDIR)/
+	install -m 644 $(BUILD)/hiveport.pc $(DESTDIR)$(PKGDIR)/
+	install -m 755 $(TOOL) $(DESTDIR)$(BINDIR)/
+	set -e; for s in 1 3 5; do \
+	    if ls man/man$$s/*.$$s >/dev/null 2>&1; then \
+	        install -d $(DESTDIR)$(MANDIR)/man$$s; \
+	        cp -P man/man$$s/*.$$s $(DESTDIR)$(MANDIR)/man$$s/; fi; done
+	if [ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null; then ldconfig; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libhiveport.a $(DESTDIR)$(LIBDIR)/libhiveport.so* \
+	    $(DESTDIR)$(INCDIR)/hiveport.h $(DESTDIR)$(PKGDIR)/hiveport.pc $(DESTDIR)$(BINDIR)/hiveport
+	for p in man/man*/*.[135]; do rm -f $(DESTDIR)$(MANDIR)/$$p; done 2>/dev/null; true
+
+$(BUILD) $(BUILD)/lib $(BUILD)/tools $(BUILD)/tests $(BUILD)/fixtures:
+	mkdir -p $@
+
+clean:
+	rm -rf build build-sanitize

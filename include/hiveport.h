@@ -1,0 +1,225 @@
+/* hiveport.h: pin Windows RPC services to static TCP ports in offline registry hives.
+ *
+ * libhiveport opens a SYSTEM hive file (Windows\System32\config\SYSTEM of an offline image), resolves
+ * CurrentControlSet through the Select key, and reads, sets and removes the registry values that pin RPC
+ * services to static ports (Exchange, Active Directory, Netlogon, FRS; KB 270836, KB 224196, KB 319553).
+ * Writes are atomic: a temporary file in the same directory, fsync, rename.
+ *
+ * Conventions:
+ *   - Every function that can fail returns 0 (HIVEPORT_OK) or a HIVEPORT_E_* status; results come back
+ *     through out-parameters.
+ *   - The detail of the last failure (file, control set, key, value, reason) is kept on the handle:
+ *     hiveport_errmsg().  hiveport_strerror() names a status when there is no handle.
+ *   - Strings are UTF-8.  Registry paths use backslashes.  Key and value names compare case-insensitively,
+ *     as in Windows.
+ *   - Nothing in this header is owned by the caller unless the function says "the caller frees it with ...".
+ */
+#ifndef HIVEPORT_H
+#define HIVEPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(HIVEPORT_BUILDING) && defined(__GNUC__)
+#define HIVEPORT_API __attribute__((visibility("default")))
+#else
+#define HIVEPORT_API
+#endif
+
+/* ---- Version ------------------------------------------------------------------------------------- */
+
+#define HIVEPORT_VERSION_MAJOR 0
+#define HIVEPORT_VERSION_MINOR 1
+#define HIVEPORT_VERSION_MICRO 0
+#define HIVEPORT_VERSION "0.1.0"
+/* 0xMMmmuu: compare with HIVEPORT_VERSION_HEX >= 0x000100 in #if. */
+#define HIVEPORT_VERSION_HEX \
+    ((HIVEPORT_VERSION_MAJOR << 16) | (HIVEPORT_VERSION_MINOR << 8) | HIVEPORT_VERSION_MICRO)
+
+/* The version of the library actually loaded, as "MAJOR.MINOR.MICRO". */
+HIVEPORT_API const char *hiveport_version(void);
+
+/* ---- Status codes -------------------------------------------------------------------------------- */
+
+enum hiveport_status {
+    HIVEPORT_OK = 0,
+    HIVEPORT_E_INVALID_ARG = 1,    /* a NULL handle, an unknown flag, a malformed argument */
+    HIVEPORT_E_NOMEM = 2,          /* out of memory */
+    HIVEPORT_E_IO = 3,             /* a system call on the file or its directory failed */
+    HIVEPORT_E_NOT_HIVE = 4,       /* not a regf file, or not a kind this library handles */
+    HIVEPORT_E_TRUNCATED = 5,      /* shorter than its header says */
+    HIVEPORT_E_CHECKSUM = 6,       /* the header checksum does not match */
+    HIVEPORT_E_CORRUPT = 7,        /* the hive structure is damaged */
+    HIVEPORT_E_DIRTY = 8,          /* writing refused: sequence numbers differ (unreplayed logs) */
+    HIVEPORT_E_NO_SELECT = 9,      /* no Select key: not a usable SYSTEM hive */
+    HIVEPORT_E_BAD_SELECT = 10,    /* a Select value is missing, of the wrong type or out of range */
+    HIVEPORT_E_NO_CONTROLSET = 11, /* the target ControlSetNNN does not exist */
+    HIVEPORT_E_NOT_SET = 12,       /* the value is not present */
+    HIVEPORT_E_WRONG_TYPE = 13,    /* the existing value has another registry type */
+    HIVEPORT_E_BAD_DATA = 14,      /* the existing value has the right type but unusable data */
+    HIVEPORT_E_RANGE = 15,         /* a port outside what the setting accepts */
+    HIVEPORT_E_READONLY = 16,      /* a write on a handle, file or directory that is read-only */
+    HIVEPORT_E_LOCKED = 17,        /* another writer held the lock past the timeout */
+    HIVEPORT_E_NOT_REGULAR = 18    /* a directory, device, FIFO or (for writing) symbolic link */
+};
+
+/* A fixed English sentence for a status code; never NULL (unknown codes get a generic sentence). */
+HIVEPORT_API const char *hiveport_strerror(int status);
+
+/* ---- The handle ---------------------------------------------------------------------------------- */
+
+typedef struct hiveport hiveport;
+
+#define HIVEPORT_OPEN_WRITE 0x1u /* open for writing: takes the writer lock, refuses dirty hives */
+
+/* Options for hiveport_open_ext(); zero-initialise, then set size = sizeof(hiveport_options). */
+typedef struct hiveport_options {
+    size_t size;         /* sizeof(hiveport_options) as compiled by the caller; lets the struct grow */
+    unsigned flags;      /* HIVEPORT_OPEN_* */
+    int lock_timeout_ms; /* how long a writer waits for another writer's lock: <0 forever, 0 not at all */
+} hiveport_options;
+
+/* Fills *opts with the defaults: read-only, a 30000 ms lock timeout. */
+HIVEPORT_API void hiveport_options_init(hiveport_options *opts);
+
+/* Opens the hive at path.  flags is 0 (read-only) or HIVEPORT_OPEN_WRITE.
+ * On success *out is a handle; the caller frees it with hiveport_close().
+ * On failure *out is still set, unless the status is HIVEPORT_E_NOMEM or HIVEPORT_E_INVALID_ARG with
+ * out == NULL, to a handle on which only hiveport_errmsg() and hiveport_close() may be called, so that the
+ * reason (which names the file) can be read.
+ * Read-only opens never open the file for writing and never change its bytes or times.  Write opens take
+ * an exclusive advisory lock (flock) held until hiveport_close(), waiting up to 30 s for another writer. */
+HIVEPORT_API int hiveport_open(const char *path, unsigned flags, hiveport **out);
+
+/* hiveport_open() with options (opts may be NULL for the defaults). */
+HIVEPORT_API int hiveport_open_ext(const char *path, const hiveport_options *opts, hiveport **out);
+
+/* Frees the handle, discarding uncommitted changes and releasing the lock.  NULL is accepted. */
+HIVEPORT_API void hiveport_close(hiveport *h);
+
+/* The detail of the last failure on h ("" when the last call succeeded); valid until the next call on h.
+ * Never NULL; for h == NULL it returns a fixed sentence. */
+HIVEPORT_API const char *hiveport_errmsg(const hiveport *h);
+
+/* The path the handle was opened with. */
+HIVEPORT_API const char *hiveport_path(const hiveport *h);
+
+/* ---- Hive state ---------------------------------------------------------------------------------- */
+
+/* The header's primary and secondary sequence numbers (either pointer may be NULL). */
+HIVEPORT_API int hiveport_sequence(const hiveport *h, uint32_t *primary, uint32_t *secondary);
+
+/* 1 when the hive is dirty (sequence numbers differ: its .LOG1/.LOG2 hold changes the file lacks),
+ * 0 when clean, -1 for a handle that failed to open. */
+HIVEPORT_API int hiveport_is_dirty(const hiveport *h);
+
+/* 1 when the handle has changes not yet committed, else 0. */
+HIVEPORT_API int hiveport_has_changes(const hiveport *h);
+
+/* ---- Control sets -------------------------------------------------------------------------------- */
+
+/* Which Select value, for hiveport_select_value(). */
+enum hiveport_select_field {
+    HIVEPORT_SELECT_CURRENT = 0,
+    HIVEPORT_SELECT_DEFAULT = 1,
+    HIVEPORT_SELECT_FAILED = 2,
+    HIVEPORT_SELECT_LASTKNOWNGOOD = 3
+};
+
+/* Reads one REG_DWORD of the Select key into *number (0 for Failed means none).
+ * HIVEPORT_E_NO_SELECT when there is no Select key, HIVEPORT_E_BAD_SELECT when the value is missing or
+ * not a 4-byte REG_DWORD. */
+HIVEPORT_API int hiveport_select_value(hiveport *h, int field, uint32_t *number);
+
+/* Lists the numbers of every ControlSetNNN key under the root, ascending.  Stores at most capacity numbers
+ * in numbers (which may be NULL when capacity is 0) and the total found in *count. */
+HIVEPORT_API int hiveport_controlsets(hiveport *h, uint32_t *numbers, size_t capacity, size_t *count);
+
+/* Targets: a control set number (1 = ControlSet001) or one of these. */
+#define HIVEPORT_CS_CURRENT (-1)       /* Select\Current: what Windows calls CurrentControlSet */
+#define HIVEPORT_CS_DEFAULT (-2)       /* Select\Default: what the next boot uses */
+#define HIVEPORT_CS_LASTKNOWNGOOD (-3) /* Select\LastKnownGood */
+#define HIVEPORT_CS_ALL (-4)           /* every ControlSetNNN present (set and unset only) */
+
+/* Resolves a target to an existing control set number.  HIVEPORT_E_NO_SELECT / HIVEPORT_E_BAD_SELECT as
+ * for hiveport_select_value(); HIVEPORT_E_NO_CONTROLSET when the named ControlSetNNN is absent;
+ * HIVEPORT_E_INVALID_ARG for HIVEPORT_CS_ALL or a number outside 1-999. */
+HIVEPORT_API int hiveport_resolve_controlset(hiveport *h, int target, uint32_t *number);
+
+/* Parses "current", "default", "lastknowngood", "all" or a decimal 1-999 (case-insensitive) into a
+ * target.  Needs no handle: HIVEPORT_E_INVALID_ARG for anything else. */
+HIVEPORT_API int hiveport_parse_controlset(const char *text, int *target);
+
+/* ---- Settings ------------------------------------------------------------------------------------ */
+
+#define HIVEPORT_REG_SZ 1u    /* a decimal string, e.g. "6001" */
+#define HIVEPORT_REG_DWORD 4u /* a 32-bit little-endian number */
+
+#define HIVEPORT_SETTING_ZERO_DYNAMIC 0x1u /* 0 is valid and means "dynamic" */
+
+/* One registry value that pins a port.  The catalog's entries are const data owned by the library.
+ * To use a setting of your own, zero-initialise one and fill key, value_name and type (and flags): the
+ * library reads only those four fields from a setting passed to it, and fields added later go at the end. */
+typedef struct hiveport_setting {
+    const char *key;         /* relative to ControlSetNNN\Services, e.g. "MSExchangeSA\\Parameters" */
+    const char *value_name;  /* e.g. "TCP/IP Port" */
+    unsigned type;           /* HIVEPORT_REG_DWORD or HIVEPORT_REG_SZ */
+    unsigned flags;          /* HIVEPORT_SETTING_* */
+    const char *id;          /* catalog id, e.g. "exchange-sa-rfr"; NULL for a custom setting */
+    const char *description; /* what it pins */
+    const char *source;      /* where the setting is documented, e.g. "KB 270836" */
+} hiveport_setting;
+
+/* The number of settings in the catalog. */
+HIVEPORT_API size_t hiveport_catalog_count(void);
+
+/* The catalog setting at index i (0-based), or NULL when i is out of range. */
+HIVEPORT_API const hiveport_setting *hiveport_catalog_at(size_t i);
+
+/* The catalog setting with this id (case-insensitive), or NULL. */
+HIVEPORT_API const hiveport_setting *hiveport_catalog_find(const char *id);
+
+/* ---- Ports --------------------------------------------------------------------------------------- */
+
+/* Reads the port pinned by setting s in control set target (a number or HIVEPORT_CS_CURRENT/DEFAULT/
+ * LASTKNOWNGOOD).  *port gets the value as Windows reads it, which may be outside 1-65535.
+ * HIVEPORT_E_NOT_SET when the key or the value is absent; HIVEPORT_E_WRONG_TYPE when the value has another
+ * type than s->type; HIVEPORT_E_BAD_DATA for a REG_DWORD that is not 4 bytes or a REG_SZ that is not a
+ * decimal number below 2^32. */
+HIVEPORT_API int hiveport_get_port(hiveport *h, const hiveport_setting *s, int target, uint32_t *port);
+
+#define HIVEPORT_SET_REPLACE_TYPE 0x1u /* overwrite an existing value of another type */
+
+/* Pins setting s to port in control set target (or every control set, HIVEPORT_CS_ALL), creating the keys
+ * that are missing.  port must be 1-65535, or 0 when s has HIVEPORT_SETTING_ZERO_DYNAMIC
+ * (HIVEPORT_E_RANGE otherwise).  An existing value of another type is refused with HIVEPORT_E_WRONG_TYPE
+ * unless flags has HIVEPORT_SET_REPLACE_TYPE.  A value that already holds port is left alone.
+ * The change is in memory until hiveport_commit(); on failure nothing is changed. */
+HIVEPORT_API int hiveport_set_port(hiveport *h, const hiveport_setting *s, int target, uint32_t port,
+                                   unsigned flags);
+
+/* Removes the value of setting s in control set target (or HIVEPORT_CS_ALL); keys are kept.  Removing a
+ * value that is absent succeeds and changes nothing. */
+HIVEPORT_API int hiveport_unset_port(hiveport *h, const hiveport_setting *s, int target);
+
+/* ---- Committing ---------------------------------------------------------------------------------- */
+
+/* Writes the changes to the file atomically: a temporary file in the same directory, fsync, rename over
+ * the original (keeping its mode and, where permitted, its owner), fsync of the directory.  When
+ * backup_path is not NULL the previous file is kept there first (replacing any file of that name).
+ * With no effective change nothing is written: the file's bytes and times are untouched.
+ * On failure the original file is unchanged and no temporary file is left behind. */
+HIVEPORT_API int hiveport_commit(hiveport *h, const char *backup_path);
+
+/* Drops every uncommitted change, rereading the file (the lock stays held). */
+HIVEPORT_API int hiveport_discard(hiveport *h);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HIVEPORT_H */

@@ -1,0 +1,207 @@
+/* handle.c: opening, loading, discarding and closing a hive handle. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define HP_KNOWN_OPEN_FLAGS (HIVEPORT_OPEN_WRITE)
+#define HP_DEFAULT_LOCK_TIMEOUT_MS 30000
+
+HIVEPORT_API void hiveport_options_init(hiveport_options *opts)
+{
+    if (opts == NULL)
+        return;
+    memset(opts, 0, sizeof *opts);
+    opts->size = sizeof *opts;
+    opts->lock_timeout_ms = HP_DEFAULT_LOCK_TIMEOUT_MS;
+}
+
+bool hp_handle_usable(const hiveport *h)
+{
+    return h != NULL && h->hive != NULL;
+}
+
+int hp_check_handle(const hiveport *h)
+{
+    return hp_handle_usable(h) ? HIVEPORT_OK : HIVEPORT_E_INVALID_ARG;
+}
+
+/* Reads and checks the header through fd, so that what is validated is what libhivex then parses. */
+static int check_header(hiveport *h, int fd)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return hp_error(h, HIVEPORT_E_IO, "%s: cannot stat: %s", h->path, strerror(errno));
+    if (S_ISDIR(st.st_mode))
+        return hp_error(h, HIVEPORT_E_NOT_REGULAR, "%s: is a directory, not a hive file", h->path);
+    if (!S_ISREG(st.st_mode))
+        return hp_error(h, HIVEPORT_E_NOT_REGULAR, "%s: is not a regular file (a device, FIFO or socket)",
+                        h->path);
+    if (st.st_size == 0)
+        return hp_error(h, HIVEPORT_E_NOT_HIVE, "%s: the file is empty, not a registry hive", h->path);
+
+    unsigned char header[HP_REGF_HEADER_SIZE];
+    ssize_t got = pread(fd, header, sizeof header, 0);
+    if (got < 0)
+        return hp_error(h, HIVEPORT_E_IO, "%s: cannot read: %s", h->path, strerror(errno));
+
+    struct hp_regf_header hdr;
+    char why[256];
+    int rc = hp_regf_parse_header(header, (size_t)got, (uint64_t)st.st_size, &hdr, why, sizeof why);
+    if (rc != HIVEPORT_OK)
+        return hp_error(h, rc, "%s: %s", h->path, why);
+    h->seq_primary = hdr.seq_primary;
+    h->seq_secondary = hdr.seq_secondary;
+    return HIVEPORT_OK;
+}
+
+int hp_hive_load(hiveport *h)
+{
+    int fd = h->lock_fd;
+    bool own_fd = false;
+    if (fd < 0) {
+        fd = open(h->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0)
+            return hp_error(h, errno == EISDIR ? HIVEPORT_E_NOT_REGULAR : HIVEPORT_E_IO,
+                            "%s: cannot open: %s", h->path, strerror(errno));
+        own_fd = true;
+    }
+    int rc = check_header(h, fd);
+    if (rc == HIVEPORT_OK && (h->flags & HIVEPORT_OPEN_WRITE) && h->seq_primary != h->seq_secondary)
+        rc = hp_error(h, HIVEPORT_E_DIRTY,
+                      "%s: the hive is dirty (sequence numbers %u and %u differ): its transaction logs "
+                      "(.LOG1/.LOG2) hold changes this file lacks, and writing it would discard them; "
+                      "it can still be opened read-only",
+                      h->path, h->seq_primary, h->seq_secondary);
+    if (rc == HIVEPORT_OK) {
+        /* libhivex opens by name; /proc/self/fd names exactly the file just checked. */
+        char fd_path[64];
+        snprintf(fd_path, sizeof fd_path, "/proc/self/fd/%d", fd);
+        const char *name = access(fd_path, F_OK) == 0 ? fd_path : h->path;
+        errno = 0;
+        h->hive = hivex_open(name, (h->flags & HIVEPORT_OPEN_WRITE) ? HIVEX_OPEN_WRITE : 0);
+        if (h->hive == NULL) {
+            int err = errno;
+            rc = hp_error(h, err == ENOMEM ? HIVEPORT_E_NOMEM : HIVEPORT_E_CORRUPT,
+                          "%s: the hive structure is damaged (libhivex: %s)", h->path,
+                          err ? strerror(err) : "unknown error");
+        }
+    }
+    if (own_fd)
+        close(fd);
+    return rc;
+}
+
+HIVEPORT_API int hiveport_open_ext(const char *path, const hiveport_options *opts, hiveport **out)
+{
+    if (out == NULL)
+        return HIVEPORT_E_INVALID_ARG;
+    *out = NULL;
+    hiveport_options defaults;
+    hiveport_options_init(&defaults);
+    if (opts == NULL)
+        opts = &defaults;
+
+    hiveport *h = hp_calloc(1, sizeof *h);
+    if (h == NULL)
+        return HIVEPORT_E_NOMEM;
+    h->lock_fd = -1;
+    *out = h;
+    if (path == NULL || *path == '\0') {
+        h->path = hp_strdup("");
+        return hp_error(h, HIVEPORT_E_INVALID_ARG, "no hive path given");
+    }
+    h->path = hp_strdup(path);
+    if (h->path == NULL) {
+        hiveport_close(h);
+        *out = NULL;
+        return HIVEPORT_E_NOMEM;
+    }
+    if (opts->size < offsetof(hiveport_options, lock_timeout_ms) + sizeof opts->lock_timeout_ms)
+        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: hiveport_options.size %zu is too small", path,
+                        opts->size);
+    if (opts->flags & ~HP_KNOWN_OPEN_FLAGS)
+        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: unknown open flags 0x%x", path,
+                        opts->flags & ~HP_KNOWN_OPEN_FLAGS);
+    h->flags = opts->flags;
+
+    int rc = HIVEPORT_OK;
+    if (h->flags & HIVEPORT_OPEN_WRITE)
+        rc = hp_lock_acquire(h, opts->lock_timeout_ms);
+    if (rc == HIVEPORT_OK)
+        rc = hp_hive_load(h);
+    if (rc != HIVEPORT_OK) {
+        /* Keep only the message: a failed handle holds no hive and no lock. */
+        if (h->hive != NULL) {
+            hivex_close(h->hive);
+            h->hive = NULL;
+        }
+        hp_lock_release(h);
+    }
+    return rc;
+}
+
+HIVEPORT_API int hiveport_open(const char *path, unsigned flags, hiveport **out)
+{
+    hiveport_options opts;
+    hiveport_options_init(&opts);
+    opts.flags = flags;
+    return hiveport_open_ext(path, &opts, out);
+}
+
+HIVEPORT_API void hiveport_close(hiveport *h)
+{
+    if (h == NULL)
+        return;
+    if (h->hive != NULL)
+        hivex_close(h->hive);
+    hp_lock_release(h);
+    hp_free(h->path);
+    hp_free(h);
+}
+
+HIVEPORT_API const char *hiveport_path(const hiveport *h)
+{
+    return h != NULL && h->path != NULL ? h->path : "";
+}
+
+HIVEPORT_API int hiveport_sequence(const hiveport *h, uint32_t *primary, uint32_t *secondary)
+{
+    if (!hp_handle_usable(h))
+        return HIVEPORT_E_INVALID_ARG;
+    if (primary != NULL)
+        *primary = h->seq_primary;
+    if (secondary != NULL)
+        *secondary = h->seq_secondary;
+    return HIVEPORT_OK;
+}
+
+HIVEPORT_API int hiveport_is_dirty(const hiveport *h)
+{
+    if (!hp_handle_usable(h))
+        return -1;
+    return h->seq_primary != h->seq_secondary;
+}
+
+HIVEPORT_API int hiveport_has_changes(const hiveport *h)
+{
+    return hp_handle_usable(h) && h->changed;
+}
+
+HIVEPORT_API int hiveport_discard(hiveport *h)
+{
+    if (!hp_handle_usable(h))
+        return HIVEPORT_E_INVALID_ARG;
+    hp_clear_error(h);
+    if (!h->changed && !h->broken)
+        return HIVEPORT_OK;
+    hivex_close(h->hive);
+    h->hive = NULL;
+    h->changed = false;
+    h->broken = false;
+    return hp_hive_load(h);
+}

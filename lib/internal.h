@@ -1,0 +1,107 @@
+/* internal.h: libhiveport's private declarations. Not for applications: nothing here is stable. */
+#ifndef HIVEPORT_INTERNAL_H
+#define HIVEPORT_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <hivex.h>
+
+#include "hiveport.h"
+
+/* ---- Limits against hostile input ---- */
+#define HP_PATH_MAX_DEPTH 32      /* components in a setting's key */
+#define HP_NAME_MAX 255           /* bytes in one key or value name (Windows: 255 characters) */
+#define HP_CONTROLSET_MAX 999     /* ControlSet%03u */
+#define HP_ERRMSG_MAX 1024
+#define HP_REGF_HEADER_SIZE 4096  /* base block */
+#define HP_REGF_HBIN_SIZE 4096
+
+/* ---- The handle ---- */
+struct hiveport {
+    char *path;
+    unsigned flags;          /* HIVEPORT_OPEN_* */
+    hive_h *hive;            /* NULL when the open failed */
+    int lock_fd;             /* write handles: the locked hive file, else -1 */
+    dev_t dev;               /* identity of the file as opened */
+    ino_t ino;
+    uint32_t seq_primary;
+    uint32_t seq_secondary;
+    bool changed;            /* uncommitted changes exist */
+    bool broken;             /* a change failed half-way in libhivex: commit refused until discard */
+    int status;              /* status of the last failed call, 0 after a success */
+    char errmsg[HP_ERRMSG_MAX];
+};
+
+/* ---- alloc.c: every allocation goes through here so tests can fail the Nth one ---- */
+void *hp_malloc(size_t n);
+void *hp_calloc(size_t count, size_t size);
+char *hp_strdup(const char *s);
+void hp_free(void *p);
+/* Test hook: fail the nth allocation from now on (1 = the next one); 0 disables. */
+void hp_alloc_fail_after(unsigned long n);
+
+/* ---- error.c: status and message on the handle; the first error of a call wins ---- */
+void hp_clear_error(hiveport *h);
+int hp_error(hiveport *h, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int hp_verror(hiveport *h, int status, const char *fmt, va_list ap);
+/* The status for an errno value left by libhivex or a system call. */
+int hp_status_from_errno(int err);
+
+/* ---- regf.c: the base block (header), read straight from the bytes ---- */
+struct hp_regf_header {
+    uint32_t seq_primary;
+    uint32_t seq_secondary;
+    uint32_t major, minor;
+    uint32_t file_type;
+    uint32_t hbins_size;
+    uint32_t checksum_stored;
+    uint32_t checksum_computed;
+};
+uint32_t hp_regf_checksum(const unsigned char *base_block);
+/* Parses and validates a base block of file_size-byte file. Returns 0 or a status, with a reason in why. */
+int hp_regf_parse_header(const unsigned char *buf, size_t buf_len, uint64_t file_size,
+                         struct hp_regf_header *out, char *why, size_t why_len);
+
+/* ---- fileutil.c ---- */
+char *hp_dir_of(const char *path);  /* the directory part of path ("." when none); caller hp_free()s */
+int hp_fsync_dir(const char *dir);  /* 0, or -1 with errno */
+
+/* ---- lock.c: the writer lock ---- */
+/* Opens path for writing-permission checks and takes an exclusive flock, waiting up to timeout_ms
+ * (<0 forever). Retries when the path was replaced while waiting. Sets h->lock_fd, dev, ino. */
+int hp_lock_acquire(hiveport *h, int timeout_ms);
+void hp_lock_release(hiveport *h);
+
+/* ---- handle.c ---- */
+int hp_hive_load(hiveport *h);   /* (re)reads header and opens libhivex on h->path */
+bool hp_handle_usable(const hiveport *h);
+int hp_check_handle(const hiveport *h); /* HIVEPORT_E_INVALID_ARG for NULL or failed handles */
+
+/* ---- controlset.c ---- */
+/* Node of ControlSetNNN, or 0 with HIVEPORT_E_NO_CONTROLSET. */
+int hp_controlset_node(hiveport *h, uint32_t number, hive_node_h *node);
+/* Resolves target (also HIVEPORT_CS_ALL) into numbers[]; *count set. */
+int hp_controlset_targets(hiveport *h, int target, uint32_t *numbers, size_t capacity, size_t *count);
+
+/* ---- keypath.c: walk and create backslash-separated key paths ---- */
+/* Finds path below node; *found = 0 when a component is missing (not an error). */
+int hp_key_lookup(hiveport *h, hive_node_h node, const char *path, hive_node_h *found);
+/* Finds or creates every component of path below node. */
+int hp_key_create(hiveport *h, hive_node_h node, const char *path, hive_node_h *out);
+/* Checks a setting's key and value name: non-empty components, no empty names, limits. */
+int hp_setting_check(hiveport *h, const hiveport_setting *s);
+
+/* ---- port.c ---- */
+const char *hp_type_name(uint32_t type);
+
+/* ---- utf16.c ---- */
+/* Decimal text from a REG_SZ payload (UTF-16LE, optional terminator). Returns 0 and *number, or -1. */
+int hp_sz_to_number(const char *data, size_t len, uint32_t *number);
+/* UTF-16LE "NNNN\0" for number into buf (>= 24 bytes); returns the byte length. */
+size_t hp_number_to_sz(uint32_t number, char *buf);
+
+#endif
