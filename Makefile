@@ -53,7 +53,13 @@ TEST_BINS := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_SUPPORT := $(sort $(wildcard tests/support/*.c))
 TEST_CFLAGS := $(BASEFLAGS) -Iinclude -Ilib -Itests/support $(HIVEX_CFLAGS) $(CHECK_CFLAGS) $(CFLAGS)
 
-.PHONY: all lib tool fixtures check check-unit check-symbols check-header demo install uninstall clean
+.PHONY: all lib tool fixtures check check-unit check-symbols check-header install uninstall clean
+
+# Each area (CLI tests, examples, benchmarks, ...) keeps its targets in mk/NAME.mk and adds the
+# targets that `make check` must run to CHECK_TARGETS.
+.DEFAULT_GOAL := all
+CHECK_TARGETS :=
+include $(sort $(wildcard mk/*.mk))
 
 all: lib tool $(BUILD)/hiveport.pc
 
@@ -98,7 +104,7 @@ fixtures: $(FIXTURES)
 $(BUILD)/tests/check_%: tests/check_%.c $(TEST_SUPPORT) $(wildcard tests/support/*.h) $(STATIC) | $(BUILD)/tests
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(TEST_SUPPORT) $(STATIC) $(HIVEX_LIBS) $(CHECK_LIBS)
 
-check: all fixtures $(TEST_BINS) check-unit check-symbols check-header
+check: all fixtures $(TEST_BINS) check-unit check-symbols check-header $(CHECK_TARGETS)
 
 check-unit: $(TEST_BINS) fixtures
 	@set -e; for t in $(TEST_BINS); do \
