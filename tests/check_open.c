@@ -1,0 +1,338 @@
+/* check_open.c: opening hives (every refusal, named in the message, file untouched) and control sets. */
+#include <check.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hiveport.h"
+#include "testutil.h"
+
+static char *dir;
+
+static void setup(void)
+{
+    dir = tu_tmpdir();
+}
+
+static void teardown(void)
+{
+    tu_rmtree(dir);
+    free(dir);
+}
+
+/* Opens path with flags, expects status, checks the message names the file and contains reason, and
+ * that the file's bytes are unchanged. */
+static void expect_refusal(const char *path, unsigned flags, int status, const char *reason)
+{
+    char *before = NULL;
+    if (asprintf(&before, "%s/before", dir) < 0)
+        abort();
+    struct stat st;
+    int existed = lstat(path, &st) == 0 && S_ISREG(st.st_mode) && tu_copy(path, before) == 0;
+    hiveport *h = NULL;
+    int rc = hiveport_open(path, flags, &h);
+    ck_assert_msg(rc == status, "%s: got %d (%s), want %d", path, rc, hiveport_errmsg(h), status);
+    ck_assert_ptr_nonnull(h);
+    ck_assert_msg(strstr(hiveport_errmsg(h), path) != NULL, "message \"%s\" does not name %s",
+                  hiveport_errmsg(h), path);
+    ck_assert_msg(strstr(hiveport_errmsg(h), reason) != NULL, "message \"%s\" lacks \"%s\"",
+                  hiveport_errmsg(h), reason);
+    /* A failed handle answers nothing but its message. */
+    uint32_t n;
+    ck_assert_int_eq(hiveport_select_value(h, HIVEPORT_SELECT_CURRENT, &n), HIVEPORT_E_INVALID_ARG);
+    ck_assert_int_eq(hiveport_is_dirty(h), -1);
+    hiveport_close(h);
+    if (existed)
+        ck_assert_msg(tu_same_bytes(path, before), "%s changed after a refused open", path);
+    unlink(before);
+    free(before);
+}
+
+START_TEST(open_fixture_read_and_write)
+{
+    char *path = tu_fixture_copy(dir, "system-basic");
+    struct stat before, after;
+    ck_assert_int_eq(tu_stat(path, &before), 0);
+    hiveport *h;
+    ck_assert_int_eq(hiveport_open(path, 0, &h), HIVEPORT_OK);
+    ck_assert_str_eq(hiveport_errmsg(h), "");
+    ck_assert_str_eq(hiveport_path(h), path);
+    ck_assert_int_eq(hiveport_is_dirty(h), 0);
+    ck_assert_int_eq(hiveport_has_changes(h), 0);
+    uint32_t p, s;
+    ck_assert_int_eq(hiveport_sequence(h, &p, &s), HIVEPORT_OK);
+    ck_assert_uint_eq(p, s);
+    hiveport_close(h);
+    ck_assert_int_eq(hiveport_open(path, HIVEPORT_OPEN_WRITE, &h), HIVEPORT_OK);
+    hiveport_close(h);
+    ck_assert_int_eq(tu_stat(path, &after), 0);
+    ck_assert(before.st_mtim.tv_sec == after.st_mtim.tv_sec && before.st_mtim.tv_nsec == after.st_mtim.tv_nsec);
+    ck_assert(tu_same_bytes(path, tu_fixture_path("system-basic")));
+    free(path);
+}
+END_TEST
+
+START_TEST(refuse_damaged_files)
+{
+    char *truncated = tu_fixture_copy(dir, "truncated");
+    expect_refusal(truncated, 0, HIVEPORT_E_TRUNCATED, "the file holds");
+    expect_refusal(truncated, HIVEPORT_OPEN_WRITE, HIVEPORT_E_TRUNCATED, "the file holds");
+    char *bad_sum = tu_fixture_copy(dir, "bad-checksum");
+    expect_refusal(bad_sum, 0, HIVEPORT_E_CHECKSUM, "checksum");
+    expect_refusal(bad_sum, HIVEPORT_OPEN_WRITE, HIVEPORT_E_CHECKSUM, "checksum");
+    free(truncated);
+    free(bad_sum);
+}
+END_TEST
+
+static char *write_file(const char *name, const void *data, size_t len)
+{
+    char *path = NULL;
+    if (asprintf(&path, "%s/%s", dir, name) < 0)
+        abort();
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+    fclose(f);
+    return path;
+}
+
+START_TEST(refuse_non_hives)
+{
+    char *text = write_file("text.reg", "Windows Registry Editor Version 5.00\n", 37);
+    expect_refusal(text, 0, HIVEPORT_E_NOT_HIVE, "not a registry hive");
+    char *empty = write_file("empty", "", 0);
+    expect_refusal(empty, 0, HIVEPORT_E_NOT_HIVE, "empty");
+    char *tiny = write_file("tiny", "regf\1\0\0\0", 8);
+    expect_refusal(tiny, 0, HIVEPORT_E_TRUNCATED, "shorter than the 4096-byte hive header");
+
+    /* A transaction log's base block is a valid header, but not a primary file. */
+    size_t len;
+    unsigned char *hive = tu_read(tu_fixture_path("system-basic"), &len);
+    hive[0x1C] = 6;
+    uint32_t sum = 0;
+    for (int off = 0; off < 0x1FC; off += 4)
+        sum ^= (uint32_t)hive[off] | (uint32_t)hive[off + 1] << 8 | (uint32_t)hive[off + 2] << 16 |
+               (uint32_t)hive[off + 3] << 24;
+    memcpy(hive + 0x1FC, &sum, 4);
+    char *log = write_file("SYSTEM.LOG1", hive, len);
+    expect_refusal(log, 0, HIVEPORT_E_NOT_HIVE, "transaction log");
+
+    /* Structure damage behind a valid header: the root cell points nowhere. */
+    unsigned char *bad = tu_read(tu_fixture_path("system-basic"), &len);
+    memset(bad + 4096 + 0x20, 0, 0x60);
+    char *corrupt = write_file("corrupt.hive", bad, len);
+    expect_refusal(corrupt, 0, HIVEPORT_E_CORRUPT, "damaged");
+    free(bad);
+    free(hive);
+    free(text);
+    free(empty);
+    free(tiny);
+    free(log);
+    free(corrupt);
+}
+END_TEST
+
+START_TEST(refuse_what_is_not_a_file)
+{
+    expect_refusal(dir, 0, HIVEPORT_E_NOT_REGULAR, "directory");
+    expect_refusal(dir, HIVEPORT_OPEN_WRITE, HIVEPORT_E_NOT_REGULAR, "directory");
+    expect_refusal("/dev/zero", 0, HIVEPORT_E_NOT_REGULAR, "not a regular file");
+    char *fifo = NULL;
+    if (asprintf(&fifo, "%s/fifo", dir) < 0)
+        abort();
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    expect_refusal(fifo, 0, HIVEPORT_E_NOT_REGULAR, "not a regular file"); /* must not hang */
+    expect_refusal(fifo, HIVEPORT_OPEN_WRITE, HIVEPORT_E_NOT_REGULAR, "not a regular file");
+    char *missing = NULL;
+    if (asprintf(&missing, "%s/missing", dir) < 0)
+        abort();
+    expect_refusal(missing, 0, HIVEPORT_E_IO, "No such file");
+    expect_refusal(missing, HIVEPORT_OPEN_WRITE, HIVEPORT_E_IO, "No such file");
+    free(fifo);
+    free(missing);
+}
+END_TEST
+
+START_TEST(symlink_reads_but_refuses_writes)
+{
+    char *path = tu_fixture_copy(dir, "system-basic"), *link = NULL;
+    if (asprintf(&link, "%s/link", dir) < 0)
+        abort();
+    ck_assert_int_eq(symlink(path, link), 0);
+    hiveport *h;
+    ck_assert_int_eq(hiveport_open(link, 0, &h), HIVEPORT_OK);
+    hiveport_close(h);
+    expect_refusal(link, HIVEPORT_OPEN_WRITE, HIVEPORT_E_NOT_REGULAR, "symbolic link");
+    free(path);
+    free(link);
+}
+END_TEST
+
+START_TEST(read_only_file_and_directory)
+{
+    char *path = tu_fixture_copy(dir, "system-basic");
+    ck_assert_int_eq(chmod(path, 0444), 0);
+    hiveport *h;
+    ck_assert_int_eq(hiveport_open(path, 0, &h), HIVEPORT_OK); /* reading never needs write access */
+    hiveport_close(h);
+    expect_refusal(path, HIVEPORT_OPEN_WRITE, HIVEPORT_E_READONLY, "read-only (mode 0444)");
+    ck_assert_int_eq(chmod(path, 0644), 0);
+    if (geteuid() != 0) { /* root writes into read-only directories anyway */
+        ck_assert_int_eq(chmod(dir, 0555), 0);
+        expect_refusal(path, HIVEPORT_OPEN_WRITE, HIVEPORT_E_READONLY, "not writable");
+        ck_assert_int_eq(chmod(dir, 0755), 0);
+    }
+    free(path);
+}
+END_TEST
+
+START_TEST(dirty_hive_reads_and_refuses_writes)
+{
+    char *path = tu_fixture_copy(dir, "dirty");
+    hiveport *h;
+    ck_assert_int_eq(hiveport_open(path, 0, &h), HIVEPORT_OK);
+    ck_assert_int_eq(hiveport_is_dirty(h), 1);
+    uint32_t p, s, port;
+    ck_assert_int_eq(hiveport_sequence(h, &p, &s), HIVEPORT_OK);
+    ck_assert_uint_eq(p, s + 1);
+    ck_assert_int_eq(hiveport_get_port(h, hiveport_catalog_find("exchange-sa-rfr"), HIVEPORT_CS_CURRENT, &port),
+                     HIVEPORT_OK);
+    ck_assert_uint_eq(port, 5001);
+    hiveport_close(h);
+    expect_refusal(path, HIVEPORT_OPEN_WRITE, HIVEPORT_E_DIRTY, "transaction logs");
+    free(path);
+}
+END_TEST
+
+START_TEST(select_and_controlsets)
+{
+    char *path = tu_fixture_copy(dir, "system-cs003");
+    hiveport *h;
+    ck_assert_int_eq(hiveport_open(path, 0, &h), HIVEPORT_OK);
+    uint32_t v;
+    ck_assert_int_eq(hiveport_select_value(h, HIVEPORT_SELECT_CURRENT, &v), HIVEPORT_OK);
+    ck_assert_uint_eq(v, 3);
+    ck_assert_int_eq(hiveport_select_value(h, HIVEPORT_SELECT_DEFAULT, &v), HIVEPORT_OK);
+    ck_assert_uint_eq(v, 3);
+    ck_assert_int_eq(hiveport_select_value(h, HIVEPORT_SELECT_FAILED, &v), HIVEPORT_OK);
+    ck_assert_uint_eq(v, 0);
+    ck_assert_int_eq(hiveport_select_value(h, HIVEPORT_SELECT_LASTKNOWNGOOD, &v), HIVEPORT_OK);
+    ck_assert_uint_eq(v, 1);
+    ck_assert_int_eq(hiveport_select_value(h, 4, &v), HIVEPORT_E_INVALID_ARG);
+    ck_assert_int_eq(hiveport_select_value(h, 0, NULL), HIVEPORT_E_INVALID_ARG);
+
+    uint32_t sets[4] = {0};
+    size_t count = 0;
+    ck_assert_int_eq(hiveport_controlsets(h, sets, 4, &count), HIVEPORT_OK);
+    ck_assert_uint_eq(count, 2);
+    ck_assert_uint_eq(sets[0], 1);
+    ck_assert_uint_eq(sets[1], 3);
+    ck_assert_int_eq(hiveport_controlsets(h, sets, 1, &count), HIVEPORT_OK); /* a short buffer */
+    ck_assert_uint_eq(count, 2);
+    ck_assert_int_eq(hiveport_controlsets(h, NULL, 0, &count), HIVEPORT_OK);
+    ck_assert_uint_eq(count, 2);
+    ck_assert_int_eq(hiveport_controlsets(h, NULL, 2, &count), HIVEPORT_E_INVALID_ARG);
+
+    ck_assert_int_eq(hiveport_resolve_controlset(h, HIVEPORT_CS_CURRENT, &v), HIVEPORT_OK);
+    ck_assert_uint_eq(v, 3);
+    ck_assert_int_eq(hiveport_resolve_controlset(h, HIVEPORT_CS_LASTKNOWNGOOD, &v), HIVEPORT_OK);
+    ck_assert_uint_eq(v, 1);
+    ck_assert_int_eq(hiveport_resolve_controlset(h, 3, &v), HIVEPORT_OK);
+    ck_assert_int_eq(hiveport_resolve_controlset(h, 2, &v), HIVEPORT_E_NO_CONTROLSET);
+    ck_assert_str_eq(strstr(hiveport_errmsg(h), "ControlSet002"), "ControlSet002 does not exist");
+    ck_assert_int_eq(hiveport_resolve_controlset(h, HIVEPORT_CS_ALL, &v), HIVEPORT_E_INVALID_ARG);
+    ck_assert_int_eq(hiveport_resolve_controlset(h, 1000, &v), HIVEPORT_E_INVALID_ARG);
+    ck_assert_int_eq(hiveport_resolve_controlset(h, 0, &v), HIVEPORT_E_INVALID_ARG);
+    hiveport_close(h);
+    free(path);
+}
+END_TEST
+
+START_TEST(missing_and_bad_select)
+{
+    hiveport *h;
+    uint32_t v;
+    char *path = tu_fixture_copy(dir, "no-select");
+    ck_assert_int_eq(hiveport_open(path, HIVEPORT_OPEN_WRITE, &h), HIVEPORT_OK); /* opens; targets fail */
+    ck_assert_int_eq(hiveport_select_value(h, HIVEPORT_SELECT_CURRENT, &v), HIVEPORT_E_NO_SELECT);
+    ck_assert_ptr_nonnull(strstr(hiveport_errmsg(h), "no Select key"));
+    ck_assert_int_eq(hiveport_resolve_controlset(h, HIVEPORT_CS_DEFAULT, &v), HIVEPORT_E_NO_SELECT);
+    ck_assert_int_eq(hiveport_resolve_controlset(h, 1, &v), HIVEPORT_OK); /* explicit numbers need no Select */
+    ck_assert_int_eq(hiveport_set_port(h, hiveport_catalog_find("ntds"), HIVEPORT_CS_CURRENT, 5005, 0),
+                     HIVEPORT_E_NO_SELECT);
+    ck_assert_int_eq(hiveport_has_changes(h), 0);
+    hiveport_close(h);
+    free(path);
+
+    path = tu_fixture_copy(dir, "bad-select");
+    ck_assert_int_eq(hiveport_open(path, 0, &h), HIVEPORT_OK);
+    ck_assert_int_eq(hiveport_select_value(h, HIVEPORT_SELECT_CURRENT, &v), HIVEPORT_E_BAD_SELECT);
+    ck_assert_ptr_nonnull(strstr(hiveport_errmsg(h), "Select\\Current is REG_SZ"));
+    ck_assert_int_eq(hiveport_resolve_controlset(h, HIVEPORT_CS_CURRENT, &v), HIVEPORT_E_BAD_SELECT);
+    ck_assert_int_eq(hiveport_resolve_controlset(h, HIVEPORT_CS_DEFAULT, &v), HIVEPORT_E_NO_CONTROLSET);
+    ck_assert_ptr_nonnull(strstr(hiveport_errmsg(h), "ControlSet005 does not exist"));
+    ck_assert_int_eq(hiveport_resolve_controlset(h, HIVEPORT_CS_LASTKNOWNGOOD, &v), HIVEPORT_OK);
+    hiveport_close(h);
+    ck_assert(tu_same_bytes(path, tu_fixture_path("bad-select")));
+    free(path);
+}
+END_TEST
+
+START_TEST(writer_lock_excludes_second_writer)
+{
+    char *path = tu_fixture_copy(dir, "system-basic");
+    hiveport *a, *b, *r;
+    ck_assert_int_eq(hiveport_open(path, HIVEPORT_OPEN_WRITE, &a), HIVEPORT_OK);
+    hiveport_options o;
+    hiveport_options_init(&o);
+    o.flags = HIVEPORT_OPEN_WRITE;
+    o.lock_timeout_ms = 0;
+    ck_assert_int_eq(hiveport_open_ext(path, &o, &b), HIVEPORT_E_LOCKED);
+    ck_assert_ptr_nonnull(strstr(hiveport_errmsg(b), "locked by another writer"));
+    hiveport_close(b);
+    o.lock_timeout_ms = 150; /* a bounded wait still fails while the writer keeps the lock */
+    ck_assert_int_eq(hiveport_open_ext(path, &o, &b), HIVEPORT_E_LOCKED);
+    hiveport_close(b);
+    ck_assert_int_eq(hiveport_open(path, 0, &r), HIVEPORT_OK); /* readers take no lock */
+    hiveport_close(r);
+
+    /* The lock survives a commit, which replaces the file by rename. */
+    ck_assert_int_eq(hiveport_set_port(a, hiveport_catalog_find("ntds"), HIVEPORT_CS_CURRENT, 6000, 0),
+                     HIVEPORT_OK);
+    ck_assert_int_eq(hiveport_commit(a, NULL), HIVEPORT_OK);
+    o.lock_timeout_ms = 0;
+    ck_assert_int_eq(hiveport_open_ext(path, &o, &b), HIVEPORT_E_LOCKED);
+    hiveport_close(b);
+    hiveport_close(a);
+    ck_assert_int_eq(hiveport_open_ext(path, &o, &b), HIVEPORT_OK);
+    hiveport_close(b);
+    free(path);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("open");
+    TCase *tc = tcase_create("open");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, open_fixture_read_and_write);
+    tcase_add_test(tc, refuse_damaged_files);
+    tcase_add_test(tc, refuse_non_hives);
+    tcase_add_test(tc, refuse_what_is_not_a_file);
+    tcase_add_test(tc, symlink_reads_but_refuses_writes);
+    tcase_add_test(tc, read_only_file_and_directory);
+    tcase_add_test(tc, dirty_hive_reads_and_refuses_writes);
+    tcase_add_test(tc, select_and_controlsets);
+    tcase_add_test(tc, missing_and_bad_select);
+    tcase_add_test(tc, writer_lock_excludes_second_writer);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

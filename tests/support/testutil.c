@@ -1,0 +1,248 @@
+/* testutil.c: helpers shared by the Check suites: temporary copies, file comparison, hive dumps. */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <hivex.h>
+
+#include "testutil.h"
+
+char *tu_tmpdir(void)
+{
+    const char *base = getenv("TMPDIR");
+    char *t = NULL;
+    if (asprintf(&t, "%s/hiveport-test-XXXXXX", base && *base ? base : "/tmp") < 0 || mkdtemp(t) == NULL) {
+        perror("mkdtemp");
+        abort();
+    }
+    return t;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    chmod(path, 0700); /* tests make read-only files and directories */
+    return remove(path);
+}
+
+void tu_rmtree(const char *dir)
+{
+    chmod(dir, 0700);
+    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+char *tu_fixture_path(const char *name)
+{
+    const char *dir = getenv("HIVEPORT_FIXTURES");
+    char *p = NULL;
+    if (asprintf(&p, "%s/%s.hive", dir && *dir ? dir : "build/fixtures", name) < 0)
+        abort();
+    return p;
+}
+
+int tu_copy(const char *src, const char *dest)
+{
+    size_t len;
+    unsigned char *data = tu_read(src, &len);
+    if (data == NULL)
+        return -1;
+    FILE *f = fopen(dest, "wb");
+    int rc = (f != NULL && fwrite(data, 1, len, f) == len) ? 0 : -1;
+    if (f != NULL && fclose(f) != 0)
+        rc = -1;
+    free(data);
+    return rc;
+}
+
+char *tu_fixture_copy(const char *dir, const char *name)
+{
+    char *src = tu_fixture_path(name), *dest = NULL;
+    if (asprintf(&dest, "%s/%s.hive", dir, name) < 0 || tu_copy(src, dest) != 0) {
+        fprintf(stderr, "cannot copy fixture %s (run make fixtures)\n", src);
+        abort();
+    }
+    free(src);
+    return dest;
+}
+
+char *tu_real_hive(const char *dir, const char *name)
+{
+    const char *shared = getenv("HIVEPORT_SHARED");
+    char *src = NULL, *dest = NULL, *cmd = NULL;
+    if (asprintf(&src, "%s/hives/%s.xz", shared && *shared ? shared : "../shared", name) < 0)
+        abort();
+    if (access(src, R_OK) != 0) {
+        printf("SKIP: real hive %s is absent (no ../shared/hives); test skipped\n", src);
+        free(src);
+        return NULL;
+    }
+    if (asprintf(&dest, "%s/%s", dir, name) < 0 || asprintf(&cmd, "xz -dc '%s' > '%s'", src, dest) < 0)
+        abort();
+    if (system(cmd) != 0) {
+        fprintf(stderr, "cannot decompress %s\n", src);
+        abort();
+    }
+    free(src);
+    free(cmd);
+    return dest;
+}
+
+unsigned char *tu_read(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    size_t cap = 1 << 16, n = 0;
+    unsigned char *buf = malloc(cap);
+    for (size_t got; buf && (got = fread(buf + n, 1, cap - n, f)) > 0;) {
+        n += got;
+        if (n == cap) {
+            unsigned char *bigger = realloc(buf, cap *= 2);
+            if (bigger == NULL) {
+                free(buf);
+                buf = NULL;
+            }
+            buf = bigger;
+        }
+    }
+    fclose(f);
+    *len = n;
+    return buf;
+}
+
+int tu_same_bytes(const char *a, const char *b)
+{
+    size_t la, lb;
+    unsigned char *da = tu_read(a, &la), *db = tu_read(b, &lb);
+    int same = da && db && la == lb && memcmp(da, db, la) == 0;
+    free(da);
+    free(db);
+    return same;
+}
+
+int tu_stat(const char *path, struct stat *st)
+{
+    return stat(path, st);
+}
+
+/* ---- hive dump ---- */
+
+struct dump {
+    char **lines;
+    size_t n, cap;
+};
+
+static void add_line(struct dump *d, char *line)
+{
+    if (d->n == d->cap) {
+        d->cap = d->cap ? d->cap * 2 : 1024;
+        d->lines = realloc(d->lines, d->cap * sizeof *d->lines);
+        if (d->lines == NULL)
+            abort();
+    }
+    d->lines[d->n++] = line;
+}
+
+static void dump_node(hive_h *h, hive_node_h node, const char *path, struct dump *d, int depth)
+{
+    char *line;
+    if (asprintf(&line, "%s", path) < 0)
+        abort();
+    add_line(d, line);
+    hive_value_h *values = hivex_node_values(h, node);
+    for (size_t i = 0; values && values[i]; i++) {
+        char *name = hivex_value_key(h, values[i]);
+        hive_type t;
+        size_t len;
+        char *data = hivex_value_value(h, values[i], &t, &len);
+        size_t hexlen = 2 * len + 1;
+        char *hex = malloc(hexlen);
+        for (size_t j = 0; j < len; j++)
+            snprintf(hex + 2 * j, 3, "%02x", (unsigned char)data[j]);
+        hex[2 * len] = '\0';
+        if (asprintf(&line, "%s:%s=%d:%s", path, name ? name : "?", (int)t, hex) < 0)
+            abort();
+        add_line(d, line);
+        free(hex);
+        free(data);
+        free(name);
+    }
+    free(values);
+    hive_node_h *children = hivex_node_children(h, node);
+    for (size_t i = 0; children && children[i] && depth < 64; i++) {
+        char *name = hivex_node_name(h, children[i]), *sub;
+        if (asprintf(&sub, "%s\\%s", path, name) < 0)
+            abort();
+        dump_node(h, children[i], sub, d, depth + 1);
+        free(sub);
+        free(name);
+    }
+    free(children);
+}
+
+static int cmp_lines(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *join(struct dump *d)
+{
+    qsort(d->lines, d->n, sizeof *d->lines, cmp_lines);
+    size_t total = 1;
+    for (size_t i = 0; i < d->n; i++)
+        total += strlen(d->lines[i]) + 1;
+    char *out = malloc(total), *p = out;
+    for (size_t i = 0; i < d->n; i++) {
+        p = stpcpy(p, d->lines[i]);
+        *p++ = '\n';
+        free(d->lines[i]);
+    }
+    *p = '\0';
+    free(d->lines);
+    return out;
+}
+
+char *tu_dump_hive(const char *path)
+{
+    hive_h *h = hivex_open(path, 0);
+    if (h == NULL)
+        return NULL;
+    struct dump d = {0};
+    dump_node(h, hivex_root(h), "", &d, 0);
+    hivex_close(h);
+    return join(&d);
+}
+
+static void split_lines(const char *text, struct dump *d)
+{
+    char *copy = strdup(text);
+    for (char *save = NULL, *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+        add_line(d, strdup(line));
+    free(copy);
+    qsort(d->lines, d->n, sizeof *d->lines, cmp_lines);
+}
+
+char *tu_lines_added(const char *a, const char *b)
+{
+    struct dump da = {0}, db = {0}, out = {0};
+    split_lines(a, &da);
+    split_lines(b, &db);
+    size_t i = 0;
+    for (size_t j = 0; j < db.n; j++) {
+        while (i < da.n && strcmp(da.lines[i], db.lines[j]) < 0)
+            i++;
+        if (i < da.n && strcmp(da.lines[i], db.lines[j]) == 0)
+            i++;
+        else
+            add_line(&out, strdup(db.lines[j]));
+    }
+    free(join(&da));
+    free(join(&db));
+    return join(&out);
+}

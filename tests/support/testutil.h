@@ -1,0 +1,29 @@
+/* testutil.h: helpers shared by the Check suites: temporary copies, file comparison, hive dumps. */
+#ifndef HIVEPORT_TESTUTIL_H
+#define HIVEPORT_TESTUTIL_H
+
+#include <stddef.h>
+#include <sys/stat.h>
+
+/* A fresh temporary directory (removed by tu_rmtree). */
+char *tu_tmpdir(void);
+void tu_rmtree(const char *dir);
+/* build/fixtures/NAME.hive copied into dir; returns the copy's path (caller frees). */
+char *tu_fixture_copy(const char *dir, const char *name);
+/* Path of the generated fixture itself (never write to it; caller frees). */
+char *tu_fixture_path(const char *name);
+/* ../shared/hives/NAME.xz decompressed into dir, or NULL (with a message) when the hives are absent. */
+char *tu_real_hive(const char *dir, const char *name);
+/* Copies src to dest; returns 0 on success. */
+int tu_copy(const char *src, const char *dest);
+/* The whole file in a malloc'd buffer (NULL if unreadable). */
+unsigned char *tu_read(const char *path, size_t *len);
+/* 1 when both files have the same bytes. */
+int tu_same_bytes(const char *a, const char *b);
+/* A sorted text dump of every key and value ("KEY\n", "KEY:NAME=TYPE:HEX\n"), caller frees. */
+char *tu_dump_hive(const char *path);
+/* The lines of b that are not in a (a and b newline-separated, each sorted), caller frees. */
+char *tu_lines_added(const char *a, const char *b);
+int tu_stat(const char *path, struct stat *st);
+
+#endif
