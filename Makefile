@@ -23,16 +23,16 @@ endif
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 BASEFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(SANFLAGS)
-HIVEX_CFLAGS := $(shell $(PKG_CONFIG) --cflags hivex)
-HIVEX_LIBS   := $(shell $(PKG_CONFIG) --libs hivex)
-CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
-CHECK_LIBS   := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
-JANSSON_CFLAGS := $(shell $(PKG_CONFIG) --cflags jansson 2>/dev/null)
-JANSSON_LIBS   := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null)
+HIVEX_CFLAGS = $(shell $(PKG_CONFIG) --cflags hivex)
+HIVEX_LIBS   = $(shell $(PKG_CONFIG) --libs hivex)
+CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
+CHECK_LIBS   = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+JANSSON_CFLAGS = $(shell $(PKG_CONFIG) --cflags jansson 2>/dev/null)
+JANSSON_LIBS   = $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null)
 
 LIB_SRC := $(sort $(wildcard lib/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
-LIB_CFLAGS := $(BASEFLAGS) -fPIC -fvisibility=hidden -DHIVEPORT_BUILDING -Iinclude -Ilib $(HIVEX_CFLAGS) $(CFLAGS)
+LIB_CFLAGS = $(BASEFLAGS) -fPIC -fvisibility=hidden -DHIVEPORT_BUILDING -Iinclude -Ilib $(HIVEX_CFLAGS) $(CFLAGS)
 
 STATIC  := $(BUILD)/libhiveport.a
 SHARED  := $(BUILD)/libhiveport.so.$(VERSION)
@@ -42,7 +42,7 @@ TOOL_SRC := $(sort $(wildcard tools/*.c))
 TOOL_OBJ := $(TOOL_SRC:%.c=$(BUILD)/%.o)
 TOOL     := $(BUILD)/hiveport
 # The CLI sees only the public header (no -Ilib).
-TOOL_CFLAGS := $(BASEFLAGS) -Iinclude $(JANSSON_CFLAGS) $(CFLAGS)
+TOOL_CFLAGS = $(BASEFLAGS) -Iinclude $(JANSSON_CFLAGS) $(CFLAGS)
 
 FIXTURE_SPECS := $(sort $(wildcard fixtures/*.spec))
 FIXTURES := $(FIXTURE_SPECS:fixtures/%.spec=$(BUILD)/fixtures/%.hive)
@@ -51,9 +51,12 @@ MKFIXTURE := $(BUILD)/mkfixture
 TEST_SRC  := $(sort $(wildcard tests/check_*.c))
 TEST_BINS := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_SUPPORT := $(sort $(wildcard tests/support/*.c))
-TEST_CFLAGS := $(BASEFLAGS) -Iinclude -Ilib -Itests/support $(HIVEX_CFLAGS) $(CHECK_CFLAGS) $(CFLAGS)
+TEST_CFLAGS = $(BASEFLAGS) -Iinclude -Ilib -Itests/support $(HIVEX_CFLAGS) $(CHECK_CFLAGS) $(CFLAGS)
 
-.PHONY: all lib tool fixtures check check-unit check-symbols check-header install uninstall clean
+.PHONY: all lib tool fixtures check check-unit check-symbols check-header deps install uninstall clean
+
+deps:
+	sh .ci/deps
 
 # Each area (CLI tests, examples, benchmarks, ...) keeps its targets in mk/NAME.mk and adds the
 # targets that `make check` must run to CHECK_TARGETS.
@@ -139,8 +142,16 @@ uninstall:
 	    $(DESTDIR)$(INCDIR)/hiveport.h $(DESTDIR)$(PKGDIR)/hiveport.pc $(DESTDIR)$(BINDIR)/hiveport
 	for p in man/man*/*.[135]; do rm -f $(DESTDIR)$(MANDIR)/$$p; done 2>/dev/null; true
 
-$(BUILD) $(BUILD)/lib $(BUILD)/tools $(BUILD)/tests $(BUILD)/fixtures:
+# Missing Debian packages are installed (as root) before the first compile: a fresh machine needs no
+# manual step before `make demo` or `make check`.
+$(BUILD)/.deps-ok: .ci/packages .ci/deps
+	sh .ci/deps
+	mkdir -p $(BUILD) && touch $@
+
+$(BUILD)/lib $(BUILD)/tools $(BUILD)/tests $(BUILD)/fixtures: | $(BUILD)/.deps-ok
 	mkdir -p $@
+
+$(BUILD): | $(BUILD)/.deps-ok
 
 clean:
 	rm -rf build build-sanitize

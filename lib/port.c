@@ -178,7 +178,7 @@ HIVEPORT_API int hiveport_set_port(hiveport *h, const hiveport_setting *s, int t
     rc = plan(h, s, target, flags, port, locs, &count);
 
     char data[24];
-    hive_set_value value = {.key = (char *)s->value_name, .t = (hive_type)s->type};
+    hive_set_value value = {.t = (hive_type)s->type};
     value.len = encode(s, port, data);
     value.value = data;
     for (size_t i = 0; rc == HIVEPORT_OK && i < count; i++) {
@@ -190,10 +190,14 @@ HIVEPORT_API int hiveport_set_port(hiveport *h, const hiveport_setting *s, int t
         snprintf(path, sizeof path, "Services\\%s", s->key);
         if (rc == HIVEPORT_OK)
             rc = hp_key_create(h, cs, path, &key);
+        /* An existing value keeps its own spelling, as RegSetValue does. */
+        char *existing = locs[i].value ? hivex_value_key(h->hive, locs[i].value) : NULL;
+        value.key = existing ? existing : (char *)s->value_name;
         if (rc == HIVEPORT_OK && hivex_node_set_value(h->hive, key, &value, 0) != 0)
             rc = hp_error(h, hp_status_from_errno(errno),
                           "%s: ControlSet%03u\\Services\\%s: cannot set \"%s\": %s", h->path,
                           locs[i].controlset, s->key, s->value_name, strerror(errno));
+        free(existing);
         if (rc == HIVEPORT_OK)
             h->changed = true;
         else

@@ -1,0 +1,162 @@
+/* check_real.c: the same round trips on the real Windows hives in ../shared/hives (skipped without them). */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "hiveport.h"
+#include "testutil.h"
+
+static char *dir;
+
+static void setup(void)
+{
+    dir = tu_tmpdir();
+}
+
+static void teardown(void)
+{
+    tu_rmtree(dir);
+    free(dir);
+}
+
+static const char *const clean_system_hives[] = {"win7-SYSTEM", "vista-SYSTEM", "win10-pruned-SYSTEM"};
+
+/* Sets exchange-sa-rfr to 5001 in ControlSet001, reads it back after reopening, and checks that the
+ * full dump differs only by the new keys and the new value. */
+START_TEST(round_trip_on_clean_real_hive)
+{
+    const char *name = clean_system_hives[_i];
+    char *path = tu_real_hive(dir, name);
+    if (path == NULL)
+        return;
+    char *before = tu_dump_hive(path);
+    ck_assert_ptr_nonnull(before);
+    hiveport *h;
+    ck_assert_int_eq(hiveport_open(path, HIVEPORT_OPEN_WRITE, &h), HIVEPORT_OK);
+    ck_assert_int_eq(hiveport_is_dirty(h), 0);
+    uint32_t cs;
+    ck_assert_int_eq(hiveport_resolve_controlset(h, HIVEPORT_CS_CURRENT, &cs), HIVEPORT_OK);
+    ck_assert_uint_eq(cs, 1);
+    const hiveport_setting *rfr = hiveport_catalog_find("exchange-sa-rfr");
+    uint32_t port;
+    ck_assert_int_eq(hiveport_get_port(h, rfr, 1, &port), HIVEPORT_E_NOT_SET);
+    ck_assert_int_eq(hiveport_set_port(h, rfr, 1, 5001, 0), HIVEPORT_OK);
+    ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
+    hiveport_close(h);
+
+    ck_assert_int_eq(hiveport_open(path, 0, &h), HIVEPORT_OK);
+    ck_assert_int_eq(hiveport_get_port(h, rfr, HIVEPORT_CS_CURRENT, &port), HIVEPORT_OK);
+    ck_assert_uint_eq(port, 5001);
+    hiveport_close(h);
+
+    char *after = tu_dump_hive(path);
+    char *added = tu_lines_added(before, after), *removed = tu_lines_added(after, before);
+    ck_assert_str_eq(removed, "");
+    /* Windows 7 spells the key "services": the existing spelling is kept, so compare without case. */
+    const char *expected = "\\ControlSet001\\Services\\MSExchangeSA\n"
+                           "\\ControlSet001\\Services\\MSExchangeSA\\Parameters\n"
+                           "\\ControlSet001\\Services\\MSExchangeSA\\Parameters:TCP/IP Port=4:89130000\n";
+    ck_assert_msg(strcasecmp(added, expected) == 0, "%s: added lines:\n%s", name, added);
+    free(added);
+    free(removed);
+    free(before);
+    free(after);
+    free(path);
+}
+END_TEST
+
+START_TEST(control_sets_of_real_hives)
+{
+    char *path = tu_real_hive(dir, "win7-SYSTEM");
+    if (path == NULL)
+        return;
+    hiveport *h;
+    ck_assert_int_eq(hiveport_open(path, 0, &h), HIVEPORT_OK);
+    uint32_t sets[8];
+    size_t n;
+    ck_assert_int_eq(hiveport_controlsets(h, sets, 8, &n), HIVEPORT_OK);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_uint_eq(sets[0], 1);
+    ck_assert_uint_eq(sets[1], 2);
+    uint32_t v;
+    ck_assert_int_eq(hiveport_select_value(h, HIVEPORT_SELECT_LASTKNOWNGOOD, &v), HIVEPORT_OK);
+    ck_assert_uint_eq(v, 2);
+    hiveport_close(h);
+    free(path);
+}
+END_TEST
+
+START_TEST(dirty_real_hive_refuses_writes_untouched)
+{
+    char *path = tu_real_hive(dir, "dirty-nolog-SYSTEM");
+    if (path == NULL)
+        return;
+    char *copy = NULL;
+    if (asprintf(&copy, "%s.orig", path) < 0 || tu_copy(path, copy) != 0)
+        abort();
+    hiveport *h;
+    ck_assert_int_eq(hiveport_open(path, HIVEPORT_OPEN_WRITE, &h), HIVEPORT_E_DIRTY);
+    ck_assert_ptr_nonnull(strstr(hiveport_errmsg(h), "sequence numbers 205 and 204 differ"));
+    hiveport_close(h);
+    ck_assert_int_eq(hiveport_open(path, 0, &h), HIVEPORT_OK);
+    ck_assert_int_eq(hiveport_is_dirty(h), 1);
+    uint32_t cs;
+    ck_assert_int_eq(hiveport_resolve_controlset(h, HIVEPORT_CS_CURRENT, &cs), HIVEPORT_OK);
+    hiveport_close(h);
+    ck_assert(tu_same_bytes(path, copy));
+    free(copy);
+    free(path);
+}
+END_TEST
+
+START_TEST(corrupt_real_hive_is_refused)
+{
+    char *path = tu_real_hive(dir, "corrupt-SYSTEM");
+    if (path == NULL)
+        return;
+    hiveport *h;
+    int rc = hiveport_open(path, 0, &h);
+    ck_assert_msg(rc == HIVEPORT_E_CORRUPT || rc == HIVEPORT_E_CHECKSUM || rc == HIVEPORT_E_TRUNCATED,
+                  "got %d: %s", rc, hiveport_errmsg(h));
+    ck_assert_ptr_nonnull(strstr(hiveport_errmsg(h), path));
+    hiveport_close(h);
+    free(path);
+}
+END_TEST
+
+START_TEST(differencing_hive_without_select)
+{
+    char *path = tu_real_hive(dir, "delta-1.6-SYSTEM");
+    if (path == NULL)
+        return;
+    hiveport *h;
+    ck_assert_int_eq(hiveport_open(path, 0, &h), HIVEPORT_OK);
+    uint32_t v;
+    ck_assert_int_eq(hiveport_resolve_controlset(h, HIVEPORT_CS_CURRENT, &v), HIVEPORT_E_NO_SELECT);
+    hiveport_close(h);
+    free(path);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("real hives");
+    TCase *tc = tcase_create("real");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_loop_test(tc, round_trip_on_clean_real_hive, 0,
+                        (int)(sizeof clean_system_hives / sizeof clean_system_hives[0]));
+    tcase_add_test(tc, control_sets_of_real_hives);
+    tcase_add_test(tc, dirty_real_hive_refuses_writes_untouched);
+    tcase_add_test(tc, corrupt_real_hive_is_refused);
+    tcase_add_test(tc, differencing_hive_without_select);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
