@@ -103,6 +103,117 @@ static void refresh_sequence(hiveport *h, int fd)
     }
 }
 
+/* Copies the whole current file (the locked descriptor) into out. */
+static int copy_current(hiveport *h, int out, const char *tmp)
+{
+    off_t in_off = 0, out_off = 0;
+    for (;;) {
+        ssize_t n = copy_file_range(h->lock_fd, &in_off, out, &out_off, 1 << 30, 0);
+        if (n == 0)
+            return HIVEPORT_OK;
+        if (n < 0)
+            break;
+    }
+    if (errno != EXDEV && errno != ENOSYS && errno != EINVAL && errno != EOPNOTSUPP)
+        return hp_error(h, HIVEPORT_E_IO, "%s: cannot copy into %s: %s", h->path, tmp, strerror(errno));
+    /* No in-kernel copy between these files: do it by hand from where it stopped. */
+    char buf[1 << 16];
+    for (;;) {
+        ssize_t got = pread(h->lock_fd, buf, sizeof buf, in_off);
+        if (got == 0)
+            return HIVEPORT_OK;
+        if (got < 0 || pwrite(out, buf, (size_t)got, out_off) != got)
+            return hp_error(h, HIVEPORT_E_IO, "%s: cannot copy into %s: %s", h->path, tmp,
+                            strerror(errno ? errno : EIO));
+        in_off += got;
+        out_off += got;
+    }
+}
+
+static bool patch_is_effective(hiveport *h, const struct hp_patch *p)
+{
+    unsigned char now[sizeof p->data], size[4];
+    unsigned char want[4] = {(unsigned char)p->size_field, (unsigned char)(p->size_field >> 8),
+                             (unsigned char)(p->size_field >> 16), (unsigned char)(p->size_field >> 24)};
+    return pread(h->lock_fd, now, p->len, (off_t)p->data_off) != (ssize_t)p->len ||
+           memcmp(now, p->data, p->len) != 0 || pread(h->lock_fd, size, 4, (off_t)p->size_off) != 4 ||
+           memcmp(size, want, 4) != 0;
+}
+
+/* The in-place write: the current file with the value bytes patched.  *wrote is false when every patch
+ * is already in the file (nothing to commit). */
+static int write_patched(hiveport *h, int fd, const char *tmp, uint64_t filetime, bool *wrote)
+{
+    *wrote = false;
+    hive_node_h *keys = hp_calloc(h->npatches, sizeof *keys);
+    if (keys == NULL)
+        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
+    size_t nkeys = 0;
+    int rc = HIVEPORT_OK;
+    for (size_t i = 0; i < h->npatches; i++) {
+        if (!patch_is_effective(h, &h->patches[i]))
+            continue;
+        bool seen = false;
+        for (size_t j = 0; j < nkeys; j++)
+            seen = seen || keys[j] == h->patches[i].key;
+        if (!seen)
+            keys[nkeys++] = h->patches[i].key;
+    }
+    if (nkeys > 0 && (rc = copy_current(h, fd, tmp)) == HIVEPORT_OK) {
+        for (size_t i = 0; i < h->npatches && rc == HIVEPORT_OK; i++) {
+            const struct hp_patch *p = &h->patches[i];
+            unsigned char size[4] = {(unsigned char)p->size_field, (unsigned char)(p->size_field >> 8),
+                                     (unsigned char)(p->size_field >> 16), (unsigned char)(p->size_field >> 24)};
+            if (pwrite(fd, p->data, p->len, (off_t)p->data_off) != (ssize_t)p->len ||
+                pwrite(fd, size, 4, (off_t)p->size_off) != 4)
+                rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot write %s: %s", h->path, tmp,
+                              strerror(errno ? errno : EIO));
+        }
+        if (rc == HIVEPORT_OK)
+            rc = hp_stamp_file(h, fd, keys, nkeys, true, filetime);
+        *wrote = rc == HIVEPORT_OK;
+    }
+    hp_free(keys);
+    return rc;
+}
+
+/* Makes the written temporary file the hive: mode, owner, fsync, lock, backup, rename, directory fsync. */
+static int publish(hiveport *h, char **tmp, int *fd, const char *dir, const struct stat *orig,
+                   const char *backup_path)
+{
+    if (fchmod(*fd, orig->st_mode & 07777) != 0)
+        return hp_error(h, HIVEPORT_E_IO, "%s: cannot set the mode of %s: %s", h->path, *tmp, strerror(errno));
+    if (fchown(*fd, orig->st_uid, orig->st_gid) != 0 && errno != EPERM)
+        return hp_error(h, HIVEPORT_E_IO, "%s: cannot set the owner of %s: %s", h->path, *tmp, strerror(errno));
+    if (fsync(*fd) != 0)
+        return hp_error(h, HIVEPORT_E_IO, "%s: cannot sync %s: %s", h->path, *tmp, strerror(errno));
+    /* Lock the new file before its name goes public, so that no other writer slips in between. */
+    if (flock(*fd, LOCK_EX | LOCK_NB) != 0)
+        return hp_error(h, HIVEPORT_E_IO, "%s: cannot lock %s: %s", h->path, *tmp, strerror(errno));
+    int rc;
+    if (backup_path != NULL && (rc = make_backup(h, backup_path)) != HIVEPORT_OK)
+        return rc;
+    if (rename(*tmp, h->path) != 0)
+        return hp_error(h, HIVEPORT_E_IO, "%s: cannot replace the file: %s", h->path, strerror(errno));
+    hp_free(*tmp);
+    *tmp = NULL; /* renamed: no longer ours to remove */
+    rc = HIVEPORT_OK;
+    if (hp_fsync_dir(dir) != 0)
+        rc = hp_error(h, HIVEPORT_E_IO, "%s: the new hive is in place but syncing %s failed: %s", h->path, dir,
+                      strerror(errno));
+    hp_lock_release(h);
+    h->lock_fd = *fd;
+    *fd = -1;
+    struct stat now;
+    if (fstat(h->lock_fd, &now) == 0) {
+        h->dev = now.st_dev;
+        h->ino = now.st_ino;
+    }
+    refresh_sequence(h, h->lock_fd);
+    h->changed = false;
+    return rc;
+}
+
 HIVEPORT_API int hiveport_commit(hiveport *h, const char *backup_path)
 {
     if (!hp_handle_usable(h))
@@ -118,11 +229,15 @@ HIVEPORT_API int hiveport_commit(hiveport *h, const char *backup_path)
         return HIVEPORT_OK; /* nothing to do: the file keeps its bytes and its mtime */
 
     struct stat orig;
+    uint64_t filetime;
     if (fstat(h->lock_fd, &orig) != 0)
         return hp_error(h, HIVEPORT_E_IO, "%s: cannot stat: %s", h->path, strerror(errno));
+    int rc = hp_write_time(h, &filetime);
+    if (rc != HIVEPORT_OK)
+        return rc;
     char *tmp = temp_template(h->path);
     char *dir = hp_dir_of(h->path);
-    int fd = -1, rc = HIVEPORT_OK;
+    int fd = -1;
     if (tmp == NULL || dir == NULL) {
         rc = hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
         goto out;
@@ -133,50 +248,28 @@ HIVEPORT_API int hiveport_commit(hiveport *h, const char *backup_path)
                       "%s: cannot create a temporary file in %s: %s", h->path, dir, strerror(errno));
         goto out;
     }
-    errno = 0;
-    if (hivex_commit(h->hive, tmp, 0) != 0) {
-        rc = hp_error(h, hp_status_from_errno(errno), "%s: cannot write the new hive to %s: %s", h->path, tmp,
-                      strerror(errno ? errno : EIO));
-        goto out;
+    if (!h->structural) {
+        bool wrote;
+        if ((rc = write_patched(h, fd, tmp, filetime, &wrote)) != HIVEPORT_OK)
+            goto out;
+        if (!wrote) {
+            h->changed = false; /* every edit already matches the file */
+            goto out;
+        }
+        rc = publish(h, &tmp, &fd, dir, &orig, backup_path);
+    } else {
+        errno = 0;
+        if (hivex_commit(h->hive, tmp, 0) != 0) {
+            rc = hp_error(h, hp_status_from_errno(errno), "%s: cannot write the new hive to %s: %s", h->path,
+                          tmp, strerror(errno ? errno : EIO));
+            goto out;
+        }
+        if ((rc = hp_stamp_file(h, fd, h->touched, h->ntouched, false, filetime)) != HIVEPORT_OK)
+            goto out;
+        rc = publish(h, &tmp, &fd, dir, &orig, backup_path);
+        if (tmp == NULL)
+            hp_touched_clear(h);
     }
-    if (fchmod(fd, orig.st_mode & 07777) != 0) {
-        rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot set the mode of %s: %s", h->path, tmp, strerror(errno));
-        goto out;
-    }
-    if (fchown(fd, orig.st_uid, orig.st_gid) != 0 && errno != EPERM) {
-        rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot set the owner of %s: %s", h->path, tmp, strerror(errno));
-        goto out;
-    }
-    if (fsync(fd) != 0) {
-        rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot sync %s: %s", h->path, tmp, strerror(errno));
-        goto out;
-    }
-    /* Lock the new file before its name goes public, so that no other writer slips in between. */
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot lock %s: %s", h->path, tmp, strerror(errno));
-        goto out;
-    }
-    if (backup_path != NULL && (rc = make_backup(h, backup_path)) != HIVEPORT_OK)
-        goto out;
-    if (rename(tmp, h->path) != 0) {
-        rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot replace the file: %s", h->path, strerror(errno));
-        goto out;
-    }
-    hp_free(tmp);
-    tmp = NULL; /* renamed: no longer ours to remove */
-    if (hp_fsync_dir(dir) != 0)
-        rc = hp_error(h, HIVEPORT_E_IO, "%s: the new hive is in place but syncing %s failed: %s", h->path,
-                      dir, strerror(errno));
-    hp_lock_release(h);
-    h->lock_fd = fd;
-    fd = -1;
-    struct stat now;
-    if (fstat(h->lock_fd, &now) == 0) {
-        h->dev = now.st_dev;
-        h->ino = now.st_ino;
-    }
-    refresh_sequence(h, h->lock_fd);
-    h->changed = false;
 out:
     if (fd >= 0)
         close(fd);

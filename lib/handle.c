@@ -160,6 +160,8 @@ HIVEPORT_API void hiveport_close(hiveport *h)
     if (h->hive != NULL)
         hivex_close(h->hive);
     hp_lock_release(h);
+    hp_inplace_clear(h);
+    hp_touched_clear(h);
     hp_free(h->path);
     hp_free(h);
 }
@@ -203,5 +205,8 @@ HIVEPORT_API int hiveport_discard(hiveport *h)
     h->hive = NULL;
     h->changed = false;
     h->broken = false;
+    h->structural = false;
+    hp_inplace_clear(h); /* the file already holds what earlier commits patched */
+    hp_touched_clear(h);
     return hp_hive_load(h);
 }

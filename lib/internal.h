@@ -21,6 +21,19 @@
 #define HP_REGF_HBIN_SIZE 4096
 
 /* ---- The handle ---- */
+
+/* A value edit written in place (inplace.c): data bytes at data_off, the vk's data-size field at size_off. */
+struct hp_patch {
+    hive_node_h key;      /* the key holding the value (its timestamp is updated) */
+    hive_value_h vk;      /* the value's vk cell, as libhivex and the file both know it */
+    uint64_t data_off;    /* file offset of the data */
+    uint64_t size_off;    /* file offset of the vk data-size field */
+    uint32_t size_field;  /* new data-size field (bit 31: inline) */
+    uint32_t type;
+    uint32_t len;
+    unsigned char data[24];
+};
+
 struct hiveport {
     char *path;
     unsigned flags;          /* HIVEPORT_OPEN_* */
@@ -32,6 +45,11 @@ struct hiveport {
     uint32_t seq_secondary;
     bool changed;            /* uncommitted changes exist */
     bool broken;             /* a change failed half-way in libhivex: commit refused until discard */
+    bool structural;         /* libhivex holds changes: commit rewrites through it, no more patches */
+    struct hp_patch *patches; /* in-place edits, committed or not (inplace.c) */
+    size_t npatches, cappatches;
+    hive_node_h *touched;    /* keys whose last-write time the next libhivex commit must set */
+    size_t ntouched, captouched;
     int status;              /* status of the last failed call, 0 after a success */
     char errmsg[HP_ERRMSG_MAX];
 };
@@ -94,6 +112,29 @@ int hp_key_lookup(hiveport *h, hive_node_h node, const char *path, hive_node_h *
 int hp_key_create(hiveport *h, hive_node_h node, const char *path, hive_node_h *out);
 /* Checks a setting's key and value name: non-empty components, no empty names, limits. */
 int hp_setting_check(hiveport *h, const hiveport_setting *s);
+
+/* ---- inplace.c ---- */
+/* Records an edit of value vk (in key) that fits its current storage; *done false when it does not
+ * (or the session is already structural), in which case nothing was recorded. */
+int hp_inplace_set(hiveport *h, hive_node_h key, hive_value_h vk, uint32_t type, const void *data, size_t len,
+                   bool *done);
+struct hp_patch *hp_inplace_find(hiveport *h, hive_value_h vk);
+/* The value's data as the handle sees it (overlay first); free() the result. NULL with errno. */
+char *hp_value_data(hiveport *h, hive_value_h vk, hive_type *type, size_t *len);
+/* Moves every overlay edit into libhivex and makes the session structural. */
+int hp_inplace_flush(hiveport *h);
+void hp_inplace_clear(hiveport *h);
+
+/* ---- timestamp.c ---- */
+/* The FILETIME to write: SOURCE_DATE_EPOCH when set (reproducible builds), else now. */
+int hp_write_time(hiveport *h, uint64_t *filetime);
+/* Remembers that key's last-write time must change at the next commit. */
+int hp_touch_key(hiveport *h, hive_node_h key);
+void hp_touched_clear(hiveport *h);
+/* Stamps key last-write times (nk at each offset) and the header (timestamp, optional sequence bump,
+ * checksum) in the file open on fd. */
+int hp_stamp_file(hiveport *h, int fd, const hive_node_h *keys, size_t nkeys, bool bump_sequence,
+                  uint64_t filetime);
 
 /* ---- port.c ---- */
 const char *hp_type_name(uint32_t type);

@@ -76,8 +76,14 @@ int hp_key_create(hiveport *h, hive_node_h node, const char *path, hive_node_h *
         hive_node_h child = hivex_node_get_child(h->hive, node, name);
         if (child == 0 && errno == 0) {
             child = hivex_node_add_child(h->hive, node, name);
-            if (child != 0)
+            if (child != 0) {
                 h->changed = true;
+                int rc = hp_touch_key(h, node); /* a new subkey is a change to its parent */
+                if (rc == HIVEPORT_OK)
+                    rc = hp_touch_key(h, child);
+                if (rc != HIVEPORT_OK)
+                    return rc;
+            }
         }
         if (child == 0)
             return hp_error(h, hp_status_from_errno(errno), "%s: cannot create key %s in %s: %s",

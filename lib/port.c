@@ -63,7 +63,7 @@ static int decode(hiveport *h, const hiveport_setting *s, const struct located *
     hive_type type;
     size_t len;
     errno = 0;
-    char *data = hivex_value_value(h->hive, loc->value, &type, &len);
+    char *data = hp_value_data(h, loc->value, &type, &len);
     if (data == NULL)
         return hp_error(h, hp_status_from_errno(errno),
                         "%s: ControlSet%03u\\Services\\%s: value \"%s\" is unreadable: %s", h->path,
@@ -158,6 +158,51 @@ static int plan(hiveport *h, const hiveport_setting *s, int target, unsigned fla
     return rc;
 }
 
+/* Writes the encoded port into one control set: in place when it fits, else through libhivex. */
+static int apply_set(hiveport *h, const hiveport_setting *s, uint32_t controlset, const char *data, size_t len)
+{
+    /* Locate afresh: an earlier flush may have moved this key's values. */
+    struct located loc;
+    int rc = locate(h, s, controlset, &loc);
+    if (rc != HIVEPORT_OK)
+        return rc;
+    if (loc.value != 0 && loc.type == (hive_type)s->type) {
+        bool done;
+        if ((rc = hp_inplace_set(h, loc.key, loc.value, s->type, data, len, &done)) != HIVEPORT_OK)
+            return rc;
+        if (done) {
+            h->changed = true;
+            return HIVEPORT_OK;
+        }
+    }
+    if (!h->structural) {
+        if ((rc = hp_inplace_flush(h)) != HIVEPORT_OK || (rc = locate(h, s, controlset, &loc)) != HIVEPORT_OK)
+            return rc;
+    }
+    hive_node_h cs, key;
+    char path[HP_NAME_MAX * HP_PATH_MAX_DEPTH + 16];
+    snprintf(path, sizeof path, "Services\\%s", s->key);
+    if ((rc = hp_controlset_node(h, controlset, &cs)) != HIVEPORT_OK || (rc = hp_key_create(h, cs, path, &key)) != HIVEPORT_OK) {
+        h->broken = h->changed;
+        return rc;
+    }
+    /* An existing value keeps its own spelling, as RegSetValue does. */
+    char *existing = loc.value ? hivex_value_key(h->hive, loc.value) : NULL;
+    hive_set_value value = {.key = existing ? existing : (char *)s->value_name, .t = (hive_type)s->type,
+                            .len = len, .value = (char *)data};
+    if (hivex_node_set_value(h->hive, key, &value, 0) != 0)
+        rc = hp_error(h, hp_status_from_errno(errno), "%s: ControlSet%03u\\Services\\%s: cannot set \"%s\": %s",
+                      h->path, controlset, s->key, s->value_name, strerror(errno));
+    free(existing);
+    if (rc == HIVEPORT_OK)
+        rc = hp_touch_key(h, key);
+    if (rc == HIVEPORT_OK)
+        h->changed = true;
+    else
+        h->broken = h->changed; /* earlier control sets already changed: the edit is half-done */
+    return rc;
+}
+
 HIVEPORT_API int hiveport_set_port(hiveport *h, const hiveport_setting *s, int target, uint32_t port,
                                    unsigned flags)
 {
@@ -178,30 +223,10 @@ HIVEPORT_API int hiveport_set_port(hiveport *h, const hiveport_setting *s, int t
     rc = plan(h, s, target, flags, port, locs, &count);
 
     char data[24];
-    hive_set_value value = {.t = (hive_type)s->type};
-    value.len = encode(s, port, data);
-    value.value = data;
+    size_t len = encode(s, port, data);
     for (size_t i = 0; rc == HIVEPORT_OK && i < count; i++) {
-        if (locs[i].controlset == 0)
-            continue;
-        hive_node_h cs, key;
-        rc = hp_controlset_node(h, locs[i].controlset, &cs);
-        char path[HP_NAME_MAX * HP_PATH_MAX_DEPTH + 16];
-        snprintf(path, sizeof path, "Services\\%s", s->key);
-        if (rc == HIVEPORT_OK)
-            rc = hp_key_create(h, cs, path, &key);
-        /* An existing value keeps its own spelling, as RegSetValue does. */
-        char *existing = locs[i].value ? hivex_value_key(h->hive, locs[i].value) : NULL;
-        value.key = existing ? existing : (char *)s->value_name;
-        if (rc == HIVEPORT_OK && hivex_node_set_value(h->hive, key, &value, 0) != 0)
-            rc = hp_error(h, hp_status_from_errno(errno),
-                          "%s: ControlSet%03u\\Services\\%s: cannot set \"%s\": %s", h->path,
-                          locs[i].controlset, s->key, s->value_name, strerror(errno));
-        free(existing);
-        if (rc == HIVEPORT_OK)
-            h->changed = true;
-        else
-            h->broken = h->changed; /* earlier control sets already changed: the edit is half-done */
+        if (locs[i].controlset != 0)
+            rc = apply_set(h, s, locs[i].controlset, data, len);
     }
     hp_free(locs);
     return rc;
@@ -261,7 +286,12 @@ HIVEPORT_API int hiveport_unset_port(hiveport *h, const hiveport_setting *s, int
     for (size_t i = 0; rc == HIVEPORT_OK && i < count; i++) {
         if (locs[i].value == 0)
             continue;
+        if (!h->structural && ((rc = hp_inplace_flush(h)) != HIVEPORT_OK ||
+                               (rc = locate(h, s, locs[i].controlset, &locs[i])) != HIVEPORT_OK))
+            break;
         rc = rewrite_without(h, locs[i].key, locs[i].value);
+        if (rc == HIVEPORT_OK)
+            rc = hp_touch_key(h, locs[i].key);
         if (rc == HIVEPORT_OK)
             h->changed = true;
         else
