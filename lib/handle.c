@@ -59,6 +59,26 @@ static int check_header(hiveport *h, int fd)
     return HIVEPORT_OK;
 }
 
+/* Opens libhivex on fd.  Write handles start read-only too (a shared mapping, no copy): in-place edits
+ * never need libhivex to write, and the first structural change upgrades (hp_hive_make_writable). */
+static int open_hivex(hiveport *h, int fd, bool writable)
+{
+    /* libhivex opens by name; /proc/self/fd names exactly the file already checked. */
+    char fd_path[64];
+    snprintf(fd_path, sizeof fd_path, "/proc/self/fd/%d", fd);
+    const char *name = access(fd_path, F_OK) == 0 ? fd_path : h->path;
+    errno = 0;
+    h->hive = hivex_open(name, writable ? HIVEX_OPEN_WRITE : 0);
+    if (h->hive == NULL) {
+        int err = errno;
+        return hp_error(h, err == ENOMEM ? HIVEPORT_E_NOMEM : HIVEPORT_E_CORRUPT,
+                        "%s: the hive structure is damaged (libhivex: %s)", h->path,
+                        err ? strerror(err) : "unknown error");
+    }
+    h->hive_writable = writable;
+    return HIVEPORT_OK;
+}
+
 int hp_hive_load(hiveport *h)
 {
     int fd = h->lock_fd;
@@ -77,22 +97,23 @@ int hp_hive_load(hiveport *h)
                       "(.LOG1/.LOG2) hold changes this file lacks, and writing it would discard them; "
                       "it can still be opened read-only",
                       h->path, h->seq_primary, h->seq_secondary);
-    if (rc == HIVEPORT_OK) {
-        /* libhivex opens by name; /proc/self/fd names exactly the file just checked. */
-        char fd_path[64];
-        snprintf(fd_path, sizeof fd_path, "/proc/self/fd/%d", fd);
-        const char *name = access(fd_path, F_OK) == 0 ? fd_path : h->path;
-        errno = 0;
-        h->hive = hivex_open(name, (h->flags & HIVEPORT_OPEN_WRITE) ? HIVEX_OPEN_WRITE : 0);
-        if (h->hive == NULL) {
-            int err = errno;
-            rc = hp_error(h, err == ENOMEM ? HIVEPORT_E_NOMEM : HIVEPORT_E_CORRUPT,
-                          "%s: the hive structure is damaged (libhivex: %s)", h->path,
-                          err ? strerror(err) : "unknown error");
-        }
-    }
+    if (rc == HIVEPORT_OK)
+        rc = open_hivex(h, fd, false);
     if (own_fd)
         close(fd);
+    return rc;
+}
+
+int hp_hive_make_writable(hiveport *h)
+{
+    if (h->hive_writable)
+        return HIVEPORT_OK;
+    /* The read-only libhivex handle was never changed, so reopening from the same file loses nothing. */
+    hivex_close(h->hive);
+    h->hive = NULL;
+    int rc = open_hivex(h, h->lock_fd, true);
+    if (rc != HIVEPORT_OK)
+        h->broken = true;
     return rc;
 }
 

@@ -129,7 +129,9 @@ char *hp_value_data(hiveport *h, hive_value_h vk, hive_type *type, size_t *len)
 
 int hp_inplace_flush(hiveport *h)
 {
-    int rc = HIVEPORT_OK;
+    int rc = hp_hive_make_writable(h);
+    if (rc != HIVEPORT_OK)
+        return rc;
     h->structural = true;
     if (h->npatches == 0)
         return rc;

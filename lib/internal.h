@@ -38,6 +38,7 @@ struct hiveport {
     char *path;
     unsigned flags;          /* HIVEPORT_OPEN_* */
     hive_h *hive;            /* NULL when the open failed */
+    bool hive_writable;      /* libhivex opened with HIVEX_OPEN_WRITE (see hp_hive_make_writable) */
     int lock_fd;             /* write handles: the locked hive file, else -1 */
     dev_t dev;               /* identity of the file as opened */
     ino_t ino;
@@ -95,7 +96,8 @@ int hp_lock_acquire(hiveport *h, int timeout_ms);
 void hp_lock_release(hiveport *h);
 
 /* ---- handle.c ---- */
-int hp_hive_load(hiveport *h);   /* (re)reads header and opens libhivex on h->path */
+int hp_hive_load(hiveport *h);   /* (re)reads header and opens libhivex (read-only) on h->path */
+int hp_hive_make_writable(hiveport *h); /* reopens libhivex for writing before a structural change */
 bool hp_handle_usable(const hiveport *h);
 int hp_check_handle(const hiveport *h); /* HIVEPORT_E_INVALID_ARG for NULL or failed handles */
 
