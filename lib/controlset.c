@@ -16,29 +16,33 @@ static const char *const select_names[] = {
 
 static int read_select(hiveport *h, int field, uint32_t *number)
 {
-    hive_node_h root = hivex_root(h->hive);
-    errno = 0;
-    hive_node_h select = root ? hivex_node_get_child(h->hive, root, "Select") : 0;
+    hive_node_h select;
+    int rc = hp_nav_child(h, hp_nav_root(h), "Select", &select);
+    if (rc != HIVEPORT_OK)
+        return rc;
     if (select == 0)
-        return hp_error(h, errno ? HIVEPORT_E_CORRUPT : HIVEPORT_E_NO_SELECT,
-                        "%s: no Select key at the root: not a usable SYSTEM hive", h->path);
+        return hp_error(h, HIVEPORT_E_NO_SELECT, "%s: no Select key at the root: not a usable SYSTEM hive",
+                        h->path);
     const char *name = select_names[field];
-    errno = 0;
-    hive_value_h value = hivex_node_get_value(h->hive, select, name);
+    hive_value_h value;
+    if ((rc = hp_nav_value(h, select, name, &value)) != HIVEPORT_OK)
+        return rc;
     if (value == 0)
-        return hp_error(h, errno ? HIVEPORT_E_CORRUPT : HIVEPORT_E_BAD_SELECT,
-                        "%s: Select has no \"%s\" value", h->path, name);
+        return hp_error(h, HIVEPORT_E_BAD_SELECT, "%s: Select has no \"%s\" value", h->path, name);
     hive_type type;
     size_t len;
-    if (hivex_value_type(h->hive, value, &type, &len) != 0)
-        return hp_error(h, HIVEPORT_E_CORRUPT, "%s: Select\\%s is unreadable: %s", h->path, name,
-                        strerror(errno));
+    char *data = hp_value_data(h, value, &type, &len);
+    if (data == NULL)
+        return hp_error(h, errno == ENOMEM ? HIVEPORT_E_NOMEM : HIVEPORT_E_CORRUPT,
+                        "%s: Select\\%s is unreadable: %s", h->path, name, strerror(errno));
     if (type != hive_t_REG_DWORD || len != 4)
-        return hp_error(h, HIVEPORT_E_BAD_SELECT,
-                        "%s: Select\\%s is %s of %zu bytes, expected a 4-byte REG_DWORD", h->path, name,
-                        hp_type_name(type), len);
-    *number = (uint32_t)hivex_value_dword(h->hive, value);
-    return HIVEPORT_OK;
+        rc = hp_error(h, HIVEPORT_E_BAD_SELECT, "%s: Select\\%s is %s of %zu bytes, expected a 4-byte REG_DWORD",
+                      h->path, name, hp_type_name(type), len);
+    else
+        *number = (uint32_t)(unsigned char)data[0] | (uint32_t)(unsigned char)data[1] << 8 |
+                  (uint32_t)(unsigned char)data[2] << 16 | (uint32_t)(unsigned char)data[3] << 24;
+    free(data);
+    return rc;
 }
 
 HIVEPORT_API int hiveport_select_value(hiveport *h, int field, uint32_t *number)
@@ -73,20 +77,18 @@ HIVEPORT_API int hiveport_controlsets(hiveport *h, uint32_t *numbers, size_t cap
     if (!hp_handle_usable(h) || count == NULL || (numbers == NULL && capacity > 0))
         return HIVEPORT_E_INVALID_ARG;
     hp_clear_error(h);
-    errno = 0;
-    hive_node_h *children = hivex_node_children(h->hive, hivex_root(h->hive));
-    if (children == NULL)
-        return hp_error(h, hp_status_from_errno(errno), "%s: cannot list the root key: %s", h->path,
-                        strerror(errno));
+    hive_node_h *children;
+    size_t nchildren;
+    int rc = hp_nav_children(h, hp_nav_root(h), &children, &nchildren);
+    if (rc != HIVEPORT_OK)
+        return rc;
     /* Collect all, sort, then copy out: the caller's buffer may be smaller than the total. */
     uint32_t found[HP_CONTROLSET_MAX];
     size_t n = 0;
-    int rc = HIVEPORT_OK;
-    for (size_t i = 0; children[i] != 0 && rc == HIVEPORT_OK; i++) {
-        char *name = hivex_node_name(h->hive, children[i]);
+    for (size_t i = 0; i < nchildren; i++) {
+        char *name = hp_nav_key_name(h, children[i]);
         if (name == NULL) {
-            rc = hp_error(h, hp_status_from_errno(errno), "%s: unreadable key name under the root: %s",
-                          h->path, strerror(errno));
+            rc = h->status;
             break;
         }
         uint32_t number = controlset_number(name);
@@ -113,12 +115,10 @@ int hp_controlset_node(hiveport *h, uint32_t number, hive_node_h *node)
 {
     char name[32];
     snprintf(name, sizeof name, "ControlSet%03u", number);
-    errno = 0;
-    *node = hivex_node_get_child(h->hive, hivex_root(h->hive), name);
-    if (*node == 0)
-        return hp_error(h, errno ? HIVEPORT_E_CORRUPT : HIVEPORT_E_NO_CONTROLSET,
-                        "%s: %s does not exist", h->path, name);
-    return HIVEPORT_OK;
+    int rc = hp_nav_child(h, hp_nav_root(h), name, node);
+    if (rc == HIVEPORT_OK && *node == 0)
+        rc = hp_error(h, HIVEPORT_E_NO_CONTROLSET, "%s: %s does not exist", h->path, name);
+    return rc;
 }
 
 static int resolve(hiveport *h, int target, uint32_t *number)

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,7 +23,7 @@ HIVEPORT_API void hiveport_options_init(hiveport_options *opts)
 
 bool hp_handle_usable(const hiveport *h)
 {
-    return h != NULL && h->hive != NULL;
+    return h != NULL && h->img.data != NULL;
 }
 
 int hp_check_handle(const hiveport *h)
@@ -31,7 +32,7 @@ int hp_check_handle(const hiveport *h)
 }
 
 /* Reads and checks the header through fd, so that what is validated is what libhivex then parses. */
-static int check_header(hiveport *h, int fd)
+static int check_header(hiveport *h, int fd, uint64_t *file_size, uint32_t *hbins_size)
 {
     struct stat st;
     if (fstat(fd, &st) != 0)
@@ -56,16 +57,18 @@ static int check_header(hiveport *h, int fd)
         return hp_error(h, rc, "%s: %s", h->path, why);
     h->seq_primary = hdr.seq_primary;
     h->seq_secondary = hdr.seq_secondary;
+    *file_size = (uint64_t)st.st_size;
+    *hbins_size = hdr.hbins_size;
     return HIVEPORT_OK;
 }
 
-/* Opens libhivex on fd.  Write handles start read-only too (a shared mapping, no copy): in-place edits
- * never need libhivex to write, and the first structural change upgrades (hp_hive_make_writable). */
-static int open_hivex(hiveport *h, int fd, bool writable)
+/* Opens libhivex on the handle's file.  Reads never need it (cells.c reads the mapping); it comes in
+ * for a structural change, writable, or for callers that walk with it, read-only. */
+static int open_hivex(hiveport *h, bool writable)
 {
-    /* libhivex opens by name; /proc/self/fd names exactly the file already checked. */
+    /* libhivex opens by name; /proc/self/fd names exactly the file already checked and mapped. */
     char fd_path[64];
-    snprintf(fd_path, sizeof fd_path, "/proc/self/fd/%d", fd);
+    snprintf(fd_path, sizeof fd_path, "/proc/self/fd/%d", hp_file_fd(h));
     const char *name = access(fd_path, F_OK) == 0 ? fd_path : h->path;
     errno = 0;
     h->hive = hivex_open(name, writable ? HIVEX_OPEN_WRITE : 0);
@@ -79,28 +82,72 @@ static int open_hivex(hiveport *h, int fd, bool writable)
     return HIVEPORT_OK;
 }
 
+int hp_file_fd(const hiveport *h)
+{
+    return h->lock_fd >= 0 ? h->lock_fd : h->read_fd;
+}
+
+int hp_hivex(hiveport *h)
+{
+    return h->hive != NULL ? HIVEPORT_OK : open_hivex(h, false);
+}
+
+void hp_hive_unload(hiveport *h)
+{
+    if (h->hive != NULL)
+        hivex_close(h->hive);
+    h->hive = NULL;
+    h->hive_writable = false;
+    if (h->img.data != NULL)
+        munmap((void *)h->img.data, h->img.map_len);
+    memset(&h->img, 0, sizeof h->img);
+    if (h->read_fd >= 0)
+        close(h->read_fd);
+    h->read_fd = -1;
+}
+
 int hp_hive_load(hiveport *h)
 {
     int fd = h->lock_fd;
-    bool own_fd = false;
     if (fd < 0) {
         fd = open(h->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0)
             return hp_error(h, errno == EISDIR ? HIVEPORT_E_NOT_REGULAR : HIVEPORT_E_IO,
                             "%s: cannot open: %s", h->path, strerror(errno));
-        own_fd = true;
+        h->read_fd = fd;
     }
-    int rc = check_header(h, fd);
+    uint64_t size = 0;
+    uint32_t hbins_size = 0;
+    int rc = check_header(h, fd, &size, &hbins_size);
     if (rc == HIVEPORT_OK && (h->flags & HIVEPORT_OPEN_WRITE) && h->seq_primary != h->seq_secondary)
         rc = hp_error(h, HIVEPORT_E_DIRTY,
                       "%s: the hive is dirty (sequence numbers %u and %u differ): its transaction logs "
                       "(.LOG1/.LOG2) hold changes this file lacks, and writing it would discard them; "
                       "it can still be opened read-only",
                       h->path, h->seq_primary, h->seq_secondary);
-    if (rc == HIVEPORT_OK)
-        rc = open_hivex(h, fd, false);
-    if (own_fd)
-        close(fd);
+    if (rc == HIVEPORT_OK && size > SIZE_MAX / 2)
+        rc = hp_error(h, HIVEPORT_E_NOT_HIVE, "%s: %llu bytes is too large for a hive", h->path,
+                      (unsigned long long)size);
+    void *map = MAP_FAILED;
+    if (rc == HIVEPORT_OK) {
+        map = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, fd, 0);
+        if (map == MAP_FAILED)
+            rc = hp_error(h, errno == ENOMEM ? HIVEPORT_E_NOMEM : HIVEPORT_E_IO, "%s: cannot map: %s", h->path,
+                          strerror(errno));
+    }
+    if (rc == HIVEPORT_OK) {
+        h->img.data = map;
+        h->img.map_len = (size_t)size;
+        h->img.end = (uint64_t)HP_REGF_HEADER_SIZE + hbins_size;
+        char why[256];
+        rc = hp_regf_check_bins(map, (size_t)size, hbins_size, why, sizeof why);
+        if (rc != HIVEPORT_OK)
+            hp_error(h, rc, "%s: %s", h->path, why);
+        else if (hp_cells_root(&h->img) == 0)
+            rc = hp_error(h, HIVEPORT_E_CORRUPT, "%s: the root key record is damaged", h->path);
+    }
+    if (rc != HIVEPORT_OK)
+        hp_hive_unload(h);
     return rc;
 }
 
@@ -108,10 +155,11 @@ int hp_hive_make_writable(hiveport *h)
 {
     if (h->hive_writable)
         return HIVEPORT_OK;
-    /* The read-only libhivex handle was never changed, so reopening from the same file loses nothing. */
-    hivex_close(h->hive);
+    /* A read-only libhivex handle was never changed, so reopening from the same file loses nothing. */
+    if (h->hive != NULL)
+        hivex_close(h->hive);
     h->hive = NULL;
-    int rc = open_hivex(h, h->lock_fd, true);
+    int rc = open_hivex(h, true);
     if (rc != HIVEPORT_OK)
         h->broken = true;
     return rc;
@@ -131,6 +179,7 @@ HIVEPORT_API int hiveport_open_ext(const char *path, const hiveport_options *opt
     if (h == NULL)
         return HIVEPORT_E_NOMEM;
     h->lock_fd = -1;
+    h->read_fd = -1;
     *out = h;
     if (path == NULL || *path == '\0') {
         h->path = hp_strdup("");
@@ -157,10 +206,7 @@ HIVEPORT_API int hiveport_open_ext(const char *path, const hiveport_options *opt
         rc = hp_hive_load(h);
     if (rc != HIVEPORT_OK) {
         /* Keep only the message: a failed handle holds no hive and no lock. */
-        if (h->hive != NULL) {
-            hivex_close(h->hive);
-            h->hive = NULL;
-        }
+        hp_hive_unload(h);
         hp_lock_release(h);
     }
     return rc;
@@ -178,8 +224,7 @@ HIVEPORT_API void hiveport_close(hiveport *h)
 {
     if (h == NULL)
         return;
-    if (h->hive != NULL)
-        hivex_close(h->hive);
+    hp_hive_unload(h);
     hp_lock_release(h);
     hp_inplace_clear(h);
     hp_touched_clear(h);
@@ -222,8 +267,7 @@ HIVEPORT_API int hiveport_discard(hiveport *h)
     hp_clear_error(h);
     if (!h->changed && !h->broken)
         return HIVEPORT_OK;
-    hivex_close(h->hive);
-    h->hive = NULL;
+    hp_hive_unload(h);
     h->changed = false;
     h->broken = false;
     h->structural = false;

@@ -111,22 +111,6 @@ int hp_inplace_set(hiveport *h, hive_node_h key, hive_value_h vk, uint32_t type,
     return HIVEPORT_OK;
 }
 
-char *hp_value_data(hiveport *h, hive_value_h vk, hive_type *type, size_t *len)
-{
-    const struct hp_patch *p = hp_inplace_find(h, vk);
-    if (p == NULL)
-        return hivex_value_value(h->hive, vk, type, len);
-    char *copy = malloc(p->len ? p->len : 1); /* freed with free(), like libhivex's buffers */
-    if (copy == NULL) {
-        errno = ENOMEM;
-        return NULL;
-    }
-    memcpy(copy, p->data, p->len);
-    *type = (hive_type)p->type;
-    *len = p->len;
-    return copy;
-}
-
 int hp_inplace_flush(hiveport *h)
 {
     int rc = hp_hive_make_writable(h);

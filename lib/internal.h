@@ -22,6 +22,13 @@
 
 /* ---- The handle ---- */
 
+/* The mapped hive file (cells.c reads it): data[0, end) is the header plus the hive bins. */
+struct hp_image {
+    const unsigned char *data;
+    uint64_t end;     /* 0x1000 + hive-bins size */
+    size_t map_len;   /* length of the mapping */
+};
+
 /* A value edit written in place (inplace.c): data bytes at data_off, the vk's data-size field at size_off. */
 struct hp_patch {
     hive_node_h key;      /* the key holding the value (its timestamp is updated) */
@@ -37,9 +44,11 @@ struct hp_patch {
 struct hiveport {
     char *path;
     unsigned flags;          /* HIVEPORT_OPEN_* */
-    hive_h *hive;            /* NULL when the open failed */
+    struct hp_image img;     /* the file as loaded; img.data NULL when the open failed */
+    hive_h *hive;            /* libhivex, opened on demand (hp_hivex_open) */
     bool hive_writable;      /* libhivex opened with HIVEX_OPEN_WRITE (see hp_hive_make_writable) */
     int lock_fd;             /* write handles: the locked hive file, else -1 */
+    int read_fd;             /* read handles: the file, else -1 */
     dev_t dev;               /* identity of the file as opened */
     ino_t ino;
     uint32_t seq_primary;
@@ -82,12 +91,41 @@ struct hp_regf_header {
 };
 uint32_t hp_regf_checksum(const unsigned char *base_block);
 /* Parses and validates a base block of file_size-byte file. Returns 0 or a status, with a reason in why. */
+/* Checks the chain of hive bins in a mapped file: each "hbin" where the previous one ends, its offset
+ * field right, its size a multiple of 4096 inside the hive-bins area. */
+int hp_regf_check_bins(const unsigned char *data, size_t len, uint32_t hbins_size, char *why, size_t why_len);
 int hp_regf_parse_header(const unsigned char *buf, size_t buf_len, uint64_t file_size,
                          struct hp_regf_header *out, char *why, size_t why_len);
 
 /* ---- fileutil.c ---- */
 char *hp_dir_of(const char *path);  /* the directory part of path ("." when none); caller hp_free()s */
 int hp_fsync_dir(const char *dir);  /* 0, or -1 with errno */
+
+/* ---- cells.c: bounded reads of the mapped file; offsets are absolute; -1/NULL on damage ---- */
+const unsigned char *hp_cells_nk(const struct hp_image *img, uint64_t off, uint32_t *len);
+const unsigned char *hp_cells_vk(const struct hp_image *img, uint64_t off, uint32_t *len);
+uint64_t hp_cells_root(const struct hp_image *img);
+char *hp_cells_key_name(const struct hp_image *img, uint64_t nk_off);
+char *hp_cells_value_name(const struct hp_image *img, uint64_t vk_off);
+int hp_cells_walk_subkeys(const struct hp_image *img, uint64_t nk_off, int (*visit)(uint64_t, void *), void *ctx);
+int hp_cells_child(const struct hp_image *img, uint64_t nk_off, const char *name, uint64_t *child);
+int hp_cells_values(const struct hp_image *img, uint64_t nk_off, const unsigned char **list, uint32_t *count);
+uint64_t hp_cells_value_at(const unsigned char *list, uint32_t i);
+int hp_cells_value(const struct hp_image *img, uint64_t nk_off, const char *name, uint64_t *vk_off);
+int hp_cells_value_type(const struct hp_image *img, uint64_t vk_off, uint32_t *type, size_t *len);
+char *hp_cells_value_data(const struct hp_image *img, uint64_t vk_off, uint32_t *type, size_t *len);
+
+/* ---- nav.c: keys and values from the file (with the overlay) or from libhivex once structural.
+ * Statuses carry a message; lists are zero-terminated and freed with free(); names are freed with free().
+ * A child or value that is absent is 0 with HIVEPORT_OK. ---- */
+hive_node_h hp_nav_root(hiveport *h);
+int hp_nav_child(hiveport *h, hive_node_h node, const char *name, hive_node_h *child);
+int hp_nav_children(hiveport *h, hive_node_h node, hive_node_h **out, size_t *count);
+char *hp_nav_key_name(hiveport *h, hive_node_h node);
+int hp_nav_value(hiveport *h, hive_node_h node, const char *name, hive_value_h *vk);
+int hp_nav_values(hiveport *h, hive_node_h node, hive_value_h **out, size_t *count);
+char *hp_nav_value_name(hiveport *h, hive_value_h vk);
+int hp_nav_value_type(hiveport *h, hive_value_h vk, uint32_t *type, size_t *len);
 
 /* ---- lock.c: the writer lock ---- */
 /* Opens path for writing-permission checks and takes an exclusive flock, waiting up to timeout_ms
@@ -97,7 +135,10 @@ void hp_lock_release(hiveport *h);
 
 /* ---- handle.c ---- */
 int hp_hive_load(hiveport *h);   /* (re)reads header and opens libhivex (read-only) on h->path */
-int hp_hive_make_writable(hiveport *h); /* reopens libhivex for writing before a structural change */
+int hp_hive_make_writable(hiveport *h); /* opens libhivex for writing before a structural change */
+void hp_hive_unload(hiveport *h);
+int hp_file_fd(const hiveport *h); /* the descriptor of the file the handle loaded */
+int hp_hivex(hiveport *h);          /* makes sure h->hive is open (read-only unless already writable) */
 bool hp_handle_usable(const hiveport *h);
 int hp_check_handle(const hiveport *h); /* HIVEPORT_E_INVALID_ARG for NULL or failed handles */
 

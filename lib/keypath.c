@@ -54,12 +54,10 @@ int hp_key_lookup(hiveport *h, hive_node_h node, const char *path, hive_node_h *
 {
     char name[HP_NAME_MAX + 1];
     for (size_t i = 0; path_component(path, i, name, sizeof name) >= 0; i++) {
-        errno = 0;
-        node = hivex_node_get_child(h->hive, node, name);
+        int rc = hp_nav_child(h, node, name, &node);
+        if (rc != HIVEPORT_OK)
+            return rc;
         if (node == 0) {
-            if (errno != 0)
-                return hp_error(h, hp_status_from_errno(errno), "%s: cannot read key %s under %s: %s",
-                                h->path, name, path, strerror(errno));
             *found = 0;
             return HIVEPORT_OK;
         }

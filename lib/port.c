@@ -38,18 +38,12 @@ static int locate(hiveport *h, const hiveport_setting *s, uint32_t controlset, s
         rc = hp_key_lookup(h, services, s->key, &loc->key);
     if (rc != HIVEPORT_OK || loc->key == 0)
         return rc;
-    errno = 0;
-    loc->value = hivex_node_get_value(h->hive, loc->key, s->value_name);
-    if (loc->value == 0) {
-        if (errno != 0)
-            return hp_error(h, HIVEPORT_E_CORRUPT, "%s: ControlSet%03u\\Services\\%s: cannot read values: %s",
-                            h->path, controlset, s->key, strerror(errno));
-        return HIVEPORT_OK;
-    }
-    if (hivex_value_type(h->hive, loc->value, &loc->type, &loc->len) != 0)
-        return hp_error(h, HIVEPORT_E_CORRUPT, "%s: ControlSet%03u\\Services\\%s: value \"%s\" is unreadable",
-                        h->path, controlset, s->key, s->value_name);
-    return HIVEPORT_OK;
+    if ((rc = hp_nav_value(h, loc->key, s->value_name, &loc->value)) != HIVEPORT_OK || loc->value == 0)
+        return rc;
+    uint32_t type;
+    rc = hp_nav_value_type(h, loc->value, &type, &loc->len);
+    loc->type = (hive_type)type;
+    return rc;
 }
 
 /* The port in a located value, checked against the setting's type. */

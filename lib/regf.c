@@ -76,3 +76,30 @@ int hp_regf_parse_header(const unsigned char *buf, size_t buf_len, uint64_t file
     }
     return HIVEPORT_OK;
 }
+
+int hp_regf_check_bins(const unsigned char *data, size_t len, uint32_t hbins_size, char *why, size_t why_len)
+{
+    uint64_t end = (uint64_t)HP_REGF_HEADER_SIZE + hbins_size;
+    if (end > len) {
+        snprintf(why, why_len, "the header says %u bytes of hive bins but the file holds %zu", hbins_size,
+                 len - HP_REGF_HEADER_SIZE);
+        return HIVEPORT_E_TRUNCATED;
+    }
+    for (uint64_t off = HP_REGF_HEADER_SIZE; off < end;) {
+        const unsigned char *bin = data + off;
+        uint32_t size = off + 32 <= end ? le32(bin + 8) : 0;
+        if (off + 32 > end || memcmp(bin, "hbin", 4) != 0) {
+            snprintf(why, why_len, "no hive bin at offset 0x%llx (the structure is damaged)",
+                     (unsigned long long)off);
+            return HIVEPORT_E_CORRUPT;
+        }
+        if (le32(bin + 4) != off - HP_REGF_HEADER_SIZE || size < HP_REGF_HBIN_SIZE ||
+            size % HP_REGF_HBIN_SIZE != 0 || off + size > end) {
+            snprintf(why, why_len, "the hive bin at offset 0x%llx has a bad offset or size (0x%x)",
+                     (unsigned long long)off, size);
+            return HIVEPORT_E_CORRUPT;
+        }
+        off += size;
+    }
+    return HIVEPORT_OK;
+}

@@ -1,0 +1,402 @@
+/* cells.c: bounded reads of the hive's cells straight from the mapped file: keys, subkey lists, values.
+ *
+ * Looking up a handful of values this way costs a few page reads, where libhivex first walks every cell
+ * of the file.  Offsets are absolute file offsets (0x1000 + the format's relative offset), the same numbers
+ * libhivex uses for node and value handles, so both views name things alike.  Every offset, count and
+ * length read from the file is checked against the mapping before use.
+ *
+ *   cell:  [int32 size: negative = allocated][record ...]        rel offsets count from 0x1000
+ *   nk:    +0x00 "nk"  +0x02 flags (0x20: Latin-1 name)  +0x14 subkeys  +0x1C subkey list
+ *          +0x24 values  +0x28 value list  +0x48 name length  +0x4C name
+ *   lf/lh: "lf"|"lh" u16 count, count x {u32 nk, u32 hint}    li: "li" u16 count, count x u32 nk
+ *   ri:    "ri" u16 count, count x u32 (lf|lh|li)
+ *   vk:    +0x00 "vk"  +0x02 name length  +0x04 data size (bit 31: inline)  +0x08 data or data cell
+ *          +0x0C type  +0x10 flags (1: Latin-1 name)  +0x14 name
+ *   db:    "db" u16 segments, u32 segment list (segments hold 16344 bytes each)
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define REL_NIL 0xFFFFFFFFu
+#define BIG_DATA_SEGMENT 16344u
+#define HP_VALUE_DATA_MAX (16u << 20) /* no port-related value is near this; a bound against bad sizes */
+
+static uint32_t le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint16_t le16(const unsigned char *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+
+/* The record of the allocated cell at absolute offset off, and its length; NULL if off is not one. */
+static const unsigned char *cell_at(const struct hp_image *img, uint64_t off, uint32_t *len)
+{
+    if (off < HP_REGF_HEADER_SIZE || off % 8 != 0 || off + 8 > img->end)
+        return NULL;
+    int32_t size = (int32_t)le32(img->data + off);
+    if (size >= 0 || size == INT32_MIN)
+        return NULL;
+    uint32_t n = (uint32_t)-size;
+    if (n < 8 || off + n > img->end)
+        return NULL;
+    *len = n - 4;
+    return img->data + off + 4;
+}
+
+static uint64_t abs_of(uint32_t rel)
+{
+    return rel == REL_NIL ? 0 : (uint64_t)HP_REGF_HEADER_SIZE + rel;
+}
+
+static const unsigned char *record(const struct hp_image *img, uint64_t off, const char sig[2], uint32_t min_len,
+                                   uint32_t *len)
+{
+    const unsigned char *r = cell_at(img, off, len);
+    if (r == NULL || *len < min_len || r[0] != (unsigned char)sig[0] || r[1] != (unsigned char)sig[1])
+        return NULL;
+    return r;
+}
+
+const unsigned char *hp_cells_nk(const struct hp_image *img, uint64_t off, uint32_t *len)
+{
+    uint32_t n;
+    const unsigned char *nk = record(img, off, "nk", 0x4C, &n);
+    if (nk == NULL || 0x4Cu + le16(nk + 0x48) > n)
+        return NULL;
+    *len = n;
+    return nk;
+}
+
+const unsigned char *hp_cells_vk(const struct hp_image *img, uint64_t off, uint32_t *len)
+{
+    uint32_t n;
+    const unsigned char *vk = record(img, off, "vk", 0x14, &n);
+    if (vk == NULL || 0x14u + le16(vk + 0x02) > n)
+        return NULL;
+    *len = n;
+    return vk;
+}
+
+uint64_t hp_cells_root(const struct hp_image *img)
+{
+    uint32_t len;
+    uint64_t off = abs_of(le32(img->data + 0x24));
+    return hp_cells_nk(img, off, &len) ? off : 0;
+}
+
+/* ---- names ---- */
+
+/* Upper case as Windows compares key and value names, for ASCII and Latin-1 (others compare exactly). */
+static uint32_t upcase(uint32_t c)
+{
+    if (c >= 'a' && c <= 'z')
+        return c - 32;
+    if ((c >= 0xE0 && c <= 0xFE && c != 0xF7))
+        return c - 32;
+    if (c == 0xFF)
+        return 0x178;
+    return c;
+}
+
+/* Next code point of UTF-8 text, or -1 at the end or on malformed input. */
+static int32_t utf8_next(const unsigned char **p, const unsigned char *end)
+{
+    if (*p >= end)
+        return -1;
+    uint32_t c = *(*p)++;
+    int extra = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : -1;
+    if (extra < 0)
+        return -1;
+    if (extra > 0)
+        c &= 0x3Fu >> extra;
+    for (; extra > 0; extra--) {
+        if (*p >= end || (**p & 0xC0) != 0x80)
+            return -1;
+        c = c << 6 | (*(*p)++ & 0x3Fu);
+    }
+    return (int32_t)c;
+}
+
+/* Next code point of a stored name (Latin-1 or UTF-16LE), or -1 at the end. */
+static int32_t stored_next(const unsigned char **p, const unsigned char *end, bool latin1)
+{
+    if (*p >= end)
+        return -1;
+    if (latin1)
+        return *(*p)++;
+    if (end - *p < 2)
+        return -1;
+    uint32_t c = le16(*p);
+    *p += 2;
+    if (c >= 0xD800 && c <= 0xDBFF && end - *p >= 2 && le16(*p) >= 0xDC00 && le16(*p) <= 0xDFFF) {
+        c = 0x10000 + ((c - 0xD800) << 10) + (le16(*p) - 0xDC00);
+        *p += 2;
+    }
+    return (int32_t)c;
+}
+
+static bool name_equals(const unsigned char *stored, size_t stored_len, bool latin1, const char *utf8)
+{
+    const unsigned char *s = stored, *s_end = stored + stored_len;
+    const unsigned char *q = (const unsigned char *)utf8, *q_end = q + strlen(utf8);
+    for (;;) {
+        int32_t a = stored_next(&s, s_end, latin1), b = utf8_next(&q, q_end);
+        if (a < 0 || b < 0)
+            return a < 0 && b < 0 && s >= s_end && q >= q_end;
+        if (upcase((uint32_t)a) != upcase((uint32_t)b))
+            return false;
+    }
+}
+
+/* A stored name as UTF-8, hp_malloc'd. */
+static char *name_to_utf8(const unsigned char *stored, size_t len, bool latin1)
+{
+    char *out = hp_malloc(len * 2 + 1); /* Latin-1: <=2 bytes each; UTF-16: <=3 per 2 bytes or 4 per 4 */
+    if (out == NULL) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    size_t n = 0;
+    const unsigned char *p = stored, *end = stored + len;
+    for (int32_t c; (c = stored_next(&p, end, latin1)) >= 0;) {
+        uint32_t u = (uint32_t)c;
+        if (u < 0x80) {
+            out[n++] = (char)u;
+        } else if (u < 0x800) {
+            out[n++] = (char)(0xC0 | u >> 6);
+            out[n++] = (char)(0x80 | (u & 0x3F));
+        } else if (u < 0x10000) {
+            out[n++] = (char)(0xE0 | u >> 12);
+            out[n++] = (char)(0x80 | ((u >> 6) & 0x3F));
+            out[n++] = (char)(0x80 | (u & 0x3F));
+        } else {
+            out[n++] = (char)(0xF0 | u >> 18);
+            out[n++] = (char)(0x80 | ((u >> 12) & 0x3F));
+            out[n++] = (char)(0x80 | ((u >> 6) & 0x3F));
+            out[n++] = (char)(0x80 | (u & 0x3F));
+        }
+    }
+    out[n] = '\0';
+    return out;
+}
+
+char *hp_cells_key_name(const struct hp_image *img, uint64_t nk_off)
+{
+    uint32_t len;
+    const unsigned char *nk = hp_cells_nk(img, nk_off, &len);
+    if (nk == NULL) {
+        errno = EINVAL;
+        return NULL;
+    }
+    return name_to_utf8(nk + 0x4C, le16(nk + 0x48), (le16(nk + 0x02) & 0x20) != 0);
+}
+
+char *hp_cells_value_name(const struct hp_image *img, uint64_t vk_off)
+{
+    uint32_t len;
+    const unsigned char *vk = hp_cells_vk(img, vk_off, &len);
+    if (vk == NULL) {
+        errno = EINVAL;
+        return NULL;
+    }
+    return name_to_utf8(vk + 0x14, le16(vk + 0x02), (le16(vk + 0x10) & 0x1) != 0);
+}
+
+/* ---- subkeys ---- */
+
+/* Calls visit for each subkey offset of a leaf list (lf, lh, li); stops early when visit returns non-zero. */
+static int walk_leaf(const struct hp_image *img, uint64_t off, int (*visit)(uint64_t, void *), void *ctx,
+                     bool *bad)
+{
+    uint32_t len;
+    const unsigned char *list = cell_at(img, off, &len);
+    if (list == NULL || len < 4) {
+        *bad = true;
+        return 0;
+    }
+    uint32_t stride = (list[0] == 'l' && (list[1] == 'f' || list[1] == 'h')) ? 8
+                      : (list[0] == 'l' && list[1] == 'i')                   ? 4
+                                                                             : 0;
+    uint32_t count = le16(list + 2);
+    if (stride == 0 || 4 + (uint64_t)count * stride > len) {
+        *bad = true;
+        return 0;
+    }
+    for (uint32_t i = 0; i < count; i++) {
+        int rc = visit(abs_of(le32(list + 4 + (size_t)i * stride)), ctx);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+int hp_cells_walk_subkeys(const struct hp_image *img, uint64_t nk_off, int (*visit)(uint64_t, void *), void *ctx)
+{
+    uint32_t len;
+    const unsigned char *nk = hp_cells_nk(img, nk_off, &len);
+    if (nk == NULL)
+        return -1;
+    if (le32(nk + 0x14) == 0)
+        return 0;
+    uint64_t list_off = abs_of(le32(nk + 0x1C));
+    const unsigned char *list = cell_at(img, list_off, &len);
+    if (list == NULL || len < 4)
+        return -1;
+    bool bad = false;
+    int rc;
+    if (list[0] == 'r' && list[1] == 'i') {
+        uint32_t count = le16(list + 2);
+        if (4 + (uint64_t)count * 4 > len)
+            return -1;
+        rc = 0;
+        for (uint32_t i = 0; i < count && rc == 0 && !bad; i++)
+            rc = walk_leaf(img, abs_of(le32(list + 4 + (size_t)i * 4)), visit, ctx, &bad);
+    } else {
+        rc = walk_leaf(img, list_off, visit, ctx, &bad);
+    }
+    return bad ? -1 : rc;
+}
+
+struct find_child {
+    const struct hp_image *img;
+    const char *name;
+    uint64_t found;
+    bool bad;
+};
+
+static int match_child(uint64_t off, void *ctx)
+{
+    struct find_child *f = ctx;
+    uint32_t len;
+    const unsigned char *nk = hp_cells_nk(f->img, off, &len);
+    if (nk == NULL) {
+        f->bad = true;
+        return 1;
+    }
+    if (name_equals(nk + 0x4C, le16(nk + 0x48), (le16(nk + 0x02) & 0x20) != 0, f->name)) {
+        f->found = off;
+        return 1;
+    }
+    return 0;
+}
+
+int hp_cells_child(const struct hp_image *img, uint64_t nk_off, const char *name, uint64_t *child)
+{
+    struct find_child f = {img, name, 0, false};
+    int rc = hp_cells_walk_subkeys(img, nk_off, match_child, &f);
+    *child = f.found;
+    return (rc < 0 || f.bad) ? -1 : 0;
+}
+
+/* ---- values ---- */
+
+int hp_cells_values(const struct hp_image *img, uint64_t nk_off, const unsigned char **list, uint32_t *count)
+{
+    uint32_t len;
+    const unsigned char *nk = hp_cells_nk(img, nk_off, &len);
+    if (nk == NULL)
+        return -1;
+    *count = le32(nk + 0x24);
+    *list = NULL;
+    if (*count == 0)
+        return 0;
+    const unsigned char *l = cell_at(img, abs_of(le32(nk + 0x28)), &len);
+    if (l == NULL || (uint64_t)*count * 4 > len)
+        return -1;
+    *list = l;
+    return 0;
+}
+
+uint64_t hp_cells_value_at(const unsigned char *list, uint32_t i)
+{
+    return abs_of(le32(list + (size_t)i * 4));
+}
+
+int hp_cells_value(const struct hp_image *img, uint64_t nk_off, const char *name, uint64_t *vk_off)
+{
+    const unsigned char *list;
+    uint32_t count, len;
+    *vk_off = 0;
+    if (hp_cells_values(img, nk_off, &list, &count) != 0)
+        return -1;
+    for (uint32_t i = 0; i < count; i++) {
+        uint64_t off = hp_cells_value_at(list, i);
+        const unsigned char *vk = hp_cells_vk(img, off, &len);
+        if (vk == NULL)
+            return -1;
+        if (name_equals(vk + 0x14, le16(vk + 0x02), (le16(vk + 0x10) & 0x1) != 0, name)) {
+            *vk_off = off;
+            return 0;
+        }
+    }
+    return 0;
+}
+
+int hp_cells_value_type(const struct hp_image *img, uint64_t vk_off, uint32_t *type, size_t *len)
+{
+    uint32_t n;
+    const unsigned char *vk = hp_cells_vk(img, vk_off, &n);
+    if (vk == NULL)
+        return -1;
+    *type = le32(vk + 0x0C);
+    *len = le32(vk + 0x04) & 0x7FFFFFFFu;
+    return 0;
+}
+
+char *hp_cells_value_data(const struct hp_image *img, uint64_t vk_off, uint32_t *type, size_t *len_out)
+{
+    uint32_t n;
+    const unsigned char *vk = hp_cells_vk(img, vk_off, &n);
+    if (vk == NULL) {
+        errno = EINVAL;
+        return NULL;
+    }
+    uint32_t size_field = le32(vk + 0x04), len = size_field & 0x7FFFFFFFu;
+    *type = le32(vk + 0x0C);
+    if (len > HP_VALUE_DATA_MAX || ((size_field & 0x80000000u) && len > 4)) {
+        errno = EINVAL;
+        return NULL;
+    }
+    char *out = hp_malloc(len ? len : 1);
+    if (out == NULL) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    *len_out = len;
+    if (size_field & 0x80000000u) {
+        memcpy(out, vk + 0x08, len);
+        return out;
+    }
+    uint32_t cell_len;
+    const unsigned char *data = cell_at(img, abs_of(le32(vk + 0x08)), &cell_len);
+    if (data != NULL && len <= cell_len && !(len > BIG_DATA_SEGMENT && cell_len >= 8 && data[0] == 'd' && data[1] == 'b')) {
+        memcpy(out, data, len);
+        return out;
+    }
+    if (data != NULL && cell_len >= 8 && data[0] == 'd' && data[1] == 'b') {
+        uint32_t segments = le16(data + 2), list_len, copied = 0;
+        const unsigned char *list = cell_at(img, abs_of(le32(data + 4)), &list_len);
+        if (list != NULL && (uint64_t)segments * 4 <= list_len) {
+            for (uint32_t i = 0; i < segments && copied < len; i++) {
+                uint32_t seg_len;
+                const unsigned char *seg = cell_at(img, abs_of(le32(list + (size_t)i * 4)), &seg_len);
+                uint32_t want = len - copied < BIG_DATA_SEGMENT ? len - copied : BIG_DATA_SEGMENT;
+                if (seg == NULL || seg_len < want)
+                    break;
+                memcpy(out + copied, seg, want);
+                copied += want;
+            }
+            if (copied == len)
+                return out;
+        }
+    }
+    hp_free(out);
+    errno = EINVAL;
+    return NULL;
+}
