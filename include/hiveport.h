@@ -74,16 +74,21 @@ HIVEPORT_API const char *hiveport_strerror(int status);
 
 typedef struct hiveport hiveport;
 
-#define HIVEPORT_OPEN_WRITE 0x1u /* open for writing: takes the writer lock, refuses dirty hives */
+#define HIVEPORT_OPEN_WRITE 0x1u        /* open for writing: takes the writer lock */
+#define HIVEPORT_OPEN_NO_LOGS 0x2u      /* do not replay a dirty hive's transaction logs */
+#define HIVEPORT_OPEN_DISCARD_LOGS 0x4u /* allow writing a dirty hive whose logs were not replayed,
+                                           losing the changes they hold */
 
-/* Options for hiveport_open_ext(); zero-initialise, then set size = sizeof(hiveport_options). */
+/* Options for hiveport_open_ext(); start from hiveport_options_init(). */
 typedef struct hiveport_options {
     size_t size;         /* sizeof(hiveport_options) as compiled by the caller; lets the struct grow */
     unsigned flags;      /* HIVEPORT_OPEN_* */
     int lock_timeout_ms; /* how long a writer waits for another writer's lock: <0 forever, 0 not at all */
+    const char *const *log_paths; /* the dirty hive's logs, instead of looking for NAME.LOG1/.LOG2/.LOG */
+    size_t log_path_count;        /* entries in log_paths (at most 8) */
 } hiveport_options;
 
-/* Fills *opts with the defaults: read-only, a 30000 ms lock timeout. */
+/* Fills *opts with the defaults: read-only, a 30000 ms lock timeout, logs found next to the hive. */
 HIVEPORT_API void hiveport_options_init(hiveport_options *opts);
 
 /* Opens the hive at path.  flags is 0 (read-only) or HIVEPORT_OPEN_WRITE.
@@ -113,9 +118,31 @@ HIVEPORT_API const char *hiveport_path(const hiveport *h);
 /* The header's primary and secondary sequence numbers (either pointer may be NULL). */
 HIVEPORT_API int hiveport_sequence(const hiveport *h, uint32_t *primary, uint32_t *secondary);
 
-/* 1 when the hive is dirty (sequence numbers differ: its .LOG1/.LOG2 hold changes the file lacks),
- * 0 when clean, -1 for a handle that failed to open. */
+/* 1 when the hive file is dirty (sequence numbers differ: its .LOG1/.LOG2 hold changes the file lacks),
+ * 0 when clean, -1 for a handle that failed to open.  This is the file's state on disk; whether the
+ * handle sees the logged changes is hiveport_log_state(). */
 HIVEPORT_API int hiveport_is_dirty(const hiveport *h);
+
+/* What became of a dirty hive's transaction logs when it was opened. */
+enum hiveport_log_state {
+    HIVEPORT_LOGS_CLEAN = 0,    /* the hive was clean: no logs needed */
+    HIVEPORT_LOGS_REPLAYED = 1, /* the logs were replayed in memory: the handle sees what Windows would */
+    HIVEPORT_LOGS_UNUSABLE = 2, /* dirty, and no usable log: values may be stale */
+    HIVEPORT_LOGS_IGNORED = 3   /* dirty, and replay was turned off (HIVEPORT_OPEN_NO_LOGS) */
+};
+
+/* The log state (or -1 for a handle that failed to open); *entries (may be NULL) gets the number of log
+ * entries (new format) or dirty pages (old format) replayed. */
+HIVEPORT_API int hiveport_log_state(const hiveport *h, unsigned *entries);
+
+/* One English line on what was done with the logs ("replayed 3 log entries from ...", "no usable log
+ * among ...: ..."), "" for a clean hive.  Owned by the handle. */
+HIVEPORT_API const char *hiveport_log_report(const hiveport *h);
+
+/* Writes the hive as the handle loaded it (after log replay, so clean) to a new file at dest, atomically;
+ * refuses an existing dest and uncommitted changes (HIVEPORT_E_INVALID_ARG), and a dirty hive whose
+ * logs were not replayed (HIVEPORT_E_DIRTY).  The original file is never touched. */
+HIVEPORT_API int hiveport_save_copy(hiveport *h, const char *dest);
 
 /* 1 when the handle has changes not yet committed, else 0. */
 HIVEPORT_API int hiveport_has_changes(const hiveport *h);
@@ -217,6 +244,47 @@ HIVEPORT_API int hiveport_commit(hiveport *h, const char *backup_path);
 
 /* Drops every uncommitted change, rereading the file (the lock stays held). */
 HIVEPORT_API int hiveport_discard(hiveport *h);
+
+/* ---- Audit --------------------------------------------------------------------------------------- */
+
+enum hiveport_severity {
+    HIVEPORT_SEVERITY_INFO = 0,
+    HIVEPORT_SEVERITY_WARNING = 1,
+    HIVEPORT_SEVERITY_ERROR = 2
+};
+
+/* One thing the audit found.  Owned by its hiveport_findings list; fields may be added at the end. */
+typedef struct hiveport_finding {
+    int severity;            /* enum hiveport_severity */
+    const char *code;        /* stable identifier, e.g. "wrong-type"; see hiveport_audit(3) */
+    uint32_t controlset;     /* ControlSetNNN the finding is about, 0 for the hive as a whole */
+    const char *setting_id;  /* catalog id concerned, or NULL */
+    const char *key;         /* key as found in the hive (relative to the root), or NULL */
+    const char *value_name;  /* value name as found in the hive, or NULL */
+    uint32_t port;           /* the port concerned, 0 when none */
+    const char *message;     /* one English sentence */
+} hiveport_finding;
+
+/* The result of an audit: an opaque list. */
+typedef struct hiveport_findings hiveport_findings;
+
+/* Audits the SYSTEM hive open on h (read-only or not; nothing is changed) and, when software is not
+ * NULL, cross-checks against the RPC port range of that open SOFTWARE hive.  On success *out is a list
+ * (possibly empty) that the caller frees with hiveport_findings_free().  Problems with the hive itself
+ * (no Select, a missing control set) are findings, not failures. */
+HIVEPORT_API int hiveport_audit(hiveport *h, hiveport *software, hiveport_findings **out);
+
+/* The number of findings in the list. */
+HIVEPORT_API size_t hiveport_findings_count(const hiveport_findings *f);
+
+/* Finding i (0-based), ordered by control set, then severity (errors first), or NULL past the end. */
+HIVEPORT_API const hiveport_finding *hiveport_findings_at(const hiveport_findings *f, size_t i);
+
+/* Frees the list and every finding in it.  NULL is accepted. */
+HIVEPORT_API void hiveport_findings_free(hiveport_findings *f);
+
+/* "info", "warning" or "error" (and "unknown" otherwise). */
+HIVEPORT_API const char *hiveport_severity_name(int severity);
 
 #ifdef __cplusplus
 }

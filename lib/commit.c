@@ -103,12 +103,12 @@ static void refresh_sequence(hiveport *h, int fd)
     }
 }
 
-/* Copies the whole current file (the locked descriptor) into out. */
+/* Copies the hive as loaded (the locked file, or the image recovered from its logs) into out. */
 static int copy_current(hiveport *h, int out, const char *tmp)
 {
     off_t in_off = 0, out_off = 0;
     for (;;) {
-        ssize_t n = copy_file_range(h->lock_fd, &in_off, out, &out_off, 1 << 30, 0);
+        ssize_t n = copy_file_range(hp_file_fd(h), &in_off, out, &out_off, 1 << 30, 0);
         if (n == 0)
             return HIVEPORT_OK;
         if (n < 0)
@@ -119,7 +119,7 @@ static int copy_current(hiveport *h, int out, const char *tmp)
     /* No in-kernel copy between these files: do it by hand from where it stopped. */
     char buf[1 << 16];
     for (;;) {
-        ssize_t got = pread(h->lock_fd, buf, sizeof buf, in_off);
+        ssize_t got = pread(hp_file_fd(h), buf, sizeof buf, in_off);
         if (got == 0)
             return HIVEPORT_OK;
         if (got < 0 || pwrite(out, buf, (size_t)got, out_off) != got)
@@ -135,8 +135,9 @@ static bool patch_is_effective(hiveport *h, const struct hp_patch *p)
     unsigned char now[sizeof p->data], size[4];
     unsigned char want[4] = {(unsigned char)p->size_field, (unsigned char)(p->size_field >> 8),
                              (unsigned char)(p->size_field >> 16), (unsigned char)(p->size_field >> 24)};
-    return pread(h->lock_fd, now, p->len, (off_t)p->data_off) != (ssize_t)p->len ||
-           memcmp(now, p->data, p->len) != 0 || pread(h->lock_fd, size, 4, (off_t)p->size_off) != 4 ||
+    int fd = hp_file_fd(h);
+    return pread(fd, now, p->len, (off_t)p->data_off) != (ssize_t)p->len ||
+           memcmp(now, p->data, p->len) != 0 || pread(fd, size, 4, (off_t)p->size_off) != 4 ||
            memcmp(size, want, 4) != 0;
 }
 
@@ -204,6 +205,10 @@ static int publish(hiveport *h, char **tmp, int *fd, const char *dir, const stru
     hp_lock_release(h);
     h->lock_fd = *fd;
     *fd = -1;
+    if (h->replay_fd >= 0) { /* the new file holds the recovered hive now */
+        close(h->replay_fd);
+        h->replay_fd = -1;
+    }
     struct stat now;
     if (fstat(h->lock_fd, &now) == 0) {
         h->dev = now.st_dev;
@@ -278,5 +283,57 @@ out:
         hp_free(tmp);
     }
     hp_free(dir);
+    return rc;
+}
+
+HIVEPORT_API int hiveport_save_copy(hiveport *h, const char *dest)
+{
+    if (!hp_handle_usable(h))
+        return HIVEPORT_E_INVALID_ARG;
+    hp_clear_error(h);
+    if (dest == NULL || *dest == '\0')
+        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: no destination given", h->path);
+    if (h->changed || h->broken)
+        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: commit or discard the changes before saving a copy",
+                        h->path);
+    if (h->seq_primary != h->seq_secondary && h->log_state != HIVEPORT_LOGS_REPLAYED && h->replay_fd < 0 &&
+        h->lock_fd < 0)
+        return hp_error(h, HIVEPORT_E_DIRTY, "%s: the hive is dirty and %s; a copy would be as stale", h->path,
+                        h->log_report);
+    struct stat st;
+    if (lstat(dest, &st) == 0 || errno != ENOENT)
+        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: will not write %s: it already exists", h->path, dest);
+    char *tmp = temp_template(dest);
+    if (tmp == NULL)
+        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
+    int rc = HIVEPORT_OK, fd = mkstemp(tmp);
+    if (fd < 0) {
+        rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot create a file next to %s: %s", h->path, dest, strerror(errno));
+    } else if ((rc = copy_current(h, fd, tmp)) == HIVEPORT_OK) {
+        /* The patches of earlier in-place commits are in the file already; apply them to a recovered image. */
+        for (size_t i = 0; rc == HIVEPORT_OK && i < h->npatches; i++) {
+            const struct hp_patch *p = &h->patches[i];
+            unsigned char size[4] = {(unsigned char)p->size_field, (unsigned char)(p->size_field >> 8),
+                                     (unsigned char)(p->size_field >> 16), (unsigned char)(p->size_field >> 24)};
+            if (pwrite(fd, p->data, p->len, (off_t)p->data_off) != (ssize_t)p->len ||
+                pwrite(fd, size, 4, (off_t)p->size_off) != 4)
+                rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot write %s: %s", h->path, tmp, strerror(errno ? errno : EIO));
+        }
+        if (rc == HIVEPORT_OK && fsync(fd) != 0)
+            rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot sync %s: %s", h->path, tmp, strerror(errno));
+        /* link() refuses an existing name: a file that appeared meanwhile is not overwritten either. */
+        if (rc == HIVEPORT_OK && link(tmp, dest) != 0)
+            rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot create %s: %s", h->path, dest, strerror(errno));
+    }
+    if (fd >= 0) {
+        close(fd);
+        unlink(tmp);
+    }
+    char *dir = rc == HIVEPORT_OK ? hp_dir_of(dest) : NULL;
+    if (dir != NULL) {
+        hp_fsync_dir(dir);
+        hp_free(dir);
+    }
+    hp_free(tmp);
     return rc;
 }

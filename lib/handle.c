@@ -9,7 +9,7 @@
 
 #include "internal.h"
 
-#define HP_KNOWN_OPEN_FLAGS (HIVEPORT_OPEN_WRITE)
+#define HP_KNOWN_OPEN_FLAGS (HIVEPORT_OPEN_WRITE | HIVEPORT_OPEN_NO_LOGS | HIVEPORT_OPEN_DISCARD_LOGS)
 #define HP_DEFAULT_LOCK_TIMEOUT_MS 30000
 
 HIVEPORT_API void hiveport_options_init(hiveport_options *opts)
@@ -84,7 +84,7 @@ static int open_hivex(hiveport *h, bool writable)
 
 int hp_file_fd(const hiveport *h)
 {
-    return h->lock_fd >= 0 ? h->lock_fd : h->read_fd;
+    return h->replay_fd >= 0 ? h->replay_fd : h->lock_fd >= 0 ? h->lock_fd : h->read_fd;
 }
 
 int hp_hivex(hiveport *h)
@@ -104,6 +104,55 @@ void hp_hive_unload(hiveport *h)
     if (h->read_fd >= 0)
         close(h->read_fd);
     h->read_fd = -1;
+    if (h->replay_fd >= 0)
+        close(h->replay_fd);
+    h->replay_fd = -1;
+}
+
+/* Maps the hive bytes open on fd and checks the chain of hive bins and the root key. */
+static int map_image(hiveport *h, int fd, uint64_t size, uint32_t hbins_size)
+{
+    if (size > SIZE_MAX / 2)
+        return hp_error(h, HIVEPORT_E_NOT_HIVE, "%s: %llu bytes is too large for a hive", h->path,
+                        (unsigned long long)size);
+    void *map = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, fd, 0);
+    if (map == MAP_FAILED)
+        return hp_error(h, errno == ENOMEM ? HIVEPORT_E_NOMEM : HIVEPORT_E_IO, "%s: cannot map: %s", h->path,
+                        strerror(errno));
+    h->img.data = map;
+    h->img.map_len = (size_t)size;
+    h->img.end = (uint64_t)HP_REGF_HEADER_SIZE + hbins_size;
+    char why[256];
+    int rc = hp_regf_check_bins(map, (size_t)size, hbins_size, why, sizeof why);
+    if (rc != HIVEPORT_OK)
+        return hp_error(h, rc, "%s: %s", h->path, why);
+    if (hp_cells_root(&h->img) == 0)
+        return hp_error(h, HIVEPORT_E_CORRUPT, "%s: the root key record is damaged", h->path);
+    return HIVEPORT_OK;
+}
+
+/* A dirty hive: replay its logs unless told not to; decide whether it may be written. */
+static int handle_dirty(hiveport *h, int fd, uint64_t size, int header_rc)
+{
+    int rc = HIVEPORT_OK;
+    if (h->flags & HIVEPORT_OPEN_NO_LOGS) {
+        h->log_state = HIVEPORT_LOGS_IGNORED;
+        snprintf(h->log_report, sizeof h->log_report, "log replay turned off");
+    } else {
+        hp_clear_error(h); /* a bad header checksum may yet be repaired from a log */
+        rc = hp_logs_replay(h, fd, size, &h->replay_fd);
+    }
+    if (rc != HIVEPORT_OK)
+        return rc;
+    if (h->replay_fd < 0 && header_rc != HIVEPORT_OK)
+        return hp_error(h, header_rc, "%s: the header checksum does not match and %s", h->path, h->log_report);
+    if (h->replay_fd < 0 && (h->flags & HIVEPORT_OPEN_WRITE) && !(h->flags & HIVEPORT_OPEN_DISCARD_LOGS))
+        return hp_error(h, HIVEPORT_E_DIRTY,
+                        "%s: the hive is dirty (sequence numbers %u and %u differ) and %s: its transaction "
+                        "logs hold changes this file lacks, and writing it would discard them; it can still "
+                        "be opened read-only",
+                        h->path, h->seq_primary, h->seq_secondary, h->log_report);
+    return HIVEPORT_OK;
 }
 
 int hp_hive_load(hiveport *h)
@@ -118,34 +167,27 @@ int hp_hive_load(hiveport *h)
     }
     uint64_t size = 0;
     uint32_t hbins_size = 0;
+    h->log_state = HIVEPORT_LOGS_CLEAN;
+    h->log_entries = 0;
+    h->log_report[0] = '\0';
     int rc = check_header(h, fd, &size, &hbins_size);
-    if (rc == HIVEPORT_OK && (h->flags & HIVEPORT_OPEN_WRITE) && h->seq_primary != h->seq_secondary)
-        rc = hp_error(h, HIVEPORT_E_DIRTY,
-                      "%s: the hive is dirty (sequence numbers %u and %u differ): its transaction logs "
-                      "(.LOG1/.LOG2) hold changes this file lacks, and writing it would discard them; "
-                      "it can still be opened read-only",
-                      h->path, h->seq_primary, h->seq_secondary);
-    if (rc == HIVEPORT_OK && size > SIZE_MAX / 2)
-        rc = hp_error(h, HIVEPORT_E_NOT_HIVE, "%s: %llu bytes is too large for a hive", h->path,
-                      (unsigned long long)size);
-    void *map = MAP_FAILED;
-    if (rc == HIVEPORT_OK) {
-        map = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, fd, 0);
-        if (map == MAP_FAILED)
-            rc = hp_error(h, errno == ENOMEM ? HIVEPORT_E_NOMEM : HIVEPORT_E_IO, "%s: cannot map: %s", h->path,
-                          strerror(errno));
+    if (rc == HIVEPORT_E_CHECKSUM || (rc == HIVEPORT_OK && h->seq_primary != h->seq_secondary)) {
+        if (rc == HIVEPORT_E_CHECKSUM) {
+            struct stat st;
+            size = fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+        }
+        rc = handle_dirty(h, fd, size, rc);
     }
-    if (rc == HIVEPORT_OK) {
-        h->img.data = map;
-        h->img.map_len = (size_t)size;
-        h->img.end = (uint64_t)HP_REGF_HEADER_SIZE + hbins_size;
-        char why[256];
-        rc = hp_regf_check_bins(map, (size_t)size, hbins_size, why, sizeof why);
-        if (rc != HIVEPORT_OK)
-            hp_error(h, rc, "%s: %s", h->path, why);
-        else if (hp_cells_root(&h->img) == 0)
-            rc = hp_error(h, HIVEPORT_E_CORRUPT, "%s: the root key record is damaged", h->path);
+    if (rc == HIVEPORT_OK && h->replay_fd >= 0) {
+        /* From here on the recovered image is the hive. */
+        uint32_t disk_primary = h->seq_primary, disk_secondary = h->seq_secondary;
+        rc = check_header(h, h->replay_fd, &size, &hbins_size);
+        h->seq_primary = disk_primary;
+        h->seq_secondary = disk_secondary;
+        fd = h->replay_fd;
     }
+    if (rc == HIVEPORT_OK)
+        rc = map_image(h, fd, size, hbins_size);
     if (rc != HIVEPORT_OK)
         hp_hive_unload(h);
     return rc;
@@ -165,6 +207,22 @@ int hp_hive_make_writable(hiveport *h)
     return rc;
 }
 
+static int copy_log_paths(hiveport *h, const char *const *paths, size_t n)
+{
+    if (paths == NULL || n > 8)
+        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: give 1 to 8 log paths", h->path);
+    if ((h->log_paths = hp_calloc(n, sizeof *h->log_paths)) == NULL)
+        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
+    for (size_t i = 0; i < n; i++) {
+        if (paths[i] == NULL || *paths[i] == '\0')
+            return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: log path %zu is empty", h->path, i + 1);
+        if ((h->log_paths[i] = hp_strdup(paths[i])) == NULL)
+            return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
+        h->nlog_paths = i + 1;
+    }
+    return HIVEPORT_OK;
+}
+
 HIVEPORT_API int hiveport_open_ext(const char *path, const hiveport_options *opts, hiveport **out)
 {
     if (out == NULL)
@@ -180,6 +238,7 @@ HIVEPORT_API int hiveport_open_ext(const char *path, const hiveport_options *opt
         return HIVEPORT_E_NOMEM;
     h->lock_fd = -1;
     h->read_fd = -1;
+    h->replay_fd = -1;
     *out = h;
     if (path == NULL || *path == '\0') {
         h->path = hp_strdup("");
@@ -198,6 +257,12 @@ HIVEPORT_API int hiveport_open_ext(const char *path, const hiveport_options *opt
         return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: unknown open flags 0x%x", path,
                         opts->flags & ~HP_KNOWN_OPEN_FLAGS);
     h->flags = opts->flags;
+    if (opts->size >= offsetof(hiveport_options, log_path_count) + sizeof opts->log_path_count &&
+        opts->log_path_count > 0) {
+        int rc = copy_log_paths(h, opts->log_paths, opts->log_path_count);
+        if (rc != HIVEPORT_OK)
+            return rc;
+    }
 
     int rc = HIVEPORT_OK;
     if (h->flags & HIVEPORT_OPEN_WRITE)
@@ -228,6 +293,9 @@ HIVEPORT_API void hiveport_close(hiveport *h)
     hp_lock_release(h);
     hp_inplace_clear(h);
     hp_touched_clear(h);
+    for (size_t i = 0; i < h->nlog_paths; i++)
+        hp_free(h->log_paths[i]);
+    hp_free(h->log_paths);
     hp_free(h->path);
     hp_free(h);
 }
@@ -274,4 +342,18 @@ HIVEPORT_API int hiveport_discard(hiveport *h)
     hp_inplace_clear(h); /* the file already holds what earlier commits patched */
     hp_touched_clear(h);
     return hp_hive_load(h);
+}
+
+HIVEPORT_API int hiveport_log_state(const hiveport *h, unsigned *entries)
+{
+    if (!hp_handle_usable(h))
+        return -1;
+    if (entries != NULL)
+        *entries = h->log_entries;
+    return h->log_state;
+}
+
+HIVEPORT_API const char *hiveport_log_report(const hiveport *h)
+{
+    return hp_handle_usable(h) ? h->log_report : "";
 }

@@ -45,8 +45,9 @@ static int plan_patch(hiveport *h, hive_value_h vk, uint32_t type, size_t len, s
 {
     unsigned char cell[0x14];
     struct stat st;
-    if (fstat(h->lock_fd, &st) != 0 || vk < HP_REGF_HEADER_SIZE || (uint64_t)vk + sizeof cell > (uint64_t)st.st_size ||
-        read_exact(h->lock_fd, cell, sizeof cell, vk) != 0)
+    int fd = hp_file_fd(h);
+    if (fstat(fd, &st) != 0 || vk < HP_REGF_HEADER_SIZE || (uint64_t)vk + sizeof cell > (uint64_t)st.st_size ||
+        read_exact(fd, cell, sizeof cell, vk) != 0)
         return -1;
     int32_t cell_size = (int32_t)le32(cell);
     if (cell_size >= 0 || (uint32_t)-cell_size < 0x18 || memcmp(cell + 4, "vk", 2) != 0 || le32(cell + 0x10) != type)
@@ -67,7 +68,7 @@ static int plan_patch(hiveport *h, hive_value_h vk, uint32_t type, size_t len, s
         return -1;
     uint64_t data_cell = (uint64_t)HP_REGF_HEADER_SIZE + le32(cell + 0x0C);
     unsigned char hdr[4];
-    if (data_cell + 4 > (uint64_t)st.st_size || read_exact(h->lock_fd, hdr, 4, data_cell) != 0)
+    if (data_cell + 4 > (uint64_t)st.st_size || read_exact(fd, hdr, 4, data_cell) != 0)
         return -1;
     int32_t data_size = (int32_t)le32(hdr);
     if (data_size >= 0 || (uint64_t)(uint32_t)-data_size - 4 < len ||

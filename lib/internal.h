@@ -49,6 +49,12 @@ struct hiveport {
     bool hive_writable;      /* libhivex opened with HIVEX_OPEN_WRITE (see hp_hive_make_writable) */
     int lock_fd;             /* write handles: the locked hive file, else -1 */
     int read_fd;             /* read handles: the file, else -1 */
+    int replay_fd;           /* the hive after log replay (a memory file), else -1 */
+    char **log_paths;        /* explicit log files from the options, hp_malloc'd */
+    size_t nlog_paths;
+    int log_state;           /* enum hiveport_log_state */
+    unsigned log_entries;
+    char log_report[1024];
     dev_t dev;               /* identity of the file as opened */
     ino_t ino;
     uint32_t seq_primary;
@@ -126,6 +132,11 @@ int hp_nav_value(hiveport *h, hive_node_h node, const char *name, hive_value_h *
 int hp_nav_values(hiveport *h, hive_node_h node, hive_value_h **out, size_t *count);
 char *hp_nav_value_name(hiveport *h, hive_value_h vk);
 int hp_nav_value_type(hiveport *h, hive_value_h vk, uint32_t *type, size_t *len);
+
+/* ---- logs.c ---- */
+/* Replays the logs of the dirty hive open on fd (size bytes).  On success *replayed_fd is a memory file
+ * holding the recovered hive, or -1 when no log was usable (h->log_state and h->log_report say why). */
+int hp_logs_replay(hiveport *h, int fd, uint64_t size, int *replayed_fd);
 
 /* ---- lock.c: the writer lock ---- */
 /* Opens path for writing-permission checks and takes an exclusive flock, waiting up to timeout_ms

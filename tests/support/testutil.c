@@ -37,12 +37,14 @@ void tu_rmtree(const char *dir)
     nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-char *tu_fixture_path(const char *name)
+const char *tu_fixture_path(const char *name)
 {
+    /* A few rotating buffers, so callers can use the result inline without freeing it. */
+    static char paths[8][4096];
+    static unsigned next;
+    char *p = paths[next++ % 8];
     const char *dir = getenv("HIVEPORT_FIXTURES");
-    char *p = NULL;
-    if (asprintf(&p, "%s/%s.hive", dir && *dir ? dir : "build/fixtures", name) < 0)
-        abort();
+    snprintf(p, sizeof paths[0], "%s/%s.hive", dir && *dir ? dir : "build/fixtures", name);
     return p;
 }
 
@@ -62,12 +64,12 @@ int tu_copy(const char *src, const char *dest)
 
 char *tu_fixture_copy(const char *dir, const char *name)
 {
-    char *src = tu_fixture_path(name), *dest = NULL;
+    const char *src = tu_fixture_path(name);
+    char *dest = NULL;
     if (asprintf(&dest, "%s/%s.hive", dir, name) < 0 || tu_copy(src, dest) != 0) {
         fprintf(stderr, "cannot copy fixture %s (run make fixtures)\n", src);
         abort();
     }
-    free(src);
     return dest;
 }
 
@@ -82,7 +84,8 @@ char *tu_real_hive(const char *dir, const char *name)
         free(src);
         return NULL;
     }
-    if (asprintf(&dest, "%s/%s", dir, name) < 0 || asprintf(&cmd, "xz -dc '%s' > '%s'", src, dest) < 0)
+    const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+    if (asprintf(&dest, "%s/%s", dir, base) < 0 || asprintf(&cmd, "xz -dc '%s' > '%s'", src, dest) < 0)
         abort();
     if (system(cmd) != 0) {
         fprintf(stderr, "cannot decompress %s\n", src);

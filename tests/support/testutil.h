@@ -10,8 +10,8 @@ char *tu_tmpdir(void);
 void tu_rmtree(const char *dir);
 /* build/fixtures/NAME.hive copied into dir; returns the copy's path (caller frees). */
 char *tu_fixture_copy(const char *dir, const char *name);
-/* Path of the generated fixture itself (never write to it; caller frees). */
-char *tu_fixture_path(const char *name);
+/* Path of the generated fixture itself (never write to it); valid for the next 7 calls. */
+const char *tu_fixture_path(const char *name);
 /* ../shared/hives/NAME.xz decompressed into dir, or NULL (with a message) when the hives are absent. */
 char *tu_real_hive(const char *dir, const char *name);
 /* Copies src to dest; returns 0 on success. */
