@@ -70,7 +70,7 @@ lib: $(STATIC) $(BUILD)/libhiveport.so
 
 tool: $(TOOL)
 
-$(BUILD)/lib/%.o: lib/%.c lib/internal.h include/hiveport.h | $(BUILD)/lib
+$(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h) include/hiveport.h | $(BUILD)/lib
 	$(CC) $(LIB_CFLAGS) -c -o $@ $<
 
 $(STATIC): $(LIB_OBJ)

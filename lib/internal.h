@@ -81,7 +81,7 @@ void hp_alloc_fail_after(unsigned long n);
 /* ---- error.c: status and message on the handle; the first error of a call wins ---- */
 void hp_clear_error(hiveport *h);
 int hp_error(hiveport *h, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-int hp_verror(hiveport *h, int status, const char *fmt, va_list ap);
+int hp_verror(hiveport *h, int status, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
 /* The status for an errno value left by libhivex or a system call. */
 int hp_status_from_errno(int err);
 
