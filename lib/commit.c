@@ -77,11 +77,12 @@ static int make_backup(hiveport *h, const char *backup_path)
         unlink(tmp);
     }
     if (fd >= 0 && link(h->path, tmp) == 0) {
-        if (rename(tmp, backup_path) != 0) {
+        if (rename(tmp, backup_path) != 0)
             rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot create the backup %s: %s", h->path, backup_path,
                           strerror(errno));
-            unlink(tmp);
-        }
+        /* rename() does nothing when backup_path is already a link to the hive (a commit retried after a
+         * failure): the temporary link would stay behind. */
+        unlink(tmp);
     } else {
         rc = copy_file(h, h->lock_fd, backup_path);
     }

@@ -143,6 +143,16 @@ START_TEST(read_replays_logs_found_case_insensitively)
     ck_assert_ptr_nonnull(strstr(hiveport_log_report(h), "replayed 1 log entries from"));
     ck_assert_ptr_nonnull(strstr(hiveport_log_report(h), "system.log1"));
     ck_assert_uint_eq(get_ntds(h), 7000); /* the primary file alone still says 5005 */
+    hiveport_findings *f;
+    ck_assert_int_eq(hiveport_audit(h, NULL, &f), HIVEPORT_OK);
+    const hiveport_finding *dirty = NULL;
+    for (size_t i = 0; i < hiveport_findings_count(f); i++)
+        if (strcmp(hiveport_findings_at(f, i)->code, "hive-dirty") == 0)
+            dirty = hiveport_findings_at(f, i);
+    ck_assert_ptr_nonnull(dirty);
+    ck_assert_int_eq(dirty->severity, HIVEPORT_SEVERITY_INFO); /* replayed: the audit saw what Windows would */
+    ck_assert_ptr_nonnull(strstr(dirty->message, "were replayed in memory"));
+    hiveport_findings_free(f);
     hiveport_close(h);
     ck_assert(tu_same_bytes(hive, orig)); /* reading replayed in memory only */
 
