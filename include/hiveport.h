@@ -245,6 +245,34 @@ HIVEPORT_API int hiveport_commit(hiveport *h, const char *backup_path);
 /* Drops every uncommitted change, rereading the file (the lock stays held). */
 HIVEPORT_API int hiveport_discard(hiveport *h);
 
+/* ---- Comparing two hives ------------------------------------------------------------------------- */
+
+enum hiveport_change_kind {
+    HIVEPORT_CHANGE_KEY_ADDED = 0,
+    HIVEPORT_CHANGE_KEY_REMOVED = 1,
+    HIVEPORT_CHANGE_KEY_TIME = 2, /* the same key with another last-write time */
+    HIVEPORT_CHANGE_VALUE_ADDED = 3,
+    HIVEPORT_CHANGE_VALUE_REMOVED = 4,
+    HIVEPORT_CHANGE_VALUE_CHANGED = 5
+};
+
+/* One difference, valid during the callback only; fields may be added at the end. */
+typedef struct hiveport_change {
+    int kind;               /* enum hiveport_change_kind */
+    const char *key;        /* path from the root key, backslash-separated ("" for the root) */
+    const char *value_name; /* for value changes ("" is the default value), else NULL */
+    const char *old_text;   /* the old value or time as text ("REG_DWORD 5001 (0x00001389)"), or NULL */
+    const char *new_text;   /* the new one, or NULL */
+} hiveport_change;
+
+/* Called for each difference; a non-zero return stops the comparison. */
+typedef int (*hiveport_change_fn)(const hiveport_change *change, void *ctx);
+
+/* Walks both hives and calls fn for every key added or removed, key time changed, and value added,
+ * removed or changed (keys and values of an added or removed key are reported too), in name order.
+ * Failures (damage, memory) are reported on new_hive. */
+HIVEPORT_API int hiveport_diff(hiveport *old_hive, hiveport *new_hive, hiveport_change_fn fn, void *ctx);
+
 /* ---- Audit --------------------------------------------------------------------------------------- */
 
 enum hiveport_severity {

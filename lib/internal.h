@@ -120,6 +120,7 @@ uint64_t hp_cells_value_at(const unsigned char *list, uint32_t i);
 int hp_cells_value(const struct hp_image *img, uint64_t nk_off, const char *name, uint64_t *vk_off);
 int hp_cells_value_type(const struct hp_image *img, uint64_t vk_off, uint32_t *type, size_t *len);
 char *hp_cells_value_data(const struct hp_image *img, uint64_t vk_off, uint32_t *type, size_t *len);
+uint64_t hp_cells_key_time(const struct hp_image *img, uint64_t nk_off); /* FILETIME, 0 if unreadable */
 
 /* ---- nav.c: keys and values from the file (with the overlay) or from libhivex once structural.
  * Statuses carry a message; lists are zero-terminated and freed with free(); names are freed with free().
@@ -132,6 +133,7 @@ int hp_nav_value(hiveport *h, hive_node_h node, const char *name, hive_value_h *
 int hp_nav_values(hiveport *h, hive_node_h node, hive_value_h **out, size_t *count);
 char *hp_nav_value_name(hiveport *h, hive_value_h vk);
 int hp_nav_value_type(hiveport *h, hive_value_h vk, uint32_t *type, size_t *len);
+uint64_t hp_nav_key_time(hiveport *h, hive_node_h node);
 
 /* ---- logs.c ---- */
 /* Replays the logs of the dirty hive open on fd (size bytes).  On success *replayed_fd is a memory file

@@ -198,3 +198,12 @@ char *hp_value_data(hiveport *h, hive_value_h vk, hive_type *type, size_t *len)
     *type = (hive_type)t;
     return data;
 }
+
+uint64_t hp_nav_key_time(hiveport *h, hive_node_h node)
+{
+    if (h->structural) {
+        int64_t t = hivex_node_timestamp(h->hive, node);
+        return t < 0 ? 0 : (uint64_t)t;
+    }
+    return hp_cells_key_time(&h->img, node);
+}
