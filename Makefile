@@ -95,11 +95,14 @@ $(TOOL): $(TOOL_OBJ) $(STATIC)
 	$(CC) $(SANFLAGS) $(LDFLAGS) -o $@ $(TOOL_OBJ) $(STATIC) $(HIVEX_LIBS) $(JANSSON_LIBS)
 
 # ---- fixtures: generated from the readable descriptions in fixtures/*.spec ----
-$(MKFIXTURE): fixtures/mkfixture.c | $(BUILD)
-	$(CC) $(BASEFLAGS) $(HIVEX_CFLAGS) $(CFLAGS) -o $@ $< $(HIVEX_LIBS)
+$(MKFIXTURE): fixtures/mkfixture.c lib/marvin32.c lib/txlog.h | $(BUILD)
+	$(CC) $(BASEFLAGS) -Ilib $(HIVEX_CFLAGS) $(CFLAGS) -o $@ fixtures/mkfixture.c lib/marvin32.c $(HIVEX_LIBS)
 
 $(BUILD)/fixtures/%.hive: fixtures/%.spec $(MKFIXTURE) | $(BUILD)/fixtures
 	$(MKFIXTURE) $< $@
+
+# A fixture whose spec says %logged-from NAME is built over NAME's hive.
+$(BUILD)/fixtures/system-logged.hive: $(BUILD)/fixtures/system-basic.hive
 
 fixtures: $(FIXTURES)
 

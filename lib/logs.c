@@ -36,8 +36,8 @@ static int discover(hiveport *h, char *paths[3])
             size_t n = strlen(dir) + strlen(e->d_name) + 2;
             if ((paths[i] = hp_malloc(n)) == NULL)
                 rc = hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
-            else
-                snprintf(paths[i], n, "%s/%s", dir, e->d_name);
+            else /* name it as the hive was named: no "./" before a bare file name */
+                snprintf(paths[i], n, "%s%s%s", slash ? dir : "", slash ? "/" : "", e->d_name);
         }
     }
     if (d != NULL)

@@ -1,0 +1,150 @@
+/* cli.h: what the source files of the hiveport command share.  Built on the public API only. */
+#ifndef HIVEPORT_CLI_H
+#define HIVEPORT_CLI_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include <hiveport.h>
+
+/* Exit statuses, documented in hiveport(1). */
+enum cli_exit {
+    CLI_OK = 0,
+    CLI_FAILED = 1,  /* the operation failed; the file is unchanged */
+    CLI_USAGE = 2,   /* bad command line */
+    CLI_NOT_SET = 3  /* get: the value is not set */
+};
+
+/* ---- hiveport.c: the command table ---- */
+/* One command: argv[0] is "hiveport NAME", so getopt's messages name the command. */
+struct cli_command {
+    const char *name;
+    const char *summary; /* one line for 'hiveport --help' */
+    int (*run)(int argc, char **argv);
+};
+
+int cmd_list(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_get(int argc, char **argv);
+int cmd_set(int argc, char **argv);
+int cmd_unset(int argc, char **argv);
+
+/* ---- options.c: getopt_long per command ---- */
+/* Long-only options get values above any character, shared so every command spells them alike. */
+enum cli_option {
+    OPT_HELP = 'h',
+    OPT_CONTROLSET = 0x100,
+    OPT_JSON,
+    OPT_BACKUP,
+    OPT_DRY_RUN,
+    OPT_REPLACE_TYPE,
+    OPT_NO_LOGS,
+    OPT_LOG,
+    OPT_DISCARD_LOGS,
+    OPT_LOCK_TIMEOUT
+};
+#define CLI_LONGOPT_HELP {"help", no_argument, NULL, OPT_HELP}
+#define CLI_LONGOPT_CONTROLSET {"controlset", required_argument, NULL, OPT_CONTROLSET}
+#define CLI_LONGOPT_JSON {"json", no_argument, NULL, OPT_JSON}
+#define CLI_LONGOPT_END {NULL, 0, NULL, 0}
+/* Every command that reads a hive takes these; writers take CLI_LONGOPTS_WRITE as well. */
+#define CLI_LONGOPTS_READ {"no-logs", no_argument, NULL, OPT_NO_LOGS}, {"log", required_argument, NULL, OPT_LOG}
+#define CLI_LONGOPTS_WRITE                                                                                   \
+    {"discard-logs", no_argument, NULL, OPT_DISCARD_LOGS}, {"lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT}
+#define CLI_HELP_READ                                                                                        \
+    "  --no-logs         do not replay a dirty hive's transaction logs (HIVE.LOG1, HIVE.LOG2, HIVE.LOG)\n"  \
+    "  --log PATH        replay this log file instead of looking next to the hive (repeatable)\n"
+#define CLI_HELP_WRITE                                                                                       \
+    "  --discard-logs    write a dirty hive whose logs were not replayed, losing what they hold\n"           \
+    "  --lock-timeout S  wait at most S seconds for another writer (default 30)\n"
+
+/* getopt_long over a command's argv (restarting the scan on the first call for each command). */
+int cli_getopt(int argc, char **argv, const struct option *longopts);
+/* Prints usage to stdout and returns CLI_OK (for --help). */
+int cli_help(const char *usage);
+/* Prints "PROG: MESSAGE" and a pointer to --help on stderr; returns CLI_USAGE. fmt may be NULL when
+ * getopt has already printed the message. */
+int cli_usage_error(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Parses --controlset SEL into a HIVEPORT_CS_* target or number; prints a usage error on failure. */
+int cli_parse_controlset(const char *prog, const char *text, int *target);
+/* Checks the number of operands left after the options: min..max (max < 0: no limit). */
+int cli_check_operands(const char *prog, int argc, char **argv, int min, int max);
+
+/* ---- open_options.c: logs and locking options, and opening with them ---- */
+struct cli_open {
+    unsigned flags; /* HIVEPORT_OPEN_NO_LOGS, HIVEPORT_OPEN_DISCARD_LOGS */
+    int lock_timeout_ms;
+    const char *logs[8];
+    size_t nlogs;
+};
+void cli_open_init(struct cli_open *o);
+/* Handles option c if it is one of CLI_LONGOPTS_READ/WRITE: CLI_OK, CLI_USAGE, or -1 when it is not. */
+int cli_open_option(const char *prog, int c, const char *arg, struct cli_open *o);
+/* hiveport_open_ext() with the options and extra flags (HIVEPORT_OPEN_WRITE). */
+int cli_open(const char *path, const struct cli_open *o, unsigned flags, hiveport **h);
+/* Says on stderr what became of a dirty hive's logs (nothing for a clean hive). */
+void cli_report_logs(const char *prog, const hiveport *h);
+
+/* ---- setting_spec.c: SETTING and SETTING=PORT operands ---- */
+/* A setting named on the command line: a catalog entry (copied) or a custom key:value REG_DWORD. */
+struct cli_setting {
+    hiveport_setting setting; /* for a custom setting, key and value_name point into text */
+    const char *label;        /* the catalog id, or the custom SETTING as typed (in text) */
+    char *text;               /* owned, for a custom setting: the label and its split copy; else NULL */
+};
+
+struct cli_assignment {
+    struct cli_setting target;
+    uint32_t port;
+};
+
+/* Parses SETTING; prints a usage error naming prog and returns CLI_USAGE on failure. */
+int cli_setting_parse(const char *prog, const char *text, struct cli_setting *out);
+/* Parses SETTING=PORT the same way; PORT is decimal, range-checked later against the setting. */
+int cli_assignment_parse(const char *prog, const char *text, struct cli_assignment *out);
+void cli_setting_free(struct cli_setting *s);
+/* True when a and b name the same registry value (case-insensitively, as Windows compares). */
+bool cli_setting_same(const hiveport_setting *a, const hiveport_setting *b);
+/* True when hiveport_set_port() accepts port for s: 1-65535, or 0 for a "0 = dynamic" setting. */
+bool cli_port_acceptable(const hiveport_setting *s, uint32_t port);
+
+/* ---- controlsets.c: which control sets a target means, and the Select key ---- */
+/* The four Select values as read; a field is valid only when present as a 4-byte REG_DWORD. */
+struct cli_select {
+    bool present;       /* the Select key exists */
+    bool valid[4];      /* indexed by enum hiveport_select_field */
+    uint32_t value[4];
+};
+
+/* Reads the Select key; a missing key or invalid values are states, not failures. */
+int cli_select_read(hiveport *h, struct cli_select *sel);
+/* Resolves target into the control set numbers it means (ascending); the caller frees *numbers with
+ * free().  Prints the reason and returns CLI_FAILED when there is none, as hiveport_set_port() would. */
+int cli_targets(const char *prog, hiveport *h, int target, uint32_t **numbers, size_t *count);
+/* Writing needs a usable SYSTEM hive, whatever the target: a Select key whose Current, Default and
+ * LastKnownGood name existing control sets (the library checks only the Select value a target uses).
+ * Prints the reason and returns CLI_FAILED otherwise. */
+int cli_check_select(const char *prog, hiveport *h);
+/* "current, default" style list of the Select fields naming number, into buf ("" when none). */
+void cli_select_roles(const struct cli_select *sel, uint32_t number, char *buf, size_t len);
+/* Warns on stderr when Select\Current and Select\Default differ and target is one control set:
+ * which one verb ("wrote", "would write") applied to and which one Windows boots next. */
+void cli_warn_current_default(const char *prog, hiveport *h, int target, const char *verb);
+
+/* ---- output.c: messages and JSON ---- */
+extern const char *const cli_select_field_names[4]; /* "current", "default", "failed", "lastknowngood" */
+/* "PROG: MESSAGE\n" on stderr. */
+void cli_error(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints the handle's last error (which names the file) and returns CLI_FAILED. */
+int cli_fail(const char *prog, const hiveport *h);
+/* "REG_DWORD" or "REG_SZ". */
+const char *cli_type_name(unsigned type);
+/* Writes root (taking the reference) as indented JSON plus a newline to stdout; NULL means the document
+ * could not be built (out of memory). */
+int cli_json_print(const char *prog, json_t *root);
+
+#endif

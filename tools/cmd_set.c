@@ -1,0 +1,227 @@
+/* cmd_set.c: 'hiveport set': several assignments validated together and committed once (all or none),
+ * or with --dry-run the plan of what would change. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char usage[] =
+    "Usage: hiveport set HIVE SETTING=PORT [SETTING=PORT...] [--controlset SEL] [--backup]\n"
+    "                    [--dry-run] [--replace-type]\n"
+    "Pin settings to ports in one atomic commit: either every assignment lands or none does.\n"
+    "SETTING is a catalog id (see 'hiveport list') or SERVICE\\SUBKEY:VALUE NAME, a REG_DWORD\n"
+    "relative to ControlSetNNN\\Services.  Missing keys are created.\n\n"
+    "  --controlset SEL  current (the default), default, lastknowngood, all, or a number (3 =\n"
+    "                    ControlSet003)\n"
+    "  --backup          keep the previous file as HIVE.bak (replacing it) when anything changes\n"
+    "  --dry-run         print what would change and write nothing\n"
+    "  --replace-type    overwrite an existing value of another registry type\n"
+    CLI_HELP_READ CLI_HELP_WRITE
+    "  --help            print this help\n";
+
+struct set_request {
+    const char *hive;
+    struct cli_assignment *assignments;
+    size_t count;
+    int target;
+    unsigned flags; /* HIVEPORT_SET_* */
+    bool backup;
+    struct cli_open open;
+};
+
+/* ---- --dry-run ---- */
+
+/* Checks one assignment in one control set as hiveport_set_port() would, and prints the plan line
+ * when print is set.  Returns CLI_OK or CLI_FAILED (reason printed). */
+static int plan_one(const char *prog, hiveport *h, const struct set_request *req, const struct cli_assignment *a,
+                    uint32_t controlset, bool print)
+{
+    const hiveport_setting *s = &a->target.setting;
+    if (!cli_port_acceptable(s, a->port)) {
+        cli_error(prog, "%s: port %u for %s is outside %s", hiveport_path(h), a->port, a->target.label,
+                  (s->flags & HIVEPORT_SETTING_ZERO_DYNAMIC) ? "0-65535 (0 = dynamic)" : "1-65535");
+        return CLI_FAILED;
+    }
+    uint32_t current = 0;
+    int status = hiveport_get_port(h, s, (int)controlset, &current);
+    char before[32];
+    switch (status) {
+    case HIVEPORT_OK:
+        snprintf(before, sizeof before, "%u", current);
+        break;
+    case HIVEPORT_E_NOT_SET:
+        snprintf(before, sizeof before, "(not set)");
+        break;
+    case HIVEPORT_E_WRONG_TYPE:
+        if (!(req->flags & HIVEPORT_SET_REPLACE_TYPE)) {
+            cli_error(prog, "%s (--replace-type overwrites it)", hiveport_errmsg(h));
+            return CLI_FAILED;
+        }
+        snprintf(before, sizeof before, "(wrong type)");
+        break;
+    case HIVEPORT_E_BAD_DATA: /* hiveport_set_port() replaces unusable data of the right type */
+        snprintf(before, sizeof before, "(bad data)");
+        break;
+    default:
+        return cli_fail(prog, h);
+    }
+    if (!print)
+        return CLI_OK;
+    if (status == HIVEPORT_OK && current == a->port)
+        printf("ControlSet%03u %s: %s unchanged\n", controlset, a->target.label, before);
+    else
+        printf("ControlSet%03u %s: %s -> %u\n", controlset, a->target.label, before, a->port);
+    return CLI_OK;
+}
+
+static int dry_run(const char *prog, const struct set_request *req)
+{
+    hiveport *h = NULL;
+    uint32_t *numbers = NULL;
+    size_t count = 0;
+    int rc = CLI_OK;
+    if (cli_open(req->hive, &req->open, 0, &h) != HIVEPORT_OK) {
+        rc = cli_fail(prog, h);
+        goto out;
+    }
+    cli_report_logs(prog, h);
+    /* A write open refuses a dirty hive unless its logs could be replayed (or are knowingly discarded). */
+    if (hiveport_is_dirty(h) == 1 && hiveport_log_state(h, NULL) != HIVEPORT_LOGS_REPLAYED &&
+        !(req->open.flags & HIVEPORT_OPEN_DISCARD_LOGS)) {
+        cli_error(prog, "%s: the hive is dirty and %s: set would refuse to write it", hiveport_path(h),
+                  hiveport_log_report(h));
+        rc = CLI_FAILED;
+        goto out;
+    }
+    if ((rc = cli_check_select(prog, h)) != CLI_OK ||
+        (rc = cli_targets(prog, h, req->target, &numbers, &count)) != CLI_OK)
+        goto out;
+    /* Everything is checked before the first line, so a refused plan prints no plan. */
+    for (int print = 0; print <= 1; print++)
+        for (size_t i = 0; i < req->count; i++)
+            for (size_t j = 0; j < count; j++)
+                if ((rc = plan_one(prog, h, req, &req->assignments[i], numbers[j], print)) != CLI_OK)
+                    goto out;
+    cli_warn_current_default(prog, h, req->target, "would write");
+out:
+    free(numbers);
+    hiveport_close(h);
+    return rc;
+}
+
+/* ---- the real thing ---- */
+
+static int apply(const char *prog, const struct set_request *req)
+{
+    hiveport *h = NULL;
+    char *backup = NULL;
+    int rc = CLI_FAILED;
+    if (cli_open(req->hive, &req->open, HIVEPORT_OPEN_WRITE, &h) != HIVEPORT_OK) {
+        cli_fail(prog, h);
+        goto out;
+    }
+    cli_report_logs(prog, h);
+    if (cli_check_select(prog, h) != CLI_OK)
+        goto out;
+    /* Closing without a commit discards every change made so far: nothing reaches the file. */
+    for (size_t i = 0; i < req->count; i++) {
+        const struct cli_assignment *a = &req->assignments[i];
+        if (hiveport_set_port(h, &a->target.setting, req->target, a->port, req->flags) != HIVEPORT_OK) {
+            cli_fail(prog, h);
+            goto out;
+        }
+    }
+    if (req->backup) {
+        size_t n = strlen(req->hive) + sizeof ".bak";
+        if ((backup = malloc(n)) == NULL) {
+            cli_error(prog, "%s: out of memory", req->hive);
+            goto out;
+        }
+        snprintf(backup, n, "%s.bak", req->hive);
+    }
+    if (hiveport_commit(h, backup) != HIVEPORT_OK) {
+        cli_fail(prog, h);
+        goto out;
+    }
+    cli_warn_current_default(prog, h, req->target, "wrote");
+    rc = CLI_OK;
+out:
+    free(backup);
+    hiveport_close(h);
+    return rc;
+}
+
+/* Parses every assignment before anything is opened: a usage error writes nothing. */
+static int parse_assignments(const char *prog, int argc, char **argv, struct set_request *req)
+{
+    req->count = (size_t)(argc - optind - 1);
+    req->assignments = calloc(req->count, sizeof *req->assignments);
+    if (req->assignments == NULL) {
+        cli_error(prog, "out of memory");
+        return CLI_FAILED;
+    }
+    for (size_t i = 0; i < req->count; i++) {
+        int rc = cli_assignment_parse(prog, argv[optind + 1 + (int)i], &req->assignments[i]);
+        if (rc != CLI_OK)
+            return rc;
+        for (size_t j = 0; j < i; j++)
+            if (cli_setting_same(&req->assignments[j].target.setting, &req->assignments[i].target.setting))
+                return cli_usage_error(prog, "'%s' and '%s' assign the same value", argv[optind + 1 + (int)j],
+                                       argv[optind + 1 + (int)i]);
+    }
+    return CLI_OK;
+}
+
+int cmd_set(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        CLI_LONGOPT_CONTROLSET,
+        {"backup", no_argument, NULL, OPT_BACKUP},
+        {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+        {"replace-type", no_argument, NULL, OPT_REPLACE_TYPE},
+        CLI_LONGOPTS_READ,
+        CLI_LONGOPTS_WRITE,
+        CLI_LONGOPT_HELP,
+        CLI_LONGOPT_END,
+    };
+    const char *prog = argv[0];
+    struct set_request req = {.target = HIVEPORT_CS_CURRENT};
+    cli_open_init(&req.open);
+    bool dry = false;
+    int c, rc;
+    while ((c = cli_getopt(argc, argv, longopts)) != -1) {
+        switch (c) {
+        case OPT_CONTROLSET:
+            if ((rc = cli_parse_controlset(prog, optarg, &req.target)) != CLI_OK)
+                return rc;
+            break;
+        case OPT_BACKUP:
+            req.backup = true;
+            break;
+        case OPT_DRY_RUN:
+            dry = true;
+            break;
+        case OPT_REPLACE_TYPE:
+            req.flags |= HIVEPORT_SET_REPLACE_TYPE;
+            break;
+        case OPT_HELP:
+            return cli_help(usage);
+        default:
+            if ((rc = cli_open_option(prog, c, optarg, &req.open)) == -1)
+                return cli_usage_error(prog, NULL);
+            if (rc != CLI_OK)
+                return rc;
+        }
+    }
+    if ((rc = cli_check_operands(prog, argc, argv, 2, -1)) != CLI_OK)
+        return rc;
+    req.hive = argv[optind];
+    rc = parse_assignments(prog, argc, argv, &req);
+    if (rc == CLI_OK)
+        rc = dry ? dry_run(prog, &req) : apply(prog, &req);
+    for (size_t i = 0; req.assignments != NULL && i < req.count; i++)
+        cli_setting_free(&req.assignments[i].target);
+    free(req.assignments);
+    return rc;
+}

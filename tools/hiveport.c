@@ -1,0 +1,70 @@
+/* hiveport.c: the command's entry point: global options and dispatch through the command table. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* Adding a command: write tools/cmd_NAME.c with its own getopt table and add a row here. */
+static const struct cli_command commands[] = {
+    {"list", "list the settings catalog", cmd_list},
+    {"show", "show the static ports set in a hive", cmd_show},
+    {"get", "print the port of one setting", cmd_get},
+    {"set", "set ports, all or nothing", cmd_set},
+    {"unset", "remove port values (keys are kept)", cmd_unset},
+};
+
+#define COMMAND_COUNT (sizeof commands / sizeof commands[0])
+
+static int main_help(void)
+{
+    printf("Usage: hiveport [--help] [--version] COMMAND [ARGS]\n"
+           "Pin Windows RPC services to static TCP ports in offline SYSTEM hives.\n\n"
+           "Commands:\n");
+    for (size_t i = 0; i < COMMAND_COUNT; i++)
+        printf("  %-8s %s\n", commands[i].name, commands[i].summary);
+    printf("\nRun 'hiveport COMMAND --help' for the options of a command; see hiveport(1).\n");
+    return CLI_OK;
+}
+
+int main(int argc, char **argv)
+{
+    enum { OPT_VERSION = 0x200 };
+    static const struct option longopts[] = {
+        CLI_LONGOPT_HELP,
+        {"version", no_argument, NULL, OPT_VERSION},
+        CLI_LONGOPT_END,
+    };
+    argv[0] = (char *)"hiveport";
+    int c;
+    /* "+": stop at the command name, whose options are its own. */
+    while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_HELP:
+            return main_help();
+        case OPT_VERSION:
+            printf("hiveport %s (libhiveport %s)\n", HIVEPORT_VERSION, hiveport_version());
+            return CLI_OK;
+        default:
+            return cli_usage_error("hiveport", NULL);
+        }
+    }
+    if (optind >= argc)
+        return cli_usage_error("hiveport", "no command given");
+
+    const char *name = argv[optind];
+    for (size_t i = 0; i < COMMAND_COUNT; i++) {
+        if (strcmp(name, commands[i].name) != 0)
+            continue;
+        char prog[64];
+        snprintf(prog, sizeof prog, "hiveport %s", commands[i].name);
+        argv[optind] = prog;
+        int rc = commands[i].run(argc - optind, argv + optind);
+        /* A full disk or a closed pipe must not pass for success: scripts read this output. */
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+            cli_error(prog, "write error on standard output");
+            rc = CLI_FAILED;
+        }
+        return rc;
+    }
+    return cli_usage_error("hiveport", "unknown command '%s'", name);
+}

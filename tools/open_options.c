@@ -1,0 +1,69 @@
+/* open_options.c: the options every command that opens a hive shares (transaction logs, the writer
+ * lock), and opening with them. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+void cli_open_init(struct cli_open *o)
+{
+    memset(o, 0, sizeof *o);
+    o->lock_timeout_ms = 30000;
+}
+
+int cli_open_option(const char *prog, int c, const char *arg, struct cli_open *o)
+{
+    switch (c) {
+    case OPT_NO_LOGS:
+        o->flags |= HIVEPORT_OPEN_NO_LOGS;
+        return CLI_OK;
+    case OPT_DISCARD_LOGS:
+        o->flags |= HIVEPORT_OPEN_DISCARD_LOGS;
+        return CLI_OK;
+    case OPT_LOG:
+        if (o->nlogs == sizeof o->logs / sizeof o->logs[0])
+            return cli_usage_error(prog, "at most %zu --log options", sizeof o->logs / sizeof o->logs[0]);
+        o->logs[o->nlogs++] = arg;
+        return CLI_OK;
+    case OPT_LOCK_TIMEOUT: {
+        char *end;
+        double secs = strtod(arg, &end);
+        if (end == arg || *end != '\0' || !(secs >= 0 && secs <= 86400))
+            return cli_usage_error(prog, "invalid --lock-timeout '%s': expected seconds, 0-86400", arg);
+        o->lock_timeout_ms = (int)(secs * 1000 + 0.5);
+        return CLI_OK;
+    }
+    default:
+        return -1;
+    }
+}
+
+int cli_open(const char *path, const struct cli_open *o, unsigned flags, hiveport **h)
+{
+    hiveport_options opts;
+    hiveport_options_init(&opts);
+    opts.flags = flags | o->flags;
+    opts.lock_timeout_ms = o->lock_timeout_ms;
+    opts.log_paths = o->nlogs ? o->logs : NULL;
+    opts.log_path_count = o->nlogs;
+    return hiveport_open_ext(path, &opts, h);
+}
+
+void cli_report_logs(const char *prog, const hiveport *h)
+{
+    unsigned entries;
+    switch (hiveport_log_state(h, &entries)) {
+    case HIVEPORT_LOGS_REPLAYED:
+        fprintf(stderr, "%s: %s is dirty: %s (in memory; the files are unchanged)\n", prog, hiveport_path(h),
+                hiveport_log_report(h));
+        break;
+    case HIVEPORT_LOGS_UNUSABLE:
+    case HIVEPORT_LOGS_IGNORED:
+        fprintf(stderr, "%s: warning: %s is dirty and its logs were not replayed (%s): values may be stale\n",
+                prog, hiveport_path(h), hiveport_log_report(h));
+        break;
+    default:
+        break;
+    }
+}
