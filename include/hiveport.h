@@ -222,7 +222,9 @@ HIVEPORT_API int hiveport_get_port(hiveport *h, const hiveport_setting *s, int t
 #define HIVEPORT_SET_REPLACE_TYPE 0x1u /* overwrite an existing value of another type */
 
 /* Pins setting s to port in control set target (or every control set, HIVEPORT_CS_ALL), creating the keys
- * that are missing.  port must be 1-65535, or 0 when s has HIVEPORT_SETTING_ZERO_DYNAMIC
+ * that are missing.  Like every write, it needs a usable SYSTEM hive: Select's Current, Default and
+ * LastKnownGood must name existing control sets, whatever the target (HIVEPORT_E_NO_SELECT,
+ * HIVEPORT_E_BAD_SELECT or HIVEPORT_E_NO_CONTROLSET otherwise).  port must be 1-65535, or 0 when s has HIVEPORT_SETTING_ZERO_DYNAMIC
  * (HIVEPORT_E_RANGE otherwise).  An existing value of another type is refused with HIVEPORT_E_WRONG_TYPE
  * unless flags has HIVEPORT_SET_REPLACE_TYPE.  A value that already holds port is left alone.
  * The change is in memory until hiveport_commit(); on failure nothing is changed. */
@@ -313,6 +315,63 @@ HIVEPORT_API void hiveport_findings_free(hiveport_findings *f);
 
 /* "info", "warning" or "error" (and "unknown" otherwise). */
 HIVEPORT_API const char *hiveport_severity_name(int severity);
+
+/* ---- RPC port range and DCOM endpoints ------------------------------------------------------------ */
+/* In a SOFTWARE hive (Windows\System32\config\SOFTWARE), keys from the root, no control sets:
+ * Microsoft\Rpc\Internet restricts the ports dynamic RPC may use (KB 154596); Classes\AppID\{GUID}\Endpoints
+ * pins a DCOM application.  Port lists are text, "5000-5100,5984": entries separated by commas, each a
+ * port or an inclusive range within 0-65535. */
+
+/* Frees a string the library allocated (see "the caller frees it with hiveport_free()").  NULL is
+ * accepted. */
+HIVEPORT_API void hiveport_free(void *p);
+
+/* Reads Microsoft\Rpc\Internet as the RPC runtime does.  *ports gets Ports sorted and merged, e.g.
+ * "5000-5100,5984" (the caller frees it with hiveport_free()), *available and *use_internet 'Y' or 'N'
+ * (PortsInternetAvailable: Ports lists the ports dynamic RPC may use, or those it must not; and
+ * UseInternetPorts), *port_count the number of ports Ports lists; any of them may be NULL, and on failure
+ * they are NULL and 0.  HIVEPORT_E_NOT_SET when the key is absent (no restriction).  Once the key exists
+ * Windows needs all three values valid, or RPC fails everywhere (error 87): HIVEPORT_E_WRONG_TYPE for a
+ * value of the wrong type, HIVEPORT_E_BAD_DATA for a missing value or data Windows rejects, the message
+ * naming the value and the entry. */
+HIVEPORT_API int hiveport_rpc_get(hiveport *h, char **ports, char *available, char *use_internet,
+                                  uint32_t *port_count);
+
+/* Sets the RPC port range, creating the key.  ports is a list as above, written sorted and merged (NULL
+ * keeps the Ports already there); available and use_internet are 'Y' or 'N' (either case), or 0 to keep
+ * the value there ('Y' when there is none).  Malformed input, and an existing flag Windows rejects that
+ * is not given, are refused before anything changes (HIVEPORT_E_INVALID_ARG, HIVEPORT_E_WRONG_TYPE,
+ * HIVEPORT_E_BAD_DATA, naming the entry or value).  Values that already hold what is asked are left
+ * alone.  *port_count (may be NULL) gets the number of ports listed.  In memory until hiveport_commit(). */
+HIVEPORT_API int hiveport_rpc_set(hiveport *h, const char *ports, char available, char use_internet,
+                                  uint32_t *port_count);
+
+#define HIVEPORT_RPC_CLEAR_KEEP_KEY 0x1u /* remove only the three values, keeping the Internet key */
+
+/* Removes the RPC port range: deletes the Microsoft\Rpc\Internet key and everything in it, or with
+ * HIVEPORT_RPC_CLEAR_KEEP_KEY only Ports, PortsInternetAvailable and UseInternetPorts (Windows reads an
+ * Internet key without them as an invalid configuration).  Nothing to remove is no error. */
+HIVEPORT_API int hiveport_rpc_clear(hiveport *h, unsigned flags);
+
+/* Checks a port list as KB 154596 advises, for available 'Y' (the ports dynamic RPC may use; also 0) or
+ * 'N' (the ports it must not use).  *text gets one English line per warning, each ended by a newline:
+ * fewer than 100 ports left to dynamic RPC and, for 'Y', ports inside the dynamic ranges of Windows
+ * (1025-5000, 49152-65535) or among the well-known ports Windows listens on; NULL when there is nothing
+ * to say.  The caller frees it with hiveport_free().  Needs no handle: HIVEPORT_E_INVALID_ARG for a
+ * malformed list or flag. */
+HIVEPORT_API int hiveport_rpc_warnings(const char *ports, char available, char **text);
+
+/* Reads the port of DCOM application appid (a braced GUID, "{D99E6E74-FC88-11D0-B498-00A0C90312F3}")
+ * from the "ncacn_ip_tcp,0,PORT" string of Classes\AppID\{GUID}\Endpoints.  HIVEPORT_E_NOT_SET when
+ * the AppID, its Endpoints or a TCP endpoint is absent; HIVEPORT_E_WRONG_TYPE when Endpoints is not a
+ * REG_MULTI_SZ; HIVEPORT_E_BAD_DATA for a TCP endpoint that is not a port 1-65535, or two that differ. */
+HIVEPORT_API int hiveport_dcom_get_port(hiveport *h, const char *appid, uint32_t *port);
+
+/* Pins DCOM application appid to TCP port (1-65535, else HIVEPORT_E_RANGE): its TCP endpoint becomes
+ * "ncacn_ip_tcp,0,PORT", the other strings of Endpoints are kept.  The AppID key must exist
+ * (HIVEPORT_E_NOT_SET); an Endpoints of another type is refused (HIVEPORT_E_WRONG_TYPE).  A value that
+ * already holds it is left alone.  In memory until hiveport_commit(). */
+HIVEPORT_API int hiveport_dcom_set_port(hiveport *h, const char *appid, uint32_t port);
 
 #ifdef __cplusplus
 }

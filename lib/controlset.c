@@ -198,3 +198,17 @@ HIVEPORT_API int hiveport_parse_controlset(const char *text, int *target)
     *target = (int)n;
     return HIVEPORT_OK;
 }
+
+int hp_select_usable(hiveport *h)
+{
+    /* Offline editing needs a SYSTEM hive Windows can boot: whatever the target, every control set that
+     * Select names must exist (static-rpc-ports.md, "Finding the control set"). */
+    static const int targets[] = {HIVEPORT_CS_CURRENT, HIVEPORT_CS_DEFAULT, HIVEPORT_CS_LASTKNOWNGOOD};
+    for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
+        uint32_t n;
+        int rc = resolve(h, targets[i], &n);
+        if (rc != HIVEPORT_OK)
+            return rc;
+    }
+    return HIVEPORT_OK;
+}

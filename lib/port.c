@@ -132,7 +132,9 @@ static int plan(hiveport *h, const hiveport_setting *s, int target, unsigned fla
                 struct located *locs, size_t *count)
 {
     uint32_t numbers[HP_CONTROLSET_MAX];
-    int rc = hp_controlset_targets(h, target, numbers, HP_CONTROLSET_MAX, count);
+    int rc = hp_select_usable(h);
+    if (rc == HIVEPORT_OK)
+        rc = hp_controlset_targets(h, target, numbers, HP_CONTROLSET_MAX, count);
     for (size_t i = 0; rc == HIVEPORT_OK && i < *count; i++) {
         rc = locate(h, s, numbers[i], &locs[i]);
         if (rc != HIVEPORT_OK || locs[i].value == 0 || port == UINT32_MAX)

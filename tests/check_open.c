@@ -264,6 +264,9 @@ START_TEST(missing_and_bad_select)
     ck_assert_int_eq(hiveport_resolve_controlset(h, 1, &v), HIVEPORT_OK); /* explicit numbers need no Select */
     ck_assert_int_eq(hiveport_set_port(h, hiveport_catalog_find("ntds"), HIVEPORT_CS_CURRENT, 5005, 0),
                      HIVEPORT_E_NO_SELECT);
+    /* Writing needs a bootable Select whatever the target, even an explicit control set. */
+    ck_assert_int_eq(hiveport_set_port(h, hiveport_catalog_find("ntds"), 1, 5005, 0), HIVEPORT_E_NO_SELECT);
+    ck_assert_int_eq(hiveport_unset_port(h, hiveport_catalog_find("exchange-sa-rfr"), 1), HIVEPORT_E_NO_SELECT);
     ck_assert_int_eq(hiveport_has_changes(h), 0);
     hiveport_close(h);
     free(path);
@@ -276,6 +279,10 @@ START_TEST(missing_and_bad_select)
     ck_assert_int_eq(hiveport_resolve_controlset(h, HIVEPORT_CS_DEFAULT, &v), HIVEPORT_E_NO_CONTROLSET);
     ck_assert_ptr_nonnull(strstr(hiveport_errmsg(h), "ControlSet005 does not exist"));
     ck_assert_int_eq(hiveport_resolve_controlset(h, HIVEPORT_CS_LASTKNOWNGOOD, &v), HIVEPORT_OK);
+    hiveport_close(h);
+    ck_assert_int_eq(hiveport_open(path, HIVEPORT_OPEN_WRITE, &h), HIVEPORT_OK);
+    ck_assert_int_eq(hiveport_set_port(h, hiveport_catalog_find("ntds"), 1, 5005, 0), HIVEPORT_E_BAD_SELECT);
+    ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK); /* nothing to write */
     hiveport_close(h);
     ck_assert(tu_same_bytes(path, tu_fixture_path("bad-select")));
     free(path);
