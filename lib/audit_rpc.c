@@ -59,8 +59,9 @@ static int read_yn(struct hp_audit *a, hive_node_h key, const char *key_name, co
     char *data = NULL;
     rc = hp_audit_read(a, a->software, value, key_name, 64, &type, &data, &len);
     if (rc == HIVEPORT_OK) {
+        char why[96];
         if (type == hive_t_REG_SZ)
-            *yn = hp_rpcrange_parse_yn(data, len);
+            *yn = hp_rpcrange_read_yn(data, len, why, sizeof why);
         char described[64];
         hp_audit_describe_data(type, data, len, described, sizeof described);
         snprintf(shown, shown_len, "%s %s", hp_type_name(type), described);
@@ -94,16 +95,22 @@ int hp_audit_rpc_load(struct hp_audit *a)
     }
 
     hive_value_h ports;
-    if ((rc = hp_audit_value(a, sw, node, HP_RPC_PORTS, &ports, &ports_name)) != HIVEPORT_OK || ports == 0)
-        goto out; /* no Ports: no restriction */
+    if ((rc = hp_audit_value(a, sw, node, HP_RPC_PORTS, &ports, &ports_name)) != HIVEPORT_OK)
+        goto out;
+    struct hp_finding_spec spec = {.severity = HP_ERROR, .code = "rpc-range-invalid", .key = key,
+                                   .value_name = HP_RPC_PORTS};
+    if (ports == 0) { /* once the Internet key exists, the runtime needs all three values */
+        rc = hp_audit_add(a, &spec, "In the SOFTWARE hive, %s exists but has no \"%s\": %s.", key, HP_RPC_PORTS,
+                          consequence);
+        goto out;
+    }
+    spec.value_name = ports_name;
     uint32_t type;
     size_t len;
     if ((rc = hp_audit_read(a, sw, ports, key, HP_AUDIT_RPC_DATA_MAX, &type, &data, &len)) != HIVEPORT_OK)
         goto out;
 
     bool invalid = false;
-    struct hp_finding_spec spec = {.severity = HP_ERROR, .code = "rpc-range-invalid", .key = key,
-                                   .value_name = ports_name};
     if (type != hive_t_REG_MULTI_SZ) {
         invalid = true;
         rc = hp_audit_add(a, &spec, "In the SOFTWARE hive, %s \"%s\" is %s, not the REG_MULTI_SZ the RPC runtime "
@@ -116,7 +123,7 @@ int hp_audit_rpc_load(struct hp_audit *a)
                           key, ports_name, len, consequence);
     } else {
         char why[160];
-        int prc = hp_rpcrange_parse(data, len, &ranges, &nranges, why, sizeof why);
+        int prc = hp_rpcrange_read(data, len, &ranges, &nranges, why, sizeof why);
         if (prc == HIVEPORT_E_NOMEM) {
             rc = hp_error(a->h, HIVEPORT_E_NOMEM, "%s: out of memory while auditing", a->h->path);
         } else if (prc != HIVEPORT_OK) {
@@ -146,12 +153,16 @@ int hp_audit_rpc_load(struct hp_audit *a)
     }
     if (rc == HIVEPORT_OK)
         rc = read_yn(a, node, key, HP_RPC_USE_INTERNET, &present, &use, &use_name, shown, sizeof shown);
-    if (rc == HIVEPORT_OK && present && use < 0) {
+    if (rc == HIVEPORT_OK && use < 0) {
         invalid = true;
-        spec.value_name = use_name;
-        rc = hp_audit_add(a, &spec, "In the SOFTWARE hive, %s \"%s\" is %s, not the REG_SZ \"Y\" or \"N\" the RPC "
-                                    "runtime reads: %s.",
-                          key, use_name, shown, consequence);
+        spec.value_name = present ? use_name : HP_RPC_USE_INTERNET;
+        if (present)
+            rc = hp_audit_add(a, &spec, "In the SOFTWARE hive, %s \"%s\" is %s, not the REG_SZ \"Y\" or \"N\" the "
+                                        "RPC runtime reads: %s.",
+                              key, use_name, shown, consequence);
+        else
+            rc = hp_audit_add(a, &spec, "In the SOFTWARE hive, %s has \"%s\" but no \"%s\": %s.", key, ports_name,
+                              HP_RPC_USE_INTERNET, consequence);
     }
     if (rc != HIVEPORT_OK || invalid)
         goto out;
@@ -166,7 +177,7 @@ int hp_audit_rpc_load(struct hp_audit *a)
     a->rpc_nranges = nranges;
     a->rpc_active = true;
     ranges = NULL;
-    uint32_t usable = hp_rpcrange_available(a->rpc_ranges, a->rpc_nranges, a->rpc_available);
+    uint32_t usable = hp_rpcrange_usable(a->rpc_ranges, a->rpc_nranges, a->rpc_available);
     if (usable < 100) {
         struct hp_finding_spec small = {.severity = HP_WARNING, .code = "rpc-range-small", .key = key,
                                         .value_name = ports_name};
@@ -198,5 +209,6 @@ bool hp_audit_rpc_collides(const struct hp_audit *a, uint32_t port)
     if (!a->rpc_active)
         return false;
     bool listed = hp_rpcrange_contains(a->rpc_ranges, a->rpc_nranges, port);
-    return a->rpc_available ? listed : !listed;
+    /* An exclusion list leaves 1025-65535 minus the list: the runtime never hands out lower ports. */
+    return a->rpc_available ? listed : (!listed && port >= 1025);
 }

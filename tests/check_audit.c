@@ -213,7 +213,11 @@ static const struct audit_case cases[] = {
       {"rpc-range-invalid", E, 0, NULL, "UseInternetPorts", 0, "is REG_DWORD 1, not the REG_SZ"}}},
     {"audit-clean", "software-rpc-wrong-type",
      {{"rpc-range-invalid", E, 0, NULL, "Ports", 0, "\"Ports\" is REG_SZ, not the REG_MULTI_SZ"},
-      {"rpc-range-invalid", E, 0, NULL, "PortsInternetAvailable", 0, "has \"Ports\" but no \"PortsInternetAvailable\""}}},
+      {"rpc-range-invalid", E, 0, NULL, "PortsInternetAvailable", 0, "has \"Ports\" but no \"PortsInternetAvailable\""},
+      {"rpc-range-invalid", E, 0, NULL, "UseInternetPorts", 0, "has \"Ports\" but no \"UseInternetPorts\""}}},
+    {"audit-clean", "software-rpc-incomplete", /* once the key exists, Windows needs all three values */
+     {{"rpc-range-invalid", E, 0, NULL, "PortsInternetAvailable", 0, "has \"Ports\" but no \"PortsInternetAvailable\""},
+      {"rpc-range-invalid", E, 0, NULL, "UseInternetPorts", 0, "has \"Ports\" but no \"UseInternetPorts\""}}},
 };
 
 #define NCASES ((int)(sizeof cases / sizeof cases[0]))

@@ -196,7 +196,8 @@ static int cmp_lines(const void *a, const void *b)
 
 static char *join(struct dump *d)
 {
-    qsort(d->lines, d->n, sizeof *d->lines, cmp_lines);
+    if (d->n > 0) /* qsort(NULL, 0, ...) is undefined behaviour */
+        qsort(d->lines, d->n, sizeof *d->lines, cmp_lines);
     size_t total = 1;
     for (size_t i = 0; i < d->n; i++)
         total += strlen(d->lines[i]) + 1;
@@ -228,7 +229,8 @@ static void split_lines(const char *text, struct dump *d)
     for (char *save = NULL, *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
         add_line(d, strdup(line));
     free(copy);
-    qsort(d->lines, d->n, sizeof *d->lines, cmp_lines);
+    if (d->n > 0) /* qsort(NULL, 0, ...) is undefined behaviour */
+        qsort(d->lines, d->n, sizeof *d->lines, cmp_lines);
 }
 
 char *tu_lines_added(const char *a, const char *b)
