@@ -358,7 +358,7 @@ HIVEPORT_API int hiveport_rpc_clear(hiveport *h, unsigned flags);
  * fewer than 100 ports left to dynamic RPC and, for 'Y', ports inside the dynamic ranges of Windows
  * (1025-5000, 49152-65535) or among the well-known ports Windows listens on; NULL when there is nothing
  * to say.  The caller frees it with hiveport_free().  Needs no handle: HIVEPORT_E_INVALID_ARG for a
- * malformed list or flag. */
+ * malformed flag, or a malformed list with the reason in *text ("entry 2, \"5000-\": ..."). */
 HIVEPORT_API int hiveport_rpc_warnings(const char *ports, char available, char **text);
 
 /* Reads the port of DCOM application appid (a braced GUID, "{D99E6E74-FC88-11D0-B498-00A0C90312F3}")

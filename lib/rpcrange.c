@@ -8,6 +8,7 @@
  * when any string is outside 0-65535 or cannot be interpreted, so one bad string rejects them all.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -243,4 +244,341 @@ int hp_rpcrange_format(const struct hp_rpc_range *ranges, size_t n, char **data,
     *data = out;
     *len = k;
     return HIVEPORT_OK;
+}
+
+/* ---- As the RPC runtime reads them ------------------------------------------------------------------------
+ *
+ * The runtime reads each string with wcstol(), in outline:
+ *
+ *   low = wcstol(s, &end, 10)        blanks, a sign, digits; no digit: 0, end = s
+ *   low outside 0-65535              invalid
+ *   *end not NUL and not '-'         invalid
+ *   '-': high = wcstol(end + 1, ...) outside 0-65535 or below low: invalid; whatever follows is not looked at
+ */
+
+static bool is_blank(char c)
+{
+    return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+/* wcstol(text, &end, 10) in ASCII, saturating far above 65535.  *digits is false when no digit was read,
+ * in which case *end is text (wcstol's rule). */
+static long crt_strtol(const char *text, const char **end, bool *digits)
+{
+    const char *p = text;
+    while (is_blank(*p))
+        p++;
+    bool negative = *p == '-';
+    if (*p == '-' || *p == '+')
+        p++;
+    long value = 0;
+    *digits = false;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        *digits = true;
+        if (value <= 1000000)
+            value = value * 10 + (*p - '0');
+    }
+    *end = *digits ? p : text;
+    return negative ? -value : value;
+}
+
+int hp_rpcrange_read_one(const char *text, struct hp_rpc_range *out, char *why, size_t why_len)
+{
+    const char *end;
+    bool digits;
+    long low = crt_strtol(text, &end, &digits), high;
+    if (!digits) {
+        const char *p = text;
+        while (is_blank(*p))
+            p++;
+        set_why(why, why_len, *p == '-' ? "the range has no low end" : "not a port number");
+        return -1;
+    }
+    if (low < 0) {
+        set_why(why, why_len, "a negative port");
+        return -1;
+    }
+    if (low > 65535) {
+        set_why(why, why_len, "the port is above 65535");
+        return -1;
+    }
+    if (*end == '\0') {
+        out->low = out->high = (uint32_t)low;
+        return 0;
+    }
+    if (*end != '-') {
+        set_why(why, why_len,
+                is_blank(*end) ? "a blank after the port (the RPC runtime allows blanks only before a number)"
+                               : "only '-' and a high end may follow the port");
+        return -1;
+    }
+    const char *rest = end + 1;
+    high = crt_strtol(rest, &end, &digits);
+    if (!digits) {
+        set_why(why, why_len, "the range has no high end");
+        return -1;
+    }
+    if (high < 0) {
+        set_why(why, why_len, "a negative high end");
+        return -1;
+    }
+    if (high > 65535) {
+        set_why(why, why_len, "the high end is above 65535");
+        return -1;
+    }
+    if (low > high) {
+        set_why(why, why_len, "the low end is above the high end");
+        return -1;
+    }
+    while (is_blank(*end))
+        end++;
+    if (*end != '\0') {
+        set_why(why, why_len, "text after the high end");
+        return -1;
+    }
+    out->low = (uint32_t)low;
+    out->high = (uint32_t)high;
+    return 0;
+}
+
+/* The string of a REG_MULTI_SZ that starts at unit *pos: its units up to (not including) its NUL or the
+ * end of the data, copied into buf as ASCII ('?' for anything that is not printable ASCII or a blank);
+ * *len gets its length in units (which may exceed what buf holds) and *ascii whether every unit was one of
+ * those.  *pos moves past the string and its NUL. */
+static void take_string(const unsigned char *p, size_t units, size_t *pos, char *buf, size_t buf_len, size_t *len,
+                        bool *ascii)
+{
+    size_t n = 0;
+    *ascii = true;
+    for (; *pos < units; (*pos)++) {
+        unsigned c = p[2 * *pos] | (unsigned)p[2 * *pos + 1] << 8;
+        if (c == 0) {
+            (*pos)++;
+            break;
+        }
+        if (!(c >= 0x20 && c <= 0x7e) && !(c >= '\t' && c <= '\r')) {
+            *ascii = false;
+            c = '?';
+        }
+        if (n + 1 < buf_len)
+            buf[n] = (char)c;
+        n++;
+    }
+    buf[n < buf_len ? n : buf_len - 1] = '\0';
+    *len = n;
+}
+
+/* text as it may be quoted in a message: blanks other than space shown as '?', cut at 40 characters. */
+static void quotable(const char *text, size_t len, char *out, size_t out_len)
+{
+    size_t n = 0;
+    for (; text[n] != '\0' && n < 40 && n + 1 < out_len; n++)
+        out[n] = text[n] == ' ' || !is_blank(text[n]) ? text[n] : '?';
+    out[n] = '\0';
+    if (len > n && out_len > n + 4)
+        memcpy(out + n, "...", 4);
+}
+
+int hp_rpcrange_read(const char *data, size_t len, struct hp_rpc_range **ranges, size_t *count, char *why,
+                     size_t why_len)
+{
+    const unsigned char *p = (const unsigned char *)data;
+    size_t units = data == NULL ? 0 : len / 2;
+    char text[HP_RPC_READ_TEXT_MAX + 1], shown[48], reason[128];
+    bool ascii;
+    size_t n = 0, text_len, pos = 0;
+
+    *ranges = NULL;
+    *count = 0;
+    /* First pass: count and check every string, so that nothing is allocated for an invalid list. */
+    while (pos < units) {
+        take_string(p, units, &pos, text, sizeof text, &text_len, &ascii);
+        if (text_len == 0) { /* the end of the list, unless more strings follow */
+            size_t more = 0;
+            for (size_t at = pos; at < units;) {
+                size_t l;
+                bool a;
+                char ignored[2];
+                take_string(p, units, &at, ignored, sizeof ignored, &l, &a);
+                more += l > 0;
+            }
+            if (more > 0) {
+                if (why != NULL && why_len > 0)
+                    snprintf(why, why_len,
+                             "string %zu is empty: the RPC runtime stops reading there and ignores the %zu "
+                             "string%s after it",
+                             n + 1, more, more == 1 ? "" : "s");
+                return HIVEPORT_E_BAD_DATA;
+            }
+            break;
+        }
+        if (n == HP_RPC_RANGE_MAX) {
+            if (why != NULL && why_len > 0)
+                snprintf(why, why_len, "more than %d strings", HP_RPC_RANGE_MAX);
+            return HIVEPORT_E_BAD_DATA;
+        }
+        struct hp_rpc_range r;
+        const char *bad = NULL;
+        if (!ascii)
+            bad = "a character other than digits, '-', '+' and blanks";
+        else if (text_len > HP_RPC_READ_TEXT_MAX)
+            bad = "the string is too long";
+        else if (hp_rpcrange_read_one(text, &r, reason, sizeof reason) != 0)
+            bad = reason;
+        if (bad != NULL) {
+            quotable(text, text_len, shown, sizeof shown);
+            if (why != NULL && why_len > 0)
+                snprintf(why, why_len, "string %zu, \"%s\": %s", n + 1, shown, bad);
+            return HIVEPORT_E_BAD_DATA;
+        }
+        n++;
+    }
+    if (n == 0) {
+        set_why(why, why_len, "it lists no port, which the RPC runtime treats as invalid");
+        return HIVEPORT_E_BAD_DATA;
+    }
+    struct hp_rpc_range *out = hp_calloc(n, sizeof *out);
+    if (out == NULL) {
+        set_why(why, why_len, "out of memory");
+        return HIVEPORT_E_NOMEM;
+    }
+    pos = 0;
+    for (size_t i = 0; i < n; i++) {
+        take_string(p, units, &pos, text, sizeof text, &text_len, &ascii);
+        (void)hp_rpcrange_read_one(text, &out[i], NULL, 0); /* checked above */
+    }
+    *ranges = out;
+    *count = n;
+    return HIVEPORT_OK;
+}
+
+int hp_rpcrange_read_yn(const char *data, size_t len, char *why, size_t why_len)
+{
+    const unsigned char *p = (const unsigned char *)data;
+    if (data == NULL || len < 2) {
+        set_why(why, why_len, "it is empty");
+        return -1;
+    }
+    if (len > 4) {
+        if (why != NULL && why_len > 0)
+            snprintf(why, why_len, "it is %zu bytes long; the RPC runtime reads at most 4 (one letter and its "
+                                   "terminator)",
+                     len);
+        return -1;
+    }
+    if (p[1] == 0 && (p[0] == 'Y' || p[0] == 'y'))
+        return 1;
+    if (p[1] == 0 && (p[0] == 'N' || p[0] == 'n'))
+        return 0;
+    set_why(why, why_len, "it does not start with Y or N");
+    return -1;
+}
+
+uint32_t hp_rpcrange_usable(const struct hp_rpc_range *ranges, size_t n, bool available)
+{
+    unsigned char map[8192];
+    mark(ranges, n, map);
+    uint32_t total = 0;
+    if (available) {
+        for (size_t i = 0; i < sizeof map; i++)
+            total += (uint32_t)__builtin_popcount(map[i]);
+        return total - (map[0] & 1u); /* port 0 is never handed out */
+    }
+    for (uint32_t port = 1025; port <= 65535; port++)
+        total += !(map[port >> 3] & (1u << (port & 7)));
+    return total;
+}
+
+/* ---- What hiveport writes ------------------------------------------------------------------------------ */
+
+int hp_rpcrange_parse_list(const char *text, struct hp_rpc_range **ranges, size_t *count, char *why,
+                           size_t why_len)
+{
+    *ranges = NULL;
+    *count = 0;
+    size_t n = 1;
+    for (const char *c = text; *c != '\0'; c++)
+        n += *c == ',';
+    if (n > HP_RPC_RANGE_MAX) {
+        if (why != NULL && why_len > 0)
+            snprintf(why, why_len, "more than %d entries", HP_RPC_RANGE_MAX);
+        return HIVEPORT_E_INVALID_ARG;
+    }
+    struct hp_rpc_range *out = hp_calloc(n, sizeof *out);
+    if (out == NULL) {
+        set_why(why, why_len, "out of memory");
+        return HIVEPORT_E_NOMEM;
+    }
+    const char *entry = text;
+    char one[HP_RPC_RANGE_TEXT_MAX + 1], reason[128];
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strcspn(entry, ",");
+        const char *start = entry, *stop = entry + len;
+        while (start < stop && (*start == ' ' || *start == '\t'))
+            start++;
+        while (stop > start && (stop[-1] == ' ' || stop[-1] == '\t'))
+            stop--;
+        size_t used = (size_t)(stop - start);
+        const char *bad = NULL;
+        if (used == 0)
+            bad = "the entry is empty";
+        else if (used > HP_RPC_RANGE_TEXT_MAX)
+            bad = "the entry is too long";
+        if (bad == NULL) {
+            memcpy(one, start, used);
+            one[used] = '\0';
+            if (hp_rpcrange_parse_one(one, &out[i], reason, sizeof reason) != 0)
+                bad = reason;
+        }
+        if (bad != NULL) {
+            if (why != NULL && why_len > 0)
+                snprintf(why, why_len, "entry %zu, \"%.*s%s\": %s", i + 1, used > 40 ? 40 : (int)used, start,
+                         used > 40 ? "..." : "", bad);
+            hp_free(out);
+            return HIVEPORT_E_INVALID_ARG;
+        }
+        entry += len + (entry[len] == ',');
+    }
+    *ranges = out;
+    *count = n;
+    return HIVEPORT_OK;
+}
+
+static int by_low(const void *a, const void *b)
+{
+    const struct hp_rpc_range *x = a, *y = b;
+    return x->low < y->low ? -1 : x->low > y->low ? 1 : x->high < y->high ? -1 : x->high > y->high;
+}
+
+size_t hp_rpcrange_normalize(struct hp_rpc_range *ranges, size_t n)
+{
+    if (n == 0)
+        return 0;
+    qsort(ranges, n, sizeof *ranges, by_low);
+    size_t k = 0;
+    for (size_t i = 1; i < n; i++) {
+        if (ranges[i].low <= ranges[k].high + 1) { /* overlaps or touches: one range */
+            if (ranges[i].high > ranges[k].high)
+                ranges[k].high = ranges[i].high;
+        } else {
+            ranges[++k] = ranges[i];
+        }
+    }
+    return k + 1;
+}
+
+char *hp_rpcrange_text(const struct hp_rpc_range *ranges, size_t n)
+{
+    char *out = hp_malloc(n * 24 + 1); /* "65535-65535," at most, and room for any uint32_t pair */
+    if (out == NULL)
+        return NULL;
+    size_t used = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (ranges[i].low == ranges[i].high)
+            used += (size_t)sprintf(out + used, "%s%u", i ? "," : "", ranges[i].low);
+        else
+            used += (size_t)sprintf(out + used, "%s%u-%u", i ? "," : "", ranges[i].low, ranges[i].high);
+    }
+    out[used] = '\0';
+    return out;
 }

@@ -1,0 +1,206 @@
+/* cmd_rpc_range.c: 'hiveport rpc-range': show, set or remove the RPC runtime's dynamic port range in a
+ * SOFTWARE hive (Microsoft\Rpc\Internet, KB 154596). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+
+static const char usage[] =
+    "Usage: hiveport rpc-range SOFTWARE_HIVE [--set PORTS] [--available y|n] [--use-internet y|n]\n"
+    "                          [--backup]\n"
+    "       hiveport rpc-range SOFTWARE_HIVE --clear [--keep-key] [--backup]\n"
+    "Show, set or remove the ports dynamic RPC may use (SOFTWARE\\Microsoft\\Rpc\\Internet, KB 154596).\n"
+    "Without options, print the configuration as Windows reads it (exit status 3 when there is none).\n"
+    "PORTS is a list like 5000-5100,5200: written sorted and merged, refused when Windows would reject\n"
+    "it.  Warnings (fewer than 100 ports, Windows' own dynamic ranges, well-known ports) go to stderr.\n\n"
+    "  --set PORTS         set Ports (without it, --available and --use-internet change only those)\n"
+    "  --available y|n     PortsInternetAvailable: y, PORTS are the ports dynamic RPC may use (the\n"
+    "                      default for a new configuration); n, the ports it must not use\n"
+    "  --use-internet y|n  UseInternetPorts (default y for a new configuration)\n"
+    "  --clear             delete the Internet key: no restriction, as Windows is by default\n"
+    "  --keep-key          with --clear: remove only the three values (Windows then reads the key as\n"
+    "                      an invalid configuration)\n"
+    "  --backup            keep the previous file as SOFTWARE_HIVE.bak when anything changes\n"
+    CLI_HELP_READ CLI_HELP_WRITE
+    "  --help              print this help\n";
+
+enum { OPT_SET = 0x400, OPT_AVAILABLE, OPT_USE_INTERNET, OPT_CLEAR, OPT_KEEP_KEY, OPT_RPC_BACKUP };
+
+struct request {
+    const char *hive;
+    const char *ports; /* --set, or NULL */
+    char available, use_internet; /* 'Y', 'N' or 0 */
+    bool clear, keep_key, backup;
+    struct cli_open open;
+};
+
+/* y|n (either case) into 'Y' or 'N'. */
+static int parse_yn(const char *prog, const char *option, const char *text, char *out)
+{
+    if ((text[0] == 'y' || text[0] == 'Y' || text[0] == 'n' || text[0] == 'N') && text[1] == '\0') {
+        *out = (char)(text[0] == 'y' || text[0] == 'Y' ? 'Y' : 'N');
+        return CLI_OK;
+    }
+    return cli_usage_error(prog, "invalid %s '%s': expected y or n", option, text);
+}
+
+/* Prints the library's warnings about a port list on stderr. */
+static void warn(const char *prog, const char *ports, char available)
+{
+    char *text = NULL;
+    if (hiveport_rpc_warnings(ports, available, &text) != HIVEPORT_OK) {
+        hiveport_free(text);
+        return;
+    }
+    for (char *line = text; line != NULL && *line != '\0';) {
+        char *end = strchr(line, '\n');
+        if (end != NULL)
+            *end++ = '\0';
+        fprintf(stderr, "%s: warning: %s\n", prog, line);
+        line = end;
+    }
+    hiveport_free(text);
+}
+
+/* Prints the configuration of h (and its warnings).  CLI_OK, CLI_NOT_SET or CLI_FAILED (printed). */
+static int show(const char *prog, hiveport *h)
+{
+    char *ports = NULL, available, use;
+    uint32_t count;
+    int status = hiveport_rpc_get(h, &ports, &available, &use, &count);
+    if (status != HIVEPORT_OK) {
+        cli_fail(prog, h);
+        return status == HIVEPORT_E_NOT_SET ? CLI_NOT_SET : CLI_FAILED;
+    }
+    printf("Ports:                  %s (%u port%s)\n", ports, count, count == 1 ? "" : "s");
+    printf("PortsInternetAvailable: %c (%s)\n", available,
+           available == 'Y' ? "dynamic RPC uses only these ports" : "dynamic RPC uses any port but these");
+    printf("UseInternetPorts:       %c\n", use);
+    warn(prog, ports, available);
+    hiveport_free(ports);
+    return CLI_OK;
+}
+
+static int change(const char *prog, const struct request *req)
+{
+    hiveport *h = NULL;
+    char *backup = NULL;
+    int rc = CLI_FAILED;
+    if (cli_open(req->hive, &req->open, HIVEPORT_OPEN_WRITE, &h) != HIVEPORT_OK) {
+        cli_fail(prog, h);
+        goto out;
+    }
+    cli_report_logs(prog, h);
+    int status = req->clear ? hiveport_rpc_clear(h, req->keep_key ? HIVEPORT_RPC_CLEAR_KEEP_KEY : 0)
+                            : hiveport_rpc_set(h, req->ports, req->available, req->use_internet, NULL);
+    if (status != HIVEPORT_OK) {
+        cli_fail(prog, h); /* closing without a commit writes nothing */
+        goto out;
+    }
+    if (req->backup) {
+        size_t n = strlen(req->hive) + sizeof ".bak";
+        if ((backup = malloc(n)) == NULL) {
+            cli_error(prog, "%s: out of memory", req->hive);
+            goto out;
+        }
+        snprintf(backup, n, "%s.bak", req->hive);
+    }
+    if (hiveport_commit(h, backup) != HIVEPORT_OK) {
+        cli_fail(prog, h);
+        goto out;
+    }
+    if (req->clear && req->keep_key)
+        cli_error(prog, "warning: %s: Microsoft\\Rpc\\Internet is kept without its values, which Windows reads "
+                        "as an invalid configuration; remove it with --clear alone",
+                  req->hive);
+    rc = req->clear ? CLI_OK : show(prog, h);
+out:
+    free(backup);
+    hiveport_close(h);
+    return rc;
+}
+
+int cmd_rpc_range(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"set", required_argument, NULL, OPT_SET},
+        {"available", required_argument, NULL, OPT_AVAILABLE},
+        {"use-internet", required_argument, NULL, OPT_USE_INTERNET},
+        {"clear", no_argument, NULL, OPT_CLEAR},
+        {"keep-key", no_argument, NULL, OPT_KEEP_KEY},
+        {"backup", no_argument, NULL, OPT_RPC_BACKUP},
+        CLI_LONGOPTS_READ,
+        CLI_LONGOPTS_WRITE,
+        CLI_LONGOPT_HELP,
+        CLI_LONGOPT_END,
+    };
+    const char *prog = argv[0];
+    struct request req = {0};
+    cli_open_init(&req.open);
+    int c, rc;
+    while ((c = cli_getopt(argc, argv, longopts)) != -1) {
+        switch (c) {
+        case OPT_SET:
+            req.ports = optarg;
+            break;
+        case OPT_AVAILABLE:
+            if ((rc = parse_yn(prog, "--available", optarg, &req.available)) != CLI_OK)
+                return rc;
+            break;
+        case OPT_USE_INTERNET:
+            if ((rc = parse_yn(prog, "--use-internet", optarg, &req.use_internet)) != CLI_OK)
+                return rc;
+            break;
+        case OPT_CLEAR:
+            req.clear = true;
+            break;
+        case OPT_KEEP_KEY:
+            req.keep_key = true;
+            break;
+        case OPT_RPC_BACKUP:
+            req.backup = true;
+            break;
+        case OPT_HELP:
+            return cli_help(usage);
+        default:
+            if ((rc = cli_open_option(prog, c, optarg, &req.open)) == -1)
+                return cli_usage_error(prog, NULL);
+            if (rc != CLI_OK)
+                return rc;
+        }
+    }
+    if ((rc = cli_check_operands(prog, argc, argv, 1, 1)) != CLI_OK)
+        return rc;
+    req.hive = argv[optind];
+    bool setting = req.ports != NULL || req.available != 0 || req.use_internet != 0;
+    if (req.clear && setting)
+        return cli_usage_error(prog, "--clear cannot be combined with --set, --available or --use-internet");
+    if (req.keep_key && !req.clear)
+        return cli_usage_error(prog, "--keep-key goes with --clear");
+    if (req.backup && !req.clear && !setting)
+        return cli_usage_error(prog, "--backup goes with --set, --available, --use-internet or --clear");
+    if (req.ports != NULL) {
+        char *why = NULL; /* a malformed list is a usage error: nothing is opened */
+        rc = CLI_OK;
+        if (hiveport_rpc_warnings(req.ports, 'Y', &why) == HIVEPORT_E_INVALID_ARG)
+            rc = cli_usage_error(prog, "invalid --set '%s': %s", req.ports,
+                                 why != NULL ? why : "not a list of ports and ranges like 5000-5100,5200");
+        hiveport_free(why); /* the reason, or warnings printed later */
+        if (rc != CLI_OK)
+            return rc;
+    }
+    if (req.clear || setting)
+        return change(prog, &req);
+
+    hiveport *h = NULL;
+    if (cli_open(req.hive, &req.open, 0, &h) != HIVEPORT_OK) {
+        rc = cli_fail(prog, h);
+    } else {
+        cli_report_logs(prog, h);
+        rc = show(prog, h);
+    }
+    hiveport_close(h);
+    return rc;
+}
