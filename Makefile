@@ -92,7 +92,7 @@ $(BUILD)/tools/%.o: tools/%.c $(wildcard tools/*.h) include/hiveport.h | $(BUILD
 	$(CC) $(TOOL_CFLAGS) -c -o $@ $<
 
 $(TOOL): $(TOOL_OBJ) $(STATIC)
-	$(CC) $(SANFLAGS) $(LDFLAGS) -o $@ $(TOOL_OBJ) $(STATIC) $(HIVEX_LIBS) $(JANSSON_LIBS)
+	$(CC) $(SANFLAGS) $(LDFLAGS) -o $@ $(TOOL_OBJ) $(STATIC) $(HIVEX_LIBS) $(JANSSON_LIBS) $(IMAGE_LIBS)
 
 # ---- fixtures: generated from the readable descriptions in fixtures/*.spec ----
 $(MKFIXTURE): fixtures/mkfixture.c lib/marvin32.c lib/txlog.h | $(BUILD)

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "image.h"
 
 /* Adding a command: write tools/cmd_NAME.c with its own getopt table and add a row here. */
 static const struct cli_command commands[] = {
@@ -11,6 +12,14 @@ static const struct cli_command commands[] = {
     {"get", "print the port of one setting", cmd_get},
     {"set", "set ports, all or nothing", cmd_set},
     {"unset", "remove port values (keys are kept)", cmd_unset},
+    {"audit", "check the port settings of a hive (exit 4 on findings)", cmd_audit},
+    {"firewall", "print firewall rules for the configured ports", cmd_firewall},
+    {"recover", "write a dirty hive, its logs replayed, to a new file", cmd_recover},
+    {"diff", "list the registry changes between two hives (exit 4 if any)", cmd_diff},
+    {"apply", "apply a port profile to hives, or check them (exit 4 on drift)", cmd_apply},
+    {"export", "print a hive's ports as a profile", cmd_export},
+    {"rpc-range", "show, set or remove the RPC dynamic port range of a SOFTWARE hive", cmd_rpc_range},
+    {"dcom", "print or pin the TCP port of a DCOM application (SOFTWARE hive)", cmd_dcom},
 };
 
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
@@ -43,6 +52,7 @@ int main(int argc, char **argv)
             return main_help();
         case OPT_VERSION:
             printf("hiveport %s (libhiveport %s)\n", HIVEPORT_VERSION, hiveport_version());
+            image_print_support(stdout);
             return CLI_OK;
         default:
             return cli_usage_error("hiveport", NULL);
@@ -58,7 +68,8 @@ int main(int argc, char **argv)
         char prog[64];
         snprintf(prog, sizeof prog, "hiveport %s", commands[i].name);
         argv[optind] = prog;
-        int rc = commands[i].run(argc - optind, argv + optind);
+        /* --wim/--ntfs: the command runs on a copy of the image's hive (image.c). */
+        int rc = image_dispatch(commands[i].name, commands[i].run, argc - optind, argv + optind);
         /* A full disk or a closed pipe must not pass for success: scripts read this output. */
         if (fflush(stdout) != 0 || ferror(stdout)) {
             cli_error(prog, "write error on standard output");

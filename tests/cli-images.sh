@@ -1,0 +1,174 @@
+#!/bin/bash
+# cli-images.sh: hiveport on hives inside Windows images (issue 11): --wim (wimlib) and --ntfs
+# (libntfs-3g).  Builds its fixtures in a temporary directory: a two-image WIM captured with wimcapture
+# from directories holding the fixture hives at the Windows path, and NTFS volumes made with mkntfs -F and
+# filled through libntfs-3g (wimapply onto the volume image; nothing is mounted).  Checks set/get/audit
+# round trips (the other image unchanged, the hive read back with wimextract/ntfscat and hivexget), the
+# no-op rule, and that a corrupt, read-only or hive-less image and a wrong index fail clearly and leave
+# the image file byte-identical.
+# Usage: tests/cli-images.sh   Environment: BUILD (default build), HIVEPORT (default $BUILD/hiveport).
+# Prints a last line "N passed, N failed[, N skipped]"; exits 1 on any failure.
+set -u
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD:-build}
+case $build in /*) ;; *) build=$root/$build ;; esac
+HIVEPORT=${HIVEPORT:-$build/hiveport}
+fixtures=$build/fixtures
+work=$(mktemp -d "${TMPDIR:-/tmp}/hiveport-images.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+cd "$work" || exit 1
+PATH=$PATH:/usr/sbin:/sbin
+
+passed=0 failed=0 skipped=0
+pass() { passed=$((passed + 1)); }
+fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
+skip() { echo "SKIP: $*"; skipped=$((skipped + 1)); }
+check() { # check NAME COMMAND...: passes when the command succeeds
+    local name=$1; shift
+    if "$@"; then pass; else fail "$name"; fi
+}
+sum() { sha256sum "$1" | cut -d' ' -f1; }
+# run EXPECTED_STATUS ARGS...: runs hiveport, output in out/err; fails on another status.
+run() {
+    local want=$1; shift
+    $HIVEPORT "$@" >out 2>err
+    local got=$?
+    if [ "$got" != "$want" ]; then
+        fail "hiveport $* exited $got, expected $want; stderr: $(cat err)"
+        return 1
+    fi
+    if grep -q 'hiveport-image\.' out err; then
+        fail "hiveport $*: the temporary path leaked into the output"
+        return 1
+    fi
+    pass
+}
+has() { grep -qF -- "$2" "$1" || { fail "$1 lacks '$2': $(cat "$1")"; return 1; }; pass; }
+port() { hivexget "$1" "ControlSet001\\Services\\$2" 'TCP/IP Port'; }
+
+for f in system-basic.hive system-logged.hive system-logged.hive.LOG1; do
+    [ -f "$fixtures/$f" ] || { echo "cli-images: no $fixtures/$f (run make fixtures)"; exit 1; }
+done
+command -v hivexget >/dev/null || { echo "cli-images: hivexget is missing (Debian libhivex-bin)"; exit 1; }
+version=$($HIVEPORT --version)
+
+# ---------------------------------------------------------------- WIM
+if ! grep -q 'WIM yes' <<<"$version"; then
+    skip "WIM: this hiveport was built without wimlib (Debian libwim-dev)"
+    run 2 get --wim x.wim ntds && has err "built without WIM support"
+elif ! command -v wimcapture >/dev/null || ! command -v wimextract >/dev/null; then
+    skip "WIM: wimcapture/wimextract are missing (Debian wimtools)"
+else
+    mkdir -p one/Windows/System32/config two/WINDOWS/system32/Config empty/Windows/System32 logged/Windows/System32/config
+    cp "$fixtures/system-basic.hive" one/Windows/System32/config/SYSTEM
+    cp "$fixtures/system-basic.hive" two/WINDOWS/system32/Config/system   # found in any case
+    cp "$fixtures/system-logged.hive" logged/Windows/System32/config/SYSTEM
+    cp "$fixtures/system-logged.hive.LOG1" logged/Windows/System32/config/SYSTEM.LOG1
+    echo hello >empty/Windows/System32/readme.txt
+    wimcapture one t.wim "First" >/dev/null && wimappend two t.wim "Second" >/dev/null &&
+        wimcapture empty empty.wim >/dev/null && wimcapture logged logged.wim >/dev/null ||
+        { echo "cli-images: wimcapture failed"; exit 1; }
+    hive1() { wimextract t.wim 1 /Windows/System32/config/SYSTEM --to-stdout 2>/dev/null | sha256sum | cut -d' ' -f1; }
+    one_before=$(hive1)
+
+    run 0 get --wim t.wim:2 ntds && check "get in image 2" [ "$(cat out)" = 5005 ]
+    run 0 set --wim t.wim:2 ntds=6105 exchange-is=6103 && has err "t.wim:2:WINDOWS/system32/Config/system"
+    run 0 get --wim t.wim:Second ntds && check "get by name after set" [ "$(cat out)" = 6105 ]
+    wimextract t.wim 2 /WINDOWS/system32/Config/system --to-stdout >two.hive 2>/dev/null
+    check "wimextract + hivexget see the new port" [ "$(port two.hive NTDS\\Parameters)" = 6105 ]
+    check "the other image is unchanged" [ "$(hive1)" = "$one_before" ]
+    run 0 get --wim t.wim:1 ntds && check "image 1 still 5005" [ "$(cat out)" = 5005 ]
+    code=0; $HIVEPORT audit --wim t.wim:2 >out 2>err || code=$?
+    check "audit reads the image (0 or 4)" [ "$code" = 0 -o "$code" = 4 ]
+    check "audit found the ntds port" grep -q "6105 in ControlSet001" out
+    run 0 show --wim t.wim:2 --json && check "show --json parses" python3 -c 'import json,sys; json.load(open("out"))'
+
+    # A write that changes nothing writes nothing; reads never write.
+    s=$(sum t.wim)
+    run 0 set --wim t.wim:2 ntds=6105
+    check "no-op set leaves the WIM byte-identical" [ "$(sum t.wim)" = "$s" ]
+    run 0 set --wim t.wim:2 ntds=7105 --dry-run
+    check "--dry-run leaves the WIM byte-identical" [ "$(sum t.wim)" = "$s" ]
+    run 0 show --wim t.wim:1
+    check "show leaves the WIM byte-identical" [ "$(sum t.wim)" = "$s" ]
+    run 0 unset --wim t.wim:2 exchange-is && run 3 get --wim t.wim:2 exchange-is
+
+    # apply: the image gives the profile's one hive.
+    printf 'ntds = 6205\n' >p.profile
+    if run 0 apply p.profile --wim t.wim:2; then
+        run 0 get --wim t.wim:2 ntds && check "apply wrote the port" [ "$(cat out)" = 6205 ]
+    fi
+
+    # Refusals: each leaves the WIM byte-identical.
+    s=$(sum t.wim)
+    run 2 get --wim t.wim ntds && has err "holds 2 images" && has err "Second"
+    run 2 set --wim t.wim:5 ntds=1 && has err "no image '5'" && has err "First"
+    run 2 set --wim t.wim:Nope ntds=1 && has err "no image 'Nope'"
+    run 2 set --wim t.wim:2 ntds=1 --backup && has err "--backup"
+    check "refusals leave the WIM byte-identical" [ "$(sum t.wim)" = "$s" ]
+    s=$(sum empty.wim)
+    run 1 set --wim empty.wim ntds=1 && has err "no SYSTEM hive in image 1 of empty.wim"
+    check "hive-less WIM byte-identical" [ "$(sum empty.wim)" = "$s" ]
+    head -c 3000 t.wim >trunc.wim; s=$(sum trunc.wim)
+    run 1 set --wim trunc.wim:2 ntds=1 && has err "trunc.wim"
+    check "truncated WIM byte-identical" [ "$(sum trunc.wim)" = "$s" ]
+    head -c 200000 /dev/urandom >garbage.wim; s=$(sum garbage.wim)
+    run 1 set --wim garbage.wim ntds=1 && has err "garbage.wim: not a usable WIM file"
+    check "garbage WIM byte-identical" [ "$(sum garbage.wim)" = "$s" ]
+    # The header's read-only flag (WIM_HDR_FLAG_READONLY, 0x4 in the flags at offset 16).
+    cp t.wim ro.wim
+    flags=$(od -An -tu1 -j16 -N1 ro.wim | tr -d ' ')
+    printf "$(printf '\\%03o' $((flags | 4)))" | dd of=ro.wim bs=1 seek=16 conv=notrunc status=none
+    s=$(sum ro.wim)
+    run 1 set --wim ro.wim:2 ntds=1 && has err "read-only"
+    check "read-only WIM byte-identical" [ "$(sum ro.wim)" = "$s" ]
+    run 0 get --wim ro.wim:2 ntds      # reading a read-only WIM is fine
+    run 1 get --wim missing.wim ntds && has err "missing.wim"
+
+    # A dirty hive: its log in the image is replayed, and a write leaves a clean hive in the image.
+    run 0 get --wim logged.wim ntds && has err "replayed 1 log entries" && check "logged value read" [ "$(cat out)" = 6005 ]
+    run 0 set --wim logged.wim netlogon=6306
+    run 0 get --wim logged.wim ntds && check "logged value kept" [ "$(cat out)" = 6005 ]
+    run 0 show --wim logged.wim && has out "dirty:         no"
+fi
+
+# ---------------------------------------------------------------- NTFS
+if ! grep -q 'NTFS yes' <<<"$version"; then
+    skip "NTFS: this hiveport was built without libntfs-3g (Debian ntfs-3g-dev)"
+    run 2 get --ntfs x.img ntds && has err "built without NTFS support"
+elif ! command -v mkntfs >/dev/null || ! command -v ntfscat >/dev/null || ! command -v wimcapture >/dev/null; then
+    skip "NTFS: mkntfs/ntfscat (Debian ntfs-3g) or wimcapture/wimapply (Debian wimtools) are missing"
+else
+    # wimapply onto an NTFS volume image writes through libntfs-3g.
+    mk() { truncate -s 16M "$1" && mkntfs -F -Q -q "$1" >/dev/null 2>&1 && wimapply "$2" 1 "$1" >/dev/null 2>&1; }
+    mkdir -p one/Windows/System32/config && cp "$fixtures/system-basic.hive" one/Windows/System32/config/SYSTEM && wimcapture one n.wim >/dev/null
+    [ -f empty.wim ] || { mkdir -p empty/x && wimcapture empty empty.wim >/dev/null; }
+    mkdir -p logged/Windows/System32/config && cp "$fixtures/system-logged.hive" logged/Windows/System32/config/SYSTEM &&
+        cp "$fixtures/system-logged.hive.LOG1" logged/Windows/System32/config/SYSTEM.LOG1 && wimcapture logged nlogged.wim >/dev/null
+    mk n.img n.wim && mk nohive.img empty.wim && mk nlogged.img nlogged.wim || { echo "cli-images: mkntfs/wimapply failed"; exit 1; }
+    s=$(sum n.img)
+    run 0 get --ntfs n.img ntds && check "ntfs get" [ "$(cat out)" = 5005 ]
+    check "reading leaves the volume byte-identical" [ "$(sum n.img)" = "$s" ]
+    run 0 set --ntfs n.img ntds=7005 netlogon=7006 && has err "n.img:Windows/System32/config/SYSTEM"
+    ntfscat n.img /Windows/System32/config/SYSTEM >n.hive 2>/dev/null
+    check "ntfscat + hivexget see the new port" [ "$(port n.hive NTDS\\Parameters)" = 7005 ]
+    run 0 get --ntfs n.img netlogon && check "ntfs get after set" [ "$(cat out)" = 7006 ]
+    code=0; $HIVEPORT audit --ntfs n.img >out 2>err || code=$?
+    check "ntfs audit (0 or 4)" [ "$code" = 0 -o "$code" = 4 ]
+    s=$(sum n.img)
+    run 0 set --ntfs n.img ntds=7005
+    check "no-op set leaves the volume byte-identical" [ "$(sum n.img)" = "$s" ]
+    s=$(sum nohive.img)
+    run 1 set --ntfs nohive.img ntds=1 && has err "no SYSTEM hive"
+    check "hive-less volume byte-identical" [ "$(sum nohive.img)" = "$s" ]
+    head -c 1000000 /dev/urandom >garbage.img; s=$(sum garbage.img)
+    run 1 set --ntfs garbage.img ntds=1 && has err "garbage.img: cannot open the NTFS volume"
+    check "garbage volume byte-identical" [ "$(sum garbage.img)" = "$s" ]
+    run 0 get --ntfs nlogged.img ntds && has err "replayed 1 log entries" && check "ntfs logged value read" [ "$(cat out)" = 6005 ]
+    run 0 set --ntfs nlogged.img netlogon=7306
+    run 0 get --ntfs nlogged.img ntds && check "ntfs logged value kept" [ "$(cat out)" = 6005 ]
+    run 0 show --ntfs nlogged.img && has out "dirty:         no"
+fi
+
+echo "$passed passed, $failed failed$([ $skipped -gt 0 ] && echo ", $skipped skipped")"
+[ $failed -eq 0 ]

@@ -1,0 +1,362 @@
+/* image.c: the image layer of the hiveport command (issue 11).  'hiveport COMMAND --wim SPEC ...' and
+ * '--ntfs SPEC' run COMMAND on a private copy of the image's Windows/System32/config/SYSTEM (plus its
+ * transaction logs, for dirty-hive replay), then put the hive back if the command succeeded and the bytes
+ * changed.  The commands know nothing of it: the option is taken out of argv and the copy's path given as
+ * the HIVE operand.  What the command prints is held back and the copy's path replaced by the image's
+ * name ("install.wim:2:Windows/System32/config/SYSTEM"), so messages say where. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "image.h"
+
+const char *const image_file_names[IMAGE_FILES] = {"SYSTEM", "SYSTEM.LOG1", "SYSTEM.LOG2", "SYSTEM.LOG"};
+
+enum image_kind { KIND_NONE, KIND_WIM, KIND_NTFS };
+
+/* Commands that take a SYSTEM hive: all but apply take it as their first operand. */
+static const char *const image_commands[] = {"show", "get", "set", "unset", "audit", "apply", "export", "firewall"};
+
+void image_print_support(FILE *out)
+{
+    char wv[64] = "", nv[64] = "";
+    bool wim = image_wim_supported(wv, sizeof wv), ntfs = image_ntfs_supported(nv, sizeof nv);
+    fprintf(out, "images: WIM %s%s%s, NTFS %s%s%s\n", wim ? "yes (wimlib " : "no", wim ? wv : "", wim ? ")" : "",
+            ntfs ? "yes (libntfs-3g " : "no", ntfs ? nv : "", ntfs ? ")" : "");
+}
+
+char *image_local_path(const struct image *im, int i)
+{
+    size_t len = strlen(im->tmpdir) + 1 + strlen(image_file_names[i]) + 1;
+    char *p = malloc(len);
+    if (p)
+        snprintf(p, len, "%s/%s", im->tmpdir, image_file_names[i]);
+    return p;
+}
+
+/* Reads what is left of fd; *data is malloc'd (possibly empty). */
+static int read_fd(int fd, unsigned char **data, size_t *size)
+{
+    size_t cap = 65536, len = 0;
+    unsigned char *buf = malloc(cap);
+    if (!buf) {
+        errno = ENOMEM;
+        return -1;
+    }
+    for (;;) {
+        if (len == cap) {
+            unsigned char *bigger = realloc(buf, cap * 2);
+            if (!bigger) {
+                free(buf);
+                errno = ENOMEM;
+                return -1;
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+        ssize_t n = read(fd, buf + len, cap - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            free(buf);
+            return -1;
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+    }
+    *data = buf;
+    *size = len;
+    return 0;
+}
+
+/* Reads a whole file; *data is malloc'd (possibly empty). */
+static int read_all(const char *path, unsigned char **data, size_t *size)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = read_fd(fd, data, size), e = errno;
+    close(fd);
+    errno = e;
+    return rc;
+}
+
+/* Copies what was captured in fd to stream, with every occurrence of from replaced by to. */
+static void replay_output(int fd, FILE *stream, const char *from, const char *to)
+{
+    unsigned char *data = NULL;
+    size_t size = 0;
+    if (lseek(fd, 0, SEEK_SET) != 0 || read_fd(fd, &data, &size) != 0)
+        return;
+    size_t flen = strlen(from);
+    const char *p = (const char *)data, *end = p + size;
+    while (p < end) {
+        const char *hit = flen ? memmem(p, (size_t)(end - p), from, flen) : NULL;
+        size_t chunk = hit ? (size_t)(hit - p) : (size_t)(end - p);
+        fwrite(p, 1, chunk, stream);
+        if (!hit)
+            break;
+        fputs(to, stream);
+        p = hit + flen;
+    }
+    free(data);
+}
+
+static void image_cleanup(struct image *im, enum image_kind kind)
+{
+    if (kind == KIND_WIM)
+        image_wim_close(im);
+    else if (kind == KIND_NTFS)
+        image_ntfs_close(im);
+    for (int i = 0; i < IMAGE_FILES; i++) {
+        char *p = im->tmpdir ? image_local_path(im, i) : NULL;
+        if (p)
+            unlink(p);
+        free(p);
+        free(im->files[i].image_path);
+        free(im->files[i].local);
+        free(im->files[i].orig);
+    }
+    if (im->tmpdir) {
+        static const char *const extra[] = {"out", "err"};
+        for (size_t i = 0; i < 2; i++) {
+            size_t len = strlen(im->tmpdir) + 8;
+            char *p = malloc(len);
+            if (p) {
+                snprintf(p, len, "%s/%s", im->tmpdir, extra[i]);
+                unlink(p);
+                free(p);
+            }
+        }
+        rmdir(im->tmpdir);
+        free(im->tmpdir);
+    }
+}
+
+/* A file in the private directory for the command's stdout or stderr. */
+static int capture_file(const struct image *im, const char *name)
+{
+    size_t len = strlen(im->tmpdir) + strlen(name) + 2;
+    char *p = malloc(len);
+    if (!p)
+        return -1;
+    snprintf(p, len, "%s/%s", im->tmpdir, name);
+    int fd = open(p, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    free(p);
+    return fd;
+}
+
+/* Runs the command on the extracted hive; its output goes through replay_output(). */
+static int run_captured(struct image *im, int (*run)(int, char **), int argc, char **argv)
+{
+    int out = capture_file(im, "out"), err = capture_file(im, "err");
+    fflush(stdout);
+    fflush(stderr);
+    int saved_out = dup(STDOUT_FILENO), saved_err = dup(STDERR_FILENO);
+    if (out < 0 || err < 0 || saved_out < 0 || saved_err < 0 || dup2(out, STDOUT_FILENO) < 0 ||
+        dup2(err, STDERR_FILENO) < 0) {
+        cli_error(im->prog, "cannot capture the output: %s", strerror(errno));
+        if (saved_out >= 0) {
+            dup2(saved_out, STDOUT_FILENO);
+            close(saved_out);
+        }
+        if (saved_err >= 0) {
+            dup2(saved_err, STDERR_FILENO);
+            close(saved_err);
+        }
+        if (out >= 0)
+            close(out);
+        if (err >= 0)
+            close(err);
+        return CLI_FAILED;
+    }
+    int rc = run(argc, argv);
+    bool out_error = fflush(stdout) != 0 || ferror(stdout);
+    fflush(stderr);
+    dup2(saved_out, STDOUT_FILENO);
+    dup2(saved_err, STDERR_FILENO);
+    close(saved_out);
+    close(saved_err);
+    const char *from = im->files[IMAGE_FILE_HIVE].local;
+    replay_output(out, stdout, from, im->label);
+    fflush(stdout);
+    replay_output(err, stderr, from, im->label);
+    close(out);
+    close(err);
+    if (out_error) {
+        cli_error(im->prog, "write error on standard output");
+        rc = CLI_FAILED;
+    }
+    return rc;
+}
+
+static bool is_option(const char *arg, const char *name)
+{
+    return strcmp(arg, name) == 0;
+}
+
+int image_dispatch(const char *name, int (*run)(int argc, char **argv), int argc, char **argv)
+{
+    /* Find --wim/--ntfs (before any "--"), and remove them. */
+    enum image_kind kind = KIND_NONE;
+    const char *spec = NULL, *opt = NULL;
+    int found = 0;
+    char **args = calloc((size_t)argc + 3, sizeof *args);
+    if (!args) {
+        cli_error(argv[0], "out of memory");
+        return CLI_FAILED;
+    }
+    int n = 0;
+    bool dashdash = false, help = false, backup = false, no_write = false;
+    args[n++] = argv[0];
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        enum image_kind k = KIND_NONE;
+        const char *value = NULL;
+        if (!dashdash && (is_option(a, "--wim") || is_option(a, "--ntfs"))) {
+            k = a[2] == 'w' ? KIND_WIM : KIND_NTFS;
+            if (i + 1 >= argc) {
+                free(args);
+                return cli_usage_error(argv[0], "option '%s' requires an argument", a);
+            }
+            value = argv[++i];
+        } else if (!dashdash && (strncmp(a, "--wim=", 6) == 0 || strncmp(a, "--ntfs=", 7) == 0)) {
+            k = a[2] == 'w' ? KIND_WIM : KIND_NTFS;
+            value = strchr(a, '=') + 1;
+        }
+        if (k != KIND_NONE) {
+            kind = k;
+            spec = value;
+            opt = k == KIND_WIM ? "--wim" : "--ntfs";
+            found++;
+            continue;
+        }
+        if (!dashdash) {
+            if (is_option(a, "--"))
+                dashdash = true;
+            else if (is_option(a, "--help") || is_option(a, "-h"))
+                help = true;
+            else if (is_option(a, "--backup"))
+                backup = true;
+            else if (is_option(a, "--dry-run") || is_option(a, "--check"))
+                no_write = true;
+        }
+        args[n++] = argv[i];
+    }
+    if (found == 0) {
+        free(args);
+        return run(argc, argv);
+    }
+    const char *prog = argv[0];
+    if (found > 1) {
+        free(args);
+        return cli_usage_error(prog, "give at most one --wim or --ntfs");
+    }
+    if (help) { /* the command's own help */
+        int rc = run(n, args);
+        free(args);
+        return rc;
+    }
+    bool supported = false;
+    for (size_t i = 0; i < sizeof image_commands / sizeof image_commands[0]; i++)
+        supported |= strcmp(name, image_commands[i]) == 0;
+    if (!supported) {
+        free(args);
+        return cli_usage_error(prog, "%s is not supported by 'hiveport %s' (only show, get, set, unset, audit, "
+                               "apply, export and firewall)", opt, name);
+    }
+    if (backup) {
+        free(args);
+        return cli_usage_error(prog, "--backup cannot be used with %s (the image keeps no HIVE.bak)", opt);
+    }
+    if (*spec == '\0') {
+        free(args);
+        return cli_usage_error(prog, "%s needs an image file", opt);
+    }
+    char version[64];
+    if (kind == KIND_WIM ? !image_wim_supported(version, sizeof version)
+                         : !image_ntfs_supported(version, sizeof version)) {
+        free(args);
+        cli_error(prog, "%s: this hiveport was built without %s support (install %s and rebuild)", opt,
+                  kind == KIND_WIM ? "WIM" : "NTFS", kind == KIND_WIM ? "libwim-dev" : "ntfs-3g-dev");
+        return CLI_USAGE;
+    }
+
+    struct image im;
+    memset(&im, 0, sizeof im);
+    im.prog = prog;
+    im.spec = spec;
+    im.may_write = !no_write && (strcmp(name, "set") == 0 || strcmp(name, "unset") == 0 ||
+                                 strcmp(name, "apply") == 0);
+    const char *tmp = getenv("TMPDIR");
+    if (!tmp || *tmp != '/')
+        tmp = "/tmp";
+    size_t tlen = strlen(tmp) + 32;
+    im.tmpdir = malloc(tlen);
+    if (!im.tmpdir || (snprintf(im.tmpdir, tlen, "%s/hiveport-image.XXXXXX", tmp), !mkdtemp(im.tmpdir))) {
+        cli_error(prog, "cannot create a private directory in %s: %s", tmp, strerror(errno));
+        free(im.tmpdir);
+        free(args);
+        return CLI_FAILED;
+    }
+    int rc = kind == KIND_WIM ? image_wim_open(&im) : image_ntfs_open(&im);
+    for (int i = 0; rc == CLI_OK && i < IMAGE_FILES; i++) {
+        struct image_file *f = &im.files[i];
+        if (!f->present)
+            continue;
+        if (read_all(f->local, &f->orig, &f->orig_size) != 0) {
+            cli_error(prog, "%s: cannot read the extracted copy: %s", f->local, strerror(errno));
+            rc = CLI_FAILED;
+        }
+    }
+    if (rc == CLI_OK) {
+        /* The hive is the first operand, except for apply PROFILE HIVE, where it goes last. */
+        char *hive = im.files[IMAGE_FILE_HIVE].local;
+        if (strcmp(name, "apply") == 0) {
+            if (!dashdash)
+                args[n++] = (char *)"--";
+            args[n++] = hive;
+        } else {
+            memmove(args + 2, args + 1, (size_t)(n - 1) * sizeof *args);
+            args[1] = hive;
+            n++;
+        }
+        args[n] = NULL;
+        rc = run_captured(&im, run, n, args);
+    }
+    if (rc == CLI_OK) {
+        bool any = false;
+        for (int i = 0; i < IMAGE_FILES; i++) {
+            struct image_file *f = &im.files[i];
+            unsigned char *now = NULL;
+            size_t size = 0;
+            if (!f->present)
+                continue;
+            if (read_all(f->local, &now, &size) != 0) {
+                cli_error(prog, "%s: cannot read the edited copy: %s", f->local, strerror(errno));
+                rc = CLI_FAILED;
+                break;
+            }
+            f->changed = size != f->orig_size || memcmp(now, f->orig, size) != 0;
+            any |= f->changed;
+            free(now);
+        }
+        if (rc == CLI_OK && any) {
+            if (!im.may_write) {
+                cli_error(prog, "%s: internal error: a read-only command changed the hive; the image is unchanged",
+                          im.label);
+                rc = CLI_FAILED;
+            } else {
+                rc = kind == KIND_WIM ? image_wim_commit(&im) : image_ntfs_commit(&im);
+            }
+        }
+    }
+    image_cleanup(&im, kind);
+    free(args);
+    return rc;
+}

@@ -1,0 +1,227 @@
+/* image_ntfs.c: --ntfs FILE[@OFFSET|@pN] through libntfs-3g (Debian ntfs-3g-dev), when mk/images.mk found it. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "image.h"
+
+#ifndef HIVEPORT_HAVE_NTFS
+
+bool image_ntfs_supported(char *version, size_t len)
+{
+    if (len)
+        version[0] = '\0';
+    return false;
+}
+int image_ntfs_open(struct image *im)
+{
+    (void)im;
+    return CLI_USAGE;
+}
+int image_ntfs_commit(struct image *im)
+{
+    (void)im;
+    return CLI_FAILED;
+}
+void image_ntfs_close(struct image *im)
+{
+    (void)im;
+}
+
+#else
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ntfs-3g/types.h>
+#include <ntfs-3g/attrib.h>
+#include <ntfs-3g/dir.h>
+#include <ntfs-3g/inode.h>
+#include <ntfs-3g/volume.h>
+
+#define CONFIG_DIR "/Windows/System32/config/"
+#ifndef HIVEPORT_NTFS_VERSION
+#define HIVEPORT_NTFS_VERSION ""
+#endif
+
+struct ntfs_state {
+    char *file;
+};
+
+bool image_ntfs_supported(char *version, size_t len)
+{
+    /* libntfs-3g declares no version function: the one pkg-config saw at build time. */
+    snprintf(version, len, "%s", HIVEPORT_NTFS_VERSION[0] ? HIVEPORT_NTFS_VERSION : "unknown version");
+    return true;
+}
+
+/* Mounts the volume through the library (no FUSE, no kernel): read-only unless writing. */
+static ntfs_volume *mount_volume(const struct image *im, const char *file, bool write)
+{
+    ntfs_volume *vol = ntfs_mount(file, write ? NTFS_MNT_EXCLUSIVE : NTFS_MNT_RDONLY);
+    if (!vol) {
+        cli_error(im->prog, "%s: cannot open the NTFS volume%s: %s", file, write ? " for writing" : "",
+                  strerror(errno));
+        return NULL;
+    }
+    ntfs_set_ignore_case(vol); /* Windows paths: any case names the same file */
+    return vol;
+}
+
+static ntfs_attr *open_data(ntfs_volume *vol, const char *path, ntfs_inode **ni)
+{
+    *ni = ntfs_pathname_to_inode(vol, NULL, path);
+    if (!*ni)
+        return NULL;
+    ntfs_attr *na = ntfs_attr_open(*ni, AT_DATA, AT_UNNAMED, 0);
+    if (!na) {
+        int e = errno;
+        ntfs_inode_close(*ni);
+        *ni = NULL;
+        errno = e;
+    }
+    return na;
+}
+
+int image_ntfs_open(struct image *im)
+{
+    struct ntfs_state *ns = calloc(1, sizeof *ns);
+    if (!ns || !(ns->file = strdup(im->spec))) {
+        free(ns);
+        cli_error(im->prog, "out of memory");
+        return CLI_FAILED;
+    }
+    im->backend = ns;
+    struct stat st;
+    if (stat(ns->file, &st) != 0) {
+        const char *at = strrchr(im->spec, '@');
+        if (at && at != im->spec)
+            cli_error(im->prog, "%s: partition offsets (@OFFSET) are not supported yet: extract the partition "
+                      "(dd skip=...) or use the guestfish recipe of hiveport(1)", im->spec);
+        else
+            cli_error(im->prog, "%s: cannot open the NTFS image: %s", im->spec, strerror(errno));
+        return at && at != im->spec ? CLI_USAGE : CLI_FAILED;
+    }
+    snprintf(im->label, sizeof im->label, "%s:Windows/System32/config/SYSTEM", ns->file);
+    ntfs_volume *vol = mount_volume(im, ns->file, false);
+    if (!vol)
+        return CLI_FAILED;
+    int rc = CLI_OK;
+    for (int i = 0; rc == CLI_OK && i < IMAGE_FILES; i++) {
+        struct image_file *f = &im->files[i];
+        size_t plen = strlen(CONFIG_DIR) + strlen(image_file_names[i]) + 1;
+        if (!(f->image_path = malloc(plen)) || !(f->local = image_local_path(im, i))) {
+            cli_error(im->prog, "out of memory");
+            rc = CLI_FAILED;
+            break;
+        }
+        snprintf(f->image_path, plen, "%s%s", CONFIG_DIR, image_file_names[i]);
+        ntfs_inode *ni;
+        ntfs_attr *na = open_data(vol, f->image_path, &ni);
+        if (!na) {
+            if (i == IMAGE_FILE_HIVE) {
+                cli_error(im->prog, "%s: no SYSTEM hive in the NTFS volume (looked for "
+                          "Windows\\System32\\config\\SYSTEM, in any case)", im->label);
+                rc = CLI_FAILED;
+            }
+            continue;
+        }
+        s64 size = na->data_size;
+        char *buf = size > 0 ? malloc((size_t)size) : NULL;
+        if (size > 0 && !buf) {
+            cli_error(im->prog, "out of memory");
+            rc = CLI_FAILED;
+        } else if (size > 0 && ntfs_attr_pread(na, 0, size, buf) != size) {
+            cli_error(im->prog, "%s: cannot read %s: %s", ns->file, f->image_path + 1, strerror(errno));
+            rc = CLI_FAILED;
+        } else {
+            int fd = open(f->local, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+            ssize_t w = fd >= 0 ? (size > 0 ? write(fd, buf, (size_t)size) : 0) : -1;
+            if (fd < 0 || w != (ssize_t)size || close(fd) != 0) {
+                cli_error(im->prog, "%s: cannot write %s: %s", im->label, f->local, strerror(errno));
+                rc = CLI_FAILED;
+            } else {
+                f->present = true;
+            }
+        }
+        free(buf);
+        ntfs_attr_close(na);
+        ntfs_inode_close(ni);
+    }
+    if (ntfs_umount(vol, FALSE) != 0 && rc == CLI_OK) {
+        cli_error(im->prog, "%s: cannot close the NTFS volume: %s", ns->file, strerror(errno));
+        rc = CLI_FAILED;
+    }
+    return rc;
+}
+
+int image_ntfs_commit(struct image *im)
+{
+    struct ntfs_state *ns = im->backend;
+    ntfs_volume *vol = mount_volume(im, ns->file, true);
+    if (!vol)
+        return CLI_FAILED;
+    int rc = CLI_OK;
+    for (int i = 0; rc == CLI_OK && i < IMAGE_FILES; i++) {
+        struct image_file *f = &im->files[i];
+        if (!f->present || !f->changed)
+            continue;
+        int fd = open(f->local, O_RDONLY | O_CLOEXEC);
+        struct stat st;
+        char *buf = NULL;
+        if (fd < 0 || fstat(fd, &st) != 0 || !(buf = malloc((size_t)st.st_size + 1)) ||
+            read(fd, buf, (size_t)st.st_size) != (ssize_t)st.st_size) {
+            cli_error(im->prog, "%s: cannot read %s: %s", im->label, f->local, strerror(errno));
+            rc = CLI_FAILED;
+        }
+        if (fd >= 0)
+            close(fd);
+        ntfs_inode *ni = NULL;
+        ntfs_attr *na = rc == CLI_OK ? open_data(vol, f->image_path, &ni) : NULL;
+        if (rc == CLI_OK && !na) {
+            cli_error(im->prog, "%s: cannot open %s for writing: %s", ns->file, f->image_path + 1, strerror(errno));
+            rc = CLI_FAILED;
+        }
+        /* Same size (the usual case: hives grow in 4 KiB bins): the bytes are overwritten in place. */
+        if (rc == CLI_OK && na->data_size != (s64)st.st_size && ntfs_attr_truncate(na, (s64)st.st_size) != 0) {
+            cli_error(im->prog, "%s: cannot resize %s: %s", ns->file, f->image_path + 1, strerror(errno));
+            rc = CLI_FAILED;
+        }
+        if (rc == CLI_OK && st.st_size > 0 && ntfs_attr_pwrite(na, 0, (s64)st.st_size, buf) != (s64)st.st_size) {
+            cli_error(im->prog, "%s: cannot write %s: %s", ns->file, f->image_path + 1, strerror(errno));
+            rc = CLI_FAILED;
+        }
+        free(buf);
+        if (na)
+            ntfs_attr_close(na);
+        if (ni && ntfs_inode_close(ni) != 0 && rc == CLI_OK) {
+            cli_error(im->prog, "%s: cannot write %s: %s", ns->file, f->image_path + 1, strerror(errno));
+            rc = CLI_FAILED;
+        }
+    }
+    if (ntfs_umount(vol, FALSE) != 0 && rc == CLI_OK) {
+        cli_error(im->prog, "%s: cannot close the NTFS volume: %s", ns->file, strerror(errno));
+        rc = CLI_FAILED;
+    }
+    if (rc == CLI_OK)
+        fprintf(stderr, "%s: wrote %s back into %s\n", im->prog, im->label, ns->file);
+    return rc;
+}
+
+void image_ntfs_close(struct image *im)
+{
+    struct ntfs_state *ns = im->backend;
+    if (!ns)
+        return;
+    free(ns->file);
+    free(ns);
+    im->backend = NULL;
+}
+
+#endif
