@@ -24,6 +24,28 @@ static int path_component(const char *path, size_t i, char *buf, size_t buf_len)
     return (int)len;
 }
 
+/* Well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF): libhivex cannot store
+ * anything else, and crashes on some of it. */
+static bool valid_utf8(const char *text)
+{
+    const unsigned char *p = (const unsigned char *)text;
+    while (*p) {
+        unsigned c = *p, n = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : 9;
+        if (n == 9 || (n == 1 && c < 0xC2))
+            return false;
+        unsigned long cp = n ? c & (0x3Fu >> n) : c;
+        for (unsigned i = 1; i <= n; i++) {
+            if ((p[i] & 0xC0) != 0x80)
+                return false;
+            cp = cp << 6 | (p[i] & 0x3Fu);
+        }
+        if ((n == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
+            return false;
+        p += n + 1;
+    }
+    return true;
+}
+
 int hp_setting_check(hiveport *h, const hiveport_setting *s)
 {
     if (s == NULL || s->key == NULL || s->value_name == NULL)
@@ -32,6 +54,8 @@ int hp_setting_check(hiveport *h, const hiveport_setting *s)
         return hp_error(h, HIVEPORT_E_INVALID_ARG,
                         "%s: setting %s:%s has type %u; only REG_DWORD (4) and REG_SZ (1) hold ports",
                         h->path, s->key, s->value_name, s->type);
+    if (!valid_utf8(s->key) || !valid_utf8(s->value_name))
+        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: setting names must be valid UTF-8", h->path);
     if (s->value_name[0] == '\0' || strlen(s->value_name) > HP_VALUE_NAME_MAX)
         return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: setting %s has an empty or overlong value name",
                         h->path, s->key);

@@ -131,8 +131,9 @@ int hp_logs_replay(hiveport *h, int fd, uint64_t size, int *replayed_fd)
         } else if ((rc = memory_file(h, image, image_len, replayed_fd)) == HIVEPORT_OK) {
             h->log_state = HIVEPORT_LOGS_REPLAYED;
             h->log_entries = res.entries_applied;
-            snprintf(h->log_report, sizeof h->log_report, "replayed %u %s from %s", res.entries_applied,
-                     res.format == HP_TXLOG_FORMAT_NEW ? "log entries" : "dirty pages", names);
+            const char *unit = res.format == HP_TXLOG_FORMAT_NEW ? (res.entries_applied == 1 ? "log entry" : "log entries")
+                                                                 : (res.entries_applied == 1 ? "dirty page" : "dirty pages");
+            snprintf(h->log_report, sizeof h->log_report, "replayed %u %s from %s", res.entries_applied, unit, names);
         }
     }
     hp_free(image);

@@ -140,7 +140,7 @@ START_TEST(read_replays_logs_found_case_insensitively)
     unsigned entries = 0;
     ck_assert_int_eq(hiveport_log_state(h, &entries), HIVEPORT_LOGS_REPLAYED);
     ck_assert_uint_eq(entries, 1);
-    ck_assert_ptr_nonnull(strstr(hiveport_log_report(h), "replayed 1 log entries from"));
+    ck_assert_ptr_nonnull(strstr(hiveport_log_report(h), "replayed 1 log entry from"));
     ck_assert_ptr_nonnull(strstr(hiveport_log_report(h), "system.log1"));
     ck_assert_uint_eq(get_ntds(h), 7000); /* the primary file alone still says 5005 */
     hiveport_findings *f;

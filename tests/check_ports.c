@@ -356,6 +356,10 @@ START_TEST(custom_settings)
         ck_assert_int_eq(hiveport_get_port(h, &bad, 1, &port), HIVEPORT_E_INVALID_ARG);
     }
     bad = mine;
+    bad.value_name = "TCP/IP\xffPort"; /* not UTF-8: refused, never handed to libhivex */
+    ck_assert_int_eq(hiveport_set_port(h, &bad, 1, 7777, 0), HIVEPORT_E_INVALID_ARG);
+    bad.value_name = "\xed\xa0\x80"; /* a UTF-16 surrogate encoded as UTF-8 */
+    ck_assert_int_eq(hiveport_set_port(h, &bad, 1, 7777, 0), HIVEPORT_E_INVALID_ARG);
     bad.value_name = "";
     ck_assert_int_eq(hiveport_set_port(h, &bad, 1, 7777, 0), HIVEPORT_E_INVALID_ARG);
     bad.value_name = NULL;

@@ -126,7 +126,7 @@ else
     run 1 get --wim missing.wim ntds && has err "missing.wim"
 
     # A dirty hive: its log in the image is replayed, and a write leaves a clean hive in the image.
-    run 0 get --wim logged.wim ntds && has err "replayed 1 log entries" && check "logged value read" [ "$(cat out)" = 6005 ]
+    run 0 get --wim logged.wim ntds && has err "replayed 1 log entry" && check "logged value read" [ "$(cat out)" = 6005 ]
     run 0 set --wim logged.wim netlogon=6306
     run 0 get --wim logged.wim ntds && check "logged value kept" [ "$(cat out)" = 6005 ]
     run 0 show --wim logged.wim && has out "dirty:         no"
@@ -164,7 +164,7 @@ else
     head -c 1000000 /dev/urandom >garbage.img; s=$(sum garbage.img)
     run 1 set --ntfs garbage.img ntds=1 && has err "garbage.img: cannot open the NTFS volume"
     check "garbage volume byte-identical" [ "$(sum garbage.img)" = "$s" ]
-    run 0 get --ntfs nlogged.img ntds && has err "replayed 1 log entries" && check "ntfs logged value read" [ "$(cat out)" = 6005 ]
+    run 0 get --ntfs nlogged.img ntds && has err "replayed 1 log entry" && check "ntfs logged value read" [ "$(cat out)" = 6005 ]
     run 0 set --ntfs nlogged.img netlogon=7306
     run 0 get --ntfs nlogged.img ntds && check "ntfs logged value kept" [ "$(cat out)" = 6005 ]
     run 0 show --ntfs nlogged.img && has out "dirty:         no"

@@ -32,6 +32,8 @@ int cmd_show(int argc, char **argv);
 int cmd_get(int argc, char **argv);
 int cmd_set(int argc, char **argv);
 int cmd_unset(int argc, char **argv);
+int cmd_rpc_range(int argc, char **argv); /* cmd_rpc_range.c */
+int cmd_dcom(int argc, char **argv);      /* cmd_dcom.c */
 
 /* ---- options.c: getopt_long per command ---- */
 /* Long-only options get values above any character, shared so every command spells them alike. */
@@ -146,5 +148,36 @@ const char *cli_type_name(unsigned type);
 /* Writes root (taking the reference) as indented JSON plus a newline to stdout; NULL means the document
  * could not be built (out of memory). */
 int cli_json_print(const char *prog, json_t *root);
+
+/* ---- audit, firewall, recover, diff (cmd_audit.c, cmd_firewall.c, cmd_recover.c, cmd_diff.c) ---- */
+/* Exit status 4 (hiveport(1)): audit found something at or above --fail-on; diff found differences.
+ * Not 1, which means the command failed. */
+enum { CLI_FOUND = 4 };
+
+int cmd_audit(int argc, char **argv);
+int cmd_firewall(int argc, char **argv);
+int cmd_recover(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+
+/* cmd_diff.c: prints the registry-level changes from old_hive to new_hive, one line each (the format of
+ * 'hiveport diff'); *differ (may be NULL) tells whether there was any.  CLI_OK or CLI_FAILED (printed). */
+int cli_print_changes(const char *prog, hiveport *old_hive, hiveport *new_hive, bool *differ);
+
+/* ---- text.c: names from a hive (untrusted) in one line of text or in JSON ---- */
+#include <stdio.h>
+
+/* Prints s with control characters as \u00XX, so that a name cannot break or forge a line. */
+void cli_print_text(FILE *out, const char *s);
+/* A JSON string for s (json_null() for NULL), with invalid UTF-8 bytes replaced by U+FFFD. */
+json_t *cli_json_text(const char *s);
+
+/* ---- Port profiles (issue 10): apply, export; the profile parser is tools/profile.h ---- */
+/* apply --check: a hive differs from its profile.  The same number as audit's "found something". */
+enum { CLI_DRIFT = 4 };
+int cmd_apply(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+/* cli_setting_parse() without printing: on failure the reason (no prefix) is in why, and the status is
+ * CLI_USAGE (malformed or unknown) or CLI_FAILED (out of memory). */
+int cli_setting_parse_msg(const char *text, struct cli_setting *out, char *why, size_t len);
 
 #endif

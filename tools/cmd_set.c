@@ -8,7 +8,7 @@
 
 static const char usage[] =
     "Usage: hiveport set HIVE SETTING=PORT [SETTING=PORT...] [--controlset SEL] [--backup]\n"
-    "                    [--dry-run] [--replace-type]\n"
+    "                    [--dry-run] [--replace-type] [--diff]\n"
     "Pin settings to ports in one atomic commit: either every assignment lands or none does.\n"
     "SETTING is a catalog id (see 'hiveport list') or SERVICE\\SUBKEY:VALUE NAME, a REG_DWORD\n"
     "relative to ControlSetNNN\\Services.  Missing keys are created.\n\n"
@@ -17,6 +17,7 @@ static const char usage[] =
     "  --backup          keep the previous file as HIVE.bak (replacing it) when anything changes\n"
     "  --dry-run         print what would change and write nothing\n"
     "  --replace-type    overwrite an existing value of another registry type\n"
+    "  --diff            after writing, print the registry changes (the format of 'hiveport diff')\n"
     CLI_HELP_READ CLI_HELP_WRITE
     "  --help            print this help\n";
 
@@ -27,6 +28,7 @@ struct set_request {
     int target;
     unsigned flags; /* HIVEPORT_SET_* */
     bool backup;
+    bool diff; /* --diff: print what the commit changed */
     struct cli_open open;
 };
 
@@ -112,9 +114,11 @@ out:
 
 /* ---- the real thing ---- */
 
+enum { OPT_SET_DIFF = 0x300 }; /* --diff, this command's own */
+
 static int apply(const char *prog, const struct set_request *req)
 {
-    hiveport *h = NULL;
+    hiveport *h = NULL, *before = NULL, *after = NULL;
     char *backup = NULL;
     int rc = CLI_FAILED;
     if (cli_open(req->hive, &req->open, HIVEPORT_OPEN_WRITE, &h) != HIVEPORT_OK) {
@@ -122,6 +126,12 @@ static int apply(const char *prog, const struct set_request *req)
         goto out;
     }
     cli_report_logs(prog, h);
+    /* --diff: a read handle on the file as it is now, under our lock (no other writer can slip in).  It
+     * maps the old file, which a commit renames away but does not change, so it stays the "before". */
+    if (req->diff && cli_open(req->hive, &req->open, 0, &before) != HIVEPORT_OK) {
+        cli_fail(prog, before);
+        goto out;
+    }
     if (cli_check_select(prog, h) != CLI_OK)
         goto out;
     /* Closing without a commit discards every change made so far: nothing reaches the file. */
@@ -146,8 +156,19 @@ static int apply(const char *prog, const struct set_request *req)
     }
     cli_warn_current_default(prog, h, req->target, "wrote");
     rc = CLI_OK;
+    /* The new file as a reader sees it, opened while the lock is still ours.  The write has landed: a
+     * failure to list it is a warning, not exit status 1 (which promises an unchanged file). */
+    if (req->diff) {
+        int listed = hiveport_open(req->hive, 0, &after) == HIVEPORT_OK
+                         ? cli_print_changes(prog, before, after, NULL)
+                         : cli_fail(prog, after);
+        if (listed != CLI_OK)
+            cli_error(prog, "warning: %s was written, but its changes cannot be listed", req->hive);
+    }
 out:
     free(backup);
+    hiveport_close(after);
+    hiveport_close(before);
     hiveport_close(h);
     return rc;
 }
@@ -180,6 +201,7 @@ int cmd_set(int argc, char **argv)
         {"backup", no_argument, NULL, OPT_BACKUP},
         {"dry-run", no_argument, NULL, OPT_DRY_RUN},
         {"replace-type", no_argument, NULL, OPT_REPLACE_TYPE},
+        {"diff", no_argument, NULL, OPT_SET_DIFF},
         CLI_LONGOPTS_READ,
         CLI_LONGOPTS_WRITE,
         CLI_LONGOPT_HELP,
@@ -205,6 +227,9 @@ int cmd_set(int argc, char **argv)
         case OPT_REPLACE_TYPE:
             req.flags |= HIVEPORT_SET_REPLACE_TYPE;
             break;
+        case OPT_SET_DIFF:
+            req.diff = true;
+            break;
         case OPT_HELP:
             return cli_help(usage);
         default:
@@ -216,6 +241,9 @@ int cmd_set(int argc, char **argv)
     }
     if ((rc = cli_check_operands(prog, argc, argv, 2, -1)) != CLI_OK)
         return rc;
+    if (dry && req.diff)
+        return cli_usage_error(prog, "--diff lists what a write changed; --dry-run writes nothing (its plan "
+                               "already says what would change)");
     req.hive = argv[optind];
     rc = parse_assignments(prog, argc, argv, &req);
     if (rc == CLI_OK)

@@ -30,7 +30,7 @@ static int main_help(void)
            "Pin Windows RPC services to static TCP ports in offline SYSTEM hives.\n\n"
            "Commands:\n");
     for (size_t i = 0; i < COMMAND_COUNT; i++)
-        printf("  %-8s %s\n", commands[i].name, commands[i].summary);
+        printf("  %-10s %s\n", commands[i].name, commands[i].summary);
     printf("\nRun 'hiveport COMMAND --help' for the options of a command; see hiveport(1).\n");
     return CLI_OK;
 }
