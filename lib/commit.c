@@ -220,6 +220,22 @@ static int publish(hiveport *h, char **tmp, int *fd, const char *dir, const stru
     return rc;
 }
 
+/* true when path names the directory entry of the hive itself (the same name in the same directory),
+ * as opposed to another link to the same file, which a retried commit leaves as its backup. */
+static bool names_the_hive(const hiveport *h, const char *path)
+{
+    const char *a = strrchr(h->path, '/'), *b = strrchr(path, '/');
+    if (strcmp(a ? a + 1 : h->path, b ? b + 1 : path) != 0)
+        return false;
+    char *da = hp_dir_of(h->path), *db = hp_dir_of(path);
+    struct stat sa, sb;
+    bool same = da != NULL && db != NULL && stat(da, &sa) == 0 && stat(db, &sb) == 0 && sa.st_dev == sb.st_dev &&
+                sa.st_ino == sb.st_ino;
+    hp_free(da);
+    hp_free(db);
+    return same;
+}
+
 HIVEPORT_API int hiveport_commit(hiveport *h, const char *backup_path)
 {
     if (!hp_handle_usable(h))
@@ -233,6 +249,10 @@ HIVEPORT_API int hiveport_commit(hiveport *h, const char *backup_path)
                         h->path);
     if (!h->changed)
         return HIVEPORT_OK; /* nothing to do: the file keeps its bytes and its mtime */
+    if (backup_path != NULL && names_the_hive(h, backup_path))
+        return hp_error(h, HIVEPORT_E_INVALID_ARG,
+                        "%s: the backup path %s names the hive itself; the new hive would replace the backup",
+                        h->path, backup_path);
 
     struct stat orig;
     uint64_t filetime;

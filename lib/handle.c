@@ -160,6 +160,9 @@ int hp_hive_load(hiveport *h)
     int fd = h->lock_fd;
     if (fd < 0) {
         fd = open(h->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0 && errno == ENXIO) /* a socket (or a device without a driver) cannot be opened at all */
+            return hp_error(h, HIVEPORT_E_NOT_REGULAR, "%s: is not a regular file (a device, FIFO or socket)",
+                            h->path);
         if (fd < 0)
             return hp_error(h, errno == EISDIR ? HIVEPORT_E_NOT_REGULAR : HIVEPORT_E_IO,
                             "%s: cannot open: %s", h->path, strerror(errno));
