@@ -139,3 +139,67 @@ bool cli_port_acceptable(const hiveport_setting *s, uint32_t port)
 {
     return (port >= 1 && port <= 65535) || (port == 0 && (s->flags & HIVEPORT_SETTING_ZERO_DYNAMIC));
 }
+
+/* ---- Without printing: the reason goes to a buffer (profiles, issue 10) ---- */
+
+int cli_setting_parse_msg(const char *text, struct cli_setting *out, char *why, size_t len)
+{
+    memset(out, 0, sizeof *out);
+    const char *colon = strchr(text, ':');
+    if (colon == NULL) {
+        const hiveport_setting *s = hiveport_catalog_find(text);
+        if (s == NULL) {
+            snprintf(why, len,
+                     "unknown setting '%s': neither a catalog id (see 'hiveport list') nor SERVICE\\SUBKEY:VALUE "
+                     "NAME",
+                     text);
+            return CLI_USAGE;
+        }
+        out->setting = *s;
+        out->label = s->id;
+        return CLI_OK;
+    }
+    /* The same layout as parse_custom(): the text as written (the label), then a copy split at the colon. */
+    size_t n = strlen(text) + 1;
+    char *buf = malloc(2 * n);
+    if (buf == NULL) {
+        snprintf(why, len, "out of memory");
+        return CLI_FAILED;
+    }
+    memcpy(buf, text, n);
+    char *key = memcpy(buf + n, text, n);
+    char *value_name = key + (colon - text) + 1;
+    value_name[-1] = '\0';
+    const char *problem = NULL;
+    if (*key == '\0' || *value_name == '\0')
+        problem = "expected SERVICE\\SUBKEY:VALUE NAME, e.g. " EXAMPLE_CUSTOM;
+    else if (names_a_root(key, strcspn(key, "\\")))
+        problem = "the key must be relative to ControlSetNNN\\Services, e.g. " EXAMPLE_CUSTOM;
+    else
+        for (const char *p = key; problem == NULL; p++) {
+            size_t part = strcspn(p, "\\");
+            if (part == 0)
+                problem = "empty key name (a leading, trailing or doubled backslash)";
+            p += part;
+            if (*p == '\0')
+                break;
+        }
+    if (problem != NULL) {
+        snprintf(why, len, "setting '%s': %s", text, problem);
+        free(buf);
+        return CLI_USAGE;
+    }
+    out->setting.key = key;
+    out->setting.value_name = value_name;
+    out->setting.type = HIVEPORT_REG_DWORD;
+    for (size_t i = 0; i < hiveport_catalog_count(); i++) {
+        const hiveport_setting *known = hiveport_catalog_at(i);
+        if (cli_setting_same(known, &out->setting)) {
+            out->setting.type = known->type;
+            out->setting.flags = known->flags;
+        }
+    }
+    out->label = buf;
+    out->text = buf;
+    return CLI_OK;
+}

@@ -1,0 +1,237 @@
+/* cmd_export.c: 'hiveport export': the catalog settings present in a hive, printed as a port profile
+ * (hiveport-profile(5)) that 'hiveport apply --check' accepts on the same hive. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "profile.h"
+
+static const char usage[] =
+    "Usage: hiveport export HIVE [--controlset SEL] [--unset-absent]\n"
+    "Print the catalog settings present in the hive as a port profile (see hiveport-profile(5)), which\n"
+    "'hiveport apply --check' accepts on the same hive: a golden image becomes the plan.  Values Windows\n"
+    "cannot use are left out (with a comment and a warning); settings outside the catalog are not seen.\n\n"
+    "  --controlset SEL  current (the default), default, lastknowngood, all, or a number (3 =\n"
+    "                    ControlSet003); with all, every control set must hold the same settings\n"
+    "  --unset-absent    also write 'unset ID' for every catalog setting that is absent, so that\n"
+    "                    'apply --check' reports one that appears later\n"
+    CLI_HELP_READ
+    "  --help            print this help\n";
+
+enum { OPT_UNSET_ABSENT = 0x300 };
+
+/* One catalog setting in one control set. */
+struct state {
+    int status; /* HIVEPORT_OK, HIVEPORT_E_NOT_SET, HIVEPORT_E_WRONG_TYPE or HIVEPORT_E_BAD_DATA */
+    uint32_t port;
+};
+
+/* What an exported profile can hold: a usable port, or nothing. */
+static bool usable(const hiveport_setting *s, const struct state *st)
+{
+    return st->status == HIVEPORT_OK && cli_port_acceptable(s, st->port);
+}
+
+static void describe(const hiveport_setting *s, const struct state *st, char *buf, size_t len)
+{
+    if (st->status == HIVEPORT_E_NOT_SET)
+        snprintf(buf, len, "not set");
+    else if (st->status != HIVEPORT_OK)
+        snprintf(buf, len, "%s", hiveport_strerror(st->status));
+    else if (!cli_port_acceptable(s, st->port))
+        snprintf(buf, len, "%u, outside %s", st->port,
+                 (s->flags & HIVEPORT_SETTING_ZERO_DYNAMIC) ? "0-65535" : "1-65535");
+    else
+        snprintf(buf, len, "%u", st->port);
+}
+
+static bool same_state(const struct state *a, const struct state *b)
+{
+    return a->status == b->status && (a->status != HIVEPORT_OK || a->port == b->port);
+}
+
+/* Reads every catalog setting in every control set: states[i * ncat + k]. */
+static int read_states(const char *prog, hiveport *h, const uint32_t *numbers, size_t count, struct state *states)
+{
+    size_t ncat = hiveport_catalog_count();
+    for (size_t i = 0; i < count; i++)
+        for (size_t k = 0; k < ncat; k++) {
+            struct state *st = &states[i * ncat + k];
+            st->status = hiveport_get_port(h, hiveport_catalog_at(k), (int)numbers[i], &st->port);
+            if (st->status != HIVEPORT_OK && st->status != HIVEPORT_E_NOT_SET &&
+                st->status != HIVEPORT_E_WRONG_TYPE && st->status != HIVEPORT_E_BAD_DATA)
+                return cli_fail(prog, h);
+        }
+    return CLI_OK;
+}
+
+/* A profile sets every control set alike: with --controlset all they must agree. */
+static int check_agree(const char *prog, hiveport *h, const uint32_t *numbers, size_t count, const struct state *states)
+{
+    size_t ncat = hiveport_catalog_count();
+    for (size_t i = 1; i < count; i++)
+        for (size_t k = 0; k < ncat; k++) {
+            const struct state *a = &states[k], *b = &states[i * ncat + k];
+            if (same_state(a, b))
+                continue;
+            const hiveport_setting *s = hiveport_catalog_at(k);
+            char x[64], y[64];
+            describe(s, a, x, sizeof x);
+            describe(s, b, y, sizeof y);
+            cli_error(prog,
+                      "%s: the control sets differ: %s is %s in ControlSet%03u and %s in ControlSet%03u; a profile "
+                      "sets every control set alike, so export one of them (--controlset N)",
+                      hiveport_path(h), s->id, x, numbers[0], y, numbers[i]);
+            return CLI_FAILED;
+        }
+    return CLI_OK;
+}
+
+/* apply refuses a profile with two settings on one port: so does export, rather than print one. */
+static int check_distinct(const char *prog, hiveport *h, uint32_t controlset, const struct state *states)
+{
+    size_t ncat = hiveport_catalog_count();
+    for (size_t k = 0; k < ncat; k++)
+        for (size_t j = 0; j < k; j++) {
+            const hiveport_setting *a = hiveport_catalog_at(j), *b = hiveport_catalog_at(k);
+            if (!usable(a, &states[j]) || !usable(b, &states[k]) || states[k].port == 0 ||
+                states[j].port != states[k].port)
+                continue;
+            cli_error(prog,
+                      "%s: ControlSet%03u: %s and %s both use port %u; a profile cannot give two settings one port "
+                      "(fix the hive first: two services cannot listen on one port)",
+                      hiveport_path(h), controlset, a->id, b->id, states[k].port);
+            return CLI_FAILED;
+        }
+    return CLI_OK;
+}
+
+/* The header: where the profile comes from, as comments (the path printed safely: a newline in it
+ * must not end the comment). */
+static void write_header(FILE *out, hiveport *h, int target, const uint32_t *numbers, size_t count)
+{
+    struct cli_select sel;
+    bool have_sel = cli_select_read(h, &sel) == HIVEPORT_OK;
+    fputs("# hiveport profile exported from ", out);
+    cli_print_text(out, hiveport_path(h));
+    fputs(",", out);
+    for (size_t i = 0; i < count; i++) {
+        char roles[64] = "";
+        if (have_sel)
+            cli_select_roles(&sel, numbers[i], roles, sizeof roles);
+        fprintf(out, "%s ControlSet%03u%s%s%s", i ? "," : "", numbers[i], *roles ? " (" : "", roles, *roles ? ")" : "");
+    }
+    fputs("\n# See hiveport-profile(5).  Check a hive against it: hiveport apply --check PROFILE HIVE\n", out);
+    if (hiveport_is_dirty(h) == 1 && hiveport_log_state(h, NULL) != HIVEPORT_LOGS_REPLAYED)
+        fputs("# Warning: the hive is dirty and its logs were not replayed: these values may be stale.\n", out);
+    char name[16];
+    profile_target_name(target, name, sizeof name);
+    fprintf(out, "controlset = %s\n", name);
+}
+
+static int export_profile(const char *prog, hiveport *h, int target, bool unset_absent, char **text, size_t *len)
+{
+    uint32_t *numbers = NULL;
+    size_t count = 0, ncat = hiveport_catalog_count();
+    struct state *states = NULL;
+    FILE *out = NULL;
+    int rc = cli_targets(prog, h, target, &numbers, &count);
+    if (rc != CLI_OK)
+        goto done;
+    if ((states = calloc(count * ncat, sizeof *states)) == NULL || (out = open_memstream(text, len)) == NULL) {
+        cli_error(prog, "out of memory");
+        rc = CLI_FAILED;
+        goto done;
+    }
+    if ((rc = read_states(prog, h, numbers, count, states)) != CLI_OK ||
+        (rc = check_agree(prog, h, numbers, count, states)) != CLI_OK ||
+        (rc = check_distinct(prog, h, numbers[0], states)) != CLI_OK)
+        goto done;
+
+    write_header(out, h, target, numbers, count);
+    int width = 0;
+    for (size_t k = 0; k < ncat; k++)
+        if (usable(hiveport_catalog_at(k), &states[k]) && (int)strlen(hiveport_catalog_at(k)->id) > width)
+            width = (int)strlen(hiveport_catalog_at(k)->id);
+    size_t written = 0;
+    for (size_t k = 0; k < ncat; k++) {
+        const hiveport_setting *s = hiveport_catalog_at(k);
+        const struct state *st = &states[k];
+        if (usable(s, st)) {
+            fprintf(out, "%-*s = %u\n", width, s->id, st->port);
+            written++;
+        } else if (st->status != HIVEPORT_E_NOT_SET) {
+            char what[64];
+            describe(s, st, what, sizeof what);
+            fprintf(out, "# %s left out: Windows cannot use its value (%s)\n", s->id, what);
+            fprintf(stderr, "%s: warning: %s: %s left out of the profile: Windows cannot use its value (%s)\n", prog,
+                    hiveport_path(h), s->id, what);
+        }
+    }
+    if (written == 0)
+        fputs("# no catalog setting is set\n", out);
+    for (size_t k = 0; unset_absent && k < ncat; k++)
+        if (states[k].status == HIVEPORT_E_NOT_SET)
+            fprintf(out, "unset %s\n", hiveport_catalog_at(k)->id);
+    if (fflush(out) != 0) {
+        cli_error(prog, "out of memory");
+        rc = CLI_FAILED;
+    }
+done:
+    if (out != NULL)
+        fclose(out);
+    free(states);
+    free(numbers);
+    return rc;
+}
+
+int cmd_export(int argc, char **argv)
+{
+    static const struct option longopts[] = {CLI_LONGOPT_CONTROLSET,
+                                             {"unset-absent", no_argument, NULL, OPT_UNSET_ABSENT},
+                                             CLI_LONGOPTS_READ,
+                                             CLI_LONGOPT_HELP,
+                                             CLI_LONGOPT_END};
+    const char *prog = argv[0];
+    int target = HIVEPORT_CS_CURRENT;
+    bool unset_absent = false;
+    struct cli_open open;
+    cli_open_init(&open);
+    int c, rc;
+    while ((c = cli_getopt(argc, argv, longopts)) != -1) {
+        switch (c) {
+        case OPT_CONTROLSET:
+            if ((rc = cli_parse_controlset(prog, optarg, &target)) != CLI_OK)
+                return rc;
+            break;
+        case OPT_UNSET_ABSENT:
+            unset_absent = true;
+            break;
+        case OPT_HELP:
+            return cli_help(usage);
+        default:
+            if ((rc = cli_open_option(prog, c, optarg, &open)) == -1)
+                return cli_usage_error(prog, NULL);
+            if (rc != CLI_OK)
+                return rc;
+        }
+    }
+    if ((rc = cli_check_operands(prog, argc, argv, 1, 1)) != CLI_OK)
+        return rc;
+
+    hiveport *h = NULL;
+    char *text = NULL;
+    size_t len = 0;
+    if (cli_open(argv[optind], &open, 0, &h) != HIVEPORT_OK) {
+        rc = cli_fail(prog, h);
+    } else {
+        cli_report_logs(prog, h);
+        /* Printed only when complete: a failure prints nothing on standard output. */
+        rc = export_profile(prog, h, target, unset_absent, &text, &len);
+        if (rc == CLI_OK)
+            fwrite(text, 1, len, stdout);
+    }
+    free(text);
+    hiveport_close(h);
+    return rc;
+}
