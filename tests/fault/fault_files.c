@@ -1,0 +1,463 @@
+/* fault_files.c: files that are not what a hive should be: each gives a result or a clear error, in time.
+ *
+ * What tests/check_open.c already covers (a directory, /dev/zero, a FIFO, a missing file, a symbolic link
+ * opened for writing, an empty file, text, a short file, a log in the hive's place, a bad checksum, a
+ * truncated hive, a read-only file) is not repeated.  Added here:
+ *   - 4 GiB sparse files: all zeros; a valid header and hive then zeros (slack); a header announcing
+ *     4 GiB of hive bins (valid for the header check, damaged behind it); one byte short of what the
+ *     header announces;
+ *   - a valid header followed by garbage, in several shapes (random bins, random cells behind good bin
+ *     headers, bad bin sizes, a root cell pointing outside or into the middle of a cell, ...), each read
+ *     fully, and opened for writing, changed and committed when it opens;
+ *   - header edge cases: only a header, a version the library does not know;
+ *   - paths: a dangling symbolic link, a symbolic link loop, a trailing slash, a missing directory, a
+ *     file used as a directory, a socket, a name longer than PATH_MAX;
+ *   - a read-only directory when running as root (check_open covers it only for other users: root may
+ *     write anywhere, so the check runs in a child that drops to an unprivileged user).
+ * Every case runs in a child process with a time limit (HIVEPORT_FAULT_TIMEOUT, default 60 s): a hang or a
+ * crash fails the case.  HIVEPORT_FAULT_NO_HUGE=1 skips the 4 GiB writes-opens (libhivex reads the whole
+ * file into memory for writing: 4 GiB of RAM; valgrind cannot). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fault.h"
+#include "fuzz.h"
+#include "testutil.h"
+
+#define GIB4 (UINT64_C(1) << 32)
+
+static char *dir;
+static unsigned char *basic; /* the system-basic fixture */
+static size_t basic_len;
+
+static void put32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint32_t get32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static unsigned long rng_state = 12345;
+
+static unsigned rng(void)
+{
+    rng_state = rng_state * 6364136223846793005UL + 1442695040888963407UL;
+    return (unsigned)(rng_state >> 33);
+}
+
+/* Writes data to dir/name, then extends the file (sparse) to total bytes when total > len. */
+static char *make_file(const char *name, const unsigned char *data, size_t len, uint64_t total)
+{
+    char *path = fl_join(dir, name);
+    unlink(path);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0 || (len > 0 && write(fd, data, len) != (ssize_t)len) ||
+        (total > len && ftruncate(fd, (off_t)total) != 0) || close(fd) != 0)
+        fl_bail("cannot write %s: %s", path, strerror(errno));
+    return path;
+}
+
+static void fix_checksum(unsigned char *h)
+{
+    uint32_t sum = 0;
+    for (int off = 0; off < 0x1FC; off += 4)
+        sum ^= get32(h + off);
+    put32(h + 0x1FC, sum == 0 ? 1 : sum == 0xFFFFFFFFu ? 0xFFFFFFFEu : sum);
+}
+
+/* What a case expects from an open: a status, or -1 for "opens, or fails with any explained status". */
+#define ANY (-1)
+
+struct outcome {
+    int rc;
+    char msg[1100];
+    long ms;
+};
+
+/* In a child, with a time limit: opens path with flags; when it opens, reads everything, and with commit
+ * (for writes) also sets a port and commits (the file must then reopen).  The child reports through a
+ * pipe. */
+static bool try_open(const char *path, unsigned flags, bool commit, struct outcome *out, char *why, size_t why_len)
+{
+    int fds[2];
+    if (pipe(fds) != 0)
+        fl_bail("pipe: %s", strerror(errno));
+    int64_t t0 = fl_now_ms();
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        const char *t = getenv("HIVEPORT_FAULT_TIMEOUT");
+        alarm(t != NULL && *t ? (unsigned)atoi(t) : 60);
+        struct outcome o = {0};
+        hiveport *h = NULL;
+        o.rc = hiveport_open(path, flags, &h);
+        snprintf(o.msg, sizeof o.msg, "%s", hiveport_errmsg(h));
+        if (o.rc == HIVEPORT_OK) {
+            fz_read_everything(h);
+            if (commit && (flags & HIVEPORT_OPEN_WRITE)) {
+                int rc = hiveport_set_port(h, hiveport_catalog_find("ntds"), HIVEPORT_CS_CURRENT, 6100, 0);
+                if (rc == HIVEPORT_OK)
+                    rc = hiveport_commit(h, NULL);
+                if (rc != HIVEPORT_OK)
+                    fz_expect_explained(h, rc, "set and commit");
+                hiveport_close(h);
+                h = NULL;
+                if (rc == HIVEPORT_OK) {
+                    uint32_t port = 0;
+                    rc = fl_read_port(path, hiveport_catalog_find("ntds"), HIVEPORT_CS_CURRENT, &port);
+                    FZ_ASSERT(rc == HIVEPORT_OK && port == 6100, "the committed file reads %d, port %u", rc, port);
+                }
+            }
+        } else {
+            fz_expect_explained(h, o.rc, "hiveport_open");
+        }
+        hiveport_close(h);
+        if (write(fds[1], &o, sizeof o) != sizeof o)
+            _exit(5);
+        _exit(0);
+    }
+    close(fds[1]);
+    struct outcome o = {.rc = -100};
+    ssize_t got = read(fds[0], &o, sizeof o);
+    close(fds[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    o.ms = (long)(fl_now_ms() - t0);
+    *out = o;
+    if (WIFSIGNALED(status)) {
+        snprintf(why, why_len, "the open %s (signal %d) after %ld ms",
+                 WTERMSIG(status) == SIGALRM ? "hung" : "crashed", WTERMSIG(status), o.ms);
+        return false;
+    }
+    if (got != (ssize_t)sizeof o || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        snprintf(why, why_len, "the child failed (status 0x%x)", status);
+        return false;
+    }
+    return true;
+}
+
+static bool commit_after_open = true;
+static bool long_path; /* the message cannot hold the whole path: check only its start */ /* off for the 4 GiB files: a commit copies the whole file */
+
+/* One case: open path read-only and for writing (want -2: not tried); each must give want (or, for ANY,
+ * success or an explained failure), with a message naming the file and containing reason (if given). */
+static void expect(const char *what, const char *path, int want_ro, int want_rw, const char *reason)
+{
+    for (int w = 0; w < 2; w++) {
+        int want = w ? want_rw : want_ro;
+        if (want == -2)
+            continue; /* not tried */
+        char label[300], why[300];
+        snprintf(label, sizeof label, "%s (%s)", what, w ? "write" : "read");
+        struct outcome o;
+        if (!try_open(path, w ? HIVEPORT_OPEN_WRITE : 0, commit_after_open, &o, why, sizeof why)) {
+            fl_check(false, label, "%s", why);
+            continue;
+        }
+        bool ok = want == ANY || o.rc == want;
+        if (o.rc != HIVEPORT_OK) {
+            bool named = long_path ? strncmp(o.msg, path, 64) == 0 : strstr(o.msg, path) != NULL;
+            ok = ok && named && (reason == NULL || strstr(o.msg, reason) != NULL);
+        }
+        fl_check(ok, label, "got %s \"%s\", want %s%s%s", hiveport_strerror(o.rc), o.msg,
+                 want == ANY ? "any" : hiveport_strerror(want), reason ? " mentioning " : "", reason ? reason : "");
+        printf("#   %s: %s%s%.200s%s in %ld ms\n", label, o.rc == HIVEPORT_OK ? "opened" : hiveport_strerror(o.rc),
+               o.rc == HIVEPORT_OK ? "" : ": ", o.msg, strlen(o.msg) > 200 ? "..." : "", o.ms);
+    }
+}
+
+static void huge_files(bool write_too)
+{
+    int huge_rw = write_too ? ANY : -2;
+    commit_after_open = false;
+    char *p = make_file("zeros-4g", NULL, 0, GIB4);
+    expect("4 GiB of zeros", p, HIVEPORT_E_NOT_HIVE, HIVEPORT_E_NOT_HIVE, "not a registry hive");
+    free(p);
+
+    /* A whole valid hive, then 4 GiB of slack: the format allows slack, so this opens. */
+    p = make_file("slack-4g", basic, basic_len, GIB4);
+    expect("a valid hive followed by zeros to 4 GiB", p, HIVEPORT_OK, huge_rw, NULL);
+    free(p);
+
+    /* The header announces 4 GiB - 4 KiB of hive bins, which the file has: only the bins are wrong. */
+    unsigned char *h = malloc(basic_len);
+    memcpy(h, basic, basic_len);
+    put32(h + 0x28, 0xFFFFF000u);
+    fix_checksum(h);
+    p = make_file("bins-4g", h, basic_len, GIB4);
+    expect("a header announcing 4 GiB of hive bins, zeros behind the first", p, HIVEPORT_E_CORRUPT,
+           write_too ? HIVEPORT_E_CORRUPT : -2, "damaged");
+    free(p);
+    p = make_file("bins-4g-short", h, basic_len, GIB4 - 1);
+    expect("4 GiB - 1 byte where the header announces 4 GiB", p, HIVEPORT_E_TRUNCATED, HIVEPORT_E_TRUNCATED,
+           "the file holds");
+    free(p);
+    free(h);
+    commit_after_open = true;
+}
+
+/* A copy of system-basic damaged by fn, written under name and tried both ways. */
+static void garbage(const char *what, const char *name, void (*fn)(unsigned char *, size_t), int want)
+{
+    unsigned char *h = malloc(basic_len);
+    memcpy(h, basic, basic_len);
+    fn(h, basic_len);
+    fix_checksum(h);
+    char *p = make_file(name, h, basic_len, 0);
+    expect(what, p, want, want, NULL);
+    free(p);
+    free(h);
+}
+
+static void random_bins(unsigned char *h, size_t len)
+{
+    for (size_t i = 4096; i < len; i++)
+        h[i] = (unsigned char)rng();
+}
+
+/* Cells: everything but the 32-byte bin headers. */
+static void random_cells(unsigned char *h, size_t len)
+{
+    for (size_t i = 4096; i < len; i++)
+        if ((i - 4096) % 4096 >= 32)
+            h[i] = (unsigned char)rng();
+}
+
+/* One byte in 16 of the cells changed (bin headers kept): mostly intact, everywhere a little wrong. */
+static void sprinkled(unsigned char *h, size_t len)
+{
+    for (size_t i = 4096; i < len; i += 16) {
+        size_t j = i + rng() % 16;
+        if (j < len && (j - 4096) % 4096 >= 32)
+            h[j] ^= (unsigned char)(1 + rng() % 255);
+    }
+}
+
+/* Every cell size turned positive (free): the root is then no key. */
+static void all_cells_free(unsigned char *h, size_t len)
+{
+    for (size_t bin = 4096; bin + 32 < len; bin += 4096)
+        for (size_t off = bin + 32; off + 4 <= bin + 4096;) {
+            int32_t size = (int32_t)get32(h + off);
+            if (size == 0)
+                break;
+            uint32_t abs = size < 0 ? (uint32_t)-size : (uint32_t)size;
+            put32(h + off, abs);
+            if (abs < 8)
+                break;
+            off += abs;
+        }
+}
+
+static void bin_size_zero(unsigned char *h, size_t len)
+{
+    (void)len;
+    put32(h + 4096 + 8, 0);
+}
+
+static void bin_size_huge(unsigned char *h, size_t len)
+{
+    (void)len;
+    put32(h + 4096 + 8, 0x7FFFF000u);
+}
+
+static void root_outside(unsigned char *h, size_t len)
+{
+    (void)len;
+    put32(h + 0x24, 0xFFFFFFF0u);
+}
+
+static void root_mid_cell(unsigned char *h, size_t len)
+{
+    (void)len;
+    put32(h + 0x24, get32(h + 0x24) + 8);
+}
+
+static void header_only_bins(unsigned char *h, size_t len)
+{
+    (void)len;
+    put32(h + 0x28, 4096); /* fewer bins than the file has: the rest is slack, the root still inside */
+}
+
+static void garbage_files(void)
+{
+    garbage("a valid header, then random bytes", "random-bins", random_bins, HIVEPORT_E_CORRUPT);
+    for (int i = 0; i < 8; i++) {
+        char what[100], name[40];
+        snprintf(what, sizeof what, "a valid header and bin headers, random cells #%d", i);
+        snprintf(name, sizeof name, "random-cells-%d", i);
+        garbage(what, name, random_cells, ANY);
+        snprintf(what, sizeof what, "a valid hive with bytes changed all over #%d", i);
+        snprintf(name, sizeof name, "sprinkled-%d", i);
+        garbage(what, name, sprinkled, ANY);
+    }
+    garbage("every cell marked free", "all-free", all_cells_free, HIVEPORT_E_CORRUPT);
+    garbage("a hive bin of size 0", "bin-size-0", bin_size_zero, HIVEPORT_E_CORRUPT);
+    garbage("a hive bin of size 2 GiB", "bin-size-huge", bin_size_huge, HIVEPORT_E_CORRUPT);
+    garbage("the root cell offset outside the file", "root-outside", root_outside, HIVEPORT_E_CORRUPT);
+    garbage("the root cell offset inside a cell", "root-mid-cell", root_mid_cell, HIVEPORT_E_CORRUPT);
+    garbage("the header counts fewer bins than the file has", "fewer-bins", header_only_bins, ANY);
+
+    unsigned char h[8192];
+    memcpy(h, basic, 4096);
+    put32(h + 0x28, 0);
+    fix_checksum(h);
+    char *p = make_file("header-only", h, 4096, 0);
+    expect("only a header, announcing no hive bins", p, HIVEPORT_E_CORRUPT, HIVEPORT_E_CORRUPT, "hive-bins");
+    free(p);
+    memcpy(h, basic, 4096);
+    put32(h + 0x18, 7);
+    fix_checksum(h);
+    p = make_file("minor-7", h, 4096, 0);
+    expect("format version 1.7", p, HIVEPORT_E_NOT_HIVE, HIVEPORT_E_NOT_HIVE, "version");
+    free(p);
+    memcpy(h, basic, 4096);
+    put32(h + 0x28, 0x1001);
+    fix_checksum(h);
+    p = make_file("bins-unaligned", h, 4096, 0);
+    expect("a hive-bins size that is not a multiple of 4096", p, HIVEPORT_E_CORRUPT, HIVEPORT_E_CORRUPT,
+           "multiple of 4096");
+    free(p);
+}
+
+static void odd_paths(void)
+{
+    char *target = fl_join(dir, "no-such-target"), *dangling = fl_join(dir, "dangling");
+    if (symlink(target, dangling) != 0)
+        fl_bail("symlink: %s", strerror(errno));
+    expect("a dangling symbolic link", dangling, HIVEPORT_E_IO, -2, "No such file");
+    expect("a dangling symbolic link", dangling, -2, HIVEPORT_E_NOT_REGULAR, "symbolic link");
+
+    char *loop_a = fl_join(dir, "loop-a"), *loop_b = fl_join(dir, "loop-b");
+    if (symlink(loop_a, loop_b) != 0 || symlink(loop_b, loop_a) != 0)
+        fl_bail("symlink: %s", strerror(errno));
+    expect("a symbolic link loop", loop_a, HIVEPORT_E_IO, HIVEPORT_E_NOT_REGULAR, NULL);
+
+    char *hive = make_file("hive", basic, basic_len, 0);
+    char *slash = NULL, *under = NULL, *missing = NULL;
+    if (asprintf(&slash, "%s/", hive) < 0 || asprintf(&under, "%s/SYSTEM", hive) < 0 ||
+        asprintf(&missing, "%s/no-such-dir/SYSTEM", dir) < 0)
+        fl_bail("out of memory");
+    expect("a trailing slash after a file name", slash, HIVEPORT_E_IO, HIVEPORT_E_IO, "Not a directory");
+    expect("a file used as a directory", under, HIVEPORT_E_IO, HIVEPORT_E_IO, "Not a directory");
+    expect("a directory that does not exist", missing, HIVEPORT_E_IO, HIVEPORT_E_IO, "No such file");
+
+    char *sock = fl_join(dir, "socket");
+    int s = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    if (strlen(sock) < sizeof addr.sun_path) {
+        memcpy(addr.sun_path, sock, strlen(sock) + 1);
+        if (s < 0 || bind(s, (struct sockaddr *)&addr, sizeof addr) != 0)
+            fl_bail("socket %s: %s", sock, strerror(errno));
+        expect("a socket", sock, HIVEPORT_E_NOT_REGULAR, HIVEPORT_E_NOT_REGULAR, "not a regular file");
+    }
+    if (s >= 0)
+        close(s);
+
+    char name[300];
+    memset(name, 'a', sizeof name - 1);
+    name[sizeof name - 1] = '\0';
+    char *longname = fl_join(dir, name);
+    expect("a file name longer than NAME_MAX", longname, HIVEPORT_E_IO, HIVEPORT_E_IO, "too long");
+    free(longname);
+    /* Longer than the 1024-byte message: the status still says what happened. */
+    size_t n = PATH_MAX + 100;
+    char *longp = malloc(n + 1);
+    memset(longp, 'a', n);
+    longp[0] = '/';
+    longp[n] = '\0';
+    long_path = true;
+    expect("a path longer than PATH_MAX", longp, HIVEPORT_E_IO, HIVEPORT_E_IO, NULL);
+    long_path = false;
+    free(longp);
+    free(target);
+    free(dangling);
+    free(loop_a);
+    free(loop_b);
+    free(hive);
+    free(slash);
+    free(under);
+    free(missing);
+    free(sock);
+}
+
+/* Root may write anywhere; the library's directory check must still refuse for an unprivileged user. */
+static void read_only_dir_as_root(void)
+{
+    if (geteuid() != 0) {
+        printf("# read-only directory: not root, covered by check_open\n");
+        return;
+    }
+    char *sub = fl_join(dir, "ro"), *path = NULL;
+    if (mkdir(sub, 0755) != 0 || asprintf(&path, "%s/SYSTEM", sub) < 0)
+        fl_bail("mkdir %s: %s", sub, strerror(errno));
+    free(make_file("ro/SYSTEM", basic, basic_len, 0));
+    chmod(path, 0666);
+    chmod(sub, 0555);
+    chmod(dir, 0755);
+    int fds[2];
+    if (pipe(fds) != 0)
+        fl_bail("pipe");
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        struct outcome o = {0};
+        if (setgid(65534) != 0 || setuid(65534) != 0) {
+            o.rc = -99;
+        } else {
+            hiveport *h = NULL;
+            o.rc = hiveport_open(path, HIVEPORT_OPEN_WRITE, &h);
+            snprintf(o.msg, sizeof o.msg, "%s", hiveport_errmsg(h));
+            hiveport_close(h);
+        }
+        if (write(fds[1], &o, sizeof o) != sizeof o)
+            _exit(5);
+        _exit(0);
+    }
+    close(fds[1]);
+    struct outcome o = {.rc = -100};
+    if (read(fds[0], &o, sizeof o) != sizeof o)
+        o.rc = -100;
+    close(fds[0]);
+    waitpid(pid, NULL, 0);
+    if (o.rc == -99)
+        printf("# read-only directory as root: cannot drop privileges here; skipped\n");
+    else
+        fl_check(o.rc == HIVEPORT_E_READONLY && strstr(o.msg, "not writable") != NULL,
+                 "a writable file in a read-only directory (as an unprivileged user, from root)",
+                 "got %s \"%s\"", hiveport_strerror(o.rc), o.msg);
+    chmod(sub, 0755);
+    free(sub);
+    free(path);
+}
+
+int main(void)
+{
+    const char *src = tu_fixture_path("system-basic");
+    basic = tu_read(src, &basic_len);
+    if (basic == NULL || basic_len < 8192)
+        fl_bail("cannot read %s (run make fixtures)", src);
+    dir = fl_tmpdir();
+    const char *no_huge = getenv("HIVEPORT_FAULT_NO_HUGE");
+    huge_files(no_huge == NULL || strcmp(no_huge, "1") != 0);
+    garbage_files();
+    odd_paths();
+    read_only_dir_as_root();
+    fl_cleanup(dir);
+    free(basic);
+    return fl_finish();
+}
