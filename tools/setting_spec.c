@@ -19,77 +19,15 @@ static bool names_a_root(const char *key, size_t len)
     return len == 13 && strncasecmp(key, "ControlSet", 10) == 0 && strspn(key + 10, "0123456789") >= 3;
 }
 
-/* Checks a custom key: names separated by single backslashes, relative to ControlSetNNN\Services. */
-static int check_custom_key(const char *prog, const char *operand, const char *key)
-{
-    if (names_a_root(key, strcspn(key, "\\")))
-        return cli_usage_error(prog, "setting '%s': the key must be relative to ControlSetNNN\\Services, e.g. "
-                               EXAMPLE_CUSTOM, operand);
-    for (const char *p = key;; p++) {
-        size_t len = strcspn(p, "\\");
-        if (len == 0)
-            return cli_usage_error(prog, "setting '%s': empty key name (a leading, trailing or doubled "
-                                   "backslash)", operand);
-        p += len;
-        if (*p == '\0')
-            return CLI_OK;
-    }
-}
-
-static int parse_custom(const char *prog, const char *text, const char *colon, struct cli_setting *out)
-{
-    /* One buffer: the operand as typed (the label), then a copy split at the colon. */
-    size_t n = strlen(text) + 1;
-    char *buf = malloc(2 * n);
-    if (buf == NULL) {
-        cli_error(prog, "out of memory");
-        return CLI_FAILED;
-    }
-    memcpy(buf, text, n);
-    char *key = memcpy(buf + n, text, n);
-    char *value_name = key + (colon - text) + 1;
-    value_name[-1] = '\0';
-    int rc = CLI_OK;
-    if (*key == '\0' || *value_name == '\0')
-        rc = cli_usage_error(prog, "setting '%s': expected SERVICE\\SUBKEY:VALUE NAME, e.g. " EXAMPLE_CUSTOM,
-                             text);
-    else
-        rc = check_custom_key(prog, text, key);
-    if (rc != CLI_OK) {
-        free(buf);
-        return rc;
-    }
-    out->setting.key = key;
-    out->setting.value_name = value_name;
-    out->setting.type = HIVEPORT_REG_DWORD;
-    /* A value the catalog knows keeps the catalog's type (exchange2010-ab is a REG_SZ). */
-    for (size_t i = 0; i < hiveport_catalog_count(); i++) {
-        const hiveport_setting *known = hiveport_catalog_at(i);
-        if (cli_setting_same(known, &out->setting)) {
-            out->setting.type = known->type;
-            out->setting.flags = known->flags;
-        }
-    }
-    out->label = buf;
-    out->text = buf;
-    return CLI_OK;
-}
-
 int cli_setting_parse(const char *prog, const char *text, struct cli_setting *out)
 {
-    memset(out, 0, sizeof *out);
-    const char *colon = strchr(text, ':');
-    if (colon != NULL)
-        return parse_custom(prog, text, colon, out);
-    const hiveport_setting *s = hiveport_catalog_find(text);
-    if (s == NULL)
-        return cli_usage_error(prog,
-                               "unknown setting '%s': neither a catalog id (see 'hiveport list') nor "
-                               "SERVICE\\SUBKEY:VALUE NAME",
-                               text);
-    out->setting = *s;
-    out->label = s->id;
-    return CLI_OK;
+    char why[512];
+    int rc = cli_setting_parse_msg(text, out, why, sizeof why);
+    if (rc == CLI_USAGE)
+        return cli_usage_error(prog, "%s", why);
+    if (rc != CLI_OK)
+        cli_error(prog, "%s", why);
+    return rc;
 }
 
 /* A decimal number below 2^32; the setting decides later which ports it accepts. */
@@ -140,8 +78,6 @@ bool cli_port_acceptable(const hiveport_setting *s, uint32_t port)
     return (port >= 1 && port <= 65535) || (port == 0 && (s->flags & HIVEPORT_SETTING_ZERO_DYNAMIC));
 }
 
-/* ---- Without printing: the reason goes to a buffer (profiles, issue 10) ---- */
-
 int cli_setting_parse_msg(const char *text, struct cli_setting *out, char *why, size_t len)
 {
     memset(out, 0, sizeof *out);
@@ -159,7 +95,7 @@ int cli_setting_parse_msg(const char *text, struct cli_setting *out, char *why, 
         out->label = s->id;
         return CLI_OK;
     }
-    /* The same layout as parse_custom(): the text as written (the label), then a copy split at the colon. */
+    /* One buffer: the text as written (the label), then a copy split at the colon. */
     size_t n = strlen(text) + 1;
     char *buf = malloc(2 * n);
     if (buf == NULL) {
@@ -192,6 +128,7 @@ int cli_setting_parse_msg(const char *text, struct cli_setting *out, char *why, 
     out->setting.key = key;
     out->setting.value_name = value_name;
     out->setting.type = HIVEPORT_REG_DWORD;
+    /* A value the catalog knows keeps the catalog's type (exchange2010-ab is a REG_SZ). */
     for (size_t i = 0; i < hiveport_catalog_count(); i++) {
         const hiveport_setting *known = hiveport_catalog_at(i);
         if (cli_setting_same(known, &out->setting)) {
