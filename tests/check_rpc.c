@@ -225,7 +225,7 @@ START_TEST(get_reports_what_windows_rejects)
         {"software-rpc-malformed", HIVEPORT_E_BAD_DATA, "string 2, \"5000-\": the range has no high end"},
         {"software-rpc-wrong-type", HIVEPORT_E_WRONG_TYPE, "\"Ports\" is REG_SZ, not REG_MULTI_SZ"},
         {"software-rpc-incomplete", HIVEPORT_E_BAD_DATA, "has no \"PortsInternetAvailable\""},
-        {"software-rpc-outside", HIVEPORT_E_BAD_DATA, "has no \"UseInternetPorts\""},
+        {"software-rpc-no-use", HIVEPORT_E_BAD_DATA, "has no \"UseInternetPorts\""},
         {"software-rpc-invalid-flags", HIVEPORT_E_BAD_DATA, "\"PortsInternetAvailable\" is not \"Y\" or \"N\""},
         {"software-rpc-hidden", HIVEPORT_E_BAD_DATA,
          "string 2 is empty: the RPC runtime stops reading there and ignores the 1 string after it"},
