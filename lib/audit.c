@@ -271,29 +271,16 @@ char *hp_audit_value_name(struct hp_audit *a, hiveport *hive, hive_value_h value
 int hp_audit_child(struct hp_audit *a, hiveport *hive, hive_node_h node, const char *name, hive_node_h *found,
                    char **as_found)
 {
-    hive_node_h *children;
-    size_t n;
+    /* One indexed lookup instead of decoding every child's name (a large Services key ate the budget). */
     *found = 0;
     if (as_found != NULL)
         *as_found = NULL;
-    int rc = hp_audit_children(a, hive, node, &children, &n);
-    for (size_t i = 0; rc == HIVEPORT_OK && i < n; i++) {
-        char *child = hp_audit_key_name(a, hive, children[i]);
-        if (child == NULL) {
-            rc = a->h->status;
-            break;
-        }
-        if (strcasecmp(child, name) == 0) {
-            *found = children[i];
-            if (as_found != NULL)
-                *as_found = child;
-            else
-                free(child);
-            break;
-        }
-        free(child);
-    }
-    free(children);
+    int rc = hp_audit_relay(a, hive, hp_nav_child(hive, node, name, found));
+    if (rc == HIVEPORT_OK)
+        rc = hp_audit_spend(a, 1);
+    if (rc == HIVEPORT_OK && *found != 0 && as_found != NULL &&
+        (*as_found = hp_audit_key_name(a, hive, *found)) == NULL)
+        rc = a->h->status;
     return rc;
 }
 
@@ -648,6 +635,8 @@ HIVEPORT_API int hiveport_audit(hiveport *h, hiveport *software, hiveport_findin
     a->h = h;
     a->software = software;
     a->budget = HP_AUDIT_BUDGET;
+    if (h->img.end / 16 > a->budget) /* a budget that grows with the hive: large real hives are not hostile */
+        a->budget = (size_t)(h->img.end / 16);
     int rc = HIVEPORT_OK;
     a->list = hp_calloc(1, sizeof *a->list);
     if (a->list == NULL)

@@ -204,6 +204,8 @@ int hp_hive_make_writable(hiveport *h)
     if (h->hive != NULL)
         hivex_close(h->hive);
     h->hive = NULL;
+    /* libhivex is about to hold its own copy of the file: the mapping's pages need not stay resident. */
+    madvise((void *)h->img.data, h->img.map_len, MADV_DONTNEED);
     int rc = open_hivex(h, true);
     if (rc != HIVEPORT_OK)
         h->broken = true;
