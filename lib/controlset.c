@@ -95,6 +95,13 @@ HIVEPORT_API int hiveport_controlsets(hiveport *h, uint32_t *numbers, size_t cap
         free(name);
         if (number == 0 || n == HP_CONTROLSET_MAX)
             continue;
+        /* A name with NULs in it ("ControlSet001\0\0") reads as one but is another key to Windows:
+         * list a number only when looking it up finds this very key. */
+        hive_node_h named;
+        if (hp_controlset_node(h, number, &named) != HIVEPORT_OK || named != children[i]) {
+            hp_clear_error(h);
+            continue;
+        }
         bool seen = false; /* a corrupt hive may name a key twice */
         for (size_t j = 0; j < n; j++)
             seen = seen || found[j] == number;

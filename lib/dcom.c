@@ -327,6 +327,8 @@ HIVEPORT_API int hiveport_dcom_set_port(hiveport *h, const char *appid, uint32_t
     }
     hive_set_value value = {.key = existing ? existing : (char *)DCOM_ENDPOINTS, .t = hive_t_REG_MULTI_SZ,
                             .len = len, .value = data};
+    if ((rc = hp_key_rewritable(h, loc.key)) != HIVEPORT_OK)
+        goto out;
     if (hivex_node_set_value(h->hive, loc.key, &value, 0) != 0) {
         rc = hp_error(h, hp_status_from_errno(errno), "%s: %s: cannot set \"" DCOM_ENDPOINTS "\": %s", h->path,
                       loc.path, strerror(errno));

@@ -134,7 +134,9 @@ int hp_inplace_flush(hiveport *h)
     for (size_t i = 0; i < h->npatches && rc == HIVEPORT_OK; i++) {
         struct hp_patch *p = &h->patches[i];
         hive_set_value v = {.key = names[i], .t = (hive_type)p->type, .len = p->len, .value = (char *)p->data};
-        if (hivex_node_set_value(h->hive, p->key, &v, 0) != 0) {
+        if ((rc = hp_key_rewritable(h, p->key)) != HIVEPORT_OK) {
+            h->broken = true;
+        } else if (hivex_node_set_value(h->hive, p->key, &v, 0) != 0) {
             rc = hp_error(h, hp_status_from_errno(errno), "%s: cannot apply a pending change: %s", h->path,
                           strerror(errno));
             h->broken = true;

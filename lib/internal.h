@@ -135,6 +135,10 @@ char *hp_nav_value_name(hiveport *h, hive_value_h vk);
 int hp_nav_value_type(hiveport *h, hive_value_h vk, uint32_t *type, size_t *len);
 uint64_t hp_nav_key_time(hiveport *h, hive_node_h node);
 
+/* ---- guard.c: before libhivex rewrites a key's values or deletes a subtree (it aborts on damage) ---- */
+int hp_key_rewritable(hiveport *h, hive_node_h key);
+int hp_subtree_deletable(hiveport *h, hive_node_h key);
+
 /* ---- logs.c ---- */
 /* Replays the logs of the dirty hive open on fd (size bytes).  On success *replayed_fd is a memory file
  * holding the recovered hive, or -1 when no log was usable (h->log_state and h->log_report say why). */

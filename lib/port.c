@@ -186,7 +186,9 @@ static int apply_set(hiveport *h, const hiveport_setting *s, uint32_t controlset
     char *existing = loc.value ? hivex_value_key(h->hive, loc.value) : NULL;
     hive_set_value value = {.key = existing ? existing : (char *)s->value_name, .t = (hive_type)s->type,
                             .len = len, .value = (char *)data};
-    if (hivex_node_set_value(h->hive, key, &value, 0) != 0)
+    if (rc == HIVEPORT_OK)
+        rc = hp_key_rewritable(h, key);
+    if (rc == HIVEPORT_OK && hivex_node_set_value(h->hive, key, &value, 0) != 0)
         rc = hp_error(h, hp_status_from_errno(errno), "%s: ControlSet%03u\\Services\\%s: cannot set \"%s\": %s",
                       h->path, controlset, s->key, s->value_name, strerror(errno));
     free(existing);
@@ -257,6 +259,8 @@ static int rewrite_without(hiveport *h, hive_node_h key, hive_value_h skip)
         }
         k++;
     }
+    if (rc == HIVEPORT_OK)
+        rc = hp_key_rewritable(h, key);
     if (rc == HIVEPORT_OK && hivex_node_set_values(h->hive, key, k, kept, 0) != 0)
         rc = hp_error(h, hp_status_from_errno(errno), "%s: cannot rewrite the key's values: %s", h->path,
                       strerror(errno));
@@ -282,9 +286,11 @@ HIVEPORT_API int hiveport_unset_port(hiveport *h, const hiveport_setting *s, int
     for (size_t i = 0; rc == HIVEPORT_OK && i < count; i++) {
         if (locs[i].value == 0)
             continue;
-        if (!h->structural && ((rc = hp_inplace_flush(h)) != HIVEPORT_OK ||
-                               (rc = locate(h, s, locs[i].controlset, &locs[i])) != HIVEPORT_OK))
+        if (!h->structural && (rc = hp_inplace_flush(h)) != HIVEPORT_OK)
             break;
+        /* Locate afresh: a flush, or the rewrite of an earlier control set, may have moved the values. */
+        if ((rc = locate(h, s, locs[i].controlset, &locs[i])) != HIVEPORT_OK || locs[i].value == 0)
+            continue;
         rc = rewrite_without(h, locs[i].key, locs[i].value);
         if (rc == HIVEPORT_OK)
             rc = hp_touch_key(h, locs[i].key);

@@ -284,6 +284,8 @@ static int rewrite_values(hiveport *h, hive_node_h key, const struct rpc_write w
         if (w[j].write && !w[j].remove && !done[j])
             out[k++] = (hive_set_value){.key = (char *)value_names[j], .t = w[j].type, .len = w[j].len,
                                         .value = w[j].data};
+    if (rc == HIVEPORT_OK)
+        rc = hp_key_rewritable(h, key);
     if (rc == HIVEPORT_OK) {
         *attempted = true;
         if (hivex_node_set_values(h->hive, key, k, out, 0) != 0)
@@ -474,7 +476,8 @@ HIVEPORT_API int hiveport_rpc_clear(hiveport *h, unsigned flags)
             rc = hp_touch_key(h, st.key);
     } else {
         errno = 0;
-        if (hivex_node_delete_child(h->hive, st.key) != 0)
+        rc = hp_subtree_deletable(h, st.key);
+        if (rc == HIVEPORT_OK && hivex_node_delete_child(h->hive, st.key) != 0)
             rc = hp_error(h, hp_status_from_errno(errno), "%s: cannot delete " HP_RPC_KEY ": %s", h->path,
                           strerror(errno ? errno : EINVAL));
         if (rc == HIVEPORT_OK) {
