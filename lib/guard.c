@@ -1,5 +1,6 @@
 /* guard.c: checks before libhivex rewrites or deletes a key.  libhivex frees the cells of what it replaces
  * and asserts (aborting the process) when one is not an allocated cell, so damage must be found first. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +49,14 @@ int hp_key_rewritable(hiveport *h, hive_node_h key)
                 rc = damaged(h, key, "a value listed twice");
         if (rc != HIVEPORT_OK)
             break;
+        /* libhivex's own map of cell starts is exactly what it asserts on: a data offset into the middle of
+         * a cell can look like a cell size to the checks below. */
+        size_t data_len;
+        errno = 0;
+        if (hivex_value_data_cell_offset(h->hive, values[i], &data_len) == 0 && errno != 0) {
+            rc = damaged(h, key, "value data that is not a cell");
+            break;
+        }
         uint32_t len;
         const unsigned char *vk = values[i] < h->img.end ? hp_cells_vk(&h->img, values[i], &len) : NULL;
         if (values[i] < h->img.end && vk == NULL) {

@@ -81,12 +81,14 @@ $(FUZZ_TARGETS:%=fuzz-short-%): fuzz-short-%: $(FUZZ_DIR)/% fuzz-seeds
 	bash tests/fuzz/run.sh $(BUILD) $* $(FUZZ_SHORT_SECONDS)
 
 # ---- fault injection ----
+# The whole archive: fuzz.c and fault_files.c reach some library calls through weak references, which alone
+# would not pull their objects out of it.
 FAULT_SUPPORT := tests/fault/fault.c tests/fuzz/fuzz.c tests/fuzz/logmaker.c
 $(FAULT_BINS): $(FAULT_DIR)/%: tests/fault/%.c $(FAULT_SUPPORT) tests/fault/fault.h tests/fuzz/logmaker.h \
                $(FUZZ_HEADERS) $(TEST_SUPPORT) $(wildcard tests/support/*.h) $(STATIC)
 	@mkdir -p $(@D)
-	$(CC) $(TEST_CFLAGS) -Itests/fault -Itests/fuzz -o $@ $< $(FAULT_SUPPORT) $(TEST_SUPPORT) $(STATIC) \
-	    $(HIVEX_LIBS)
+	$(CC) $(TEST_CFLAGS) -Itests/fault -Itests/fuzz -o $@ $< $(FAULT_SUPPORT) $(TEST_SUPPORT) \
+	    -Wl,--whole-archive $(STATIC) -Wl,--no-whole-archive $(HIVEX_LIBS)
 
 # The shim is never instrumented: it only passes calls on (to ASan's interceptors under SANITIZE=1).
 $(FAULT_SHIM): tests/fault/failshim.c | $(BUILD)/.deps-ok

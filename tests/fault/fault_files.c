@@ -10,6 +10,9 @@
  *     headers, bad bin sizes, a root cell pointing outside or into the middle of a cell, ...), each read
  *     fully, and opened for writing, changed and committed when it opens;
  *   - header edge cases: only a header, a version the library does not know;
+ *   - directed damage to what libhivex frees without checking when a key's values are rewritten or a key
+ *     is deleted (a data cell or class name pointing into the middle of a cell, a data cell shared by two
+ *     values): the change must be refused as HIVEPORT_E_CORRUPT (or succeed), never abort;
  *   - paths: a dangling symbolic link, a symbolic link loop, a trailing slash, a missing directory, a
  *     file used as a directory, a socket, a name longer than PATH_MAX;
  *   - a read-only directory when running as root (check_open covers it only for other users: root may
@@ -79,6 +82,9 @@ static void fix_checksum(unsigned char *h)
     put32(h + 0x1FC, sum == 0 ? 1 : sum == 0xFFFFFFFFu ? 0xFFFFFFFEu : sum);
 }
 
+/* What a write-open does before committing (NULL: set ntds to 6100 and check it reads back). */
+static int (*write_action)(hiveport *h);
+
 /* What a case expects from an open: a status, or -1 for "opens, or fails with any explained status". */
 #define ANY (-1)
 
@@ -109,14 +115,22 @@ static bool try_open(const char *path, unsigned flags, bool commit, struct outco
         if (o.rc == HIVEPORT_OK) {
             fz_read_everything(h);
             if (commit && (flags & HIVEPORT_OPEN_WRITE)) {
-                int rc = hiveport_set_port(h, hiveport_catalog_find("ntds"), HIVEPORT_CS_CURRENT, 6100, 0);
+                int rc = write_action ? write_action(h)
+                                      : hiveport_set_port(h, hiveport_catalog_find("ntds"), HIVEPORT_CS_CURRENT, 6100, 0);
+                o.rc = rc; /* for directed damage, what the change itself said */
+                snprintf(o.msg, sizeof o.msg, "%s", hiveport_errmsg(h));
                 if (rc == HIVEPORT_OK)
                     rc = hiveport_commit(h, NULL);
                 if (rc != HIVEPORT_OK)
-                    fz_expect_explained(h, rc, "set and commit");
+                    fz_expect_explained(h, rc, "change and commit");
                 hiveport_close(h);
                 h = NULL;
-                if (rc == HIVEPORT_OK) {
+                if (rc == HIVEPORT_OK && write_action != NULL) {
+                    hiveport *again = NULL;
+                    rc = hiveport_open(path, 0, &again);
+                    FZ_ASSERT(rc == HIVEPORT_OK, "the committed file does not open: %s", hiveport_errmsg(again));
+                    hiveport_close(again);
+                } else if (rc == HIVEPORT_OK) {
                     uint32_t port = 0;
                     rc = fl_read_port(path, hiveport_catalog_find("ntds"), HIVEPORT_CS_CURRENT, &port);
                     FZ_ASSERT(rc == HIVEPORT_OK && port == 6100, "the committed file reads %d, port %u", rc, port);
@@ -139,7 +153,7 @@ static bool try_open(const char *path, unsigned flags, bool commit, struct outco
     o.ms = (long)(fl_now_ms() - t0);
     *out = o;
     if (WIFSIGNALED(status)) {
-        snprintf(why, why_len, "the open %s (signal %d) after %ld ms",
+        snprintf(why, why_len, "the open (or what followed) %s (signal %d) after %ld ms",
                  WTERMSIG(status) == SIGALRM ? "hung" : "crashed", WTERMSIG(status), o.ms);
         return false;
     }
@@ -334,6 +348,158 @@ static void garbage_files(void)
     free(p);
 }
 
+/* ---- directed damage: what libhivex frees, unchecked, when it rewrites values or deletes a key ---- */
+
+#pragma weak hiveport_rpc_clear
+
+/* The record offset of the (allocated) vk or nk named name in h, or 0. */
+static size_t record_named(const unsigned char *h, size_t len, const char *sig, const char *name)
+{
+    bool vk = strcmp(sig, "vk") == 0;
+    size_t n = strlen(name), name_at = vk ? 0x14 : 0x4C, len_at = vk ? 0x02 : 0x48;
+    for (size_t i = 0x1000 + name_at; i + n <= len; i++) {
+        const unsigned char *rec = h + i - name_at;
+        if (memcmp(h + i, name, n) == 0 && memcmp(rec, sig, 2) == 0 && (rec[len_at] | rec[len_at + 1] << 8) == (int)n &&
+            (int32_t)get32(rec - 4) < 0) /* an allocated cell, not an old record left in a free one */
+            return i - name_at;
+    }
+    return 0;
+}
+
+/* Plants a fake cell header (size -8) 8 bytes into the data cell of the vk at rec and returns its offset:
+ * it looks like an allocated cell but is none (libhivex's map of cells says so). */
+static size_t fake_cell_in_data(unsigned char *h, size_t rec)
+{
+    size_t data = 0x1000 + get32(h + rec + 8);
+    int32_t size = (int32_t)get32(h + data);
+    if (size > -16)
+        fl_bail("the data cell at 0x%zx is too small to hide a fake cell in", data);
+    put32(h + data + 8, (uint32_t)-8);
+    return data + 8;
+}
+
+static int unset_ab(hiveport *h)
+{
+    return hiveport_unset_port(h, hiveport_catalog_find("exchange2010-ab"), HIVEPORT_CS_ALL);
+}
+
+static int unset_rfr(hiveport *h)
+{
+    return hiveport_unset_port(h, hiveport_catalog_find("exchange-sa-rfr"), HIVEPORT_CS_ALL);
+}
+
+static int rpc_clear(hiveport *h)
+{
+    return hiveport_rpc_clear(h, 0);
+}
+
+/* fixture damaged by fn, opened for writing, changed by action: CORRUPT (or success), never a crash. */
+static void directed(const char *what, const char *fixture, void (*fn)(unsigned char *, size_t),
+                     int (*action)(hiveport *))
+{
+    const char *src = tu_fixture_path(fixture);
+    size_t len;
+    unsigned char *h = tu_read(src, &len);
+    if (h == NULL)
+        fl_bail("cannot read %s", src);
+    fn(h, len);
+    fix_checksum(h);
+    char *p = make_file("directed", h, len, 0);
+    write_action = action;
+    char label[300], why[300];
+    snprintf(label, sizeof label, "%s (write, change)", what);
+    struct outcome o;
+    if (try_open(p, HIVEPORT_OPEN_WRITE, true, &o, why, sizeof why))
+        fl_check(o.rc == HIVEPORT_OK || o.rc == HIVEPORT_E_CORRUPT, label, "got %s \"%s\"",
+                 hiveport_strerror(o.rc), o.msg);
+    else
+        fl_check(false, label, "%s", why);
+    printf("#   %s: %s%s%.200s in %ld ms\n", label, o.rc == HIVEPORT_OK ? "done" : hiveport_strerror(o.rc),
+           o.rc == HIVEPORT_OK ? "" : ": ", o.msg, o.ms);
+    write_action = NULL;
+    free(p);
+    free(h);
+}
+
+/* exchange2010-ab (REG_SZ "6001") with its data pointing into the middle of a cell. */
+static void ab_data_mid_cell(unsigned char *h, size_t len)
+{
+    size_t rec = record_named(h, len, "vk", "RpcTcpPort");
+    if (rec == 0)
+        fl_bail("no RpcTcpPort value in regsz-port");
+    put32(h + rec + 8, (uint32_t)(fake_cell_in_data(h, rec) - 0x1000));
+}
+
+/* The vk named name in the same key (value list) as the vk at other, or 0. */
+static size_t sibling_named(const unsigned char *h, size_t len, size_t other, const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t nk = 0x1004; nk + 0x50 <= len; nk += 8) { /* records follow 4-byte cell sizes */
+        if (memcmp(h + nk, "nk", 2) != 0)
+            continue;
+        uint32_t count = get32(h + nk + 0x24), list = get32(h + nk + 0x28);
+        size_t at = 0x1000 + (size_t)list + 4;
+        if (list == 0xFFFFFFFFu || count > 64 || at + 4 * (size_t)count > len)
+            continue;
+        bool holds = false;
+        for (uint32_t i = 0; i < count; i++)
+            holds = holds || 0x1000 + (size_t)get32(h + at + 4 * i) + 4 == other;
+        for (uint32_t i = 0; holds && i < count; i++) {
+            size_t vk = 0x1000 + (size_t)get32(h + at + 4 * i) + 4;
+            if (vk + 0x14 + n <= len && memcmp(h + vk, "vk", 2) == 0 && get32(h + vk + 2) % 65536 == n &&
+                memcmp(h + vk + 0x14, name, n) == 0)
+                return vk;
+        }
+    }
+    return 0;
+}
+
+/* exchange-sa-rfr ("TCP/IP Port") made non-inline, sharing the data cell of "Mailbox Server" (same key). */
+static void rfr_shares_data(unsigned char *h, size_t len)
+{
+    size_t mbx = record_named(h, len, "vk", "Mailbox Server");
+    size_t rfr = mbx ? sibling_named(h, len, mbx, "TCP/IP Port") : 0;
+    if (rfr == 0 || mbx == 0)
+        fl_bail("no TCP/IP Port next to Mailbox Server in system-basic");
+    put32(h + rfr + 4, 4);                    /* 4 bytes, not inline */
+    put32(h + rfr + 8, get32(h + mbx + 8)); /* the other value's data cell */
+}
+
+/* Microsoft\Rpc\Internet with its class name pointing into the middle of a cell. */
+static void internet_class_mid_cell(unsigned char *h, size_t len)
+{
+    size_t nk = record_named(h, len, "nk", "Internet"), ports = record_named(h, len, "vk", "Ports");
+    if (nk == 0 || ports == 0)
+        fl_bail("no Internet key or Ports value in software-rpc-inside");
+    put32(h + nk + 0x30, (uint32_t)(fake_cell_in_data(h, ports) - 0x1000));
+    put32(h + nk + 0x4A, 8); /* class name length */
+}
+
+/* ... and with the data of Ports pointing into the middle of a cell. */
+static void internet_data_mid_cell(unsigned char *h, size_t len)
+{
+    size_t ports = record_named(h, len, "vk", "Ports");
+    if (ports == 0)
+        fl_bail("no Ports value in software-rpc-inside");
+    put32(h + ports + 8, (uint32_t)(fake_cell_in_data(h, ports) - 0x1000));
+}
+
+static void directed_damage(void)
+{
+    directed("a removed value whose data points into the middle of a cell", "regsz-port", ab_data_mid_cell,
+             unset_ab);
+    directed("a removed value sharing its data cell with another value of the key", "system-basic", rfr_shares_data,
+             unset_rfr);
+    if (hiveport_rpc_clear == NULL) {
+        printf("# hiveport_rpc_clear is not in the library: deleting a damaged key not tried\n");
+        return;
+    }
+    directed("a deleted key whose class name points into the middle of a cell", "software-rpc-inside",
+             internet_class_mid_cell, rpc_clear);
+    directed("a deleted key whose value data points into the middle of a cell", "software-rpc-inside",
+             internet_data_mid_cell, rpc_clear);
+}
+
 static void odd_paths(void)
 {
     char *target = fl_join(dir, "no-such-target"), *dangling = fl_join(dir, "dangling");
@@ -455,6 +621,7 @@ int main(void)
     const char *no_huge = getenv("HIVEPORT_FAULT_NO_HUGE");
     huge_files(no_huge == NULL || strcmp(no_huge, "1") != 0);
     garbage_files();
+    directed_damage();
     odd_paths();
     read_only_dir_as_root();
     fl_cleanup(dir);
