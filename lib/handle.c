@@ -123,7 +123,7 @@ static int map_image(hiveport *h, int fd, uint64_t size, uint32_t hbins_size)
     h->img.map_len = (size_t)size;
     h->img.end = (uint64_t)HP_REGF_HEADER_SIZE + hbins_size;
     char why[256];
-    int rc = hp_regf_check_bins(map, (size_t)size, hbins_size, why, sizeof why);
+    int rc = hp_regf_check_bins(fd, size, hbins_size, why, sizeof why);
     if (rc != HIVEPORT_OK)
         return hp_error(h, rc, "%s: %s", h->path, why);
     if (hp_cells_root(&h->img) == 0)

@@ -96,10 +96,10 @@ struct hp_regf_header {
     uint32_t checksum_computed;
 };
 uint32_t hp_regf_checksum(const unsigned char *base_block);
+/* Checks the chain of hive bins of the file open on fd: each "hbin" where the previous one ends, its
+ * offset field right, its size a multiple of 4096 inside the hive-bins area. */
+int hp_regf_check_bins(int fd, uint64_t file_size, uint32_t hbins_size, char *why, size_t why_len);
 /* Parses and validates a base block of file_size-byte file. Returns 0 or a status, with a reason in why. */
-/* Checks the chain of hive bins in a mapped file: each "hbin" where the previous one ends, its offset
- * field right, its size a multiple of 4096 inside the hive-bins area. */
-int hp_regf_check_bins(const unsigned char *data, size_t len, uint32_t hbins_size, char *why, size_t why_len);
 int hp_regf_parse_header(const unsigned char *buf, size_t buf_len, uint64_t file_size,
                          struct hp_regf_header *out, char *why, size_t why_len);
 

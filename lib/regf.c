@@ -5,8 +5,10 @@
  *   0x008 secondary seq     0x01C file type (0)   0x1FC checksum: XOR of the 127 words before it
  *   0x00C last written      0x020 format (1)      (0 -> 1, 0xFFFFFFFF -> 0xFFFFFFFE)
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -77,29 +79,59 @@ int hp_regf_parse_header(const unsigned char *buf, size_t buf_len, uint64_t file
     return HIVEPORT_OK;
 }
 
-int hp_regf_check_bins(const unsigned char *data, size_t len, uint32_t hbins_size, char *why, size_t why_len)
+/* Streams the file through a small buffer rather than touching each bin header through the mapping: on
+ * this project's machines a first touch of a mapped page costs more than reading it (win7 SYSTEM, 2736
+ * bins: 2.0 ms here against 7.9 ms with MAP_POPULATE and 9.1 ms by page faults; tests/bench/RESULTS.md).
+ * Bins start on 4 KiB boundaries and a chunk is a multiple of 4 KiB, so no header straddles two chunks. */
+int hp_regf_check_bins(int fd, uint64_t file_size, uint32_t hbins_size, char *why, size_t why_len)
 {
+    enum { CHUNK = 64 * 1024 };
     uint64_t end = (uint64_t)HP_REGF_HEADER_SIZE + hbins_size;
-    if (end > len) {
-        snprintf(why, why_len, "the header says %u bytes of hive bins but the file holds %zu", hbins_size,
-                 len - HP_REGF_HEADER_SIZE);
+    if (end > file_size) {
+        snprintf(why, why_len, "the header says %u bytes of hive bins but the file holds %llu", hbins_size,
+                 (unsigned long long)(file_size - HP_REGF_HEADER_SIZE));
         return HIVEPORT_E_TRUNCATED;
     }
-    for (uint64_t off = HP_REGF_HEADER_SIZE; off < end;) {
-        const unsigned char *bin = data + off;
-        uint32_t size = off + 32 <= end ? le32(bin + 8) : 0;
-        if (off + 32 > end || memcmp(bin, "hbin", 4) != 0) {
+    unsigned char *buf = hp_malloc(CHUNK);
+    if (buf == NULL) {
+        snprintf(why, why_len, "out of memory");
+        return HIVEPORT_E_NOMEM;
+    }
+    int rc = HIVEPORT_OK;
+    uint64_t base = 0, have = 0; /* buf holds the file's bytes [base, base + have) */
+    for (uint64_t off = HP_REGF_HEADER_SIZE; off < end && rc == HIVEPORT_OK;) {
+        if (off + 32 > end) {
             snprintf(why, why_len, "no hive bin at offset 0x%llx (the structure is damaged)",
                      (unsigned long long)off);
-            return HIVEPORT_E_CORRUPT;
+            rc = HIVEPORT_E_CORRUPT;
+            break;
         }
-        if (le32(bin + 4) != off - HP_REGF_HEADER_SIZE || size < HP_REGF_HBIN_SIZE ||
-            size % HP_REGF_HBIN_SIZE != 0 || off + size > end) {
+        if (off < base || off + 32 > base + have) {
+            base = off;
+            uint64_t want = end - base < CHUNK ? end - base : CHUNK;
+            ssize_t got = pread(fd, buf, (size_t)want, (off_t)base);
+            if (got < 32) {
+                snprintf(why, why_len, "cannot read the hive bin at offset 0x%llx: %s", (unsigned long long)off,
+                         got < 0 ? strerror(errno) : "the file is shorter than its header says");
+                rc = got < 0 ? HIVEPORT_E_IO : HIVEPORT_E_TRUNCATED;
+                break;
+            }
+            have = (uint64_t)got;
+        }
+        const unsigned char *bin = buf + (off - base);
+        uint32_t size = le32(bin + 8);
+        if (memcmp(bin, "hbin", 4) != 0) {
+            snprintf(why, why_len, "no hive bin at offset 0x%llx (the structure is damaged)",
+                     (unsigned long long)off);
+            rc = HIVEPORT_E_CORRUPT;
+        } else if (le32(bin + 4) != off - HP_REGF_HEADER_SIZE || size < HP_REGF_HBIN_SIZE ||
+                   size % HP_REGF_HBIN_SIZE != 0 || off + size > end) {
             snprintf(why, why_len, "the hive bin at offset 0x%llx has a bad offset or size (0x%x)",
                      (unsigned long long)off, size);
-            return HIVEPORT_E_CORRUPT;
+            rc = HIVEPORT_E_CORRUPT;
         }
         off += size;
     }
-    return HIVEPORT_OK;
+    hp_free(buf);
+    return rc;
 }

@@ -18,16 +18,21 @@ ifneq ($(NO_NTFS),1)
 HAVE_NTFS := $(shell $(call IMAGE_PROBE,ntfs-3g/volume.h,$(NTFS_LIBS)))
 endif
 
+# The libraries are not linked: the tool dlopens them by SONAME when --wim or --ntfs is used (see
+# tools/dynlib.h), so every other command starts without loading them and their dependencies.
+IMAGE_SONAME = $(shell objdump -p $$($(CC) -print-file-name=$(1)) 2>/dev/null | sed -n 's/^ *SONAME *//p')
+
 IMAGE_CFLAGS :=
-IMAGE_LIBS :=
+IMAGE_LIBS := -ldl
 ifeq ($(HAVE_WIM),yes)
-IMAGE_CFLAGS += -DHIVEPORT_HAVE_WIM
-IMAGE_LIBS += -lwim
+WIM_SONAME := $(call IMAGE_SONAME,libwim.so)
+IMAGE_CFLAGS += -DHIVEPORT_HAVE_WIM -DHIVEPORT_WIM_SONAME='"$(or $(WIM_SONAME),libwim.so)"'
 endif
 ifeq ($(HAVE_NTFS),yes)
+NTFS_SONAME := $(call IMAGE_SONAME,libntfs-3g.so)
 IMAGE_CFLAGS += -DHIVEPORT_HAVE_NTFS $(shell $(PKG_CONFIG) --cflags libntfs-3g 2>/dev/null) \
+    -DHIVEPORT_NTFS_SONAME='"$(or $(NTFS_SONAME),libntfs-3g.so)"' \
     -DHIVEPORT_NTFS_VERSION='"$(shell $(PKG_CONFIG) --modversion libntfs-3g 2>/dev/null)"'
-IMAGE_LIBS += $(NTFS_LIBS)
 endif
 TOOL_CFLAGS += $(IMAGE_CFLAGS)
 

@@ -52,6 +52,11 @@ done
 command -v hivexget >/dev/null || { echo "cli-images: hivexget is missing (Debian libhivex-bin)"; exit 1; }
 version=$($HIVEPORT --version)
 
+# The image libraries are loaded on first use, not at every start (tools/dynlib.h): not linked.
+needed=$(readelf -d "$HIVEPORT" 2>/dev/null | grep NEEDED)
+check "hiveport is not linked against wimlib or libntfs-3g (they are dlopened): $needed" \
+    test -n "$needed" -a -z "$(grep -E 'libwim|libntfs' <<<"$needed")"
+
 # ---------------------------------------------------------------- WIM
 if ! grep -q 'WIM yes' <<<"$version"; then
     skip "WIM: this hiveport was built without wimlib (Debian libwim-dev)"

@@ -23,7 +23,7 @@ static const char *const image_commands[] = {"show", "get", "set", "unset", "aud
 
 void image_print_support(FILE *out)
 {
-    char wv[64] = "", nv[64] = "";
+    char wv[256] = "", nv[256] = "";
     bool wim = image_wim_supported(wv, sizeof wv), ntfs = image_ntfs_supported(nv, sizeof nv);
     fprintf(out, "images: WIM %s%s%s, NTFS %s%s%s\n", wim ? "yes (wimlib " : "no", wim ? wv : "", wim ? ")" : "",
             ntfs ? "yes (libntfs-3g " : "no", ntfs ? nv : "", ntfs ? ")" : "");
@@ -278,12 +278,11 @@ int image_dispatch(const char *name, int (*run)(int argc, char **argv), int argc
         free(args);
         return cli_usage_error(prog, "%s needs an image file", opt);
     }
-    char version[64];
+    char version[256];
     if (kind == KIND_WIM ? !image_wim_supported(version, sizeof version)
                          : !image_ntfs_supported(version, sizeof version)) {
         free(args);
-        cli_error(prog, "%s: this hiveport was built without %s support (install %s and rebuild)", opt,
-                  kind == KIND_WIM ? "WIM" : "NTFS", kind == KIND_WIM ? "libwim-dev" : "ntfs-3g-dev");
+        cli_error(prog, "%s: %s", opt, version);
         return CLI_USAGE;
     }
 

@@ -1,4 +1,5 @@
 /* image_ntfs.c: --ntfs FILE[@OFFSET|@pN] through libntfs-3g (Debian ntfs-3g-dev), when mk/images.mk found it. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,8 +10,7 @@
 
 bool image_ntfs_supported(char *version, size_t len)
 {
-    if (len)
-        version[0] = '\0';
+    snprintf(version, len, "this hiveport was built without NTFS support (install ntfs-3g-dev and rebuild)");
     return false;
 }
 int image_ntfs_open(struct image *im)
@@ -45,10 +45,45 @@ void image_ntfs_close(struct image *im)
 #include <ntfs-3g/inode.h>
 #include <ntfs-3g/volume.h>
 
+#include "dynlib.h"
+
 #define CONFIG_DIR "/Windows/System32/config/"
 #ifndef HIVEPORT_NTFS_VERSION
 #define HIVEPORT_NTFS_VERSION ""
 #endif
+
+/* What this backend calls, loaded from HIVEPORT_NTFS_SONAME when a command first needs it (dynlib.h). */
+#define NTFS_API(X) \
+    X(ntfs_attr_close) \
+    X(ntfs_attr_open) \
+    X(ntfs_attr_pread) \
+    X(ntfs_attr_pwrite) \
+    X(ntfs_attr_truncate) \
+    X(ntfs_inode_close) \
+    X(ntfs_mount) \
+    X(ntfs_pathname_to_inode) \
+    X(ntfs_set_ignore_case) \
+    X(ntfs_umount)
+static struct {
+    NTFS_API(DYNLIB_FIELD)
+} ntfsapi;
+
+static bool load_ntfs(char *why, size_t len)
+{
+    static int state; /* 0: not tried, 1: loaded, -1: failed (reason kept) */
+    static char reason[256];
+    if (state == 0) {
+        static const char *const names[] = {NTFS_API(DYNLIB_NAME)};
+#define NTFS_SLOT(f) (void *)&ntfsapi.f,
+        void *const slots[] = {NTFS_API(NTFS_SLOT)};
+#undef NTFS_SLOT
+        state = dynlib_load(HIVEPORT_NTFS_SONAME, names, slots, sizeof names / sizeof names[0], reason,
+                            sizeof reason) ? 1 : -1;
+    }
+    if (state < 0)
+        snprintf(why, len, "%s", reason);
+    return state > 0;
+}
 
 struct ntfs_state {
     char *file;
@@ -56,6 +91,8 @@ struct ntfs_state {
 
 bool image_ntfs_supported(char *version, size_t len)
 {
+    if (!load_ntfs(version, len))
+        return false;
     /* libntfs-3g declares no version function: the one pkg-config saw at build time. */
     snprintf(version, len, "%s", HIVEPORT_NTFS_VERSION[0] ? HIVEPORT_NTFS_VERSION : "unknown version");
     return true;
@@ -64,25 +101,27 @@ bool image_ntfs_supported(char *version, size_t len)
 /* Mounts the volume through the library (no FUSE, no kernel): read-only unless writing. */
 static ntfs_volume *mount_volume(const struct image *im, const char *file, bool write)
 {
-    ntfs_volume *vol = ntfs_mount(file, write ? NTFS_MNT_EXCLUSIVE : NTFS_MNT_RDONLY);
+    ntfs_volume *vol = ntfsapi.ntfs_mount(file, write ? NTFS_MNT_EXCLUSIVE : NTFS_MNT_RDONLY);
     if (!vol) {
         cli_error(im->prog, "%s: cannot open the NTFS volume%s: %s", file, write ? " for writing" : "",
                   strerror(errno));
         return NULL;
     }
-    ntfs_set_ignore_case(vol); /* Windows paths: any case names the same file */
+    ntfsapi.ntfs_set_ignore_case(vol); /* Windows paths: any case names the same file */
     return vol;
 }
 
 static ntfs_attr *open_data(ntfs_volume *vol, const char *path, ntfs_inode **ni)
 {
-    *ni = ntfs_pathname_to_inode(vol, NULL, path);
+    *ni = ntfsapi.ntfs_pathname_to_inode(vol, NULL, path);
     if (!*ni)
         return NULL;
-    ntfs_attr *na = ntfs_attr_open(*ni, AT_DATA, AT_UNNAMED, 0);
+    /* The unnamed data stream: an empty name of our own (libntfs-3g's AT_UNNAMED is data, not loaded). */
+    static ntfschar unnamed[1];
+    ntfs_attr *na = ntfsapi.ntfs_attr_open(*ni, AT_DATA, unnamed, 0);
     if (!na) {
         int e = errno;
-        ntfs_inode_close(*ni);
+        ntfsapi.ntfs_inode_close(*ni);
         *ni = NULL;
         errno = e;
     }
@@ -137,7 +176,7 @@ int image_ntfs_open(struct image *im)
         if (size > 0 && !buf) {
             cli_error(im->prog, "out of memory");
             rc = CLI_FAILED;
-        } else if (size > 0 && ntfs_attr_pread(na, 0, size, buf) != size) {
+        } else if (size > 0 && ntfsapi.ntfs_attr_pread(na, 0, size, buf) != size) {
             cli_error(im->prog, "%s: cannot read %s: %s", ns->file, f->image_path + 1, strerror(errno));
             rc = CLI_FAILED;
         } else {
@@ -151,10 +190,10 @@ int image_ntfs_open(struct image *im)
             }
         }
         free(buf);
-        ntfs_attr_close(na);
-        ntfs_inode_close(ni);
+        ntfsapi.ntfs_attr_close(na);
+        ntfsapi.ntfs_inode_close(ni);
     }
-    if (ntfs_umount(vol, FALSE) != 0 && rc == CLI_OK) {
+    if (ntfsapi.ntfs_umount(vol, FALSE) != 0 && rc == CLI_OK) {
         cli_error(im->prog, "%s: cannot close the NTFS volume: %s", ns->file, strerror(errno));
         rc = CLI_FAILED;
     }
@@ -189,23 +228,23 @@ int image_ntfs_commit(struct image *im)
             rc = CLI_FAILED;
         }
         /* Same size (the usual case: hives grow in 4 KiB bins): the bytes are overwritten in place. */
-        if (rc == CLI_OK && na->data_size != (s64)st.st_size && ntfs_attr_truncate(na, (s64)st.st_size) != 0) {
+        if (rc == CLI_OK && na->data_size != (s64)st.st_size && ntfsapi.ntfs_attr_truncate(na, (s64)st.st_size) != 0) {
             cli_error(im->prog, "%s: cannot resize %s: %s", ns->file, f->image_path + 1, strerror(errno));
             rc = CLI_FAILED;
         }
-        if (rc == CLI_OK && st.st_size > 0 && ntfs_attr_pwrite(na, 0, (s64)st.st_size, buf) != (s64)st.st_size) {
+        if (rc == CLI_OK && st.st_size > 0 && ntfsapi.ntfs_attr_pwrite(na, 0, (s64)st.st_size, buf) != (s64)st.st_size) {
             cli_error(im->prog, "%s: cannot write %s: %s", ns->file, f->image_path + 1, strerror(errno));
             rc = CLI_FAILED;
         }
         free(buf);
         if (na)
-            ntfs_attr_close(na);
-        if (ni && ntfs_inode_close(ni) != 0 && rc == CLI_OK) {
+            ntfsapi.ntfs_attr_close(na);
+        if (ni && ntfsapi.ntfs_inode_close(ni) != 0 && rc == CLI_OK) {
             cli_error(im->prog, "%s: cannot write %s: %s", ns->file, f->image_path + 1, strerror(errno));
             rc = CLI_FAILED;
         }
     }
-    if (ntfs_umount(vol, FALSE) != 0 && rc == CLI_OK) {
+    if (ntfsapi.ntfs_umount(vol, FALSE) != 0 && rc == CLI_OK) {
         cli_error(im->prog, "%s: cannot close the NTFS volume: %s", ns->file, strerror(errno));
         rc = CLI_FAILED;
     }

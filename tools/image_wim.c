@@ -4,6 +4,7 @@
  * rebuild mode: the new WIM is written to a temporary file next to the old one, synced and renamed over
  * it, so a failure at any point leaves the original WIM as it was. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -17,8 +18,7 @@
 
 bool image_wim_supported(char *version, size_t len)
 {
-    if (len)
-        version[0] = '\0';
+    snprintf(version, len, "this hiveport was built without WIM support (install libwim-dev and rebuild)");
     return false;
 }
 int image_wim_open(struct image *im)
@@ -40,7 +40,45 @@ void image_wim_close(struct image *im)
 
 #include <wimlib.h>
 
+#include "dynlib.h"
+
 #define CONFIG_DIR "/Windows/System32/config"
+
+/* What this backend calls, loaded from HIVEPORT_WIM_SONAME when a command first needs it (dynlib.h). */
+#define WIM_API(X) \
+    X(wimlib_extract_paths) \
+    X(wimlib_free) \
+    X(wimlib_get_error_string) \
+    X(wimlib_get_image_name) \
+    X(wimlib_get_version) \
+    X(wimlib_get_wim_info) \
+    X(wimlib_global_init) \
+    X(wimlib_iterate_dir_tree) \
+    X(wimlib_open_wim) \
+    X(wimlib_overwrite) \
+    X(wimlib_resolve_image) \
+    X(wimlib_set_print_errors) \
+    X(wimlib_update_image)
+static struct {
+    WIM_API(DYNLIB_FIELD)
+} wimapi;
+
+static bool load_wimlib(char *why, size_t len)
+{
+    static int state; /* 0: not tried, 1: loaded, -1: failed (reason kept) */
+    static char reason[256];
+    if (state == 0) {
+        static const char *const names[] = {WIM_API(DYNLIB_NAME)};
+#define WIM_SLOT(f) (void *)&wimapi.f,
+        void *const slots[] = {WIM_API(WIM_SLOT)};
+#undef WIM_SLOT
+        state = dynlib_load(HIVEPORT_WIM_SONAME, names, slots, sizeof names / sizeof names[0], reason,
+                            sizeof reason) ? 1 : -1;
+    }
+    if (state < 0)
+        snprintf(why, len, "%s", reason);
+    return state > 0;
+}
 
 struct wim_state {
     WIMStruct *wim;
@@ -50,7 +88,9 @@ struct wim_state {
 
 bool image_wim_supported(char *version, size_t len)
 {
-    uint32_t v = wimlib_get_version();
+    if (!load_wimlib(version, len))
+        return false;
+    uint32_t v = wimapi.wimlib_get_version();
     snprintf(version, len, "%u.%u.%u", v >> 20, (v >> 10) & 0x3ff, v & 0x3ff);
     return true;
 }
@@ -88,7 +128,7 @@ static int split_spec(const struct image *im, char **file, const char **selector
 static void list_images(WIMStruct *wim, int count)
 {
     for (int i = 1; i <= count; i++) {
-        const char *name = wimlib_get_image_name(wim, i);
+        const char *name = wimapi.wimlib_get_image_name(wim, i);
         fprintf(stderr, "  %d  ", i);
         cli_print_text(stderr, name && *name ? name : "(no name)");
         fputc('\n', stderr);
@@ -121,12 +161,12 @@ int image_wim_open(struct image *im)
     static bool initialised;
     if (!initialised) {
         /* Windows paths: "windows/system32/CONFIG/system" is the same file. */
-        int err = wimlib_global_init(WIMLIB_INIT_FLAG_DEFAULT_CASE_INSENSITIVE);
+        int err = wimapi.wimlib_global_init(WIMLIB_INIT_FLAG_DEFAULT_CASE_INSENSITIVE);
         if (err) {
-            cli_error(im->prog, "cannot initialise wimlib: %s", wimlib_get_error_string(err));
+            cli_error(im->prog, "cannot initialise wimlib: %s", wimapi.wimlib_get_error_string(err));
             return CLI_FAILED;
         }
-        wimlib_set_print_errors(false);
+        wimapi.wimlib_set_print_errors(false);
         initialised = true;
     }
     struct wim_state *ws = calloc(1, sizeof *ws);
@@ -139,18 +179,18 @@ int image_wim_open(struct image *im)
     if (split_spec(im, &ws->file, &selector) != CLI_OK)
         return CLI_FAILED;
     int flags = WIMLIB_OPEN_FLAG_ERROR_IF_SPLIT | (im->may_write ? WIMLIB_OPEN_FLAG_WRITE_ACCESS : 0);
-    int err = wimlib_open_wim(ws->file, flags, &ws->wim);
+    int err = wimapi.wimlib_open_wim(ws->file, flags, &ws->wim);
     if (err == WIMLIB_ERR_WIM_IS_READONLY) {
         cli_error(im->prog, "%s: the WIM is read-only (its header's read-only flag is set, or the file is not "
                   "writable): it cannot be changed; nothing was written", ws->file);
         return CLI_FAILED;
     }
     if (err) {
-        cli_error(im->prog, "%s: not a usable WIM file: %s", ws->file, wimlib_get_error_string(err));
+        cli_error(im->prog, "%s: not a usable WIM file: %s", ws->file, wimapi.wimlib_get_error_string(err));
         return CLI_FAILED;
     }
     struct wimlib_wim_info info;
-    wimlib_get_wim_info(ws->wim, &info);
+    wimapi.wimlib_get_wim_info(ws->wim, &info);
     if (info.image_count == 0) {
         cli_error(im->prog, "%s: the WIM holds no image", ws->file);
         return CLI_FAILED;
@@ -164,7 +204,7 @@ int image_wim_open(struct image *im)
         }
         ws->image = 1;
     } else {
-        int image = *selector ? wimlib_resolve_image(ws->wim, selector) : WIMLIB_NO_IMAGE;
+        int image = *selector ? wimapi.wimlib_resolve_image(ws->wim, selector) : WIMLIB_NO_IMAGE;
         if (image == WIMLIB_NO_IMAGE || image == WIMLIB_ALL_IMAGES) {
             cli_error(im->prog, "%s: no image '%s' in the WIM (give an index 1-%u or a name); its images are:",
                       ws->file, selector, info.image_count);
@@ -175,13 +215,13 @@ int image_wim_open(struct image *im)
     }
 
     struct find_ctx ctx = {im, 0};
-    err = wimlib_iterate_dir_tree(ws->wim, ws->image, CONFIG_DIR, WIMLIB_ITERATE_DIR_TREE_FLAG_CHILDREN, find_entry,
+    err = wimapi.wimlib_iterate_dir_tree(ws->wim, ws->image, CONFIG_DIR, WIMLIB_ITERATE_DIR_TREE_FLAG_CHILDREN, find_entry,
                                   &ctx);
     struct image_file *hive = &im->files[IMAGE_FILE_HIVE];
     snprintf(im->label, sizeof im->label, "%s:%d:%s", ws->file, ws->image,
              hive->image_path ? hive->image_path + 1 : "Windows/System32/config/SYSTEM");
     if (err && err != WIMLIB_ERR_PATH_DOES_NOT_EXIST && err != WIMLIB_ERR_NOTDIR) {
-        cli_error(im->prog, "%s: cannot read the image: %s", im->label, wimlib_get_error_string(err));
+        cli_error(im->prog, "%s: cannot read the image: %s", im->label, wimapi.wimlib_get_error_string(err));
         return CLI_FAILED;
     }
     if (ctx.error) {
@@ -213,7 +253,7 @@ int image_wim_open(struct image *im)
             break;
         }
         const char *paths[1] = {f->image_path};
-        err = wimlib_extract_paths(ws->wim, ws->image, scratch, paths, 1,
+        err = wimapi.wimlib_extract_paths(ws->wim, ws->image, scratch, paths, 1,
                                    WIMLIB_EXTRACT_FLAG_NO_PRESERVE_DIR_STRUCTURE | WIMLIB_EXTRACT_FLAG_NO_ACLS);
         const char *base = strrchr(f->image_path, '/');
         base = base ? base + 1 : f->image_path;
@@ -223,7 +263,7 @@ int image_wim_open(struct image *im)
             rc = CLI_FAILED;
         } else if (err) {
             cli_error(im->prog, "%s:%d:%s: cannot extract: %s", ws->file, ws->image, f->image_path + 1,
-                      wimlib_get_error_string(err));
+                      wimapi.wimlib_get_error_string(err));
             rc = CLI_FAILED;
         } else {
             snprintf(got, len + strlen(base) + 1, "%s/%s", scratch, base);
@@ -262,21 +302,21 @@ int image_wim_commit(struct image *im)
         cmds[n].add.add_flags = 0; /* replaces the file of that name */
         n++;
     }
-    int err = wimlib_update_image(ws->wim, ws->image, cmds, n, 0);
+    int err = wimapi.wimlib_update_image(ws->wim, ws->image, cmds, n, 0);
     if (err) {
         cli_error(im->prog, "%s: cannot update the image: %s; the WIM is unchanged", im->label,
-                  wimlib_get_error_string(err));
+                  wimapi.wimlib_get_error_string(err));
         return CLI_FAILED;
     }
     struct stat before;
     bool have_before = stat(ws->file, &before) == 0;
     /* Rebuild: a new WIM in a temporary file beside the old one, fsynced, renamed over it. */
-    err = wimlib_overwrite(ws->wim, WIMLIB_WRITE_FLAG_REBUILD | WIMLIB_WRITE_FLAG_FSYNC, 0);
-    wimlib_free(ws->wim);
+    err = wimapi.wimlib_overwrite(ws->wim, WIMLIB_WRITE_FLAG_REBUILD | WIMLIB_WRITE_FLAG_FSYNC, 0);
+    wimapi.wimlib_free(ws->wim);
     ws->wim = NULL;
     if (err) {
         cli_error(im->prog, "%s: cannot write the WIM: %s; the WIM is unchanged", ws->file,
-                  wimlib_get_error_string(err));
+                  wimapi.wimlib_get_error_string(err));
         return CLI_FAILED;
     }
     /* The renamed file is wimlib's new one: give it the old one's mode (and owner, where permitted). */
@@ -297,7 +337,7 @@ void image_wim_close(struct image *im)
     if (!ws)
         return;
     if (ws->wim)
-        wimlib_free(ws->wim);
+        wimapi.wimlib_free(ws->wim);
     free(ws->file);
     free(ws);
     im->backend = NULL;
