@@ -4,7 +4,9 @@
 #   make check-fuzz-regressions  every saved fuzz finding and every seed, replayed (in check)
 #   make check-valgrind          the Check suites, the replays and the fault drivers under memcheck
 #   make fuzz                    each libFuzzer target for FUZZ_SECONDS (600); `make -j2 fuzz` runs two at once
-#   make fuzz-short              each for FUZZ_SHORT_SECONDS (30); fails on any finding (CI)
+#   make fuzz-short              each for FUZZ_SHORT_RUNS inputs (20000, about 30 s) from the seeds, with the
+#                                fixed random seed FUZZ_SHORT_SEED (1): the same inputs on every machine;
+#                                fails on any finding (CI)
 #
 # The fuzz targets are built with clang (libFuzzer + ASan + UBSan) from their own objects of lib/*.c in
 # $(BUILD)/fuzz; the replays, the fault drivers and the seed generator use $(CC) and the normal or the
@@ -12,7 +14,9 @@
 
 FUZZ_CC            ?= clang
 FUZZ_SECONDS       ?= 600
-FUZZ_SHORT_SECONDS ?= 30
+FUZZ_SHORT_RUNS    ?= 20000
+FUZZ_SHORT_SEED    ?= 1
+FUZZ_SHORT_SECONDS ?= 300
 FUZZ_TARGETS       := fuzz_open fuzz_commit fuzz_txlog
 FUZZ_DIR           := $(BUILD)/fuzz
 FUZZ_BINS          := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
@@ -78,7 +82,7 @@ $(FUZZ_TARGETS:%=fuzz-run-%): fuzz-run-%: $(FUZZ_DIR)/% fuzz-seeds
 	bash tests/fuzz/run.sh $(BUILD) $* $(FUZZ_SECONDS)
 
 $(FUZZ_TARGETS:%=fuzz-short-%): fuzz-short-%: $(FUZZ_DIR)/% fuzz-seeds
-	bash tests/fuzz/run.sh $(BUILD) $* $(FUZZ_SHORT_SECONDS)
+	bash tests/fuzz/run.sh $(BUILD) $* $(FUZZ_SHORT_SECONDS) $(FUZZ_SHORT_RUNS) $(FUZZ_SHORT_SEED)
 
 # ---- fault injection ----
 # The whole archive: fuzz.c and fault_files.c reach some library calls through weak references, which alone

@@ -3,9 +3,11 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fuzz.h"
@@ -67,7 +69,11 @@ const char *fz_scratch_dir(void)
         base = access("/dev/shm", W_OK | X_OK) == 0 ? "/dev/shm" : getenv("TMPDIR");
     if (base == NULL || *base == '\0')
         base = "/tmp";
-    if (asprintf(&scratch, "%s/hiveport-fuzz-XXXXXX", base) < 0 || mkdtemp(scratch) == NULL) {
+    /* HIVEPORT_FUZZ_FIXED_DIR: a name without random letters, which libFuzzer would otherwise pick up from
+     * the compared strings into its dictionary, making a seeded run differ from machine to machine. */
+    bool fixed = getenv("HIVEPORT_FUZZ_FIXED_DIR") != NULL;
+    if (asprintf(&scratch, fixed ? "%s/work" : "%s/hiveport-fuzz-XXXXXX", base) < 0 ||
+        (fixed ? mkdir(scratch, 0700) != 0 ? NULL : scratch : mkdtemp(scratch)) == NULL) {
         perror("fuzz: cannot make a scratch directory");
         abort();
     }
