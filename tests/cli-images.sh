@@ -135,6 +135,15 @@ else
     run 0 set --wim logged.wim netlogon=6306
     run 0 get --wim logged.wim ntds && check "logged value kept" [ "$(cat out)" = 6005 ]
     run 0 show --wim logged.wim && has out "dirty:         no"
+
+    # Two writers at once: the second waits for the first's rename, then works on the new WIM.
+    wimcapture one par.wim >/dev/null
+    $HIVEPORT set --wim par.wim exchange-is=6401 >/dev/null 2>par1.err & pid=$!
+    $HIVEPORT set --wim par.wim exchange-srs=6402 >/dev/null 2>par2.err; code2=$?
+    wait $pid; code1=$?
+    check "two concurrent WIM writers both succeed ($code1, $code2: $(cat par1.err par2.err))" [ $code1 = 0 -a $code2 = 0 ]
+    run 0 get --wim par.wim exchange-is && check "the first concurrent WIM write landed" [ "$(cat out)" = 6401 ]
+    run 0 get --wim par.wim exchange-srs && check "the second concurrent WIM write landed" [ "$(cat out)" = 6402 ]
 fi
 
 # ---------------------------------------------------------------- NTFS
@@ -173,6 +182,72 @@ else
     run 0 set --ntfs nlogged.img netlogon=7306
     run 0 get --ntfs nlogged.img ntds && check "ntfs logged value kept" [ "$(cat out)" = 6005 ]
     run 0 show --ntfs nlogged.img && has out "dirty:         no"
+
+    # Two writers at once: the image lock makes the second wait, so both changes land.
+    mk par.img n.wim
+    $HIVEPORT set --ntfs par.img exchange-is=7401 >/dev/null 2>par1.err & pid=$!
+    $HIVEPORT set --ntfs par.img exchange-srs=7402 >/dev/null 2>par2.err; code2=$?
+    wait $pid; code1=$?
+    check "two concurrent NTFS writers both succeed ($code1, $code2: $(cat par1.err par2.err))" [ $code1 = 0 -a $code2 = 0 ]
+    run 0 get --ntfs par.img exchange-is && check "the first concurrent NTFS write landed" [ "$(cat out)" = 7401 ]
+    run 0 get --ntfs par.img exchange-srs && check "the second concurrent NTFS write landed" [ "$(cat out)" = 7402 ]
+    if command -v flock >/dev/null; then
+        flock par.img sleep 2 & holder=$!
+        sleep 0.5; s=$(sum par.img)
+        run 1 set --ntfs par.img ntds=7403 --lock-timeout 0 && has err "another hiveport is using the image"
+        check "a writer that cannot get the lock leaves the image byte-identical" [ "$(sum par.img)" = "$s" ]
+        run 0 set --ntfs par.img ntds=7403 --lock-timeout 10
+        wait $holder
+        run 0 get --ntfs par.img ntds && check "the writer that waited wrote" [ "$(cat out)" = 7403 ]
+    fi
+
+    # Whole-disk images: the volume at a byte offset or by partition number (MBR primary and logical, GPT).
+    if ! command -v sfdisk >/dev/null; then
+        skip "whole-disk NTFS images: sfdisk is missing (Debian fdisk)"
+    else
+        mk vol.img n.wim && mk vol2.img nlogged.wim
+        truncate -s 40M mbr.img
+        printf 'label: dos\nstart=2048, size=32768, type=7\nstart=36864, size=38912, type=5\nstart=38912, size=32768, type=7\n' |
+            sfdisk -q mbr.img >/dev/null 2>&1 || fail "sfdisk could not write the MBR"
+        dd if=vol.img of=mbr.img bs=512 seek=2048 conv=notrunc status=none
+        dd if=vol2.img of=mbr.img bs=512 seek=38912 conv=notrunc status=none
+        for at in p1 1048576 2048s 1M; do
+            run 0 get --ntfs "mbr.img@$at" ntds && check "MBR disk @$at" [ "$(cat out)" = 5005 ]
+        done
+        run 0 get --ntfs mbr.img@p5 ntds && check "MBR logical partition p5" [ "$(cat out)" = 6005 ]
+        head -c $((38912 * 512)) mbr.img | sha256sum >before
+        run 0 set --ntfs mbr.img@p5 ntds=7505 && has err "mbr.img@p5:Windows/System32/config/SYSTEM"
+        check "writing p5 leaves the disk before it byte-identical" [ "$(head -c $((38912 * 512)) mbr.img | sha256sum)" = "$(cat before)" ]
+        dd if=mbr.img of=p5.img bs=512 skip=38912 count=32768 status=none
+        ntfscat p5.img /Windows/System32/config/SYSTEM >p5.hive 2>/dev/null
+        check "ntfscat of the extracted p5 sees the new port" [ "$(port p5.hive NTDS\\Parameters)" = 7505 ]
+        s=$(sum mbr.img)
+        run 1 get --ntfs mbr.img@p9 ntds && has err "there is no partition 9"
+        run 1 get --ntfs mbr.img@p2 ntds && has err "extended partition"
+        run 1 set --ntfs mbr.img@p3 ntds=1 && has err "MBR slot 3 is empty"
+        run 2 set --ntfs mbr.img@nowhere ntds=1 && has err "neither a byte offset"
+        run 1 set --ntfs mbr.img@512M ntds=1 && has err "past the end of the image"
+        run 1 set --ntfs mbr.img@4096 ntds=1 && has err "cannot open the NTFS volume (at byte 4096)"
+        run 1 get --ntfs vol.img@p1 ntds && has err "the image of one partition"
+        run 1 get --ntfs garbage.img@p1 ntds && has err "no partition table"
+        check "refused disk operations leave the disk byte-identical" [ "$(sum mbr.img)" = "$s" ]
+
+        truncate -s 24M gpt.img
+        printf 'label: gpt\nstart=2048, size=8192\nstart=10240, size=32768, type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7\n' |
+            sfdisk -q gpt.img >/dev/null 2>&1 || fail "sfdisk could not write the GPT"
+        dd if=vol.img of=gpt.img bs=512 seek=10240 conv=notrunc status=none
+        run 0 set --ntfs gpt.img@p2 ntds=7605
+        run 0 get --ntfs gpt.img@p2 ntds && check "GPT disk p2" [ "$(cat out)" = 7605 ]
+        s=$(sum gpt.img)
+        run 1 get --ntfs gpt.img@p1 ntds && has err "cannot open the NTFS volume (partition 1 of the GPT, at byte 1048576)"
+        run 1 get --ntfs gpt.img@p3 ntds && has err "GPT entry 3 is unused"
+        check "refused GPT operations leave the disk byte-identical" [ "$(sum gpt.img)" = "$s" ]
+        # A damaged primary GPT header: the backup in the last sector is used.
+        printf 'X' | dd of=gpt.img bs=1 seek=$((512 + 40)) conv=notrunc status=none
+        run 0 get --ntfs gpt.img@p2 ntds && check "GPT backup header" [ "$(cat out)" = 7605 ]
+        printf 'X' | dd of=gpt.img bs=1 seek=$((24 * 1024 * 1024 - 512 + 40)) conv=notrunc status=none
+        run 1 get --ntfs gpt.img@p2 ntds && has err "neither GPT header is valid"
+    fi
 fi
 
 echo "$passed passed, $failed failed$([ $skipped -gt 0 ] && echo ", $skipped skipped")"

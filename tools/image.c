@@ -8,7 +8,9 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -136,6 +138,59 @@ static void image_cleanup(struct image *im, enum image_kind kind)
         rmdir(im->tmpdir);
         free(im->tmpdir);
     }
+    if (im->lock_fd >= 0)
+        close(im->lock_fd);
+}
+
+int image_lock(struct image *im, const char *file)
+{
+    enum { STEP_MS = 20 };
+    for (int waited = 0;;) {
+        int fd = open(file, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            cli_error(im->prog, "%s: cannot open the image: %s", file, strerror(errno));
+            return CLI_FAILED;
+        }
+        while (flock(fd, (im->may_write ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0) {
+            if ((errno != EWOULDBLOCK && errno != EINTR) || waited >= im->lock_wait_ms) {
+                int err = errno;
+                close(fd);
+                if (err == EWOULDBLOCK)
+                    cli_error(im->prog, "%s: another hiveport is using the image (waited %d s; see --lock-timeout)",
+                              file, im->lock_wait_ms / 1000);
+                else
+                    cli_error(im->prog, "%s: cannot lock the image: %s", file, strerror(err));
+                return CLI_FAILED;
+            }
+            nanosleep(&(struct timespec){0, STEP_MS * 1000000L}, NULL);
+            waited += STEP_MS;
+        }
+        /* A WIM commit renames a new file over the old one: a lock won on the old file protects nothing. */
+        struct stat locked, now;
+        if (fstat(fd, &locked) == 0 && stat(file, &now) == 0 && locked.st_dev == now.st_dev &&
+            locked.st_ino == now.st_ino) {
+            im->lock_fd = fd;
+            return CLI_OK;
+        }
+        close(fd);
+    }
+}
+
+/* The --lock-timeout SECONDS among the command's arguments, in ms; 30 s when absent or not a number (the
+ * command itself reports a bad value). */
+static int lock_wait_of(char **args, int n)
+{
+    for (int i = 1; i < n; i++) {
+        const char *v = strncmp(args[i], "--lock-timeout=", 15) == 0 ? args[i] + 15
+                      : strcmp(args[i], "--lock-timeout") == 0 && i + 1 < n ? args[i + 1] : NULL;
+        char *end;
+        long s = v ? strtol(v, &end, 10) : -1;
+        if (v && *v && *end == '\0' && s >= 0 && s <= 86400)
+            return (int)s * 1000;
+        if (strcmp(args[i], "--") == 0)
+            break;
+    }
+    return 30000;
 }
 
 /* A file in the private directory for the command's stdout or stderr. */
@@ -288,6 +343,8 @@ int image_dispatch(const char *name, int (*run)(int argc, char **argv), int argc
 
     struct image im;
     memset(&im, 0, sizeof im);
+    im.lock_fd = -1;
+    im.lock_wait_ms = lock_wait_of(args, n);
     im.prog = prog;
     im.spec = spec;
     im.may_write = !no_write && (strcmp(name, "set") == 0 || strcmp(name, "unset") == 0 ||

@@ -36,6 +36,8 @@ struct image {
     char *tmpdir;        /* private, mode 0700 */
     char label[512];     /* "install.wim:2:Windows/System32/config/SYSTEM": replaces the temporary path */
     struct image_file files[IMAGE_FILES];
+    int lock_wait_ms;    /* --lock-timeout of the command (default 30 s) */
+    int lock_fd;         /* the image file, flocked (image_lock), else -1 */
     void *backend;
 };
 
@@ -51,6 +53,10 @@ int image_ntfs_commit(struct image *im);
 void image_ntfs_close(struct image *im);
 bool image_wim_supported(char *version, size_t len);
 bool image_ntfs_supported(char *version, size_t len);
+
+/* Serialises hiveport runs on the image file: exclusive for a command that may write, shared otherwise,
+ * from extraction to write-back.  Backends call it once they know the file.  Prints its error. */
+int image_lock(struct image *im, const char *file);
 
 /* The local path of file i in the private directory (malloc'd; NULL when out of memory). */
 char *image_local_path(const struct image *im, int i);

@@ -30,6 +30,7 @@ void image_ntfs_close(struct image *im)
 
 #else
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -46,6 +47,8 @@ void image_ntfs_close(struct image *im)
 #include <ntfs-3g/volume.h>
 
 #include "dynlib.h"
+#include "ntfs_window.h"
+#include "partition.h"
 
 #define CONFIG_DIR "/Windows/System32/config/"
 #ifndef HIVEPORT_NTFS_VERSION
@@ -60,7 +63,9 @@ void image_ntfs_close(struct image *im)
     X(ntfs_attr_pwrite) \
     X(ntfs_attr_truncate) \
     X(ntfs_inode_close) \
-    X(ntfs_mount) \
+    X(ntfs_device_alloc) \
+    X(ntfs_device_free) \
+    X(ntfs_device_mount) \
     X(ntfs_pathname_to_inode) \
     X(ntfs_set_ignore_case) \
     X(ntfs_umount)
@@ -86,7 +91,9 @@ static bool load_ntfs(char *why, size_t len)
 }
 
 struct ntfs_state {
-    char *file;
+    char *file;                  /* the image file (the spec without @OFFSET or @pN) */
+    struct ntfs_window window;   /* where the volume lies in it */
+    char where[64];              /* "" or " (partition 2 of the GPT, at byte 1048576)" for messages */
 };
 
 bool image_ntfs_supported(char *version, size_t len)
@@ -98,17 +105,104 @@ bool image_ntfs_supported(char *version, size_t len)
     return true;
 }
 
-/* Mounts the volume through the library (no FUSE, no kernel): read-only unless writing. */
-static ntfs_volume *mount_volume(const struct image *im, const char *file, bool write)
+/* Mounts the volume through the library (no FUSE, no kernel), read-only unless writing, through a
+ * device that is the window of the image file holding it (ntfs_window.c). */
+static ntfs_volume *mount_volume(const struct image *im, struct ntfs_state *ns, bool write)
 {
-    ntfs_volume *vol = ntfsapi.ntfs_mount(file, write ? NTFS_MNT_EXCLUSIVE : NTFS_MNT_RDONLY);
+    struct ntfs_device *dev = ntfsapi.ntfs_device_alloc(ns->file, 0, &ntfs_window_ops, &ns->window);
+    ntfs_volume *vol = dev ? ntfsapi.ntfs_device_mount(dev, write ? NTFS_MNT_EXCLUSIVE : NTFS_MNT_RDONLY) : NULL;
     if (!vol) {
-        cli_error(im->prog, "%s: cannot open the NTFS volume%s: %s", file, write ? " for writing" : "",
-                  strerror(errno));
+        int err = errno;
+        if (dev)
+            ntfsapi.ntfs_device_free(dev);
+        cli_error(im->prog, "%s: cannot open the NTFS volume%s%s: %s", ns->file, ns->where,
+                  write ? " for writing" : "", strerror(err));
         return NULL;
     }
     ntfsapi.ntfs_set_ignore_case(vol); /* Windows paths: any case names the same file */
     return vol;
+}
+
+/* A byte count: decimal or 0x hexadecimal, optionally followed by s (512-byte sectors), K, M or G. */
+static bool parse_offset(const char *text, uint64_t *out)
+{
+    if (!isdigit((unsigned char)*text))
+        return false;
+    errno = 0;
+    char *end;
+    unsigned long long n = strtoull(text, &end, 0);
+    unsigned shift = 0;
+    switch (*end) {
+    case '\0': break;
+    case 's': shift = 9; end++; break;
+    case 'K': shift = 10; end++; break;
+    case 'M': shift = 20; end++; break;
+    case 'G': shift = 30; end++; break;
+    default: return false;
+    }
+    if (errno != 0 || *end != '\0' || n > (UINT64_MAX >> shift))
+        return false;
+    *out = (uint64_t)n << shift;
+    return true;
+}
+
+/* FILE, FILE@OFFSET or FILE@pN: the file and the window of it that holds the volume.  A spec that names
+ * an existing file is that file whole, so that names holding '@' still work. */
+static int locate_volume(struct image *im, struct ntfs_state *ns)
+{
+    struct stat st;
+    const char *at = strrchr(im->spec, '@');
+    const char *sel = NULL;
+    if (stat(im->spec, &st) != 0 && at && at != im->spec) {
+        sel = at + 1;
+        ns->file[at - im->spec] = '\0';
+    }
+    int fd = open(ns->file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        cli_error(im->prog, "%s: cannot open the NTFS image: %s", ns->file,
+                  fd < 0 ? strerror(errno) : S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
+        if (fd >= 0)
+            close(fd);
+        return CLI_FAILED;
+    }
+    uint64_t size = (uint64_t)st.st_size;
+    int rc = CLI_OK;
+    ns->window.offset = 0;
+    ns->window.length = size;
+    if (sel && sel[0] == 'p' && isdigit((unsigned char)sel[1])) {
+        char why[256], *end;
+        unsigned long n = strtoul(sel + 1, &end, 10);
+        struct partition part;
+        if (*end != '\0' || n > 4096) {
+            cli_error(im->prog, "%s: '@%s' is not a partition number (@p1, @p2, ...)", im->spec, sel);
+            rc = CLI_USAGE;
+        } else if (partition_find(fd, size, (unsigned)n, &part, why, sizeof why) != 0) {
+            cli_error(im->prog, "%s: %s", im->spec, why);
+            rc = CLI_FAILED;
+        } else {
+            ns->window.offset = part.offset;
+            ns->window.length = part.length;
+            snprintf(ns->where, sizeof ns->where, " (partition %lu of the %s, at byte %llu)", n, part.scheme,
+                     (unsigned long long)part.offset);
+        }
+    } else if (sel) {
+        uint64_t off;
+        if (!parse_offset(sel, &off)) {
+            cli_error(im->prog, "%s: '@%s' is neither a byte offset (1048576, 2048s, 1M) nor a partition "
+                      "number (p1)", im->spec, sel);
+            rc = CLI_USAGE;
+        } else if (off >= size) {
+            cli_error(im->prog, "%s: offset %llu is past the end of the image (%llu bytes)", im->spec,
+                      (unsigned long long)off, (unsigned long long)size);
+            rc = CLI_FAILED;
+        } else {
+            ns->window.offset = off;
+            ns->window.length = size - off;
+            snprintf(ns->where, sizeof ns->where, " (at byte %llu)", (unsigned long long)off);
+        }
+    }
+    close(fd);
+    return rc;
 }
 
 static ntfs_attr *open_data(ntfs_volume *vol, const char *path, ntfs_inode **ni)
@@ -137,21 +231,15 @@ int image_ntfs_open(struct image *im)
         return CLI_FAILED;
     }
     im->backend = ns;
-    struct stat st;
-    if (stat(ns->file, &st) != 0) {
-        const char *at = strrchr(im->spec, '@');
-        if (at && at != im->spec)
-            cli_error(im->prog, "%s: partition offsets (@OFFSET) are not supported yet: extract the partition "
-                      "(dd skip=...) or use the guestfish recipe of hiveport(1)", im->spec);
-        else
-            cli_error(im->prog, "%s: cannot open the NTFS image: %s", im->spec, strerror(errno));
-        return at && at != im->spec ? CLI_USAGE : CLI_FAILED;
-    }
-    snprintf(im->label, sizeof im->label, "%s:Windows/System32/config/SYSTEM", ns->file);
-    ntfs_volume *vol = mount_volume(im, ns->file, false);
+    int rc = locate_volume(im, ns);
+    if (rc == CLI_OK && image_lock(im, ns->file) != CLI_OK)
+        rc = CLI_FAILED;
+    if (rc != CLI_OK)
+        return rc;
+    snprintf(im->label, sizeof im->label, "%s:Windows/System32/config/SYSTEM", im->spec);
+    ntfs_volume *vol = mount_volume(im, ns, false);
     if (!vol)
         return CLI_FAILED;
-    int rc = CLI_OK;
     for (int i = 0; rc == CLI_OK && i < IMAGE_FILES; i++) {
         struct image_file *f = &im->files[i];
         size_t plen = strlen(CONFIG_DIR) + strlen(image_file_names[i]) + 1;
@@ -203,7 +291,7 @@ int image_ntfs_open(struct image *im)
 int image_ntfs_commit(struct image *im)
 {
     struct ntfs_state *ns = im->backend;
-    ntfs_volume *vol = mount_volume(im, ns->file, true);
+    ntfs_volume *vol = mount_volume(im, ns, true);
     if (!vol)
         return CLI_FAILED;
     int rc = CLI_OK;
