@@ -144,6 +144,29 @@ else
     check "two concurrent WIM writers both succeed ($code1, $code2: $(cat par1.err par2.err))" [ $code1 = 0 -a $code2 = 0 ]
     run 0 get --wim par.wim exchange-is && check "the first concurrent WIM write landed" [ "$(cat out)" = 6401 ]
     run 0 get --wim par.wim exchange-srs && check "the second concurrent WIM write landed" [ "$(cat out)" = 6402 ]
+
+    # SIGTERM at any moment: deferred until the WIM is whole again and the private copies are removed.
+    mkdir -p sigtmp
+    for delay in 0.005 0.02 0.05 0.1 0.2; do
+        TMPDIR=$work/sigtmp $HIVEPORT set --wim par.wim ntds=6500 >/dev/null 2>&1 & pid=$!
+        sleep $delay; kill -TERM $pid 2>/dev/null; wait $pid
+        check "SIGTERM after ${delay}s leaves no private directory ($(ls sigtmp))" [ -z "$(ls -A sigtmp)" ]
+        check "SIGTERM after ${delay}s leaves no temporary file next to the WIM ($(ls -A | grep -i 'par.wim.' ))" \
+            [ -z "$(ls -A | grep -i 'par\.wim.')" ]
+        code=0; p=$($HIVEPORT get --wim par.wim ntds 2>&1) || code=$?
+        check "SIGTERM after ${delay}s leaves a readable WIM with the old or the new port ($code: $p)" \
+            [ "$code" = 0 ] && [ "$p" = 5005 -o "$p" = 6500 ]
+    done
+    if command -v flock >/dev/null; then
+        flock par.wim sleep 5 & holder=$!
+        sleep 0.3; s=$(sum par.wim); start=$(date +%s%N)
+        TMPDIR=$work/sigtmp $HIVEPORT set --wim par.wim ntds=6501 >/dev/null 2>&1 & pid=$!
+        sleep 0.5; kill -INT $pid; wait $pid; code=$?
+        ms=$((($(date +%s%N) - start) / 1000000))
+        check "Ctrl-C ends a wait for the image lock at once (${ms} ms, status $code)" [ $ms -lt 3000 -a $code != 0 ]
+        check "... leaving the WIM byte-identical and no private directory" [ "$(sum par.wim)" = "$s" -a -z "$(ls -A sigtmp)" ]
+        kill $holder 2>/dev/null; wait $holder 2>/dev/null
+    fi
 fi
 
 # ---------------------------------------------------------------- NTFS

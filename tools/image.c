@@ -6,6 +6,9 @@
  * name ("install.wim:2:Windows/System32/config/SYSTEM"), so messages say where. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -142,6 +145,20 @@ static void image_cleanup(struct image *im, enum image_kind kind)
         close(im->lock_fd);
 }
 
+static const int deferred_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+
+/* A deferred signal arrived (see image_dispatch). */
+static bool interrupted(void)
+{
+    sigset_t pending;
+    if (sigpending(&pending) != 0)
+        return false;
+    for (size_t i = 0; i < sizeof deferred_signals / sizeof deferred_signals[0]; i++)
+        if (sigismember(&pending, deferred_signals[i]) == 1)
+            return true;
+    return false;
+}
+
 int image_lock(struct image *im, const char *file)
 {
     enum { STEP_MS = 20 };
@@ -160,6 +177,11 @@ int image_lock(struct image *im, const char *file)
                               file, im->lock_wait_ms / 1000);
                 else
                     cli_error(im->prog, "%s: cannot lock the image: %s", file, strerror(err));
+                return CLI_FAILED;
+            }
+            if (interrupted()) {
+                close(fd);
+                cli_error(im->prog, "%s: interrupted while waiting for another hiveport's lock", file);
                 return CLI_FAILED;
             }
             nanosleep(&(struct timespec){0, STEP_MS * 1000000L}, NULL);
@@ -349,6 +371,14 @@ int image_dispatch(const char *name, int (*run)(int argc, char **argv), int argc
     im.spec = spec;
     im.may_write = !no_write && (strcmp(name, "set") == 0 || strcmp(name, "unset") == 0 ||
                                  strcmp(name, "apply") == 0);
+    /* Ctrl-C, kill and hang-up wait until the image is consistent and the private copies are gone: the
+     * work happens inside wimlib and libntfs-3g, which cannot be stopped half-way safely.  A wait for
+     * another command's lock still ends on them (image_lock). */
+    sigset_t deferred, old_mask;
+    sigemptyset(&deferred);
+    for (size_t i = 0; i < sizeof deferred_signals / sizeof deferred_signals[0]; i++)
+        sigaddset(&deferred, deferred_signals[i]);
+    sigprocmask(SIG_BLOCK, &deferred, &old_mask);
     const char *tmp = getenv("TMPDIR");
     if (!tmp || *tmp != '/')
         tmp = "/tmp";
@@ -358,6 +388,7 @@ int image_dispatch(const char *name, int (*run)(int argc, char **argv), int argc
         cli_error(prog, "cannot create a private directory in %s: %s", tmp, strerror(errno));
         free(im.tmpdir);
         free(args);
+        sigprocmask(SIG_SETMASK, &old_mask, NULL);
         return CLI_FAILED;
     }
     int rc = kind == KIND_WIM ? image_wim_open(&im) : image_ntfs_open(&im);
@@ -414,5 +445,7 @@ int image_dispatch(const char *name, int (*run)(int argc, char **argv), int argc
     }
     image_cleanup(&im, kind);
     free(args);
+    fflush(NULL);
+    sigprocmask(SIG_SETMASK, &old_mask, NULL); /* a deferred signal ends the process here */
     return rc;
 }
