@@ -531,6 +531,8 @@ static int scan_controlset(struct hp_audit *a, const struct cat_entry *cat, size
         goto out;
     rc = hp_audit_children(a, a->h, services, &children, &n);
     for (size_t k = 0; rc == HIVEPORT_OK && k < n; k++) {
+        if (k + HP_NAV_PREFETCH_AHEAD < n)
+            hp_nav_prefetch_key(a->h, children[k + HP_NAV_PREFETCH_AHEAD]);
         char *service = hp_audit_key_name(a, a->h, children[k]);
         if (service == NULL) {
             rc = a->h->status;

@@ -210,9 +210,10 @@ char *hp_cells_value_name(const struct hp_image *img, uint64_t vk_off)
 
 /* ---- subkeys ---- */
 
-/* Calls visit for each subkey offset of a leaf list (lf, lh, li); stops early when visit returns non-zero. */
+/* Calls visit for each subkey offset of a leaf list (lf, lh, li); stops early when visit returns non-zero.
+ * With a hash, the entries of an lh list whose hash differs are skipped without reading their keys. */
 static int walk_leaf(const struct hp_image *img, uint64_t off, int (*visit)(uint64_t, void *), void *ctx,
-                     bool *bad)
+                     bool *bad, const uint32_t *hash)
 {
     uint32_t len;
     const unsigned char *list = cell_at(img, off, &len);
@@ -228,15 +229,20 @@ static int walk_leaf(const struct hp_image *img, uint64_t off, int (*visit)(uint
         *bad = true;
         return 0;
     }
+    bool filter = hash != NULL && list[1] == 'h';
     for (uint32_t i = 0; i < count; i++) {
-        int rc = visit(abs_of(le32(list + 4 + (size_t)i * stride)), ctx);
+        const unsigned char *entry = list + 4 + (size_t)i * stride;
+        if (filter && le32(entry + 4) != *hash)
+            continue;
+        int rc = visit(abs_of(le32(entry)), ctx);
         if (rc != 0)
             return rc;
     }
     return 0;
 }
 
-int hp_cells_walk_subkeys(const struct hp_image *img, uint64_t nk_off, int (*visit)(uint64_t, void *), void *ctx)
+static int walk_subkeys(const struct hp_image *img, uint64_t nk_off, int (*visit)(uint64_t, void *), void *ctx,
+                        const uint32_t *hash)
 {
     uint32_t len;
     const unsigned char *nk = hp_cells_nk(img, nk_off, &len);
@@ -256,11 +262,30 @@ int hp_cells_walk_subkeys(const struct hp_image *img, uint64_t nk_off, int (*vis
             return -1;
         rc = 0;
         for (uint32_t i = 0; i < count && rc == 0 && !bad; i++)
-            rc = walk_leaf(img, abs_of(le32(list + 4 + (size_t)i * 4)), visit, ctx, &bad);
+            rc = walk_leaf(img, abs_of(le32(list + 4 + (size_t)i * 4)), visit, ctx, &bad, hash);
     } else {
-        rc = walk_leaf(img, list_off, visit, ctx, &bad);
+        rc = walk_leaf(img, list_off, visit, ctx, &bad, hash);
     }
     return bad ? -1 : rc;
+}
+
+int hp_cells_walk_subkeys(const struct hp_image *img, uint64_t nk_off, int (*visit)(uint64_t, void *), void *ctx)
+{
+    return walk_subkeys(img, nk_off, visit, ctx, NULL);
+}
+
+/* The hash an lh list keeps for a subkey name: h = 37 h + upcase(c) over its UTF-16 code units.  Only for
+ * ASCII names, whose upper case is beyond doubt; false for others (their lookups read every key). */
+static bool lh_hash(const char *name, uint32_t *hash)
+{
+    uint32_t h = 0;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+        if (*p >= 0x80)
+            return false;
+        h = 37 * h + (uint32_t)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+    }
+    *hash = h;
+    return true;
 }
 
 struct find_child {
@@ -289,7 +314,10 @@ static int match_child(uint64_t off, void *ctx)
 int hp_cells_child(const struct hp_image *img, uint64_t nk_off, const char *name, uint64_t *child)
 {
     struct find_child f = {img, name, 0, false};
-    int rc = hp_cells_walk_subkeys(img, nk_off, match_child, &f);
+    /* Like Windows, trust an lh list's hashes: a lookup in a list of 50000 services then reads one key
+     * instead of all of them (and their pages). */
+    uint32_t hash;
+    int rc = walk_subkeys(img, nk_off, match_child, &f, lh_hash(name, &hash) ? &hash : NULL);
     *child = f.found;
     return (rc < 0 || f.bad) ? -1 : 0;
 }

@@ -134,6 +134,10 @@ int hp_nav_values(hiveport *h, hive_node_h node, hive_value_h **out, size_t *cou
 char *hp_nav_value_name(hiveport *h, hive_value_h vk);
 int hp_nav_value_type(hiveport *h, hive_value_h vk, uint32_t *type, size_t *len);
 uint64_t hp_nav_key_time(hiveport *h, hive_node_h node);
+/* Asks the CPU to start loading a key's cells: a walk over every key of a large hive waits on memory, one
+ * cache miss per key, unless it asks for the keys HP_NAV_PREFETCH_AHEAD places ahead of the one it reads. */
+#define HP_NAV_PREFETCH_AHEAD 16
+void hp_nav_prefetch_key(const hiveport *h, hive_node_h node);
 
 /* ---- guard.c: before libhivex rewrites a key's values or deletes a subtree (it aborts on damage) ---- */
 int hp_key_rewritable(hiveport *h, hive_node_h key);

@@ -199,6 +199,14 @@ char *hp_value_data(hiveport *h, hive_value_h vk, hive_type *type, size_t *len)
     return data;
 }
 
+void hp_nav_prefetch_key(const hiveport *h, hive_node_h node)
+{
+    if (!h->structural && node >= HP_REGF_HEADER_SIZE && node + 0x60 <= h->img.end) {
+        __builtin_prefetch(h->img.data + node);        /* size, signature, flags, counts */
+        __builtin_prefetch(h->img.data + node + 0x50); /* the name */
+    }
+}
+
 uint64_t hp_nav_key_time(hiveport *h, hive_node_h node)
 {
     if (h->structural) {

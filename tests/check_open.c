@@ -1,6 +1,8 @@
 /* check_open.c: opening hives (every refusal, named in the message, file untouched) and control sets. */
 #include <check.h>
 #include <fcntl.h>
+#include <hivex.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -321,12 +323,67 @@ START_TEST(writer_lock_excludes_second_writer)
 }
 END_TEST
 
+/* A lookup by name trusts the hash an lh subkey list keeps for each entry, as Windows does: an entry whose
+ * hash does not match its name is not found by name (libhivex, which compares every name, still finds
+ * it), while listing the subkeys still shows it. */
+START_TEST(lookups_trust_lh_hashes)
+{
+    char *path = tu_fixture_copy(dir, "system-basic");
+    const hiveport_setting *ntds = hiveport_catalog_find("ntds");
+    hiveport *h = NULL;
+    uint32_t port = 0;
+    ck_assert_int_eq(hiveport_open(path, 0, &h), HIVEPORT_OK);
+    ck_assert_int_eq(hiveport_get_port(h, ntds, 1, &port), HIVEPORT_OK);
+    hiveport_close(h);
+
+    hive_h *hv = hivex_open(path, 0);
+    ck_assert_ptr_nonnull(hv);
+    hive_node_h cs = hivex_node_get_child(hv, hivex_root(hv), "ControlSet001");
+    hive_node_h services = hivex_node_get_child(hv, cs, "Services");
+    hive_node_h key = hivex_node_get_child(hv, services, "NTDS");
+    ck_assert(cs && services && key);
+    hivex_close(hv);
+
+    size_t len;
+    unsigned char *b = tu_read(path, &len);
+    ck_assert_ptr_nonnull(b);
+    const unsigned char *nk = b + services + 4; /* past the cell's size */
+    uint32_t list_rel = (uint32_t)nk[0x1C] | (uint32_t)nk[0x1D] << 8 | (uint32_t)nk[0x1E] << 16 | (uint32_t)nk[0x1F] << 24;
+    unsigned char *list = b + 0x1000 + list_rel + 4;
+    ck_assert_msg(list[0] == 'l' && list[1] == 'h', "the fixture's Services list is not an lh list");
+    unsigned count = (unsigned)list[2] | (unsigned)list[3] << 8;
+    int patched = 0;
+    for (unsigned i = 0; i < count; i++) {
+        unsigned char *e = list + 4 + 8 * i;
+        uint32_t off = (uint32_t)e[0] | (uint32_t)e[1] << 8 | (uint32_t)e[2] << 16 | (uint32_t)e[3] << 24;
+        if (off + 0x1000u == key) {
+            e[4] ^= 1; /* the hash of "NTDS", off by one bit */
+            patched = 1;
+        }
+    }
+    ck_assert(patched);
+    FILE *f = fopen(path, "r+b");
+    ck_assert(f != NULL && fwrite(b, 1, len, f) == len && fclose(f) == 0);
+    free(b);
+
+    ck_assert_int_eq(hiveport_open(path, 0, &h), HIVEPORT_OK);
+    ck_assert_int_eq(hiveport_get_port(h, ntds, 1, &port), HIVEPORT_E_NOT_SET);
+    hiveport_close(h);
+    hv = hivex_open(path, 0);
+    ck_assert_ptr_nonnull(hv);
+    ck_assert(hivex_node_get_child(hv, services, "NTDS") == key);
+    hivex_close(hv);
+    free(path);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("open");
     TCase *tc = tcase_create("open");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, open_fixture_read_and_write);
+    tcase_add_test(tc, lookups_trust_lh_hashes);
     tcase_add_test(tc, refuse_damaged_files);
     tcase_add_test(tc, refuse_non_hives);
     tcase_add_test(tc, refuse_what_is_not_a_file);
