@@ -86,6 +86,12 @@ struct cli_open {
 void cli_open_init(struct cli_open *o);
 /* Handles option c if it is one of CLI_LONGOPTS_READ/WRITE: CLI_OK, CLI_USAGE, or -1 when it is not. */
 int cli_open_option(const char *prog, int c, const char *arg, struct cli_open *o);
+/* The end of every command's option switch: --help (prints usage), --controlset (into *target; only when
+ * target is not NULL), the CLI_LONGOPTS_READ/WRITE options, and anything else (a usage error).  Returns
+ * CLI_CONTINUE when parsing goes on, else the status the command returns at once. */
+enum { CLI_CONTINUE = -1 };
+int cli_common_option(const char *prog, int c, const char *arg, const char *usage, struct cli_open *o,
+                      int *target);
 /* hiveport_open_ext() with the options and extra flags (HIVEPORT_OPEN_WRITE). */
 int cli_open(const char *path, const struct cli_open *o, unsigned flags, hiveport **h);
 /* Says on stderr what became of a dirty hive's logs (nothing for a clean hive). */

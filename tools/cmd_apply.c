@@ -738,12 +738,8 @@ int cmd_apply(int argc, char **argv)
         case OPT_REPLACE_TYPE:
             r.set_flags |= HIVEPORT_SET_REPLACE_TYPE;
             break;
-        case OPT_HELP:
-            return cli_help(usage);
         default:
-            if ((rc = cli_open_option(r.prog, c, optarg, &r.open)) == -1)
-                return cli_usage_error(r.prog, NULL);
-            if (rc != CLI_OK)
+            if ((rc = cli_common_option(r.prog, c, optarg, usage, &r.open, NULL)) != CLI_CONTINUE)
                 return rc;
         }
     }

@@ -1,5 +1,6 @@
 /* cmd_firewall.c: 'hiveport firewall': the inbound TCP rules a hive's static ports need (the endpoint
  * mapper plus every usable catalog port of the control sets Windows will boot), in a form to paste. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -330,8 +331,7 @@ int cmd_firewall(int argc, char **argv)
     };
     const char *prog = argv[0];
     enum format format = FORMAT_LIST;
-    bool explicit_target = false;
-    int target = HIVEPORT_CS_DEFAULT;
+    int target = INT_MIN; /* none given: the firewall follows the control set Windows boots */
     struct cli_open open;
     cli_open_init(&open);
     int c, rc;
@@ -341,17 +341,8 @@ int cmd_firewall(int argc, char **argv)
             if ((rc = parse_format(prog, optarg, &format)) != CLI_OK)
                 return rc;
             break;
-        case OPT_CONTROLSET:
-            if ((rc = cli_parse_controlset(prog, optarg, &target)) != CLI_OK)
-                return rc;
-            explicit_target = true;
-            break;
-        case OPT_HELP:
-            return cli_help(usage);
         default:
-            if ((rc = cli_open_option(prog, c, optarg, &open)) == -1)
-                return cli_usage_error(prog, NULL);
-            if (rc != CLI_OK)
+            if ((rc = cli_common_option(prog, c, optarg, usage, &open, &target)) != CLI_CONTINUE)
                 return rc;
         }
     }
@@ -364,6 +355,9 @@ int cmd_firewall(int argc, char **argv)
         goto out;
     }
     cli_report_logs(prog, fw.h);
+    bool explicit_target = target != INT_MIN;
+    if (!explicit_target)
+        target = HIVEPORT_CS_DEFAULT;
     rc = explicit_target ? cli_targets(prog, fw.h, target, &fw.controlsets, &fw.ncontrolsets)
                          : boot_controlsets(prog, &fw);
     if (rc != CLI_OK || (rc = collect(prog, &fw)) != CLI_OK)

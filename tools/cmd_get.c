@@ -23,16 +23,8 @@ int cmd_get(int argc, char **argv)
     int c, rc;
     while ((c = cli_getopt(argc, argv, longopts)) != -1) {
         switch (c) {
-        case OPT_CONTROLSET:
-            if ((rc = cli_parse_controlset(prog, optarg, &target)) != CLI_OK)
-                return rc;
-            break;
-        case OPT_HELP:
-            return cli_help(usage);
         default:
-            if ((rc = cli_open_option(prog, c, optarg, &open)) == -1)
-                return cli_usage_error(prog, NULL);
-            if (rc != CLI_OK)
+            if ((rc = cli_common_option(prog, c, optarg, usage, &open, &target)) != CLI_CONTINUE)
                 return rc;
         }
     }

@@ -36,12 +36,8 @@ int cmd_recover(int argc, char **argv)
         case OPT_OUTPUT:
             out = optarg;
             break;
-        case OPT_HELP:
-            return cli_help(usage);
         default:
-            if ((rc = cli_open_option(prog, c, optarg, &open)) == -1)
-                return cli_usage_error(prog, NULL);
-            if (rc != CLI_OK)
+            if ((rc = cli_common_option(prog, c, optarg, usage, &open, NULL)) != CLI_CONTINUE)
                 return rc;
         }
     }

@@ -162,12 +162,8 @@ int cmd_rpc_range(int argc, char **argv)
         case OPT_RPC_BACKUP:
             req.backup = true;
             break;
-        case OPT_HELP:
-            return cli_help(usage);
         default:
-            if ((rc = cli_open_option(prog, c, optarg, &req.open)) == -1)
-                return cli_usage_error(prog, NULL);
-            if (rc != CLI_OK)
+            if ((rc = cli_common_option(prog, c, optarg, usage, &req.open, NULL)) != CLI_CONTINUE)
                 return rc;
         }
     }

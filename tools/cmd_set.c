@@ -214,10 +214,6 @@ int cmd_set(int argc, char **argv)
     int c, rc;
     while ((c = cli_getopt(argc, argv, longopts)) != -1) {
         switch (c) {
-        case OPT_CONTROLSET:
-            if ((rc = cli_parse_controlset(prog, optarg, &req.target)) != CLI_OK)
-                return rc;
-            break;
         case OPT_BACKUP:
             req.backup = true;
             break;
@@ -230,12 +226,8 @@ int cmd_set(int argc, char **argv)
         case OPT_SET_DIFF:
             req.diff = true;
             break;
-        case OPT_HELP:
-            return cli_help(usage);
         default:
-            if ((rc = cli_open_option(prog, c, optarg, &req.open)) == -1)
-                return cli_usage_error(prog, NULL);
-            if (rc != CLI_OK)
+            if ((rc = cli_common_option(prog, c, optarg, usage, &req.open, &req.target)) != CLI_CONTINUE)
                 return rc;
         }
     }

@@ -39,6 +39,19 @@ int cli_open_option(const char *prog, int c, const char *arg, struct cli_open *o
     }
 }
 
+int cli_common_option(const char *prog, int c, const char *arg, const char *usage, struct cli_open *o,
+                      int *target)
+{
+    int rc;
+    if (c == OPT_HELP)
+        return cli_help(usage);
+    if (c == OPT_CONTROLSET && target != NULL)
+        return (rc = cli_parse_controlset(prog, arg, target)) == CLI_OK ? CLI_CONTINUE : rc;
+    if ((rc = cli_open_option(prog, c, arg, o)) != -1)
+        return rc == CLI_OK ? CLI_CONTINUE : rc;
+    return cli_usage_error(prog, NULL);
+}
+
 int cli_open(const char *path, const struct cli_open *o, unsigned flags, hiveport **h)
 {
     hiveport_options opts;
