@@ -110,6 +110,11 @@ fixtures: $(FIXTURES)
 $(BUILD)/tests/check_%: tests/check_%.c $(TEST_SUPPORT) $(wildcard tests/support/*.h) $(STATIC) | $(BUILD)/tests
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(TEST_SUPPORT) $(STATIC) $(HIVEX_LIBS) $(CHECK_LIBS)
 
+# The CLI's partition-table reader (tools/partition.c) is tested on its own, on tables built by the test.
+$(BUILD)/tests/check_partition: tests/check_partition.c tools/partition.c tools/partition.h $(TEST_SUPPORT) \
+                                $(wildcard tests/support/*.h) $(STATIC) | $(BUILD)/tests
+	$(CC) $(TEST_CFLAGS) -Itools -o $@ $< tools/partition.c $(TEST_SUPPORT) $(STATIC) $(HIVEX_LIBS) $(CHECK_LIBS)
+
 check: all fixtures $(TEST_BINS) check-unit check-symbols check-header $(CHECK_TARGETS)
 
 # Every suite runs even when one fails; sanitizer builds get more time per test.
