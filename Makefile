@@ -95,8 +95,11 @@ $(TOOL): $(TOOL_OBJ) $(STATIC)
 	$(CC) $(SANFLAGS) $(LDFLAGS) -o $@ $(TOOL_OBJ) $(STATIC) $(HIVEX_LIBS) $(JANSSON_LIBS) $(IMAGE_LIBS)
 
 # ---- fixtures: generated from the readable descriptions in fixtures/*.spec ----
+# The generator is not what the sanitizers test: built without them, it makes the same bytes minutes sooner
+# (audit-findings-truncated takes 2.5 min under ASan, 0.3 s without).
 $(MKFIXTURE): fixtures/mkfixture.c lib/marvin32.c lib/txlog.h | $(BUILD)
-	$(CC) $(BASEFLAGS) -Ilib $(HIVEX_CFLAGS) $(CFLAGS) -o $@ fixtures/mkfixture.c lib/marvin32.c $(HIVEX_LIBS)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -Ilib $(HIVEX_CFLAGS) $(CFLAGS) -o $@ fixtures/mkfixture.c lib/marvin32.c \
+	    $(HIVEX_LIBS)
 
 $(BUILD)/fixtures/%.hive: fixtures/%.spec $(MKFIXTURE) | $(BUILD)/fixtures
 	$(MKFIXTURE) $< $@

@@ -435,3 +435,10 @@ uint64_t hp_cells_key_time(const struct hp_image *img, uint64_t nk_off)
     const unsigned char *nk = hp_cells_nk(img, nk_off, &len);
     return nk == NULL ? 0 : (uint64_t)le32(nk + 0x04) | (uint64_t)le32(nk + 0x08) << 32;
 }
+
+uint64_t hp_cells_key_parent(const struct hp_image *img, uint64_t nk_off)
+{
+    uint32_t len;
+    const unsigned char *nk = hp_cells_nk(img, nk_off, &len);
+    return nk == NULL ? 0 : abs_of(le32(nk + 0x10));
+}

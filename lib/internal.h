@@ -121,6 +121,7 @@ int hp_cells_value(const struct hp_image *img, uint64_t nk_off, const char *name
 int hp_cells_value_type(const struct hp_image *img, uint64_t vk_off, uint32_t *type, size_t *len);
 char *hp_cells_value_data(const struct hp_image *img, uint64_t vk_off, uint32_t *type, size_t *len);
 uint64_t hp_cells_key_time(const struct hp_image *img, uint64_t nk_off); /* FILETIME, 0 if unreadable */
+uint64_t hp_cells_key_parent(const struct hp_image *img, uint64_t nk_off); /* the nk's parent field, absolute */
 
 /* ---- nav.c: keys and values from the file (with the overlay) or from libhivex once structural.
  * Statuses carry a message; lists are zero-terminated and freed with free(); names are freed with free().

@@ -26,18 +26,40 @@ hive_node_h hp_nav_root(hiveport *h)
     return h->structural ? hivex_root(h->hive) : (hive_node_h)hp_cells_root(&h->img);
 }
 
+/* A key must name as its parent the key whose list holds it.  One that does not is reached by two paths
+ * (a damaged or forged hive whose lists share a key): a change made through one path would silently
+ * change the other, so such a key is refused, as Windows' hive check refuses a parent mismatch. */
+static int check_parent(hiveport *h, hive_node_h node, hive_node_h child)
+{
+    hive_node_h parent;
+    if (h->structural) {
+        errno = 0;
+        parent = hivex_node_parent(h->hive, child);
+    } else {
+        parent = (hive_node_h)hp_cells_key_parent(&h->img, child);
+    }
+    if (parent == node)
+        return HIVEPORT_OK;
+    return hp_error(h, HIVEPORT_E_CORRUPT,
+                    "%s: damaged key at offset 0x%llx: it is listed under the key at 0x%llx but names 0x%llx as "
+                    "its parent (one key reached by two paths)",
+                    h->path, (unsigned long long)child, (unsigned long long)node, (unsigned long long)parent);
+}
+
 int hp_nav_child(hiveport *h, hive_node_h node, const char *name, hive_node_h *child)
 {
     if (h->structural) {
         errno = 0;
         *child = hivex_node_get_child(h->hive, node, name);
-        return (*child == 0 && errno != 0) ? hivex_failed(h, "the subkeys of a key", node) : HIVEPORT_OK;
+        if (*child == 0 && errno != 0)
+            return hivex_failed(h, "the subkeys of a key", node);
+    } else {
+        uint64_t found;
+        if (hp_cells_child(&h->img, node, name, &found) != 0)
+            return corrupt(h, "subkey list", node);
+        *child = (hive_node_h)found;
     }
-    uint64_t found;
-    if (hp_cells_child(&h->img, node, name, &found) != 0)
-        return corrupt(h, "subkey list", node);
-    *child = (hive_node_h)found;
-    return HIVEPORT_OK;
+    return *child == 0 ? HIVEPORT_OK : check_parent(h, node, *child);
 }
 
 struct collect {

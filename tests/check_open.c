@@ -347,21 +347,9 @@ START_TEST(lookups_trust_lh_hashes)
     size_t len;
     unsigned char *b = tu_read(path, &len);
     ck_assert_ptr_nonnull(b);
-    const unsigned char *nk = b + services + 4; /* past the cell's size */
-    uint32_t list_rel = (uint32_t)nk[0x1C] | (uint32_t)nk[0x1D] << 8 | (uint32_t)nk[0x1E] << 16 | (uint32_t)nk[0x1F] << 24;
-    unsigned char *list = b + 0x1000 + list_rel + 4;
-    ck_assert_msg(list[0] == 'l' && list[1] == 'h', "the fixture's Services list is not an lh list");
-    unsigned count = (unsigned)list[2] | (unsigned)list[3] << 8;
-    int patched = 0;
-    for (unsigned i = 0; i < count; i++) {
-        unsigned char *e = list + 4 + 8 * i;
-        uint32_t off = (uint32_t)e[0] | (uint32_t)e[1] << 8 | (uint32_t)e[2] << 16 | (uint32_t)e[3] << 24;
-        if (off + 0x1000u == key) {
-            e[4] ^= 1; /* the hash of "NTDS", off by one bit */
-            patched = 1;
-        }
-    }
-    ck_assert(patched);
+    size_t entry = tu_subkey_entry(b, len, services, key);
+    ck_assert_msg(entry != 0, "NTDS is not in the Services list"); /* an lh list: libhivex writes those */
+    b[entry + 4] ^= 1; /* the hash of "NTDS", off by one bit */
     FILE *f = fopen(path, "r+b");
     ck_assert(f != NULL && fwrite(b, 1, len, f) == len && fclose(f) == 0);
     free(b);

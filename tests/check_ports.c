@@ -396,6 +396,59 @@ START_TEST(allocation_failures_are_clean)
 }
 END_TEST
 
+/* A hive whose lists share a key (MSExchangeSA's list points at NTDS\Parameters, whose parent is NTDS):
+ * a set through one path would silently change the other setting, so both reading and writing through
+ * the alias are refused as damage, and the file stays as it was; the rightful path still works. */
+START_TEST(key_reached_by_two_paths_is_refused)
+{
+    char *path = tu_fixture_copy(dir, "system-basic");
+    hiveport *h = open_or_fail(path, HIVEPORT_OPEN_WRITE);
+    ck_assert_int_eq(hiveport_set_port(h, S("exchange-sa-rfr"), 1, 1111, 0), HIVEPORT_OK);
+    ck_assert_int_eq(hiveport_set_port(h, S("ntds"), 1, 2222, 0), HIVEPORT_OK);
+    ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
+    hiveport_close(h);
+
+    hive_h *hv = hivex_open(path, 0);
+    ck_assert_ptr_nonnull(hv);
+    hive_node_h services = hivex_node_get_child(hv, hivex_node_get_child(hv, hivex_root(hv), "ControlSet001"),
+                                                "Services");
+    hive_node_h sa = hivex_node_get_child(hv, services, "MSExchangeSA");
+    hive_node_h sa_params = hivex_node_get_child(hv, sa, "Parameters");
+    hive_node_h ntds_params = hivex_node_get_child(hv, hivex_node_get_child(hv, services, "NTDS"), "Parameters");
+    ck_assert(sa && sa_params && ntds_params);
+    hivex_close(hv);
+    size_t len;
+    unsigned char *b = tu_read(path, &len);
+    size_t entry = tu_subkey_entry(b, len, sa, sa_params);
+    ck_assert(entry != 0);
+    uint32_t rel = (uint32_t)(ntds_params - 0x1000);
+    for (int i = 0; i < 4; i++)
+        b[entry + (size_t)i] = (unsigned char)(rel >> (8 * i));
+    FILE *f = fopen(path, "wb");
+    ck_assert(f != NULL && fwrite(b, 1, len, f) == len && fclose(f) == 0);
+    free(b);
+    char before[4096];
+    snprintf(before, sizeof before, "%s/before", dir);
+    ck_assert_int_eq(tu_copy(path, before), 0);
+
+    uint32_t port = 0;
+    h = open_or_fail(path, HIVEPORT_OPEN_WRITE);
+    ck_assert_int_eq(hiveport_get_port(h, S("exchange-sa-rfr"), 1, &port), HIVEPORT_E_CORRUPT);
+    ck_assert_msg(strstr(hiveport_errmsg(h), "reached by two paths") != NULL, "%s", hiveport_errmsg(h));
+    ck_assert_int_eq(hiveport_set_port(h, S("exchange-sa-rfr"), 1, 3333, 0), HIVEPORT_E_CORRUPT);
+    ck_assert_int_eq(hiveport_get_port(h, S("ntds"), 1, &port), HIVEPORT_OK);
+    ck_assert_uint_eq(port, 2222);
+    /* Once libhivex holds the session (a new key), the same check applies through it. */
+    hiveport_setting fresh = {"HiveportTestService\\Parameters", "Port", HIVEPORT_REG_DWORD, 0, NULL, NULL, NULL};
+    ck_assert_int_eq(hiveport_set_port(h, &fresh, 1, 4444, 0), HIVEPORT_OK);
+    ck_assert_int_eq(hiveport_set_port(h, S("exchange-sa-nspi"), 1, 5555, 0), HIVEPORT_E_CORRUPT);
+    ck_assert_int_eq(hiveport_discard(h), HIVEPORT_OK);
+    hiveport_close(h);
+    ck_assert(tu_same_bytes(path, before));
+    free(path);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ports");
@@ -403,6 +456,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, get_reads_every_fixture_port);
+    tcase_add_test(tc, key_reached_by_two_paths_is_refused);
     tcase_add_test(tc, get_reports_type_and_data_problems);
     tcase_add_test(tc, set_commit_reopen_round_trip);
     tcase_add_test(tc, set_creates_missing_keys);

@@ -251,3 +251,25 @@ char *tu_lines_added(const char *a, const char *b)
     free(join(&db));
     return join(&out);
 }
+
+static uint32_t tu_le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+size_t tu_subkey_entry(const unsigned char *hive, size_t len, uint64_t parent, uint64_t child)
+{
+    if (parent + 4 + 0x20 > len)
+        return 0;
+    uint64_t list = 0x1000 + (uint64_t)tu_le32(hive + parent + 4 + 0x1C) + 4; /* past the cell's size */
+    if (list + 4 > len || hive[list] != 'l')
+        return 0;
+    size_t stride = hive[list + 1] == 'i' ? 4 : 8;
+    size_t count = (size_t)hive[list + 2] | (size_t)hive[list + 3] << 8;
+    for (size_t i = 0; i < count && list + 4 + (i + 1) * stride <= len; i++) {
+        size_t entry = (size_t)list + 4 + i * stride;
+        if (0x1000 + (uint64_t)tu_le32(hive + entry) == child)
+            return entry;
+    }
+    return 0;
+}

@@ -3,6 +3,7 @@
 #define HIVEPORT_TESTUTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/stat.h>
 
 /* A fresh temporary directory (removed by tu_rmtree). */
@@ -25,5 +26,9 @@ char *tu_dump_hive(const char *path);
 /* The lines of b that are not in a (a and b newline-separated, each sorted), caller frees. */
 char *tu_lines_added(const char *a, const char *b);
 int tu_stat(const char *path, struct stat *st);
+/* Where, in the hive bytes, the entry of parent's subkey list (lf, lh or li; not ri) that points at child
+ * lies (parent and child: key offsets as libhivex gives them); 0 when there is none.  For tests that
+ * damage a list on purpose. */
+size_t tu_subkey_entry(const unsigned char *hive, size_t len, uint64_t parent, uint64_t child);
 
 #endif
