@@ -210,116 +210,128 @@ char *hp_cells_value_name(const struct hp_image *img, uint64_t vk_off)
 
 /* ---- subkeys ---- */
 
-/* Calls visit for each subkey offset of a leaf list (lf, lh, li); stops early when visit returns non-zero.
- * With a hash, the entries of an lh list whose hash differs are skipped without reading their keys. */
-static int walk_leaf(const struct hp_image *img, uint64_t off, int (*visit)(uint64_t, void *), void *ctx,
-                     bool *bad, const uint32_t *hash)
-{
-    uint32_t len;
-    const unsigned char *list = cell_at(img, off, &len);
-    if (list == NULL || len < 4) {
-        *bad = true;
-        return 0;
-    }
-    uint32_t stride = (list[0] == 'l' && (list[1] == 'f' || list[1] == 'h')) ? 8
-                      : (list[0] == 'l' && list[1] == 'i')                   ? 4
-                                                                             : 0;
-    uint32_t count = le16(list + 2);
-    if (stride == 0 || 4 + (uint64_t)count * stride > len) {
-        *bad = true;
-        return 0;
-    }
-    bool filter = hash != NULL && list[1] == 'h';
-    for (uint32_t i = 0; i < count; i++) {
-        const unsigned char *entry = list + 4 + (size_t)i * stride;
-        if (filter && le32(entry + 4) != *hash)
-            continue;
-        int rc = visit(abs_of(le32(entry)), ctx);
-        if (rc != 0)
-            return rc;
-    }
-    return 0;
-}
-
-static int walk_subkeys(const struct hp_image *img, uint64_t nk_off, int (*visit)(uint64_t, void *), void *ctx,
-                        const uint32_t *hash)
+/* The leaf lists (lf, lh, li) of a key's subkey list, directly or through an ri index: calls leaf for each
+ * with its signature's second letter, its entries, their count and their size; false on damage. */
+static bool for_each_leaf(const struct hp_image *img, uint64_t nk_off,
+                          bool (*leaf)(const unsigned char *entries, uint32_t count, uint32_t stride, char kind,
+                                       void *ctx),
+                          void *ctx)
 {
     uint32_t len;
     const unsigned char *nk = hp_cells_nk(img, nk_off, &len);
     if (nk == NULL)
-        return -1;
+        return false;
     if (le32(nk + 0x14) == 0)
-        return 0;
+        return true;
     uint64_t list_off = abs_of(le32(nk + 0x1C));
     const unsigned char *list = cell_at(img, list_off, &len);
     if (list == NULL || len < 4)
-        return -1;
-    bool bad = false;
-    int rc;
+        return false;
+    uint32_t nleaves = 1;
+    const unsigned char *index = NULL;
     if (list[0] == 'r' && list[1] == 'i') {
-        uint32_t count = le16(list + 2);
-        if (4 + (uint64_t)count * 4 > len)
-            return -1;
-        rc = 0;
-        for (uint32_t i = 0; i < count && rc == 0 && !bad; i++)
-            rc = walk_leaf(img, abs_of(le32(list + 4 + (size_t)i * 4)), visit, ctx, &bad, hash);
-    } else {
-        rc = walk_leaf(img, list_off, visit, ctx, &bad, hash);
+        nleaves = le16(list + 2);
+        if (4 + (uint64_t)nleaves * 4 > len)
+            return false;
+        index = list + 4;
     }
-    return bad ? -1 : rc;
+    for (uint32_t i = 0; i < nleaves; i++) {
+        const unsigned char *l = list;
+        uint32_t llen = len;
+        if (index != NULL && (l = cell_at(img, abs_of(le32(index + (size_t)i * 4)), &llen)) == NULL)
+            return false;
+        if (llen < 4 || l[0] != 'l' || (l[1] != 'f' && l[1] != 'h' && l[1] != 'i'))
+            return false;
+        uint32_t stride = l[1] == 'i' ? 4 : 8, count = le16(l + 2);
+        if (4 + (uint64_t)count * stride > llen)
+            return false;
+        if (!leaf(l + 4, count, stride, (char)l[1], ctx))
+            return false;
+    }
+    return true;
+}
+
+struct walk {
+    int (*visit)(uint64_t, void *);
+    void *ctx;
+    int rc;
+};
+
+static bool walk_leaf(const unsigned char *entries, uint32_t count, uint32_t stride, char kind, void *ctx)
+{
+    (void)kind;
+    struct walk *w = ctx;
+    for (uint32_t i = 0; i < count && w->rc == 0; i++)
+        w->rc = w->visit(abs_of(le32(entries + (size_t)i * stride)), w->ctx);
+    return true;
 }
 
 int hp_cells_walk_subkeys(const struct hp_image *img, uint64_t nk_off, int (*visit)(uint64_t, void *), void *ctx)
 {
-    return walk_subkeys(img, nk_off, visit, ctx, NULL);
+    struct walk w = {visit, ctx, 0};
+    /* A visitor that stops (rc != 0) stops the walk: the remaining leaves are passed over. */
+    if (!for_each_leaf(img, nk_off, walk_leaf, &w))
+        return w.rc != 0 ? w.rc : -1;
+    return w.rc;
 }
 
-/* The hash an lh list keeps for a subkey name: h = 37 h + upcase(c) over its UTF-16 code units.  Only for
- * ASCII names, whose upper case is beyond doubt; false for others (their lookups read every key). */
-static bool lh_hash(const char *name, uint32_t *hash)
+/* The hash an lh list keeps for a subkey name: h = 37 h + upcase(c) over its UTF-16 code units, computed
+ * here for ASCII names only, whose upper case is beyond doubt.  False for other names. */
+static bool lh_hash(const unsigned char *name, size_t len, size_t unit, uint32_t *hash)
 {
     uint32_t h = 0;
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
-        if (*p >= 0x80)
+    for (size_t i = 0; i + unit <= len; i += unit) {
+        uint32_t c = unit == 2 ? le16(name + i) : name[i];
+        if (c >= 0x80)
             return false;
-        h = 37 * h + (uint32_t)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+        h = 37 * h + (c >= 'a' && c <= 'z' ? c - 32 : c);
     }
     *hash = h;
     return true;
 }
 
-struct find_child {
+/* Looking a subkey up by name.  In an lh list only the entries whose hash matches the name's are read, as
+ * Windows reads them: one key instead of 50000 in a large Services list.  A key whose stored hash is wrong
+ * is therefore not found; libhivex, which compares every name, would find it, so nav.c refuses a
+ * structural change that reaches such a key (hp_nav_child). */
+struct lookup {
     const struct hp_image *img;
     const char *name;
-    uint64_t found;
+    uint32_t hash;
+    bool filter; /* an ASCII name: skip lh entries whose hash differs */
     bool bad;
+    uint64_t found;
 };
 
-static int match_child(uint64_t off, void *ctx)
+static bool lookup_leaf(const unsigned char *entries, uint32_t count, uint32_t stride, char kind, void *ctx)
 {
-    struct find_child *f = ctx;
-    uint32_t len;
-    const unsigned char *nk = hp_cells_nk(f->img, off, &len);
-    if (nk == NULL) {
-        f->bad = true;
-        return 1;
+    struct lookup *l = ctx;
+    for (uint32_t i = 0; i < count && l->found == 0; i++) {
+        const unsigned char *e = entries + (size_t)i * stride;
+        if (kind == 'h' && l->filter && le32(e + 4) != l->hash)
+            continue;
+        uint32_t len;
+        uint64_t off = abs_of(le32(e));
+        const unsigned char *nk = hp_cells_nk(l->img, off, &len);
+        if (nk == NULL) {
+            l->bad = true;
+            return false;
+        }
+        if (name_equals(nk + 0x4C, le16(nk + 0x48), (le16(nk + 0x02) & 0x20) != 0, l->name))
+            l->found = off;
     }
-    if (name_equals(nk + 0x4C, le16(nk + 0x48), (le16(nk + 0x02) & 0x20) != 0, f->name)) {
-        f->found = off;
-        return 1;
-    }
-    return 0;
+    return true;
 }
 
 int hp_cells_child(const struct hp_image *img, uint64_t nk_off, const char *name, uint64_t *child)
 {
-    struct find_child f = {img, name, 0, false};
-    /* Like Windows, trust an lh list's hashes: a lookup in a list of 50000 services then reads one key
-     * instead of all of them (and their pages). */
-    uint32_t hash;
-    int rc = walk_subkeys(img, nk_off, match_child, &f, lh_hash(name, &hash) ? &hash : NULL);
-    *child = f.found;
-    return (rc < 0 || f.bad) ? -1 : 0;
+    struct lookup l = {.img = img, .name = name};
+    l.filter = lh_hash((const unsigned char *)name, strlen(name), 1, &l.hash);
+    *child = 0;
+    if (!for_each_leaf(img, nk_off, lookup_leaf, &l) || l.bad)
+        return -1;
+    *child = l.found;
+    return 0;
 }
 
 /* ---- values ---- */

@@ -53,6 +53,15 @@ int hp_nav_child(hiveport *h, hive_node_h node, const char *name, hive_node_h *c
         *child = hivex_node_get_child(h->hive, node, name);
         if (*child == 0 && errno != 0)
             return hivex_failed(h, "the subkeys of a key", node);
+        /* libhivex compares every name; the file's reader trusts lh hashes (cells.c).  A key both knew before
+         * the session must be found by both, or a change would land where reads do not look. */
+        uint64_t seen;
+        if (*child != 0 && node < h->img.end && *child < h->img.end &&
+            (hp_cells_child(&h->img, node, name, &seen) != 0 || seen != *child))
+            return hp_error(h, HIVEPORT_E_CORRUPT,
+                            "%s: damaged subkey list of the key at offset 0x%llx: the entry of \"%s\" does not "
+                            "carry its name's hash, so Windows would not find it",
+                            h->path, (unsigned long long)node, name);
     } else {
         uint64_t found;
         if (hp_cells_child(&h->img, node, name, &found) != 0)

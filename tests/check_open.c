@@ -323,9 +323,10 @@ START_TEST(writer_lock_excludes_second_writer)
 }
 END_TEST
 
-/* A lookup by name trusts the hash an lh subkey list keeps for each entry, as Windows does: an entry whose
- * hash does not match its name is not found by name (libhivex, which compares every name, still finds
- * it), while listing the subkeys still shows it. */
+/* A lookup by name reads only the lh entries whose hash matches, as Windows does: an entry whose hash is
+ * wrong is not found (libhivex, which compares every name, still finds it), and a write that would reach
+ * it through libhivex is refused instead of landing where reads do not look (a fuzzer found a set that
+ * read back as absent). */
 START_TEST(lookups_trust_lh_hashes)
 {
     char *path = tu_fixture_copy(dir, "system-basic");
@@ -357,6 +358,16 @@ START_TEST(lookups_trust_lh_hashes)
     ck_assert_int_eq(hiveport_open(path, 0, &h), HIVEPORT_OK);
     ck_assert_int_eq(hiveport_get_port(h, ntds, 1, &port), HIVEPORT_E_NOT_SET);
     hiveport_close(h);
+    char before[4096];
+    snprintf(before, sizeof before, "%s/before", dir);
+    ck_assert_int_eq(tu_copy(path, before), 0);
+    ck_assert_int_eq(hiveport_open(path, HIVEPORT_OPEN_WRITE, &h), HIVEPORT_OK);
+    ck_assert_int_eq(hiveport_set_port(h, ntds, 1, 6105, 0), HIVEPORT_E_CORRUPT);
+    ck_assert_msg(strstr(hiveport_errmsg(h), "\"NTDS\" does not carry its name's hash") != NULL, "%s",
+                  hiveport_errmsg(h));
+    ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK); /* nothing to write */
+    hiveport_close(h);
+    ck_assert(tu_same_bytes(path, before));
     hv = hivex_open(path, 0);
     ck_assert_ptr_nonnull(hv);
     ck_assert(hivex_node_get_child(hv, services, "NTDS") == key);
