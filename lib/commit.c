@@ -1,5 +1,6 @@
 /* commit.c: writing the changes atomically: temporary file in the same directory, fsync, rename, fsync
  * of the directory.  A crash at any instant leaves the old file or the new one, never a mix. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -22,6 +23,33 @@ static char *temp_template(const char *path)
     if (t != NULL)
         snprintf(t, n, "%.*s.%s.hiveport-XXXXXX", (int)dir_len, path, base);
     return t;
+}
+
+/* Removes the temporary files that commits of this hive left when they were killed ("DIR/.NAME.hiveport-"
+ * and the six letters of mkstemp).  Only a writer holding the hive's lock calls it, and every commit of the
+ * hive holds that lock while its temporary file exists, so whatever matches is stale. */
+static void remove_stale_temps(const hiveport *h, const char *dir)
+{
+    const char *slash = strrchr(h->path, '/');
+    const char *base = slash ? slash + 1 : h->path;
+    size_t base_len = strlen(base), suffix_len = strlen(".hiveport-");
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        const char *n = e->d_name;
+        if (n[0] != '.' || strncmp(n + 1, base, base_len) != 0 ||
+            strncmp(n + 1 + base_len, ".hiveport-", suffix_len) != 0 || strlen(n + 1 + base_len + suffix_len) != 6)
+            continue;
+        size_t len = strlen(dir) + 1 + strlen(n) + 1;
+        char *stale = hp_malloc(len);
+        if (stale == NULL)
+            break;
+        snprintf(stale, len, "%s/%s", dir, n);
+        unlink(stale);
+        hp_free(stale);
+    }
+    closedir(d);
 }
 
 /* Copies the open file src_fd into a new file at dest (atomically, through a temporary name). */
@@ -268,6 +296,7 @@ HIVEPORT_API int hiveport_commit(hiveport *h, const char *backup_path)
         rc = hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
         goto out;
     }
+    remove_stale_temps(h, dir);
     fd = mkstemp(tmp);
     if (fd < 0) {
         rc = hp_error(h, errno == EROFS || errno == EACCES ? HIVEPORT_E_READONLY : HIVEPORT_E_IO,

@@ -449,6 +449,33 @@ START_TEST(key_reached_by_two_paths_is_refused)
 }
 END_TEST
 
+/* A commit killed half-way leaves its temporary file; the next commit of the hive (holding the lock, so no
+ * other commit of it can be running) removes it, and nothing that merely looks alike. */
+START_TEST(commit_removes_temporary_files_killed_commits_left)
+{
+    char *path = tu_fixture_copy(dir, "system-basic");
+    const char *base = strrchr(path, '/') + 1;
+    char stale[4096], alike[3][4096];
+    snprintf(stale, sizeof stale, "%s/.%s.hiveport-Ab3xYz", dir, base);
+    snprintf(alike[0], sizeof alike[0], "%s/.%s.hiveport-Ab3xY", dir, base);    /* five letters */
+    snprintf(alike[1], sizeof alike[1], "%s/.%sX.hiveport-Ab3xYz", dir, base);  /* another hive */
+    snprintf(alike[2], sizeof alike[2], "%s/%s.hiveport-Ab3xYz", dir, base);    /* no leading dot */
+    const char *all[] = {stale, alike[0], alike[1], alike[2]};
+    for (size_t i = 0; i < 4; i++) {
+        FILE *f = fopen(all[i], "w");
+        ck_assert(f != NULL && fputs("half a hive", f) >= 0 && fclose(f) == 0);
+    }
+    hiveport *h = open_or_fail(path, HIVEPORT_OPEN_WRITE);
+    ck_assert_int_eq(hiveport_set_port(h, S("ntds"), 1, 6105, 0), HIVEPORT_OK);
+    ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
+    hiveport_close(h);
+    ck_assert_msg(access(stale, F_OK) != 0, "%s is still there", stale);
+    for (size_t i = 0; i < 3; i++)
+        ck_assert_msg(access(alike[i], F_OK) == 0, "%s was removed", alike[i]);
+    free(path);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ports");
@@ -457,6 +484,7 @@ int main(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, get_reads_every_fixture_port);
     tcase_add_test(tc, key_reached_by_two_paths_is_refused);
+    tcase_add_test(tc, commit_removes_temporary_files_killed_commits_left);
     tcase_add_test(tc, get_reports_type_and_data_problems);
     tcase_add_test(tc, set_commit_reopen_round_trip);
     tcase_add_test(tc, set_creates_missing_keys);
