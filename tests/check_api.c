@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "hiveport.h"
+#include "suite.h"
 
 START_TEST(version_matches_header)
 {
@@ -155,9 +156,5 @@ int main(void)
     tcase_add_test(tc, options_defaults);
     tcase_add_test(tc, open_argument_errors);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tu_run_suite(s);
 }

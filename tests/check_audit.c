@@ -12,6 +12,7 @@
 #include "internal.h" /* hp_alloc_fail_after */
 #include "audit.h"    /* hp_audit_normalize */
 #include "rpcrange.h"
+#include "suite.h"
 #include "testutil.h"
 
 #define E HIVEPORT_SEVERITY_ERROR
@@ -841,9 +842,5 @@ int main(void)
     tcase_add_test(tc, rpcrange_allocation_failure);
     tcase_add_test(tc, names_normalise);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tu_run_suite(s);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "hiveport.h"
+#include "suite.h"
 #include "testutil.h"
 
 static char *dir;
@@ -136,9 +137,5 @@ int main(void)
     tcase_add_test(tc, callback_can_stop);
     tcase_add_test(tc, strings_and_binary_are_shown);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tu_run_suite(s);
 }

@@ -9,6 +9,7 @@
 
 #include "hiveport.h"
 #include "internal.h"
+#include "suite.h"
 #include "testutil.h"
 #include "txlog.h"
 
@@ -378,9 +379,5 @@ int main(void)
     tcase_add_test(tc, save_copy_writes_recovered_hive);
     tcase_add_test(tc, matches_windows_recovery);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tu_run_suite(s);
 }

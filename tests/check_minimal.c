@@ -9,6 +9,7 @@
 
 #include "hiveport.h"
 #include "internal.h" /* hp_regf_checksum */
+#include "suite.h"
 #include "testutil.h"
 
 #define SDE "1700000000"
@@ -300,9 +301,5 @@ int main(void)
     tcase_add_test(tc, bad_source_date_epoch_is_refused);
     tcase_add_test(tc, real_hive_alternating_sets);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tu_run_suite(s);
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "hiveport.h"
+#include "suite.h"
 #include "testutil.h"
 
 static char *dir;
@@ -393,9 +394,5 @@ int main(void)
     tcase_add_test(tc, missing_and_bad_select);
     tcase_add_test(tc, writer_lock_excludes_second_writer);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tu_run_suite(s);
 }

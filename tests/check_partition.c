@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "partition.h"
+#include "suite.h"
 #include "testutil.h"
 
 #define SECTOR 512
@@ -216,9 +217,5 @@ int main(void)
     tcase_add_test(tc, mbr_hostile);
     tcase_add_test(tc, gpt_entries_and_crcs);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tu_run_suite(s);
 }

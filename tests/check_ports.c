@@ -8,6 +8,7 @@
 
 #include "hiveport.h"
 #include "internal.h" /* hp_alloc_fail_after */
+#include "suite.h"
 #include "testutil.h"
 
 static char *dir;
@@ -499,9 +500,5 @@ int main(void)
     tcase_add_test(tc, custom_settings);
     tcase_add_test(tc, allocation_failures_are_clean);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tu_run_suite(s);
 }

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "hiveport.h"
+#include "suite.h"
 #include "testutil.h"
 
 static char *dir;
@@ -154,9 +155,5 @@ int main(void)
     tcase_add_test(tc, corrupt_real_hive_is_refused);
     tcase_add_test(tc, differencing_hive_without_select);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tu_run_suite(s);
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "suite.h"
 #include "testutil.h"
 #include "txlog.h"
 
@@ -1183,11 +1184,8 @@ int main(void)
         suite_add_tcase(s, windows);
     }
 
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int status = tu_run_suite(s);
     for (int i = 0; i < REAL_COUNT; i++)
         free(real[i].data);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return status;
 }
