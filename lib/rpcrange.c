@@ -153,21 +153,6 @@ int hp_rpcrange_parse(const char *data, size_t len, struct hp_rpc_range **ranges
     return HIVEPORT_OK;
 }
 
-int hp_rpcrange_parse_yn(const char *data, size_t len)
-{
-    const unsigned char *p = (const unsigned char *)data;
-    if (data == NULL || len < 2 || p[1] != 0)
-        return -1;
-    /* Only a terminator (and whatever follows it) may come after the letter. */
-    if (len >= 4 && (p[2] != 0 || p[3] != 0))
-        return -1;
-    if (p[0] == 'Y' || p[0] == 'y')
-        return 1;
-    if (p[0] == 'N' || p[0] == 'n')
-        return 0;
-    return -1;
-}
-
 bool hp_rpcrange_contains(const struct hp_rpc_range *ranges, size_t n, uint32_t port)
 {
     for (size_t i = 0; i < n; i++)

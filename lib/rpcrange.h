@@ -36,9 +36,6 @@ int hp_rpcrange_parse_one(const char *text, struct hp_rpc_range *out, char *why,
 int hp_rpcrange_parse(const char *data, size_t len, struct hp_rpc_range **ranges, size_t *count, char *why,
                       size_t why_len);
 
-/* A REG_SZ "Y" or "N" (not case-sensitive, optional NUL terminator): 1 for Y, 0 for N, -1 for anything else. */
-int hp_rpcrange_parse_yn(const char *data, size_t len);
-
 /* Whether port lies in one of the n ranges. */
 bool hp_rpcrange_contains(const struct hp_rpc_range *ranges, size_t n, uint32_t port);
 

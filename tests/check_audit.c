@@ -766,15 +766,15 @@ START_TEST(rpcrange_parses_like_windows)
     ck_assert_uint_eq(hp_rpcrange_size(all, 1), 65536);
     ck_assert_uint_eq(hp_rpcrange_available(all, 1, false), 0);
 
-    /* Y and N, any case, with or without their terminator. */
-    ck_assert_int_eq(hp_rpcrange_parse_yn("Y\0\0\0", 4), 1);
-    ck_assert_int_eq(hp_rpcrange_parse_yn("y\0", 2), 1);
-    ck_assert_int_eq(hp_rpcrange_parse_yn("N\0\0\0", 4), 0);
-    ck_assert_int_eq(hp_rpcrange_parse_yn("n\0\0\0junk", 8), 0);
-    ck_assert_int_eq(hp_rpcrange_parse_yn("Y\0e\0s\0\0\0", 8), -1);
-    ck_assert_int_eq(hp_rpcrange_parse_yn("", 0), -1);
-    ck_assert_int_eq(hp_rpcrange_parse_yn(NULL, 0), -1);
-    ck_assert_int_eq(hp_rpcrange_parse_yn("Y", 1), -1);
+    /* Y and N as the RPC runtime reads them: any case, at most 4 bytes (the letter and its terminator). */
+    ck_assert_int_eq(hp_rpcrange_read_yn("Y\0\0\0", 4, why, sizeof why), 1);
+    ck_assert_int_eq(hp_rpcrange_read_yn("y\0", 2, why, sizeof why), 1);
+    ck_assert_int_eq(hp_rpcrange_read_yn("N\0\0\0", 4, why, sizeof why), 0);
+    ck_assert_int_eq(hp_rpcrange_read_yn("n\0\0\0junk", 8, why, sizeof why), -1);
+    ck_assert_int_eq(hp_rpcrange_read_yn("Y\0e\0s\0\0\0", 8, why, sizeof why), -1);
+    ck_assert_int_eq(hp_rpcrange_read_yn("", 0, why, sizeof why), -1);
+    ck_assert_int_eq(hp_rpcrange_read_yn(NULL, 0, why, sizeof why), -1);
+    ck_assert_int_eq(hp_rpcrange_read_yn("Y", 1, why, sizeof why), -1);
 }
 END_TEST
 

@@ -4,14 +4,27 @@
 #                           real Windows hives of ../shared/hives/txlog when present
 #   fuzz_txlog:             valid old- and new-format logs of the dirty fixture (mkseeds), and the real
 #                           logs of ../shared/hives/txlog behind mode bytes (see fuzz_txlog.c)
+#   fuzz_rpcrange:          Ports lists and Y/N values behind their mode bytes (see fuzz_rpcrange.c)
 set -euo pipefail
 build=$1
 out=$2
 rm -rf "$out"
-mkdir -p "$out/fuzz_open" "$out/fuzz_commit" "$out/fuzz_txlog"
+mkdir -p "$out/fuzz_open" "$out/fuzz_commit" "$out/fuzz_txlog" "$out/fuzz_rpcrange"
 cp "$build"/fixtures/*.hive "$out/fuzz_open/"
 cp "$build"/fixtures/*.hive "$out/fuzz_commit/"
 "$build/fuzz-replay/mkseeds" "$build/fixtures/dirty.hive" "$out/fuzz_txlog"
+
+# utf16 TEXT: TEXT as UTF-16LE (ASCII only), each "|" standing for a NUL unit.
+utf16() { printf '%s' "$1" | sed 's/./&\n/g' | while IFS= read -r c; do [ "$c" = "|" ] && printf '\0\0' || printf '%s\0' "$c"; done; }
+r=$out/fuzz_rpcrange
+{ printf '\000'; utf16 '5000-5100|5984||'; } > "$r/read-list"
+{ printf '\000'; utf16 ' +05000-5100 |6000||'; } > "$r/read-lax"
+{ printf '\001'; utf16 '5000-5100|5984||'; } > "$r/parse-list"
+{ printf '\001'; utf16 '6000-5000||'; } > "$r/parse-reversed"
+printf '\0025000-5100, 5984 ,6000' > "$r/caller-list"
+printf '\0025000-,x' > "$r/caller-bad"
+{ printf '\003'; utf16 'Y|'; } > "$r/yes"
+{ printf '\003'; utf16 'n'; } > "$r/no"
 
 shared=${HIVEPORT_SHARED:-../shared}/hives/txlog
 if [ -d "$shared" ] && command -v xz >/dev/null 2>&1; then
@@ -34,7 +47,7 @@ if [ -d "$shared" ] && command -v xz >/dev/null 2>&1; then
 else
     echo "seeds: no $shared (or no xz): only generated seeds"
 fi
-for t in fuzz_open fuzz_commit fuzz_txlog; do
+for t in fuzz_open fuzz_commit fuzz_txlog fuzz_rpcrange; do
     printf '%s: %s seeds  ' "$t" "$(find "$out/$t" -type f | wc -l)"
 done
 echo
