@@ -72,7 +72,7 @@ START_TEST(open_fixture_read_and_write)
     ck_assert_int_eq(hiveport_open(path, HIVEPORT_OPEN_WRITE, &h), HIVEPORT_OK);
     hiveport_close(h);
     ck_assert_int_eq(tu_stat(path, &after), 0);
-    ck_assert(before.st_mtim.tv_sec == after.st_mtim.tv_sec && before.st_mtim.tv_nsec == after.st_mtim.tv_nsec);
+    ck_assert(tu_same_mtime(&before, &after));
     ck_assert(tu_same_bytes(path, tu_fixture_path("system-basic")));
     free(path);
 }

@@ -84,6 +84,8 @@ struct cli_open {
     size_t nlogs;
 };
 void cli_open_init(struct cli_open *o);
+/* --lock-timeout SECONDS (fractions allowed, 0-86400) in ms; false when it is not that. */
+bool cli_parse_lock_timeout(const char *arg, int *ms);
 /* Handles option c if it is one of CLI_LONGOPTS_READ/WRITE: CLI_OK, CLI_USAGE, or -1 when it is not. */
 int cli_open_option(const char *prog, int c, const char *arg, struct cli_open *o);
 /* The end of every command's option switch: --help (prints usage), --controlset (into *target; only when
@@ -92,6 +94,8 @@ int cli_open_option(const char *prog, int c, const char *arg, struct cli_open *o
 enum { CLI_CONTINUE = -1 };
 int cli_common_option(const char *prog, int c, const char *arg, const char *usage, struct cli_open *o,
                       int *target);
+/* "HIVE.bak", where --backup keeps the previous file (malloc'd; NULL when out of memory). */
+char *cli_backup_path(const char *hive);
 /* hiveport_open_ext() with the options and extra flags (HIVEPORT_OPEN_WRITE). */
 int cli_open(const char *path, const struct cli_open *o, unsigned flags, hiveport **h);
 /* Says on stderr what became of a dirty hive's logs (nothing for a clean hive). */

@@ -300,13 +300,9 @@ static bool apply_changes(struct outcome *o, const char *hive, hiveport *h, cons
 static bool commit(struct outcome *o, const char *hive, hiveport *h, const struct apply_run *r)
 {
     char *backup = NULL;
-    if (r->backup) {
-        size_t n = strlen(hive) + sizeof ".bak";
-        if ((backup = malloc(n)) == NULL) {
-            fail(o, hive, "out of memory");
-            return false;
-        }
-        snprintf(backup, n, "%s.bak", hive);
+    if (r->backup && (backup = cli_backup_path(hive)) == NULL) {
+        fail(o, hive, "out of memory");
+        return false;
     }
     bool ok = hiveport_commit(h, backup) == HIVEPORT_OK;
     if (!ok)

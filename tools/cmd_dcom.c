@@ -69,13 +69,9 @@ static int set_port(const char *prog, const char *hive, const struct cli_open *o
         cli_fail(prog, h);
         goto out;
     }
-    if (backup) {
-        size_t n = strlen(hive) + sizeof ".bak";
-        if ((backup_path = malloc(n)) == NULL) {
-            cli_error(prog, "%s: out of memory", hive);
-            goto out;
-        }
-        snprintf(backup_path, n, "%s.bak", hive);
+    if (backup && (backup_path = cli_backup_path(hive)) == NULL) {
+        cli_error(prog, "%s: out of memory", hive);
+        goto out;
     }
     if (hiveport_commit(h, backup_path) != HIVEPORT_OK) {
         cli_fail(prog, h);

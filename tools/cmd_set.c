@@ -142,13 +142,9 @@ static int apply(const char *prog, const struct set_request *req)
             goto out;
         }
     }
-    if (req->backup) {
-        size_t n = strlen(req->hive) + sizeof ".bak";
-        if ((backup = malloc(n)) == NULL) {
-            cli_error(prog, "%s: out of memory", req->hive);
-            goto out;
-        }
-        snprintf(backup, n, "%s.bak", req->hive);
+    if (req->backup && (backup = cli_backup_path(req->hive)) == NULL) {
+        cli_error(prog, "%s: out of memory", req->hive);
+        goto out;
     }
     if (hiveport_commit(h, backup) != HIVEPORT_OK) {
         cli_fail(prog, h);

@@ -198,21 +198,18 @@ int image_lock(struct image *im, const char *file)
     }
 }
 
-/* The --lock-timeout SECONDS among the command's arguments, in ms; 30 s when absent or not a number (the
- * command itself reports a bad value). */
+/* The --lock-timeout SECONDS among the command's arguments, in ms, read as the command reads it; 30 s
+ * when absent or malformed (the command itself then reports the bad value). */
 static int lock_wait_of(char **args, int n)
 {
-    for (int i = 1; i < n; i++) {
+    int ms = 30000;
+    for (int i = 1; i < n && strcmp(args[i], "--") != 0; i++) {
         const char *v = strncmp(args[i], "--lock-timeout=", 15) == 0 ? args[i] + 15
                       : strcmp(args[i], "--lock-timeout") == 0 && i + 1 < n ? args[i + 1] : NULL;
-        char *end;
-        long s = v ? strtol(v, &end, 10) : -1;
-        if (v && *v && *end == '\0' && s >= 0 && s <= 86400)
-            return (int)s * 1000;
-        if (strcmp(args[i], "--") == 0)
+        if (v != NULL && cli_parse_lock_timeout(v, &ms))
             break;
     }
-    return 30000;
+    return ms;
 }
 
 /* A file in the private directory for the command's stdout or stderr. */

@@ -6,6 +6,16 @@
 
 #include "cli.h"
 
+bool cli_parse_lock_timeout(const char *arg, int *ms)
+{
+    char *end;
+    double secs = strtod(arg, &end);
+    if (end == arg || *end != '\0' || !(secs >= 0 && secs <= 86400))
+        return false;
+    *ms = (int)(secs * 1000 + 0.5);
+    return true;
+}
+
 void cli_open_init(struct cli_open *o)
 {
     memset(o, 0, sizeof *o);
@@ -26,14 +36,10 @@ int cli_open_option(const char *prog, int c, const char *arg, struct cli_open *o
             return cli_usage_error(prog, "at most %zu --log options", sizeof o->logs / sizeof o->logs[0]);
         o->logs[o->nlogs++] = arg;
         return CLI_OK;
-    case OPT_LOCK_TIMEOUT: {
-        char *end;
-        double secs = strtod(arg, &end);
-        if (end == arg || *end != '\0' || !(secs >= 0 && secs <= 86400))
+    case OPT_LOCK_TIMEOUT:
+        if (!cli_parse_lock_timeout(arg, &o->lock_timeout_ms))
             return cli_usage_error(prog, "invalid --lock-timeout '%s': expected seconds, 0-86400", arg);
-        o->lock_timeout_ms = (int)(secs * 1000 + 0.5);
         return CLI_OK;
-    }
     default:
         return -1;
     }
@@ -50,6 +56,15 @@ int cli_common_option(const char *prog, int c, const char *arg, const char *usag
     if ((rc = cli_open_option(prog, c, arg, o)) != -1)
         return rc == CLI_OK ? CLI_CONTINUE : rc;
     return cli_usage_error(prog, NULL);
+}
+
+char *cli_backup_path(const char *hive)
+{
+    size_t n = strlen(hive) + sizeof ".bak";
+    char *path = malloc(n);
+    if (path != NULL)
+        snprintf(path, n, "%s.bak", hive);
+    return path;
 }
 
 int cli_open(const char *path, const struct cli_open *o, unsigned flags, hiveport **h)

@@ -273,3 +273,8 @@ size_t tu_subkey_entry(const unsigned char *hive, size_t len, uint64_t parent, u
     }
     return 0;
 }
+
+int tu_same_mtime(const struct stat *a, const struct stat *b)
+{
+    return a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}

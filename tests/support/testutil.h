@@ -26,6 +26,8 @@ char *tu_dump_hive(const char *path);
 /* The lines of b that are not in a (a and b newline-separated, each sorted), caller frees. */
 char *tu_lines_added(const char *a, const char *b);
 int tu_stat(const char *path, struct stat *st);
+/* 1 when a and b have the same modification time, to the nanosecond (a write that changed nothing). */
+int tu_same_mtime(const struct stat *a, const struct stat *b);
 /* Where, in the hive bytes, the entry of parent's subkey list (lf, lh or li; not ri) that points at child
  * lies (parent and child: key offsets as libhivex gives them); 0 when there is none.  For tests that
  * damage a list on purpose. */
