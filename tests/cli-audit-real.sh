@@ -27,8 +27,9 @@ expect=(win7-SYSTEM:clean vista-SYSTEM:clean win10-pruned-SYSTEM:clean dirty-nol
 txlogs=(new-format/NewDirtyHive:RecoveredHive_Windows10 old-format/OldDirtyHive:RecoveredHive_Windows7)
 total=$((${#expect[@]} + ${#txlogs[@]}))
 
+. "$root/tests/support/skip.sh"
 skip_all() {
-    echo "cli-audit-real: SKIPPED: $1"
+    hp_skip cli-audit-real "$1" || { echo "0 passed, 1 failed"; exit 1; }
     echo "0 passed, 0 failed, $total skipped"
     exit 0
 }

@@ -25,8 +25,9 @@ cases=("system-basic.hive" "audit-clean.hive" "audit-port-conflict.hive" "select
        "system-logged.hive" "regsz-port.hive" "audit-port-invalid.hive" "system-cs003.hive --controlset all"
        "audit-port-in-exchange2010-range.hive")
 
+. "$root/tests/support/skip.sh"
 skip_all() {
-    echo "cli-firewall-nft: SKIPPED: $1"
+    hp_skip cli-firewall-nft "$1" || { echo "0 passed, 1 failed"; exit 1; }
     echo "0 passed, 0 failed, ${#cases[@]} skipped"
     exit 0
 }

@@ -22,7 +22,8 @@ PATH=$PATH:/usr/sbin:/sbin
 passed=0 failed=0 skipped=0
 pass() { passed=$((passed + 1)); }
 fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
-skip() { echo "SKIP: $*"; skipped=$((skipped + 1)); }
+. "$root/tests/support/skip.sh"
+skip() { if hp_skip images "$*"; then skipped=$((skipped + 1)); else failed=$((failed + 1)); fi; }
 check() { # check NAME COMMAND...: passes when the command succeeds
     local name=$1; shift
     if "$@"; then pass; else fail "$name"; fi

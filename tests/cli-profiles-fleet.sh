@@ -17,6 +17,7 @@
 # Prints the timings, each failure, and a last line "N passed, N failed[, N skipped]"; exits 1 on any failure.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/tests/support/skip.sh"
 build=${BUILD:-build}
 case $build in /*) ;; *) build=$root/$build ;; esac
 HIVEPORT=${HIVEPORT:-$build/hiveport}
@@ -174,14 +175,14 @@ real_round_trip() {
 }
 
 if [ ! -d "$hives" ]; then
-    echo "cli-profiles-fleet: real hives SKIPPED: $hives is absent (real hives are not part of the repository)"
-    skipped=$((skipped + 4))
+    if hp_skip "cli-profiles-fleet: real hives" "$hives is absent (real hives are not part of the repository)"
+    then skipped=$((skipped + 4)); else failed=$((failed + 1)); fi
 else
     shared_before=$(state "$hives"/*.xz)
     for name in win7-SYSTEM vista-SYSTEM win10-pruned-SYSTEM delta-1.6-SYSTEM; do
         if [ ! -f "$hives/$name.xz" ]; then
-            echo "cli-profiles-fleet: $name SKIPPED: $hives/$name.xz is absent"
-            skipped=$((skipped + 1))
+            if hp_skip "cli-profiles-fleet: $name" "$hives/$name.xz is absent"
+            then skipped=$((skipped + 1)); else failed=$((failed + 1)); fi
             continue
         fi
         sel=current

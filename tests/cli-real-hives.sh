@@ -15,8 +15,9 @@ HIVEPORT=${HIVEPORT:-$build/hiveport}
 hives=${HIVEPORT_SHARED:-$root/../shared}/hives
 names=(win7-SYSTEM vista-SYSTEM win10-pruned-SYSTEM)
 
+. "$root/tests/support/skip.sh"
 skip_all() {
-    echo "cli-real-hives: SKIPPED: $1"
+    hp_skip cli-real-hives "$1" || { echo "0 passed, 1 failed"; exit 1; }
     echo "0 passed, 0 failed, ${#names[@]} skipped"
     exit 0
 }

@@ -13,7 +13,7 @@ void tu_rmtree(const char *dir);
 char *tu_fixture_copy(const char *dir, const char *name);
 /* Path of the generated fixture itself (never write to it); valid for the next 7 calls. */
 const char *tu_fixture_path(const char *name);
-/* ../shared/hives/NAME.xz decompressed into dir, or NULL (with a message) when the hives are absent. */
+/* ../shared/hives/NAME.xz decompressed into dir, or NULL (through tu_skip) when the hives are absent. */
 char *tu_real_hive(const char *dir, const char *name);
 /* Copies src to dest; returns 0 on success. */
 int tu_copy(const char *src, const char *dest);
@@ -26,6 +26,9 @@ char *tu_dump_hive(const char *path);
 /* The lines of b that are not in a (a and b newline-separated, each sorted), caller frees. */
 char *tu_lines_added(const char *a, const char *b);
 int tu_stat(const char *path, struct stat *st);
+/* A test that cannot run: prints "SKIP: WHAT: REASON" and returns; under CI=true a skip is a test that
+ * did not run, so it fails the current Check test instead (ck_abort_msg). */
+void tu_skip(const char *what, const char *reason);
 /* 1 when a and b have the same modification time, to the nanosecond (a write that changed nothing). */
 int tu_same_mtime(const struct stat *a, const struct stat *b);
 /* Where, in the hive bytes, the entry of parent's subkey list (lf, lh or li; not ri) that points at child
