@@ -8,6 +8,9 @@ BINDIR  ?= $(PREFIX)/bin
 INCDIR  ?= $(PREFIX)/include
 MANDIR  ?= $(PREFIX)/share/man
 PKGDIR  ?= $(LIBDIR)/pkgconfig
+DATADIR ?= $(PREFIX)/share
+# bash-completion's directory for completions loaded on demand (what its pkg-config file names).
+COMPLETIONDIR ?= $(DATADIR)/bash-completion/completions
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -62,9 +65,11 @@ deps:
 # targets that `make check` must run to CHECK_TARGETS.
 .DEFAULT_GOAL := all
 CHECK_TARGETS :=
+INSTALL_TARGETS :=
+UNINSTALL_TARGETS :=
 include $(sort $(wildcard mk/*.mk))
 
-all: lib tool $(BUILD)/hiveport.pc
+all: lib tool
 
 lib: $(STATIC) $(BUILD)/libhiveport.so
 
@@ -85,8 +90,12 @@ $(BUILD)/libhiveport.so: $(SHARED)
 	ln -sf libhiveport.so.$(VERSION) $(BUILD)/$(SONAME)
 	ln -sf $(SONAME) $@
 
-$(BUILD)/hiveport.pc: hiveport.pc.in include/hiveport.h | $(BUILD)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+# The .pc is written at install time from the install's own variables: PREFIX, LIBDIR and INCDIR given to
+# `make install` are what a consumer's pkg-config sees (DESTDIR is not part of them).
+define write_pc
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCDIR@|$(INCDIR)|' \
+	    -e 's|@VERSION@|$(VERSION)|' hiveport.pc.in > $(1)
+endef
 
 $(BUILD)/tools/%.o: tools/%.c $(wildcard tools/*.h) include/hiveport.h | $(BUILD)/tools
 	$(CC) $(TOOL_CFLAGS) -c -o $@ $<
@@ -136,25 +145,38 @@ check-header: | $(BUILD)
 	@echo "header-alone: the public header compiles on its own"
 
 # ---- install ----
-install: all
+# Each area adds its own install and uninstall steps to INSTALL_TARGETS and UNINSTALL_TARGETS (mk/*.mk).
+MAN_PAGES := $(sort $(wildcard man/man[135]/*.[135]))
+PROFILES  := $(sort $(wildcard examples/profiles/*.profile))
+
+install: all $(INSTALL_TARGETS)
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGDIR)
 	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/
 	ln -sf libhiveport.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libhiveport.so
 	install -m 644 include/hiveport.h $(DESTDIR)$(INCDIR)/
-	install -m 644 $(BUILD)/hiveport.pc $(DESTDIR)$(PKGDIR)/
+	$(call write_pc,$(DESTDIR)$(PKGDIR)/hiveport.pc)
 	install -m 755 $(TOOL) $(DESTDIR)$(BINDIR)/
-	set -e; for s in 1 3 5; do \
-	    if ls man/man$$s/*.$$s >/dev/null 2>&1; then \
-	        install -d $(DESTDIR)$(MANDIR)/man$$s; \
-	        cp -P man/man$$s/*.$$s $(DESTDIR)$(MANDIR)/man$$s/; fi; done
+	set -e; for s in 1 3 5; do install -d $(DESTDIR)$(MANDIR)/man$$s; done
+	set -e; for p in $(MAN_PAGES); do cp -P $$p $(DESTDIR)$(MANDIR)/$${p#man/}; done
+	install -d $(DESTDIR)$(DATADIR)/hiveport/profiles $(DESTDIR)$(COMPLETIONDIR)
+	install -m 644 $(PROFILES) $(DESTDIR)$(DATADIR)/hiveport/profiles/
+	$(if $(wildcard completion/hiveport),install -m 644 completion/hiveport $(DESTDIR)$(COMPLETIONDIR)/hiveport)
 	if [ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null; then ldconfig; fi
 
-uninstall:
-	rm -f $(DESTDIR)$(LIBDIR)/libhiveport.a $(DESTDIR)$(LIBDIR)/libhiveport.so* \
-	    $(DESTDIR)$(INCDIR)/hiveport.h $(DESTDIR)$(PKGDIR)/hiveport.pc $(DESTDIR)$(BINDIR)/hiveport
-	for p in man/man*/*.[135]; do rm -f $(DESTDIR)$(MANDIR)/$$p; done 2>/dev/null; true
+# Removes exactly the files install wrote, and hiveport's own directory under DATADIR; shared
+# directories (lib, man1, ...) stay, as a package manager leaves them.  The dynamic linker's cache is refreshed like install does.
+uninstall: $(UNINSTALL_TARGETS)
+	rm -f $(DESTDIR)$(LIBDIR)/libhiveport.a $(DESTDIR)$(LIBDIR)/libhiveport.so \
+	    $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libhiveport.so.$(VERSION) \
+	    $(DESTDIR)$(INCDIR)/hiveport.h $(DESTDIR)$(PKGDIR)/hiveport.pc $(DESTDIR)$(BINDIR)/hiveport \
+	    $(DESTDIR)$(COMPLETIONDIR)/hiveport
+	rm -f $(patsubst man/%,$(DESTDIR)$(MANDIR)/%,$(MAN_PAGES))
+	rm -f $(patsubst examples/profiles/%,$(DESTDIR)$(DATADIR)/hiveport/profiles/%,$(PROFILES))
+	for d in $(DESTDIR)$(DATADIR)/hiveport/profiles $(DESTDIR)$(DATADIR)/hiveport; do \
+	    if [ -d "$$d" ]; then rmdir "$$d"; fi; done
+	if [ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null; then ldconfig; fi
 
 # Missing Debian packages are installed (as root) before the first compile: a fresh machine needs no
 # manual step before `make demo` or `make check`.
