@@ -52,3 +52,15 @@ demo: all fixtures
 	run show SYSTEM; \
 	run get SYSTEM ntds; \
 	run get SYSTEM.bak ntds
+
+# Staged install and uninstall: the .pc for PREFIX=/usr builds a consumer, uninstall restores the tree.
+.PHONY: check-install
+CHECK_TARGETS += check-install
+check-install: all
+	BUILD=$(BUILD) bash tests/install-test.sh
+
+# A fresh machine's order: .ci/deps installs the packages before the image probes run.
+.PHONY: check-fresh-order
+CHECK_TARGETS += check-fresh-order
+check-fresh-order:
+	bash tests/fresh-order.sh

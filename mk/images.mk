@@ -6,16 +6,32 @@
 # wimlib.pc lists fuse in Requires.private, so `pkg-config --exists wimlib` fails without libfuse-dev
 # although nothing here needs FUSE: a compile-and-link probe decides instead.
 
+# The probes run after `.ci/deps` has installed what .ci/packages lists (a fresh machine's `make demo` must
+# not build without the image libraries because it probed first): their results are written to
+# $(BUILD)/images.config, which depends on the installed-packages stamp, and GNU make re-reads its makefiles
+# once an included one has been remade.  A changed package list probes again.
 # libntfs-3g's headers need size_t, va_list, time_t and off_t declared first.
 IMAGE_PROBE = printf '\#include <stddef.h>\n\#include <stdarg.h>\n\#include <stdio.h>\n\#include <time.h>\n\#include <sys/types.h>\n\#include <sys/stat.h>\n\#include <$(1)>\nint main(void) { return 0; }\n' | \
-    $(CC) -x c -o /dev/null - $(2) >/dev/null 2>&1 && echo yes
+    $(CC) -x c -o /dev/null - $(2) >/dev/null 2>&1 && echo yes || echo no
+NTFS_LIBS = $(shell $(PKG_CONFIG) --libs libntfs-3g 2>/dev/null || echo -lntfs-3g)
+
+$(BUILD)/images.config: mk/images.mk $(BUILD)/.deps-ok
+	@mkdir -p $(BUILD)
+	@{ echo "PROBED_WIM := $$($(call IMAGE_PROBE,wimlib.h,-lwim))"; \
+	   echo "PROBED_NTFS := $$($(call IMAGE_PROBE,ntfs-3g/volume.h,$(NTFS_LIBS)))"; } > $@.tmp
+	@mv $@.tmp $@
+	@echo "images: $$(tr '\n' ' ' < $@)"
+
+# Goals that build nothing do not install packages or probe.
+ifneq ($(filter-out clean deps uninstall,$(or $(MAKECMDGOALS),all)),)
+include $(BUILD)/images.config
+endif
 
 ifneq ($(NO_WIM),1)
-HAVE_WIM := $(shell $(call IMAGE_PROBE,wimlib.h,-lwim))
+HAVE_WIM := $(PROBED_WIM)
 endif
-NTFS_LIBS := $(shell $(PKG_CONFIG) --libs libntfs-3g 2>/dev/null || echo -lntfs-3g)
 ifneq ($(NO_NTFS),1)
-HAVE_NTFS := $(shell $(call IMAGE_PROBE,ntfs-3g/volume.h,$(NTFS_LIBS)))
+HAVE_NTFS := $(PROBED_NTFS)
 endif
 
 # The libraries are not linked: the tool dlopens them by SONAME when --wim or --ntfs is used (see
