@@ -7,7 +7,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <check.h>
 #include <hivex.h>
 
 #include "testutil.h"
@@ -287,8 +286,12 @@ int tu_same_mtime(const struct stat *a, const struct stat *b)
 void tu_skip(const char *what, const char *reason)
 {
     const char *ci = getenv("CI");
-    if (ci && strcmp(ci, "true") == 0)
-        ck_abort_msg("FAIL: %s: %s (CI=true: a skip in CI is a failure; install what .ci/packages lists)",
-                     what, reason);
+    if (ci && strcmp(ci, "true") == 0) {
+        /* Inside a Check test (a forked child) this exit is the test's error; elsewhere it ends the run. */
+        printf("FAIL: %s: %s (CI=true: a skip in CI is a failure; install what .ci/packages lists)\n", what,
+               reason);
+        fflush(stdout);
+        exit(1);
+    }
     printf("SKIP: %s: %s\n", what, reason);
 }

@@ -27,7 +27,7 @@ char *tu_dump_hive(const char *path);
 char *tu_lines_added(const char *a, const char *b);
 int tu_stat(const char *path, struct stat *st);
 /* A test that cannot run: prints "SKIP: WHAT: REASON" and returns; under CI=true a skip is a test that
- * did not run, so it fails the current Check test instead (ck_abort_msg). */
+ * did not run, so it prints FAIL and exits 1 instead (in a Check test's forked child: the test's error). */
 void tu_skip(const char *what, const char *reason);
 /* 1 when a and b have the same modification time, to the nanosecond (a write that changed nothing). */
 int tu_same_mtime(const struct stat *a, const struct stat *b);
