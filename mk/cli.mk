@@ -57,7 +57,7 @@ demo: all fixtures
 .PHONY: check-install
 CHECK_TARGETS += check-install
 check-install: all
-	BUILD=$(BUILD) bash tests/install-test.sh
+	BUILD=$(BUILD) SANFLAGS="$(SANFLAGS)" bash tests/install-test.sh
 
 # A fresh machine's order: .ci/deps installs the packages before the image probes run.
 .PHONY: check-fresh-order

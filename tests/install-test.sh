@@ -6,7 +6,8 @@
 #  - man pages (every one in man/), example profiles and the bash completion land where documented;
 #  - uninstall leaves the staged tree exactly as it was before install (files, links, and the unrelated files
 #    of a populated tree stay).
-# Environment: BUILD (default build).  Prints "N passed, N failed"; exits 1 on a failure.
+# Environment: BUILD (default build), SANFLAGS (the build's sanitizer flags, for the consumer).
+# Prints "N passed, N failed"; exits 1 on a failure.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-build}
@@ -42,7 +43,7 @@ C
 consumer() { # consumer PKG_CONFIG_DIR: builds and runs against the stage
     local flags
     flags=$(PKG_CONFIG_PATH=$1 PKG_CONFIG_SYSROOT_DIR=$stage pkg-config --cflags --libs hiveport) &&
-    cc -o "$work/consumer" "$work/consumer.c" $flags &&
+    cc ${SANFLAGS:-} -o "$work/consumer" "$work/consumer.c" $flags &&
     LD_LIBRARY_PATH=$stage/usr/lib "$work/consumer" | grep -q "^$(sed -n 's/^Version: //p' "$1/hiveport.pc") "
 }
 if consumer "$stage/usr/lib/pkgconfig"; then ok; else bad "a consumer does not build with the installed .pc (PREFIX=/usr)"; fi
