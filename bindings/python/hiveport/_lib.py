@@ -83,12 +83,12 @@ ChangeFn = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(CChange), ctypes.c_void
 
 _P = ctypes.POINTER
 _c = ctypes
-# name: (restype, argtypes).  Exactly the functions of include/hiveport.h.
+# name: (restype, argtypes): the functions of include/hiveport.h (hiveport_open is hiveport_open_ext with
+# default options: open() needs only the latter).
 _PROTOTYPES = {
     "hiveport_version": (_c.c_char_p, []),
     "hiveport_strerror": (_c.c_char_p, [_c.c_int]),
     "hiveport_options_init": (None, [_P(COptions)]),
-    "hiveport_open": (_c.c_int, [_c.c_char_p, _c.c_uint, _P(HandleP)]),
     "hiveport_open_ext": (_c.c_int, [_c.c_char_p, _P(COptions), _P(HandleP)]),
     "hiveport_close": (None, [HandleP]),
     "hiveport_errmsg": (_c.c_char_p, [HandleP]),

@@ -337,6 +337,8 @@ def open(path: PathLike, write: bool = False, logs: Optional[Iterable[PathLike]]
     opts.flags = ((_OPEN_WRITE if write else 0) | (_OPEN_NO_LOGS if no_logs else 0)
                   | (_OPEN_DISCARD_LOGS if discard_logs else 0))
     opts.lock_timeout_ms = _lock_timeout_ms(lock_timeout)
+    if isinstance(logs, (str, bytes, os.PathLike)):
+        raise TypeError("logs is a list of paths, not one path")
     log_paths = [_lib.cpath(p) for p in logs] if logs is not None else []
     array = (ctypes.c_char_p * max(len(log_paths), 1))(*log_paths)
     if log_paths:

@@ -1,7 +1,5 @@
 """Every exception class: raised for its status by a real call, carrying the status and the library's
 message (which names the file)."""
-import os
-
 import pytest
 
 import hiveport

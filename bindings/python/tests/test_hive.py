@@ -189,6 +189,10 @@ def test_logs_replayed_ignored_or_given(fixture_hive, tmp_path):
     os.rename(tmp_path / "system-logged.hive.LOG1", elsewhere)
     with hiveport.open(path) as h:
         assert h.log_state == hiveport.LogState.UNUSABLE
+    with pytest.raises(TypeError):
+        hiveport.open(path, logs=elsewhere)
+    with pytest.raises(hiveport.InvalidArgument, match="give 1 to 8 log paths"):
+        hiveport.open(path, logs=[elsewhere] * 9)
     with hiveport.open(path, logs=[elsewhere]) as h:
         assert h.log_state == hiveport.LogState.REPLAYED and h.get("ntds") == 6005
         assert str(elsewhere) in h.log_report

@@ -1,5 +1,6 @@
 """The package as users get it: `make install DESTDIR=... PREFIX=/usr` then `make uninstall`, and
 `pip install` offline; each installed copy imports and stamps a fixture hive with no help from the tree."""
+import importlib.util
 import os
 import shlex
 import shutil
@@ -7,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 from conftest import ROOT, skip_or_fail
 
@@ -64,11 +64,9 @@ def test_make_install_then_uninstall(tmp_path, fixture_hive):
 
 
 def test_pip_install_offline(tmp_path, fixture_hive):
-    try:
-        import setuptools  # noqa: F401
-        import wheel  # noqa: F401
-    except ImportError as e:
-        skip_or_fail("pip install", f"{e} (Debian packages python3-setuptools, python3-wheel)")
+    for module, package in (("setuptools", "python3-setuptools"), ("wheel", "python3-wheel")):
+        if importlib.util.find_spec(module) is None:
+            skip_or_fail("pip install", f"no {module} (Debian package {package})")
     if subprocess.run([sys.executable, "-m", "pip", "--version"], capture_output=True).returncode != 0:
         skip_or_fail("pip install", "pip is not installed (Debian package python3-pip)")
     source = tmp_path / "source"  # a copy: a build leaves build/ and *.egg-info behind
@@ -82,7 +80,7 @@ def test_pip_install_offline(tmp_path, fixture_hive):
     hive = fixture_hive("system-basic")
     lib = os.environ.get("HIVEPORT_LIBRARY")
     if not lib:
-        pytest.skip("HIVEPORT_LIBRARY is not set (run through make check-python)")
+        skip_or_fail("HIVEPORT_LIBRARY", "not set (run the tests through make check-python)")
     # The library by its SONAME, from its directory: how an installed libhiveport is found.
     where = stamp_with(hive, target, {"LD_LIBRARY_PATH": str(Path(lib).parent)})
     assert where == str(target / "hiveport" / "__init__.py")

@@ -6,6 +6,7 @@ import pytest
 
 import hiveport
 from hiveport import _lib
+from conftest import skip_or_fail
 
 
 def test_version_is_the_loaded_library():
@@ -19,7 +20,7 @@ def test_library_override_is_used():
 
     wanted = os.environ.get("HIVEPORT_LIBRARY")
     if not wanted:
-        pytest.skip("HIVEPORT_LIBRARY is not set (run through make check-python)")
+        skip_or_fail("HIVEPORT_LIBRARY", "not set (run the tests through make check-python)")
     maps = open("/proc/self/maps").read()
     assert os.path.realpath(wanted) in maps
 
