@@ -29,7 +29,8 @@ check-python: lib fixtures
 	@set -u; preload=; \
 	if [ "$(SANITIZE)" = 1 ]; then \
 	    preload=$$(ldd $(BUILD)/$(SONAME) | sed -n 's/^[[:space:]]*lib[^ ]*asan[^ ]* => \([^ ]*\) .*/\1/p'); \
-	    if [ -z "$$preload" ]; then echo "check-python: $(BUILD)/$(SONAME) links no shared ASan runtime to preload"; exit 1; fi; \
+	    if [ -z "$$preload" ]; then \
+	        echo "check-python: $(BUILD)/$(SONAME) links no shared ASan runtime to preload"; exit 1; fi; \
 	    echo "check-python: preloading $$preload"; \
 	fi; \
 	env $${preload:+LD_PRELOAD=$$preload ASAN_OPTIONS=detect_leaks=0} \

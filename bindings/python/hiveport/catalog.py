@@ -93,7 +93,8 @@ def setting(spec: SettingLike) -> Setting:
         return found
     if not key or not value_name:
         raise InvalidArgument(
-            Status.INVALID_ARG, f"setting '{spec}': expected SERVICE\\SUBKEY:VALUE NAME, e.g. 'NTDS\\Parameters:TCP/IP Port'"
+            Status.INVALID_ARG,
+            f"setting '{spec}': expected SERVICE\\SUBKEY:VALUE NAME, e.g. 'NTDS\\Parameters:TCP/IP Port'",
         )
     for known in catalog():
         # Windows compares names case-insensitively (ASCII here, as strcasecmp in the CLI).

@@ -56,7 +56,8 @@ def parse_controlset(text: str) -> int:
     target = ctypes.c_int()
     rc = _lib.lib.hiveport_parse_controlset(_lib.cstr(text), ctypes.byref(target))
     if rc != 0:
-        raise error_for(rc, f"'{text}': {strerror(rc)} (a control set is current, default, lastknowngood, all or 1-999)")
+        raise error_for(rc, f"'{text}': {strerror(rc)} (a control set is current, default, lastknowngood, all "
+                            "or 1-999)")
     return target.value
 
 
@@ -222,16 +223,19 @@ class Hive:
         outside 1-65535).  NotSet when absent, WrongType, BadData."""
         s = _setting(setting)._to_c()
         port = ctypes.c_uint32()
-        self._check(_lib.lib.hiveport_get_port(self._handle(), ctypes.byref(s), _target(controlset), ctypes.byref(port)))
+        self._check(_lib.lib.hiveport_get_port(self._handle(), ctypes.byref(s), _target(controlset),
+                                               ctypes.byref(port)))
         return port.value
 
-    def set(self, setting: SettingLike, port: int, controlset: ControlSet = "current", replace_type: bool = False) -> None:
+    def set(self, setting: SettingLike, port: int, controlset: ControlSet = "current",
+            replace_type: bool = False) -> None:
         """hiveport_set_port(): pins a setting to port in a control set ("all": every one), creating missing
         keys; in memory until commit().  PortRange, WrongType (unless replace_type), Dirty, ReadOnly, ...;
         on failure nothing is changed."""
         s = _setting(setting)._to_c()
         flags = _SET_REPLACE_TYPE if replace_type else 0
-        self._check(_lib.lib.hiveport_set_port(self._handle(), ctypes.byref(s), _target(controlset), _port(port), flags))
+        self._check(_lib.lib.hiveport_set_port(self._handle(), ctypes.byref(s), _target(controlset), _port(port),
+                                               flags))
 
     def unset(self, setting: SettingLike, controlset: ControlSet = "current") -> None:
         """hiveport_unset_port(): removes a setting's value (keys are kept); an absent value is no error."""
@@ -293,7 +297,8 @@ class Hive:
         ports = ctypes.c_void_p()
         available, use_internet = ctypes.create_string_buffer(1), ctypes.create_string_buffer(1)
         count = ctypes.c_uint32()
-        rc = _lib.lib.hiveport_rpc_get(self._handle(), ctypes.byref(ports), available, use_internet, ctypes.byref(count))
+        rc = _lib.lib.hiveport_rpc_get(self._handle(), ctypes.byref(ports), available, use_internet,
+                                       ctypes.byref(count))
         text = _take_string(ports)
         self._check(rc)
         return RpcRange(text or "", available.raw.decode(), use_internet.raw.decode(), count.value)

@@ -29,7 +29,8 @@ def test_stamp_on_an_image_root(fixture_hive, tmp_path):
     original = fixture_hive("system-empty").read_bytes()
     r = run_stamp(tmp_path / "image")
     assert (r.returncode, r.stderr) == (0, "")
-    assert r.stdout == f"{tmp_path}/image/Windows/System32/config/SYSTEM: 7 Exchange 2003 ports pinned in every control set\n"
+    assert r.stdout == (f"{tmp_path}/image/Windows/System32/config/SYSTEM: "
+                        "7 Exchange 2003 ports pinned in every control set\n")
     assert ports(hive) == EXPECTED
     assert (config / "SYSTEM.bak").read_bytes() == original
 

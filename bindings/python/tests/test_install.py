@@ -33,7 +33,8 @@ def make(*args):
 
 def stamp_with(hive, pythonpath, env_extra):
     """Runs the stamping script with only the installed copy reachable: not the tree, not HIVEPORT_LIBRARY."""
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "HIVEPORT_LIBRARY", "PYTHONDONTWRITEBYTECODE")}
+    hidden = ("PYTHONPATH", "HIVEPORT_LIBRARY", "PYTHONDONTWRITEBYTECODE")
+    env = {k: v for k, v in os.environ.items() if k not in hidden}
     env.update(env_extra, PYTHONPATH=str(pythonpath))
     r = subprocess.run([sys.executable, "-c", STAMP_SCRIPT, str(hive)], env=env, capture_output=True, text=True,
                        cwd="/")
