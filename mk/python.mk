@@ -35,7 +35,7 @@ check-python: lib fixtures
 	fi; \
 	env $${preload:+LD_PRELOAD=$$preload ASAN_OPTIONS=detect_leaks=0} \
 	    HIVEPORT_LIBRARY=$(abspath $(BUILD))/$(SONAME) HIVEPORT_FIXTURES=$(abspath $(BUILD))/fixtures \
-	    HIVEPORT_SHARED=$(abspath ../shared) HIVEPORT_MAKE_VARS="BUILD=$(BUILD) SANITIZE=$(SANITIZE) CC=$(CC)" \
+	    HIVEPORT_SHARED=$(abspath ../shared) HIVEPORT_MAKE_VARS="BUILD='$(BUILD)' SANITIZE='$(SANITIZE)' CC='$(CC)'" \
 	    PYTHONPATH=$(abspath bindings/python) PYTHONDONTWRITEBYTECODE=1 \
 	    $(PYTHON) -m pytest -p no:cacheprovider -q -rs bindings/python/tests; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "check-python: pytest collected no test"; fi; exit $$rc
