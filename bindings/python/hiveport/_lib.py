@@ -1,0 +1,177 @@
+"""The C library and its prototypes: loading libhiveport.so.0 and declaring what ctypes must know.
+
+Nothing here decides anything about hives; it only describes include/hiveport.h to ctypes.
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+from typing import Optional
+
+SONAME = "libhiveport.so.0"
+
+c_uint32_p = ctypes.POINTER(ctypes.c_uint32)
+
+
+class Handle(ctypes.Structure):
+    """struct hiveport: opaque."""
+
+
+class FindingsList(ctypes.Structure):
+    """struct hiveport_findings: opaque."""
+
+
+HandleP = ctypes.POINTER(Handle)
+FindingsListP = ctypes.POINTER(FindingsList)
+
+
+class COptions(ctypes.Structure):
+    """hiveport_options."""
+
+    _fields_ = [
+        ("size", ctypes.c_size_t),
+        ("flags", ctypes.c_uint),
+        ("lock_timeout_ms", ctypes.c_int),
+        ("log_paths", ctypes.POINTER(ctypes.c_char_p)),
+        ("log_path_count", ctypes.c_size_t),
+    ]
+
+
+class CSetting(ctypes.Structure):
+    """hiveport_setting."""
+
+    _fields_ = [
+        ("key", ctypes.c_char_p),
+        ("value_name", ctypes.c_char_p),
+        ("type", ctypes.c_uint),
+        ("flags", ctypes.c_uint),
+        ("id", ctypes.c_char_p),
+        ("description", ctypes.c_char_p),
+        ("source", ctypes.c_char_p),
+    ]
+
+
+class CChange(ctypes.Structure):
+    """hiveport_change."""
+
+    _fields_ = [
+        ("kind", ctypes.c_int),
+        ("key", ctypes.c_char_p),
+        ("value_name", ctypes.c_char_p),
+        ("old_text", ctypes.c_char_p),
+        ("new_text", ctypes.c_char_p),
+    ]
+
+
+class CFinding(ctypes.Structure):
+    """hiveport_finding."""
+
+    _fields_ = [
+        ("severity", ctypes.c_int),
+        ("code", ctypes.c_char_p),
+        ("controlset", ctypes.c_uint32),
+        ("setting_id", ctypes.c_char_p),
+        ("key", ctypes.c_char_p),
+        ("value_name", ctypes.c_char_p),
+        ("port", ctypes.c_uint32),
+        ("message", ctypes.c_char_p),
+    ]
+
+
+CSettingP = ctypes.POINTER(CSetting)
+ChangeFn = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(CChange), ctypes.c_void_p)
+
+_P = ctypes.POINTER
+_c = ctypes
+# name: (restype, argtypes): the functions of include/hiveport.h (hiveport_open is hiveport_open_ext with
+# default options: open() needs only the latter).
+_PROTOTYPES = {
+    "hiveport_version": (_c.c_char_p, []),
+    "hiveport_strerror": (_c.c_char_p, [_c.c_int]),
+    "hiveport_options_init": (None, [_P(COptions)]),
+    "hiveport_open_ext": (_c.c_int, [_c.c_char_p, _P(COptions), _P(HandleP)]),
+    "hiveport_close": (None, [HandleP]),
+    "hiveport_errmsg": (_c.c_char_p, [HandleP]),
+    "hiveport_path": (_c.c_char_p, [HandleP]),
+    "hiveport_sequence": (_c.c_int, [HandleP, c_uint32_p, c_uint32_p]),
+    "hiveport_is_dirty": (_c.c_int, [HandleP]),
+    "hiveport_log_state": (_c.c_int, [HandleP, _P(_c.c_uint)]),
+    "hiveport_log_report": (_c.c_char_p, [HandleP]),
+    "hiveport_save_copy": (_c.c_int, [HandleP, _c.c_char_p]),
+    "hiveport_has_changes": (_c.c_int, [HandleP]),
+    "hiveport_select_value": (_c.c_int, [HandleP, _c.c_int, c_uint32_p]),
+    "hiveport_controlsets": (_c.c_int, [HandleP, c_uint32_p, _c.c_size_t, _P(_c.c_size_t)]),
+    "hiveport_resolve_controlset": (_c.c_int, [HandleP, _c.c_int, c_uint32_p]),
+    "hiveport_parse_controlset": (_c.c_int, [_c.c_char_p, _P(_c.c_int)]),
+    "hiveport_catalog_count": (_c.c_size_t, []),
+    "hiveport_catalog_at": (CSettingP, [_c.c_size_t]),
+    "hiveport_catalog_find": (CSettingP, [_c.c_char_p]),
+    "hiveport_get_port": (_c.c_int, [HandleP, CSettingP, _c.c_int, c_uint32_p]),
+    "hiveport_set_port": (_c.c_int, [HandleP, CSettingP, _c.c_int, _c.c_uint32, _c.c_uint]),
+    "hiveport_unset_port": (_c.c_int, [HandleP, CSettingP, _c.c_int]),
+    "hiveport_commit": (_c.c_int, [HandleP, _c.c_char_p]),
+    "hiveport_discard": (_c.c_int, [HandleP]),
+    "hiveport_diff": (_c.c_int, [HandleP, HandleP, ChangeFn, _c.c_void_p]),
+    "hiveport_audit": (_c.c_int, [HandleP, HandleP, _P(FindingsListP)]),
+    "hiveport_findings_count": (_c.c_size_t, [FindingsListP]),
+    "hiveport_findings_at": (_P(CFinding), [FindingsListP, _c.c_size_t]),
+    "hiveport_findings_free": (None, [FindingsListP]),
+    "hiveport_severity_name": (_c.c_char_p, [_c.c_int]),
+    "hiveport_free": (None, [_c.c_void_p]),
+    # Strings the caller frees come back as void * so that ctypes does not convert (and lose) the pointer.
+    "hiveport_rpc_get": (_c.c_int, [HandleP, _P(_c.c_void_p), _c.c_char_p, _c.c_char_p, c_uint32_p]),
+    "hiveport_rpc_set": (_c.c_int, [HandleP, _c.c_char_p, _c.c_char, _c.c_char, c_uint32_p]),
+    "hiveport_rpc_clear": (_c.c_int, [HandleP, _c.c_uint]),
+    "hiveport_rpc_warnings": (_c.c_int, [_c.c_char_p, _c.c_char, _P(_c.c_void_p)]),
+    "hiveport_dcom_get_port": (_c.c_int, [HandleP, _c.c_char_p, c_uint32_p]),
+    "hiveport_dcom_set_port": (_c.c_int, [HandleP, _c.c_char_p, _c.c_uint32]),
+}
+
+# Calls that a library may lack (added after 0.1.0): looked up at load time, None when absent.
+_OPTIONAL_PROTOTYPES = {
+    "hiveport_check": (_c.c_int, [HandleP, _c.c_uint, _P(FindingsListP)]),
+}
+
+
+def _load() -> ctypes.CDLL:
+    """Loads the library named by HIVEPORT_LIBRARY (a path, e.g. a build tree's libhiveport.so.0), else by
+    its SONAME through the dynamic linker's usual search (LD_LIBRARY_PATH, the ldconfig cache)."""
+    name = os.environ.get("HIVEPORT_LIBRARY") or SONAME
+    try:
+        lib = ctypes.CDLL(name)
+    except OSError as e:
+        raise ImportError(
+            f"hiveport: cannot load {name}: {e} (install libhiveport, or set HIVEPORT_LIBRARY to its path)"
+        ) from e
+    for fn_name, (restype, argtypes) in _PROTOTYPES.items():
+        fn = getattr(lib, fn_name)
+        fn.restype = restype
+        fn.argtypes = argtypes
+    return lib
+
+
+def _optional(lib: ctypes.CDLL, name: str) -> Optional[ctypes._CFuncPtr]:  # type: ignore[name-defined]
+    try:
+        fn = getattr(lib, name)
+    except AttributeError:
+        return None
+    fn.restype, fn.argtypes = _OPTIONAL_PROTOTYPES[name]
+    return fn
+
+
+lib = _load()
+check_fn = _optional(lib, "hiveport_check")
+
+
+def text(b: Optional[bytes]) -> Optional[str]:
+    """A C string from the library (UTF-8) as str; None stays None."""
+    return None if b is None else b.decode("utf-8", "surrogateescape")
+
+
+def cpath(p: "os.PathLike[str] | str | bytes") -> bytes:
+    """A path for the C library: bytes as the file system spells it."""
+    return os.fsencode(p)
+
+
+def cstr(s: str) -> bytes:
+    return s.encode("utf-8", "surrogateescape")

@@ -1,0 +1,361 @@
+"""An open hive: hiveport_open_ext() to hiveport_close(), and every call made on a handle."""
+from __future__ import annotations
+
+import ctypes
+import math
+import os
+from enum import IntEnum
+from types import TracebackType
+from typing import Iterable, Iterator, List, Optional, Tuple, Type, Union
+
+from . import _lib
+from .catalog import SettingLike, setting as _setting
+from .diff import Change
+from .errors import InvalidArgument, PortRange, Status, Unsupported, error_for, strerror
+from .findings import Finding, take as _take_findings
+from .rpc import RpcRange, flag as _flag, take_string as _take_string
+
+PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+
+# Control set targets (HIVEPORT_CS_*); a number 1-999 names ControlSetNNN.
+CURRENT = -1
+DEFAULT = -2
+LASTKNOWNGOOD = -3
+ALL = -4
+ControlSet = Union[str, int]
+
+_OPEN_WRITE = 0x1
+_OPEN_NO_LOGS = 0x2
+_OPEN_DISCARD_LOGS = 0x4
+_SET_REPLACE_TYPE = 0x1
+_RPC_CLEAR_KEEP_KEY = 0x1
+_INT_MAX = 2**31 - 1
+
+
+class LogState(IntEnum):
+    """enum hiveport_log_state: what became of a dirty hive's transaction logs at open."""
+
+    CLEAN = 0
+    REPLAYED = 1
+    UNUSABLE = 2
+    IGNORED = 3
+
+
+class SelectField(IntEnum):
+    """enum hiveport_select_field: the values of the Select key."""
+
+    CURRENT = 0
+    DEFAULT = 1
+    FAILED = 2
+    LASTKNOWNGOOD = 3
+
+
+def parse_controlset(text: str) -> int:
+    """hiveport_parse_controlset(): "current", "default", "lastknowngood", "all" or a decimal 1-999
+    (case-insensitive) as a target (CURRENT, DEFAULT, LASTKNOWNGOOD, ALL or the number)."""
+    target = ctypes.c_int()
+    rc = _lib.lib.hiveport_parse_controlset(_lib.cstr(text), ctypes.byref(target))
+    if rc != 0:
+        raise error_for(rc, f"'{text}': {strerror(rc)} (a control set is current, default, lastknowngood, all "
+                            "or 1-999)")
+    return target.value
+
+
+def _target(controlset: ControlSet) -> int:
+    if isinstance(controlset, str):
+        return parse_controlset(controlset)
+    if isinstance(controlset, bool) or not isinstance(controlset, int):
+        raise TypeError(f"a control set is a name or a number, not {type(controlset).__name__}")
+    if not -_INT_MAX - 1 <= controlset <= _INT_MAX:
+        raise InvalidArgument(Status.INVALID_ARG, f"control set {controlset} is out of range")
+    return controlset
+
+
+def _port(port: int) -> int:
+    """A port as the C uint32_t it becomes: ctypes would silently wrap what does not fit."""
+    if isinstance(port, bool) or not isinstance(port, int):
+        raise TypeError(f"a port is an int, not {type(port).__name__}")
+    if not 0 <= port <= 0xFFFFFFFF:
+        raise PortRange(Status.RANGE, f"port {port} is not a 32-bit unsigned number")
+    return port
+
+
+def _lock_timeout_ms(seconds: Optional[float]) -> int:
+    """None or a negative number: wait forever (-1); 0: do not wait; else whole milliseconds, rounded up so a
+    short wait never becomes no wait."""
+    if seconds is None or seconds < 0:
+        return -1
+    return min(int(math.ceil(seconds * 1000)), _INT_MAX)
+
+
+class Hive:
+    """A hive open through libhiveport.  Use open() to get one; as a context manager it is closed on exit,
+    which discards every change not committed (also when the block raises).  Changes stay in memory until
+    commit()."""
+
+    def __init__(self, handle: "_lib.HandleP") -> None:
+        self._h: Optional[_lib.HandleP] = handle
+
+    # ---- life cycle ----
+
+    def close(self) -> None:
+        """hiveport_close(): frees the handle, discarding uncommitted changes and releasing the writer's
+        lock.  Closing twice is harmless."""
+        h, self._h = self._h, None
+        if h:
+            _lib.lib.hiveport_close(h)
+
+    @property
+    def closed(self) -> bool:
+        return self._h is None
+
+    def __enter__(self) -> "Hive":
+        return self
+
+    def __exit__(
+        self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException], tb: Optional[TracebackType]
+    ) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # at interpreter exit the module may already be torn down
+            pass
+
+    def __repr__(self) -> str:
+        return f"<hiveport.Hive {self.path!r}>" if self._h else "<hiveport.Hive closed>"
+
+    def _handle(self) -> "_lib.HandleP":
+        if not self._h:
+            raise ValueError("operation on a closed hive")
+        return self._h
+
+    def _check(self, rc: int) -> None:
+        """Raises the exception of a failed call, with the handle's message (which names the file)."""
+        if rc != 0:
+            raise error_for(rc, _lib.text(_lib.lib.hiveport_errmsg(self._handle())))
+
+    # ---- hive state ----
+
+    @property
+    def path(self) -> str:
+        """hiveport_path(): the path the hive was opened with."""
+        return _lib.text(_lib.lib.hiveport_path(self._handle())) or ""
+
+    @property
+    def sequence(self) -> Tuple[int, int]:
+        """hiveport_sequence(): the header's primary and secondary sequence numbers."""
+        primary, secondary = ctypes.c_uint32(), ctypes.c_uint32()
+        self._check(_lib.lib.hiveport_sequence(self._handle(), ctypes.byref(primary), ctypes.byref(secondary)))
+        return primary.value, secondary.value
+
+    @property
+    def is_dirty(self) -> bool:
+        """hiveport_is_dirty(): whether the file on disk is dirty (its logs hold changes it lacks)."""
+        return _lib.lib.hiveport_is_dirty(self._handle()) == 1
+
+    @property
+    def log_state(self) -> LogState:
+        """hiveport_log_state(): what was done with a dirty hive's logs when it was opened."""
+        return LogState(_lib.lib.hiveport_log_state(self._handle(), None))
+
+    @property
+    def log_entries(self) -> int:
+        """hiveport_log_state()'s count: log entries (new format) or dirty pages (old format) replayed."""
+        entries = ctypes.c_uint()
+        _lib.lib.hiveport_log_state(self._handle(), ctypes.byref(entries))
+        return entries.value
+
+    @property
+    def log_report(self) -> str:
+        """hiveport_log_report(): one English line on what was done with the logs, "" for a clean hive."""
+        return _lib.text(_lib.lib.hiveport_log_report(self._handle())) or ""
+
+    @property
+    def has_changes(self) -> bool:
+        """hiveport_has_changes(): whether there are changes not yet committed."""
+        return _lib.lib.hiveport_has_changes(self._handle()) == 1
+
+    def save_copy(self, dest: PathLike) -> None:
+        """hiveport_save_copy(): writes the hive as loaded (after log replay, so clean) to the new file dest,
+        atomically.  Refuses an existing dest and uncommitted changes (InvalidArgument) and a dirty hive whose
+        logs were not replayed (Dirty); the original file is never touched."""
+        self._check(_lib.lib.hiveport_save_copy(self._handle(), _lib.cpath(dest)))
+
+    # ---- control sets ----
+
+    def select(self, field: Union[str, SelectField] = SelectField.CURRENT) -> int:
+        """hiveport_select_value(): one REG_DWORD of the Select key, "current", "default", "failed" or
+        "lastknowngood" (Failed 0 means none).  NoSelect, BadSelect."""
+        if isinstance(field, str):
+            try:
+                field = SelectField[field.upper()]
+            except KeyError:
+                raise InvalidArgument(
+                    Status.INVALID_ARG, f"'{field}': a Select value is current, default, failed or lastknowngood"
+                ) from None
+        number = ctypes.c_uint32()
+        self._check(_lib.lib.hiveport_select_value(self._handle(), int(field), ctypes.byref(number)))
+        return number.value
+
+    @property
+    def controlsets(self) -> List[int]:
+        """hiveport_controlsets(): the numbers of every ControlSetNNN key, ascending."""
+        h = self._handle()
+        count = ctypes.c_size_t()
+        self._check(_lib.lib.hiveport_controlsets(h, None, 0, ctypes.byref(count)))
+        numbers = (ctypes.c_uint32 * count.value)()
+        self._check(_lib.lib.hiveport_controlsets(h, numbers, count.value, ctypes.byref(count)))
+        return list(numbers[: count.value])
+
+    def resolve(self, controlset: ControlSet = "current") -> int:
+        """hiveport_resolve_controlset(): the number of the existing control set a target names.  NoSelect,
+        BadSelect, NoControlSet; InvalidArgument for "all" or a number outside 1-999."""
+        number = ctypes.c_uint32()
+        self._check(_lib.lib.hiveport_resolve_controlset(self._handle(), _target(controlset), ctypes.byref(number)))
+        return number.value
+
+    # ---- ports ----
+
+    def get(self, setting: SettingLike, controlset: ControlSet = "current") -> int:
+        """hiveport_get_port(): the port a setting pins in a control set, as Windows reads it (which may be
+        outside 1-65535).  NotSet when absent, WrongType, BadData."""
+        s = _setting(setting)._to_c()
+        port = ctypes.c_uint32()
+        self._check(_lib.lib.hiveport_get_port(self._handle(), ctypes.byref(s), _target(controlset),
+                                               ctypes.byref(port)))
+        return port.value
+
+    def set(self, setting: SettingLike, port: int, controlset: ControlSet = "current",
+            replace_type: bool = False) -> None:
+        """hiveport_set_port(): pins a setting to port in a control set ("all": every one), creating missing
+        keys; in memory until commit().  PortRange, WrongType (unless replace_type), Dirty, ReadOnly, ...;
+        on failure nothing is changed."""
+        s = _setting(setting)._to_c()
+        flags = _SET_REPLACE_TYPE if replace_type else 0
+        self._check(_lib.lib.hiveport_set_port(self._handle(), ctypes.byref(s), _target(controlset), _port(port),
+                                               flags))
+
+    def unset(self, setting: SettingLike, controlset: ControlSet = "current") -> None:
+        """hiveport_unset_port(): removes a setting's value (keys are kept); an absent value is no error."""
+        s = _setting(setting)._to_c()
+        self._check(_lib.lib.hiveport_unset_port(self._handle(), ctypes.byref(s), _target(controlset)))
+
+    # ---- committing ----
+
+    def commit(self, backup: Optional[PathLike] = None) -> None:
+        """hiveport_commit(): writes the changes atomically (temporary file, fsync, rename), keeping the
+        previous file at backup when given.  With no effective change nothing is written.  On failure the
+        file is unchanged."""
+        self._check(_lib.lib.hiveport_commit(self._handle(), None if backup is None else _lib.cpath(backup)))
+
+    def discard(self) -> None:
+        """hiveport_discard(): drops every uncommitted change, rereading the file (the lock stays held)."""
+        self._check(_lib.lib.hiveport_discard(self._handle()))
+
+    # ---- comparing, auditing ----
+
+    def diff(self, other: "Hive") -> Iterator[Change]:
+        """hiveport_diff(): the differences that lead from this hive to other (keys added or removed, key
+        times, values added, removed or changed), in name order.  The walk is done by this call; failures
+        raise with other's message."""
+        changes: List[Change] = []
+
+        def collect(change: "ctypes._Pointer[_lib.CChange]", ctx: Optional[int]) -> int:
+            changes.append(Change._from_c(change.contents))
+            return 0
+
+        callback = _lib.ChangeFn(collect)
+        other._check(_lib.lib.hiveport_diff(self._handle(), other._handle(), callback, None))
+        return iter(changes)
+
+    def audit(self, software: Optional["Hive"] = None) -> List[Finding]:
+        """hiveport_audit(): what keeps this SYSTEM hive's static ports from working as meant, cross-checked
+        against the RPC port range of the open SOFTWARE hive software when given.  Nothing is changed;
+        problems of the hive itself are findings, not exceptions."""
+        out = _lib.FindingsListP()
+        sw = software._handle() if software is not None else None
+        self._check(_lib.lib.hiveport_audit(self._handle(), sw, ctypes.byref(out)))
+        return _take_findings(out)
+
+    def check(self, flags: int = 0) -> List[Finding]:
+        """hiveport_check(): the library's structural check of the hive, as findings.  Unsupported when the
+        loaded libhiveport predates it (has_check() tells)."""
+        fn = _lib.check_fn
+        if fn is None:
+            raise Unsupported(None, "hiveport_check: the loaded libhiveport has no such call (it is older)")
+        out = _lib.FindingsListP()
+        self._check(fn(self._handle(), flags, ctypes.byref(out)))
+        return _take_findings(out)
+
+    # ---- SOFTWARE hive: RPC port range, DCOM ----
+
+    def rpc_range(self) -> RpcRange:
+        """hiveport_rpc_get(): Microsoft\\Rpc\\Internet as the RPC runtime reads it.  NotSet when the key is
+        absent (no restriction); WrongType or BadData for a configuration Windows rejects."""
+        ports = ctypes.c_void_p()
+        available, use_internet = ctypes.create_string_buffer(1), ctypes.create_string_buffer(1)
+        count = ctypes.c_uint32()
+        rc = _lib.lib.hiveport_rpc_get(self._handle(), ctypes.byref(ports), available, use_internet,
+                                       ctypes.byref(count))
+        text = _take_string(ports)
+        self._check(rc)
+        return RpcRange(text or "", available.raw.decode(), use_internet.raw.decode(), count.value)
+
+    def set_rpc_range(self, ports: Optional[str] = None, available: Optional[str] = None,
+                      use_internet: Optional[str] = None) -> int:
+        """hiveport_rpc_set(): sets the RPC port range (None keeps what is there: 'Y' for a flag that is
+        absent); returns the number of ports listed.  In memory until commit()."""
+        count = ctypes.c_uint32()
+        self._check(_lib.lib.hiveport_rpc_set(
+            self._handle(), None if ports is None else _lib.cstr(ports), _flag(available, "available"),
+            _flag(use_internet, "use_internet"), ctypes.byref(count)))
+        return count.value
+
+    def clear_rpc_range(self, keep_key: bool = False) -> None:
+        """hiveport_rpc_clear(): removes the Internet key, or with keep_key only its three values."""
+        self._check(_lib.lib.hiveport_rpc_clear(self._handle(), _RPC_CLEAR_KEEP_KEY if keep_key else 0))
+
+    def dcom_port(self, appid: str) -> int:
+        """hiveport_dcom_get_port(): the TCP port of DCOM application appid ("{GUID}").  NotSet, WrongType,
+        BadData."""
+        port = ctypes.c_uint32()
+        self._check(_lib.lib.hiveport_dcom_get_port(self._handle(), _lib.cstr(appid), ctypes.byref(port)))
+        return port.value
+
+    def set_dcom_port(self, appid: str, port: int) -> None:
+        """hiveport_dcom_set_port(): pins DCOM application appid to TCP port.  In memory until commit()."""
+        self._check(_lib.lib.hiveport_dcom_set_port(self._handle(), _lib.cstr(appid), _port(port)))
+
+
+def open(path: PathLike, write: bool = False, logs: Optional[Iterable[PathLike]] = None, no_logs: bool = False,
+         discard_logs: bool = False, lock_timeout: Optional[float] = 30.0) -> Hive:
+    """hiveport_open_ext(): opens the hive at path, read-only (the file is never opened for writing) or with
+    write=True (takes the writer's lock, waiting lock_timeout seconds, None: forever).  logs names a dirty
+    hive's transaction logs instead of those found beside it; no_logs turns replay off; discard_logs allows
+    writing a dirty hive whose logs were not replayed.  Raises the status's exception, whose message names
+    the file and the reason."""
+    opts = _lib.COptions()
+    _lib.lib.hiveport_options_init(ctypes.byref(opts))
+    opts.size = ctypes.sizeof(_lib.COptions)
+    opts.flags = ((_OPEN_WRITE if write else 0) | (_OPEN_NO_LOGS if no_logs else 0)
+                  | (_OPEN_DISCARD_LOGS if discard_logs else 0))
+    opts.lock_timeout_ms = _lock_timeout_ms(lock_timeout)
+    if isinstance(logs, (str, bytes, os.PathLike)):
+        raise TypeError("logs is a list of paths, not one path")
+    log_paths = [_lib.cpath(p) for p in logs] if logs is not None else []
+    array = (ctypes.c_char_p * max(len(log_paths), 1))(*log_paths)
+    if log_paths:
+        opts.log_paths = array
+        opts.log_path_count = len(log_paths)
+    h = _lib.HandleP()
+    rc = _lib.lib.hiveport_open_ext(_lib.cpath(path), ctypes.byref(opts), ctypes.byref(h))
+    if rc != 0:
+        message = _lib.text(_lib.lib.hiveport_errmsg(h)) if h else None
+        _lib.lib.hiveport_close(h)
+        raise error_for(rc, message)
+    return Hive(h)
+
+
+__all__ = ["Hive", "open", "parse_controlset", "LogState", "SelectField", "CURRENT", "DEFAULT", "LASTKNOWNGOOD", "ALL"]
