@@ -201,6 +201,24 @@ for f in export5 export4; do
     check "$f applied to a fresh hive exports the same profile" \
         cmp <("$HIVEPORT" export "$f.hive" | grep -v '^#') <("$HIVEPORT" export profile.hive | grep -v '^#')
 done
+# The REG_SZ catalog port (exchange2010-ab) as a string, a dynamic 0, and --unset-absent as deletions.
+cp "$fixtures/system-empty.hive" sz.hive
+"$HIVEPORT" set sz.hive exchange2010-ab=6010 ntfrs=0 >/dev/null
+"$HIVEPORT" export sz.hive --format reg --unset-absent >sz.reg
+check "reg: a REG_SZ port as a string" sh -c "iconv -f utf-16le -t utf-8 sz.reg | tr -d '\r' | grep -qxF '\"RpcTcpPort\"=\"6010\"'"
+check "reg: --unset-absent writes deletions" sh -c "iconv -f utf-16le -t utf-8 sz.reg | tr -d '\r' | grep -qxF '\"TCP/IP Port\"=-'"
+cp "$fixtures/system-basic.hive" sz2.hive
+"$HIVEPORT" apply sz.reg sz2.hive >/dev/null
+check "reg: the string, the 0 and the deletions re-apply" sh -c \
+    "[ \$('$HIVEPORT' get sz2.hive exchange2010-ab) = 6010 ] && [ \$('$HIVEPORT' get sz2.hive ntfrs) = 0 ] &&
+     ! '$HIVEPORT' get sz2.hive ntds && '$HIVEPORT' apply --check sz.reg sz2.hive"
+printf 'REGEDIT4\n[HKLM\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeAB\\Parameters]\n"RpcTcpPort"=dword:1772\n@=hex:01,\\\n  02\n' \
+    >sztype.reg
+"$HIVEPORT" apply sztype.reg sz2.hive >/dev/null 2>sztype.err
+check "a dword for the REG_SZ setting: refused on line 3" grep -qF \
+    'sztype.reg:3: "RpcTcpPort" is a REG_DWORD here but exchange2010-ab is a REG_SZ' sztype.err
+check "a continued @ value: one refusal, on line 4" sh -c \
+    "grep -qF 'sztype.reg:4: the default value (@)' sztype.err && grep -qF 'sztype.reg: 2 problems' sztype.err"
 check "a drifted hive is reported as drift by the export" sh -c \
     "'$HIVEPORT' apply --check export5.reg '$fixtures/system-basic.hive'; [ \$? = 4 ]"
 check "--format all control sets is a usage error" sh -c \

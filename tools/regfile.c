@@ -548,8 +548,9 @@ static bool continues(const char *buf)
     size_t n = strlen(buf);
     while (n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\t'))
         n--;
-    return n > 0 && buf[n - 1] == '\\' && buf[0] != '[' && strchr(buf, '"') != NULL &&
-           strchr(buf, '=') != NULL && strncasecmp(skip_blank(strchr(buf, '=') + 1), "hex", 3) == 0;
+    const char *start = skip_blank((char *)buf), *eq = strchr(buf, '=');
+    return n > 0 && buf[n - 1] == '\\' && (*start == '"' || *start == '@') && eq != NULL &&
+           strncasecmp(skip_blank((char *)eq + 1), "hex", 3) == 0;
 }
 
 static int parse_text(struct regparse *rp, const char *text, size_t len, char **profile_text, size_t *profile_len)
