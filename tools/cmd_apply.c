@@ -3,8 +3,8 @@
  *
  * Each hive is handled by its own worker process (fork), at most --jobs at once: a hive that crashes the
  * code, hangs on a lock or runs out of memory cannot stop or disturb the others.  A worker sends its
- * result, a JSON object, through a pipe; the parent prints the results in the order the hives were
- * given, whatever the order they finish in. */
+ * result, a JSON object, through a pipe; the parent prints the text results in the order the hives were
+ * given, whatever the order they finish in, and --json's JSON Lines as the hives finish. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
