@@ -42,7 +42,9 @@ unsigned targets_shard_of(const char *target, unsigned n)
         h ^= *p;
         h *= 0x100000001b3u;
     }
-    return (unsigned)(h % n);
+    /* The low bits of FNV-1a depend only on the low bits of each byte (carries run upwards): folding
+     * the high half in lets every bit of the path choose the shard when N is a power of two. */
+    return (unsigned)((h ^ h >> 32) % n);
 }
 
 static bool add(struct targets *t, size_t *cap, char *item)

@@ -1,8 +1,8 @@
 /* targets.h: the targets 'hiveport apply' works on: its HIVE operands, the lines of a manifest (--from),
  * and the deterministic share of them one machine of a fleet takes (--shard K/N).
  *
- * A target belongs to shard  FNV-1a-64(target bytes) mod N  (FNV-1a, 64 bits: offset basis
- * 0xcbf29ce484222325, prime 0x100000001b3, over the path's bytes as given, without its line end).  It
+ * A target belongs to shard  (h XOR (h >> 32)) mod N  where h is FNV-1a-64 of the target's bytes (offset
+ * basis 0xcbf29ce484222325, prime 0x100000001b3, over the path as given, without its line end).  It
  * depends on the target alone, not on its position: the N shards are disjoint, cover every target, and
  * stay the same when a manifest is reordered or split differently. */
 #ifndef HIVEPORT_TARGETS_H
