@@ -1,8 +1,8 @@
 #!/bin/bash
 # cli-regfleet.sh: .reg files as profiles, .reg export, and fleets past one machine (issue 17).
 #
-#   reg:      the KB 270836 / KB 224196 settings written as an administrator writes them, in four forms (5.00
-#             UTF-16LE with BOM and CRLF as regedit saves it, 5.00 UTF-8 CRLF, 5.00 UTF-8 LF, REGEDIT4 CRLF),
+#   reg:      the KB 270836 / KB 224196 settings written as an administrator writes them, in five forms (5.00
+#             UTF-16LE with BOM and CRLF as regedit saves it, 5.00 UTF-8 CRLF, LF, and with a BOM, REGEDIT4),
 #             with comments, a deletion and a hex(4) value continued on the next line: each applies to a
 #             fresh hive, reads back with `get`, checks as a match, and gives the same bytes as the
 #             equivalent profile (SOURCE_DATE_EPOCH fixed); ControlSet002 keys apply to ControlSet002 only.
@@ -79,6 +79,7 @@ EOF
 { echo 'Windows Registry Editor Version 5.00'; echo; kb_body; } | crlf | utf16 >kb-utf16.reg
 { echo 'Windows Registry Editor Version 5.00'; echo; kb_body; } | crlf >kb-utf8-crlf.reg
 { echo 'Windows Registry Editor Version 5.00'; echo; kb_body; } >kb-utf8-lf.reg
+{ printf '\xef\xbb\xbf'; echo 'Windows Registry Editor Version 5.00'; echo; kb_body; } | crlf >kb-utf8-bom.reg
 { echo 'REGEDIT4'; echo; kb_body; } | crlf >kb-regedit4.reg
 cat >kb.profile <<'EOF'
 exchange-sa-rfr = 6001
@@ -93,7 +94,7 @@ check "the UTF-16 file is what regedit writes" sh -c "file kb-utf16.reg | grep -
 cp "$fixtures/system-empty.hive" profile.hive
 "$HIVEPORT" apply kb.profile profile.hive >/dev/null
 want="6001 6002 6003 6004 6005 6006 not-set"
-for form in utf16 utf8-crlf utf8-lf regedit4; do
+for form in utf16 utf8-crlf utf8-lf utf8-bom regedit4; do
     cp "$fixtures/system-empty.hive" "$form.hive"
     out=$("$HIVEPORT" apply "kb-$form.reg" "$form.hive" 2>&1)
     check "$form: applies ($out)" [ "$out" = "$form.hive: changed (6 values)
