@@ -1,6 +1,6 @@
 # mk/regfleet.mk: .reg files as profiles, .reg export, manifests, shards and JSON Lines (issue 17).
 #
-#   make check-regfleet   tests/cli-regfleet.sh: the KB 270836/224196 .reg files in four forms, refusals by
+#   make check-regfleet   tests/cli-regfleet.sh: the KB 270836/224196 .reg files in five forms, refusals by
 #                         file:line, export round trips (and hivexregedit --merge of the export), shards of
 #                         100 generated hives for N = 1..8, 4 shards by GNU parallel against --jobs 4, JSON
 #                         Lines, and the syntax of the fleet examples (examples/fleet); ~10 s
