@@ -112,8 +112,9 @@ check "second apply: no hive rewritten (bytes, mtimes, inodes kept)" [ "$(state 
 check "--jobs 1, $jobs and 64 print the same" cmp -s jobs1.out jobs64.out
 check "--jobs 1, $jobs and 64 print the same (2)" cmp -s jobs1.out check1.out
 "$HIVEPORT" apply --json --jobs "$jobs" plan.profile "${images[@]}" >apply3.json 2>/dev/null
-summary=$(python3 -c 'import json,sys; d=json.load(sys.stdin); s=d["summary"]
-print(s["hives"], s["changed"], s["unchanged"], s["failed"], len(d["hives"]), d["hives"][6]["status"])' <apply3.json)
+summary=$(python3 -c 'import json,sys; recs=[json.loads(l) for l in sys.stdin]; s=recs[-1]
+t={r["target"]: r["status"] for r in recs if r["type"] == "target"}
+print(s["targets"], s["changed"], s["unchanged"], s["failed"], len(t), t[sys.argv[1]])' "${images[6]}" <apply3.json)
 check "--json summary: '$summary'" [ "$summary" = "$fleet 0 $good 2 $fleet failed" ]
 
 # For comparison: the same first apply with one worker at a time, on fresh copies.

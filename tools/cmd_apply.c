@@ -3,8 +3,8 @@
  *
  * Each hive is handled by its own worker process (fork), at most --jobs at once: a hive that crashes the
  * code, hangs on a lock or runs out of memory cannot stop or disturb the others.  A worker sends its
- * result, a JSON object, through a pipe; the parent prints the results in the order the hives were
- * given, whatever the order they finish in. */
+ * result, a JSON object, through a pipe; the parent prints the text results in the order the hives were
+ * given, whatever the order they finish in, and --json's JSON Lines as the hives finish. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -16,18 +16,25 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "apply_jsonl.h"
 #include "profile.h"
+#include "targets.h"
 
 static const char usage[] =
     "Usage: hiveport apply PROFILE HIVE... [--check] [--jobs N] [--json] [--backup] [--replace-type]\n"
-    "Apply the port profile PROFILE (see hiveport-profile(5); '-' reads standard input) to each HIVE,\n"
-    "in one atomic commit per hive; a hive that already matches is not written.  Prints one line per\n"
-    "hive (changed, unchanged, or failed and why), in the order given, then a count.  Exit status 0\n"
-    "only when every hive succeeded.\n\n"
+    "       hiveport apply PROFILE [HIVE...] --from MANIFEST [--shard K/N] [options]\n"
+    "Apply the port profile PROFILE (see hiveport-profile(5); a .reg file too; '-' reads standard input)\n"
+    "to each HIVE, in one atomic commit per hive; a hive that already matches is not written.  Prints\n"
+    "one line per hive (changed, unchanged, or failed and why), in the order given, then a count.  Exit\n"
+    "status 0 only when every hive succeeded.\n\n"
     "  --check           write nothing: list, per hive, every setting that differs from the profile;\n"
     "                    exit status 4 when a hive differs\n"
     "  --jobs N          process up to N hives at once (1-256, default 1)\n"
-    "  --json            print a JSON document instead of text\n"
+    "  --json            print JSON Lines instead of text: one object per hive as it finishes, then a\n"
+    "                    summary (schema in hiveport(1))\n"
+    "  --from MANIFEST   also the hives listed in MANIFEST, one per line ('-' reads standard input)\n"
+    "  --shard K/N       only the K-th (0 to N-1) of N disjoint shares of the hives, chosen by a hash\n"
+    "                    of each path: N machines running K = 0..N-1 cover every hive once\n"
     "  --backup          keep each previous file as HIVE.bak (replacing it) when it changes\n"
     "  --replace-type    overwrite an existing value of another registry type\n"
     CLI_HELP_READ CLI_HELP_WRITE
@@ -36,7 +43,7 @@ static const char usage[] =
 #define MAX_JOBS 256
 
 /* Options only this command has (above the shared enum cli_option values). */
-enum { OPT_CHECK = 0x300, OPT_JOBS };
+enum { OPT_CHECK = 0x300, OPT_JOBS, OPT_FROM, OPT_SHARD };
 
 struct worker {
     pid_t pid; /* 0: the slot is free */
@@ -49,6 +56,9 @@ struct worker {
 struct apply_run {
     const char *prog;
     const char *profile_path;
+    const char *manifest_path; /* --from, or NULL */
+    unsigned shard_k, shard_n; /* --shard K/N; shard_n 0 without it */
+    struct targets targets;
     struct profile profile;
     bool check, json, backup;
     unsigned set_flags; /* HIVEPORT_SET_* */
@@ -60,7 +70,6 @@ struct apply_run {
     struct worker *workers;
     struct pollfd *fds; /* poll() over the running workers, */
     unsigned *slot_of;  /* and the worker slot of each entry */
-    json_t *doc_hives;  /* --json: the results printed so far */
 };
 
 /* ---- one hive (in a worker) ---- */
@@ -397,9 +406,27 @@ static void run_free(struct apply_run *r)
     r->fds = NULL;
     free(r->slot_of);
     r->slot_of = NULL;
-    json_decref(r->doc_hives);
-    r->doc_hives = NULL;
     profile_free(&r->profile);
+    targets_free(&r->targets);
+}
+
+/* A hive's result is in: --json prints it at once (JSON Lines, in the order hives finish); the text
+ * output waits for flush_ready(), in the order given. */
+static void result_ready(struct apply_run *r, size_t index, json_t *result)
+{
+    r->results[index] = result;
+    if (!r->json)
+        return;
+    /* Notes go to stderr as well, as the other commands' notes do. */
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(result, "notes"), i, v) {
+        fprintf(stderr, "%s: ", r->prog);
+        cli_print_text(stderr, json_string_value(v));
+        fputc('\n', stderr);
+    }
+    if (!jsonl_print_target(r->hives[index], result, r->check))
+        cli_error(r->prog, "%s: cannot print the result", r->hives[index]);
 }
 
 /* Starts the worker for hive index in slot w; on failure the result says why and the slot stays free. */
@@ -408,7 +435,7 @@ static void start_worker(struct apply_run *r, struct worker *w, size_t index)
     const char *hive = r->hives[index];
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) {
-        r->results[index] = failed_result(hive, "cannot create a pipe for the worker: %s", strerror(errno));
+        result_ready(r, index, failed_result(hive, "cannot create a pipe for the worker: %s", strerror(errno)));
         return;
     }
     fflush(NULL); /* nothing buffered may be written twice */
@@ -417,7 +444,7 @@ static void start_worker(struct apply_run *r, struct worker *w, size_t index)
         int err = errno;
         close(fds[0]);
         close(fds[1]);
-        r->results[index] = failed_result(hive, "cannot start a worker process: %s", strerror(err));
+        result_ready(r, index, failed_result(hive, "cannot start a worker process: %s", strerror(err)));
         return;
     }
     if (pid == 0) {
@@ -473,19 +500,19 @@ static void finish_worker(struct apply_run *r, struct worker *w)
         result = NULL;
     }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && result != NULL) {
-        r->results[w->index] = result;
+        result_ready(r, w->index, result);
     } else {
         char how[128];
         if (WIFSIGNALED(status))
             snprintf(how, sizeof how, "was killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
         else
             snprintf(how, sizeof how, "exited with status %d", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-        r->results[w->index] =
-            reported != NULL
-                ? failed_result(hive, "the worker process %s after reporting '%s'", how, reported)
-                : failed_result(hive, "the worker process %s without a result; the hive is as it was or "
-                                      "fully written, never partly (commits are atomic)",
-                                how);
+        result_ready(r, w->index,
+                     reported != NULL
+                         ? failed_result(hive, "the worker process %s after reporting '%s'", how, reported)
+                         : failed_result(hive, "the worker process %s without a result; the hive is as it was or "
+                                               "fully written, never partly (commits are atomic)",
+                                         how));
         json_decref(result);
     }
     w->pid = 0;
@@ -553,41 +580,29 @@ static void count_result(const struct apply_run *r, json_t *res, struct tally *t
         t->other++;
 }
 
-/* Prints (or, for --json, keeps) the results that are next in order. */
+/* Counts the results that are next in order, and prints them as text (--json printed them already). */
 static void flush_ready(struct apply_run *r, size_t *printed, struct tally *t)
 {
     while (*printed < r->count && r->results[*printed] != NULL) {
         json_t *res = r->results[*printed];
         r->results[*printed] = NULL;
         count_result(r, res, t);
-        if (r->json) {
-            /* Notes go to stderr as well, as the other commands' notes do. */
-            size_t i;
-            json_t *v;
-            json_array_foreach(json_object_get(res, "notes"), i, v) {
-                fprintf(stderr, "%s: ", r->prog);
-                cli_print_text(stderr, json_string_value(v));
-                fputc('\n', stderr);
-            }
-            json_array_append_new(r->doc_hives, res);
-        } else {
+        if (!r->json) {
             print_text_result(r, r->hives[*printed], res);
             fflush(stdout);
-            json_decref(res);
         }
+        json_decref(res);
         (*printed)++;
     }
 }
 
 static int run_all(struct apply_run *r, struct tally *t)
 {
-    r->results = calloc(r->count, sizeof *r->results);
+    r->results = calloc(r->count > 0 ? r->count : 1, sizeof *r->results); /* a shard may be empty */
     r->workers = calloc(r->jobs, sizeof *r->workers);
     r->fds = calloc(r->jobs, sizeof *r->fds);
     r->slot_of = calloc(r->jobs, sizeof *r->slot_of);
-    r->doc_hives = r->json ? json_array() : NULL;
-    if (r->results == NULL || r->workers == NULL || r->fds == NULL || r->slot_of == NULL ||
-        (r->json && r->doc_hives == NULL)) {
+    if (r->results == NULL || r->workers == NULL || r->fds == NULL || r->slot_of == NULL) {
         cli_error(r->prog, "out of memory");
         return CLI_FAILED;
     }
@@ -638,12 +653,14 @@ static int print_summary(struct apply_run *r, const struct tally *t)
     }
     char target[16];
     profile_target_name(r->profile.target, target, sizeof target);
-    json_t *doc = json_pack("{s:o, s:b, s:s, s:O, s:{s:I, s:I, s:I, s:I}}", "profile",
-                            cli_json_text(strcmp(r->profile_path, "-") == 0 ? "(standard input)" : r->profile_path),
-                            "check", r->check, "controlset", target, "hives", r->doc_hives, "summary", "hives",
-                            (json_int_t)r->count, ok, (json_int_t)t->ok, other, (json_int_t)t->other, "failed",
-                            (json_int_t)t->failed);
-    return cli_json_print(r->prog, doc);
+    struct jsonl_summary s = {.profile = strcmp(r->profile_path, "-") == 0 ? "(standard input)" : r->profile_path,
+                              .check = r->check, .controlset = target, .shard_k = r->shard_k,
+                              .shard_n = r->shard_n, .targets = r->count, .total = r->targets.total,
+                              .ok = t->ok, .other = t->other, .failed = t->failed};
+    if (jsonl_print_summary(&s))
+        return CLI_OK;
+    cli_error(r->prog, "out of memory");
+    return CLI_FAILED;
 }
 
 /* ---- the command ---- */
@@ -667,7 +684,7 @@ static int compare_ids(const void *a, const void *b)
 /* Writing the same file twice at once would make the result depend on which worker locks it first. */
 static int refuse_same_file(const struct apply_run *r)
 {
-    struct file_id *ids = calloc(r->count, sizeof *ids);
+    struct file_id *ids = calloc(r->count > 0 ? r->count : 1, sizeof *ids);
     if (ids == NULL) {
         cli_error(r->prog, "out of memory");
         return CLI_FAILED;
@@ -705,6 +722,8 @@ int cmd_apply(int argc, char **argv)
     static const struct option longopts[] = {
         {"check", no_argument, NULL, OPT_CHECK},
         {"jobs", required_argument, NULL, OPT_JOBS},
+        {"from", required_argument, NULL, OPT_FROM},
+        {"shard", required_argument, NULL, OPT_SHARD},
         CLI_LONGOPT_JSON,
         {"backup", no_argument, NULL, OPT_BACKUP},
         {"replace-type", no_argument, NULL, OPT_REPLACE_TYPE},
@@ -728,6 +747,13 @@ int cmd_apply(int argc, char **argv)
         case OPT_JSON:
             r.json = true;
             break;
+        case OPT_FROM:
+            r.manifest_path = optarg;
+            break;
+        case OPT_SHARD:
+            if ((rc = targets_parse_shard(r.prog, optarg, &r.shard_k, &r.shard_n)) != CLI_OK)
+                return rc;
+            break;
         case OPT_BACKUP:
             r.backup = true;
             break;
@@ -739,18 +765,25 @@ int cmd_apply(int argc, char **argv)
                 return rc;
         }
     }
-    if ((rc = cli_check_operands(r.prog, argc, argv, 2, -1)) != CLI_OK)
+    if ((rc = cli_check_operands(r.prog, argc, argv, r.manifest_path != NULL ? 1 : 2, -1)) != CLI_OK)
         return rc;
     r.profile_path = argv[optind];
-    r.hives = argv + optind + 1;
-    r.count = (size_t)(argc - optind - 1);
-    for (size_t i = 0; i < r.count; i++)
-        if (strcmp(r.hives[i], "-") == 0)
+    for (int i = optind + 1; i < argc; i++)
+        if (strcmp(argv[i], "-") == 0)
             return cli_usage_error(r.prog, "a HIVE cannot be standard input ('-' is for PROFILE only)");
-    if (r.jobs > r.count)
-        r.jobs = (unsigned)r.count;
-    if (!r.check && (rc = refuse_same_file(&r)) != CLI_OK)
+    if (r.manifest_path != NULL && strcmp(r.manifest_path, "-") == 0 && strcmp(r.profile_path, "-") == 0)
+        return cli_usage_error(r.prog, "the profile and the manifest cannot both be standard input");
+    if ((rc = targets_collect(r.prog, argv + optind + 1, (size_t)(argc - optind - 1), r.manifest_path, r.shard_k,
+                              r.shard_n, &r.targets)) != CLI_OK)
         return rc;
+    r.hives = r.targets.items;
+    r.count = r.targets.count;
+    if (r.jobs > r.count)
+        r.jobs = r.count > 0 ? (unsigned)r.count : 1;
+    if (!r.check && (rc = refuse_same_file(&r)) != CLI_OK) {
+        targets_free(&r.targets);
+        return rc;
+    }
 
     unsigned errors = 0;
     rc = profile_load(r.prog, r.profile_path, &r.profile, &errors);
@@ -759,10 +792,13 @@ int cmd_apply(int argc, char **argv)
                   strcmp(r.profile_path, "-") == 0 ? "(standard input)" : r.profile_path,
                   errors > PROFILE_MAX_ERRORS ? "more than " : "",
                   errors > PROFILE_MAX_ERRORS ? PROFILE_MAX_ERRORS : errors, errors == 1 ? "" : "s");
+        targets_free(&r.targets);
         return rc;
     }
-    if (rc != CLI_OK)
+    if (rc != CLI_OK) {
+        targets_free(&r.targets);
         return rc;
+    }
 
     struct tally t = {0};
     rc = run_all(&r, &t);

@@ -5,9 +5,10 @@
 #include <string.h>
 
 #include "profile.h"
+#include "regwrite.h"
 
 static const char usage[] =
-    "Usage: hiveport export HIVE [--controlset SEL] [--unset-absent]\n"
+    "Usage: hiveport export HIVE [--controlset SEL] [--unset-absent] [--format profile|reg|reg4]\n"
     "Print the catalog settings present in the hive as a port profile (see hiveport-profile(5)), which\n"
     "'hiveport apply --check' accepts on the same hive: a golden image becomes the plan.  Values Windows\n"
     "cannot use are left out (with a comment and a warning); settings outside the catalog are not seen.\n\n"
@@ -15,10 +16,16 @@ static const char usage[] =
     "                    ControlSet003); with all, every control set must hold the same settings\n"
     "  --unset-absent    also write 'unset ID' for every catalog setting that is absent, so that\n"
     "                    'apply --check' reports one that appears later\n"
+    "  --format FMT      profile (the default); reg: a .reg file for 'reg import' (Windows Registry\n"
+    "                    Editor Version 5.00, UTF-16LE), under CurrentControlSet (or ControlSetNNN for\n"
+    "                    --controlset N, default, lastknowngood); reg4: the same as REGEDIT4\n"
     CLI_HELP_READ
     "  --help            print this help\n";
 
-enum { OPT_UNSET_ABSENT = 0x300 };
+enum { OPT_UNSET_ABSENT = 0x300, OPT_FORMAT };
+
+/* What --format names: a profile, or one of the two .reg formats. */
+enum { FORMAT_PROFILE = -1 };
 
 /* One catalog setting in one control set. */
 struct state {
@@ -129,7 +136,50 @@ static void write_header(FILE *out, hiveport *h, int target, const uint32_t *num
     fprintf(out, "controlset = %s\n", name);
 }
 
-static int export_profile(const char *prog, hiveport *h, int target, bool unset_absent, char **text, size_t *len)
+/* The settings export_profile() writes, as a .reg file (regwrite.h). */
+static int export_reg(const char *prog, hiveport *h, int format, int target, uint32_t number, bool unset_absent,
+                      const struct state *states, char **text, size_t *len)
+{
+    size_t ncat = hiveport_catalog_count(), n = 0;
+    struct regwrite_value *values = calloc(ncat, sizeof *values);
+    if (values == NULL) {
+        cli_error(prog, "out of memory");
+        return CLI_FAILED;
+    }
+    for (size_t k = 0; k < ncat; k++) {
+        const hiveport_setting *s = hiveport_catalog_at(k);
+        if (usable(s, &states[k]))
+            values[n++] = (struct regwrite_value){.setting = s, .port = states[k].port};
+        else if (unset_absent && states[k].status == HIVEPORT_E_NOT_SET)
+            values[n++] = (struct regwrite_value){.setting = s, .unset = true};
+        else if (states[k].status != HIVEPORT_E_NOT_SET) {
+            char what[64];
+            describe(s, &states[k], what, sizeof what);
+            fprintf(stderr, "%s: warning: %s: %s left out of the .reg file: Windows cannot use its value (%s)\n",
+                    prog, hiveport_path(h), s->id, what);
+        }
+    }
+    char controlset[32], *note = NULL;
+    if (target == HIVEPORT_CS_CURRENT)
+        snprintf(controlset, sizeof controlset, "CurrentControlSet");
+    else
+        snprintf(controlset, sizeof controlset, "ControlSet%03u", number);
+    int rc = CLI_OK;
+    if (asprintf(&note, "hiveport export of %s, ControlSet%03u; hiveport apply reads it back", hiveport_path(h),
+                 number) < 0)
+        note = NULL;
+    if (note == NULL ||
+        !regwrite_build((enum regwrite_format)format, controlset, note, values, n, text, len)) {
+        cli_error(prog, "out of memory");
+        rc = CLI_FAILED;
+    }
+    free(note);
+    free(values);
+    return rc;
+}
+
+static int export_profile(const char *prog, hiveport *h, int target, bool unset_absent, int format, char **text,
+                          size_t *len)
 {
     uint32_t *numbers = NULL;
     size_t count = 0, ncat = hiveport_catalog_count();
@@ -138,7 +188,8 @@ static int export_profile(const char *prog, hiveport *h, int target, bool unset_
     int rc = cli_targets(prog, h, target, &numbers, &count);
     if (rc != CLI_OK)
         goto done;
-    if ((states = calloc(count * ncat, sizeof *states)) == NULL || (out = open_memstream(text, len)) == NULL) {
+    if ((states = calloc(count * ncat, sizeof *states)) == NULL ||
+        (format == FORMAT_PROFILE && (out = open_memstream(text, len)) == NULL)) {
         cli_error(prog, "out of memory");
         rc = CLI_FAILED;
         goto done;
@@ -147,6 +198,10 @@ static int export_profile(const char *prog, hiveport *h, int target, bool unset_
         (rc = check_agree(prog, h, numbers, count, states)) != CLI_OK ||
         (rc = check_distinct(prog, h, numbers[0], states)) != CLI_OK)
         goto done;
+    if (format != FORMAT_PROFILE) {
+        rc = export_reg(prog, h, format, target, numbers[0], unset_absent, states, text, len);
+        goto done;
+    }
 
     write_header(out, h, target, numbers, count);
     int width = 0;
@@ -189,12 +244,14 @@ int cmd_export(int argc, char **argv)
 {
     static const struct option longopts[] = {CLI_LONGOPT_CONTROLSET,
                                              {"unset-absent", no_argument, NULL, OPT_UNSET_ABSENT},
+                                             {"format", required_argument, NULL, OPT_FORMAT},
                                              CLI_LONGOPTS_READ,
                                              CLI_LONGOPT_HELP,
                                              CLI_LONGOPT_END};
     const char *prog = argv[0];
     int target = HIVEPORT_CS_CURRENT;
     bool unset_absent = false;
+    int format = FORMAT_PROFILE;
     struct cli_open open;
     cli_open_init(&open);
     int c, rc;
@@ -203,6 +260,16 @@ int cmd_export(int argc, char **argv)
         case OPT_UNSET_ABSENT:
             unset_absent = true;
             break;
+        case OPT_FORMAT:
+            if (strcmp(optarg, "profile") == 0)
+                format = FORMAT_PROFILE;
+            else if (strcmp(optarg, "reg") == 0)
+                format = REGWRITE_REG5;
+            else if (strcmp(optarg, "reg4") == 0)
+                format = REGWRITE_REG4;
+            else
+                return cli_usage_error(prog, "invalid --format '%s': expected profile, reg or reg4", optarg);
+            break;
         default:
             if ((rc = cli_common_option(prog, c, optarg, usage, &open, &target)) != CLI_CONTINUE)
                 return rc;
@@ -210,6 +277,9 @@ int cmd_export(int argc, char **argv)
     }
     if ((rc = cli_check_operands(prog, argc, argv, 1, 1)) != CLI_OK)
         return rc;
+    if (format != FORMAT_PROFILE && target == HIVEPORT_CS_ALL)
+        return cli_usage_error(prog, "--format %s writes one control set: not --controlset all",
+                               format == REGWRITE_REG5 ? "reg" : "reg4");
 
     hiveport *h = NULL;
     char *text = NULL;
@@ -219,7 +289,7 @@ int cmd_export(int argc, char **argv)
     } else {
         cli_report_logs(prog, h);
         /* Printed only when complete: a failure prints nothing on standard output. */
-        rc = export_profile(prog, h, target, unset_absent, &text, &len);
+        rc = export_profile(prog, h, target, unset_absent, format, &text, &len);
         if (rc == CLI_OK)
             fwrite(text, 1, len, stdout);
     }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "profile.h"
+#include "regfile.h"
 
 /* A profile is a short text file; anything bigger is something else given by mistake. */
 #define PROFILE_MAX_BYTES (1024 * 1024)
@@ -71,8 +72,7 @@ static bool keyword(const char *s, const char *kw)
     return strncasecmp(s, kw, n) == 0 && (s[n] == '\0' || s[n] == ' ' || s[n] == '\t' || s[n] == '#');
 }
 
-/* Strict UTF-8 (no overlong forms, no surrogates, at most U+10FFFF): what the library's names accept. */
-static bool valid_utf8(const unsigned char *s, size_t len)
+bool profile_valid_utf8(const unsigned char *s, size_t len)
 {
     for (size_t i = 0; i < len;) {
         unsigned c = s[i];
@@ -423,7 +423,7 @@ int profile_parse(const char *prog, const char *name, const char *text, size_t l
         buf[n] = '\0';
         if (memchr(buf, '\0', n) != NULL)
             problem(&ps, line, "the line holds a NUL byte: not a text file");
-        else if (!valid_utf8((const unsigned char *)buf, n))
+        else if (!profile_valid_utf8((const unsigned char *)buf, n))
             problem(&ps, line, "the line is not valid UTF-8");
         else
             parse_line(&ps, line, buf);
@@ -494,6 +494,8 @@ int profile_load(const char *prog, const char *path, struct profile *p, unsigned
             cli_error(prog, "%s: cannot read the profile: %s", name, strerror(errno));
         else if (len > PROFILE_MAX_BYTES)
             cli_error(prog, "%s: larger than %d bytes: not a profile", name, PROFILE_MAX_BYTES);
+        else if (regfile_detect(text, (size_t)len)) /* a .reg file, by its header line */
+            rc = regfile_parse(prog, name, text, (size_t)len, p, errors);
         else
             rc = profile_parse(prog, name, text, (size_t)len, p, errors);
     }

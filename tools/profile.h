@@ -32,7 +32,8 @@ struct profile {
 /* The most problems reported for one profile before giving up. */
 #define PROFILE_MAX_ERRORS 20 /* *errors is PROFILE_MAX_ERRORS + 1 when there were more */
 
-/* Reads and parses the profile at path ("-" reads standard input).  Every problem is printed on stderr as
+/* Reads and parses the profile at path ("-" reads standard input); a .reg file (tools/regfile.h) is
+ * recognised by its header line and read as the profile it means.  Every problem is printed on stderr as
  * "PROG: PATH:LINE: MESSAGE".  Returns CLI_OK, CLI_USAGE when the profile is malformed (*errors gets the
  * number of problems) or CLI_FAILED when it cannot be read (the reason printed).  On failure *p is empty. */
 int profile_load(const char *prog, const char *path, struct profile *p, unsigned *errors);
@@ -42,6 +43,9 @@ int profile_parse(const char *prog, const char *name, const char *text, size_t l
                   unsigned *errors);
 
 void profile_free(struct profile *p);
+
+/* Strict UTF-8 (no overlong forms, no surrogates, at most U+10FFFF): what the library's names accept. */
+bool profile_valid_utf8(const unsigned char *s, size_t len);
 
 /* The word a controlset line uses for a target: "current", "default", "lastknowngood", "all" or the
  * number, into buf. */

@@ -1,0 +1,662 @@
+/* regfile.c: .reg files read as port profiles (see regfile.h and hiveport-profile(5)). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "regfile.h"
+
+static const char header4[] = "REGEDIT4";
+static const char header5[] = "Windows Registry Editor Version 5.00";
+
+/* ---- detection and decoding ---- */
+
+/* True when s (n bytes) is exactly a header, optionally followed by blanks. */
+static bool is_header(const char *s, size_t n, int *version)
+{
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+        n--;
+    if (n == sizeof header4 - 1 && strncasecmp(s, header4, n) == 0) {
+        *version = 4;
+        return true;
+    }
+    if (n == sizeof header5 - 1 && strncasecmp(s, header5, n) == 0) {
+        *version = 5;
+        return true;
+    }
+    return false;
+}
+
+static bool utf16_bom(const char *text, size_t len)
+{
+    return len >= 2 && (unsigned char)text[0] == 0xFF && (unsigned char)text[1] == 0xFE;
+}
+
+bool regfile_detect(const char *text, size_t len)
+{
+    char first[64];
+    size_t n = 0, i = 0;
+    int version;
+    if (utf16_bom(text, len)) {
+        /* The header is ASCII: one byte of each UTF-16LE code unit, the other zero. */
+        for (i = 2; i + 1 < len && n < sizeof first && text[i + 1] == '\0' && text[i] != '\n' && text[i] != '\0';
+             i += 2)
+            first[n++] = text[i];
+    } else {
+        if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+            i = 3;
+        for (; i < len && n < sizeof first && text[i] != '\n'; i++)
+            first[n++] = text[i];
+    }
+    return is_header(first, n, &version);
+}
+
+static void append_utf8(char *out, size_t *o, unsigned cp)
+{
+    if (cp < 0x80) {
+        out[(*o)++] = (char)cp;
+    } else if (cp < 0x800) {
+        out[(*o)++] = (char)(0xC0 | cp >> 6);
+        out[(*o)++] = (char)(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        out[(*o)++] = (char)(0xE0 | cp >> 12);
+        out[(*o)++] = (char)(0x80 | (cp >> 6 & 0x3F));
+        out[(*o)++] = (char)(0x80 | (cp & 0x3F));
+    } else {
+        out[(*o)++] = (char)(0xF0 | cp >> 18);
+        out[(*o)++] = (char)(0x80 | (cp >> 12 & 0x3F));
+        out[(*o)++] = (char)(0x80 | (cp >> 6 & 0x3F));
+        out[(*o)++] = (char)(0x80 | (cp & 0x3F));
+    }
+}
+
+/* UTF-16LE (after its byte-order mark) to UTF-8, in a malloc'd buffer.  On failure *bad_line is the line
+ * of the problem (0: out of memory) and *why says what it is. */
+static char *utf16_to_utf8(const char *text, size_t len, size_t *out_len, unsigned *bad_line, const char **why)
+{
+    const unsigned char *u = (const unsigned char *)text;
+    char *out = malloc((len / 2) * 3 + 1); /* a code unit gives at most 3 bytes; a pair, 4 for 2 units */
+    *bad_line = 0;
+    if (out == NULL)
+        return NULL;
+    size_t o = 0;
+    unsigned line = 1;
+    for (size_t i = 2; i < len; i += 2) {
+        if (i + 1 >= len) {
+            *bad_line = line, *why = "the file ends in the middle of a UTF-16 character";
+            break;
+        }
+        unsigned cp = u[i] | (unsigned)u[i + 1] << 8;
+        if (cp >= 0xD800 && cp <= 0xDBFF && i + 3 < len) {
+            unsigned lo = u[i + 2] | (unsigned)u[i + 3] << 8;
+            if (lo >= 0xDC00 && lo <= 0xDFFF) {
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                i += 2;
+            }
+        }
+        if (cp >= 0xD800 && cp <= 0xDFFF) {
+            *bad_line = line, *why = "the line holds an unpaired UTF-16 surrogate";
+            break;
+        }
+        if (cp == '\n')
+            line++;
+        append_utf8(out, &o, cp);
+    }
+    if (*bad_line != 0) {
+        free(out);
+        return NULL;
+    }
+    out[o] = '\0';
+    *out_len = o;
+    return out;
+}
+
+/* ---- the parser ---- */
+
+/* The key the values that follow belong to. */
+enum key_kind {
+    KEY_NONE,     /* no [KEY] line yet */
+    KEY_REFUSED,  /* reported already: its values are skipped */
+    KEY_SERVICES, /* ...\Services itself: no values allowed */
+    KEY_SERVICE   /* ...\Services\SVC[\...]: key holds "SVC\..." */
+};
+
+struct regparse {
+    const char *prog, *name;
+    unsigned errors;
+    bool out_of_memory;
+    int version;
+    int controlset;          /* 0 until the first key names one; HIVEPORT_CS_CURRENT or a number */
+    unsigned controlset_line;
+    enum key_kind kind;
+    char *key;               /* for KEY_SERVICE: relative to Services (malloc'd) */
+    char **stmt;             /* by line - 1: the profile statement the line becomes, or NULL */
+    unsigned lines;          /* entries in stmt */
+};
+
+static void problem(struct regparse *rp, unsigned line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void problem(struct regparse *rp, unsigned line, const char *fmt, ...)
+{
+    if (++rp->errors > PROFILE_MAX_ERRORS)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: %s:%u: ", rp->prog, rp->name, line);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static char *skip_blank(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    return s;
+}
+
+static void trim_end(char *s)
+{
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        s[--n] = '\0';
+}
+
+/* Case-insensitive comparison of the n bytes at s with the word w. */
+static bool word_is(const char *s, size_t n, const char *w)
+{
+    return strlen(w) == n && strncasecmp(s, w, n) == 0;
+}
+
+static void set_key(struct regparse *rp, enum key_kind kind, const char *key, size_t n)
+{
+    free(rp->key);
+    rp->key = NULL;
+    rp->kind = kind;
+    if (kind == KEY_SERVICE && (rp->key = strndup(key, n)) == NULL) {
+        rp->out_of_memory = true;
+        rp->kind = KEY_REFUSED;
+    }
+}
+
+/* Where a refused SOFTWARE key's settings can be made instead. */
+static const char *software_hint(const char *rest)
+{
+    if (strncasecmp(rest, "Microsoft\\Rpc\\Internet", 22) == 0 && (rest[22] == '\0' || rest[22] == '\\'))
+        return ": the RPC port range of a SOFTWARE hive is set with 'hiveport rpc-range'";
+    if (strncasecmp(rest, "Classes\\AppID\\", 14) == 0)
+        return ": a DCOM application's endpoint in a SOFTWARE hive is set with 'hiveport dcom'";
+    return "";
+}
+
+/* '[KEY]', s at the '['. */
+static void parse_key(struct regparse *rp, unsigned line, char *s)
+{
+    set_key(rp, KEY_REFUSED, NULL, 0);
+    trim_end(s);
+    size_t n = strlen(s);
+    if (n < 2 || s[n - 1] != ']') {
+        problem(rp, line, "a key line must end with ']'");
+        return;
+    }
+    s[n - 1] = '\0';
+    char *path = s + 1;
+    if (*path == '-') {
+        problem(rp, line, "key deletions ([-KEY]) are refused: hiveport removes values (\"NAME\"=-), never keys");
+        return;
+    }
+    /* HKEY_LOCAL_MACHINE\SYSTEM\(CurrentControlSet|ControlSetNNN)\Services[\SERVICE...] */
+    const char *part[4];
+    size_t len[4];
+    const char *p = path;
+    for (int i = 0; i < 4; i++) {
+        part[i] = p;
+        len[i] = strcspn(p, "\\");
+        p += len[i];
+        if (*p == '\\')
+            p++;
+        else if (i < 3) {
+            for (int k = i + 1; k < 4; k++)
+                part[k] = p, len[k] = 0;
+            break;
+        }
+    }
+    if (!word_is(part[0], len[0], "HKEY_LOCAL_MACHINE") && !word_is(part[0], len[0], "HKLM")) {
+        problem(rp, line, "'%.*s': only HKEY_LOCAL_MACHINE (HKLM) keys are port settings", (int)len[0], part[0]);
+        return;
+    }
+    if (word_is(part[1], len[1], "SOFTWARE")) {
+        problem(rp, line, "SOFTWARE keys are not applied from a .reg file (hiveport apply edits SYSTEM hives)%s",
+                software_hint(part[1] + len[1] + (part[1][len[1]] == '\\')));
+        return;
+    }
+    if (!word_is(part[1], len[1], "SYSTEM")) {
+        problem(rp, line, "only keys under HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services are port settings");
+        return;
+    }
+    int cs;
+    if (word_is(part[2], len[2], "CurrentControlSet")) {
+        cs = HIVEPORT_CS_CURRENT;
+    } else if (len[2] == 13 && strncasecmp(part[2], "ControlSet", 10) == 0 &&
+               strspn(part[2] + 10, "0123456789") == 3 && strncmp(part[2] + 10, "000", 3) != 0) {
+        cs = atoi(part[2] + 10);
+    } else {
+        problem(rp, line, "only keys under HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services (or "
+                          "ControlSetNNN\\Services) are port settings");
+        return;
+    }
+    if (!word_is(part[3], len[3], "Services")) {
+        problem(rp, line, "only keys under ...\\%.*s\\Services are port settings", (int)len[2], part[2]);
+        return;
+    }
+    if (rp->controlset == 0) {
+        rp->controlset = cs;
+        rp->controlset_line = line;
+    } else if (rp->controlset != cs) {
+        problem(rp, line, "'%.*s' here but %s on line %u: a profile applies to one control set", (int)len[2], part[2],
+                rp->controlset == HIVEPORT_CS_CURRENT ? "CurrentControlSet" : "another ControlSetNNN",
+                rp->controlset_line);
+        return;
+    }
+    const char *rest = part[3] + len[3];
+    if (*rest == '\0') {
+        set_key(rp, KEY_SERVICES, NULL, 0);
+        return;
+    }
+    rest++; /* the backslash */
+    for (const char *q = rest;; q++) {
+        size_t k = strcspn(q, "\\");
+        if (k == 0) {
+            problem(rp, line, "empty key name (a doubled or trailing backslash)");
+            return;
+        }
+        q += k;
+        if (*q == '\0')
+            break;
+    }
+    if (strchr(rest, ':') != NULL) {
+        problem(rp, line, "a key name with ':' cannot be named as a setting (SERVICE\\SUBKEY:VALUE NAME)");
+        return;
+    }
+    set_key(rp, KEY_SERVICE, rest, strlen(rest));
+}
+
+/* A quoted string at s (the opening '"'), unescaped in place (\\ and \"); returns what follows the closing
+ * quote, or NULL (with *why) when it is malformed. */
+static char *unquote(char *s, const char **why)
+{
+    char *w = s, *r = s + 1;
+    for (;; r++) {
+        if (*r == '\0') {
+            *why = "unterminated quoted string";
+            return NULL;
+        }
+        if (*r == '"')
+            break;
+        if (*r == '\\') {
+            if (r[1] != '\\' && r[1] != '"') {
+                *why = "unknown escape in a quoted string (only \\\\ and \\\" are allowed)";
+                return NULL;
+            }
+            r++;
+        }
+        *w++ = *r;
+    }
+    *w = '\0';
+    return r + 1;
+}
+
+static bool hex_digit(char c, unsigned *v)
+{
+    if (c >= '0' && c <= '9')
+        *v = (unsigned)(c - '0');
+    else if (c >= 'a' && c <= 'f')
+        *v = (unsigned)(c - 'a' + 10);
+    else if (c >= 'A' && c <= 'F')
+        *v = (unsigned)(c - 'A' + 10);
+    else
+        return false;
+    return true;
+}
+
+/* Comma-separated hex bytes (blanks allowed around them); false when malformed. */
+static bool parse_hex_bytes(const char *s, unsigned char *bytes, size_t max, size_t *count)
+{
+    *count = 0;
+    s = skip_blank((char *)s);
+    if (*s == '\0')
+        return true;
+    for (;;) {
+        unsigned hi, lo;
+        if (!hex_digit(s[0], &hi))
+            return false;
+        if (hex_digit(s[1], &lo))
+            s += 2;
+        else
+            lo = hi, hi = 0, s += 1;
+        if (*count < max)
+            bytes[*count] = (unsigned char)(hi << 4 | lo);
+        (*count)++;
+        s = skip_blank((char *)s);
+        if (*s == '\0')
+            return true;
+        if (*s != ',')
+            return false;
+        s = skip_blank((char *)s + 1);
+    }
+}
+
+/* Text after a value's data: blanks, or a ';' comment (not after a string, whose text may hold one). */
+static bool only_comment(const char *s)
+{
+    s = skip_blank((char *)s);
+    return *s == '\0' || *s == ';';
+}
+
+static char *format_statement(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static char *format_statement(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0)
+        s = NULL;
+    va_end(ap);
+    return s;
+}
+
+/* The profile spelling of key:name: its catalog id, or the custom setting in double quotes ("" for "). */
+static char *setting_text(const char *key, const char *name, const hiveport_setting **known)
+{
+    hiveport_setting probe = {.key = key, .value_name = name};
+    *known = NULL;
+    for (size_t i = 0; i < hiveport_catalog_count() && *known == NULL; i++)
+        if (cli_setting_same(hiveport_catalog_at(i), &probe))
+            *known = hiveport_catalog_at(i);
+    if (*known != NULL)
+        return strdup((*known)->id);
+    size_t quotes = 0;
+    for (const char *p = name; *p != '\0'; p++)
+        quotes += *p == '"';
+    size_t n = strlen(key) + 1 + strlen(name) + quotes + 3;
+    char *out = malloc(n);
+    if (out == NULL)
+        return NULL;
+    char *w = out;
+    *w++ = '"';
+    for (const char *p = key; *p != '\0'; p++)
+        *w++ = *p;
+    *w++ = ':';
+    for (const char *p = name; *p != '\0'; p++) {
+        if (*p == '"')
+            *w++ = '"';
+        *w++ = *p;
+    }
+    *w++ = '"';
+    *w = '\0';
+    return out;
+}
+
+/* '"NAME"=DATA' or '@=DATA', s at its first character; first is the line it starts on. */
+static void parse_value(struct regparse *rp, unsigned first, char *s)
+{
+    const char *why = NULL;
+    char *name = s, *rest;
+    if (*s == '@') {
+        problem(rp, first, "the default value (@) of a key is not a port setting");
+        return;
+    }
+    if ((rest = unquote(s, &why)) == NULL) {
+        problem(rp, first, "%s in the value name", why);
+        return;
+    }
+    rest = skip_blank(rest);
+    if (*rest != '=') {
+        problem(rp, first, "expected '=' after the value name");
+        return;
+    }
+    char *data = skip_blank(rest + 1);
+    if (rp->kind == KEY_NONE) {
+        problem(rp, first, "a value before any [KEY] line");
+        return;
+    }
+    if (rp->kind == KEY_REFUSED)
+        return; /* its key has been reported */
+    if (rp->kind == KEY_SERVICES) {
+        problem(rp, first, "values directly under Services are not port settings: name a service's key");
+        return;
+    }
+    if (*name == '\0') {
+        problem(rp, first, "the default value (\"\") of a key is not a port setting");
+        return;
+    }
+    bool unset = false, is_string = false;
+    unsigned long long port = 0;
+    if (*data == '-' && only_comment(data + 1)) {
+        unset = true;
+    } else if (*data == '"') {
+        char *after = unquote(data, &why);
+        if (after == NULL) {
+            problem(rp, first, "%s in the data of \"%s\"", why, name);
+            return;
+        }
+        trim_end(after);
+        if (*skip_blank(after) != '\0') {
+            problem(rp, first, "unexpected text after the string data of \"%s\"", name);
+            return;
+        }
+        size_t n = strlen(data);
+        if (n == 0 || n > 10 || strspn(data, "0123456789") != n) {
+            problem(rp, first, "\"%s\" holds \"%s\", not a decimal port number", name, data);
+            return;
+        }
+        port = strtoull(data, NULL, 10);
+        is_string = true;
+    } else if (strncasecmp(data, "dword:", 6) == 0) {
+        char *digits = data + 6;
+        size_t n = strspn(digits, "0123456789abcdefABCDEF");
+        if (n == 0 || n > 8 || !only_comment(digits + n)) {
+            problem(rp, first, "dword data of \"%s\" must be 1 to 8 hex digits", name);
+            return;
+        }
+        port = strtoull(digits, NULL, 16);
+    } else if (strncasecmp(data, "hex(4):", 7) == 0) {
+        unsigned char b[4];
+        size_t count;
+        char *comment = strchr(data, ';');
+        if (comment != NULL)
+            *comment = '\0';
+        if (!parse_hex_bytes(data + 7, b, sizeof b, &count) || count != 4) {
+            problem(rp, first, "hex(4) data of \"%s\" must be 4 bytes (a REG_DWORD)", name);
+            return;
+        }
+        port = b[0] | (unsigned)b[1] << 8 | (unsigned)b[2] << 16 | (unsigned long long)b[3] << 24;
+    } else if (strncasecmp(data, "hex", 3) == 0) {
+        problem(rp, first, "\"%s\": only dword: and \"string\" values are port settings, not %.*s data", name,
+                (int)strcspn(data, ":"), data);
+        return;
+    } else {
+        problem(rp, first, "\"%s\": expected dword:XXXXXXXX, \"STRING\" or - (deletion) after '='", name);
+        return;
+    }
+    const hiveport_setting *known;
+    char *setting = setting_text(rp->key, name, &known);
+    if (setting == NULL) {
+        rp->out_of_memory = true;
+        return;
+    }
+    unsigned type = known != NULL ? known->type : HIVEPORT_REG_DWORD;
+    if (!unset && is_string && type != HIVEPORT_REG_SZ) {
+        problem(rp, first, "\"%s\" is a string here but %s is a REG_DWORD%s", name,
+                known != NULL ? known->id : "a custom setting",
+                known != NULL ? "" : " (hiveport writes custom settings as REG_DWORD): use dword:");
+        free(setting);
+        return;
+    }
+    if (!unset && !is_string && type != HIVEPORT_REG_DWORD) {
+        problem(rp, first, "\"%s\" is a REG_DWORD here but %s is a REG_SZ: write it as a \"string\"", name, known->id);
+        free(setting);
+        return;
+    }
+    char *stmt = unset ? format_statement("unset %s", setting) : format_statement("%s = %llu", setting, port);
+    free(setting);
+    if (stmt == NULL) {
+        rp->out_of_memory = true;
+        return;
+    }
+    rp->stmt[first - 1] = stmt;
+}
+
+/* One logical line (continuations joined), starting on line first. */
+static void parse_line(struct regparse *rp, unsigned first, char *s)
+{
+    s = skip_blank(s);
+    trim_end(s);
+    if (*s == '\0' || *s == ';')
+        return;
+    if (*s == '[')
+        parse_key(rp, first, s);
+    else if (*s == '"' || *s == '@')
+        parse_value(rp, first, s);
+    else
+        problem(rp, first, "expected [KEY], \"NAME\"=DATA or a ';' comment");
+}
+
+/* Checks and copies line n (len bytes at s) into buf; false (reported) when it is not text. */
+static bool take_line(struct regparse *rp, unsigned n, const char *s, size_t len, char *buf)
+{
+    memcpy(buf, s, len);
+    if (len > 0 && buf[len - 1] == '\r')
+        len--;
+    buf[len] = '\0';
+    if (memchr(buf, '\0', len) != NULL) {
+        problem(rp, n, "the line holds a NUL byte (a UTF-16 .reg file needs its byte-order mark)");
+        return false;
+    }
+    if (!profile_valid_utf8((const unsigned char *)buf, len)) {
+        problem(rp, n, "the line is not valid UTF-8 (a REGEDIT4 file must be ASCII or UTF-8 here)");
+        return false;
+    }
+    return true;
+}
+
+/* Does the line (without its end) continue on the next one: hex data ending with a backslash? */
+static bool continues(const char *buf)
+{
+    size_t n = strlen(buf);
+    while (n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\t'))
+        n--;
+    const char *start = skip_blank((char *)buf), *eq = strchr(buf, '=');
+    return n > 0 && buf[n - 1] == '\\' && (*start == '"' || *start == '@') && eq != NULL &&
+           strncasecmp(skip_blank((char *)eq + 1), "hex", 3) == 0;
+}
+
+static int parse_text(struct regparse *rp, const char *text, size_t len, char **profile_text, size_t *profile_len)
+{
+    unsigned lines = 1;
+    for (size_t i = 0; i < len; i++)
+        lines += text[i] == '\n';
+    char *buf = malloc(len + 1), *logical = malloc(len + 1);
+    rp->stmt = calloc(lines, sizeof *rp->stmt);
+    rp->lines = lines;
+    if (buf == NULL || logical == NULL || rp->stmt == NULL) {
+        free(buf);
+        free(logical);
+        return CLI_FAILED;
+    }
+    size_t start = 0;
+    unsigned line = 1, first = 0;
+    size_t llen = 0;
+    for (; start <= len && rp->errors <= PROFILE_MAX_ERRORS && !rp->out_of_memory; line++) {
+        const char *nl = memchr(text + start, '\n', len - start);
+        size_t end = nl != NULL ? (size_t)(nl - text) : len;
+        bool ok = take_line(rp, line, text + start, end - start, buf);
+        if (line == 1) {
+            if (ok && !is_header(buf, strlen(buf), &rp->version))
+                problem(rp, 1, "expected the header REGEDIT4 or %s", header5);
+        } else if (ok) {
+            char *piece = first != 0 ? skip_blank(buf) : buf;
+            if (first == 0)
+                first = line, llen = 0;
+            bool more = continues(buf);
+            size_t n = strlen(piece);
+            if (more) { /* drop the backslash and the blanks around it */
+                while (n > 0 && (piece[n - 1] == ' ' || piece[n - 1] == '\t'))
+                    n--;
+                n--;
+            }
+            memcpy(logical + llen, piece, n);
+            llen += n;
+            logical[llen] = '\0';
+            if (!more || nl == NULL) {
+                parse_line(rp, first, logical);
+                first = 0;
+            }
+        } else {
+            first = 0;
+        }
+        if (nl == NULL)
+            break;
+        start = end + 1;
+    }
+    free(buf);
+    free(logical);
+    if (rp->out_of_memory)
+        return CLI_FAILED;
+    if (rp->errors > 0)
+        return CLI_USAGE;
+    /* The profile: line N holds what .reg line N means; line 1 (the header) names the control set. */
+    FILE *out = open_memstream(profile_text, profile_len);
+    if (out == NULL)
+        return CLI_FAILED;
+    char target[16] = "current";
+    if (rp->controlset > 0)
+        snprintf(target, sizeof target, "%d", rp->controlset);
+    fprintf(out, "controlset = %s\n", target);
+    for (unsigned i = 1; i < lines; i++)
+        fprintf(out, "%s\n", rp->stmt[i] != NULL ? rp->stmt[i] : "");
+    return fclose(out) == 0 ? CLI_OK : CLI_FAILED;
+}
+
+int regfile_parse(const char *prog, const char *name, const char *text, size_t len, struct profile *p,
+                  unsigned *errors)
+{
+    memset(p, 0, sizeof *p);
+    p->target = HIVEPORT_CS_CURRENT;
+    struct regparse rp = {.prog = prog, .name = name};
+    char *decoded = NULL, *profile_text = NULL;
+    size_t decoded_len = 0, profile_len = 0;
+    int rc;
+    if (utf16_bom(text, len)) {
+        unsigned bad_line;
+        const char *why = NULL;
+        decoded = utf16_to_utf8(text, len, &decoded_len, &bad_line, &why);
+        if (decoded == NULL && bad_line != 0)
+            problem(&rp, bad_line, "%s", why);
+        rc = decoded == NULL ? (bad_line != 0 ? CLI_USAGE : CLI_FAILED)
+                             : parse_text(&rp, decoded, decoded_len, &profile_text, &profile_len);
+    } else {
+        size_t skip = len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+        rc = parse_text(&rp, text + skip, len - skip, &profile_text, &profile_len);
+    }
+    if (rc == CLI_OK)
+        rc = profile_parse(prog, name, profile_text, profile_len, p, errors);
+    else if (rc == CLI_FAILED)
+        cli_error(prog, "%s: out of memory", name);
+    else if (errors != NULL)
+        *errors = rp.errors;
+    if (rc == CLI_USAGE && rp.errors > PROFILE_MAX_ERRORS) {
+        cli_error(prog, "%s: too many problems, stopped after %d", name, PROFILE_MAX_ERRORS);
+        if (errors != NULL)
+            *errors = PROFILE_MAX_ERRORS + 1;
+    }
+    for (unsigned i = 0; rp.stmt != NULL && i < rp.lines; i++)
+        free(rp.stmt[i]);
+    free(rp.stmt);
+    free(rp.key);
+    free(decoded);
+    free(profile_text);
+    return rc;
+}

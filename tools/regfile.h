@@ -1,0 +1,23 @@
+/* regfile.h: .reg files (REGEDIT4 and "Windows Registry Editor Version 5.00") read as port profiles
+ * (hiveport-profile(5), section ".reg files").
+ *
+ * A .reg file is translated, line for line, into the profile statements it means: line N of the .reg file
+ * becomes line N of a profile, so that the profile parser's checks (duplicates, one port per service,
+ * ranges) report the .reg file's own line numbers, and apply, --check and --jobs work as with a profile.
+ * What is not a port setting hiveport applies (other hives and keys, key deletions, other value types) is
+ * refused with the file, the line and the reason, before any hive is opened. */
+#ifndef HIVEPORT_REGFILE_H
+#define HIVEPORT_REGFILE_H
+
+#include "profile.h"
+
+/* True when the len bytes of text start with a .reg header line: REGEDIT4 or Windows Registry Editor
+ * Version 5.00, in UTF-8 (with or without a byte-order mark) or in UTF-16LE with its byte-order mark. */
+bool regfile_detect(const char *text, size_t len);
+
+/* Parses a .reg file into *p; the same contract as profile_parse(): problems printed on stderr as
+ * "PROG: NAME:LINE: MESSAGE", CLI_OK, CLI_USAGE (*errors set) or CLI_FAILED (out of memory). */
+int regfile_parse(const char *prog, const char *name, const char *text, size_t len, struct profile *p,
+                  unsigned *errors);
+
+#endif

@@ -1,0 +1,125 @@
+/* regwrite.c: port settings as a .reg file (see regwrite.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "regwrite.h"
+
+/* A name inside double quotes, as regedit writes it: \ and " escaped with a backslash. */
+static void put_quoted(FILE *out, const char *s)
+{
+    putc('"', out);
+    for (; *s != '\0'; s++) {
+        if (*s == '\\' || *s == '"')
+            putc('\\', out);
+        putc(*s, out);
+    }
+    putc('"', out);
+}
+
+/* The comment stays one ASCII line whatever the path holds. */
+static void put_comment(FILE *out, const char *note)
+{
+    fputs("; ", out);
+    for (const unsigned char *p = (const unsigned char *)note; *p != '\0'; p++)
+        putc(*p < 0x20 || *p > 0x7E ? '?' : *p, out);
+    fputs("\r\n", out);
+}
+
+static void put_value(FILE *out, const struct regwrite_value *v)
+{
+    put_quoted(out, v->setting->value_name);
+    if (v->unset)
+        fputs("=-\r\n", out);
+    else if (v->setting->type == HIVEPORT_REG_SZ)
+        fprintf(out, "=\"%u\"\r\n", v->port);
+    else
+        fprintf(out, "=dword:%08x\r\n", v->port);
+}
+
+/* UTF-8 to UTF-16LE with a byte-order mark, in place of *text. */
+static bool to_utf16(char **text, size_t *len)
+{
+    const unsigned char *s = (const unsigned char *)*text;
+    size_t n = *len, o = 0;
+    unsigned char *out = malloc(2 + 4 * n);
+    if (out == NULL)
+        return false;
+    out[o++] = 0xFF;
+    out[o++] = 0xFE;
+    for (size_t i = 0; i < n;) {
+        unsigned cp = s[i], extra = 0;
+        if (cp >= 0xF0)
+            cp &= 0x07, extra = 3;
+        else if (cp >= 0xE0)
+            cp &= 0x0F, extra = 2;
+        else if (cp >= 0xC0)
+            cp &= 0x1F, extra = 1;
+        i++;
+        for (; extra > 0 && i < n; extra--, i++)
+            cp = cp << 6 | (s[i] & 0x3F);
+        if (cp >= 0x10000) {
+            cp -= 0x10000;
+            unsigned hi = 0xD800 | cp >> 10, lo = 0xDC00 | (cp & 0x3FF);
+            out[o++] = (unsigned char)hi, out[o++] = (unsigned char)(hi >> 8);
+            out[o++] = (unsigned char)lo, out[o++] = (unsigned char)(lo >> 8);
+        } else {
+            out[o++] = (unsigned char)cp, out[o++] = (unsigned char)(cp >> 8);
+        }
+    }
+    free(*text);
+    *text = (char *)out;
+    *len = o;
+    return true;
+}
+
+/* True when key is an earlier key of values (before index end) or one of its parents. */
+static bool written_before(const struct regwrite_value *values, size_t end, const char *key, size_t n)
+{
+    for (size_t j = 0; j < end; j++) {
+        const char *k = values[j].setting->key;
+        if (strncasecmp(k, key, n) == 0 && (k[n] == '\0' || k[n] == '\\'))
+            return true;
+    }
+    return false;
+}
+
+bool regwrite_build(enum regwrite_format format, const char *controlset, const char *note,
+                    const struct regwrite_value *values, size_t count, char **text, size_t *len)
+{
+    *text = NULL;
+    *len = 0;
+    FILE *out = open_memstream(text, len);
+    if (out == NULL)
+        return false;
+    fputs(format == REGWRITE_REG5 ? "Windows Registry Editor Version 5.00\r\n" : "REGEDIT4\r\n", out);
+    fputs("\r\n", out);
+    put_comment(out, note);
+    for (size_t i = 0; i < count; i++) {
+        const char *key = values[i].setting->key;
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = strcasecmp(values[j].setting->key, key) == 0;
+        if (seen)
+            continue; /* written with the first value of its key */
+        /* Each parent first, as regedit writes them: importers that do not create missing parents
+         * (hivexregedit --merge) accept the file too. */
+        for (size_t n = strcspn(key, "\\"); key[n] != '\0'; n += 1 + strcspn(key + n + 1, "\\"))
+            if (!written_before(values, i, key, n))
+                fprintf(out, "\r\n[HKEY_LOCAL_MACHINE\\SYSTEM\\%s\\Services\\%.*s]\r\n", controlset, (int)n, key);
+        fprintf(out, "\r\n[HKEY_LOCAL_MACHINE\\SYSTEM\\%s\\Services\\%s]\r\n", controlset, key);
+        for (size_t j = i; j < count; j++)
+            if (strcasecmp(values[j].setting->key, key) == 0)
+                put_value(out, &values[j]);
+    }
+    fputs("\r\n", out); /* regedit ends its files with an empty line */
+    bool ok = fclose(out) == 0;
+    if (ok && format == REGWRITE_REG5)
+        ok = to_utf16(text, len);
+    if (!ok) {
+        free(*text);
+        *text = NULL;
+    }
+    return ok;
+}

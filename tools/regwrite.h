@@ -1,0 +1,27 @@
+/* regwrite.h: port settings written as a .reg file that Windows' 'reg import' (and regedit) accepts, and
+ * that 'hiveport apply' reads back (tools/regfile.h). */
+#ifndef HIVEPORT_REGWRITE_H
+#define HIVEPORT_REGWRITE_H
+
+#include "cli.h"
+
+enum regwrite_format {
+    REGWRITE_REG5, /* "Windows Registry Editor Version 5.00": UTF-16LE with a byte-order mark, CRLF */
+    REGWRITE_REG4  /* "REGEDIT4": 8-bit text, CRLF */
+};
+
+/* One value: set to port, or deleted ("NAME"=-). */
+struct regwrite_value {
+    const hiveport_setting *setting;
+    bool unset;
+    uint32_t port;
+};
+
+/* Builds the file: a header, a ';' comment line (note, ASCII control characters and bytes above 0x7E
+ * replaced by '?'), then one [HKEY_LOCAL_MACHINE\SYSTEM\<controlset>\Services\KEY] section per key, in the
+ * order keys first appear in values, each with its values.  controlset is "CurrentControlSet" or
+ * "ControlSetNNN".  *text (malloc'd, *len bytes) on success; false when out of memory. */
+bool regwrite_build(enum regwrite_format format, const char *controlset, const char *note,
+                    const struct regwrite_value *values, size_t count, char **text, size_t *len);
+
+#endif
