@@ -190,4 +190,28 @@ int cmd_export(int argc, char **argv);
  * CLI_USAGE (malformed or unknown) or CLI_FAILED (out of memory). */
 int cli_setting_parse_msg(const char *text, struct cli_setting *out, char *why, size_t len);
 
+/* ---- preflight.c: the audit's rules before a write (set, apply) ---- */
+/* --force: write what the audit would call an error; --strict: refuse a custom setting that creates its
+ * service key. */
+struct cli_rules {
+    bool force, strict;
+};
+#define CLI_LONGOPTS_RULES                                                                                   \
+    {"force", no_argument, NULL, OPT_FORCE}, {"strict", no_argument, NULL, OPT_STRICT}
+#define CLI_HELP_RULES                                                                                       \
+    "  --force           write even what 'hiveport audit' would call an error in the written hive\n"          \
+    "                    (port-conflict, port-reserved, ...)\n"                                              \
+    "  --strict          refuse a custom setting whose service key does not exist\n"
+enum { OPT_FORCE = 0x600, OPT_STRICT };
+/* Checks the plan with hiveport_preflight(): each warning and error goes to say() as one line naming the
+ * hive, the rule and its message (which names the KB article).  Returns CLI_OK when the write may go on,
+ * else CLI_FAILED with the reason in refusal: an audit error without --force, a created service key under
+ * --strict, or the library's failure. */
+int cli_preflight(hiveport *h, const hiveport_plan_item *plan, size_t count, int target, unsigned set_flags,
+                  const struct cli_rules *rules, void (*say)(void *ctx, const char *line), void *ctx,
+                  char *refusal, size_t len);
+/* cli_preflight() with every line, and the refusal, on stderr as "PROG: LINE". */
+int cli_preflight_print(const char *prog, hiveport *h, const hiveport_plan_item *plan, size_t count, int target,
+                        unsigned set_flags, const struct cli_rules *rules);
+
 #endif
