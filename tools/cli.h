@@ -121,6 +121,11 @@ int cli_assignment_parse(const char *prog, const char *text, struct cli_assignme
 void cli_setting_free(struct cli_setting *s);
 /* True when a and b name the same registry value (case-insensitively, as Windows compares). */
 bool cli_setting_same(const hiveport_setting *a, const hiveport_setting *b);
+/* PORT for setting s (named label in messages): digits, and a port s accepts (cli_port_acceptable()).
+ * Otherwise false, with the one wording 'set' and profiles share in why: "port 'x' for LABEL is not a
+ * decimal number" or "port 70000 for LABEL is outside 1-65535". */
+bool cli_port_parse(const char *text, const hiveport_setting *s, const char *label, uint32_t *port, char *why,
+                    size_t len);
 /* True when hiveport_set_port() accepts port for s: 1-65535, or 0 for a "0 = dynamic" setting. */
 bool cli_port_acceptable(const hiveport_setting *s, uint32_t port);
 
