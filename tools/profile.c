@@ -423,6 +423,14 @@ int profile_parse(const char *prog, const char *name, const char *text, size_t l
         cli_error(prog, "%s: too many problems, stopped after %d", name, PROFILE_MAX_ERRORS);
         ps.errors = PROFILE_MAX_ERRORS + 1;
     }
+    /* An empty profile is a mistake (often a failed 'hiveport export' upstream in a pipe): it would
+     * "match" every hive and apply nothing. */
+    if (ps.errors == 0 && p->count == 0) {
+        cli_error(prog, "%s: no setting in the profile (it is empty, or holds only comments and controlset): "
+                        "nothing to apply or check",
+                  name);
+        ps.errors = 1;
+    }
     if (errors != NULL)
         *errors = ps.errors;
     if (ps.errors > 0) {
