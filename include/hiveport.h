@@ -64,7 +64,8 @@ enum hiveport_status {
     HIVEPORT_E_RANGE = 15,         /* a port outside what the setting accepts */
     HIVEPORT_E_READONLY = 16,      /* a write on a handle, file or directory that is read-only */
     HIVEPORT_E_LOCKED = 17,        /* another writer held the lock past the timeout */
-    HIVEPORT_E_NOT_REGULAR = 18    /* a directory, device, FIFO or (for writing) symbolic link */
+    HIVEPORT_E_NOT_REGULAR = 18    /* a directory, device, FIFO or (for writing) symbolic link, or a file
+                                      with several hard links without HIVEPORT_OPEN_BREAK_LINKS */
 };
 
 /* A fixed English sentence for a status code; never NULL (unknown codes get a generic sentence). */
@@ -78,6 +79,8 @@ typedef struct hiveport hiveport;
 #define HIVEPORT_OPEN_NO_LOGS 0x2u      /* do not replay a dirty hive's transaction logs */
 #define HIVEPORT_OPEN_DISCARD_LOGS 0x4u /* allow writing a dirty hive whose logs were not replayed,
                                            losing the changes they hold */
+#define HIVEPORT_OPEN_BREAK_LINKS 0x8u  /* allow writing a file with several hard links: the commit's rename
+                                           leaves the other links with the old hive */
 
 /* Options for hiveport_open_ext(); start from hiveport_options_init(). */
 typedef struct hiveport_options {

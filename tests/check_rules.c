@@ -254,6 +254,65 @@ START_TEST(each_call_needs_its_kind_of_hive)
 }
 END_TEST
 
+/* ---- hard links ---- */
+
+START_TEST(a_hard_linked_hive_is_written_only_on_request)
+{
+    char *path = tu_fixture_copy(dir, "system-basic");
+    char *other = NULL;
+    if (asprintf(&other, "%s/other-name", dir) < 0)
+        abort();
+    ck_assert_int_eq(link(path, other), 0);
+    hiveport *h = NULL;
+    ck_assert_int_eq(hiveport_open(path, HIVEPORT_OPEN_WRITE, &h), HIVEPORT_E_NOT_REGULAR);
+    ck_assert_ptr_nonnull(strstr(hiveport_errmsg(h), "2 hard links"));
+    ck_assert_ptr_nonnull(strstr(hiveport_errmsg(h), "HIVEPORT_OPEN_BREAK_LINKS"));
+    hiveport_close(h);
+    h = open_or_fail(path, 0); /* reading is fine */
+    hiveport_close(h);
+
+    h = open_or_fail(path, HIVEPORT_OPEN_WRITE | HIVEPORT_OPEN_BREAK_LINKS);
+    ck_assert_int_eq(hiveport_set_port(h, hiveport_catalog_find("ntds"), HIVEPORT_CS_CURRENT, 6105, 0), HIVEPORT_OK);
+    ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
+    hiveport_close(h);
+    /* the link is broken: the other name keeps the old hive */
+    struct stat a, b;
+    ck_assert_int_eq(stat(path, &a), 0);
+    ck_assert_int_eq(stat(other, &b), 0);
+    ck_assert(a.st_ino != b.st_ino);
+    ck_assert_uint_eq(a.st_nlink, 1);
+    ck_assert(tu_same_bytes(other, tu_fixture_path("system-basic")));
+    free(other);
+    free(path);
+}
+END_TEST
+
+/* ---- a saved copy ---- */
+
+START_TEST(a_saved_copy_has_the_mode_of_its_hive)
+{
+    static const mode_t modes[] = {0640, 0604, 0600, 0444};
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+        char *path = tu_fixture_copy(dir, "system-basic"), *copy = NULL;
+        if (asprintf(&copy, "%s.copy%zu", path, i) < 0)
+            abort();
+        ck_assert_int_eq(chmod(path, modes[i]), 0);
+        hiveport *h = open_or_fail(path, 0);
+        ck_assert_int_eq(hiveport_save_copy(h, copy), HIVEPORT_OK);
+        hiveport_close(h);
+        struct stat st;
+        ck_assert_int_eq(stat(copy, &st), 0);
+        ck_assert_uint_eq(st.st_mode & 07777, modes[i]);
+        ck_assert(tu_same_bytes(path, copy));
+        ck_assert_int_eq(chmod(path, 0644), 0);
+        unlink(copy);
+        unlink(path);
+        free(copy);
+        free(path);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("rules");
@@ -267,6 +326,8 @@ int main(void)
     tcase_add_test(tc, preflight_fails_as_set_would);
     tcase_add_test(tc, preflight_checks_the_rpc_range_with_software);
     tcase_add_test(tc, each_call_needs_its_kind_of_hive);
+    tcase_add_test(tc, a_hard_linked_hive_is_written_only_on_request);
+    tcase_add_test(tc, a_saved_copy_has_the_mode_of_its_hive);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

@@ -47,7 +47,8 @@ enum cli_option {
     OPT_NO_LOGS,
     OPT_LOG,
     OPT_DISCARD_LOGS,
-    OPT_LOCK_TIMEOUT
+    OPT_LOCK_TIMEOUT,
+    OPT_BREAK_LINKS
 };
 #define CLI_LONGOPT_HELP {"help", no_argument, NULL, OPT_HELP}
 #define CLI_LONGOPT_CONTROLSET {"controlset", required_argument, NULL, OPT_CONTROLSET}
@@ -56,13 +57,15 @@ enum cli_option {
 /* Every command that reads a hive takes these; writers take CLI_LONGOPTS_WRITE as well. */
 #define CLI_LONGOPTS_READ {"no-logs", no_argument, NULL, OPT_NO_LOGS}, {"log", required_argument, NULL, OPT_LOG}
 #define CLI_LONGOPTS_WRITE                                                                                   \
-    {"discard-logs", no_argument, NULL, OPT_DISCARD_LOGS}, {"lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT}
+    {"discard-logs", no_argument, NULL, OPT_DISCARD_LOGS}, {"lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT}, \
+    {"break-links", no_argument, NULL, OPT_BREAK_LINKS}
 #define CLI_HELP_READ                                                                                        \
     "  --no-logs         do not replay a dirty hive's transaction logs (HIVE.LOG1, HIVE.LOG2, HIVE.LOG)\n"  \
     "  --log PATH        replay this log file instead of looking next to the hive (repeatable)\n"
 #define CLI_HELP_WRITE                                                                                       \
     "  --discard-logs    write a dirty hive whose logs were not replayed, losing what they hold\n"           \
-    "  --lock-timeout S  wait at most S seconds for another writer (default 30)\n"
+    "  --lock-timeout S  wait at most S seconds for another writer (default 30)\n"                            \
+    "  --break-links     write a hive with several hard links (the other links keep the old hive)\n"
 
 /* getopt_long over a command's argv (restarting the scan on the first call for each command). */
 int cli_getopt(int argc, char **argv, const struct option *longopts);
@@ -78,7 +81,7 @@ int cli_check_operands(const char *prog, int argc, char **argv, int min, int max
 
 /* ---- open_options.c: logs and locking options, and opening with them ---- */
 struct cli_open {
-    unsigned flags; /* HIVEPORT_OPEN_NO_LOGS, HIVEPORT_OPEN_DISCARD_LOGS */
+    unsigned flags; /* HIVEPORT_OPEN_NO_LOGS, HIVEPORT_OPEN_DISCARD_LOGS, HIVEPORT_OPEN_BREAK_LINKS */
     int lock_timeout_ms;
     const char *logs[8];
     size_t nlogs;
