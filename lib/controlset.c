@@ -167,7 +167,10 @@ HIVEPORT_API int hiveport_resolve_controlset(hiveport *h, int target, uint32_t *
     if (!hp_handle_usable(h) || number == NULL)
         return HIVEPORT_E_INVALID_ARG;
     hp_clear_error(h);
-    int rc = hp_require_system(h);
+    /* A target that is no target is refused as such, whatever the hive. */
+    bool valid = (target >= HIVEPORT_CS_LASTKNOWNGOOD && target <= HIVEPORT_CS_CURRENT) ||
+                 (target >= 1 && target <= HP_CONTROLSET_MAX);
+    int rc = valid ? hp_require_system(h) : HIVEPORT_OK;
     return rc != HIVEPORT_OK ? rc : resolve(h, target, number);
 }
 

@@ -423,11 +423,11 @@ int profile_parse(const char *prog, const char *name, const char *text, size_t l
         cli_error(prog, "%s: too many problems, stopped after %d", name, PROFILE_MAX_ERRORS);
         ps.errors = PROFILE_MAX_ERRORS + 1;
     }
-    /* An empty profile is a mistake (often a failed 'hiveport export' upstream in a pipe): it would
-     * "match" every hive and apply nothing. */
-    if (ps.errors == 0 && p->count == 0) {
-        cli_error(prog, "%s: no setting in the profile (it is empty, or holds only comments and controlset): "
-                        "nothing to apply or check",
+    /* A profile without a statement is a mistake (often a failed 'hiveport export' upstream in a pipe): it
+     * would "match" every hive.  An export of a hive without ports still has its controlset line. */
+    if (ps.errors == 0 && p->count == 0 && p->target_line == 0) {
+        cli_error(prog, "%s: no statement in the profile (it is empty, or holds only comments): nothing to apply "
+                        "or check",
                   name);
         ps.errors = 1;
     }

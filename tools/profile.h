@@ -33,7 +33,7 @@ struct profile {
 #define PROFILE_MAX_ERRORS 20 /* *errors is PROFILE_MAX_ERRORS + 1 when there were more */
 
 /* Reads and parses the profile at path ("-" reads standard input).  Every problem is printed on stderr as
- * "PROG: PATH:LINE: MESSAGE"; a profile without a setting line is a problem too.  Returns CLI_OK, CLI_USAGE when the profile is malformed (*errors gets the
+ * "PROG: PATH:LINE: MESSAGE"; a profile without any statement (setting, unset or controlset) is a problem too.  Returns CLI_OK, CLI_USAGE when the profile is malformed (*errors gets the
  * number of problems) or CLI_FAILED when it cannot be read (the reason printed).  On failure *p is empty. */
 int profile_load(const char *prog, const char *path, struct profile *p, unsigned *errors);
 
