@@ -55,12 +55,7 @@ static int check_rules(const char *prog, hiveport *h, const struct set_request *
 static int plan_one(const char *prog, hiveport *h, const struct set_request *req, const struct cli_assignment *a,
                     uint32_t controlset, bool print)
 {
-    const hiveport_setting *s = &a->target.setting;
-    if (!cli_port_acceptable(s, a->port)) {
-        cli_error(prog, "%s: port %u for %s is outside %s", hiveport_path(h), a->port, a->target.label,
-                  (s->flags & HIVEPORT_SETTING_ZERO_DYNAMIC) ? "0-65535 (0 = dynamic)" : "1-65535");
-        return CLI_FAILED;
-    }
+    const hiveport_setting *s = &a->target.setting; /* its port's range was checked when parsed */
     uint32_t current = 0;
     int status = hiveport_get_port(h, s, (int)controlset, &current);
     char before[32];
