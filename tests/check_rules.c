@@ -1,6 +1,7 @@
 /* check_rules.c: one set of rules for every writer: hiveport_preflight() (the audit's rules before a write),
  * the kind of hive each call needs, hard links, and the mode of a saved copy. */
 #include <check.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include "hiveport.h"
+#include "internal.h" /* hp_alloc_fail_after */
 #include "suite.h"
 #include "testutil.h"
 
@@ -219,6 +221,46 @@ START_TEST(preflight_checks_the_rpc_range_with_software)
 }
 END_TEST
 
+START_TEST(preflight_allocation_failures_are_clean)
+{
+    /* a conflict, a custom setting creating its service key, both control sets, an unset */
+    hiveport_setting typo = {.key = "MSExchangSA\\Parameters", .value_name = "TCP/IP Port",
+                             .type = HIVEPORT_REG_DWORD};
+    hiveport_plan_item plan[] = {{hiveport_catalog_find("ntds"), 5006, 0}, {&typo, 7001, 0},
+                                 {hiveport_catalog_find("exchange-is"), 0, 1}};
+    char *path = tu_fixture_copy(dir, "system-basic");
+    hiveport *h = open_or_fail(path, HIVEPORT_OPEN_WRITE);
+    hiveport_findings *f = NULL;
+    ck_assert_int_eq(hiveport_preflight(h, plan, 3, HIVEPORT_CS_ALL, 0, NULL, &f), HIVEPORT_OK);
+    size_t expected = hiveport_findings_count(f);
+    ck_assert_uint_ge(expected, 3);
+    hiveport_findings_free(f);
+    int succeeded = 0;
+    unsigned long n;
+    for (n = 1; n < 20000 && !succeeded; n++) {
+        f = (hiveport_findings *)1;
+        hp_alloc_fail_after(n);
+        int rc = hiveport_preflight(h, plan, 3, HIVEPORT_CS_ALL, 0, NULL, &f);
+        hp_alloc_fail_after(0);
+        ck_assert_msg(rc == HIVEPORT_OK || rc == HIVEPORT_E_NOMEM, "n=%lu: %d %s", n, rc, hiveport_errmsg(h));
+        if (rc == HIVEPORT_OK) {
+            succeeded = 1;
+            ck_assert_uint_eq(hiveport_findings_count(f), expected);
+            hiveport_findings_free(f);
+        } else {
+            ck_assert_ptr_null(f);
+            ck_assert_msg(strstr(hiveport_errmsg(h), "out of memory") || strstr(hiveport_errmsg(h), strerror(ENOMEM)),
+                          "n=%lu: %s", n, hiveport_errmsg(h));
+        }
+        ck_assert_int_eq(hiveport_has_changes(h), 0);
+    }
+    ck_assert(succeeded);
+    ck_assert_uint_gt(n, 10);
+    hiveport_close(h);
+    free(path);
+}
+END_TEST
+
 /* ---- the kind of hive ---- */
 
 START_TEST(each_call_needs_its_kind_of_hive)
@@ -325,6 +367,7 @@ int main(void)
     tcase_add_test(tc, preflight_says_when_a_service_key_is_created);
     tcase_add_test(tc, preflight_fails_as_set_would);
     tcase_add_test(tc, preflight_checks_the_rpc_range_with_software);
+    tcase_add_test(tc, preflight_allocation_failures_are_clean);
     tcase_add_test(tc, each_call_needs_its_kind_of_hive);
     tcase_add_test(tc, a_hard_linked_hive_is_written_only_on_request);
     tcase_add_test(tc, a_saved_copy_has_the_mode_of_its_hive);
