@@ -291,6 +291,12 @@ START_TEST(each_call_needs_its_kind_of_hive)
     hiveport *nosel = open_or_fail(tu_fixture_path("no-select"), 0);
     ck_assert_int_eq(hiveport_select_value(nosel, HIVEPORT_SELECT_CURRENT, &n), HIVEPORT_E_NO_SELECT);
     hiveport_close(nosel);
+    /* a hive with the keys of both kinds is either (the fuzz seed that reaches the RPC range checks) */
+    hiveport *both = open_or_fail(tu_fixture_path("system-and-software"), 0);
+    ck_assert_int_eq(hiveport_audit(both, both, &f), HIVEPORT_OK);
+    ck_assert_ptr_nonnull(find(f, "port-in-rpc-range"));
+    hiveport_findings_free(f);
+    hiveport_close(both);
     hiveport_close(soft);
     hiveport_close(sys);
 }
