@@ -64,7 +64,8 @@ enum hiveport_status {
     HIVEPORT_E_RANGE = 15,         /* a port outside what the setting accepts */
     HIVEPORT_E_READONLY = 16,      /* a write on a handle, file or directory that is read-only */
     HIVEPORT_E_LOCKED = 17,        /* another writer held the lock past the timeout */
-    HIVEPORT_E_NOT_REGULAR = 18    /* a directory, device, FIFO or (for writing) symbolic link */
+    HIVEPORT_E_NOT_REGULAR = 18    /* a directory, device, FIFO or (for writing) symbolic link, or a file
+                                      with several hard links without HIVEPORT_OPEN_BREAK_LINKS */
 };
 
 /* A fixed English sentence for a status code; never NULL (unknown codes get a generic sentence). */
@@ -78,6 +79,8 @@ typedef struct hiveport hiveport;
 #define HIVEPORT_OPEN_NO_LOGS 0x2u      /* do not replay a dirty hive's transaction logs */
 #define HIVEPORT_OPEN_DISCARD_LOGS 0x4u /* allow writing a dirty hive whose logs were not replayed,
                                            losing the changes they hold */
+#define HIVEPORT_OPEN_BREAK_LINKS 0x8u  /* allow writing a file with several hard links: the commit's rename
+                                           leaves the other links with the old hive */
 
 /* Options for hiveport_open_ext(); start from hiveport_options_init(). */
 typedef struct hiveport_options {
@@ -315,6 +318,28 @@ HIVEPORT_API void hiveport_findings_free(hiveport_findings *f);
 
 /* "info", "warning" or "error" (and "unknown" otherwise). */
 HIVEPORT_API const char *hiveport_severity_name(int severity);
+
+/* ---- Preflight: the audit's rules before a write -------------------------------------------------- */
+
+/* One planned change for hiveport_preflight(). */
+typedef struct hiveport_plan_item {
+    const hiveport_setting *setting;
+    uint32_t port; /* the port to pin (ignored when unset) */
+    int unset;     /* non-zero: the value is to be removed, as hiveport_unset_port() does */
+} hiveport_plan_item;
+
+/* Checks count planned changes (for control set target, with HIVEPORT_SET_* flags, as hiveport_set_port()
+ * and hiveport_unset_port() take them) against the rules of hiveport_audit(), changing nothing: they are
+ * made on a private copy of the hive as its file holds it (logs replayed as for h), which is audited before
+ * and after.  On success *out (freed with hiveport_findings_free()) lists the findings the changes bring,
+ * those the hive does not have already: an error there (port-conflict, port-reserved, port-in-rpc-range
+ * with software, ...) is what the audit would call an error once the changes are committed; warnings are
+ * for the user.  Last come findings of its own: "service-key-created" (a warning) for each setting outside
+ * the catalog whose service key does not exist in a target control set, which the change would create.
+ * h may be read-only.  Fails as hiveport_set_port() would on the plan (HIVEPORT_E_RANGE, _WRONG_TYPE,
+ * _NO_SELECT, ...) and as hiveport_audit() would, the message on h. */
+HIVEPORT_API int hiveport_preflight(hiveport *h, const hiveport_plan_item *plan, size_t count, int target,
+                                    unsigned flags, hiveport *software, hiveport_findings **out);
 
 /* ---- RPC port range and DCOM endpoints ------------------------------------------------------------ */
 /* In a SOFTWARE hive (Windows\System32\config\SOFTWARE), keys from the root, no control sets:

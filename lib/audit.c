@@ -628,6 +628,11 @@ HIVEPORT_API int hiveport_audit(hiveport *h, hiveport *software, hiveport_findin
             return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: the SOFTWARE hive handle is not open", h->path);
         hp_clear_error(software);
     }
+    int kind = hp_require_system(h);
+    if (kind == HIVEPORT_OK && software != NULL && (kind = hp_require_software(software)) != HIVEPORT_OK)
+        kind = hp_error(h, kind, "%s", software->errmsg);
+    if (kind != HIVEPORT_OK)
+        return kind;
 
     struct hp_audit *a = hp_calloc(1, sizeof *a);
     if (a == NULL)

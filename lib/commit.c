@@ -369,6 +369,13 @@ HIVEPORT_API int hiveport_save_copy(hiveport *h, const char *dest)
                 pwrite(fd, size, 4, (off_t)p->size_off) != 4)
                 rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot write %s: %s", h->path, tmp, strerror(errno ? errno : EIO));
         }
+        /* The copy gets the mode of the hive file (not of a replayed image), as a commit keeps it; mkstemp
+         * made it 0600. */
+        struct stat src;
+        int file_fd = h->lock_fd >= 0 ? h->lock_fd : h->read_fd;
+        if (rc == HIVEPORT_OK && (fstat(file_fd, &src) != 0 || fchmod(fd, src.st_mode & 07777) != 0))
+            rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot give %s the mode of the hive: %s", h->path, tmp,
+                          strerror(errno));
         if (rc == HIVEPORT_OK && fsync(fd) != 0)
             rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot sync %s: %s", h->path, tmp, strerror(errno));
         /* link() refuses an existing name: a file that appeared meanwhile is not overwritten either. */

@@ -52,7 +52,8 @@ HIVEPORT_API int hiveport_select_value(hiveport *h, int field, uint32_t *number)
     hp_clear_error(h);
     if (field < HIVEPORT_SELECT_CURRENT || field > HIVEPORT_SELECT_LASTKNOWNGOOD)
         return hp_error(h, HIVEPORT_E_INVALID_ARG, "unknown Select field %d", field);
-    return read_select(h, field, number);
+    int rc = hp_require_system(h);
+    return rc != HIVEPORT_OK ? rc : read_select(h, field, number);
 }
 
 /* The number in a "ControlSetNNN" name as Windows writes it (%03u, 1-999), or 0. */
@@ -79,7 +80,10 @@ HIVEPORT_API int hiveport_controlsets(hiveport *h, uint32_t *numbers, size_t cap
     hp_clear_error(h);
     hive_node_h *children;
     size_t nchildren;
-    int rc = hp_nav_children(h, hp_nav_root(h), &children, &nchildren);
+    int rc = hp_require_system(h);
+    if (rc != HIVEPORT_OK)
+        return rc;
+    rc = hp_nav_children(h, hp_nav_root(h), &children, &nchildren);
     if (rc != HIVEPORT_OK)
         return rc;
     /* Collect all, sort, then copy out: the caller's buffer may be smaller than the total. */
@@ -163,16 +167,23 @@ HIVEPORT_API int hiveport_resolve_controlset(hiveport *h, int target, uint32_t *
     if (!hp_handle_usable(h) || number == NULL)
         return HIVEPORT_E_INVALID_ARG;
     hp_clear_error(h);
-    return resolve(h, target, number);
+    /* A target that is no target is refused as such, whatever the hive. */
+    bool valid = (target >= HIVEPORT_CS_LASTKNOWNGOOD && target <= HIVEPORT_CS_CURRENT) ||
+                 (target >= 1 && target <= HP_CONTROLSET_MAX);
+    int rc = valid ? hp_require_system(h) : HIVEPORT_OK;
+    return rc != HIVEPORT_OK ? rc : resolve(h, target, number);
 }
 
 int hp_controlset_targets(hiveport *h, int target, uint32_t *numbers, size_t capacity, size_t *count)
 {
+    int rc = hp_require_system(h);
+    if (rc != HIVEPORT_OK)
+        return rc;
     if (target != HIVEPORT_CS_ALL) {
         *count = 1;
         return resolve(h, target, &numbers[0]);
     }
-    int rc = hiveport_controlsets(h, numbers, capacity, count);
+    rc = hiveport_controlsets(h, numbers, capacity, count);
     if (rc == HIVEPORT_OK && *count == 0)
         rc = hp_error(h, HIVEPORT_E_NO_CONTROLSET, "%s: the hive has no ControlSetNNN key", h->path);
     return rc;
@@ -211,6 +222,9 @@ int hp_select_usable(hiveport *h)
     /* Offline editing needs a SYSTEM hive Windows can boot: whatever the target, every control set that
      * Select names must exist (static-rpc-ports.md, "Finding the control set"). */
     static const int targets[] = {HIVEPORT_CS_CURRENT, HIVEPORT_CS_DEFAULT, HIVEPORT_CS_LASTKNOWNGOOD};
+    int kind = hp_require_system(h);
+    if (kind != HIVEPORT_OK)
+        return kind;
     for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
         uint32_t n;
         int rc = resolve(h, targets[i], &n);

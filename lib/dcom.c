@@ -127,7 +127,7 @@ static int check_args(hiveport *h, const char *appid)
         return hp_error(h, HIVEPORT_E_INVALID_ARG,
                         "%s: AppID \"%s\" is not a braced GUID like {D99E6E74-FC88-11D0-B498-00A0C90312F3}",
                         h->path, appid ? appid : "(null)");
-    return HIVEPORT_OK;
+    return hp_require_software(h);
 }
 
 static int locate(hiveport *h, const char *appid, struct located *loc)

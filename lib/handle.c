@@ -9,7 +9,8 @@
 
 #include "internal.h"
 
-#define HP_KNOWN_OPEN_FLAGS (HIVEPORT_OPEN_WRITE | HIVEPORT_OPEN_NO_LOGS | HIVEPORT_OPEN_DISCARD_LOGS)
+#define HP_KNOWN_OPEN_FLAGS                                                                                 \
+    (HIVEPORT_OPEN_WRITE | HIVEPORT_OPEN_NO_LOGS | HIVEPORT_OPEN_DISCARD_LOGS | HIVEPORT_OPEN_BREAK_LINKS)
 #define HP_DEFAULT_LOCK_TIMEOUT_MS 30000
 
 HIVEPORT_API void hiveport_options_init(hiveport_options *opts)

@@ -172,6 +172,10 @@ int hp_select_usable(hiveport *h);
 /* Resolves target (also HIVEPORT_CS_ALL) into numbers[]; *count set. */
 int hp_controlset_targets(hiveport *h, int target, uint32_t *numbers, size_t capacity, size_t *count);
 
+/* ---- hivekind.c: the kind of hive a call needs (HIVEPORT_E_NOT_HIVE, one message per kind, otherwise) ---- */
+int hp_require_system(hiveport *h);   /* a Select key or a ControlSetNNN key at the root */
+int hp_require_software(hiveport *h); /* Microsoft and Classes at the root */
+
 /* ---- keypath.c: walk and create backslash-separated key paths ---- */
 /* Finds path below node; *found = 0 when a component is missing (not an error). */
 int hp_key_lookup(hiveport *h, hive_node_h node, const char *path, hive_node_h *found);

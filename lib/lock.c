@@ -44,6 +44,13 @@ static int check_writable_path(hiveport *h)
     if (!S_ISREG(st.st_mode))
         return hp_error(h, HIVEPORT_E_NOT_REGULAR, "%s: is not a regular file (a device, FIFO or socket)",
                         h->path);
+    /* A commit renames a new file over the path: other names of the same file would silently keep the
+     * old hive.  Only on request. */
+    if (st.st_nlink > 1 && !(h->flags & HIVEPORT_OPEN_BREAK_LINKS))
+        return hp_error(h, HIVEPORT_E_NOT_REGULAR,
+                        "%s: the file has %lu hard links; a write replaces the file, so the other %lu would keep "
+                        "the old hive (allow it with --break-links, HIVEPORT_OPEN_BREAK_LINKS)",
+                        h->path, (unsigned long)st.st_nlink, (unsigned long)st.st_nlink - 1);
     if ((st.st_mode & 0222) == 0)
         return hp_error(h, HIVEPORT_E_READONLY, "%s: the file is read-only (mode %04o)", h->path,
                         (unsigned)(st.st_mode & 07777));

@@ -136,7 +136,7 @@ static int check_handle(hiveport *h)
     if (!hp_handle_usable(h))
         return HIVEPORT_E_INVALID_ARG;
     hp_clear_error(h);
-    return HIVEPORT_OK;
+    return hp_require_software(h);
 }
 
 static int check_writable(hiveport *h)
@@ -391,15 +391,6 @@ HIVEPORT_API int hiveport_rpc_set(hiveport *h, const char *ports, char available
     }
 
     /* Plan: everything is checked before anything changes. */
-    hive_node_h microsoft;
-    if ((rc = hp_nav_child(h, hp_nav_root(h), "Microsoft", &microsoft)) != HIVEPORT_OK)
-        goto out;
-    if (microsoft == 0) {
-        rc = hp_error(h, HIVEPORT_E_INVALID_ARG,
-                      "%s: no Microsoft key at the root: not a SOFTWARE hive, where the RPC port range lives",
-                      h->path);
-        goto out;
-    }
     if ((rc = state_load(h, &st)) != HIVEPORT_OK)
         goto out;
     if (ports == NULL) {

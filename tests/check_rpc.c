@@ -168,9 +168,10 @@ START_TEST(get_absent_is_not_set)
     ck_assert_int_eq(hiveport_rpc_get(h, NULL, NULL, NULL, NULL), HIVEPORT_E_NOT_SET);
     hiveport_close(h);
     free(path);
-    path = tu_fixture_copy(dir, "system-basic"); /* a SYSTEM hive has no such key either */
+    path = tu_fixture_copy(dir, "system-basic"); /* not "absent": a SYSTEM hive is the wrong hive */
     h = open_or_fail(path, 0);
-    expect_problem(h, HIVEPORT_E_NOT_SET, "is absent");
+    expect_problem(h, HIVEPORT_E_NOT_HIVE, "not a SOFTWARE hive: its root lacks the Microsoft and Classes keys (it is "
+                                           "a SYSTEM hive)");
     hiveport_close(h);
     free(path);
     ck_assert_int_eq(hiveport_rpc_get(NULL, NULL, NULL, NULL, NULL), HIVEPORT_E_INVALID_ARG);
@@ -594,7 +595,7 @@ START_TEST(set_refuses_other_hives_and_readonly)
 {
     char *path = tu_fixture_copy(dir, "system-basic");
     hiveport *h = open_or_fail(path, HIVEPORT_OPEN_WRITE);
-    ck_assert_int_eq(hiveport_rpc_set(h, "5000-5100", 0, 0, NULL), HIVEPORT_E_INVALID_ARG);
+    ck_assert_int_eq(hiveport_rpc_set(h, "5000-5100", 0, 0, NULL), HIVEPORT_E_NOT_HIVE);
     ck_assert_errmsg_has(h, "not a SOFTWARE hive");
     ck_assert_int_eq(hiveport_has_changes(h), 0);
     hiveport_close(h);

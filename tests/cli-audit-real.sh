@@ -160,11 +160,13 @@ check_txlog() {
     local rc=$?
     [ "$rc" = 0 ] && [ ! -s "$dir/out" ] ||
         { echo "$name: the recovered hive differs from Windows' (status $rc):"; head -20 "$dir/out"; problems=1; }
+    # The samples are not SYSTEM hives: audit refuses them; that the result is clean, recover itself says.
     run $HIVEPORT audit "$dir/recovered" --json
-    # (not a SYSTEM hive: the select-missing finding there is expected; "dirty" is what is checked)
-    local wrong
-    wrong=$(json_check clean "$dir/out")
-    [ -z "$wrong" ] || { echo "$wrong" | sed "s/^/$name: recovered: /"; problems=1; }
+    [ $? = 1 ] && grep -q "not a SYSTEM hive" "$dir/err" ||
+        { echo "$name: audit of a hive that is no SYSTEM hive: $(cat "$dir/err")"; problems=1; }
+    run $HIVEPORT recover "$dir/recovered" -o "$dir/again"
+    grep -q "is clean: there is nothing to replay" "$dir/out" ||
+        { echo "$name: the recovered hive is not clean: $(cat "$dir/out")"; problems=1; }
     [ "$(snap "$h")" = "$before" ] || { echo "$name: the original CHANGED"; problems=1; }
     return $problems
 }

@@ -47,7 +47,8 @@ enum cli_option {
     OPT_NO_LOGS,
     OPT_LOG,
     OPT_DISCARD_LOGS,
-    OPT_LOCK_TIMEOUT
+    OPT_LOCK_TIMEOUT,
+    OPT_BREAK_LINKS
 };
 #define CLI_LONGOPT_HELP {"help", no_argument, NULL, OPT_HELP}
 #define CLI_LONGOPT_CONTROLSET {"controlset", required_argument, NULL, OPT_CONTROLSET}
@@ -56,13 +57,15 @@ enum cli_option {
 /* Every command that reads a hive takes these; writers take CLI_LONGOPTS_WRITE as well. */
 #define CLI_LONGOPTS_READ {"no-logs", no_argument, NULL, OPT_NO_LOGS}, {"log", required_argument, NULL, OPT_LOG}
 #define CLI_LONGOPTS_WRITE                                                                                   \
-    {"discard-logs", no_argument, NULL, OPT_DISCARD_LOGS}, {"lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT}
+    {"discard-logs", no_argument, NULL, OPT_DISCARD_LOGS}, {"lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT}, \
+    {"break-links", no_argument, NULL, OPT_BREAK_LINKS}
 #define CLI_HELP_READ                                                                                        \
     "  --no-logs         do not replay a dirty hive's transaction logs (HIVE.LOG1, HIVE.LOG2, HIVE.LOG)\n"  \
     "  --log PATH        replay this log file instead of looking next to the hive (repeatable)\n"
 #define CLI_HELP_WRITE                                                                                       \
     "  --discard-logs    write a dirty hive whose logs were not replayed, losing what they hold\n"           \
-    "  --lock-timeout S  wait at most S seconds for another writer (default 30)\n"
+    "  --lock-timeout S  wait at most S seconds for another writer (default 30)\n"                            \
+    "  --break-links     write a hive with several hard links (the other links keep the old hive)\n"
 
 /* getopt_long over a command's argv (restarting the scan on the first call for each command). */
 int cli_getopt(int argc, char **argv, const struct option *longopts);
@@ -78,7 +81,7 @@ int cli_check_operands(const char *prog, int argc, char **argv, int min, int max
 
 /* ---- open_options.c: logs and locking options, and opening with them ---- */
 struct cli_open {
-    unsigned flags; /* HIVEPORT_OPEN_NO_LOGS, HIVEPORT_OPEN_DISCARD_LOGS */
+    unsigned flags; /* HIVEPORT_OPEN_NO_LOGS, HIVEPORT_OPEN_DISCARD_LOGS, HIVEPORT_OPEN_BREAK_LINKS */
     int lock_timeout_ms;
     const char *logs[8];
     size_t nlogs;
@@ -121,6 +124,11 @@ int cli_assignment_parse(const char *prog, const char *text, struct cli_assignme
 void cli_setting_free(struct cli_setting *s);
 /* True when a and b name the same registry value (case-insensitively, as Windows compares). */
 bool cli_setting_same(const hiveport_setting *a, const hiveport_setting *b);
+/* PORT for setting s (named label in messages): digits, and a port s accepts (cli_port_acceptable()).
+ * Otherwise false, with the one wording 'set' and profiles share in why: "port 'x' for LABEL is not a
+ * decimal number" or "port 70000 for LABEL is outside 1-65535". */
+bool cli_port_parse(const char *text, const hiveport_setting *s, const char *label, uint32_t *port, char *why,
+                    size_t len);
 /* True when hiveport_set_port() accepts port for s: 1-65535, or 0 for a "0 = dynamic" setting. */
 bool cli_port_acceptable(const hiveport_setting *s, uint32_t port);
 
@@ -189,5 +197,29 @@ int cmd_export(int argc, char **argv);
 /* cli_setting_parse() without printing: on failure the reason (no prefix) is in why, and the status is
  * CLI_USAGE (malformed or unknown) or CLI_FAILED (out of memory). */
 int cli_setting_parse_msg(const char *text, struct cli_setting *out, char *why, size_t len);
+
+/* ---- preflight.c: the audit's rules before a write (set, apply) ---- */
+/* --force: write what the audit would call an error; --strict: refuse a custom setting that creates its
+ * service key. */
+struct cli_rules {
+    bool force, strict;
+};
+#define CLI_LONGOPTS_RULES                                                                                   \
+    {"force", no_argument, NULL, OPT_FORCE}, {"strict", no_argument, NULL, OPT_STRICT}
+#define CLI_HELP_RULES                                                                                       \
+    "  --force           write even what 'hiveport audit' would call an error in the written hive\n"          \
+    "                    (port-conflict, port-reserved, ...)\n"                                              \
+    "  --strict          refuse a custom setting whose service key does not exist\n"
+enum { OPT_FORCE = 0x600, OPT_STRICT };
+/* Checks the plan with hiveport_preflight(): each warning and error goes to say() as one line naming the
+ * hive, the rule and its message (which names the KB article).  Returns CLI_OK when the write may go on,
+ * else CLI_FAILED with the reason in refusal: an audit error without --force, a created service key under
+ * --strict, or the library's failure. */
+int cli_preflight(hiveport *h, const hiveport_plan_item *plan, size_t count, int target, unsigned set_flags,
+                  const struct cli_rules *rules, void (*say)(void *ctx, const char *line), void *ctx,
+                  char *refusal, size_t len);
+/* cli_preflight() with every line, and the refusal, on stderr as "PROG: LINE". */
+int cli_preflight_print(const char *prog, hiveport *h, const hiveport_plan_item *plan, size_t count, int target,
+                        unsigned set_flags, const struct cli_rules *rules);
 
 #endif

@@ -37,7 +37,7 @@ static const char usage[] =
     "                    of each path: N machines running K = 0..N-1 cover every hive once\n"
     "  --backup          keep each previous file as HIVE.bak (replacing it) when it changes\n"
     "  --replace-type    overwrite an existing value of another registry type\n"
-    CLI_HELP_READ CLI_HELP_WRITE
+    CLI_HELP_RULES CLI_HELP_READ CLI_HELP_WRITE
     "  --help            print this help\n";
 
 #define MAX_JOBS 256
@@ -62,6 +62,7 @@ struct apply_run {
     struct profile profile;
     bool check, json, backup;
     unsigned set_flags; /* HIVEPORT_SET_* */
+    struct cli_rules rules;
     unsigned jobs;
     struct cli_open open;
     char **hives;
@@ -257,34 +258,30 @@ static bool compare(struct outcome *o, const char *hive, hiveport *h, const stru
     return true;
 }
 
-/* After the profile's changes, in memory: refuses a port the profile sets that another static port of the
- * same control set (a catalog setting the profile leaves alone) already uses. */
-static bool check_conflicts(struct outcome *o, const char *hive, hiveport *h, const struct profile *p,
-                            const uint32_t *numbers, size_t count)
+static void say_note(void *ctx, const char *line)
 {
-    size_t ncat = hiveport_catalog_count();
-    for (size_t i = 0; i < count; i++)
-        for (size_t j = 0; j < p->count; j++) {
-            const struct profile_entry *e = &p->entries[j];
-            if (e->unset || e->port == 0)
-                continue;
-            for (size_t k = 0; k < ncat; k++) {
-                const hiveport_setting *other = hiveport_catalog_at(k);
-                uint32_t port;
-                bool in_profile = false;
-                for (size_t m = 0; m < p->count && !in_profile; m++)
-                    in_profile = cli_setting_same(&p->entries[m].setting.setting, other);
-                if (in_profile || hiveport_get_port(h, other, (int)numbers[i], &port) != HIVEPORT_OK ||
-                    port != e->port)
-                    continue;
-                fail(o, hive,
-                     "ControlSet%03u: %s would get port %u, which %s (not in the profile) already uses: two "
-                     "services cannot listen on one port; nothing was written",
-                     numbers[i], e->setting.label, e->port, other->id);
-                return false;
-            }
-        }
-    return true;
+    note(ctx, "%s", line);
+}
+
+/* The audit's rules over the profile's changes (tools/preflight.c): warnings become notes; an error
+ * refuses the hive unless --force. */
+static bool check_rules(struct outcome *o, const char *hive, hiveport *h, const struct apply_run *r)
+{
+    const struct profile *p = &r->profile;
+    hiveport_plan_item *plan = calloc(p->count, sizeof *plan);
+    if (plan == NULL) {
+        fail(o, hive, "out of memory");
+        return false;
+    }
+    for (size_t i = 0; i < p->count; i++)
+        plan[i] = (hiveport_plan_item){&p->entries[i].setting.setting, p->entries[i].port, p->entries[i].unset};
+    char refusal[2048];
+    bool ok = cli_preflight(h, plan, p->count, p->target, r->set_flags, &r->rules, say_note, o, refusal,
+                            sizeof refusal) == CLI_OK;
+    if (!ok)
+        fail_text(o, hive, refusal);
+    free(plan);
+    return ok;
 }
 
 static bool apply_changes(struct outcome *o, const char *hive, hiveport *h, const struct apply_run *r)
@@ -344,7 +341,7 @@ static json_t *process_hive(const struct apply_run *r, const char *hive)
         goto out;
     }
     /* Closing without a commit drops every change: a failure below writes nothing. */
-    if (!apply_changes(&o, hive, h, r) || !check_conflicts(&o, hive, h, p, numbers, count))
+    if (!check_rules(&o, hive, h, r) || !apply_changes(&o, hive, h, r))
         goto out;
     if (hiveport_has_changes(h)) {
         if (!commit(&o, hive, h, r))
@@ -727,6 +724,7 @@ int cmd_apply(int argc, char **argv)
         CLI_LONGOPT_JSON,
         {"backup", no_argument, NULL, OPT_BACKUP},
         {"replace-type", no_argument, NULL, OPT_REPLACE_TYPE},
+        CLI_LONGOPTS_RULES,
         CLI_LONGOPTS_READ,
         CLI_LONGOPTS_WRITE,
         CLI_LONGOPT_HELP,
@@ -759,6 +757,12 @@ int cmd_apply(int argc, char **argv)
             break;
         case OPT_REPLACE_TYPE:
             r.set_flags |= HIVEPORT_SET_REPLACE_TYPE;
+            break;
+        case OPT_FORCE:
+            r.rules.force = true;
+            break;
+        case OPT_STRICT:
+            r.rules.strict = true;
             break;
         default:
             if ((rc = cli_common_option(r.prog, c, optarg, usage, &r.open, NULL)) != CLI_CONTINUE)

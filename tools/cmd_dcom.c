@@ -124,9 +124,10 @@ int cmd_dcom(int argc, char **argv)
             return cli_usage_error(prog, "--backup goes with --port");
         return print_port(prog, hive, &open, appid);
     }
-    size_t digits = strspn(port_text, "0123456789");
-    unsigned long port = digits > 0 && digits <= 5 && port_text[digits] == '\0' ? strtoul(port_text, NULL, 10) : 0;
-    if (port < 1 || port > 65535)
-        return cli_usage_error(prog, "invalid --port '%s': expected a port 1-65535", port_text);
-    return set_port(prog, hive, &open, appid, (uint32_t)port, backup);
+    static const hiveport_setting tcp_port = {0}; /* 1-65535, as for every setting without 0 = dynamic */
+    uint32_t port;
+    char why[600];
+    if (!cli_port_parse(port_text, &tcp_port, appid, &port, why, sizeof why))
+        return cli_usage_error(prog, "%s", why);
+    return set_port(prog, hive, &open, appid, port, backup);
 }

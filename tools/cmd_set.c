@@ -18,7 +18,7 @@ static const char usage[] =
     "  --dry-run         print what would change and write nothing\n"
     "  --replace-type    overwrite an existing value of another registry type\n"
     "  --diff            after writing, print the registry changes (the format of 'hiveport diff')\n"
-    CLI_HELP_READ CLI_HELP_WRITE
+    CLI_HELP_RULES CLI_HELP_READ CLI_HELP_WRITE
     "  --help            print this help\n";
 
 struct set_request {
@@ -29,8 +29,24 @@ struct set_request {
     unsigned flags; /* HIVEPORT_SET_* */
     bool backup;
     bool diff; /* --diff: print what the commit changed */
+    struct cli_rules rules;
     struct cli_open open;
 };
+
+/* The audit's rules over every assignment (tools/preflight.c); CLI_OK or CLI_FAILED (printed). */
+static int check_rules(const char *prog, hiveport *h, const struct set_request *req)
+{
+    hiveport_plan_item *plan = calloc(req->count, sizeof *plan);
+    if (plan == NULL) {
+        cli_error(prog, "out of memory");
+        return CLI_FAILED;
+    }
+    for (size_t i = 0; i < req->count; i++)
+        plan[i] = (hiveport_plan_item){&req->assignments[i].target.setting, req->assignments[i].port, 0};
+    int rc = cli_preflight_print(prog, h, plan, req->count, req->target, req->flags, &req->rules);
+    free(plan);
+    return rc;
+}
 
 /* ---- --dry-run ---- */
 
@@ -39,12 +55,7 @@ struct set_request {
 static int plan_one(const char *prog, hiveport *h, const struct set_request *req, const struct cli_assignment *a,
                     uint32_t controlset, bool print)
 {
-    const hiveport_setting *s = &a->target.setting;
-    if (!cli_port_acceptable(s, a->port)) {
-        cli_error(prog, "%s: port %u for %s is outside %s", hiveport_path(h), a->port, a->target.label,
-                  (s->flags & HIVEPORT_SETTING_ZERO_DYNAMIC) ? "0-65535 (0 = dynamic)" : "1-65535");
-        return CLI_FAILED;
-    }
+    const hiveport_setting *s = &a->target.setting; /* its port's range was checked when parsed */
     uint32_t current = 0;
     int status = hiveport_get_port(h, s, (int)controlset, &current);
     char before[32];
@@ -100,11 +111,16 @@ static int dry_run(const char *prog, const struct set_request *req)
         (rc = cli_targets(prog, h, req->target, &numbers, &count)) != CLI_OK)
         goto out;
     /* Everything is checked before the first line, so a refused plan prints no plan. */
-    for (int print = 0; print <= 1; print++)
-        for (size_t i = 0; i < req->count; i++)
-            for (size_t j = 0; j < count; j++)
-                if ((rc = plan_one(prog, h, req, &req->assignments[i], numbers[j], print)) != CLI_OK)
-                    goto out;
+    for (size_t i = 0; i < req->count; i++)
+        for (size_t j = 0; j < count; j++)
+            if ((rc = plan_one(prog, h, req, &req->assignments[i], numbers[j], false)) != CLI_OK)
+                goto out;
+    if ((rc = check_rules(prog, h, req)) != CLI_OK)
+        goto out;
+    for (size_t i = 0; i < req->count; i++)
+        for (size_t j = 0; j < count; j++)
+            if ((rc = plan_one(prog, h, req, &req->assignments[i], numbers[j], true)) != CLI_OK)
+                goto out;
     cli_warn_current_default(prog, h, req->target, "would write");
 out:
     free(numbers);
@@ -132,7 +148,7 @@ static int apply(const char *prog, const struct set_request *req)
         cli_fail(prog, before);
         goto out;
     }
-    if (cli_check_select(prog, h) != CLI_OK)
+    if (cli_check_select(prog, h) != CLI_OK || check_rules(prog, h, req) != CLI_OK)
         goto out;
     /* Closing without a commit discards every change made so far: nothing reaches the file. */
     for (size_t i = 0; i < req->count; i++) {
@@ -198,6 +214,7 @@ int cmd_set(int argc, char **argv)
         {"dry-run", no_argument, NULL, OPT_DRY_RUN},
         {"replace-type", no_argument, NULL, OPT_REPLACE_TYPE},
         {"diff", no_argument, NULL, OPT_SET_DIFF},
+        CLI_LONGOPTS_RULES,
         CLI_LONGOPTS_READ,
         CLI_LONGOPTS_WRITE,
         CLI_LONGOPT_HELP,
@@ -221,6 +238,12 @@ int cmd_set(int argc, char **argv)
             break;
         case OPT_SET_DIFF:
             req.diff = true;
+            break;
+        case OPT_FORCE:
+            req.rules.force = true;
+            break;
+        case OPT_STRICT:
+            req.rules.strict = true;
             break;
         default:
             if ((rc = cli_common_option(prog, c, optarg, usage, &req.open, &req.target)) != CLI_CONTINUE)

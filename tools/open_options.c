@@ -31,6 +31,9 @@ int cli_open_option(const char *prog, int c, const char *arg, struct cli_open *o
     case OPT_DISCARD_LOGS:
         o->flags |= HIVEPORT_OPEN_DISCARD_LOGS;
         return CLI_OK;
+    case OPT_BREAK_LINKS:
+        o->flags |= HIVEPORT_OPEN_BREAK_LINKS;
+        return CLI_OK;
     case OPT_LOG:
         if (o->nlogs == sizeof o->logs / sizeof o->logs[0])
             return cli_usage_error(prog, "at most %zu --log options", sizeof o->logs / sizeof o->logs[0]);

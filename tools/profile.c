@@ -124,19 +124,6 @@ static char *unquote(char *s)
     }
 }
 
-/* A decimal number below 2^32, digits only. */
-static bool parse_number(const char *text, uint32_t *out)
-{
-    size_t len = strlen(text);
-    if (len == 0 || len > 10 || strspn(text, "0123456789") != len)
-        return false;
-    unsigned long long n = strtoull(text, NULL, 10);
-    if (n > UINT32_MAX)
-        return false;
-    *out = (uint32_t)n;
-    return true;
-}
-
 const char *profile_catalog_id(const hiveport_setting *s)
 {
     for (size_t i = 0; i < hiveport_catalog_count(); i++)
@@ -227,15 +214,10 @@ static void add_setting(struct parser *ps, unsigned line, const char *setting, c
     struct shown buf;
     const char *label = shown(&buf, &e.setting);
     bool ok = true;
-    if (!e.unset) {
-        if (!parse_number(port_text, &e.port)) {
-            problem(ps, line, "port '%s' for %s is not a decimal number", port_text, label);
-            ok = false;
-        } else if (!cli_port_acceptable(s, e.port)) {
-            problem(ps, line, "port %u for %s is outside %s", e.port, label,
-                    (s->flags & HIVEPORT_SETTING_ZERO_DYNAMIC) ? "0-65535 (0 = dynamic)" : "1-65535");
-            ok = false;
-        }
+    char range[700];
+    if (!e.unset && !cli_port_parse(port_text, s, label, &e.port, range, sizeof range)) {
+        problem(ps, line, "%s", range);
+        ok = false;
     }
     if (ok && p->count == PROFILE_MAX_SETTINGS) {
         problem(ps, line, "too many settings (at most %d)", PROFILE_MAX_SETTINGS);
@@ -440,6 +422,14 @@ int profile_parse(const char *prog, const char *name, const char *text, size_t l
     if (ps.errors > PROFILE_MAX_ERRORS) {
         cli_error(prog, "%s: too many problems, stopped after %d", name, PROFILE_MAX_ERRORS);
         ps.errors = PROFILE_MAX_ERRORS + 1;
+    }
+    /* A profile without a statement is a mistake (often a failed 'hiveport export' upstream in a pipe): it
+     * would "match" every hive.  An export of a hive without ports still has its controlset line. */
+    if (ps.errors == 0 && p->count == 0 && p->target_line == 0) {
+        cli_error(prog, "%s: no statement in the profile (it is empty, or holds only comments): nothing to apply "
+                        "or check",
+                  name);
+        ps.errors = 1;
     }
     if (errors != NULL)
         *errors = ps.errors;

@@ -34,7 +34,8 @@ struct profile {
 
 /* Reads and parses the profile at path ("-" reads standard input); a .reg file (tools/regfile.h) is
  * recognised by its header line and read as the profile it means.  Every problem is printed on stderr as
- * "PROG: PATH:LINE: MESSAGE".  Returns CLI_OK, CLI_USAGE when the profile is malformed (*errors gets the
+ * "PROG: PATH:LINE: MESSAGE"; a profile without any statement (setting, unset or controlset) is a problem
+ * too.  Returns CLI_OK, CLI_USAGE when the profile is malformed (*errors gets the
  * number of problems) or CLI_FAILED when it cannot be read (the reason printed).  On failure *p is empty. */
 int profile_load(const char *prog, const char *path, struct profile *p, unsigned *errors);
 

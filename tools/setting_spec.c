@@ -30,15 +30,25 @@ int cli_setting_parse(const char *prog, const char *text, struct cli_setting *ou
     return rc;
 }
 
-/* A decimal number below 2^32; the setting decides later which ports it accepts. */
-static bool parse_port(const char *text, uint32_t *port)
+bool cli_port_parse(const char *text, const hiveport_setting *s, const char *label, uint32_t *port, char *why,
+                    size_t len)
 {
-    size_t len = strlen(text);
-    if (len == 0 || len > 10 || strspn(text, "0123456789") != len)
+    size_t digits = strlen(text);
+    if (digits == 0 || strspn(text, "0123456789") != digits) {
+        snprintf(why, len, "port '%s' for %s is not a decimal number", text, label);
         return false;
-    unsigned long long n = strtoull(text, NULL, 10);
-    if (n > UINT32_MAX)
+    }
+    /* Any number of digits is a number: too many is out of range, as 65536 is. */
+    while (digits > 1 && *text == '0') {
+        text++;
+        digits--;
+    }
+    unsigned long n = digits <= 5 ? strtoul(text, NULL, 10) : 65536;
+    if (n > 65535 || !cli_port_acceptable(s, (uint32_t)n)) {
+        snprintf(why, len, "port %s for %s is outside %s", text, label,
+                 (s->flags & HIVEPORT_SETTING_ZERO_DYNAMIC) ? "0-65535 (0 = dynamic)" : "1-65535");
         return false;
+    }
     *port = (uint32_t)n;
     return true;
 }
@@ -50,8 +60,6 @@ int cli_assignment_parse(const char *prog, const char *text, struct cli_assignme
     const char *eq = strrchr(text, '=');
     if (eq == NULL)
         return cli_usage_error(prog, "'%s': expected SETTING=PORT", text);
-    if (!parse_port(eq + 1, &out->port))
-        return cli_usage_error(prog, "'%s': the port '%s' is not a decimal number", text, eq + 1);
     char *setting = strndup(text, (size_t)(eq - text));
     if (setting == NULL) {
         cli_error(prog, "out of memory");
@@ -59,6 +67,10 @@ int cli_assignment_parse(const char *prog, const char *text, struct cli_assignme
     }
     int rc = cli_setting_parse(prog, setting, &out->target);
     free(setting); /* a custom setting keeps its own copy */
+    char why[600];
+    /* The range is checked here, before anything is opened (hiveport(1)). */
+    if (rc == CLI_OK && !cli_port_parse(eq + 1, &out->target.setting, out->target.label, &out->port, why, sizeof why))
+        rc = cli_usage_error(prog, "%s", why);
     return rc;
 }
 
