@@ -164,8 +164,8 @@ static int export_profile(const char *prog, hiveport *h, int target, bool unset_
             char what[64];
             describe(s, st, what, sizeof what);
             fprintf(out, "# %s left out: Windows cannot use its value (%s)\n", s->id, what);
-            fprintf(stderr, "%s: warning: %s: %s left out of the profile: Windows cannot use its value (%s)\n", prog,
-                    hiveport_path(h), s->id, what);
+            cli_error(prog, "warning: %s: %s left out of the profile: Windows cannot use its value (%s)",
+                      hiveport_path(h), s->id, what);
         }
     }
     if (written == 0)

@@ -58,7 +58,7 @@ static void warn(const char *prog, const char *ports, char available)
         char *end = strchr(line, '\n');
         if (end != NULL)
             *end++ = '\0';
-        fprintf(stderr, "%s: warning: %s\n", prog, line);
+        cli_error(prog, "warning: %s", line);
         line = end;
     }
     hiveport_free(text);

@@ -83,9 +83,9 @@ void cli_warn_current_default(const char *prog, hiveport *h, int target, const c
         sel.value[HIVEPORT_SELECT_CURRENT] == sel.value[HIVEPORT_SELECT_DEFAULT] ||
         hiveport_resolve_controlset(h, target, &written) != HIVEPORT_OK)
         return;
-    fprintf(stderr,
-            "%s: warning: %s: Select\\Current (%u) and Select\\Default (%u) differ: %s ControlSet%03u; "
-            "Windows boots ControlSet%03u next (--controlset all writes every control set)\n",
-            prog, hiveport_path(h), sel.value[HIVEPORT_SELECT_CURRENT], sel.value[HIVEPORT_SELECT_DEFAULT], verb,
+    cli_error(prog,
+              "warning: %s: Select\\Current (%u) and Select\\Default (%u) differ: %s ControlSet%03u; "
+              "Windows boots ControlSet%03u next (--controlset all writes every control set)",
+              hiveport_path(h), sel.value[HIVEPORT_SELECT_CURRENT], sel.value[HIVEPORT_SELECT_DEFAULT], verb,
             written, sel.value[HIVEPORT_SELECT_DEFAULT]);
 }
