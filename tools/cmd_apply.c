@@ -237,8 +237,8 @@ static bool compare(struct outcome *o, const char *hive, hiveport *h, const stru
             bool differs = e->unset ? rc != HIVEPORT_E_NOT_SET : !(rc == HIVEPORT_OK && port == e->port);
             if (!differs)
                 continue;
-            json_t *d = json_pack("{s:I, s:s, s:o, s:o, s:o, s:o, s:o}", "controlset", (json_int_t)numbers[i],
-                                  "setting", e->setting.label, "key", cli_json_text(s->key), "value_name",
+            json_t *d = json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "controlset", (json_int_t)numbers[i],
+                                  "setting", cli_json_text(e->setting.label), "key", cli_json_text(s->key), "value_name",
                                   cli_json_text(s->value_name), "expected",
                                   e->unset ? json_null() : json_integer(e->port), "actual",
                                   rc == HIVEPORT_OK ? json_integer(port) : json_null(), "problem",
@@ -321,8 +321,12 @@ static json_t *process_hive(const struct apply_run *r, const char *hive)
     hiveport *h = NULL;
     uint32_t *numbers = NULL;
     size_t count = 0;
-    if (cli_open(hive, &r->open, r->check ? 0 : HIVEPORT_OPEN_WRITE, &h) != HIVEPORT_OK) {
-        fail_handle(&o, hive, h);
+    int opened = cli_open(hive, &r->open, r->check ? 0 : HIVEPORT_OPEN_WRITE, &h);
+    if (opened != HIVEPORT_OK) {
+        if (opened == HIVEPORT_E_DIRTY && h != NULL)
+            fail(&o, hive, "%s (%s)", hiveport_errmsg(h), CLI_HINT_DIRTY);
+        else
+            fail_handle(&o, hive, h);
         goto out;
     }
     note_logs(&o, h);

@@ -60,8 +60,9 @@ static int set_port(const char *prog, const char *hive, const struct cli_open *o
     hiveport *h = NULL;
     char *backup_path = NULL;
     int rc = CLI_FAILED;
-    if (cli_open(hive, open, HIVEPORT_OPEN_WRITE, &h) != HIVEPORT_OK) {
-        cli_fail(prog, h);
+    int status = cli_open(hive, open, HIVEPORT_OPEN_WRITE, &h);
+    if (status != HIVEPORT_OK) {
+        cli_fail_hint(prog, h, cli_write_hint(status));
         goto out;
     }
     cli_report_logs(prog, h);

@@ -88,8 +88,9 @@ static int change(const char *prog, const struct request *req)
     hiveport *h = NULL;
     char *backup = NULL;
     int rc = CLI_FAILED;
-    if (cli_open(req->hive, &req->open, HIVEPORT_OPEN_WRITE, &h) != HIVEPORT_OK) {
-        cli_fail(prog, h);
+    int opened = cli_open(req->hive, &req->open, HIVEPORT_OPEN_WRITE, &h);
+    if (opened != HIVEPORT_OK) {
+        cli_fail_hint(prog, h, cli_write_hint(opened));
         goto out;
     }
     cli_report_logs(prog, h);

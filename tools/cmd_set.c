@@ -57,7 +57,7 @@ static int plan_one(const char *prog, hiveport *h, const struct set_request *req
         break;
     case HIVEPORT_E_WRONG_TYPE:
         if (!(req->flags & HIVEPORT_SET_REPLACE_TYPE)) {
-            cli_error(prog, "%s (--replace-type overwrites it)", hiveport_errmsg(h));
+            cli_error(prog, "%s (%s)", hiveport_errmsg(h), CLI_HINT_WRONG_TYPE);
             return CLI_FAILED;
         }
         snprintf(before, sizeof before, "(wrong type)");
@@ -91,8 +91,8 @@ static int dry_run(const char *prog, const struct set_request *req)
     /* A write open refuses a dirty hive unless its logs could be replayed (or are knowingly discarded). */
     if (hiveport_is_dirty(h) == 1 && hiveport_log_state(h, NULL) != HIVEPORT_LOGS_REPLAYED &&
         !(req->open.flags & HIVEPORT_OPEN_DISCARD_LOGS)) {
-        cli_error(prog, "%s: the hive is dirty and %s: set would refuse to write it", hiveport_path(h),
-                  hiveport_log_report(h));
+        cli_error(prog, "%s: the hive is dirty and %s: set would refuse to write it (%s)", hiveport_path(h),
+                  hiveport_log_report(h), CLI_HINT_DIRTY);
         rc = CLI_FAILED;
         goto out;
     }
@@ -121,8 +121,9 @@ static int apply(const char *prog, const struct set_request *req)
     hiveport *h = NULL, *before = NULL, *after = NULL;
     char *backup = NULL;
     int rc = CLI_FAILED;
-    if (cli_open(req->hive, &req->open, HIVEPORT_OPEN_WRITE, &h) != HIVEPORT_OK) {
-        cli_fail(prog, h);
+    int status = cli_open(req->hive, &req->open, HIVEPORT_OPEN_WRITE, &h);
+    if (status != HIVEPORT_OK) {
+        cli_fail_hint(prog, h, cli_write_hint(status));
         goto out;
     }
     cli_report_logs(prog, h);
@@ -137,8 +138,8 @@ static int apply(const char *prog, const struct set_request *req)
     /* Closing without a commit discards every change made so far: nothing reaches the file. */
     for (size_t i = 0; i < req->count; i++) {
         const struct cli_assignment *a = &req->assignments[i];
-        if (hiveport_set_port(h, &a->target.setting, req->target, a->port, req->flags) != HIVEPORT_OK) {
-            cli_fail(prog, h);
+        if ((status = hiveport_set_port(h, &a->target.setting, req->target, a->port, req->flags)) != HIVEPORT_OK) {
+            cli_fail_hint(prog, h, cli_write_hint(status));
             goto out;
         }
     }

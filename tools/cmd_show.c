@@ -127,8 +127,8 @@ static json_t *logs_json(hiveport *h)
     unsigned entries = 0;
     int state = hiveport_log_state(h, &entries);
     const char *name = state >= 0 && state < 4 ? log_state_names[state] : "unknown";
-    return json_pack("{s:s, s:i, s:s}", "state", name, "entries", (json_int_t)entries, "report",
-                     hiveport_log_report(h));
+    return json_pack("{s:s, s:i, s:o}", "state", name, "entries", (json_int_t)entries, "report",
+                     cli_json_text(hiveport_log_report(h)));
 }
 
 static int show_json(const char *prog, const struct report *r)
@@ -141,7 +141,7 @@ static int show_json(const char *prog, const struct report *r)
         }
     uint32_t primary = 0, secondary = 0;
     hiveport_sequence(r->h, &primary, &secondary);
-    json_t *doc = json_pack("{s:s, s:b, s:{s:i, s:i}, s:o, s:o, s:o, s:o}", "hive", hiveport_path(r->h), "dirty",
+    json_t *doc = json_pack("{s:o, s:b, s:{s:i, s:i}, s:o, s:o, s:o, s:o}", "hive", cli_json_text(hiveport_path(r->h)), "dirty",
                             hiveport_is_dirty(r->h) == 1, "sequence", "primary", (json_int_t)primary,
                             "secondary", (json_int_t)secondary, "logs", logs_json(r->h), "select",
                             select_json(&r->sel), "controlsets", numbers_json(r->all, r->all_count), "selected",

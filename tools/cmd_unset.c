@@ -18,8 +18,9 @@ static int unset_all(const char *prog, const char *hive, const struct cli_open *
 {
     hiveport *h = NULL;
     int rc = CLI_FAILED;
-    if (cli_open(hive, open, HIVEPORT_OPEN_WRITE, &h) != HIVEPORT_OK) {
-        cli_fail(prog, h);
+    int status = cli_open(hive, open, HIVEPORT_OPEN_WRITE, &h);
+    if (status != HIVEPORT_OK) {
+        cli_fail_hint(prog, h, cli_write_hint(status));
         goto out;
     }
     cli_report_logs(prog, h);

@@ -42,7 +42,8 @@ int cli_targets(const char *prog, hiveport *h, int target, uint32_t **numbers, s
                                        : hiveport_resolve_controlset(h, target, &list[0]);
     if (rc != HIVEPORT_OK) {
         free(list);
-        return cli_fail(prog, h);
+        /* A reader can still name a control set by its number. */
+        return cli_fail_hint(prog, h, rc == HIVEPORT_E_NO_SELECT ? CLI_HINT_NO_SELECT : NULL);
     }
     *numbers = list;
     *count = total;
