@@ -8,7 +8,8 @@
 
 static const char usage[] =
     "Usage: hiveport set HIVE SETTING=PORT [SETTING=PORT...] [--controlset SEL] [--backup]\n"
-    "                    [--dry-run] [--replace-type] [--diff]\n"
+    "                    [--dry-run] [--replace-type] [--diff] [--verbose]\n"
+    "       hiveport set --wim FILE[:IMAGE] | --ntfs FILE[@OFFSET|@pN] SETTING=PORT... [OPTIONS]\n"
     "Pin settings to ports in one atomic commit: either every assignment lands or none does.\n"
     "SETTING is a catalog id (see 'hiveport list') or SERVICE\\SUBKEY:VALUE NAME, a REG_DWORD\n"
     "relative to ControlSetNNN\\Services.  Missing keys are created.\n\n"
@@ -18,7 +19,7 @@ static const char usage[] =
     "  --dry-run         print what would change and write nothing\n"
     "  --replace-type    overwrite an existing value of another registry type\n"
     "  --diff            after writing, print the registry changes (the format of 'hiveport diff')\n"
-    CLI_HELP_READ CLI_HELP_WRITE
+    CLI_HELP_VERBOSE CLI_HELP_READ CLI_HELP_WRITE CLI_HELP_IMAGE
     "  --help            print this help\n";
 
 struct set_request {
@@ -29,6 +30,7 @@ struct set_request {
     unsigned flags; /* HIVEPORT_SET_* */
     bool backup;
     bool diff; /* --diff: print what the commit changed */
+    bool verbose;
     struct cli_open open;
 };
 
@@ -147,11 +149,14 @@ static int apply(const char *prog, const struct set_request *req)
         cli_error(prog, "%s: out of memory", req->hive);
         goto out;
     }
+    bool changed = hiveport_has_changes(h) == 1;
     if (hiveport_commit(h, backup) != HIVEPORT_OK) {
         cli_fail(prog, h);
         goto out;
     }
     cli_warn_current_default(prog, h, req->target, "wrote");
+    if (req->verbose)
+        cli_report_commit(prog, req->hive, changed, changed ? backup : NULL);
     rc = CLI_OK;
     /* The new file as a reader sees it, opened while the lock is still ours.  The write has landed: a
      * failure to list it is a warning, not exit status 1 (which promises an unchanged file). */
@@ -199,6 +204,7 @@ int cmd_set(int argc, char **argv)
         {"dry-run", no_argument, NULL, OPT_DRY_RUN},
         {"replace-type", no_argument, NULL, OPT_REPLACE_TYPE},
         {"diff", no_argument, NULL, OPT_SET_DIFF},
+        CLI_LONGOPT_VERBOSE,
         CLI_LONGOPTS_READ,
         CLI_LONGOPTS_WRITE,
         CLI_LONGOPT_HELP,
@@ -222,6 +228,9 @@ int cmd_set(int argc, char **argv)
             break;
         case OPT_SET_DIFF:
             req.diff = true;
+            break;
+        case OPT_VERBOSE:
+            req.verbose = true;
             break;
         default:
             if ((rc = cli_common_option(prog, c, optarg, usage, &req.open, &req.target)) != CLI_CONTINUE)
