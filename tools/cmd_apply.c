@@ -20,6 +20,8 @@
 
 static const char usage[] =
     "Usage: hiveport apply PROFILE HIVE... [--check] [--jobs N] [--json] [--backup] [--replace-type]\n"
+    "                      [--quiet]\n"
+    "       hiveport apply PROFILE --wim FILE[:IMAGE] | --ntfs FILE[@OFFSET|@pN] [OPTIONS]\n"
     "Apply the port profile PROFILE (see hiveport-profile(5); '-' reads standard input) to each HIVE,\n"
     "in one atomic commit per hive; a hive that already matches is not written.  Prints one line per\n"
     "hive (changed, unchanged, or failed and why), in the order given, then a count.  Exit status 0\n"
@@ -30,7 +32,8 @@ static const char usage[] =
     "  --json            print a JSON document instead of text\n"
     "  --backup          keep each previous file as HIVE.bak (replacing it) when it changes\n"
     "  --replace-type    overwrite an existing value of another registry type\n"
-    CLI_HELP_READ CLI_HELP_WRITE
+    "  --quiet           print only the hives that failed, and the count\n"
+    CLI_HELP_READ CLI_HELP_WRITE CLI_HELP_IMAGE
     "  --help            print this help\n";
 
 #define MAX_JOBS 256
@@ -50,7 +53,7 @@ struct apply_run {
     const char *prog;
     const char *profile_path;
     struct profile profile;
-    bool check, json, backup;
+    bool check, json, backup, quiet;
     unsigned set_flags; /* HIVEPORT_SET_* */
     unsigned jobs;
     struct cli_open open;
@@ -515,6 +518,8 @@ static void print_text_result(const struct apply_run *r, const char *hive, json_
         cli_print_text(stderr, json_string_value(v));
         fputc('\n', stderr);
     }
+    if (r->quiet && status != NULL && strcmp(status, "failed") != 0)
+        return;
     cli_print_text(stdout, hive);
     size_t n = json_array_size(diffs);
     if (status == NULL || strcmp(status, "failed") == 0) {
@@ -712,6 +717,7 @@ int cmd_apply(int argc, char **argv)
         CLI_LONGOPT_JSON,
         {"backup", no_argument, NULL, OPT_BACKUP},
         {"replace-type", no_argument, NULL, OPT_REPLACE_TYPE},
+        CLI_LONGOPT_QUIET,
         CLI_LONGOPTS_READ,
         CLI_LONGOPTS_WRITE,
         CLI_LONGOPT_HELP,
@@ -737,6 +743,9 @@ int cmd_apply(int argc, char **argv)
             break;
         case OPT_REPLACE_TYPE:
             r.set_flags |= HIVEPORT_SET_REPLACE_TYPE;
+            break;
+        case OPT_QUIET:
+            r.quiet = true;
             break;
         default:
             if ((rc = cli_common_option(r.prog, c, optarg, usage, &r.open, NULL)) != CLI_CONTINUE)

@@ -8,6 +8,7 @@
 
 static const char usage[] =
     "Usage: hiveport export HIVE [--controlset SEL] [--unset-absent]\n"
+    "       hiveport export --wim FILE[:IMAGE] | --ntfs FILE[@OFFSET|@pN] [OPTIONS]\n"
     "Print the catalog settings present in the hive as a port profile (see hiveport-profile(5)), which\n"
     "'hiveport apply --check' accepts on the same hive: a golden image becomes the plan.  Values Windows\n"
     "cannot use are left out (with a comment and a warning); settings outside the catalog are not seen.\n\n"
@@ -16,6 +17,7 @@ static const char usage[] =
     "  --unset-absent    also write 'unset ID' for every catalog setting that is absent, so that\n"
     "                    'apply --check' reports one that appears later\n"
     CLI_HELP_READ
+    CLI_HELP_IMAGE
     "  --help            print this help\n";
 
 enum { OPT_UNSET_ABSENT = 0x300 };

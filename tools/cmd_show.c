@@ -6,12 +6,14 @@
 
 static const char usage[] =
     "Usage: hiveport show HIVE [--controlset SEL] [--json]\n"
+    "       hiveport show --wim FILE[:IMAGE] | --ntfs FILE[@OFFSET|@pN] [OPTIONS]\n"
     "Show every catalog setting present in the selected control set(s) with its port, the Select\n"
     "values, the control sets of the hive and whether the hive is dirty.\n\n"
     "  --controlset SEL  current (the default), default, lastknowngood, all, or a number (3 =\n"
     "                    ControlSet003); a hive without a Select key needs all or a number\n"
     "  --json            print a JSON document instead of text\n"
     CLI_HELP_READ
+    CLI_HELP_IMAGE
     "  --help            print this help\n";
 
 /* One catalog setting found in one control set: a port, or a value Windows cannot use. */
