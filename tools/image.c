@@ -106,7 +106,7 @@ static void replay_output(int fd, FILE *stream, const char *from, const char *to
         fwrite(p, 1, chunk, stream);
         if (!hit)
             break;
-        fputs(to, stream);
+        cli_print_text(stream, to); /* the image's name as given: escaped as in cli_error() */
         p = hit + flen;
     }
     free(data);
