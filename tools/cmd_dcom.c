@@ -99,7 +99,7 @@ static int set_port(const char *prog, const struct dcom_request *req)
         else if (was == HIVEPORT_OK)
             printf("%s: %u -> %u\n", appid, before, req->port);
         else
-            printf("%s: (not set) -> %u\n", appid, req->port);
+            printf("%s: %s -> %u\n", appid, was == HIVEPORT_E_NOT_SET ? "(not set)" : "(unusable)", req->port);
         rc = CLI_OK;
         goto out;
     }
