@@ -189,7 +189,8 @@ else
     s=$(sum n.img)
     run 0 get --ntfs n.img ntds && check "ntfs get" [ "$(cat out)" = 5005 ]
     check "reading leaves the volume byte-identical" [ "$(sum n.img)" = "$s" ]
-    run 0 set --ntfs n.img ntds=7005 netlogon=7006 --verbose && has err "n.img:Windows/System32/config/SYSTEM: written" &&
+    run 0 set --ntfs n.img ntds=7005 netlogon=7006 --verbose &&
+        has err "n.img:Windows/System32/config/SYSTEM: written" &&
         has err "wrote n.img:Windows/System32/config/SYSTEM back into n.img"
     ntfscat n.img /Windows/System32/config/SYSTEM >n.hive 2>/dev/null
     check "ntfscat + hivexget see the new port" [ "$(port n.hive NTDS\\Parameters)" = 7005 ]

@@ -51,7 +51,8 @@ expect() {
 }
 
 checks=$((checks + 1))
-complete -p hiveport 2>/dev/null | grep -q -- '-F _hiveport' || { echo "FAIL: no 'complete -F _hiveport hiveport'"; failures=$((failures + 1)); }
+complete -p hiveport 2>/dev/null | grep -q -- '-F _hiveport' ||
+    { echo "FAIL: no 'complete -F _hiveport hiveport'"; failures=$((failures + 1)); }
 
 # commands (every one 'hiveport --help' lists), global options
 expect "hiveport " $("$HIVEPORT" --help | sed -n '/^Commands:/,/^$/s/^  \([a-z-]*\) .*/\1/p')
@@ -78,7 +79,8 @@ expect "hiveport get SYSTEM nt" ntds ntfrs
 expect "hiveport get --controlset 1 SYSTEM netl" netlogon
 expect "hiveport set SYSTEM ntds=5005 netl" netlogon=
 checks=$((checks + 1))
-[ "$compopt_args" = "-o nospace" ] || { echo "FAIL: set SETTING= completion leaves a space"; failures=$((failures + 1)); }
+[ "$compopt_args" = "-o nospace" ] ||
+    { echo "FAIL: set SETTING= completion leaves a space"; failures=$((failures + 1)); }
 expect "hiveport unset SYSTEM exchange-sa-n" exchange-sa-nspi
 expect "hiveport get --wim x.wim nt" ntds ntfrs
 expect "hiveport apply p" plan.profile

@@ -211,7 +211,8 @@ int cli_fail_hint(const char *prog, const hiveport *h, const char *hint);
 enum { OPT_QUIET = 0x180, OPT_VERBOSE };
 #define CLI_LONGOPT_QUIET {"quiet", no_argument, NULL, OPT_QUIET}
 #define CLI_LONGOPT_VERBOSE {"verbose", no_argument, NULL, OPT_VERBOSE}
-#define CLI_HELP_VERBOSE "  --verbose         say on stderr whether the hive was written (and, for an image, written back)\n"
+#define CLI_HELP_VERBOSE                                                                                     \
+    "  --verbose         say on stderr whether the hive was written (with an image: written back)\n"
 /* The image options (image.h) of the commands that take a SYSTEM hive. */
 #define CLI_HELP_IMAGE                                                                                       \
     "  --wim FILE[:IMAGE]  instead of HIVE: Windows\\System32\\config\\SYSTEM in image IMAGE (number\n" \

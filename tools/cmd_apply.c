@@ -241,8 +241,8 @@ static bool compare(struct outcome *o, const char *hive, hiveport *h, const stru
             if (!differs)
                 continue;
             json_t *d = json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "controlset", (json_int_t)numbers[i],
-                                  "setting", cli_json_text(e->setting.label), "key", cli_json_text(s->key), "value_name",
-                                  cli_json_text(s->value_name), "expected",
+                                  "setting", cli_json_text(e->setting.label), "key", cli_json_text(s->key),
+                                  "value_name", cli_json_text(s->value_name), "expected",
                                   e->unset ? json_null() : json_integer(e->port), "actual",
                                   rc == HIVEPORT_OK ? json_integer(port) : json_null(), "problem",
                                   rc == HIVEPORT_OK ? json_null() : json_string(problem_name(rc)));

@@ -40,10 +40,11 @@ static int print_json(const char *prog, hiveport *h, int target, const struct cl
     for (size_t i = 0; list != NULL && i < count; i++) {
         const hiveport_setting *s = &settings[i].setting;
         const struct reading *r = &readings[i];
+        bool ok = r->status == HIVEPORT_OK;
         json_t *o = json_pack("{s:o, s:o, s:o, s:s, s:o, s:o}", "setting", cli_json_text(settings[i].label), "key",
                               cli_json_text(s->key), "value_name", cli_json_text(s->value_name), "type",
-                              cli_type_name(s->type), "port", r->status == HIVEPORT_OK ? json_integer(r->port) : json_null(),
-                              "problem", r->status == HIVEPORT_OK ? json_null() : json_string(hiveport_strerror(r->status)));
+                              cli_type_name(s->type), "port", ok ? json_integer(r->port) : json_null(), "problem",
+                              ok ? json_null() : json_string(hiveport_strerror(r->status)));
         if (json_array_append_new(list, o) != 0) {
             json_decref(list);
             list = NULL;

@@ -143,11 +143,11 @@ static int show_json(const char *prog, const struct report *r)
         }
     uint32_t primary = 0, secondary = 0;
     hiveport_sequence(r->h, &primary, &secondary);
-    json_t *doc = json_pack("{s:o, s:b, s:{s:i, s:i}, s:o, s:o, s:o, s:o}", "hive", cli_json_text(hiveport_path(r->h)), "dirty",
-                            hiveport_is_dirty(r->h) == 1, "sequence", "primary", (json_int_t)primary,
-                            "secondary", (json_int_t)secondary, "logs", logs_json(r->h), "select",
-                            select_json(&r->sel), "controlsets", numbers_json(r->all, r->all_count), "selected",
-                            selected);
+    json_t *doc = json_pack("{s:o, s:b, s:{s:i, s:i}, s:o, s:o, s:o, s:o}", "hive",
+                            cli_json_text(hiveport_path(r->h)), "dirty", hiveport_is_dirty(r->h) == 1, "sequence",
+                            "primary", (json_int_t)primary, "secondary", (json_int_t)secondary, "logs",
+                            logs_json(r->h), "select", select_json(&r->sel), "controlsets",
+                            numbers_json(r->all, r->all_count), "selected", selected);
     return cli_json_print(prog, doc);
 }
 
