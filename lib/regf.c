@@ -37,7 +37,7 @@ int hp_regf_parse_header(const unsigned char *buf, size_t buf_len, uint64_t file
         return HIVEPORT_E_NOT_HIVE;
     }
     if (buf_len < 0x200 || file_size < HP_REGF_HEADER_SIZE) {
-        snprintf(why, why_len, "%llu bytes is shorter than the 4096-byte hive header",
+        snprintf(why, why_len, "truncated: %llu bytes is shorter than the 4096-byte hive header",
                  (unsigned long long)file_size);
         return HIVEPORT_E_TRUNCATED;
     }
@@ -71,7 +71,7 @@ int hp_regf_parse_header(const unsigned char *buf, size_t buf_len, uint64_t file
         return HIVEPORT_E_CORRUPT;
     }
     if (file_size < (uint64_t)HP_REGF_HEADER_SIZE + out->hbins_size) {
-        snprintf(why, why_len, "the header says %llu bytes of hive bins but the file holds %llu",
+        snprintf(why, why_len, "truncated: the header says %llu bytes of hive bins but the file holds %llu",
                  (unsigned long long)out->hbins_size,
                  (unsigned long long)(file_size - HP_REGF_HEADER_SIZE));
         return HIVEPORT_E_TRUNCATED;
@@ -88,7 +88,7 @@ int hp_regf_check_bins(int fd, uint64_t file_size, uint32_t hbins_size, char *wh
     enum { CHUNK = 64 * 1024 };
     uint64_t end = (uint64_t)HP_REGF_HEADER_SIZE + hbins_size;
     if (end > file_size) {
-        snprintf(why, why_len, "the header says %u bytes of hive bins but the file holds %llu", hbins_size,
+        snprintf(why, why_len, "truncated: the header says %u bytes of hive bins but the file holds %llu", hbins_size,
                  (unsigned long long)(file_size - HP_REGF_HEADER_SIZE));
         return HIVEPORT_E_TRUNCATED;
     }
@@ -112,7 +112,7 @@ int hp_regf_check_bins(int fd, uint64_t file_size, uint32_t hbins_size, char *wh
             ssize_t got = pread(fd, buf, (size_t)want, (off_t)base);
             if (got < 32) {
                 snprintf(why, why_len, "cannot read the hive bin at offset 0x%llx: %s", (unsigned long long)off,
-                         got < 0 ? strerror(errno) : "the file is shorter than its header says");
+                         got < 0 ? strerror(errno) : "truncated: the file is shorter than its header says");
                 rc = got < 0 ? HIVEPORT_E_IO : HIVEPORT_E_TRUNCATED;
                 break;
             }

@@ -78,7 +78,7 @@ else
     one_before=$(hive1)
 
     run 0 get --wim t.wim:2 ntds && check "get in image 2" [ "$(cat out)" = 5005 ]
-    run 0 set --wim t.wim:2 ntds=6105 exchange-is=6103 && has err "t.wim:2:WINDOWS/system32/Config/system"
+    run 0 set --wim t.wim:2 ntds=6105 exchange-is=6103 && check "set --wim is silent on success" [ ! -s err ]
     run 0 get --wim t.wim:Second ntds && check "get by name after set" [ "$(cat out)" = 6105 ]
     wimextract t.wim 2 /WINDOWS/system32/Config/system --to-stdout >two.hive 2>/dev/null
     check "wimextract + hivexget see the new port" [ "$(port two.hive NTDS\\Parameters)" = 6105 ]
@@ -91,8 +91,10 @@ else
 
     # A write that changes nothing writes nothing; reads never write.
     s=$(sum t.wim)
-    run 0 set --wim t.wim:2 ntds=6105
+    run 0 set --wim t.wim:2 ntds=6105 --verbose && has err "t.wim:2:WINDOWS/system32/Config/system: nothing changes"
     check "no-op set leaves the WIM byte-identical" [ "$(sum t.wim)" = "$s" ]
+    run 2 get --wim missing.wim && has err "missing operand"
+    run 2 set --wim missing.wim --controlset 1 && has err "missing operand"
     run 0 set --wim t.wim:2 ntds=7105 --dry-run
     check "--dry-run leaves the WIM byte-identical" [ "$(sum t.wim)" = "$s" ]
     run 0 show --wim t.wim:1
@@ -187,7 +189,9 @@ else
     s=$(sum n.img)
     run 0 get --ntfs n.img ntds && check "ntfs get" [ "$(cat out)" = 5005 ]
     check "reading leaves the volume byte-identical" [ "$(sum n.img)" = "$s" ]
-    run 0 set --ntfs n.img ntds=7005 netlogon=7006 && has err "n.img:Windows/System32/config/SYSTEM"
+    run 0 set --ntfs n.img ntds=7005 netlogon=7006 --verbose &&
+        has err "n.img:Windows/System32/config/SYSTEM: written" &&
+        has err "wrote n.img:Windows/System32/config/SYSTEM back into n.img"
     ntfscat n.img /Windows/System32/config/SYSTEM >n.hive 2>/dev/null
     check "ntfscat + hivexget see the new port" [ "$(port n.hive NTDS\\Parameters)" = 7005 ]
     run 0 get --ntfs n.img netlogon && check "ntfs get after set" [ "$(cat out)" = 7006 ]
@@ -240,7 +244,7 @@ else
         done
         run 0 get --ntfs mbr.img@p5 ntds && check "MBR logical partition p5" [ "$(cat out)" = 6005 ]
         head -c $((38912 * 512)) mbr.img | sha256sum >before
-        run 0 set --ntfs mbr.img@p5 ntds=7505 && has err "mbr.img@p5:Windows/System32/config/SYSTEM"
+        run 0 set --ntfs mbr.img@p5 ntds=7505 --verbose && has err "mbr.img@p5:Windows/System32/config/SYSTEM"
         check "writing p5 leaves the disk before it byte-identical" [ "$(head -c $((38912 * 512)) mbr.img | sha256sum)" = "$(cat before)" ]
         dd if=mbr.img of=p5.img bs=512 skip=38912 count=32768 status=none
         ntfscat p5.img /Windows/System32/config/SYSTEM >p5.hive 2>/dev/null

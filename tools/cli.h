@@ -221,5 +221,36 @@ int cli_preflight(hiveport *h, const hiveport_plan_item *plan, size_t count, int
 /* cli_preflight() with every line, and the refusal, on stderr as "PROG: LINE". */
 int cli_preflight_print(const char *prog, hiveport *h, const hiveport_plan_item *plan, size_t count, int target,
                         unsigned set_flags, const struct cli_rules *rules);
+/* ---- issue 14: messages, the way out of an error, --quiet/--verbose (output.c, options.c) ---- */
+#include <stdarg.h>
+
+/* cli_error() with a va_list: "PROG: MESSAGE\n" with control characters escaped (cli_print_text). */
+void cli_verror(const char *prog, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/* cli_getopt() with short options of the command's own (":ho:"; a leading ':' is required). Prints
+ * getopt's messages itself, escaped, and returns '?' for every error. */
+int cli_getopt_short(int argc, char **argv, const char *shortopts, const struct option *longopts);
+/* What the user can do about an error, appended to its message in parentheses. */
+#define CLI_HINT_DIRTY "--log PATH replays logs kept elsewhere; --discard-logs writes without them"
+#define CLI_HINT_WRONG_TYPE "--replace-type overwrites it"
+#define CLI_HINT_NO_SELECT "--controlset N reads ControlSetNNN without it"
+/* The hint for a status a write can fail with (dirty hive, wrong type), or NULL. */
+const char *cli_write_hint(int status);
+/* Prints the handle's last error followed by " (HINT)" when hint is not NULL; returns CLI_FAILED. */
+int cli_fail_hint(const char *prog, const hiveport *h, const char *hint);
+
+/* --quiet and --verbose, for the commands that have something to leave out or to add. */
+enum { OPT_QUIET = 0x180, OPT_VERBOSE };
+#define CLI_LONGOPT_QUIET {"quiet", no_argument, NULL, OPT_QUIET}
+#define CLI_LONGOPT_VERBOSE {"verbose", no_argument, NULL, OPT_VERBOSE}
+#define CLI_HELP_VERBOSE                                                                                     \
+    "  --verbose         say on stderr whether the hive was written (with an image: written back)\n"
+/* The image options (image.h) of the commands that take a SYSTEM hive. */
+#define CLI_HELP_IMAGE                                                                                       \
+    "  --wim FILE[:IMAGE]  instead of HIVE: Windows\\System32\\config\\SYSTEM in image IMAGE (number\n" \
+    "                    or name) of a WIM file\n"                                                            \
+    "  --ntfs FILE[@OFFSET|@pN]  instead of HIVE: the same file in an NTFS file system image, or in\n"     \
+    "                    the one at byte OFFSET or in partition N of a disk image\n"
+/* --verbose of a writer: whether the file was written (and where the previous one was kept). */
+void cli_report_commit(const char *prog, const char *hive, bool changed, const char *backup);
 
 #endif

@@ -22,7 +22,9 @@
 
 static const char usage[] =
     "Usage: hiveport apply PROFILE HIVE... [--check] [--jobs N] [--json] [--backup] [--replace-type]\n"
+    "                      [--quiet] [--force] [--strict]\n"
     "       hiveport apply PROFILE [HIVE...] --from MANIFEST [--shard K/N] [options]\n"
+    "       hiveport apply PROFILE --wim FILE[:IMAGE] | --ntfs FILE[@OFFSET|@pN] [OPTIONS]\n"
     "Apply the port profile PROFILE (see hiveport-profile(5); a .reg file too; '-' reads standard input)\n"
     "to each HIVE, in one atomic commit per hive; a hive that already matches is not written.  Prints\n"
     "one line per hive (changed, unchanged, or failed and why), in the order given, then a count.  Exit\n"
@@ -37,7 +39,8 @@ static const char usage[] =
     "                    of each path: N machines running K = 0..N-1 cover every hive once\n"
     "  --backup          keep each previous file as HIVE.bak (replacing it) when it changes\n"
     "  --replace-type    overwrite an existing value of another registry type\n"
-    CLI_HELP_RULES CLI_HELP_READ CLI_HELP_WRITE
+    "  --quiet           print only the hives that failed, and the count\n"
+    CLI_HELP_RULES CLI_HELP_READ CLI_HELP_WRITE CLI_HELP_IMAGE
     "  --help            print this help\n";
 
 #define MAX_JOBS 256
@@ -60,7 +63,7 @@ struct apply_run {
     unsigned shard_k, shard_n; /* --shard K/N; shard_n 0 without it */
     struct targets targets;
     struct profile profile;
-    bool check, json, backup;
+    bool check, json, backup, quiet;
     unsigned set_flags; /* HIVEPORT_SET_* */
     struct cli_rules rules;
     unsigned jobs;
@@ -247,9 +250,9 @@ static bool compare(struct outcome *o, const char *hive, hiveport *h, const stru
             bool differs = e->unset ? rc != HIVEPORT_E_NOT_SET : !(rc == HIVEPORT_OK && port == e->port);
             if (!differs)
                 continue;
-            json_t *d = json_pack("{s:I, s:s, s:o, s:o, s:o, s:o, s:o}", "controlset", (json_int_t)numbers[i],
-                                  "setting", e->setting.label, "key", cli_json_text(s->key), "value_name",
-                                  cli_json_text(s->value_name), "expected",
+            json_t *d = json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "controlset", (json_int_t)numbers[i],
+                                  "setting", cli_json_text(e->setting.label), "key", cli_json_text(s->key),
+                                  "value_name", cli_json_text(s->value_name), "expected",
                                   e->unset ? json_null() : json_integer(e->port), "actual",
                                   rc == HIVEPORT_OK ? json_integer(port) : json_null(), "problem",
                                   rc == HIVEPORT_OK ? json_null() : json_string(problem_name(rc)));
@@ -327,8 +330,12 @@ static json_t *process_hive(const struct apply_run *r, const char *hive)
     hiveport *h = NULL;
     uint32_t *numbers = NULL;
     size_t count = 0;
-    if (cli_open(hive, &r->open, r->check ? 0 : HIVEPORT_OPEN_WRITE, &h) != HIVEPORT_OK) {
-        fail_handle(&o, hive, h);
+    int opened = cli_open(hive, &r->open, r->check ? 0 : HIVEPORT_OPEN_WRITE, &h);
+    if (opened != HIVEPORT_OK) {
+        if (opened == HIVEPORT_E_DIRTY && h != NULL)
+            fail(&o, hive, "%s (%s)", hiveport_errmsg(h), CLI_HINT_DIRTY);
+        else
+            fail_handle(&o, hive, h);
         goto out;
     }
     note_logs(&o, h);
@@ -535,6 +542,8 @@ static void print_text_result(const struct apply_run *r, const char *hive, json_
         cli_print_text(stderr, json_string_value(v));
         fputc('\n', stderr);
     }
+    if (r->quiet && status != NULL && strcmp(status, "failed") != 0)
+        return;
     cli_print_text(stdout, hive);
     size_t n = json_array_size(diffs);
     if (status == NULL || strcmp(status, "failed") == 0) {
@@ -725,6 +734,7 @@ int cmd_apply(int argc, char **argv)
         {"backup", no_argument, NULL, OPT_BACKUP},
         {"replace-type", no_argument, NULL, OPT_REPLACE_TYPE},
         CLI_LONGOPTS_RULES,
+        CLI_LONGOPT_QUIET,
         CLI_LONGOPTS_READ,
         CLI_LONGOPTS_WRITE,
         CLI_LONGOPT_HELP,
@@ -763,6 +773,9 @@ int cmd_apply(int argc, char **argv)
             break;
         case OPT_STRICT:
             r.rules.strict = true;
+            break;
+        case OPT_QUIET:
+            r.quiet = true;
             break;
         default:
             if ((rc = cli_common_option(r.prog, c, optarg, usage, &r.open, NULL)) != CLI_CONTINUE)

@@ -7,6 +7,7 @@
 
 static const char usage[] =
     "Usage: hiveport audit HIVE [--software SOFTWARE_HIVE] [--json] [--fail-on LEVEL]\n"
+    "       hiveport audit --wim FILE[:IMAGE] | --ntfs FILE[@OFFSET|@pN] [OPTIONS]\n"
     "Check the static port settings of a SYSTEM hive: values Windows ignores, ports that collide or\n"
     "that another program may take first, control sets that disagree, a Select key that names nothing\n"
     "usable.  Every control set is audited.  The hive is only read.  One line per finding (severity,\n"
@@ -17,6 +18,7 @@ static const char usage[] =
     "  --fail-on LEVEL   error (the default), warning or info\n"
     CLI_HELP_READ
     "                    (--log is for HIVE; --no-logs is for both hives)\n"
+    CLI_HELP_IMAGE
     "  --help            print this help\n";
 
 enum { OPT_SOFTWARE = 0x300, OPT_FAIL_ON };

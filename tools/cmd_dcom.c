@@ -8,32 +8,50 @@
 
 
 static const char usage[] =
-    "Usage: hiveport dcom SOFTWARE_HIVE APPID [--port PORT [--backup]]\n"
+    "Usage: hiveport dcom SOFTWARE_HIVE APPID [--quiet]\n"
+    "       hiveport dcom SOFTWARE_HIVE APPID --port PORT [--backup] [--dry-run] [--verbose]\n"
     "Print the TCP port of DCOM application APPID in decimal (exit status 3 when it has none), or pin\n"
     "it to PORT: its Endpoints value (REG_MULTI_SZ under Classes\\AppID\\APPID) gets \"ncacn_ip_tcp,0,PORT\",\n"
-    "its other endpoints are kept.  APPID is a braced GUID, e.g. {D99E6E74-FC88-11D0-B498-00A0C90312F3}\n"
-    "(Certificate Services); the application must be registered in the hive.\n\n"
+    "its other endpoints are kept.  APPID is a GUID, braced or not, e.g.\n"
+    "{D99E6E74-FC88-11D0-B498-00A0C90312F3} (Certificate Services); the application must be registered\n"
+    "in the hive.\n\n"
     "  --port PORT       pin the application to TCP PORT (1-65535)\n"
     "  --backup          keep the previous file as SOFTWARE_HIVE.bak when anything changes\n"
-    CLI_HELP_READ CLI_HELP_WRITE
+    "  --dry-run         with --port: print the port before and after and write nothing\n"
+    "  --quiet           say nothing on stderr when the application has no port (exit status 3 says it)\n"
+    CLI_HELP_VERBOSE CLI_HELP_READ CLI_HELP_WRITE
     "  --help            print this help\n";
 
 enum { OPT_PORT = 0x500, OPT_DCOM_BACKUP };
 
-/* "{8-4-4-4-12}" in hexadecimal digits of either case. */
-static bool braced_guid(const char *s)
+/* "{8-4-4-4-12}" in hexadecimal digits of either case, the braces optional (as regedit and PowerShell
+ * users type it either way), into braced (the form of the registry key's name). */
+static bool parse_guid(const char *s, char braced[39])
 {
-    static const char form[] = "{xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}";
-    if (strlen(s) != sizeof form - 1)
+    static const char form[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+    size_t len = strlen(s);
+    bool braces = len == sizeof form + 1 && s[0] == '{' && s[len - 1] == '}';
+    if (!braces && len != sizeof form - 1)
         return false;
+    const char *g = braces ? s + 1 : s;
     for (size_t i = 0; i < sizeof form - 1; i++)
-        if (form[i] == 'x' ? strchr("0123456789abcdefABCDEF", s[i]) == NULL || s[i] == '\0' : s[i] != form[i])
+        if (form[i] == 'x' ? strchr("0123456789abcdefABCDEF", g[i]) == NULL || g[i] == '\0' : g[i] != form[i])
             return false;
+    snprintf(braced, 39, "{%.36s}", g);
     return true;
 }
 
-static int print_port(const char *prog, const char *hive, const struct cli_open *open, const char *appid)
+struct dcom_request {
+    const char *hive, *appid;
+    uint32_t port;
+    bool backup, dry_run, quiet, verbose;
+    struct cli_open open;
+};
+
+static int print_port(const char *prog, const struct dcom_request *req)
 {
+    const char *hive = req->hive, *appid = req->appid;
+    const struct cli_open *open = &req->open;
     hiveport *h = NULL;
     uint32_t port;
     int rc;
@@ -46,7 +64,8 @@ static int print_port(const char *prog, const char *hive, const struct cli_open 
             printf("%u\n", port);
             rc = CLI_OK;
         } else {
-            cli_fail(prog, h);
+            if (status != HIVEPORT_E_NOT_SET || !req->quiet)
+                cli_fail(prog, h);
             rc = status == HIVEPORT_E_NOT_SET ? CLI_NOT_SET : CLI_FAILED;
         }
     }
@@ -54,22 +73,38 @@ static int print_port(const char *prog, const char *hive, const struct cli_open 
     return rc;
 }
 
-static int set_port(const char *prog, const char *hive, const struct cli_open *open, const char *appid,
-                    uint32_t port, bool backup)
+static int set_port(const char *prog, const struct dcom_request *req)
 {
+    const char *hive = req->hive, *appid = req->appid;
+    const struct cli_open *open = &req->open;
     hiveport *h = NULL;
     char *backup_path = NULL;
     int rc = CLI_FAILED;
-    if (cli_open(hive, open, HIVEPORT_OPEN_WRITE, &h) != HIVEPORT_OK) {
-        cli_fail(prog, h);
+    uint32_t before = 0;
+    int status = cli_open(hive, open, HIVEPORT_OPEN_WRITE, &h);
+    if (status != HIVEPORT_OK) {
+        cli_fail_hint(prog, h, cli_write_hint(status));
         goto out;
     }
     cli_report_logs(prog, h);
-    if (hiveport_dcom_set_port(h, appid, port) != HIVEPORT_OK) {
+    int was = req->dry_run ? hiveport_dcom_get_port(h, appid, &before) : HIVEPORT_OK;
+    if (hiveport_dcom_set_port(h, appid, req->port) != HIVEPORT_OK) {
         cli_fail(prog, h);
         goto out;
     }
-    if (backup && (backup_path = cli_backup_path(hive)) == NULL) {
+    /* --dry-run: everything a write does but the commit (the lock included), in the form of set's plan. */
+    if (req->dry_run) {
+        if (was == HIVEPORT_OK && before == req->port)
+            printf("%s: %u unchanged\n", appid, before);
+        else if (was == HIVEPORT_OK)
+            printf("%s: %u -> %u\n", appid, before, req->port);
+        else
+            printf("%s: %s -> %u\n", appid, was == HIVEPORT_E_NOT_SET ? "(not set)" : "(unusable)", req->port);
+        rc = CLI_OK;
+        goto out;
+    }
+    bool changed = hiveport_has_changes(h) == 1;
+    if (req->backup && (backup_path = cli_backup_path(hive)) == NULL) {
         cli_error(prog, "%s: out of memory", hive);
         goto out;
     }
@@ -77,6 +112,8 @@ static int set_port(const char *prog, const char *hive, const struct cli_open *o
         cli_fail(prog, h);
         goto out;
     }
+    if (req->verbose)
+        cli_report_commit(prog, hive, changed, changed ? backup_path : NULL);
     rc = CLI_OK;
 out:
     free(backup_path);
@@ -89,16 +126,18 @@ int cmd_dcom(int argc, char **argv)
     static const struct option longopts[] = {
         {"port", required_argument, NULL, OPT_PORT},
         {"backup", no_argument, NULL, OPT_DCOM_BACKUP},
+        {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+        CLI_LONGOPT_QUIET,
+        CLI_LONGOPT_VERBOSE,
         CLI_LONGOPTS_READ,
         CLI_LONGOPTS_WRITE,
         CLI_LONGOPT_HELP,
         CLI_LONGOPT_END,
     };
     const char *prog = argv[0];
-    struct cli_open open;
-    cli_open_init(&open);
+    struct dcom_request req = {0};
+    cli_open_init(&req.open);
     const char *port_text = NULL;
-    bool backup = false;
     int c, rc;
     while ((c = cli_getopt(argc, argv, longopts)) != -1) {
         switch (c) {
@@ -106,28 +145,43 @@ int cmd_dcom(int argc, char **argv)
             port_text = optarg;
             break;
         case OPT_DCOM_BACKUP:
-            backup = true;
+            req.backup = true;
+            break;
+        case OPT_DRY_RUN:
+            req.dry_run = true;
+            break;
+        case OPT_QUIET:
+            req.quiet = true;
+            break;
+        case OPT_VERBOSE:
+            req.verbose = true;
             break;
         default:
-            if ((rc = cli_common_option(prog, c, optarg, usage, &open, NULL)) != CLI_CONTINUE)
+            if ((rc = cli_common_option(prog, c, optarg, usage, &req.open, NULL)) != CLI_CONTINUE)
                 return rc;
         }
     }
     if ((rc = cli_check_operands(prog, argc, argv, 2, 2)) != CLI_OK)
         return rc;
-    const char *hive = argv[optind], *appid = argv[optind + 1];
-    if (!braced_guid(appid))
-        return cli_usage_error(prog, "invalid APPID '%s': expected a braced GUID like "
-                               "{D99E6E74-FC88-11D0-B498-00A0C90312F3}", appid);
+    char appid[39];
+    req.hive = argv[optind];
+    req.appid = appid;
+    if (!parse_guid(argv[optind + 1], appid))
+        return cli_usage_error(prog, "invalid APPID '%s': expected a GUID like "
+                               "{D99E6E74-FC88-11D0-B498-00A0C90312F3} (the braces may be left out)",
+                               argv[optind + 1]);
     if (port_text == NULL) {
-        if (backup)
-            return cli_usage_error(prog, "--backup goes with --port");
-        return print_port(prog, hive, &open, appid);
+        if (req.backup || req.dry_run || req.verbose)
+            return cli_usage_error(prog, "--backup, --dry-run and --verbose go with --port");
+        return print_port(prog, &req);
     }
+    if (req.quiet)
+        return cli_usage_error(prog, "--quiet goes without --port (it silences 'no port', exit status 3)");
+    if (req.dry_run && req.backup)
+        return cli_usage_error(prog, "--backup keeps the file a write replaces; --dry-run writes nothing");
     static const hiveport_setting tcp_port = {0}; /* 1-65535, as for every setting without 0 = dynamic */
-    uint32_t port;
     char why[600];
-    if (!cli_port_parse(port_text, &tcp_port, appid, &port, why, sizeof why))
+    if (!cli_port_parse(port_text, &tcp_port, appid, &req.port, why, sizeof why))
         return cli_usage_error(prog, "%s", why);
-    return set_port(prog, hive, &open, appid, port, backup);
+    return set_port(prog, &req);
 }

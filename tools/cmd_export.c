@@ -9,6 +9,7 @@
 
 static const char usage[] =
     "Usage: hiveport export HIVE [--controlset SEL] [--unset-absent] [--format profile|reg|reg4]\n"
+    "       hiveport export --wim FILE[:IMAGE] | --ntfs FILE[@OFFSET|@pN] [OPTIONS]\n"
     "Print the catalog settings present in the hive as a port profile (see hiveport-profile(5)), which\n"
     "'hiveport apply --check' accepts on the same hive: a golden image becomes the plan.  Values Windows\n"
     "cannot use are left out (with a comment and a warning); settings outside the catalog are not seen.\n\n"
@@ -20,6 +21,7 @@ static const char usage[] =
     "                    Editor Version 5.00, UTF-16LE), under CurrentControlSet (or ControlSetNNN for\n"
     "                    --controlset N, default, lastknowngood); reg4: the same as REGEDIT4\n"
     CLI_HELP_READ
+    CLI_HELP_IMAGE
     "  --help            print this help\n";
 
 enum { OPT_UNSET_ABSENT = 0x300, OPT_FORMAT };
@@ -219,8 +221,8 @@ static int export_profile(const char *prog, hiveport *h, int target, bool unset_
             char what[64];
             describe(s, st, what, sizeof what);
             fprintf(out, "# %s left out: Windows cannot use its value (%s)\n", s->id, what);
-            fprintf(stderr, "%s: warning: %s: %s left out of the profile: Windows cannot use its value (%s)\n", prog,
-                    hiveport_path(h), s->id, what);
+            cli_error(prog, "warning: %s: %s left out of the profile: Windows cannot use its value (%s)",
+                      hiveport_path(h), s->id, what);
         }
     }
     if (written == 0)

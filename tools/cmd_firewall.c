@@ -9,6 +9,7 @@
 
 static const char usage[] =
     "Usage: hiveport firewall HIVE [--format FORMAT] [--controlset SEL]\n"
+    "       hiveport firewall --wim FILE[:IMAGE] | --ntfs FILE[@OFFSET|@pN] [OPTIONS]\n"
     "Print the inbound rules the static RPC ports of HIVE need: TCP 135 (the RPC endpoint mapper)\n"
     "plus every catalog setting present with a port 1-65535, one rule per port, each naming the\n"
     "services behind it.  By default the control sets Select\\Default (what Windows boots next) and\n"
@@ -19,6 +20,7 @@ static const char usage[] =
     "  --controlset SEL  read these control sets instead: current, default, lastknowngood, all, or\n"
     "                    a number (3 = ControlSet003)\n"
     CLI_HELP_READ
+    CLI_HELP_IMAGE
     "  --help            print this help\n";
 
 enum { OPT_FORMAT = 0x300 };

@@ -28,10 +28,8 @@ int cmd_recover(int argc, char **argv)
     struct cli_open open;
     cli_open_init(&open);
     int c, rc;
-    /* The only command with a short option of its own: cli_getopt() knows only -h, so scan here, from
-     * the start of this command's argv (optind 0 makes glibc restart, as cli_getopt() does). */
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
+    /* The only command with a short option of its own. */
+    while ((c = cli_getopt_short(argc, argv, ":ho:", longopts)) != -1) {
         switch (c) {
         case OPT_OUTPUT:
             out = optarg;
@@ -55,8 +53,8 @@ int cmd_recover(int argc, char **argv)
     unsigned entries = 0;
     int state = hiveport_log_state(h, &entries);
     if (state != HIVEPORT_LOGS_CLEAN && state != HIVEPORT_LOGS_REPLAYED) {
-        cli_error(prog, "%s is dirty and %s: nothing to recover it from; %s not written", hiveport_path(h),
-                  hiveport_log_report(h), out);
+        cli_error(prog, "%s is dirty and %s: nothing to recover it from; %s not written (%s)",
+                  hiveport_path(h), hiveport_log_report(h), out, "--log PATH replays logs kept elsewhere");
         goto done;
     }
     /* hiveport_save_copy() refuses an existing OUT itself (no window between a check and the write). */

@@ -8,9 +8,10 @@
 
 
 static const char usage[] =
-    "Usage: hiveport rpc-range SOFTWARE_HIVE [--set PORTS] [--available y|n] [--use-internet y|n]\n"
-    "                          [--backup]\n"
-    "       hiveport rpc-range SOFTWARE_HIVE --clear [--keep-key] [--backup]\n"
+    "Usage: hiveport rpc-range SOFTWARE_HIVE [--quiet]\n"
+    "       hiveport rpc-range SOFTWARE_HIVE [--set PORTS] [--available y|n] [--use-internet y|n]\n"
+    "                          [--backup] [--dry-run] [--verbose]\n"
+    "       hiveport rpc-range SOFTWARE_HIVE --clear [--keep-key] [--backup] [--dry-run] [--verbose]\n"
     "Show, set or remove the ports dynamic RPC may use (SOFTWARE\\Microsoft\\Rpc\\Internet, KB 154596).\n"
     "Without options, print the configuration as Windows reads it (exit status 3 when there is none).\n"
     "PORTS is a list like 5000-5100,5200: written sorted and merged, refused when Windows would reject\n"
@@ -23,7 +24,10 @@ static const char usage[] =
     "  --keep-key          with --clear: remove only the three values (Windows then reads the key as\n"
     "                      an invalid configuration)\n"
     "  --backup            keep the previous file as SOFTWARE_HIVE.bak when anything changes\n"
-    CLI_HELP_READ CLI_HELP_WRITE
+    "  --dry-run           print the configuration a change would leave, say whether it would\n"
+    "                      write, and write nothing\n"
+    "  --quiet             say nothing on stderr when there is no configuration (exit status 3 says it)\n"
+    CLI_HELP_VERBOSE CLI_HELP_READ CLI_HELP_WRITE
     "  --help              print this help\n";
 
 enum { OPT_SET = 0x400, OPT_AVAILABLE, OPT_USE_INTERNET, OPT_CLEAR, OPT_KEEP_KEY, OPT_RPC_BACKUP };
@@ -32,7 +36,7 @@ struct request {
     const char *hive;
     const char *ports; /* --set, or NULL */
     char available, use_internet; /* 'Y', 'N' or 0 */
-    bool clear, keep_key, backup;
+    bool clear, keep_key, backup, dry_run, quiet, verbose;
     struct cli_open open;
 };
 
@@ -58,20 +62,22 @@ static void warn(const char *prog, const char *ports, char available)
         char *end = strchr(line, '\n');
         if (end != NULL)
             *end++ = '\0';
-        fprintf(stderr, "%s: warning: %s\n", prog, line);
+        cli_error(prog, "warning: %s", line);
         line = end;
     }
     hiveport_free(text);
 }
 
-/* Prints the configuration of h (and its warnings).  CLI_OK, CLI_NOT_SET or CLI_FAILED (printed). */
-static int show(const char *prog, hiveport *h)
+/* Prints the configuration of h (and its warnings).  CLI_OK, CLI_NOT_SET or CLI_FAILED (printed, but
+ * for CLI_NOT_SET under quiet). */
+static int show(const char *prog, hiveport *h, bool quiet)
 {
     char *ports = NULL, available, use;
     uint32_t count;
     int status = hiveport_rpc_get(h, &ports, &available, &use, &count);
     if (status != HIVEPORT_OK) {
-        cli_fail(prog, h);
+        if (status != HIVEPORT_E_NOT_SET || !quiet)
+            cli_fail(prog, h);
         return status == HIVEPORT_E_NOT_SET ? CLI_NOT_SET : CLI_FAILED;
     }
     printf("Ports:                  %s (%u port%s)\n", ports, count, count == 1 ? "" : "s");
@@ -88,8 +94,9 @@ static int change(const char *prog, const struct request *req)
     hiveport *h = NULL;
     char *backup = NULL;
     int rc = CLI_FAILED;
-    if (cli_open(req->hive, &req->open, HIVEPORT_OPEN_WRITE, &h) != HIVEPORT_OK) {
-        cli_fail(prog, h);
+    int opened = cli_open(req->hive, &req->open, HIVEPORT_OPEN_WRITE, &h);
+    if (opened != HIVEPORT_OK) {
+        cli_fail_hint(prog, h, cli_write_hint(opened));
         goto out;
     }
     cli_report_logs(prog, h);
@@ -97,6 +104,14 @@ static int change(const char *prog, const struct request *req)
                             : hiveport_rpc_set(h, req->ports, req->available, req->use_internet, NULL);
     if (status != HIVEPORT_OK) {
         cli_fail(prog, h); /* closing without a commit writes nothing */
+        goto out;
+    }
+    bool changed = hiveport_has_changes(h) == 1;
+    /* --dry-run: everything a write does but the commit (the lock included). */
+    if (req->dry_run) {
+        rc = req->clear ? CLI_OK : show(prog, h, false);
+        if (rc == CLI_OK)
+            cli_error(prog, "%s: %s (--dry-run)", req->hive, changed ? "would be written" : "nothing changes");
         goto out;
     }
     if (req->backup && (backup = cli_backup_path(req->hive)) == NULL) {
@@ -111,7 +126,9 @@ static int change(const char *prog, const struct request *req)
         cli_error(prog, "warning: %s: Microsoft\\Rpc\\Internet is kept without its values, which Windows reads "
                         "as an invalid configuration; remove it with --clear alone",
                   req->hive);
-    rc = req->clear ? CLI_OK : show(prog, h);
+    if (req->verbose)
+        cli_report_commit(prog, req->hive, changed, changed ? backup : NULL);
+    rc = req->clear ? CLI_OK : show(prog, h, false);
 out:
     free(backup);
     hiveport_close(h);
@@ -127,6 +144,9 @@ int cmd_rpc_range(int argc, char **argv)
         {"clear", no_argument, NULL, OPT_CLEAR},
         {"keep-key", no_argument, NULL, OPT_KEEP_KEY},
         {"backup", no_argument, NULL, OPT_RPC_BACKUP},
+        {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+        CLI_LONGOPT_QUIET,
+        CLI_LONGOPT_VERBOSE,
         CLI_LONGOPTS_READ,
         CLI_LONGOPTS_WRITE,
         CLI_LONGOPT_HELP,
@@ -158,6 +178,15 @@ int cmd_rpc_range(int argc, char **argv)
         case OPT_RPC_BACKUP:
             req.backup = true;
             break;
+        case OPT_DRY_RUN:
+            req.dry_run = true;
+            break;
+        case OPT_QUIET:
+            req.quiet = true;
+            break;
+        case OPT_VERBOSE:
+            req.verbose = true;
+            break;
         default:
             if ((rc = cli_common_option(prog, c, optarg, usage, &req.open, NULL)) != CLI_CONTINUE)
                 return rc;
@@ -171,8 +200,13 @@ int cmd_rpc_range(int argc, char **argv)
         return cli_usage_error(prog, "--clear cannot be combined with --set, --available or --use-internet");
     if (req.keep_key && !req.clear)
         return cli_usage_error(prog, "--keep-key goes with --clear");
-    if (req.backup && !req.clear && !setting)
-        return cli_usage_error(prog, "--backup goes with --set, --available, --use-internet or --clear");
+    if ((req.backup || req.dry_run || req.verbose) && !req.clear && !setting)
+        return cli_usage_error(prog, "--backup, --dry-run and --verbose go with --set, --available, "
+                               "--use-internet or --clear");
+    if (req.quiet && (req.clear || setting))
+        return cli_usage_error(prog, "--quiet goes with showing the range (it silences 'absent', exit status 3)");
+    if (req.dry_run && req.backup)
+        return cli_usage_error(prog, "--backup keeps the file a write replaces; --dry-run writes nothing");
     if (req.ports != NULL) {
         char *why = NULL; /* a malformed list is a usage error: nothing is opened */
         rc = CLI_OK;
@@ -191,7 +225,7 @@ int cmd_rpc_range(int argc, char **argv)
         rc = cli_fail(prog, h);
     } else {
         cli_report_logs(prog, h);
-        rc = show(prog, h);
+        rc = show(prog, h, req.quiet);
     }
     hiveport_close(h);
     return rc;

@@ -8,7 +8,8 @@
 
 static const char usage[] =
     "Usage: hiveport set HIVE SETTING=PORT [SETTING=PORT...] [--controlset SEL] [--backup]\n"
-    "                    [--dry-run] [--replace-type] [--diff]\n"
+    "                    [--dry-run] [--replace-type] [--diff] [--verbose]\n"
+    "       hiveport set --wim FILE[:IMAGE] | --ntfs FILE[@OFFSET|@pN] SETTING=PORT... [OPTIONS]\n"
     "Pin settings to ports in one atomic commit: either every assignment lands or none does.\n"
     "SETTING is a catalog id (see 'hiveport list') or SERVICE\\SUBKEY:VALUE NAME, a REG_DWORD\n"
     "relative to ControlSetNNN\\Services.  Missing keys are created.\n\n"
@@ -18,7 +19,7 @@ static const char usage[] =
     "  --dry-run         print what would change and write nothing\n"
     "  --replace-type    overwrite an existing value of another registry type\n"
     "  --diff            after writing, print the registry changes (the format of 'hiveport diff')\n"
-    CLI_HELP_RULES CLI_HELP_READ CLI_HELP_WRITE
+    CLI_HELP_RULES CLI_HELP_VERBOSE CLI_HELP_READ CLI_HELP_WRITE CLI_HELP_IMAGE
     "  --help            print this help\n";
 
 struct set_request {
@@ -30,6 +31,7 @@ struct set_request {
     bool backup;
     bool diff; /* --diff: print what the commit changed */
     struct cli_rules rules;
+    bool verbose;
     struct cli_open open;
 };
 
@@ -68,7 +70,7 @@ static int plan_one(const char *prog, hiveport *h, const struct set_request *req
         break;
     case HIVEPORT_E_WRONG_TYPE:
         if (!(req->flags & HIVEPORT_SET_REPLACE_TYPE)) {
-            cli_error(prog, "%s (--replace-type overwrites it)", hiveport_errmsg(h));
+            cli_error(prog, "%s (%s)", hiveport_errmsg(h), CLI_HINT_WRONG_TYPE);
             return CLI_FAILED;
         }
         snprintf(before, sizeof before, "(wrong type)");
@@ -102,8 +104,8 @@ static int dry_run(const char *prog, const struct set_request *req)
     /* A write open refuses a dirty hive unless its logs could be replayed (or are knowingly discarded). */
     if (hiveport_is_dirty(h) == 1 && hiveport_log_state(h, NULL) != HIVEPORT_LOGS_REPLAYED &&
         !(req->open.flags & HIVEPORT_OPEN_DISCARD_LOGS)) {
-        cli_error(prog, "%s: the hive is dirty and %s: set would refuse to write it", hiveport_path(h),
-                  hiveport_log_report(h));
+        cli_error(prog, "%s: the hive is dirty and %s: set would refuse to write it (%s)", hiveport_path(h),
+                  hiveport_log_report(h), CLI_HINT_DIRTY);
         rc = CLI_FAILED;
         goto out;
     }
@@ -137,8 +139,9 @@ static int apply(const char *prog, const struct set_request *req)
     hiveport *h = NULL, *before = NULL, *after = NULL;
     char *backup = NULL;
     int rc = CLI_FAILED;
-    if (cli_open(req->hive, &req->open, HIVEPORT_OPEN_WRITE, &h) != HIVEPORT_OK) {
-        cli_fail(prog, h);
+    int status = cli_open(req->hive, &req->open, HIVEPORT_OPEN_WRITE, &h);
+    if (status != HIVEPORT_OK) {
+        cli_fail_hint(prog, h, cli_write_hint(status));
         goto out;
     }
     cli_report_logs(prog, h);
@@ -153,8 +156,8 @@ static int apply(const char *prog, const struct set_request *req)
     /* Closing without a commit discards every change made so far: nothing reaches the file. */
     for (size_t i = 0; i < req->count; i++) {
         const struct cli_assignment *a = &req->assignments[i];
-        if (hiveport_set_port(h, &a->target.setting, req->target, a->port, req->flags) != HIVEPORT_OK) {
-            cli_fail(prog, h);
+        if ((status = hiveport_set_port(h, &a->target.setting, req->target, a->port, req->flags)) != HIVEPORT_OK) {
+            cli_fail_hint(prog, h, cli_write_hint(status));
             goto out;
         }
     }
@@ -162,11 +165,14 @@ static int apply(const char *prog, const struct set_request *req)
         cli_error(prog, "%s: out of memory", req->hive);
         goto out;
     }
+    bool changed = hiveport_has_changes(h) == 1;
     if (hiveport_commit(h, backup) != HIVEPORT_OK) {
         cli_fail(prog, h);
         goto out;
     }
     cli_warn_current_default(prog, h, req->target, "wrote");
+    if (req->verbose)
+        cli_report_commit(prog, req->hive, changed, changed ? backup : NULL);
     rc = CLI_OK;
     /* The new file as a reader sees it, opened while the lock is still ours.  The write has landed: a
      * failure to list it is a warning, not exit status 1 (which promises an unchanged file). */
@@ -215,6 +221,7 @@ int cmd_set(int argc, char **argv)
         {"replace-type", no_argument, NULL, OPT_REPLACE_TYPE},
         {"diff", no_argument, NULL, OPT_SET_DIFF},
         CLI_LONGOPTS_RULES,
+        CLI_LONGOPT_VERBOSE,
         CLI_LONGOPTS_READ,
         CLI_LONGOPTS_WRITE,
         CLI_LONGOPT_HELP,
@@ -244,6 +251,9 @@ int cmd_set(int argc, char **argv)
             break;
         case OPT_STRICT:
             req.rules.strict = true;
+            break;
+        case OPT_VERBOSE:
+            req.verbose = true;
             break;
         default:
             if ((rc = cli_common_option(prog, c, optarg, usage, &req.open, &req.target)) != CLI_CONTINUE)

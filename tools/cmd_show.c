@@ -6,12 +6,14 @@
 
 static const char usage[] =
     "Usage: hiveport show HIVE [--controlset SEL] [--json]\n"
+    "       hiveport show --wim FILE[:IMAGE] | --ntfs FILE[@OFFSET|@pN] [OPTIONS]\n"
     "Show every catalog setting present in the selected control set(s) with its port, the Select\n"
     "values, the control sets of the hive and whether the hive is dirty.\n\n"
     "  --controlset SEL  current (the default), default, lastknowngood, all, or a number (3 =\n"
     "                    ControlSet003); a hive without a Select key needs all or a number\n"
     "  --json            print a JSON document instead of text\n"
     CLI_HELP_READ
+    CLI_HELP_IMAGE
     "  --help            print this help\n";
 
 /* One catalog setting found in one control set: a port, or a value Windows cannot use. */
@@ -127,8 +129,8 @@ static json_t *logs_json(hiveport *h)
     unsigned entries = 0;
     int state = hiveport_log_state(h, &entries);
     const char *name = state >= 0 && state < 4 ? log_state_names[state] : "unknown";
-    return json_pack("{s:s, s:i, s:s}", "state", name, "entries", (json_int_t)entries, "report",
-                     hiveport_log_report(h));
+    return json_pack("{s:s, s:i, s:o}", "state", name, "entries", (json_int_t)entries, "report",
+                     cli_json_text(hiveport_log_report(h)));
 }
 
 static int show_json(const char *prog, const struct report *r)
@@ -141,11 +143,11 @@ static int show_json(const char *prog, const struct report *r)
         }
     uint32_t primary = 0, secondary = 0;
     hiveport_sequence(r->h, &primary, &secondary);
-    json_t *doc = json_pack("{s:s, s:b, s:{s:i, s:i}, s:o, s:o, s:o, s:o}", "hive", hiveport_path(r->h), "dirty",
-                            hiveport_is_dirty(r->h) == 1, "sequence", "primary", (json_int_t)primary,
-                            "secondary", (json_int_t)secondary, "logs", logs_json(r->h), "select",
-                            select_json(&r->sel), "controlsets", numbers_json(r->all, r->all_count), "selected",
-                            selected);
+    json_t *doc = json_pack("{s:o, s:b, s:{s:i, s:i}, s:o, s:o, s:o, s:o}", "hive",
+                            cli_json_text(hiveport_path(r->h)), "dirty", hiveport_is_dirty(r->h) == 1, "sequence",
+                            "primary", (json_int_t)primary, "secondary", (json_int_t)secondary, "logs",
+                            logs_json(r->h), "select", select_json(&r->sel), "controlsets",
+                            numbers_json(r->all, r->all_count), "selected", selected);
     return cli_json_print(prog, doc);
 }
 

@@ -1,76 +1,180 @@
-/* cmd_unset.c: 'hiveport unset': removes port values (keeping their keys) in one atomic commit. */
+/* cmd_unset.c: 'hiveport unset': removes port values (keeping their keys) in one atomic commit, or with
+ * --dry-run says what would be removed. */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "cli.h"
 
 static const char usage[] =
-    "Usage: hiveport unset HIVE SETTING... [--controlset SEL]\n"
+    "Usage: hiveport unset HIVE SETTING... [--controlset SEL] [--backup] [--dry-run] [--verbose]\n"
+    "       hiveport unset --wim FILE[:IMAGE] | --ntfs FILE[@OFFSET|@pN] SETTING... [OPTIONS]\n"
     "Remove the values of the settings, keeping their keys, in one atomic commit.  A value that is\n"
     "not set is no error.  SETTING is a catalog id (see 'hiveport list') or SERVICE\\SUBKEY:VALUE NAME.\n\n"
     "  --controlset SEL  current (the default), default, lastknowngood, all, or a number (3 =\n"
     "                    ControlSet003)\n"
-    CLI_HELP_READ CLI_HELP_WRITE
+    "  --backup          keep the previous file as HIVE.bak (replacing it) when anything changes\n"
+    "  --dry-run         print what would be removed and write nothing\n"
+    CLI_HELP_VERBOSE CLI_HELP_READ CLI_HELP_WRITE CLI_HELP_IMAGE
     "  --help            print this help\n";
 
-static int unset_all(const char *prog, const char *hive, const struct cli_open *open,
-                     const struct cli_setting *settings, size_t count, int target)
+struct unset_request {
+    const char *hive;
+    const struct cli_setting *settings;
+    size_t count;
+    int target;
+    bool backup, dry_run, verbose;
+    struct cli_open open;
+};
+
+/* --dry-run: one line per setting and control set, in the form of 'hiveport set --dry-run'. */
+static int print_plan(const char *prog, hiveport *h, const struct unset_request *req, const int *status,
+                      const uint32_t *ports, const uint32_t *numbers, size_t n)
+{
+    for (size_t i = 0; i < req->count; i++)
+        for (size_t j = 0; j < n; j++) {
+            size_t k = i * n + j;
+            printf("ControlSet%03u ", numbers[j]);
+            cli_print_text(stdout, req->settings[i].label);
+            switch (status[k]) {
+            case HIVEPORT_OK:
+                printf(": %u -> (not set)\n", ports[k]);
+                break;
+            case HIVEPORT_E_NOT_SET:
+                printf(": (not set) unchanged\n");
+                break;
+            case HIVEPORT_E_WRONG_TYPE:
+                printf(": (wrong type) -> (not set)\n");
+                break;
+            default: /* HIVEPORT_E_BAD_DATA */
+                printf(": (bad data) -> (not set)\n");
+                break;
+            }
+        }
+    cli_warn_current_default(prog, h, req->target, "would remove from");
+    return CLI_OK;
+}
+
+/* The values as they are, in every control set the target means, for the plan of --dry-run. */
+static int read_before(const char *prog, hiveport *h, const struct unset_request *req, uint32_t **numbers,
+                       size_t *n, int **status, uint32_t **ports)
+{
+    if (cli_targets(prog, h, req->target, numbers, n) != CLI_OK)
+        return CLI_FAILED;
+    *status = calloc(req->count * *n, sizeof **status);
+    *ports = calloc(req->count * *n, sizeof **ports);
+    if (*status == NULL || *ports == NULL) {
+        cli_error(prog, "out of memory");
+        return CLI_FAILED;
+    }
+    for (size_t i = 0; i < req->count; i++)
+        for (size_t j = 0; j < *n; j++) {
+            size_t k = i * *n + j;
+            (*status)[k] = hiveport_get_port(h, &req->settings[i].setting, (int)(*numbers)[j], &(*ports)[k]);
+            if ((*status)[k] != HIVEPORT_OK && (*status)[k] != HIVEPORT_E_NOT_SET &&
+                (*status)[k] != HIVEPORT_E_WRONG_TYPE && (*status)[k] != HIVEPORT_E_BAD_DATA)
+                return cli_fail(prog, h);
+        }
+    return CLI_OK;
+}
+
+static int unset_all(const char *prog, const struct unset_request *req)
 {
     hiveport *h = NULL;
+    char *backup = NULL;
+    uint32_t *numbers = NULL, *ports = NULL;
+    int *status = NULL;
+    size_t n = 0;
     int rc = CLI_FAILED;
-    if (cli_open(hive, open, HIVEPORT_OPEN_WRITE, &h) != HIVEPORT_OK) {
-        cli_fail(prog, h);
+    /* --dry-run too opens for writing: everything a write checks is checked, only the commit is left out. */
+    int opened = cli_open(req->hive, &req->open, HIVEPORT_OPEN_WRITE, &h);
+    if (opened != HIVEPORT_OK) {
+        cli_fail_hint(prog, h, cli_write_hint(opened));
         goto out;
     }
     cli_report_logs(prog, h);
     if (cli_check_select(prog, h) != CLI_OK)
         goto out;
-    for (size_t i = 0; i < count; i++)
-        if (hiveport_unset_port(h, &settings[i].setting, target) != HIVEPORT_OK) {
+    if (req->dry_run && read_before(prog, h, req, &numbers, &n, &status, &ports) != CLI_OK)
+        goto out;
+    for (size_t i = 0; i < req->count; i++)
+        if (hiveport_unset_port(h, &req->settings[i].setting, req->target) != HIVEPORT_OK) {
             cli_fail(prog, h); /* closing without a commit writes nothing */
             goto out;
         }
-    if (hiveport_commit(h, NULL) != HIVEPORT_OK) {
+    if (req->dry_run) {
+        rc = print_plan(prog, h, req, status, ports, numbers, n);
+        goto out;
+    }
+    bool changed = hiveport_has_changes(h) == 1;
+    if (req->backup && (backup = cli_backup_path(req->hive)) == NULL) {
+        cli_error(prog, "%s: out of memory", req->hive);
+        goto out;
+    }
+    if (hiveport_commit(h, backup) != HIVEPORT_OK) {
         cli_fail(prog, h);
         goto out;
     }
-    cli_warn_current_default(prog, h, target, "removed from");
+    cli_warn_current_default(prog, h, req->target, "removed from");
+    if (req->verbose)
+        cli_report_commit(prog, req->hive, changed, changed ? backup : NULL);
     rc = CLI_OK;
 out:
+    free(numbers);
+    free(status);
+    free(ports);
+    free(backup);
     hiveport_close(h);
     return rc;
 }
 
 int cmd_unset(int argc, char **argv)
 {
-    static const struct option longopts[] = {CLI_LONGOPT_CONTROLSET, CLI_LONGOPTS_READ, CLI_LONGOPTS_WRITE,
-                                             CLI_LONGOPT_HELP, CLI_LONGOPT_END};
+    static const struct option longopts[] = {CLI_LONGOPT_CONTROLSET,
+                                             {"backup", no_argument, NULL, OPT_BACKUP},
+                                             {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+                                             CLI_LONGOPT_VERBOSE,
+                                             CLI_LONGOPTS_READ,
+                                             CLI_LONGOPTS_WRITE,
+                                             CLI_LONGOPT_HELP,
+                                             CLI_LONGOPT_END};
     const char *prog = argv[0];
-    int target = HIVEPORT_CS_CURRENT;
-    struct cli_open open;
-    cli_open_init(&open);
+    struct unset_request req = {.target = HIVEPORT_CS_CURRENT};
+    cli_open_init(&req.open);
     int c, rc;
     while ((c = cli_getopt(argc, argv, longopts)) != -1) {
         switch (c) {
+        case OPT_BACKUP:
+            req.backup = true;
+            break;
+        case OPT_DRY_RUN:
+            req.dry_run = true;
+            break;
+        case OPT_VERBOSE:
+            req.verbose = true;
+            break;
         default:
-            if ((rc = cli_common_option(prog, c, optarg, usage, &open, &target)) != CLI_CONTINUE)
+            if ((rc = cli_common_option(prog, c, optarg, usage, &req.open, &req.target)) != CLI_CONTINUE)
                 return rc;
         }
     }
     if ((rc = cli_check_operands(prog, argc, argv, 2, -1)) != CLI_OK)
         return rc;
-    size_t count = (size_t)(argc - optind - 1);
-    struct cli_setting *settings = calloc(count, sizeof *settings);
+    if (req.dry_run && req.backup)
+        return cli_usage_error(prog, "--backup keeps the file a write replaces; --dry-run writes nothing");
+    req.hive = argv[optind];
+    req.count = (size_t)(argc - optind - 1);
+    struct cli_setting *settings = calloc(req.count, sizeof *settings);
     if (settings == NULL) {
         cli_error(prog, "out of memory");
         return CLI_FAILED;
     }
+    req.settings = settings;
     rc = CLI_OK;
-    for (size_t i = 0; i < count && rc == CLI_OK; i++)
+    for (size_t i = 0; i < req.count && rc == CLI_OK; i++)
         rc = cli_setting_parse(prog, argv[optind + 1 + (int)i], &settings[i]);
     if (rc == CLI_OK)
-        rc = unset_all(prog, argv[optind], &open, settings, count, target);
-    for (size_t i = 0; i < count; i++)
+        rc = unset_all(prog, &req);
+    for (size_t i = 0; i < req.count; i++)
         cli_setting_free(&settings[i]);
     free(settings);
     return rc;

@@ -42,7 +42,8 @@ int cli_targets(const char *prog, hiveport *h, int target, uint32_t **numbers, s
                                        : hiveport_resolve_controlset(h, target, &list[0]);
     if (rc != HIVEPORT_OK) {
         free(list);
-        return cli_fail(prog, h);
+        /* A reader can still name a control set by its number. */
+        return cli_fail_hint(prog, h, rc == HIVEPORT_E_NO_SELECT ? CLI_HINT_NO_SELECT : NULL);
     }
     *numbers = list;
     *count = total;
@@ -83,9 +84,9 @@ void cli_warn_current_default(const char *prog, hiveport *h, int target, const c
         sel.value[HIVEPORT_SELECT_CURRENT] == sel.value[HIVEPORT_SELECT_DEFAULT] ||
         hiveport_resolve_controlset(h, target, &written) != HIVEPORT_OK)
         return;
-    fprintf(stderr,
-            "%s: warning: %s: Select\\Current (%u) and Select\\Default (%u) differ: %s ControlSet%03u; "
-            "Windows boots ControlSet%03u next (--controlset all writes every control set)\n",
-            prog, hiveport_path(h), sel.value[HIVEPORT_SELECT_CURRENT], sel.value[HIVEPORT_SELECT_DEFAULT], verb,
+    cli_error(prog,
+              "warning: %s: Select\\Current (%u) and Select\\Default (%u) differ: %s ControlSet%03u; "
+              "Windows boots ControlSet%03u next (--controlset all writes every control set)",
+              hiveport_path(h), sel.value[HIVEPORT_SELECT_CURRENT], sel.value[HIVEPORT_SELECT_DEFAULT], verb,
             written, sel.value[HIVEPORT_SELECT_DEFAULT]);
 }

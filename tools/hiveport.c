@@ -35,6 +35,16 @@ static int main_help(void)
     return CLI_OK;
 }
 
+/* A full disk or a closed pipe must not pass for success: scripts read this output. */
+static int flush_stdout(const char *prog, int rc)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        cli_error(prog, "write error on standard output");
+        rc = CLI_FAILED;
+    }
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     enum { OPT_VERSION = 0x200 };
@@ -46,14 +56,16 @@ int main(int argc, char **argv)
     argv[0] = (char *)"hiveport";
     int c;
     /* "+": stop at the command name, whose options are its own. */
-    while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+    while ((c = cli_getopt_short(argc, argv, "+:h", longopts)) != -1) {
         switch (c) {
         case OPT_HELP:
-            return main_help();
+            return flush_stdout("hiveport", main_help());
         case OPT_VERSION:
+            if (optind < argc)
+                return cli_usage_error("hiveport", "unexpected operand '%s' after --version", argv[optind]);
             printf("hiveport %s (libhiveport %s)\n", HIVEPORT_VERSION, hiveport_version());
             image_print_support(stdout);
-            return CLI_OK;
+            return flush_stdout("hiveport", CLI_OK);
         default:
             return cli_usage_error("hiveport", NULL);
         }
@@ -69,13 +81,7 @@ int main(int argc, char **argv)
         snprintf(prog, sizeof prog, "hiveport %s", commands[i].name);
         argv[optind] = prog;
         /* --wim/--ntfs: the command runs on a copy of the image's hive (image.c). */
-        int rc = image_dispatch(commands[i].name, commands[i].run, argc - optind, argv + optind);
-        /* A full disk or a closed pipe must not pass for success: scripts read this output. */
-        if (fflush(stdout) != 0 || ferror(stdout)) {
-            cli_error(prog, "write error on standard output");
-            rc = CLI_FAILED;
-        }
-        return rc;
+        return flush_stdout(prog, image_dispatch(commands[i].name, commands[i].run, argc - optind, argv + optind));
     }
     return cli_usage_error("hiveport", "unknown command '%s'", name);
 }

@@ -106,7 +106,7 @@ static void replay_output(int fd, FILE *stream, const char *from, const char *to
         fwrite(p, 1, chunk, stream);
         if (!hit)
             break;
-        fputs(to, stream);
+        cli_print_text(stream, to); /* the image's name as given: escaped as in cli_error() */
         p = hit + flen;
     }
     free(data);
@@ -274,6 +274,41 @@ static bool is_option(const char *arg, const char *name)
     return strcmp(arg, name) == 0;
 }
 
+/* Operands a command needs besides the hive, counted before the image is opened so that a usage error
+ * costs no extraction: get, set and unset need a setting, apply its profile. */
+static int operands_needed(const char *name)
+{
+    static const char *const needing_one[] = {"get", "set", "unset", "apply"};
+    for (size_t i = 0; i < sizeof needing_one / sizeof needing_one[0]; i++)
+        if (strcmp(name, needing_one[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* The operands among args[1..n-1].  An option missing from the list below that takes its value as the
+ * next argument only makes the count too high, and the command then reports what is missing. */
+static int count_operands(char **args, int n)
+{
+    static const char *const with_value[] = {"--controlset", "--log", "--lock-timeout", "--software",
+                                             "--fail-on", "--jobs", "--format"};
+    int operands = 0;
+    for (int i = 1; i < n; i++) {
+        const char *a = args[i];
+        if (is_option(a, "--"))
+            return operands + (n - i - 1);
+        if (a[0] != '-' || a[1] == '\0') {
+            operands++;
+            continue;
+        }
+        for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++)
+            if (is_option(a, with_value[k])) {
+                i++;
+                break;
+            }
+    }
+    return operands;
+}
+
 int image_dispatch(const char *name, int (*run)(int argc, char **argv), int argc, char **argv)
 {
     /* Find --wim/--ntfs (before any "--"), and remove them. */
@@ -286,7 +321,7 @@ int image_dispatch(const char *name, int (*run)(int argc, char **argv), int argc
         return CLI_FAILED;
     }
     int n = 0;
-    bool dashdash = false, help = false, backup = false, no_write = false;
+    bool dashdash = false, help = false, backup = false, no_write = false, verbose = false;
     args[n++] = argv[0];
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -317,6 +352,8 @@ int image_dispatch(const char *name, int (*run)(int argc, char **argv), int argc
                 help = true;
             else if (is_option(a, "--backup"))
                 backup = true;
+            else if (is_option(a, "--verbose"))
+                verbose = true;
             else if (is_option(a, "--dry-run") || is_option(a, "--check"))
                 no_write = true;
         }
@@ -352,6 +389,10 @@ int image_dispatch(const char *name, int (*run)(int argc, char **argv), int argc
         free(args);
         return cli_usage_error(prog, "%s needs an image file", opt);
     }
+    if (count_operands(args, n) < operands_needed(name)) {
+        free(args);
+        return cli_usage_error(prog, "missing operand");
+    }
     char version[256];
     if (kind == KIND_WIM ? !image_wim_supported(version, sizeof version)
                          : !image_ntfs_supported(version, sizeof version)) {
@@ -366,6 +407,7 @@ int image_dispatch(const char *name, int (*run)(int argc, char **argv), int argc
     im.lock_wait_ms = lock_wait_of(args, n);
     im.prog = prog;
     im.spec = spec;
+    im.verbose = verbose;
     im.may_write = !no_write && (strcmp(name, "set") == 0 || strcmp(name, "unset") == 0 ||
                                  strcmp(name, "apply") == 0);
     /* Ctrl-C, kill and hang-up wait until the image is consistent and the private copies are gone: the

@@ -33,6 +33,7 @@ struct image {
     const char *prog;    /* "hiveport set": messages start with it */
     const char *spec;    /* as given on the command line */
     bool may_write;      /* the command may write (set, unset, apply without --dry-run/--check) */
+    bool verbose;        /* --verbose: say when the hive is written back */
     char *tmpdir;        /* private, mode 0700 */
     char label[512];     /* "install.wim:2:Windows/System32/config/SYSTEM": replaces the temporary path */
     struct image_file files[IMAGE_FILES];

@@ -336,7 +336,7 @@ int image_ntfs_commit(struct image *im)
         cli_error(im->prog, "%s: cannot close the NTFS volume: %s", ns->file, strerror(errno));
         rc = CLI_FAILED;
     }
-    if (rc == CLI_OK)
+    if (rc == CLI_OK && im->verbose)
         fprintf(stderr, "%s: wrote %s back into %s\n", im->prog, im->label, ns->file);
     return rc;
 }

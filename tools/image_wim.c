@@ -327,7 +327,8 @@ int image_wim_commit(struct image *im)
         if (after.st_uid != before.st_uid || after.st_gid != before.st_gid)
             (void)chown(ws->file, before.st_uid, before.st_gid);
     }
-    fprintf(stderr, "%s: wrote %s back into image %d of %s\n", im->prog, im->label, ws->image, ws->file);
+    if (im->verbose)
+        fprintf(stderr, "%s: wrote %s back into image %d of %s\n", im->prog, im->label, ws->image, ws->file);
     return CLI_OK;
 }
 

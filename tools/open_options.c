@@ -86,13 +86,13 @@ void cli_report_logs(const char *prog, const hiveport *h)
     unsigned entries;
     switch (hiveport_log_state(h, &entries)) {
     case HIVEPORT_LOGS_REPLAYED:
-        fprintf(stderr, "%s: %s is dirty: %s (in memory; the files are unchanged)\n", prog, hiveport_path(h),
-                hiveport_log_report(h));
+        cli_error(prog, "%s is dirty: %s (in memory; the files are unchanged)", hiveport_path(h),
+                  hiveport_log_report(h));
         break;
     case HIVEPORT_LOGS_UNUSABLE:
     case HIVEPORT_LOGS_IGNORED:
-        fprintf(stderr, "%s: warning: %s is dirty and its logs were not replayed (%s): values may be stale\n",
-                prog, hiveport_path(h), hiveport_log_report(h));
+        cli_error(prog, "warning: %s is dirty and its logs were not replayed (%s): values may be stale",
+                  hiveport_path(h), hiveport_log_report(h));
         break;
     default:
         break;

@@ -1,19 +1,61 @@
 /* options.c: per-command option parsing with getopt_long, and usage errors (exit status 2). */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
 
-int cli_getopt(int argc, char **argv, const struct option *longopts)
+/* True when name (up to any '=') abbreviates more than one long option. */
+static bool ambiguous(const char *name, const struct option *longopts)
 {
-    /* Each command scans its own argv: optind 0 makes glibc restart from scratch on the first call.
-     * No leading '+' in the short options, so options may follow operands (unless POSIXLY_CORRECT). */
+    size_t len = strcspn(name, "="), matches = 0;
+    for (const struct option *o = longopts; o->name != NULL; o++) {
+        if (strlen(o->name) == len && strncmp(o->name, name, len) == 0)
+            return false;
+        matches += strncmp(o->name, name, len) == 0;
+    }
+    return matches > 1;
+}
+
+int cli_getopt_short(int argc, char **argv, const char *shortopts, const struct option *longopts)
+{
+    /* Each command scans its own argv: optind 0 makes glibc restart from scratch on the first call. */
     static char **scanning;
     if (scanning != argv) {
         scanning = argv;
         optind = 0;
     }
-    return getopt_long(argc, argv, "h", longopts, NULL);
+    /* getopt's own messages would echo an argument raw: they are printed here, escaped (cli_error). */
+    opterr = 0;
+    int c = getopt_long(argc, argv, shortopts, longopts, NULL);
+    /* A long option's error leaves optind past it (a short one may stop inside a bundle: optopt names it). */
+    const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+    bool is_long = strncmp(arg, "--", 2) == 0 && arg[2] != '\0';
+    if (c == ':') {
+        if (is_long)
+            cli_error(argv[0], "option '%s' requires an argument", arg);
+        else
+            cli_error(argv[0], "option requires an argument -- '%c'", optopt);
+        return '?';
+    }
+    if (c == '?') {
+        if (!is_long)
+            cli_error(argv[0], "invalid option -- '%c'", optopt);
+        else if (ambiguous(arg + 2, longopts))
+            cli_error(argv[0], "option '%s' is ambiguous", arg);
+        else if (optopt != 0) /* --help=x */
+            cli_error(argv[0], "option '%.*s' doesn't allow an argument", (int)strcspn(arg, "="), arg);
+        else
+            cli_error(argv[0], "unrecognized option '%s'", arg);
+    }
+    return c;
+}
+
+int cli_getopt(int argc, char **argv, const struct option *longopts)
+{
+    /* No leading '+' in the short options, so options may follow operands (unless POSIXLY_CORRECT);
+     * the ':' makes a missing argument return ':'. */
+    return cli_getopt_short(argc, argv, ":h", longopts);
 }
 
 int cli_help(const char *usage)
@@ -27,9 +69,7 @@ int cli_usage_error(const char *prog, const char *fmt, ...)
     if (fmt != NULL) {
         va_list ap;
         va_start(ap, fmt);
-        fprintf(stderr, "%s: ", prog);
-        vfprintf(stderr, fmt, ap);
-        fputc('\n', stderr);
+        cli_verror(prog, fmt, ap);
         va_end(ap);
     }
     fprintf(stderr, "Try '%s --help' for more information.\n", prog);

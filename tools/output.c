@@ -1,6 +1,7 @@
 /* output.c: error messages on stderr and JSON documents on stdout. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cli.h"
 
@@ -11,14 +12,48 @@ const char *const cli_select_field_names[4] = {
     [HIVEPORT_SELECT_LASTKNOWNGOOD] = "lastknowngood",
 };
 
+void cli_verror(const char *prog, const char *fmt, va_list ap)
+{
+    /* Arguments and hives put any byte into a message: control characters are escaped as audit's report
+     * escapes them, so that a name cannot drive the terminal or forge a line. */
+    char *message = NULL;
+    fprintf(stderr, "%s: ", prog);
+    if (vasprintf(&message, fmt, ap) < 0) {
+        message = NULL;
+        fputs("out of memory", stderr);
+    } else {
+        cli_print_text(stderr, message);
+    }
+    fputc('\n', stderr);
+    free(message);
+}
+
 void cli_error(const char *prog, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "%s: ", prog);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    cli_verror(prog, fmt, ap);
     va_end(ap);
+}
+
+int cli_fail_hint(const char *prog, const hiveport *h, const char *hint)
+{
+    if (hint == NULL)
+        return cli_fail(prog, h);
+    cli_error(prog, "%s (%s)", h != NULL ? hiveport_errmsg(h) : hiveport_strerror(HIVEPORT_E_NOMEM), hint);
+    return CLI_FAILED;
+}
+
+const char *cli_write_hint(int status)
+{
+    switch (status) {
+    case HIVEPORT_E_DIRTY:
+        return CLI_HINT_DIRTY;
+    case HIVEPORT_E_WRONG_TYPE:
+        return CLI_HINT_WRONG_TYPE;
+    default:
+        return NULL;
+    }
 }
 
 int cli_fail(const char *prog, const hiveport *h)
@@ -44,4 +79,14 @@ int cli_json_print(const char *prog, json_t *root)
     }
     putchar('\n');
     return CLI_OK;
+}
+
+void cli_report_commit(const char *prog, const char *hive, bool changed, const char *backup)
+{
+    if (!changed)
+        cli_error(prog, "%s: nothing changes: not written", hive);
+    else if (backup != NULL)
+        cli_error(prog, "%s: written (the previous file is kept as %s)", hive, backup);
+    else
+        cli_error(prog, "%s: written", hive);
 }

@@ -31,12 +31,15 @@ static void problem(struct parser *ps, unsigned line, const char *fmt, ...)
 {
     if (++ps->errors > PROFILE_MAX_ERRORS)
         return;
+    char *message = NULL;
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "%s: %s:%u: ", ps->prog, ps->name, line);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    if (vasprintf(&message, fmt, ap) < 0)
+        message = NULL;
     va_end(ap);
+    /* cli_error escapes what a profile line or its name may hold */
+    cli_error(ps->prog, "%s:%u: %s", ps->name, line, message != NULL ? message : "out of memory");
+    free(message);
 }
 
 /* ---- small text helpers ---- */
