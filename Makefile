@@ -38,7 +38,7 @@ STATIC  := $(BUILD)/libhiveport.a
 SHARED  := $(BUILD)/libhiveport.so.$(VERSION)
 SONAME  := libhiveport.so.$(SOVERSION)
 
-TOOL_SRC := $(sort $(wildcard tools/*.c))
+TOOL_SRC := $(sort $(wildcard tools/*.c tools/image/*.c))
 TOOL_OBJ := $(TOOL_SRC:%.c=$(BUILD)/%.o)
 TOOL     := $(BUILD)/hiveport
 # The CLI sees only the public header (no -Ilib).
@@ -88,7 +88,7 @@ $(BUILD)/libhiveport.so: $(SHARED)
 $(BUILD)/hiveport.pc: hiveport.pc.in include/hiveport.h | $(BUILD)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
-$(BUILD)/tools/%.o: tools/%.c $(wildcard tools/*.h) include/hiveport.h | $(BUILD)/tools
+$(BUILD)/tools/%.o: tools/%.c $(wildcard tools/*.h tools/image/*.h) include/hiveport.h | $(BUILD)/tools $(BUILD)/tools/image
 	$(CC) $(TOOL_CFLAGS) -c -o $@ $<
 
 $(TOOL): $(TOOL_OBJ) $(STATIC)
@@ -113,10 +113,10 @@ fixtures: $(FIXTURES)
 $(BUILD)/tests/check_%: tests/check_%.c $(TEST_SUPPORT) $(wildcard tests/support/*.h) $(STATIC) | $(BUILD)/tests
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(TEST_SUPPORT) $(STATIC) $(HIVEX_LIBS) $(CHECK_LIBS)
 
-# The CLI's partition-table reader (tools/partition.c) is tested on its own, on tables built by the test.
-$(BUILD)/tests/check_partition: tests/check_partition.c tools/partition.c tools/partition.h $(TEST_SUPPORT) \
+# The CLI's partition-table reader (tools/image/partition.c) is tested on its own, on tables built by the test.
+$(BUILD)/tests/check_partition: tests/check_partition.c tools/image/partition.c tools/image/partition.h $(TEST_SUPPORT) \
                                 $(wildcard tests/support/*.h) $(STATIC) | $(BUILD)/tests
-	$(CC) $(TEST_CFLAGS) -Itools -o $@ $< tools/partition.c $(TEST_SUPPORT) $(STATIC) $(HIVEX_LIBS) $(CHECK_LIBS)
+	$(CC) $(TEST_CFLAGS) -Itools/image -o $@ $< tools/image/partition.c $(TEST_SUPPORT) $(STATIC) $(HIVEX_LIBS) $(CHECK_LIBS)
 
 check: all fixtures $(TEST_BINS) check-unit check-symbols check-header $(CHECK_TARGETS)
 
@@ -162,7 +162,7 @@ $(BUILD)/.deps-ok: .ci/packages .ci/deps
 	sh .ci/deps
 	mkdir -p $(BUILD) && touch $@
 
-$(BUILD)/lib $(BUILD)/tools $(BUILD)/tests $(BUILD)/fixtures: | $(BUILD)/.deps-ok
+$(BUILD)/lib $(BUILD)/tools $(BUILD)/tools/image $(BUILD)/tests $(BUILD)/fixtures: | $(BUILD)/.deps-ok
 	mkdir -p $@
 
 $(BUILD): | $(BUILD)/.deps-ok

@@ -1,4 +1,4 @@
-/* check_partition.c: the partition-table reader behind --ntfs DISK@pN (tools/partition.c), on tables
+/* check_partition.c: the partition-table reader behind --ntfs DISK@pN (tools/image/partition.c), on tables
  * built here byte by byte: MBR primary and logical partitions, GPT with its CRCs and backup header, and
  * the damaged and hostile ones (a loop of EBRs, a table past the end, a huge entry count). */
 #include <check.h>

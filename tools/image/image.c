@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "../cli.h"
 #include "image.h"
 
 const char *const image_file_names[IMAGE_FILES] = {"SYSTEM", "SYSTEM.LOG1", "SYSTEM.LOG2", "SYSTEM.LOG"};

@@ -1,9 +1,9 @@
-/* image_ntfs.c: --ntfs FILE[@OFFSET|@pN] through libntfs-3g (Debian ntfs-3g-dev), when mk/images.mk found it. */
+/* ntfs.c: --ntfs FILE[@OFFSET|@pN] through libntfs-3g (Debian ntfs-3g-dev), when mk/images.mk found it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "../cli.h"
 #include "image.h"
 
 #ifndef HIVEPORT_HAVE_NTFS
