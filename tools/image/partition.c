@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "partition.h"
 
@@ -31,9 +30,9 @@ static uint64_t le64(const unsigned char *p)
     return le32(p) | (uint64_t)le32(p + 4) << 32;
 }
 
-static bool read_at(int fd, void *buf, size_t len, uint64_t off)
+static bool read_at(const struct partition_disk *d, void *buf, size_t len, uint64_t off)
 {
-    return pread(fd, buf, len, (off_t)off) == (ssize_t)len;
+    return off <= d->size && len <= d->size - off && d->read(d->ctx, buf, len, off);
 }
 
 static uint32_t crc32_ieee(const unsigned char *p, size_t n)
@@ -69,15 +68,16 @@ static int place(uint64_t disk_size, unsigned n, uint64_t first, uint64_t count,
                     "a truncated image?",
                     n, (unsigned long long)first, (unsigned long long)(first + count - 1), sector,
                     (unsigned long long)disk_size);
+    out->number = n;
     out->offset = first * sector;
     out->length = count * sector;
     return 0;
 }
 
 /* A valid GPT header at lba (sectors of sector bytes) into hdr; false when there is none. */
-static bool gpt_header(int fd, uint64_t disk_size, unsigned sector, uint64_t lba, unsigned char *hdr)
+static bool gpt_header(const struct partition_disk *d, unsigned sector, uint64_t lba, unsigned char *hdr)
 {
-    if (lba == 0 || lba >= disk_size / sector || !read_at(fd, hdr, sector, lba * sector) ||
+    if (lba == 0 || lba >= d->size / sector || !read_at(d, hdr, sector, lba * sector) ||
         memcmp(hdr, "EFI PART", 8) != 0)
         return false;
     uint32_t size = le32(hdr + 12);
@@ -90,49 +90,95 @@ static bool gpt_header(int fd, uint64_t disk_size, unsigned sector, uint64_t lba
     return ok;
 }
 
-static int gpt_find(int fd, uint64_t disk_size, unsigned n, struct partition *out, char *why, size_t why_len)
+/* The GPT's entries, checked (malloc'd into *table: *count entries of *esize bytes, sectors of *sector). */
+static int gpt_load(const struct partition_disk *d, unsigned char **table, uint32_t *count, uint32_t *esize,
+                    unsigned *sector, char *why, size_t why_len)
 {
     static const unsigned sectors[] = {512, 4096};
     unsigned char hdr[4096];
-    unsigned sector = 0;
-    for (size_t i = 0; i < sizeof sectors / sizeof sectors[0] && sector == 0; i++) {
+    *sector = 0;
+    for (size_t i = 0; i < sizeof sectors / sizeof sectors[0] && *sector == 0; i++) {
         unsigned s = sectors[i];
-        if (gpt_header(fd, disk_size, s, 1, hdr) || gpt_header(fd, disk_size, s, disk_size / s - 1, hdr))
-            sector = s;
+        if (gpt_header(d, s, 1, hdr) || gpt_header(d, s, d->size / s - 1, hdr))
+            *sector = s;
     }
-    if (sector == 0)
+    if (*sector == 0)
         return fail(why, why_len, "the MBR announces a GPT (type 0xEE) but neither GPT header is valid "
                                   "(signature or CRC32)");
     uint64_t table_lba = le64(hdr + 72);
-    uint32_t count = le32(hdr + 80), esize = le32(hdr + 84);
-    if (esize < 128 || esize % 8 != 0 || (uint64_t)count * esize > MAX_GPT_TABLE)
-        return fail(why, why_len, "the GPT header is damaged (%u entries of %u bytes)", count, esize);
-    if (n > count)
-        return fail(why, why_len, "the GPT has %u entries: there is no partition %u", count, n);
-    size_t table_len = (size_t)count * esize;
-    unsigned char *table = malloc(table_len ? table_len : 1);
-    if (table == NULL)
+    *count = le32(hdr + 80);
+    *esize = le32(hdr + 84);
+    if (*esize < 128 || *esize % 8 != 0 || (uint64_t)*count * *esize > MAX_GPT_TABLE)
+        return fail(why, why_len, "the GPT header is damaged (%u entries of %u bytes)", *count, *esize);
+    size_t table_len = (size_t)*count * *esize;
+    *table = malloc(table_len ? table_len : 1);
+    if (*table == NULL)
         return fail(why, why_len, "out of memory");
     int rc = 0;
-    if (table_lba >= disk_size / sector || !read_at(fd, table, table_len, table_lba * sector))
+    if (table_lba >= d->size / *sector || !read_at(d, *table, table_len, table_lba * *sector))
         rc = fail(why, why_len, "the GPT entries (sector %llu) are outside the image", (unsigned long long)table_lba);
-    else if (crc32_ieee(table, table_len) != le32(hdr + 88))
+    else if (crc32_ieee(*table, table_len) != le32(hdr + 88))
         rc = fail(why, why_len, "the GPT entries are damaged (CRC32 mismatch)");
-    if (rc == 0) {
-        const unsigned char *e = table + (size_t)(n - 1) * esize;
-        static const unsigned char unused[16];
-        uint64_t first = le64(e + 32), last = le64(e + 40);
-        if (memcmp(e, unused, sizeof unused) == 0)
-            rc = fail(why, why_len, "GPT entry %u is unused: there is no partition %u", n, n);
-        else if (last < first)
-            rc = fail(why, why_len, "GPT entry %u is damaged (last sector before first)", n);
-        else
-            rc = place(disk_size, n, first, last - first + 1, sector, out, why, why_len);
+    if (rc != 0) {
+        free(*table);
+        *table = NULL;
+    }
+    return rc;
+}
+
+static bool gpt_unused(const unsigned char *e)
+{
+    static const unsigned char unused[16];
+    return memcmp(e, unused, sizeof unused) == 0;
+}
+
+/* GPT entry e, number n, into out. */
+static int gpt_entry(const struct partition_disk *d, const unsigned char *e, unsigned n, unsigned sector,
+                     struct partition *out, char *why, size_t why_len)
+{
+    uint64_t first = le64(e + 32), last = le64(e + 40);
+    if (last < first)
+        return fail(why, why_len, "GPT entry %u is damaged (last sector before first)", n);
+    if (place(d->size, n, first, last - first + 1, sector, out, why, why_len) != 0)
+        return -1;
+    memcpy(out->scheme, "GPT", 4);
+    return 0;
+}
+
+static int gpt_find(const struct partition_disk *d, unsigned n, struct partition *out, char *why, size_t why_len)
+{
+    unsigned char *table;
+    uint32_t count, esize;
+    unsigned sector;
+    if (gpt_load(d, &table, &count, &esize, &sector, why, why_len) != 0)
+        return -1;
+    int rc;
+    if (n > count)
+        rc = fail(why, why_len, "the GPT has %u entries: there is no partition %u", count, n);
+    else if (gpt_unused(table + (size_t)(n - 1) * esize))
+        rc = fail(why, why_len, "GPT entry %u is unused: there is no partition %u", n, n);
+    else
+        rc = gpt_entry(d, table + (size_t)(n - 1) * esize, n, sector, out, why, why_len);
+    free(table);
+    return rc;
+}
+
+static int gpt_list(const struct partition_disk *d, struct partition *out, size_t max, char *why, size_t why_len)
+{
+    unsigned char *table;
+    uint32_t count, esize;
+    unsigned sector;
+    if (gpt_load(d, &table, &count, &esize, &sector, why, why_len) != 0)
+        return -1;
+    size_t found = 0;
+    int rc = 0;
+    for (uint32_t i = 0; rc == 0 && i < count && found < max; i++) {
+        const unsigned char *e = table + (size_t)i * esize;
+        if (!gpt_unused(e))
+            rc = gpt_entry(d, e, i + 1, sector, &out[found++], why, why_len);
     }
     free(table);
-    if (rc == 0)
-        memcpy(out->scheme, "GPT", 4);
-    return rc;
+    return rc == 0 ? (int)found : -1;
 }
 
 static bool is_extended(unsigned type)
@@ -141,43 +187,67 @@ static bool is_extended(unsigned type)
 }
 
 /* Logical partition n (>= 5) in the chain of EBRs of the extended partition at ext_first. */
-static int logical_find(int fd, uint64_t disk_size, unsigned n, uint64_t ext_first, struct partition *out,
-                        char *why, size_t why_len)
+/* Logical partition n (>= 5) in the chain of EBRs of the extended partition at ext_first; n == 0 lists
+ * them all into list (at most max; *found counts them) instead. */
+static int logical_walk(const struct partition_disk *d, unsigned n, uint64_t ext_first, struct partition *out,
+                        size_t max, size_t *found, char *why, size_t why_len)
 {
     unsigned char ebr[MBR_SECTOR];
     uint64_t ebr_lba = ext_first;
     for (unsigned number = 5; number < 5 + MAX_LOGICAL; number++) {
-        if (ebr_lba >= disk_size / MBR_SECTOR || !read_at(fd, ebr, sizeof ebr, ebr_lba * MBR_SECTOR) ||
+        if (ebr_lba >= d->size / MBR_SECTOR || !read_at(d, ebr, sizeof ebr, ebr_lba * MBR_SECTOR) ||
             ebr[510] != 0x55 || ebr[511] != 0xAA)
             return fail(why, why_len, "the extended partition's chain is damaged at sector %llu",
                         (unsigned long long)ebr_lba);
         const unsigned char *logical = ebr + 0x1BE, *next = ebr + 0x1CE;
         if (number == n)
-            return place(disk_size, n, ebr_lba + le32(logical + 8), le32(logical + 12), MBR_SECTOR, out, why,
+            return place(d->size, n, ebr_lba + le32(logical + 8), le32(logical + 12), MBR_SECTOR, out, why,
                          why_len);
+        if (n == 0 && logical[4] != 0 && *found < max) {
+            if (place(d->size, number, ebr_lba + le32(logical + 8), le32(logical + 12), MBR_SECTOR, &out[*found],
+                      why, why_len) != 0)
+                return -1;
+            memcpy(out[(*found)++].scheme, "MBR", 4);
+        }
         if (next[4] == 0 || le32(next + 8) == 0)
-            return fail(why, why_len, "there is no partition %u (the last logical partition is %u)", n, number);
+            return n == 0 ? 0 : fail(why, why_len, "there is no partition %u (the last logical partition is %u)", n,
+                                     number);
         ebr_lba = ext_first + le32(next + 8);
     }
     return fail(why, why_len, "the extended partition's chain has more than %d links (a loop?)", MAX_LOGICAL);
 }
 
-int partition_find(int fd, uint64_t disk_size, unsigned n, struct partition *out, char *why, size_t why_len)
+/* The MBR in sector 0, checked: -1 with why when there is no partition table. */
+static int mbr_read(const struct partition_disk *d, unsigned char *mbr, char *why, size_t why_len)
 {
-    unsigned char mbr[MBR_SECTOR];
-    memset(out, 0, sizeof *out);
-    if (n == 0)
-        return fail(why, why_len, "partitions are numbered from 1");
-    if (!read_at(fd, mbr, sizeof mbr, 0) || mbr[510] != 0x55 || mbr[511] != 0xAA)
+    if (!read_at(d, mbr, MBR_SECTOR, 0) || mbr[510] != 0x55 || mbr[511] != 0xAA)
         return fail(why, why_len, "no partition table (no MBR signature 55 AA in the first sector)");
     /* A volume boot sector also ends in 55 AA. */
     if (memcmp(mbr + 3, "NTFS    ", 8) == 0)
         return fail(why, why_len, "this is the image of one partition (it starts with an NTFS boot sector), "
                                   "not of a whole disk: leave out the partition number");
-    const unsigned char *entries = mbr + 0x1BE;
+    return 0;
+}
+
+static bool is_gpt(const unsigned char *mbr)
+{
     for (int i = 0; i < 4; i++)
-        if (entries[16 * i + 4] == 0xEE)
-            return gpt_find(fd, disk_size, n, out, why, why_len);
+        if (mbr[0x1BE + 16 * i + 4] == 0xEE)
+            return true;
+    return false;
+}
+
+int partition_find(const struct partition_disk *d, unsigned n, struct partition *out, char *why, size_t why_len)
+{
+    unsigned char mbr[MBR_SECTOR];
+    memset(out, 0, sizeof *out);
+    if (n == 0)
+        return fail(why, why_len, "partitions are numbered from 1");
+    if (mbr_read(d, mbr, why, why_len) != 0)
+        return -1;
+    if (is_gpt(mbr))
+        return gpt_find(d, n, out, why, why_len);
+    const unsigned char *entries = mbr + 0x1BE;
     memcpy(out->scheme, "MBR", 4);
     if (n <= 4) {
         const unsigned char *e = entries + 16 * (n - 1);
@@ -186,10 +256,34 @@ int partition_find(int fd, uint64_t disk_size, unsigned n, struct partition *out
         if (is_extended(e[4]))
             return fail(why, why_len, "partition %u is the extended partition: the logical partitions in it "
                                       "are numbered from 5", n);
-        return place(disk_size, n, le32(e + 8), le32(e + 12), MBR_SECTOR, out, why, why_len);
+        return place(d->size, n, le32(e + 8), le32(e + 12), MBR_SECTOR, out, why, why_len);
     }
     for (int i = 0; i < 4; i++)
         if (is_extended(entries[16 * i + 4]))
-            return logical_find(fd, disk_size, n, le32(entries + 16 * i + 8), out, why, why_len);
+            return logical_walk(d, n, le32(entries + 16 * i + 8), out, 0, NULL, why, why_len);
     return fail(why, why_len, "there is no partition %u (the MBR has no extended partition)", n);
+}
+
+int partition_list(const struct partition_disk *d, struct partition *out, size_t max, char *why, size_t why_len)
+{
+    unsigned char mbr[MBR_SECTOR];
+    if (mbr_read(d, mbr, why, why_len) != 0)
+        return -1;
+    if (is_gpt(mbr))
+        return gpt_list(d, out, max, why, why_len);
+    size_t found = 0;
+    const unsigned char *entries = mbr + 0x1BE;
+    for (unsigned n = 1; n <= 4 && found < max; n++) {
+        const unsigned char *e = entries + 16 * (n - 1);
+        if (e[4] == 0 || is_extended(e[4]))
+            continue;
+        if (place(d->size, n, le32(e + 8), le32(e + 12), MBR_SECTOR, &out[found], why, why_len) != 0)
+            return -1;
+        memcpy(out[found++].scheme, "MBR", 4);
+    }
+    for (int i = 0; i < 4; i++)
+        if (is_extended(entries[16 * i + 4]) &&
+            logical_walk(d, 0, le32(entries + 16 * i + 8), out, max, &found, why, why_len) != 0)
+            return -1;
+    return (int)found;
 }
