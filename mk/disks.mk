@@ -28,3 +28,9 @@ CHECK_TARGETS += check-disks
 # qcow2/VHDX/VHD/VMDK/E01 round trips, refusals and child-process hygiene on disks the test builds.
 check-disks: $(TOOL) fixtures
 	BUILD=$(BUILD) HIVEPORT=$(abspath $(TOOL)) bash tests/cli-disks.sh
+
+# Not part of `make check` (benchmarks are not tests): get, set and apply on qcow2, VHDX and VMDK disks
+# holding the Windows 7 SYSTEM hive (tests/bench/disks.sh); the table goes to $(BUILD)/bench/disks.md.
+.PHONY: bench-disks
+bench-disks: all $(BENCH_DIR)/benchtime
+	BUILD=$(BUILD) bash tests/bench/disks.sh

@@ -267,7 +267,9 @@ int volume_locate(struct image *im, struct volume *v, volume_probe *probe)
     }
     if (image_lock(im, v->file) != CLI_OK)
         return CLI_FAILED;
-    if (!(v->disk = open_disk(im, v->file, v->format, false)))
+    /* A writer opens the image writable at once (one qemu-nbd, not two); the volume is still mounted
+     * read-only until there is something to write, and opening writes nothing. */
+    if (!(v->disk = open_disk(im, v->file, v->format, im->may_write && !im->overlay)))
         return CLI_FAILED;
     v->offset = 0;
     v->length = v->disk->size;
@@ -310,6 +312,8 @@ static struct disk *open_overlay(struct image *im, struct volume *v)
 
 int volume_open_write(struct image *im, struct volume *v)
 {
+    if (v->disk && v->disk->writable)
+        return CLI_OK;
     v->disk = im->overlay ? open_overlay(im, v) : open_disk(im, v->file, v->format, true);
     if (v->disk && v->disk->size < v->offset + v->length) {
         char why[256];

@@ -111,11 +111,11 @@ struct volume {
 };
 /* Tells whether the window [offset, offset + length) of d is an NTFS volume holding the SYSTEM hive. */
 typedef bool volume_probe(const struct image *im, struct disk *d, uint64_t offset, uint64_t length);
-/* Parses the spec, locks the file, detects its format and opens it read-only; finds the volume: at @pN
- * or @OFFSET, the whole file for --ntfs, or (--disk without @) the one whose probe says yes.  Leaves the
- * disk open.  Prints its errors; CLI_OK, CLI_FAILED or CLI_USAGE. */
+/* Parses the spec, locks the file, detects its format and opens it (read-only unless the command may
+ * write into it); finds the volume: at @pN or @OFFSET, the whole file for --ntfs, or (--disk without @)
+ * the one whose probe says yes.  Leaves the disk open.  Prints its errors; CLI_OK, CLI_FAILED, CLI_USAGE. */
 int volume_locate(struct image *im, struct volume *v, volume_probe *probe);
-/* Opens the disk again for writing: the image, or the new overlay.  Prints its errors. */
+/* The disk open for writing: the image as volume_locate left it, or the new overlay.  Prints its errors. */
 int volume_open_write(struct image *im, struct volume *v);
 /* Closes the disk (flushing a writable one); with keep, an overlay being written is renamed into place,
  * else removed.  Prints its errors; CLI_OK or CLI_FAILED. */

@@ -2,9 +2,9 @@
  * a qemu-nbd child (Debian qemu-utils) serves the image on a Unix socket in the command's private
  * directory (never -c /dev/nbdX), and libnbd (Debian libnbd-dev, loaded on first use: dynlib.h) talks to
  * it.  The export is read-only unless the command writes.  The child never outlives the command: it is in
- * its own process group (a Ctrl-C meant for hiveport, which defers it, does not reach it), it gets SIGTERM
- * if hiveport dies (PR_SET_PDEATHSIG), it exits when its one client disconnects, and close() waits for it,
- * then stops it.  Writes are flushed with NBD_CMD_FLUSH before the child is told to go. */
+ * its own process group (a Ctrl-C meant for hiveport, which defers it, does not reach it), it gets SIGKILL
+ * if hiveport dies (PR_SET_PDEATHSIG: a SIGTERM can arrive before qemu-nbd handles it, and is then lost),
+ * it exits when its one client disconnects, and close() waits for it, then stops it.  Writes are flushed with NBD_CMD_FLUSH before the child is told to go. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -158,7 +158,8 @@ static char *safe_path(const char *path)
     return p;
 }
 
-/* Starts argv[0] from PATH with stderr into err; the child is stopped if hiveport dies. */
+/* Starts argv[0] from PATH with stderr into err; the child is killed if hiveport dies (like a power cut
+ * for the image: hiveport dying in the middle of a write leaves a torn hive either way). */
 static pid_t spawn(char *const argv[], const char *err)
 {
     pid_t parent = getpid();
@@ -166,7 +167,7 @@ static pid_t spawn(char *const argv[], const char *err)
     if (pid != 0)
         return pid;
     setpgid(0, 0);
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent)
         _exit(126); /* hiveport died before the line above */
     sigset_t none;

@@ -256,14 +256,15 @@ int image_ntfs_open(struct image *im)
         cli_error(im->prog, "%s: cannot close the NTFS volume: %s", ns->vol.file, strerror(errno));
         rc = CLI_FAILED;
     }
-    if (volume_close(im, &ns->vol, false) != CLI_OK)
+    /* A writer keeps the disk for the write-back; a reader is done with it. */
+    if ((rc != CLI_OK || !ns->vol.disk->writable) && volume_close(im, &ns->vol, false) != CLI_OK)
         rc = CLI_FAILED;
     return rc;
 }
 
-/* Writes data (size bytes) over the file's data attribute: only the 4 KiB blocks that differ from orig
- * when the size is unchanged (the usual case: hives grow in 4 KiB bins), so that a copy-on-write image or
- * an overlay gets the hive's changed clusters, not all of them. */
+/* Writes data (size bytes) over the file's data attribute, resized first if the size changed: only the
+ * 4 KiB blocks that differ from orig (orig_size bytes), so that a copy-on-write image or an overlay gets
+ * the hive's changed clusters, not all of them (a hive that grows gains whole 4 KiB bins at its end). */
 static bool write_changes(ntfs_attr *na, const char *data, s64 size, const unsigned char *orig, s64 orig_size)
 {
     enum { BLOCK = 4096 };
@@ -271,7 +272,7 @@ static bool write_changes(ntfs_attr *na, const char *data, s64 size, const unsig
         return false;
     for (s64 at = 0; at < size; at += BLOCK) {
         s64 n = size - at < BLOCK ? size - at : BLOCK;
-        if (size == orig_size && memcmp(data + at, orig + at, (size_t)n) == 0)
+        if (at + n <= orig_size && memcmp(data + at, orig + at, (size_t)n) == 0)
             continue;
         if (ntfsapi.ntfs_attr_pwrite(na, at, n, data + at) != n)
             return false;
