@@ -272,6 +272,40 @@ run 1 set --disk hib.raw ntds=1 && has err "hibernated"
 { printf 'hibr'; head -c 4092 /dev/zero; } >hiberfil.hibr && ntfscp -f hib.vol hiberfil.hibr /hiberfil.sys >/dev/null 2>&1
 run 1 set --ntfs hib.vol ntds=1 && has err "hibernated"
 run 0 set --ntfs woke.vol ntds=6950     # resumed: hiberfil.sys says WAKE, the change is safe
+# A volume whose dirty flag is set (VOLUME_IS_DIRTY in $Volume's $VOLUME_INFORMATION, MFT record 3, and
+# its copy in $MFTMirr, which libntfs-3g compares).
+cp win.vol dirty.vol
+/usr/bin/python3 - dirty.vol <<'PY' || fail "could not set the dirty flag"
+import struct, sys
+f = open(sys.argv[1], 'r+b')
+boot = f.read(512)
+bps, spc = struct.unpack_from('<HB', boot, 0x0B)
+cluster = bps * spc
+mft, mirr = struct.unpack_from('<qq', boot, 0x30)
+rs = struct.unpack_from('<b', boot, 0x40)[0]
+rsize = rs * cluster if rs > 0 else 1 << -rs
+for lcn in (mft, mirr):
+    off = lcn * cluster + 3 * rsize
+    f.seek(off)
+    rec = bytearray(f.read(rsize))
+    a = struct.unpack_from('<H', rec, 0x14)[0]
+    while True:
+        kind, length = struct.unpack_from('<II', rec, a)
+        if kind == 0xFFFFFFFF:
+            sys.exit('no $VOLUME_INFORMATION in record 3')
+        if kind == 0x70:
+            value = a + struct.unpack_from('<H', rec, a + 0x14)[0]
+            struct.pack_into('<H', rec, value + 10, struct.unpack_from('<H', rec, value + 10)[0] | 1)
+            break
+        a += length
+    f.seek(off)
+    f.write(rec)
+PY
+disk gpt dirty.raw data.vol dirty.vol EBD0A0A2-B9E5-4433-87C0-68B6B72699C7
+qemu-img convert -O qcow2 dirty.raw dirty.qcow2; s=$(stamp dirty.qcow2)
+run 1 set --disk dirty.qcow2 ntds=1 && has err "marked dirty"
+run 0 get --disk dirty.qcow2 ntds
+check "dirty volume byte-identical" [ "$(stamp dirty.qcow2)" = "$s" ]
 # A read-only image file: hiveport runs as an unprivileged user when the test runs as root.
 chmod 755 "$work"; chmod 444 r.qcow2; s=$(stamp r.qcow2)
 if [ "$(id -u)" = 0 ]; then
