@@ -28,8 +28,7 @@ const struct disk_format_name disk_formats[DISK_FORMATS] = {
 
 #define MAX_PARTITIONS 128
 
-/* The format named by --disk-format (QEMU's names accepted too: vpc, ewf); -1 when unknown. */
-static int format_named(const char *name)
+int disk_format_named(const char *name)
 {
     if (strcmp(name, "vpc") == 0)
         return DISK_VPC;
@@ -242,13 +241,7 @@ int volume_locate(struct image *im, struct volume *v, volume_probe *probe)
     }
     v->format = DISK_RAW;
     if (im->disk && im->disk_format) {
-        int f = format_named(im->disk_format);
-        if (f < 0) {
-            close(fd);
-            cli_error(im->prog, "--disk-format '%s': not a format (raw, qcow2, vhdx, vhd, vmdk, e01)", im->disk_format);
-            return CLI_USAGE;
-        }
-        v->format = (enum disk_format)f;
+        v->format = (enum disk_format)disk_format_named(im->disk_format); /* checked by image_dispatch */
     } else if (im->disk) {
         v->format = format_detected(fd, (uint64_t)st.st_size);
     }

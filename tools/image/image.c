@@ -294,34 +294,36 @@ int image_dispatch(const char *name, int (*run)(int argc, char **argv), int argc
     args[n++] = argv[0];
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        enum image_kind k = KIND_NONE;
         const char *value = NULL;
+        /* The image options, in the order of enum image_option. */
         static const char *const image_options[] = {"--wim", "--ntfs", "--disk", "--disk-format", "--overlay"};
-        int which = -1;
-        for (int o = 0; !dashdash && which < 0 && o < 5; o++) {
+        enum image_option { OPT_WIM, OPT_NTFS, OPT_DISK, OPT_DISK_FORMAT, OPT_OVERLAY, OPT_NONE };
+        enum image_option which = OPT_NONE;
+        for (int o = 0; !dashdash && which == OPT_NONE && o < OPT_NONE; o++) {
             size_t len = strlen(image_options[o]);
             if (strncmp(a, image_options[o], len) == 0 && (a[len] == '\0' || a[len] == '='))
-                which = o;
+                which = (enum image_option)o;
         }
-        if (which >= 0) {
-            if (strchr(a, '='))
-                value = strchr(a, '=') + 1;
-            else if (i + 1 < argc)
-                value = argv[++i];
-            else {
-                free(args);
-                return cli_usage_error(argv[0], "option '%s' requires an argument", a);
-            }
-            if (which == 3) {
-                disk_format = value;
-                continue;
-            }
-            if (which == 4) {
-                overlay = value;
-                continue;
-            }
-            k = which == 0 ? KIND_WIM : KIND_NTFS;
-            kind = k;
+        if (which == OPT_NONE) {
+            /* not an image option: handled below */
+        } else if (strchr(a, '=')) {
+            value = strchr(a, '=') + 1;
+        } else if (i + 1 < argc) {
+            value = argv[++i];
+        } else {
+            free(args);
+            return cli_usage_error(argv[0], "option '%s' requires an argument", a);
+        }
+        if (which == OPT_DISK_FORMAT) {
+            disk_format = value;
+            continue;
+        }
+        if (which == OPT_OVERLAY) {
+            overlay = value;
+            continue;
+        }
+        if (which != OPT_NONE) {
+            kind = which == OPT_WIM ? KIND_WIM : KIND_NTFS;
             spec = value;
             opt = image_options[which];
             found++;
@@ -377,6 +379,10 @@ int image_dispatch(const char *name, int (*run)(int argc, char **argv), int argc
     if (*spec == '\0' || (overlay && *overlay == '\0')) {
         free(args);
         return cli_usage_error(prog, "%s needs an image file", *spec ? "--overlay" : opt);
+    }
+    if (disk_format && disk_format_named(disk_format) < 0) {
+        free(args);
+        return cli_usage_error(prog, "--disk-format '%s': not a format (raw, qcow2, vhdx, vhd, vmdk, e01)", disk_format);
     }
     bool writer = !no_write && (strcmp(name, "set") == 0 || strcmp(name, "unset") == 0 || strcmp(name, "apply") == 0);
     if (overlay && !writer) {

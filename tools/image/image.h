@@ -87,6 +87,8 @@ struct disk_format_name {
     const char *title;     /* "qcow2", "VHD", "E01" for messages */
 };
 extern const struct disk_format_name disk_formats[DISK_FORMATS];
+/* The format --disk-format NAME means (QEMU's names vpc and ewf accepted too); -1 when none. */
+int disk_format_named(const char *name);
 
 /* Backends: each prints its errors naming file and returns NULL on failure. */
 struct disk *disk_raw_open(const struct image *im, const char *file, bool write);
