@@ -190,6 +190,8 @@ run 2 get --ntfs gpt.raw --disk-format raw ntds && has err "--disk-format goes w
 # A dirty hive: its log in the disk is replayed.
 qemu-img convert -O qcow2 logged.raw logged.qcow2
 run 0 get --disk logged.qcow2 ntds && has err "replayed 1 log entry" && check "logged value" [ "$(cat out)" = 6005 ]
+run 0 recover --disk logged.qcow2 -o recovered.hive && has out "wrote the recovered hive to recovered.hive"
+check "recover -o: the logs in the disk replayed" [ "$(port recovered.hive NTDS\\Parameters)" = 6005 ]
 run 0 set --disk logged.qcow2 netlogon=6506
 run 0 show --disk logged.qcow2 && has out "dirty:         no"
 
@@ -237,6 +239,7 @@ else
     check "E01: audit (0 or 4: $(cat err))" [ $code = 0 -o $code = 4 ]
     run 0 export --disk evidence.E01 && has out "5005"
     run 0 firewall --disk evidence.E01
+    run 0 recover --disk evidence.E01 -o e01.hive && check "E01: recover -o writes the hive out" [ "$(port e01.hive NTDS\\Parameters)" = 5005 ]
     run 0 set --disk evidence.E01 ntds=1 --dry-run
     run 1 set --disk evidence.E01 ntds=1 && has err "E01 evidence files are read-only"
     run 1 apply five.profile --disk evidence.E01 && has err "read-only"
