@@ -155,6 +155,8 @@ for fmt in qcow2 vhdx vpc vmdk; do
     check "$fmt: SOFTWARE is unchanged" [ "$(ntfscat ind.vol /Windows/System32/config/SOFTWARE 2>/dev/null)" = "not the hive" ]
     run 0 get --disk $d@p2 exchange-is && check "$fmt: get @p2" [ "$(cat out)" = 6103 ]
     run 0 unset --disk $d exchange-is && run 3 get --disk $d exchange-is
+    check "$fmt: unset, read back independently: the value is gone" [ -z "$(hive_port $d 'MSExchangeIS\ParametersSystem' 2>/dev/null)" ]
+    check "$fmt: ... and ntds is still there" [ "$(port ind.hive NTDS\\Parameters)" = 6105 ]
     s=$(stamp $d)
     run 0 set --disk $d ntds=6105
     check "$fmt: a no-op set leaves the disk byte-identical" [ "$(stamp $d)" = "$s" ]
