@@ -277,6 +277,11 @@ run 1 set --disk hib.raw ntds=1 && has err "hibernated"
 { printf 'hibr'; head -c 4092 /dev/zero; } >hiberfil.hibr && ntfscp -f hib.vol hiberfil.hibr /hiberfil.sys >/dev/null 2>&1
 run 1 set --ntfs hib.vol ntds=1 && has err "hibernated"
 run 0 set --ntfs woke.vol ntds=6950     # resumed: hiberfil.sys says WAKE, the change is safe
+# A private directory too deep for a Unix socket's path (108 bytes): a clear message, nothing started.
+long=$work/tmp/$(printf 'd%.0s' $(seq 90)); mkdir -p "$long"
+code=0; TMPDIR=$long $HIVEPORT get --disk r.qcow2 ntds >out 2>err || code=$?
+check "a too long TMPDIR is refused ($code)" [ $code = 1 ] && has err "too long a path for a Unix socket"
+rmdir "$long"
 # A volume whose dirty flag is set (VOLUME_IS_DIRTY in $Volume's $VOLUME_INFORMATION, MFT record 3, and
 # its copy in $MFTMirr, which libntfs-3g compares).
 cp win.vol dirty.vol

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -348,6 +349,13 @@ struct disk *disk_nbd_open(const struct image *im, const char *file, const char 
             release(n);
         return NULL;
     }
+    if (strlen(n->sock) >= sizeof ((struct sockaddr_un *)NULL)->sun_path) {
+        cli_error(im->prog, "%s: the private directory %s is too long a path for a Unix socket: set TMPDIR to a "
+                  "shorter one", file, im->tmpdir);
+        free(path);
+        release(n);
+        return NULL;
+    }
     snprintf(sock_opt, sizeof sock_opt, "--socket=%s", n->sock);
     snprintf(fmt_opt, sizeof fmt_opt, "--format=%s", qemu_format);
     char *argv[] = {"qemu-nbd", sock_opt, fmt_opt, write ? path : "--read-only", write ? NULL : path, NULL};
@@ -395,7 +403,7 @@ struct disk *disk_nbd_open(const struct image *im, const char *file, const char 
         failure = nbdapi.nbd_get_error();
     if (failure) {
         cli_error(im->prog, "%s: cannot open the %s image%s: %s", file, qemu_format, write ? " for writing" : "",
-                  failure ? failure : "unknown error");
+                  failure);
         nbdapi.nbd_close(n->h);
         if (n->child > 0)
             reap(n->child, 0);
