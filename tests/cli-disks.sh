@@ -277,6 +277,14 @@ run 1 set --disk hib.raw ntds=1 && has err "hibernated"
 { printf 'hibr'; head -c 4092 /dev/zero; } >hiberfil.hibr && ntfscp -f hib.vol hiberfil.hibr /hiberfil.sys >/dev/null 2>&1
 run 1 set --ntfs hib.vol ntds=1 && has err "hibernated"
 run 0 set --ntfs woke.vol ntds=6950     # resumed: hiberfil.sys says WAKE, the change is safe
+# A disk in use by a virtual machine (here a qemu-nbd of the test's own, which takes QEMU's image lock
+# as a VM does): the write is refused, the disk unchanged.
+qemu-img convert -O qcow2 gpt.raw vm.qcow2; s=$(sum vm.qcow2)
+qemu-nbd --socket="$work/vm.sock" -f qcow2 --persistent vm.qcow2 2>/dev/null & vm=$!
+for i in $(seq 100); do [ -S "$work/vm.sock" ] && break; sleep 0.02; done
+run 1 set --disk vm.qcow2 ntds=1 && has err 'lock'
+kill $vm; wait $vm 2>/dev/null
+check "a disk in use by a VM is unchanged" [ "$(sum vm.qcow2)" = "$s" ]
 # A private directory too deep for a Unix socket's path (108 bytes): a clear message, nothing started.
 long=$work/tmp/$(printf 'd%.0s' $(seq 90)); mkdir -p "$long"
 code=0; TMPDIR=$long $HIVEPORT get --disk r.qcow2 ntds >out 2>err || code=$?

@@ -401,6 +401,15 @@ struct disk *disk_nbd_open(const struct image *im, const char *file, const char 
     int64_t size = failure ? -1 : nbdapi.nbd_get_size(n->h);
     if (!failure && size < 0)
         failure = nbdapi.nbd_get_error();
+    /* A connection that qemu-nbd dropped: its own message says why (a lock, a damaged image). */
+    for (int waited = 0; failure && n->child > 0 && !image_interrupted() && waited < 1000; waited += 2) {
+        if (waitpid(n->child, &status, WNOHANG) == n->child) {
+            n->child = 0;
+            failure = child_said(n->err);
+        } else {
+            sleep_ms(2);
+        }
+    }
     if (failure) {
         cli_error(im->prog, "%s: cannot open the %s image%s: %s", file, qemu_format, write ? " for writing" : "",
                   failure);
