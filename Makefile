@@ -41,7 +41,7 @@ STATIC  := $(BUILD)/libhiveport.a
 SHARED  := $(BUILD)/libhiveport.so.$(VERSION)
 SONAME  := libhiveport.so.$(SOVERSION)
 
-TOOL_SRC := $(sort $(wildcard tools/*.c))
+TOOL_SRC := $(sort $(wildcard tools/*.c tools/image/*.c))
 TOOL_OBJ := $(TOOL_SRC:%.c=$(BUILD)/%.o)
 TOOL     := $(BUILD)/hiveport
 # The CLI sees only the public header (no -Ilib).
@@ -97,7 +97,7 @@ define write_pc
 	    -e 's|@VERSION@|$(VERSION)|' hiveport.pc.in > $(1)
 endef
 
-$(BUILD)/tools/%.o: tools/%.c $(wildcard tools/*.h) include/hiveport.h | $(BUILD)/tools
+$(BUILD)/tools/%.o: tools/%.c $(wildcard tools/*.h tools/image/*.h) include/hiveport.h | $(BUILD)/tools $(BUILD)/tools/image
 	$(CC) $(TOOL_CFLAGS) -c -o $@ $<
 
 $(TOOL): $(TOOL_OBJ) $(STATIC)
@@ -122,10 +122,10 @@ fixtures: $(FIXTURES)
 $(BUILD)/tests/check_%: tests/check_%.c $(TEST_SUPPORT) $(wildcard tests/support/*.h) $(STATIC) | $(BUILD)/tests
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(TEST_SUPPORT) $(STATIC) $(HIVEX_LIBS) $(CHECK_LIBS)
 
-# The CLI's partition-table reader (tools/partition.c) is tested on its own, on tables built by the test.
-$(BUILD)/tests/check_partition: tests/check_partition.c tools/partition.c tools/partition.h $(TEST_SUPPORT) \
+# The CLI's partition-table reader (tools/image/partition.c) is tested on its own, on tables built by the test.
+$(BUILD)/tests/check_partition: tests/check_partition.c tools/image/partition.c tools/image/partition.h $(TEST_SUPPORT) \
                                 $(wildcard tests/support/*.h) $(STATIC) | $(BUILD)/tests
-	$(CC) $(TEST_CFLAGS) -Itools -o $@ $< tools/partition.c $(TEST_SUPPORT) $(STATIC) $(HIVEX_LIBS) $(CHECK_LIBS)
+	$(CC) $(TEST_CFLAGS) -Itools/image -o $@ $< tools/image/partition.c $(TEST_SUPPORT) $(STATIC) $(HIVEX_LIBS) $(CHECK_LIBS)
 
 check: all fixtures $(TEST_BINS) check-unit check-symbols check-header $(CHECK_TARGETS)
 
@@ -184,7 +184,7 @@ $(BUILD)/.deps-ok: .ci/packages .ci/deps
 	sh .ci/deps
 	mkdir -p $(BUILD) && touch $@
 
-$(BUILD)/lib $(BUILD)/tools $(BUILD)/tests $(BUILD)/fixtures: | $(BUILD)/.deps-ok
+$(BUILD)/lib $(BUILD)/tools $(BUILD)/tools/image $(BUILD)/tests $(BUILD)/fixtures: | $(BUILD)/.deps-ok
 	mkdir -p $@
 
 $(BUILD): | $(BUILD)/.deps-ok

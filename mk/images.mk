@@ -35,7 +35,7 @@ HAVE_NTFS := $(PROBED_NTFS)
 endif
 
 # The libraries are not linked: the tool dlopens them by SONAME when --wim or --ntfs is used (see
-# tools/dynlib.h), so every other command starts without loading them and their dependencies.
+# tools/image/dynlib.h), so every other command starts without loading them and their dependencies.
 IMAGE_SONAME = $(shell objdump -p $$($(CC) -print-file-name=$(1)) 2>/dev/null | sed -n 's/^ *SONAME *//p')
 
 IMAGE_CFLAGS :=

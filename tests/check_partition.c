@@ -1,4 +1,4 @@
-/* check_partition.c: the partition-table reader behind --ntfs DISK@pN (tools/partition.c), on tables
+/* check_partition.c: the partition-table reader behind --ntfs DISK@pN (tools/image/partition.c), on tables
  * built here byte by byte: MBR primary and logical partitions, GPT with its CRCs and backup header, and
  * the damaged and hostile ones (a loop of EBRs, a table past the end, a huge entry count). */
 #include <check.h>
@@ -66,6 +66,11 @@ static void entry(uint64_t lba, int slot, unsigned type, uint32_t first, uint32_
     disk[lba * SECTOR + 511] = 0xAA;
 }
 
+static bool read_fd(void *ctx, void *buf, size_t len, uint64_t off)
+{
+    return pread(*(int *)ctx, buf, len, (off_t)off) == (ssize_t)len;
+}
+
 /* partition_find on the disk as it stands (the first size bytes of it). */
 static int find(unsigned n, size_t size, struct partition *p, char *why, size_t why_len)
 {
@@ -76,9 +81,29 @@ static int find(unsigned n, size_t size, struct partition *p, char *why, size_t 
     int fd = open(path, O_RDONLY);
     ck_assert_int_ge(fd, 0);
     why[0] = '\0';
-    int rc = partition_find(fd, size, n, p, why, why_len);
+    struct partition_disk d = {read_fd, &fd, size};
+    int rc = partition_find(&d, n, p, why, why_len);
     close(fd);
     return rc;
+}
+
+/* partition_list on the whole disk: the numbers found, as "1 5 6". */
+static void expect_list(const char *numbers)
+{
+    char path[4096], why[256] = "", got[256] = "";
+    snprintf(path, sizeof path, "%s/disk.img", dir);
+    FILE *f = fopen(path, "wb");
+    ck_assert(f != NULL && fwrite(disk, 1, sizeof disk, f) == sizeof disk && fclose(f) == 0);
+    int fd = open(path, O_RDONLY);
+    ck_assert_int_ge(fd, 0);
+    struct partition_disk d = {read_fd, &fd, sizeof disk};
+    struct partition parts[16];
+    int n = partition_list(&d, parts, 16, why, sizeof why);
+    close(fd);
+    ck_assert_msg(n >= 0, "partition_list: %s", why);
+    for (int i = 0; i < n; i++)
+        snprintf(got + strlen(got), sizeof got - strlen(got), "%s%u", i ? " " : "", parts[i].number);
+    ck_assert_str_eq(got, numbers);
 }
 
 static void expect_error(unsigned n, const char *reason)
@@ -110,6 +135,7 @@ START_TEST(mbr_primary_and_logical)
     expect_at(1, 2048 * SECTOR, 1024 * SECTOR, "MBR");
     expect_at(5, (4096 + 64) * SECTOR, 512 * SECTOR, "MBR");
     expect_at(6, (5120 + 32) * SECTOR, 100 * SECTOR, "MBR");
+    expect_list("1 5 6");
     expect_error(2, "MBR slot 2 is empty");
     expect_error(3, "extended partition");
     expect_error(7, "there is no partition 7 (the last logical partition is 6)");
@@ -186,6 +212,7 @@ START_TEST(gpt_entries_and_crcs)
     expect_at(3, 4096 * SECTOR, (8000 - 4096 + 1) * SECTOR, "GPT");
     expect_error(2, "GPT entry 2 is unused");
     expect_error(129, "the GPT has 128 entries");
+    expect_list("1 3");
 
     disk[SECTOR + 40] ^= 1; /* the primary header damaged: the backup answers */
     expect_at(1, 2048 * SECTOR, 2048 * SECTOR, "GPT");

@@ -53,7 +53,7 @@ done
 command -v hivexget >/dev/null || { echo "cli-images: hivexget is missing (Debian libhivex-bin)"; exit 1; }
 version=$($HIVEPORT --version)
 
-# The image libraries are loaded on first use, not at every start (tools/dynlib.h): not linked.
+# The image libraries are loaded on first use, not at every start (tools/image/dynlib.h): not linked.
 needed=$(readelf -d "$HIVEPORT" 2>/dev/null | grep NEEDED)
 check "hiveport is not linked against wimlib or libntfs-3g (they are dlopened): $needed" \
     test -n "$needed" -a -z "$(grep -E 'libwim|libntfs' <<<"$needed")"

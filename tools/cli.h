@@ -249,7 +249,14 @@ enum { OPT_QUIET = 0x180, OPT_VERBOSE };
     "  --wim FILE[:IMAGE]  instead of HIVE: Windows\\System32\\config\\SYSTEM in image IMAGE (number\n" \
     "                    or name) of a WIM file\n"                                                            \
     "  --ntfs FILE[@OFFSET|@pN]  instead of HIVE: the same file in an NTFS file system image, or in\n"     \
-    "                    the one at byte OFFSET or in partition N of a disk image\n"
+    "                    the one at byte OFFSET or in partition N of a disk image\n"                        \
+    "  --disk FILE[@OFFSET|@pN]  instead of HIVE: the same file in a VM disk or evidence file (qcow2,\n"  \
+    "                    VHDX, VHD, VMDK, raw, E01: known by content), in the partition that holds it\n" \
+    "  --disk-format FMT force the --disk format: qcow2, vhdx, vhd, vmdk, raw or e01\n"
+/* --overlay, for the commands that write through --disk. */
+#define CLI_HELP_OVERLAY                                                                                     \
+    "  --overlay NEW     with --disk: write into a new qcow2 overlay NEW backed by the disk, which is\n"    \
+    "                    left unchanged (the safe way to write a VM disk)\n"
 /* --verbose of a writer: whether the file was written (and where the previous one was kept). */
 void cli_report_commit(const char *prog, const char *hive, bool changed, const char *backup);
 

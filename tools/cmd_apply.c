@@ -24,7 +24,7 @@ static const char usage[] =
     "Usage: hiveport apply PROFILE HIVE... [--check] [--jobs N] [--json] [--backup] [--replace-type]\n"
     "                      [--quiet] [--force] [--strict]\n"
     "       hiveport apply PROFILE [HIVE...] --from MANIFEST [--shard K/N] [options]\n"
-    "       hiveport apply PROFILE --wim FILE[:IMAGE] | --ntfs FILE[@OFFSET|@pN] [OPTIONS]\n"
+    "       hiveport apply PROFILE --wim FILE[:IMAGE] | --ntfs FILE[@OFFSET|@pN] | --disk FILE[@OFFSET|@pN] [OPTIONS]\n"
     "Apply the port profile PROFILE (see hiveport-profile(5); a .reg file too; '-' reads standard input)\n"
     "to each HIVE, in one atomic commit per hive; a hive that already matches is not written.  Prints\n"
     "one line per hive (changed, unchanged, or failed and why), in the order given, then a count.  Exit\n"
@@ -40,7 +40,7 @@ static const char usage[] =
     "  --backup          keep each previous file as HIVE.bak (replacing it) when it changes\n"
     "  --replace-type    overwrite an existing value of another registry type\n"
     "  --quiet           print only the hives that failed, and the count\n"
-    CLI_HELP_RULES CLI_HELP_READ CLI_HELP_WRITE CLI_HELP_IMAGE
+    CLI_HELP_RULES CLI_HELP_READ CLI_HELP_WRITE CLI_HELP_IMAGE CLI_HELP_OVERLAY
     "  --help            print this help\n";
 
 #define MAX_JOBS 256

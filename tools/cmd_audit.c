@@ -7,7 +7,7 @@
 
 static const char usage[] =
     "Usage: hiveport audit HIVE [--software SOFTWARE_HIVE] [--json] [--fail-on LEVEL]\n"
-    "       hiveport audit --wim FILE[:IMAGE] | --ntfs FILE[@OFFSET|@pN] [OPTIONS]\n"
+    "       hiveport audit --wim FILE[:IMAGE] | --ntfs FILE[@OFFSET|@pN] | --disk FILE[@OFFSET|@pN] [OPTIONS]\n"
     "Check the static port settings of a SYSTEM hive: values Windows ignores, ports that collide or\n"
     "that another program may take first, control sets that disagree, a Select key that names nothing\n"
     "usable.  Every control set is audited.  The hive is only read.  One line per finding (severity,\n"

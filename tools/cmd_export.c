@@ -9,7 +9,7 @@
 
 static const char usage[] =
     "Usage: hiveport export HIVE [--controlset SEL] [--unset-absent] [--format profile|reg|reg4]\n"
-    "       hiveport export --wim FILE[:IMAGE] | --ntfs FILE[@OFFSET|@pN] [OPTIONS]\n"
+    "       hiveport export --wim FILE[:IMAGE] | --ntfs FILE[@OFFSET|@pN] | --disk FILE[@OFFSET|@pN] [OPTIONS]\n"
     "Print the catalog settings present in the hive as a port profile (see hiveport-profile(5)), which\n"
     "'hiveport apply --check' accepts on the same hive: a golden image becomes the plan.  Values Windows\n"
     "cannot use are left out (with a comment and a warning); settings outside the catalog are not seen.\n\n"

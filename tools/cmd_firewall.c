@@ -9,7 +9,7 @@
 
 static const char usage[] =
     "Usage: hiveport firewall HIVE [--format FORMAT] [--controlset SEL]\n"
-    "       hiveport firewall --wim FILE[:IMAGE] | --ntfs FILE[@OFFSET|@pN] [OPTIONS]\n"
+    "       hiveport firewall --wim FILE[:IMAGE] | --ntfs FILE[@OFFSET|@pN] | --disk FILE[@OFFSET|@pN] [OPTIONS]\n"
     "Print the inbound rules the static RPC ports of HIVE need: TCP 135 (the RPC endpoint mapper)\n"
     "plus every catalog setting present with a port 1-65535, one rule per port, each naming the\n"
     "services behind it.  By default the control sets Select\\Default (what Windows boots next) and\n"

@@ -6,7 +6,7 @@
 
 static const char usage[] =
     "Usage: hiveport get HIVE SETTING... [--controlset SEL] [--json] [--quiet]\n"
-    "       hiveport get --wim FILE[:IMAGE] | --ntfs FILE[@OFFSET|@pN] SETTING... [OPTIONS]\n"
+    "       hiveport get --wim FILE[:IMAGE] | --ntfs FILE[@OFFSET|@pN] | --disk FILE[@OFFSET|@pN] SETTING... [OPTIONS]\n"
     "Print the port of SETTING in decimal and nothing else.  With several settings, one line\n"
     "SETTING=PORT each (the form 'hiveport set' takes), in the order given.  Exit status 3 when a\n"
     "setting is not set (the others are still printed), 1 when a value is unusable.\n"

@@ -6,11 +6,13 @@
 
 static const char usage[] =
     "Usage: hiveport recover HIVE -o OUT [--log PATH...]\n"
+    "       hiveport recover --wim FILE[:IMAGE] | --ntfs FILE[@OFFSET|@pN] | --disk FILE[@OFFSET|@pN] -o OUT\n"
     "Replay the transaction logs of a dirty HIVE (HIVE.LOG1, HIVE.LOG2, HIVE.LOG) in memory and write\n"
     "the result, a clean hive, to OUT.  OUT must not exist; HIVE and its logs are left untouched.\n"
     "A clean HIVE is copied as it is.  A dirty HIVE without a usable log is refused (exit status 1).\n\n"
     "  -o, --output OUT  the new file (required)\n"
     "  --log PATH        replay this log file instead of looking next to the hive (repeatable)\n"
+    CLI_HELP_IMAGE
     "  --help            print this help\n";
 
 enum { OPT_OUTPUT = 'o' };

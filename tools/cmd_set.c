@@ -9,7 +9,7 @@
 static const char usage[] =
     "Usage: hiveport set HIVE SETTING=PORT [SETTING=PORT...] [--controlset SEL] [--backup]\n"
     "                    [--dry-run] [--replace-type] [--diff] [--verbose]\n"
-    "       hiveport set --wim FILE[:IMAGE] | --ntfs FILE[@OFFSET|@pN] SETTING=PORT... [OPTIONS]\n"
+    "       hiveport set --wim FILE[:IMAGE] | --ntfs FILE[@OFFSET|@pN] | --disk FILE[@OFFSET|@pN] SETTING=PORT... [OPTIONS]\n"
     "Pin settings to ports in one atomic commit: either every assignment lands or none does.\n"
     "SETTING is a catalog id (see 'hiveport list') or SERVICE\\SUBKEY:VALUE NAME, a REG_DWORD\n"
     "relative to ControlSetNNN\\Services.  Missing keys are created.\n\n"
@@ -19,7 +19,7 @@ static const char usage[] =
     "  --dry-run         print what would change and write nothing\n"
     "  --replace-type    overwrite an existing value of another registry type\n"
     "  --diff            after writing, print the registry changes (the format of 'hiveport diff')\n"
-    CLI_HELP_RULES CLI_HELP_VERBOSE CLI_HELP_READ CLI_HELP_WRITE CLI_HELP_IMAGE
+    CLI_HELP_RULES CLI_HELP_VERBOSE CLI_HELP_READ CLI_HELP_WRITE CLI_HELP_IMAGE CLI_HELP_OVERLAY
     "  --help            print this help\n";
 
 struct set_request {

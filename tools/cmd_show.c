@@ -6,7 +6,7 @@
 
 static const char usage[] =
     "Usage: hiveport show HIVE [--controlset SEL] [--json]\n"
-    "       hiveport show --wim FILE[:IMAGE] | --ntfs FILE[@OFFSET|@pN] [OPTIONS]\n"
+    "       hiveport show --wim FILE[:IMAGE] | --ntfs FILE[@OFFSET|@pN] | --disk FILE[@OFFSET|@pN] [OPTIONS]\n"
     "Show every catalog setting present in the selected control set(s) with its port, the Select\n"
     "values, the control sets of the hive and whether the hive is dirty.\n\n"
     "  --controlset SEL  current (the default), default, lastknowngood, all, or a number (3 =\n"

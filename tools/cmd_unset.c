@@ -7,14 +7,14 @@
 
 static const char usage[] =
     "Usage: hiveport unset HIVE SETTING... [--controlset SEL] [--backup] [--dry-run] [--verbose]\n"
-    "       hiveport unset --wim FILE[:IMAGE] | --ntfs FILE[@OFFSET|@pN] SETTING... [OPTIONS]\n"
+    "       hiveport unset --wim FILE[:IMAGE] | --ntfs FILE[@OFFSET|@pN] | --disk FILE[@OFFSET|@pN] SETTING... [OPTIONS]\n"
     "Remove the values of the settings, keeping their keys, in one atomic commit.  A value that is\n"
     "not set is no error.  SETTING is a catalog id (see 'hiveport list') or SERVICE\\SUBKEY:VALUE NAME.\n\n"
     "  --controlset SEL  current (the default), default, lastknowngood, all, or a number (3 =\n"
     "                    ControlSet003)\n"
     "  --backup          keep the previous file as HIVE.bak (replacing it) when anything changes\n"
     "  --dry-run         print what would be removed and write nothing\n"
-    CLI_HELP_VERBOSE CLI_HELP_READ CLI_HELP_WRITE CLI_HELP_IMAGE
+    CLI_HELP_VERBOSE CLI_HELP_READ CLI_HELP_WRITE CLI_HELP_IMAGE CLI_HELP_OVERLAY
     "  --help            print this help\n";
 
 struct unset_request {

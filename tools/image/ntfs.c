@@ -1,9 +1,11 @@
-/* image_ntfs.c: --ntfs FILE[@OFFSET|@pN] through libntfs-3g (Debian ntfs-3g-dev), when mk/images.mk found it. */
+/* ntfs.c: the NTFS volume of --ntfs FILE[@OFFSET|@pN] and --disk FILE[@OFFSET|@pN] through libntfs-3g
+ * (Debian ntfs-3g-dev), when mk/images.mk found it; disk.c says which disk and where on it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-#include "cli.h"
+#include "../cli.h"
 #include "image.h"
 
 #ifndef HIVEPORT_HAVE_NTFS
@@ -30,7 +32,6 @@ void image_ntfs_close(struct image *im)
 
 #else
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -48,7 +49,6 @@ void image_ntfs_close(struct image *im)
 
 #include "dynlib.h"
 #include "ntfs_window.h"
-#include "partition.h"
 
 #define CONFIG_DIR "/Windows/System32/config/"
 #ifndef HIVEPORT_NTFS_VERSION
@@ -91,9 +91,8 @@ static bool load_ntfs(char *why, size_t len)
 }
 
 struct ntfs_state {
-    char *file;                  /* the image file (the spec without @OFFSET or @pN) */
-    struct ntfs_window window;   /* where the volume lies in it */
-    char where[64];              /* "" or " (partition 2 of the GPT, at byte 1048576)" for messages */
+    struct volume vol;         /* the disk and where the volume lies on it (disk.c) */
+    struct ntfs_window window; /* the libntfs-3g device over it */
 };
 
 bool image_ntfs_supported(char *version, size_t len)
@@ -105,104 +104,33 @@ bool image_ntfs_supported(char *version, size_t len)
     return true;
 }
 
-/* Mounts the volume through the library (no FUSE, no kernel), read-only unless writing, through a
- * device that is the window of the image file holding it (ntfs_window.c). */
-static ntfs_volume *mount_volume(const struct image *im, struct ntfs_state *ns, bool write)
+/* Mounts the window [offset, offset + length) of disk through the library (no FUSE, no kernel),
+ * read-only unless writing.  errno tells why it failed. */
+static ntfs_volume *mount_window(const char *name, struct ntfs_window *w, struct disk *disk, uint64_t offset,
+                                 uint64_t length, bool write)
 {
-    struct ntfs_device *dev = ntfsapi.ntfs_device_alloc(ns->file, 0, &ntfs_window_ops, &ns->window);
+    *w = (struct ntfs_window){disk, offset, length, 0};
+    struct ntfs_device *dev = ntfsapi.ntfs_device_alloc(name, 0, &ntfs_window_ops, w);
     ntfs_volume *vol = dev ? ntfsapi.ntfs_device_mount(dev, write ? NTFS_MNT_EXCLUSIVE : NTFS_MNT_RDONLY) : NULL;
     if (!vol) {
         int err = errno;
         if (dev)
             ntfsapi.ntfs_device_free(dev);
-        cli_error(im->prog, "%s: cannot open the NTFS volume%s%s: %s", ns->file, ns->where,
-                  write ? " for writing" : "", strerror(err));
+        errno = err;
         return NULL;
     }
     ntfsapi.ntfs_set_ignore_case(vol); /* Windows paths: any case names the same file */
     return vol;
 }
 
-/* A byte count: decimal or 0x hexadecimal, optionally followed by s (512-byte sectors), K, M or G. */
-static bool parse_offset(const char *text, uint64_t *out)
+static ntfs_volume *mount_volume(const struct image *im, struct ntfs_state *ns, bool write)
 {
-    if (!isdigit((unsigned char)*text))
-        return false;
-    errno = 0;
-    char *end;
-    unsigned long long n = strtoull(text, &end, 0);
-    unsigned shift = 0;
-    switch (*end) {
-    case '\0': break;
-    case 's': shift = 9; end++; break;
-    case 'K': shift = 10; end++; break;
-    case 'M': shift = 20; end++; break;
-    case 'G': shift = 30; end++; break;
-    default: return false;
-    }
-    if (errno != 0 || *end != '\0' || n > (UINT64_MAX >> shift))
-        return false;
-    *out = (uint64_t)n << shift;
-    return true;
-}
-
-/* FILE, FILE@OFFSET or FILE@pN: the file and the window of it that holds the volume.  A spec that names
- * an existing file is that file whole, so that names holding '@' still work. */
-static int locate_volume(struct image *im, struct ntfs_state *ns)
-{
-    struct stat st;
-    const char *at = strrchr(im->spec, '@');
-    const char *sel = NULL;
-    if (stat(im->spec, &st) != 0 && at && at != im->spec) {
-        sel = at + 1;
-        ns->file[at - im->spec] = '\0';
-    }
-    int fd = open(ns->file, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        cli_error(im->prog, "%s: cannot open the NTFS image: %s", ns->file,
-                  fd < 0 ? strerror(errno) : S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
-        if (fd >= 0)
-            close(fd);
-        return CLI_FAILED;
-    }
-    uint64_t size = (uint64_t)st.st_size;
-    int rc = CLI_OK;
-    ns->window.offset = 0;
-    ns->window.length = size;
-    if (sel && sel[0] == 'p' && isdigit((unsigned char)sel[1])) {
-        char why[256], *end;
-        unsigned long n = strtoul(sel + 1, &end, 10);
-        struct partition part;
-        if (*end != '\0' || n > 4096) {
-            cli_error(im->prog, "%s: '@%s' is not a partition number (@p1, @p2, ...)", im->spec, sel);
-            rc = CLI_USAGE;
-        } else if (partition_find(fd, size, (unsigned)n, &part, why, sizeof why) != 0) {
-            cli_error(im->prog, "%s: %s", im->spec, why);
-            rc = CLI_FAILED;
-        } else {
-            ns->window.offset = part.offset;
-            ns->window.length = part.length;
-            snprintf(ns->where, sizeof ns->where, " (partition %lu of the %s, at byte %llu)", n, part.scheme,
-                     (unsigned long long)part.offset);
-        }
-    } else if (sel) {
-        uint64_t off;
-        if (!parse_offset(sel, &off)) {
-            cli_error(im->prog, "%s: '@%s' is neither a byte offset (1048576, 2048s, 1M) nor a partition "
-                      "number (p1)", im->spec, sel);
-            rc = CLI_USAGE;
-        } else if (off >= size) {
-            cli_error(im->prog, "%s: offset %llu is past the end of the image (%llu bytes)", im->spec,
-                      (unsigned long long)off, (unsigned long long)size);
-            rc = CLI_FAILED;
-        } else {
-            ns->window.offset = off;
-            ns->window.length = size - off;
-            snprintf(ns->where, sizeof ns->where, " (at byte %llu)", (unsigned long long)off);
-        }
-    }
-    close(fd);
-    return rc;
+    struct volume *v = &ns->vol;
+    ntfs_volume *vol = mount_window(v->file, &ns->window, v->disk, v->offset, v->length, write);
+    if (!vol)
+        cli_error(im->prog, "%s: cannot open the NTFS volume%s%s: %s", v->file, v->where,
+                  write ? " for writing" : "", strerror(errno));
+    return vol;
 }
 
 static ntfs_attr *open_data(ntfs_volume *vol, const char *path, ntfs_inode **ni)
@@ -222,24 +150,67 @@ static ntfs_attr *open_data(ntfs_volume *vol, const char *path, ntfs_inode **ni)
     return na;
 }
 
+/* volume_probe (disk.c): an NTFS volume in the window holds the SYSTEM hive. */
+static bool holds_hive(const struct image *im, struct disk *d, uint64_t offset, uint64_t length)
+{
+    (void)im;
+    char boot[8];
+    if (length < 512 || d->pread(d, boot, sizeof boot, offset + 3) != 0 || memcmp(boot, "NTFS    ", 8) != 0)
+        return false;
+    struct ntfs_window w;
+    ntfs_volume *vol = mount_window("probe", &w, d, offset, length, false);
+    if (!vol)
+        return false;
+    ntfs_inode *ni = ntfsapi.ntfs_pathname_to_inode(vol, NULL, CONFIG_DIR "SYSTEM");
+    if (ni)
+        ntfsapi.ntfs_inode_close(ni);
+    ntfsapi.ntfs_umount(vol, FALSE);
+    return ni != NULL;
+}
+
+/* Why Windows would lose an offline change to this volume, or NULL: it is hibernated (hiberfil.sys
+ * starts with the signature of an image to resume: "hibr", "HIBR", or "RSTR" while resuming; "wake" and
+ * zeros mean it was resumed), or it was not cleanly unmounted (the dirty flag in $Volume, which Fast
+ * Startup and crashes leave set). */
+static const char *in_use_reason(ntfs_volume *vol)
+{
+    if (vol->flags & VOLUME_IS_DIRTY)
+        return "the NTFS volume is marked dirty (Windows was not shut down cleanly, or Fast Startup left it in use)";
+    ntfs_inode *ni;
+    ntfs_attr *na = open_data(vol, "/hiberfil.sys", &ni);
+    if (!na)
+        return NULL;
+    char sig[4] = {0};
+    const char *why = NULL;
+    if (ntfsapi.ntfs_attr_pread(na, 0, sizeof sig, sig) == (s64)sizeof sig &&
+        (strncasecmp(sig, "hibr", 4) == 0 || strncasecmp(sig, "rstr", 4) == 0))
+        why = "Windows is hibernated on this volume (hiberfil.sys holds a memory image to resume; \"Fast Startup\" "
+              "leaves one too): Windows would resume from it and lose or corrupt the change";
+    ntfsapi.ntfs_attr_close(na);
+    ntfsapi.ntfs_inode_close(ni);
+    return why;
+}
+
 int image_ntfs_open(struct image *im)
 {
     struct ntfs_state *ns = calloc(1, sizeof *ns);
-    if (!ns || !(ns->file = strdup(im->spec))) {
-        free(ns);
+    if (!ns) {
         cli_error(im->prog, "out of memory");
         return CLI_FAILED;
     }
     im->backend = ns;
-    int rc = locate_volume(im, ns);
-    if (rc == CLI_OK && image_lock(im, ns->file) != CLI_OK)
-        rc = CLI_FAILED;
+    int rc = volume_locate(im, &ns->vol, holds_hive);
     if (rc != CLI_OK)
         return rc;
-    snprintf(im->label, sizeof im->label, "%s:Windows/System32/config/SYSTEM", im->spec);
+    snprintf(im->label, sizeof im->label, "%s:Windows/System32/config/SYSTEM", ns->vol.shown);
     ntfs_volume *vol = mount_volume(im, ns, false);
     if (!vol)
         return CLI_FAILED;
+    const char *in_use = im->may_write ? in_use_reason(vol) : NULL;
+    if (in_use) {
+        cli_error(im->prog, "%s%s: %s; refusing to write (the image is unchanged)", ns->vol.file, ns->vol.where, in_use);
+        rc = CLI_FAILED;
+    }
     for (int i = 0; rc == CLI_OK && i < IMAGE_FILES; i++) {
         struct image_file *f = &im->files[i];
         size_t plen = strlen(CONFIG_DIR) + strlen(image_file_names[i]) + 1;
@@ -265,7 +236,7 @@ int image_ntfs_open(struct image *im)
             cli_error(im->prog, "out of memory");
             rc = CLI_FAILED;
         } else if (size > 0 && ntfsapi.ntfs_attr_pread(na, 0, size, buf) != size) {
-            cli_error(im->prog, "%s: cannot read %s: %s", ns->file, f->image_path + 1, strerror(errno));
+            cli_error(im->prog, "%s: cannot read %s: %s", ns->vol.file, f->image_path + 1, strerror(errno));
             rc = CLI_FAILED;
         } else {
             int fd = open(f->local, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -282,20 +253,49 @@ int image_ntfs_open(struct image *im)
         ntfsapi.ntfs_inode_close(ni);
     }
     if (ntfsapi.ntfs_umount(vol, FALSE) != 0 && rc == CLI_OK) {
-        cli_error(im->prog, "%s: cannot close the NTFS volume: %s", ns->file, strerror(errno));
+        cli_error(im->prog, "%s: cannot close the NTFS volume: %s", ns->vol.file, strerror(errno));
         rc = CLI_FAILED;
     }
+    /* A writer keeps the disk for the write-back; a reader is done with it. */
+    if ((rc != CLI_OK || !ns->vol.disk->writable) && volume_close(im, &ns->vol, false) != CLI_OK)
+        rc = CLI_FAILED;
     return rc;
+}
+
+/* Writes data (size bytes) over the file's data attribute, resized first if the size changed: only the
+ * 4 KiB blocks that differ from orig (orig_size bytes), so that a copy-on-write image or an overlay gets
+ * the hive's changed clusters, not all of them (a hive that grows gains whole 4 KiB bins at its end). */
+static bool write_changes(ntfs_attr *na, const char *data, s64 size, const unsigned char *orig, s64 orig_size)
+{
+    enum { BLOCK = 4096 };
+    if (na->data_size != size && ntfsapi.ntfs_attr_truncate(na, size) != 0)
+        return false;
+    for (s64 at = 0; at < size; at += BLOCK) {
+        s64 n = size - at < BLOCK ? size - at : BLOCK;
+        if (at + n <= orig_size && memcmp(data + at, orig + at, (size_t)n) == 0)
+            continue;
+        if (ntfsapi.ntfs_attr_pwrite(na, at, n, data + at) != n)
+            return false;
+    }
+    return true;
 }
 
 int image_ntfs_commit(struct image *im)
 {
     struct ntfs_state *ns = im->backend;
-    ntfs_volume *vol = mount_volume(im, ns, true);
-    if (!vol)
+    const char *target = im->overlay ? im->overlay : ns->vol.file;
+    bool any = false;
+    for (int i = 0; i < IMAGE_FILES; i++)
+        any |= im->files[i].present && im->files[i].changed;
+    if (volume_open_write(im, &ns->vol) != CLI_OK)
         return CLI_FAILED;
+    ntfs_volume *vol = any ? mount_volume(im, ns, true) : NULL;
+    if (any && !vol) {
+        volume_close(im, &ns->vol, false);
+        return CLI_FAILED;
+    }
     int rc = CLI_OK;
-    for (int i = 0; rc == CLI_OK && i < IMAGE_FILES; i++) {
+    for (int i = 0; any && rc == CLI_OK && i < IMAGE_FILES; i++) {
         struct image_file *f = &im->files[i];
         if (!f->present || !f->changed)
             continue;
@@ -312,32 +312,32 @@ int image_ntfs_commit(struct image *im)
         ntfs_inode *ni = NULL;
         ntfs_attr *na = rc == CLI_OK ? open_data(vol, f->image_path, &ni) : NULL;
         if (rc == CLI_OK && !na) {
-            cli_error(im->prog, "%s: cannot open %s for writing: %s", ns->file, f->image_path + 1, strerror(errno));
+            cli_error(im->prog, "%s: cannot open %s for writing: %s", target, f->image_path + 1, strerror(errno));
             rc = CLI_FAILED;
         }
-        /* Same size (the usual case: hives grow in 4 KiB bins): the bytes are overwritten in place. */
-        if (rc == CLI_OK && na->data_size != (s64)st.st_size && ntfsapi.ntfs_attr_truncate(na, (s64)st.st_size) != 0) {
-            cli_error(im->prog, "%s: cannot resize %s: %s", ns->file, f->image_path + 1, strerror(errno));
-            rc = CLI_FAILED;
-        }
-        if (rc == CLI_OK && st.st_size > 0 && ntfsapi.ntfs_attr_pwrite(na, 0, (s64)st.st_size, buf) != (s64)st.st_size) {
-            cli_error(im->prog, "%s: cannot write %s: %s", ns->file, f->image_path + 1, strerror(errno));
+        if (rc == CLI_OK && !write_changes(na, buf, (s64)st.st_size, f->orig, (s64)f->orig_size)) {
+            cli_error(im->prog, "%s: cannot write %s: %s", target, f->image_path + 1, strerror(errno));
             rc = CLI_FAILED;
         }
         free(buf);
         if (na)
             ntfsapi.ntfs_attr_close(na);
         if (ni && ntfsapi.ntfs_inode_close(ni) != 0 && rc == CLI_OK) {
-            cli_error(im->prog, "%s: cannot write %s: %s", ns->file, f->image_path + 1, strerror(errno));
+            cli_error(im->prog, "%s: cannot write %s: %s", target, f->image_path + 1, strerror(errno));
             rc = CLI_FAILED;
         }
     }
-    if (ntfsapi.ntfs_umount(vol, FALSE) != 0 && rc == CLI_OK) {
-        cli_error(im->prog, "%s: cannot close the NTFS volume: %s", ns->file, strerror(errno));
+    if (vol && ntfsapi.ntfs_umount(vol, FALSE) != 0 && rc == CLI_OK) {
+        cli_error(im->prog, "%s: cannot close the NTFS volume: %s", target, strerror(errno));
         rc = CLI_FAILED;
     }
-    if (rc == CLI_OK && im->verbose)
-        fprintf(stderr, "%s: wrote %s back into %s\n", im->prog, im->label, ns->file);
+    if (volume_close(im, &ns->vol, rc == CLI_OK) != CLI_OK)
+        rc = CLI_FAILED;
+    if (rc == CLI_OK && im->overlay && im->verbose)
+        fprintf(stderr, "%s: wrote %s into the new overlay %s (backed by %s, which is unchanged)\n", im->prog,
+                im->label, im->overlay, ns->vol.file);
+    else if (rc == CLI_OK && im->verbose)
+        fprintf(stderr, "%s: wrote %s back into %s\n", im->prog, im->label, ns->vol.file);
     return rc;
 }
 
@@ -346,7 +346,8 @@ void image_ntfs_close(struct image *im)
     struct ntfs_state *ns = im->backend;
     if (!ns)
         return;
-    free(ns->file);
+    volume_close(im, &ns->vol, false);
+    volume_free(&ns->vol);
     free(ns);
     im->backend = NULL;
 }

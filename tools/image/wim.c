@@ -1,4 +1,4 @@
-/* image_wim.c: --wim FILE[:INDEX|:NAME] through wimlib (Debian libwim-dev), when mk/images.mk found it.
+/* wim.c: --wim FILE[:INDEX|:NAME] through wimlib (Debian libwim-dev), when mk/images.mk found it.
  * The hive and its logs are found case-insensitively under /Windows/System32/config of the chosen image
  * and extracted; a write replaces them with an image update and commits with wimlib_overwrite() in
  * rebuild mode: the new WIM is written to a temporary file next to the old one, synced and renamed over
@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "../cli.h"
 #include "image.h"
 
 #ifndef HIVEPORT_HAVE_WIM

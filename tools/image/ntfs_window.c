@@ -1,18 +1,19 @@
 /* ntfs_window.c: see ntfs_window.h.  libntfs-3g calls these the way it calls its own unix_io operations:
  * open with O_RDONLY or O_RDWR (plus O_EXCL when mounting exclusively), positioned and unpositioned I/O,
- * sync, close; the d_state bits (open, read-only, dirty) are ours to keep. */
+ * sync, close; the d_state bits (open, read-only, dirty) are ours to keep.  The disk stays open across
+ * them: its owner (disk.c) opens and closes it. */
 #ifdef HIVEPORT_HAVE_NTFS
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
-#include <unistd.h>
+#include <string.h>
 
+#include "image.h"
 #include "ntfs_window.h"
 
 static struct ntfs_window *window_of(struct ntfs_device *dev)
@@ -28,9 +29,10 @@ static int window_open(struct ntfs_device *dev, int flags)
         return -1;
     }
     int mode = flags & O_ACCMODE;
-    w->fd = open(dev->d_name, mode | O_CLOEXEC);
-    if (w->fd < 0)
+    if (mode != O_RDONLY && !w->disk->writable) {
+        errno = EROFS;
         return -1;
+    }
     if (mode == O_RDONLY)
         NDevSetReadOnly(dev);
     else
@@ -47,17 +49,9 @@ static int window_close(struct ntfs_device *dev)
         errno = EBADF;
         return -1;
     }
-    int rc = 0;
-    if (NDevDirty(dev) && fsync(w->fd) != 0)
-        rc = -1;
-    int err = errno;
-    if (close(w->fd) != 0 && rc == 0) {
-        rc = -1;
-        err = errno;
-    }
-    w->fd = -1;
+    int rc = NDevDirty(dev) ? w->disk->flush(w->disk) : 0;
+    NDevClearDirty(dev);
     NDevClearOpen(dev);
-    errno = err;
     return rc;
 }
 
@@ -87,16 +81,10 @@ static s64 clamp(const struct ntfs_window *w, s64 count, s64 pos)
 static s64 window_pread(struct ntfs_device *dev, void *buf, s64 count, s64 pos)
 {
     struct ntfs_window *w = window_of(dev);
-    s64 want = clamp(w, count, pos), done = 0;
-    while (done < want) {
-        ssize_t n = pread(w->fd, (char *)buf + done, (size_t)(want - done), (off_t)(w->offset + (uint64_t)(pos + done)));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return done ? done : n;
-        done += n;
-    }
-    return want < 0 ? -1 : done;
+    s64 want = clamp(w, count, pos);
+    if (want > 0 && w->disk->pread(w->disk, buf, (size_t)want, w->offset + (uint64_t)pos) != 0)
+        return -1;
+    return want;
 }
 
 static s64 window_pwrite(struct ntfs_device *dev, const void *buf, s64 count, s64 pos)
@@ -106,22 +94,15 @@ static s64 window_pwrite(struct ntfs_device *dev, const void *buf, s64 count, s6
         errno = EROFS;
         return -1;
     }
-    s64 want = clamp(w, count, pos), done = 0;
+    s64 want = clamp(w, count, pos);
     if (want == 0 && count > 0) {
         errno = ENOSPC; /* past the end of the partition */
         return -1;
     }
     NDevSetDirty(dev);
-    while (done < want) {
-        ssize_t n = pwrite(w->fd, (const char *)buf + done, (size_t)(want - done),
-                           (off_t)(w->offset + (uint64_t)(pos + done)));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return done ? done : -1;
-        done += n;
-    }
-    return want < 0 ? -1 : done;
+    if (want > 0 && w->disk->pwrite(w->disk, buf, (size_t)want, w->offset + (uint64_t)pos) != 0)
+        return -1;
+    return want;
 }
 
 static s64 window_read(struct ntfs_device *dev, void *buf, s64 count)
@@ -142,7 +123,7 @@ static s64 window_write(struct ntfs_device *dev, const void *buf, s64 count)
 
 static int window_sync(struct ntfs_device *dev)
 {
-    if (!NDevReadOnly(dev) && fsync(window_of(dev)->fd) != 0)
+    if (!NDevReadOnly(dev) && window_of(dev)->disk->flush(window_of(dev)->disk) != 0)
         return -1;
     NDevClearDirty(dev);
     return 0;
@@ -150,8 +131,8 @@ static int window_sync(struct ntfs_device *dev)
 
 static int window_stat(struct ntfs_device *dev, struct stat *st)
 {
-    if (fstat(window_of(dev)->fd, st) != 0)
-        return -1;
+    memset(st, 0, sizeof *st);
+    st->st_mode = S_IFREG | 0600;
     st->st_size = (off_t)window_of(dev)->length;
     return 0;
 }

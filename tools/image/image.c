@@ -1,5 +1,5 @@
-/* image.c: the image layer of the hiveport command (issue 11).  'hiveport COMMAND --wim SPEC ...' and
- * '--ntfs SPEC' run COMMAND on a private copy of the image's Windows/System32/config/SYSTEM (plus its
+/* image.c: the image layer of the hiveport command (issues 11, 15).  'hiveport COMMAND --wim SPEC ...',
+ * '--ntfs SPEC' and '--disk SPEC' run COMMAND on a private copy of the image's Windows/System32/config/SYSTEM (plus its
  * transaction logs, for dirty-hive replay), then put the hive back if the command succeeded and the bytes
  * changed.  The commands know nothing of it: the option is taken out of argv and the copy's path given as
  * the HIVE operand.  What the command prints is held back and the copy's path replaced by the image's
@@ -16,22 +16,28 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "../cli.h"
 #include "image.h"
 
 const char *const image_file_names[IMAGE_FILES] = {"SYSTEM", "SYSTEM.LOG1", "SYSTEM.LOG2", "SYSTEM.LOG"};
 
 enum image_kind { KIND_NONE, KIND_WIM, KIND_NTFS };
 
-/* Commands that take a SYSTEM hive: all but apply take it as their first operand. */
-static const char *const image_commands[] = {"show", "get", "set", "unset", "audit", "apply", "export", "firewall"};
+/* Commands that take a SYSTEM hive: all but apply take it as their first operand.  recover only reads
+ * it (its -o OUT is a file outside the image). */
+static const char *const image_commands[] = {"show", "get",    "set",      "unset",  "audit",
+                                             "apply", "export", "firewall", "recover"};
 
 void image_print_support(FILE *out)
 {
-    char wv[256] = "", nv[256] = "";
+    char wv[256] = "", nv[256] = "", qv[256] = "", ev[256] = "";
     bool wim = image_wim_supported(wv, sizeof wv), ntfs = image_ntfs_supported(nv, sizeof nv);
+    bool nbd = disk_nbd_supported(qv, sizeof qv), ewf = disk_ewf_supported(ev, sizeof ev);
     fprintf(out, "images: WIM %s%s%s, NTFS %s%s%s\n", wim ? "yes (wimlib " : "no", wim ? wv : "", wim ? ")" : "",
             ntfs ? "yes (libntfs-3g " : "no", ntfs ? nv : "", ntfs ? ")" : "");
+    fprintf(out, "disks: raw %s, qcow2/VHDX/VHD/VMDK %s%s%s, E01 %s%s%s\n", ntfs ? "yes" : "no",
+            nbd && ntfs ? "yes (" : "no", nbd && ntfs ? qv : "", nbd && ntfs ? ")" : "",
+            ewf && ntfs ? "yes (libewf " : "no", ewf && ntfs ? ev : "", ewf && ntfs ? ")" : "");
 }
 
 char *image_local_path(const struct image *im, int i)
@@ -147,8 +153,7 @@ static void image_cleanup(struct image *im, enum image_kind kind)
 
 static const int deferred_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 
-/* A deferred signal arrived (see image_dispatch). */
-static bool interrupted(void)
+bool image_interrupted(void)
 {
     sigset_t pending;
     if (sigpending(&pending) != 0)
@@ -168,7 +173,8 @@ int image_lock(struct image *im, const char *file)
             cli_error(im->prog, "%s: cannot open the image: %s", file, strerror(errno));
             return CLI_FAILED;
         }
-        while (flock(fd, (im->may_write ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0) {
+        /* With --overlay the image is only read. */
+        while (flock(fd, (im->may_write && !im->overlay ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0) {
             if ((errno != EWOULDBLOCK && errno != EINTR) || waited >= im->lock_wait_ms) {
                 int err = errno;
                 close(fd);
@@ -179,7 +185,7 @@ int image_lock(struct image *im, const char *file)
                     cli_error(im->prog, "%s: cannot lock the image: %s", file, strerror(err));
                 return CLI_FAILED;
             }
-            if (interrupted()) {
+            if (image_interrupted()) {
                 close(fd);
                 cli_error(im->prog, "%s: interrupted while waiting for another hiveport's lock", file);
                 return CLI_FAILED;
@@ -311,9 +317,9 @@ static int count_operands(char **args, int n)
 
 int image_dispatch(const char *name, int (*run)(int argc, char **argv), int argc, char **argv)
 {
-    /* Find --wim/--ntfs (before any "--"), and remove them. */
+    /* Find --wim/--ntfs/--disk and --disk-format/--overlay (before any "--"), and remove them. */
     enum image_kind kind = KIND_NONE;
-    const char *spec = NULL, *opt = NULL;
+    const char *spec = NULL, *opt = NULL, *disk_format = NULL, *overlay = NULL;
     int found = 0;
     char **args = calloc((size_t)argc + 3, sizeof *args);
     if (!args) {
@@ -325,23 +331,38 @@ int image_dispatch(const char *name, int (*run)(int argc, char **argv), int argc
     args[n++] = argv[0];
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        enum image_kind k = KIND_NONE;
         const char *value = NULL;
-        if (!dashdash && (is_option(a, "--wim") || is_option(a, "--ntfs"))) {
-            k = a[2] == 'w' ? KIND_WIM : KIND_NTFS;
-            if (i + 1 >= argc) {
-                free(args);
-                return cli_usage_error(argv[0], "option '%s' requires an argument", a);
-            }
-            value = argv[++i];
-        } else if (!dashdash && (strncmp(a, "--wim=", 6) == 0 || strncmp(a, "--ntfs=", 7) == 0)) {
-            k = a[2] == 'w' ? KIND_WIM : KIND_NTFS;
-            value = strchr(a, '=') + 1;
+        /* The image options, in the order of enum image_option. */
+        static const char *const image_options[] = {"--wim", "--ntfs", "--disk", "--disk-format", "--overlay"};
+        enum image_option { OPT_WIM, OPT_NTFS, OPT_DISK, OPT_DISK_FORMAT, OPT_OVERLAY, OPT_NONE };
+        enum image_option which = OPT_NONE;
+        for (int o = 0; !dashdash && which == OPT_NONE && o < OPT_NONE; o++) {
+            size_t len = strlen(image_options[o]);
+            if (strncmp(a, image_options[o], len) == 0 && (a[len] == '\0' || a[len] == '='))
+                which = (enum image_option)o;
         }
-        if (k != KIND_NONE) {
-            kind = k;
+        if (which == OPT_NONE) {
+            /* not an image option: handled below */
+        } else if (strchr(a, '=')) {
+            value = strchr(a, '=') + 1;
+        } else if (i + 1 < argc) {
+            value = argv[++i];
+        } else {
+            free(args);
+            return cli_usage_error(argv[0], "option '%s' requires an argument", a);
+        }
+        if (which == OPT_DISK_FORMAT) {
+            disk_format = value;
+            continue;
+        }
+        if (which == OPT_OVERLAY) {
+            overlay = value;
+            continue;
+        }
+        if (which != OPT_NONE) {
+            kind = which == OPT_WIM ? KIND_WIM : KIND_NTFS;
             spec = value;
-            opt = k == KIND_WIM ? "--wim" : "--ntfs";
+            opt = image_options[which];
             found++;
             continue;
         }
@@ -359,14 +380,23 @@ int image_dispatch(const char *name, int (*run)(int argc, char **argv), int argc
         }
         args[n++] = argv[i];
     }
+    const char *prog = argv[0];
+    if (found == 0 && (disk_format || overlay)) {
+        free(args);
+        return cli_usage_error(prog, "%s needs --disk", disk_format ? "--disk-format" : "--overlay");
+    }
     if (found == 0) {
         free(args);
         return run(argc, argv);
     }
-    const char *prog = argv[0];
     if (found > 1) {
         free(args);
-        return cli_usage_error(prog, "give at most one --wim or --ntfs");
+        return cli_usage_error(prog, "give at most one --wim, --ntfs or --disk");
+    }
+    bool disk = strcmp(opt, "--disk") == 0;
+    if (!disk && (disk_format || overlay)) {
+        free(args);
+        return cli_usage_error(prog, "%s goes with --disk, not %s", disk_format ? "--disk-format" : "--overlay", opt);
     }
     if (help) { /* the command's own help */
         int rc = run(n, args);
@@ -379,15 +409,25 @@ int image_dispatch(const char *name, int (*run)(int argc, char **argv), int argc
     if (!supported) {
         free(args);
         return cli_usage_error(prog, "%s is not supported by 'hiveport %s' (only show, get, set, unset, audit, "
-                               "apply, export and firewall)", opt, name);
+                               "apply, export, firewall and recover)", opt, name);
     }
     if (backup) {
         free(args);
         return cli_usage_error(prog, "--backup cannot be used with %s (the image keeps no HIVE.bak)", opt);
     }
-    if (*spec == '\0') {
+    if (*spec == '\0' || (overlay && *overlay == '\0')) {
         free(args);
-        return cli_usage_error(prog, "%s needs an image file", opt);
+        return cli_usage_error(prog, "%s needs an image file", *spec ? "--overlay" : opt);
+    }
+    if (disk_format && disk_format_named(disk_format) < 0) {
+        free(args);
+        return cli_usage_error(prog, "--disk-format '%s': not a format (raw, qcow2, vhdx, vhd, vmdk, e01)", disk_format);
+    }
+    bool writer = !no_write && (strcmp(name, "set") == 0 || strcmp(name, "unset") == 0 || strcmp(name, "apply") == 0);
+    if (overlay && !writer) {
+        free(args);
+        return cli_usage_error(prog, "--overlay is for a command that writes (set, unset, apply without --check "
+                               "or --dry-run)");
     }
     if (count_operands(args, n) < operands_needed(name)) {
         free(args);
@@ -408,8 +448,10 @@ int image_dispatch(const char *name, int (*run)(int argc, char **argv), int argc
     im.prog = prog;
     im.spec = spec;
     im.verbose = verbose;
-    im.may_write = !no_write && (strcmp(name, "set") == 0 || strcmp(name, "unset") == 0 ||
-                                 strcmp(name, "apply") == 0);
+    im.disk = disk;
+    im.disk_format = disk_format;
+    im.overlay = overlay;
+    im.may_write = writer;
     /* Ctrl-C, kill and hang-up wait until the image is consistent and the private copies are gone: the
      * work happens inside wimlib and libntfs-3g, which cannot be stopped half-way safely.  A wait for
      * another command's lock still ends on them (image_lock). */
@@ -472,7 +514,8 @@ int image_dispatch(const char *name, int (*run)(int argc, char **argv), int argc
             any |= f->changed;
             free(now);
         }
-        if (rc == CLI_OK && any) {
+        /* An overlay is made even when nothing changed: the command asked for the new disk. */
+        if (rc == CLI_OK && (any || im.overlay)) {
             if (!im.may_write) {
                 cli_error(prog, "%s: internal error: a read-only command changed the hive; the image is unchanged",
                           im.label);

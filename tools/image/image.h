@@ -1,0 +1,134 @@
+/* image.h: hives inside Windows images (issue 11): --wim FILE[:INDEX|:NAME] and --ntfs FILE[@OFFSET|@pN];
+ * VM disks and evidence files (issue 15): --disk FILE[@OFFSET|@pN] in qcow2, VHDX, VHD, VMDK, raw or E01.
+ * The image layer wraps a command: it extracts Windows/System32/config/SYSTEM (and its .LOG1/.LOG2/.LOG)
+ * into a private temporary directory, runs the command on that copy, and writes the hive back when the
+ * command succeeded and the bytes changed.  Each backend has its own optional library (wimlib,
+ * libntfs-3g, libnbd, libewf), detected at build time by mk/images.mk and mk/disks.mk (HIVEPORT_HAVE_WIM,
+ * _NTFS, _NBD, _EWF) and loaded on first use (dynlib.h).  This header is the one interface between the
+ * commands (image_dispatch), the shared layer (image.c, disk.c) and the backends (wim.c; ntfs.c with its
+ * device ntfs_window.c; partition.c; raw.c; nbd.c; ewf.c): no backend includes another's header. */
+#ifndef HIVEPORT_IMAGE_H
+#define HIVEPORT_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Runs run(argc, argv) for the command name, through the image layer when argv holds --wim or --ntfs,
+ * directly otherwise.  Returns the exit status. */
+int image_dispatch(const char *name, int (*run)(int argc, char **argv), int argc, char **argv);
+/* One line for 'hiveport --version': which image formats this build supports. */
+void image_print_support(FILE *out);
+
+/* ---- shared between image.c and the backends ---- */
+enum { IMAGE_FILE_HIVE, IMAGE_FILE_LOG1, IMAGE_FILE_LOG2, IMAGE_FILE_LOG, IMAGE_FILES };
+extern const char *const image_file_names[IMAGE_FILES]; /* "SYSTEM", "SYSTEM.LOG1", ... */
+
+struct image_file {
+    bool present;        /* found in the image and extracted */
+    char *image_path;    /* its path in the image, as the image spells it ("/Windows/.../SYSTEM") */
+    char *local;         /* the extracted copy in the private directory */
+    unsigned char *orig; /* its bytes as extracted */
+    size_t orig_size;
+    bool changed;        /* set by image.c before commit */
+};
+
+struct image {
+    const char *prog;    /* "hiveport set": messages start with it */
+    const char *spec;    /* as given on the command line */
+    bool may_write;      /* the command may write (set, unset, apply without --dry-run/--check) */
+    bool verbose;        /* --verbose: say when the hive is written back */
+    char *tmpdir;        /* private, mode 0700 */
+    char label[512];     /* "install.wim:2:Windows/System32/config/SYSTEM": replaces the temporary path */
+    struct image_file files[IMAGE_FILES];
+    bool disk;           /* --disk: any container format, the volume found when no @ is given */
+    const char *disk_format; /* --disk-format NAME, or NULL to detect it from the content */
+    const char *overlay; /* --overlay NEW.qcow2: writes go there, the image is only read */
+    int lock_wait_ms;    /* --lock-timeout of the command (default 30 s) */
+    int lock_fd;         /* the image file, flocked (image_lock), else -1 */
+    void *backend;
+};
+
+/* Backends: open finds and extracts the files (setting present, image_path, local via
+ * image_local_path(); image.c reads orig afterwards) and fills label; commit writes back the files whose
+ * changed flag is set, leaving the image as it was on failure where the format allows it; close frees.
+ * open and commit print their errors (naming the image) and return CLI_OK, CLI_FAILED or CLI_USAGE. */
+int image_wim_open(struct image *im);
+int image_wim_commit(struct image *im);
+void image_wim_close(struct image *im);
+int image_ntfs_open(struct image *im);
+int image_ntfs_commit(struct image *im);
+void image_ntfs_close(struct image *im);
+bool image_wim_supported(char *version, size_t len);
+bool image_ntfs_supported(char *version, size_t len);
+
+/* Serialises hiveport runs on the image file: exclusive for a command that may write into it, shared
+ * otherwise (a reader, or a writer with --overlay), from extraction to write-back.  Backends call it once
+ * they know the file.  Prints its error. */
+int image_lock(struct image *im, const char *file);
+/* A deferred SIGINT, SIGTERM, SIGHUP or SIGQUIT is pending: long waits give up on it. */
+bool image_interrupted(void);
+
+/* ---- disks: the bytes of a disk image whatever its container (disk.c picks; raw.c, nbd.c, ewf.c) ---- */
+struct disk {
+    uint64_t size;
+    bool writable;
+    /* 0, or -1 with errno; a short read or write is an error (EIO). */
+    int (*pread)(struct disk *d, void *buf, size_t len, uint64_t off);
+    int (*pwrite)(struct disk *d, const void *buf, size_t len, uint64_t off);
+    int (*flush)(struct disk *d);
+    /* Flushes a writable disk, releases everything (a helper process included) and frees d.  0, or -1
+     * with the reason in why. */
+    int (*close)(struct disk *d, char *why, size_t why_len);
+};
+
+/* Container formats: the names --disk-format takes, and the one QEMU uses for each (NULL: not QEMU's). */
+enum disk_format { DISK_RAW, DISK_QCOW2, DISK_VHDX, DISK_VPC, DISK_VMDK, DISK_EWF, DISK_FORMATS };
+struct disk_format_name {
+    const char *name;      /* "qcow2" */
+    const char *qemu;      /* "qcow2", or NULL for raw files read directly and for E01 */
+    const char *title;     /* "qcow2", "VHD", "E01" for messages */
+};
+extern const struct disk_format_name disk_formats[DISK_FORMATS];
+/* The format --disk-format NAME means (QEMU's names vpc and ewf accepted too); -1 when none. */
+int disk_format_named(const char *name);
+
+/* Backends: each prints its errors naming file and returns NULL on failure. */
+struct disk *disk_raw_open(const struct image *im, const char *file, bool write);
+/* Through a qemu-nbd child serving file on a socket in im->tmpdir; read-only unless write. */
+struct disk *disk_nbd_open(const struct image *im, const char *file, const char *qemu_format, bool write);
+/* Creates overlay (qcow2) backed by base, its format recorded, with qemu-img.  CLI_OK or CLI_FAILED. */
+int disk_nbd_create_overlay(const struct image *im, const char *base, const char *base_format, const char *overlay);
+/* E01 evidence (and its .E02... segments) through libewf, read-only. */
+struct disk *disk_ewf_open(const struct image *im, const char *file);
+bool disk_nbd_supported(char *version, size_t len);
+bool disk_ewf_supported(char *version, size_t len);
+
+/* ---- volumes: where the NTFS volume lies on a disk (disk.c), for the NTFS backend ---- */
+struct volume {
+    char *file;               /* the image file (the spec without @OFFSET or @pN) */
+    char *shown;              /* the spec for messages: as given, plus @pN when the partition was found */
+    enum disk_format format;
+    uint64_t offset, length;  /* the volume's bytes on the disk */
+    char where[96];           /* "" or " (partition 2 of the GPT, at byte 1048576)" for messages */
+    struct disk *disk;        /* while open */
+    char *overlay_tmp;        /* --overlay: the new file until it is complete, then renamed */
+};
+/* Tells whether the window [offset, offset + length) of d is an NTFS volume holding the SYSTEM hive. */
+typedef bool volume_probe(const struct image *im, struct disk *d, uint64_t offset, uint64_t length);
+/* Parses the spec, locks the file, detects its format and opens it (read-only unless the command may
+ * write into it); finds the volume: at @pN or @OFFSET, the whole file for --ntfs, or (--disk without @)
+ * the one whose probe says yes.  Leaves the disk open.  Prints its errors; CLI_OK, CLI_FAILED, CLI_USAGE. */
+int volume_locate(struct image *im, struct volume *v, volume_probe *probe);
+/* The disk open for writing: the image as volume_locate left it, or the new overlay.  Prints its errors. */
+int volume_open_write(struct image *im, struct volume *v);
+/* Closes the disk (flushing a writable one); with keep, an overlay being written is renamed into place,
+ * else removed.  Prints its errors; CLI_OK or CLI_FAILED. */
+int volume_close(struct image *im, struct volume *v, bool keep);
+void volume_free(struct volume *v);
+
+/* The local path of file i in the private directory (malloc'd; NULL when out of memory). */
+char *image_local_path(const struct image *im, int i);
+
+#endif
