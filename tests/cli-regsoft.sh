@@ -7,6 +7,9 @@
 #             as REGEDIT4: --check reports drift (exit 4), apply changes the hive, `rpc-range` and `dcom` read
 #             it back (the AppID's other endpoints kept), --check reports a match, a second apply writes
 #             nothing; a changed range is drift again; [-...\Rpc\Internet] removes the range.
+#   export:   --format reg and reg4 of a SOFTWARE hive write its RPC range (Ports over several continued lines),
+#             which re-applies as a match (and hivexregedit --merge reads the same); --unset-absent writes the
+#             deletion of an absent range.
 #   fleet:    --from, --jobs, --shard and --json work as with SYSTEM profiles (summary "controlset": null).
 #   kinds:    a SOFTWARE .reg on a SYSTEM hive (and the reverse) fails with the library's one message, the hive
 #             unchanged; a file mixing SYSTEM and SOFTWARE keys is refused with file:line.
@@ -149,6 +152,35 @@ check_exit "[-Rpc\\Internet]: apply exits 0" 0 "$HIVEPORT" apply clear.reg kb4.h
 check_exit "[-Rpc\\Internet]: rpc-range finds none (exit 3)" 3 "$HIVEPORT" rpc-range kb4.hive
 check_exit "[-Rpc\\Internet]: --check now exits 0" 0 "$HIVEPORT" apply --check clear.reg kb4.hive
 check "[-Rpc\\Internet]: the endpoints stay" [ "$("$HIVEPORT" dcom kb4.hive "$certsvc")" = 5001 ]
+
+# ---- export --format reg / reg4 of a SOFTWARE hive: its RPC range, re-applied as a match ----
+cp "$fixtures/software-plain.hive" wide.hive
+"$HIVEPORT" rpc-range wide.hive --set 5000-5100,5200,5300-5400,6000,7000-7100,8000,9000-9100 >/dev/null 2>&1
+for fmt in reg reg4; do
+    "$HIVEPORT" export wide.hive --format "$fmt" >"wide.$fmt" 2>/dev/null
+    check "export --format $fmt: exit 0" [ $? = 0 ]
+    check_exit "export --format $fmt: apply --check on the same hive matches" 0 "$HIVEPORT" apply --check "wide.$fmt" wide.hive
+    check_exit "export --format $fmt: apply --check on another range is drift" 4 "$HIVEPORT" apply --check "wide.$fmt" kb5.hive
+done
+check "export --format reg is UTF-16LE with a byte-order mark" [ "$(head -c 2 wide.reg | od -An -tx1 | tr -d ' ')" = fffe ]
+check "export --format reg4: Ports continues over several lines" [ "$(grep -c '\\'$'\r''$' wide.reg4)" -ge 3 ]
+check "export --format reg4: a pipe to apply --check matches" sh -c \
+    "'$HIVEPORT' export wide.hive --format reg4 | '$HIVEPORT' apply --check - wide.hive"
+cp "$fixtures/software-plain.hive" wide-merged.hive
+if command -v hivexregedit >/dev/null; then
+    hivexregedit --merge --prefix 'HKEY_LOCAL_MACHINE\SOFTWARE' wide-merged.hive wide.reg4 2>/dev/null
+    check "export --format reg4: hivexregedit --merge gives the same range" \
+        [ "$("$HIVEPORT" rpc-range wide-merged.hive 2>/dev/null)" = "$("$HIVEPORT" rpc-range wide.hive 2>/dev/null)" ]
+fi
+"$HIVEPORT" export "$fixtures/software-plain.hive" --format reg4 --unset-absent >none.reg 2>/dev/null
+check "export --unset-absent of a hive without a range: the key's deletion" \
+    grep -qF '[-HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Rpc\Internet]' none.reg
+check_exit "... which matches that hive" 0 "$HIVEPORT" apply --check none.reg "$fixtures/software-plain.hive"
+check_exit "... and is drift on a hive with a range" 4 "$HIVEPORT" apply --check none.reg wide.hive
+check_exit "export of a SOFTWARE hive: --controlset is a usage error" 2 \
+    "$HIVEPORT" export wide.hive --format reg --controlset 2
+check_exit "export of a range Windows rejects fails" 1 \
+    "$HIVEPORT" export "$fixtures/software-rpc-wrong-type.hive" --format reg
 
 # ---- a fleet: --from, --jobs, --shard, --json ----
 for i in 1 2 3 4 5; do cp "$fixtures/software-plain.hive" "f$i.hive"; echo "f$i.hive"; done >manifest

@@ -240,6 +240,29 @@ done:
     return rc;
 }
 
+/* The RPC port range of a SOFTWARE hive as a .reg file (DCOM endpoints are not listed: the library names
+ * no AppIDs).  CLI_CONTINUE when h is not a SOFTWARE hive. */
+static int export_software(const char *prog, hiveport *h, int format, bool unset_absent, char **text, size_t *len)
+{
+    char *ports = NULL, available = 0, use = 0;
+    int status = hiveport_rpc_get(h, &ports, &available, &use, NULL);
+    if (status == HIVEPORT_E_NOT_HIVE)
+        return CLI_CONTINUE;
+    if (status != HIVEPORT_OK && status != HIVEPORT_E_NOT_SET)
+        return cli_fail(prog, h);
+    char note[4096];
+    snprintf(note, sizeof note, "RPC port range of %s, exported by hiveport %s%s", hiveport_path(h),
+             hiveport_version(), status == HIVEPORT_E_NOT_SET && !unset_absent ? ": none" : "");
+    /* Without a range, the key's deletion only with --unset-absent, as for absent SYSTEM settings. */
+    bool ok = status == HIVEPORT_E_NOT_SET && !unset_absent
+                  ? regwrite_build((enum regwrite_format)format, "", note, NULL, 0, text, len)
+                  : regwrite_build_rpc((enum regwrite_format)format, note, ports, available, use, text, len);
+    hiveport_free(ports);
+    if (!ok)
+        cli_error(prog, "out of memory");
+    return ok ? CLI_OK : CLI_FAILED;
+}
+
 int cmd_export(int argc, char **argv)
 {
     static const struct option longopts[] = {CLI_LONGOPT_CONTROLSET,
@@ -289,7 +312,11 @@ int cmd_export(int argc, char **argv)
     } else {
         cli_report_logs(prog, h);
         /* Printed only when complete: a failure prints nothing on standard output. */
-        rc = export_profile(prog, h, target, unset_absent, format, &text, &len);
+        rc = format != FORMAT_PROFILE ? export_software(prog, h, format, unset_absent, &text, &len) : CLI_CONTINUE;
+        if (rc == CLI_OK && target != HIVEPORT_CS_CURRENT)
+            rc = cli_usage_error(prog, "--controlset: a SOFTWARE hive has no control sets");
+        if (rc == CLI_CONTINUE)
+            rc = export_profile(prog, h, target, unset_absent, format, &text, &len);
         if (rc == CLI_OK)
             fwrite(text, 1, len, stdout);
     }

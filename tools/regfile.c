@@ -718,12 +718,15 @@ static bool take_line(struct regparse *rp, unsigned n, const char *s, size_t len
     return true;
 }
 
-/* Does the line (without its end) continue on the next one: hex data ending with a backslash? */
-static bool continues(const char *buf)
+/* Does the line (without its end) continue on the next one: hex data ending with a backslash?  A line
+ * that is itself a continuation (more hex bytes) goes on the same way. */
+static bool continues(const char *buf, bool continuation)
 {
     size_t n = strlen(buf);
     while (n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\t'))
         n--;
+    if (continuation)
+        return n > 0 && buf[n - 1] == '\\';
     const char *start = skip_blank((char *)buf), *eq = strchr(buf, '=');
     return n > 0 && buf[n - 1] == '\\' && (*start == '"' || *start == '@') && eq != NULL &&
            strncasecmp(skip_blank((char *)eq + 1), "hex", 3) == 0;
@@ -753,10 +756,11 @@ static int parse_text(struct regparse *rp, const char *text, size_t len, char **
             if (ok && !is_header(buf, strlen(buf), &rp->version))
                 problem(rp, 1, "expected the header REGEDIT4 or %s", header5);
         } else if (ok) {
-            char *piece = first != 0 ? skip_blank(buf) : buf;
+            bool continuation = first != 0;
+            char *piece = continuation ? skip_blank(buf) : buf;
             if (first == 0)
                 first = line, llen = 0;
-            bool more = continues(buf);
+            bool more = continues(buf, continuation);
             size_t n = strlen(piece);
             if (more) { /* drop the backslash and the blanks around it */
                 while (n > 0 && (piece[n - 1] == ' ' || piece[n - 1] == '\t'))
