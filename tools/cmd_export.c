@@ -1,5 +1,6 @@
 /* cmd_export.c: 'hiveport export': the catalog settings present in a hive, printed as a port profile
- * (hiveport-profile(5)) that 'hiveport apply --check' accepts on the same hive. */
+ * (hiveport-profile(5)) that 'hiveport apply --check' accepts on the same hive; and, as a .reg file, the RPC
+ * port range of a SOFTWARE hive. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,8 @@ static const char usage[] =
     "                    'apply --check' reports one that appears later\n"
     "  --format FMT      profile (the default); reg: a .reg file for 'reg import' (Windows Registry\n"
     "                    Editor Version 5.00, UTF-16LE), under CurrentControlSet (or ControlSetNNN for\n"
-    "                    --controlset N, default, lastknowngood); reg4: the same as REGEDIT4\n"
+    "                    --controlset N, default, lastknowngood); reg4: the same as REGEDIT4; of a\n"
+    "                    SOFTWARE hive, either writes its RPC port range\n"
     CLI_HELP_READ
     "  --help            print this help\n";
 
