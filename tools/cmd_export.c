@@ -314,7 +314,11 @@ int cmd_export(int argc, char **argv)
     } else {
         cli_report_logs(prog, h);
         /* Printed only when complete: a failure prints nothing on standard output. */
-        rc = format != FORMAT_PROFILE ? export_software(prog, h, format, unset_absent, &text, &len) : CLI_CONTINUE;
+        size_t sets;
+        /* A hive that is not a SYSTEM hive may be a SOFTWARE hive; one with the keys of both is a SYSTEM one. */
+        rc = format != FORMAT_PROFILE && hiveport_controlsets(h, NULL, 0, &sets) == HIVEPORT_E_NOT_HIVE
+                 ? export_software(prog, h, format, unset_absent, &text, &len)
+                 : CLI_CONTINUE;
         if (rc == CLI_OK && target != HIVEPORT_CS_CURRENT)
             rc = cli_usage_error(prog, "--controlset: a SOFTWARE hive has no control sets");
         if (rc == CLI_CONTINUE)
