@@ -225,6 +225,11 @@ check "a mixed file is refused at the second hive's key" grep -qF \
     'mixed.reg:4: a SOFTWARE key in a .reg file of SYSTEM keys (line 2): a .reg file holds the keys of one hive' mixed.err
 check "... the hive unchanged" same_bytes soft.hive kb5.hive
 
+for opt in --replace-type --force --strict; do
+    check_exit "a SOFTWARE .reg with $opt: usage error" 2 "$HIVEPORT" apply kb4.reg soft.hive "$opt"
+done
+check "... the hive unchanged" same_bytes soft.hive kb5.hive
+
 # ---- refusals: FILE:LINE: reason, before any hive is opened ----
 cat >bad-body <<EOF
 [HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Rpc\\Internet]

@@ -830,7 +830,11 @@ int cmd_apply(int argc, char **argv)
         targets_free(&r.targets);
         return rc;
     }
+    if (rc == CLI_OK && r.profile.software != NULL && (r.set_flags != 0 || r.rules.force || r.rules.strict))
+        rc = cli_usage_error(r.prog, "--replace-type, --force and --strict are for SYSTEM settings, not for a "
+                                     ".reg file of SOFTWARE keys");
     if (rc != CLI_OK) {
+        profile_free(&r.profile);
         targets_free(&r.targets);
         return rc;
     }
