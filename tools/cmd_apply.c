@@ -575,11 +575,8 @@ static void print_text_result(const struct apply_run *r, const char *hive, json_
     if (!r->check)
         return;
     json_array_foreach(diffs, i, v) {
-        if (r->profile.software != NULL) { /* SOFTWARE values: text, no control set */
-            json_t *actual = json_object_get(v, "actual");
-            printf("  %s: %s, expected %s\n", json_string_value(json_object_get(v, "setting")),
-                   json_is_string(actual) ? json_string_value(actual) : json_string_value(json_object_get(v, "problem")),
-                   json_string_value(json_object_get(v, "expected")));
+        if (r->profile.software != NULL) {
+            softplan_print_difference(stdout, v);
             continue;
         }
         json_t *expected = json_object_get(v, "expected"), *actual = json_object_get(v, "actual");
@@ -681,8 +678,8 @@ static int print_summary(struct apply_run *r, const struct tally *t)
     char target[16];
     profile_target_name(r->profile.target, target, sizeof target);
     struct jsonl_summary s = {.profile = strcmp(r->profile_path, "-") == 0 ? "(standard input)" : r->profile_path,
-                              .check = r->check,
-                              .controlset = r->profile.software != NULL ? NULL : target, /* SOFTWARE: none */ .shard_k = r->shard_k,
+                              .check = r->check, .controlset = r->profile.software != NULL ? NULL : target,
+                              .shard_k = r->shard_k,
                               .shard_n = r->shard_n, .targets = r->count, .total = r->targets.total,
                               .ok = t->ok, .other = t->other, .failed = t->failed};
     if (jsonl_print_summary(&s))

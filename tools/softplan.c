@@ -298,6 +298,19 @@ int softplan_compare(const struct softplan *sp, hiveport *h, json_t *differences
     return rc;
 }
 
+void softplan_print_difference(FILE *out, const json_t *difference)
+{
+    const json_t *actual = json_object_get(difference, "actual");
+    fputs("  ", out);
+    cli_print_text(out, json_string_value(json_object_get(difference, "setting")));
+    fputs(": ", out);
+    cli_print_text(out, json_is_string(actual) ? json_string_value(actual)
+                                               : json_string_value(json_object_get(difference, "problem")));
+    fputs(", expected ", out);
+    cli_print_text(out, json_string_value(json_object_get(difference, "expected")));
+    fputc('\n', out);
+}
+
 /* ---- applying ---- */
 
 int softplan_apply(const struct softplan *sp, hiveport *h)

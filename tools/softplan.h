@@ -58,6 +58,9 @@ bool softplan_finish(const struct softplan *sp, unsigned *line, char *why, size_
  * for a SYSTEM hive), or HIVEPORT_E_NOMEM. */
 int softplan_compare(const struct softplan *sp, hiveport *h, json_t *differences);
 
+/* Prints one difference of softplan_compare() as 'apply --check' does: "  SETTING: ACTUAL, expected X". */
+void softplan_print_difference(FILE *out, const json_t *difference);
+
 /* Makes the plan's changes on h (open for writing), in memory; a HIVEPORT status, the reason on h. */
 int softplan_apply(const struct softplan *sp, hiveport *h);
 
