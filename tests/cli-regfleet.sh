@@ -129,8 +129,8 @@ cat >bad-body <<'EOF'
 [HKEY_CURRENT_USER\Software\Example]
 "Port"=dword:00001771
 [-HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\NTDS]
-[HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Rpc]
-"MaxRpcSize"=dword:00100000
+[HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows]
+"Example"=dword:00100000
 [HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa]
 [HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\NTDS\Parameters]
 @="x"

@@ -67,6 +67,8 @@ kb_body() {
     cat <<EOF
 ; KB 154596: restrict dynamic RPC to ports 5000-5100, and pin two DCOM applications
 
+[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Rpc]
+
 [HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Rpc\\Internet]
 "Ports"=hex(7):${ports_hex%,00,00,00,00},\\
   00,00,00,00
@@ -249,8 +251,10 @@ cat >bad-body <<EOF
 "Endpoints"=hex(7):35,00,00
 "Endpoints"=hex(7):$(multi_sz 'café')
 [HKEY_LOCAL_MACHINE\\SOFTWARE\\Classes\\AppID\\nope]
-[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Rpc]
+[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows]
 [-HKEY_LOCAL_MACHINE\\SOFTWARE\\Classes\\AppID\\$one]
+[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Rpc]
+"MaxRpcSize"=dword:00100000
 EOF
 { echo 'Windows Registry Editor Version 5.00'; cat bad-body; } | crlf | utf16 >bad.reg
 expect_lines=(
@@ -271,7 +275,8 @@ expect_lines=(
     "bad.reg:18: 'Classes\\AppID\\nope' is not an AppID key"
     'bad.reg:19: only the SOFTWARE keys Microsoft\Rpc\Internet (the RPC port range) and Classes\AppID\{GUID}'
     'bad.reg:20: key deletions ([-KEY]) are refused but for the RPC port range'
-    'bad.reg: 17 problems in the profile; no hive was opened'
+    'bad.reg:22: values of this SOFTWARE key are not port settings'
+    'bad.reg: 18 problems in the profile; no hive was opened'
 )
 "$HIVEPORT" apply bad.reg soft.hive >/dev/null 2>bad.err
 check "refusals: exit 2" [ $? = 2 ]

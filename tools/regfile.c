@@ -123,6 +123,7 @@ enum key_kind {
     KEY_SERVICE,  /* ...\Services\SVC[\...]: key holds "SVC\..." */
     KEY_RPC,      /* ...\SOFTWARE\Microsoft\Rpc\Internet */
     KEY_APPID,    /* ...\SOFTWARE\Classes\AppID\{GUID}: key holds "{GUID}" */
+    KEY_SOFTWARE_PARENT, /* SOFTWARE, ...\Microsoft, ...\Microsoft\Rpc, ...\Classes, ...\Classes\AppID */
     KEY_DELETED   /* after [-KEY]: no key to hold values */
 };
 
@@ -184,7 +185,7 @@ static void set_key(struct regparse *rp, enum key_kind kind, const char *key, si
     free(rp->key);
     rp->key = NULL;
     rp->kind = kind;
-    if ((kind == KEY_SERVICE || kind == KEY_APPID) && (rp->key = strndup(key, n)) == NULL) {
+    if ((kind == KEY_SERVICE || kind == KEY_APPID) && key != NULL && (rp->key = strndup(key, n)) == NULL) {
         rp->out_of_memory = true;
         rp->kind = KEY_REFUSED;
     }
@@ -235,6 +236,14 @@ static void parse_software_key(struct regparse *rp, unsigned line, const char *r
             set_key(rp, deletion ? KEY_DELETED : KEY_RPC, NULL, 0);
         return;
     }
+    static const char *const parents[] = {"", "Microsoft", "Microsoft\\Rpc", "Classes", "Classes\\AppID"};
+    for (size_t i = 0; !deletion && i < sizeof parents / sizeof parents[0]; i++)
+        if (strcasecmp(rest, parents[i]) == 0) {
+            /* A parent key line, as regedit writes them: every SOFTWARE hive has it already. */
+            if (same_hive(rp, line, HIVE_SOFTWARE))
+                set_key(rp, KEY_SOFTWARE_PARENT, NULL, 0);
+            return;
+        }
     if (deletion) {
         problem(rp, line, "key deletions ([-KEY]) are refused but for the RPC port range "
                           "([-HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Rpc\\Internet]): hiveport is not a "
@@ -596,6 +605,11 @@ static void parse_value(struct regparse *rp, unsigned first, char *s)
         problem(rp, first, "a value after a key deletion: name its key in a [KEY] line first");
         return;
     }
+    if (rp->kind == KEY_SOFTWARE_PARENT) {
+        problem(rp, first, "values of this SOFTWARE key are not port settings: only those of Microsoft\\Rpc\\Internet "
+                           "and Classes\\AppID\\{GUID}");
+        return;
+    }
     if (rp->kind == KEY_RPC || rp->kind == KEY_APPID) {
         parse_software_value(rp, first, name, data);
         return;
@@ -789,7 +803,8 @@ static int parse_text(struct regparse *rp, const char *text, size_t len, char **
         unsigned at = 0;
         char why[512];
         if (rp->soft->rpc == SOFTPLAN_RPC_NONE && rp->soft->dcom_count == 0)
-            problem(rp, rp->hive_line, "no value to apply: give Endpoints (hex(7):) for a DCOM AppID");
+            problem(rp, rp->hive_line, "no value to apply: a .reg file of SOFTWARE keys sets the RPC port range "
+                                        "(Microsoft\\Rpc\\Internet) or the Endpoints of a DCOM AppID");
         else if (!softplan_finish(rp->soft, &at, why, sizeof why))
             problem(rp, at, "%s", why);
     }
