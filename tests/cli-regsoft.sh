@@ -255,6 +255,8 @@ cat >bad-body <<EOF
 [-HKEY_LOCAL_MACHINE\\SOFTWARE\\Classes\\AppID\\$one]
 [HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Rpc]
 "MaxRpcSize"=dword:00100000
+[HKEY_LOCAL_MACHINE\\SOFTWARE\\Classes\\AppID\\$certsvc]
+"Endpoints"=hex(7):$(multi_sz ncacn)
 EOF
 { echo 'Windows Registry Editor Version 5.00'; cat bad-body; } | crlf | utf16 >bad.reg
 expect_lines=(
@@ -276,7 +278,8 @@ expect_lines=(
     'bad.reg:19: only the SOFTWARE keys Microsoft\Rpc\Internet (the RPC port range) and Classes\AppID\{GUID}'
     'bad.reg:20: key deletions ([-KEY]) are refused but for the RPC port range'
     'bad.reg:22: values of this SOFTWARE key are not port settings'
-    'bad.reg: 18 problems in the profile; no hive was opened'
+    'bad.reg:24: "Endpoints" holds "ncacn", not "ncacn_ip_tcp,0,PORT"'
+    'bad.reg: 19 problems in the profile; no hive was opened'
 )
 "$HIVEPORT" apply bad.reg soft.hive >/dev/null 2>bad.err
 check "refusals: exit 2" [ $? = 2 ]

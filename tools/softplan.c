@@ -103,9 +103,12 @@ static bool endpoint_port(const struct soft_data *d, uint32_t *port, char *why, 
                       "\"Endpoints\" holds %zu strings: hiveport sets only the TCP endpoint, one string "
                       "\"" DCOM_TCP_PREFIX "PORT\" (the other endpoints in the hive are kept)",
                       d->multi_count);
-    const char *s = d->multi[0], *digits = s + strlen(DCOM_TCP_PREFIX);
+    const char *s = d->multi[0];
+    /* The prefix first: a shorter string ends before the digits would start. */
+    bool tcp = strncasecmp(s, DCOM_TCP_PREFIX, strlen(DCOM_TCP_PREFIX)) == 0;
+    const char *digits = tcp ? s + strlen(DCOM_TCP_PREFIX) : s;
     size_t n = strspn(digits, "0123456789");
-    if (strncasecmp(s, DCOM_TCP_PREFIX, strlen(DCOM_TCP_PREFIX)) != 0 || n == 0 || n > 5 || digits[n] != '\0')
+    if (!tcp || n == 0 || n > 5 || digits[n] != '\0')
         return refuse(why, len, "\"Endpoints\" holds \"%s\", not \"" DCOM_TCP_PREFIX "PORT\"", s);
     unsigned long value = strtoul(digits, NULL, 10);
     if (value < 1 || value > 65535)
