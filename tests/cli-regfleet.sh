@@ -129,8 +129,8 @@ cat >bad-body <<'EOF'
 [HKEY_CURRENT_USER\Software\Example]
 "Port"=dword:00001771
 [-HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\NTDS]
-[HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Rpc\Internet]
-"Ports"=hex(7):35,00,30,00,30,00,30,00,2d,00,35,00,31,00,30,00,30,00,00,00,00,00
+[HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows]
+"Example"=dword:00100000
 [HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa]
 [HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\NTDS\Parameters]
 @="x"
@@ -145,7 +145,7 @@ EOF
 expect_lines=(
     "bad.reg:2: 'HKEY_CURRENT_USER': only HKEY_LOCAL_MACHINE (HKLM) keys are port settings"
     "bad.reg:4: key deletions ([-KEY]) are refused"
-    "bad.reg:5: SOFTWARE keys are not applied from a .reg file"
+    "bad.reg:5: only the SOFTWARE keys Microsoft\\Rpc\\Internet (the RPC port range) and Classes\\AppID\\{GUID}"
     "bad.reg:7: only keys under ...\\CurrentControlSet\\Services are port settings"
     "bad.reg:9: the default value (@) of a key is not a port setting"
     "bad.reg:10: \"TCP/IP Port\": only dword: and \"string\" values are port settings, not hex data"

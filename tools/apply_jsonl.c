@@ -42,7 +42,7 @@ bool jsonl_print_summary(const struct jsonl_summary *s)
     char shard[32];
     snprintf(shard, sizeof shard, "%u/%u", s->shard_k, s->shard_n);
     const char *ok = s->check ? "match" : "changed", *other = s->check ? "drift" : "unchanged";
-    json_t *record = json_pack("{s:s, s:o, s:b, s:s, s:s?, s:I, s:I, s:I, s:I, s:I}", "type", "summary", "profile",
+    json_t *record = json_pack("{s:s, s:o, s:b, s:s?, s:s?, s:I, s:I, s:I, s:I, s:I}", "type", "summary", "profile",
                                cli_json_text(s->profile), "check", s->check, "controlset", s->controlset, "shard",
                                s->shard_n > 0 ? shard : NULL, "targets", (json_int_t)s->targets, "total",
                                (json_int_t)s->total, ok, (json_int_t)s->ok, other, (json_int_t)s->other, "failed",

@@ -13,7 +13,7 @@ bool jsonl_print_target(const char *target, const json_t *result, bool check);
 struct jsonl_summary {
     const char *profile;    /* as given ("(standard input)" for "-") */
     bool check;
-    const char *controlset; /* "current", "all", "3", ... */
+    const char *controlset; /* "current", "all", "3", ...; NULL (null) for a SOFTWARE plan */
     unsigned shard_k, shard_n; /* shard_n 0: no --shard */
     size_t targets;         /* in this shard */
     size_t total;           /* before sharding */

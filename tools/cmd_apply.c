@@ -18,6 +18,7 @@
 
 #include "apply_jsonl.h"
 #include "profile.h"
+#include "softplan.h"
 #include "targets.h"
 
 static const char usage[] =
@@ -320,6 +321,24 @@ static bool commit(struct outcome *o, const char *hive, hiveport *h, const struc
     return ok;
 }
 
+/* A plan of SOFTWARE keys (tools/softplan.h) on the SOFTWARE hive h: the library refuses another kind. */
+static void process_software(struct outcome *o, const char *hive, hiveport *h, const struct apply_run *r)
+{
+    const struct softplan *sp = r->profile.software;
+    if (softplan_compare(sp, h, o->differences) != HIVEPORT_OK) {
+        fail_handle(o, hive, h);
+    } else if (r->check) {
+        set_status(o, json_array_size(o->differences) > 0 ? "drift" : "match");
+    } else if (softplan_apply(sp, h) != HIVEPORT_OK) {
+        fail_handle(o, hive, h); /* closing without a commit writes nothing */
+    } else if (!hiveport_has_changes(h)) {
+        set_status(o, "unchanged");
+    } else if (commit(o, hive, h, r)) {
+        softplan_warnings(sp, say_note, o);
+        set_status(o, "changed");
+    }
+}
+
 /* Applies (or checks) the profile on one hive; returns the result object, NULL when out of memory. */
 static json_t *process_hive(const struct apply_run *r, const char *hive)
 {
@@ -339,6 +358,10 @@ static json_t *process_hive(const struct apply_run *r, const char *hive)
         goto out;
     }
     note_logs(&o, h);
+    if (p->software != NULL) {
+        process_software(&o, hive, h, r);
+        goto out;
+    }
     if ((!r->check && !check_select(&o, hive, h)) || !resolve_targets(&o, hive, h, p->target, &numbers, &count) ||
         !compare(&o, hive, h, p, numbers, count))
         goto out;
@@ -561,6 +584,10 @@ static void print_text_result(const struct apply_run *r, const char *hive, json_
     if (!r->check)
         return;
     json_array_foreach(diffs, i, v) {
+        if (r->profile.software != NULL) {
+            softplan_print_difference(stdout, v);
+            continue;
+        }
         json_t *expected = json_object_get(v, "expected"), *actual = json_object_get(v, "actual");
         printf("  ControlSet%03u ", (unsigned)json_integer_value(json_object_get(v, "controlset")));
         profile_print_setting(stdout, json_string_value(json_object_get(v, "setting")));
@@ -660,7 +687,8 @@ static int print_summary(struct apply_run *r, const struct tally *t)
     char target[16];
     profile_target_name(r->profile.target, target, sizeof target);
     struct jsonl_summary s = {.profile = strcmp(r->profile_path, "-") == 0 ? "(standard input)" : r->profile_path,
-                              .check = r->check, .controlset = target, .shard_k = r->shard_k,
+                              .check = r->check, .controlset = r->profile.software != NULL ? NULL : target,
+                              .shard_k = r->shard_k,
                               .shard_n = r->shard_n, .targets = r->count, .total = r->targets.total,
                               .ok = t->ok, .other = t->other, .failed = t->failed};
     if (jsonl_print_summary(&s))
@@ -812,7 +840,11 @@ int cmd_apply(int argc, char **argv)
         targets_free(&r.targets);
         return rc;
     }
+    if (rc == CLI_OK && r.profile.software != NULL && (r.set_flags != 0 || r.rules.force || r.rules.strict))
+        rc = cli_usage_error(r.prog, "--replace-type, --force and --strict are for SYSTEM settings, not for a "
+                                     ".reg file of SOFTWARE keys");
     if (rc != CLI_OK) {
+        profile_free(&r.profile);
         targets_free(&r.targets);
         return rc;
     }

@@ -1,5 +1,6 @@
 /* cmd_export.c: 'hiveport export': the catalog settings present in a hive, printed as a port profile
- * (hiveport-profile(5)) that 'hiveport apply --check' accepts on the same hive. */
+ * (hiveport-profile(5)) that 'hiveport apply --check' accepts on the same hive; and, as a .reg file, the RPC
+ * port range of a SOFTWARE hive. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,8 @@ static const char usage[] =
     "                    'apply --check' reports one that appears later\n"
     "  --format FMT      profile (the default); reg: a .reg file for 'reg import' (Windows Registry\n"
     "                    Editor Version 5.00, UTF-16LE), under CurrentControlSet (or ControlSetNNN for\n"
-    "                    --controlset N, default, lastknowngood); reg4: the same as REGEDIT4\n"
+    "                    --controlset N, default, lastknowngood); reg4: the same as REGEDIT4; of a\n"
+    "                    SOFTWARE hive, either writes its RPC port range\n"
     CLI_HELP_READ
     CLI_HELP_IMAGE
     "  --help            print this help\n";
@@ -242,6 +244,29 @@ done:
     return rc;
 }
 
+/* The RPC port range of a SOFTWARE hive as a .reg file (DCOM endpoints are not listed: the library names
+ * no AppIDs).  CLI_CONTINUE when h is not a SOFTWARE hive. */
+static int export_software(const char *prog, hiveport *h, int format, bool unset_absent, char **text, size_t *len)
+{
+    char *ports = NULL, available = 0, use = 0;
+    int status = hiveport_rpc_get(h, &ports, &available, &use, NULL);
+    if (status == HIVEPORT_E_NOT_HIVE)
+        return CLI_CONTINUE;
+    if (status != HIVEPORT_OK && status != HIVEPORT_E_NOT_SET)
+        return cli_fail(prog, h);
+    char note[4096];
+    snprintf(note, sizeof note, "RPC port range of %s, exported by hiveport %s%s", hiveport_path(h),
+             hiveport_version(), status == HIVEPORT_E_NOT_SET && !unset_absent ? ": none" : "");
+    /* Without a range, the key's deletion only with --unset-absent, as for absent SYSTEM settings. */
+    bool ok = status == HIVEPORT_E_NOT_SET && !unset_absent
+                  ? regwrite_build((enum regwrite_format)format, "", note, NULL, 0, text, len)
+                  : regwrite_build_rpc((enum regwrite_format)format, note, ports, available, use, text, len);
+    hiveport_free(ports);
+    if (!ok)
+        cli_error(prog, "out of memory");
+    return ok ? CLI_OK : CLI_FAILED;
+}
+
 int cmd_export(int argc, char **argv)
 {
     static const struct option longopts[] = {CLI_LONGOPT_CONTROLSET,
@@ -291,7 +316,15 @@ int cmd_export(int argc, char **argv)
     } else {
         cli_report_logs(prog, h);
         /* Printed only when complete: a failure prints nothing on standard output. */
-        rc = export_profile(prog, h, target, unset_absent, format, &text, &len);
+        size_t sets;
+        /* A hive that is not a SYSTEM hive may be a SOFTWARE hive; one with the keys of both is a SYSTEM one. */
+        rc = format != FORMAT_PROFILE && hiveport_controlsets(h, NULL, 0, &sets) == HIVEPORT_E_NOT_HIVE
+                 ? export_software(prog, h, format, unset_absent, &text, &len)
+                 : CLI_CONTINUE;
+        if (rc == CLI_OK && target != HIVEPORT_CS_CURRENT)
+            rc = cli_usage_error(prog, "--controlset: a SOFTWARE hive has no control sets");
+        if (rc == CLI_CONTINUE)
+            rc = export_profile(prog, h, target, unset_absent, format, &text, &len);
         if (rc == CLI_OK)
             fwrite(text, 1, len, stdout);
     }

@@ -12,6 +12,7 @@
 
 #include "profile.h"
 #include "regfile.h"
+#include "softplan.h"
 
 /* A profile is a short text file; anything bigger is something else given by mistake. */
 #define PROFILE_MAX_BYTES (1024 * 1024)
@@ -380,6 +381,9 @@ void profile_free(struct profile *p)
     for (size_t i = 0; i < p->count; i++)
         cli_setting_free(&p->entries[i].setting);
     free(p->entries);
+    if (p->software != NULL)
+        softplan_free(p->software);
+    free(p->software);
     memset(p, 0, sizeof *p);
     p->target = HIVEPORT_CS_CURRENT;
 }

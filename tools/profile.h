@@ -27,6 +27,7 @@ struct profile {
     unsigned target_line;    /* 0 when there is no controlset line */
     struct profile_entry *entries;
     size_t count, capacity;
+    struct softplan *software; /* a .reg file of SOFTWARE keys (tools/softplan.h): then no entries */
 };
 
 /* The most problems reported for one profile before giving up. */

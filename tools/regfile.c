@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "regfile.h"
+#include "softplan.h"
 
 static const char header4[] = "REGEDIT4";
 static const char header5[] = "Windows Registry Editor Version 5.00";
@@ -119,8 +120,15 @@ enum key_kind {
     KEY_NONE,     /* no [KEY] line yet */
     KEY_REFUSED,  /* reported already: its values are skipped */
     KEY_SERVICES, /* ...\Services itself: no values allowed */
-    KEY_SERVICE   /* ...\Services\SVC[\...]: key holds "SVC\..." */
+    KEY_SERVICE,  /* ...\Services\SVC[\...]: key holds "SVC\..." */
+    KEY_RPC,      /* ...\SOFTWARE\Microsoft\Rpc\Internet */
+    KEY_APPID,    /* ...\SOFTWARE\Classes\AppID\{GUID}: key holds "{GUID}" */
+    KEY_SOFTWARE_PARENT, /* SOFTWARE, ...\Microsoft, ...\Microsoft\Rpc, ...\Classes, ...\Classes\AppID */
+    KEY_DELETED   /* after [-KEY]: no key to hold values */
 };
+
+/* The hive a .reg file's keys are in: one per file. */
+enum hive_kind { HIVE_NONE, HIVE_SYSTEM, HIVE_SOFTWARE };
 
 struct regparse {
     const char *prog, *name;
@@ -130,7 +138,10 @@ struct regparse {
     int controlset;          /* 0 until the first key names one; HIVEPORT_CS_CURRENT or a number */
     unsigned controlset_line;
     enum key_kind kind;
-    char *key;               /* for KEY_SERVICE: relative to Services (malloc'd) */
+    char *key;               /* for KEY_SERVICE: relative to Services; for KEY_APPID: the GUID (malloc'd) */
+    enum hive_kind hive;     /* of the first key accepted */
+    unsigned hive_line;
+    struct softplan *soft;   /* for HIVE_SOFTWARE (malloc'd) */
     char **stmt;             /* by line - 1: the profile statement the line becomes, or NULL */
     unsigned lines;          /* entries in stmt */
 };
@@ -174,20 +185,84 @@ static void set_key(struct regparse *rp, enum key_kind kind, const char *key, si
     free(rp->key);
     rp->key = NULL;
     rp->kind = kind;
-    if (kind == KEY_SERVICE && (rp->key = strndup(key, n)) == NULL) {
+    if ((kind == KEY_SERVICE || kind == KEY_APPID) && key != NULL && (rp->key = strndup(key, n)) == NULL) {
         rp->out_of_memory = true;
         rp->kind = KEY_REFUSED;
     }
 }
 
-/* Where a refused SOFTWARE key's settings can be made instead. */
-static const char *software_hint(const char *rest)
+/* A file holds the keys of one hive, SYSTEM or SOFTWARE: its statements are one kind of plan. */
+static bool same_hive(struct regparse *rp, unsigned line, enum hive_kind hive)
 {
-    if (strncasecmp(rest, "Microsoft\\Rpc\\Internet", 22) == 0 && (rest[22] == '\0' || rest[22] == '\\'))
-        return ": the RPC port range of a SOFTWARE hive is set with 'hiveport rpc-range'";
-    if (strncasecmp(rest, "Classes\\AppID\\", 14) == 0)
-        return ": a DCOM application's endpoint in a SOFTWARE hive is set with 'hiveport dcom'";
-    return "";
+    if (rp->hive == HIVE_NONE) {
+        rp->hive = hive;
+        rp->hive_line = line;
+    } else if (rp->hive != hive) {
+        problem(rp, line, "a %s key in a .reg file of %s keys (line %u): a .reg file holds the keys of one hive",
+                hive == HIVE_SYSTEM ? "SYSTEM" : "SOFTWARE", rp->hive == HIVE_SYSTEM ? "SYSTEM" : "SOFTWARE",
+                rp->hive_line);
+        return false;
+    }
+    if (hive == HIVE_SOFTWARE && rp->soft == NULL && (rp->soft = calloc(1, sizeof *rp->soft)) == NULL) {
+        rp->out_of_memory = true;
+        return false;
+    }
+    return true;
+}
+
+/* "{8-4-4-4-12}" in hexadecimal digits of either case, as DCOM names applications. */
+static bool braced_guid(const char *s)
+{
+    static const char form[] = "{xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}";
+    if (strlen(s) != sizeof form - 1)
+        return false;
+    for (size_t i = 0; i < sizeof form - 1; i++)
+        if (form[i] == 'x' ? strchr("0123456789abcdefABCDEF", s[i]) == NULL : s[i] != form[i])
+            return false;
+    return true;
+}
+
+/* A key under HKLM\SOFTWARE, rest after "SOFTWARE\" ("" for SOFTWARE itself): the RPC port range or a
+ * DCOM application (tools/softplan.h); deletion for '[-KEY]'. */
+static void parse_software_key(struct regparse *rp, unsigned line, const char *rest, bool deletion)
+{
+    char why[512];
+    if (strcasecmp(rest, "Microsoft\\Rpc\\Internet") == 0) {
+        if (!same_hive(rp, line, HIVE_SOFTWARE))
+            return;
+        if (!softplan_rpc_key(rp->soft, line, deletion, why, sizeof why))
+            problem(rp, line, "%s", why);
+        else
+            set_key(rp, deletion ? KEY_DELETED : KEY_RPC, NULL, 0);
+        return;
+    }
+    static const char *const parents[] = {"", "Microsoft", "Microsoft\\Rpc", "Classes", "Classes\\AppID"};
+    for (size_t i = 0; !deletion && i < sizeof parents / sizeof parents[0]; i++)
+        if (strcasecmp(rest, parents[i]) == 0) {
+            /* A parent key line, as regedit writes them: every SOFTWARE hive has it already. */
+            if (same_hive(rp, line, HIVE_SOFTWARE))
+                set_key(rp, KEY_SOFTWARE_PARENT, NULL, 0);
+            return;
+        }
+    if (deletion) {
+        problem(rp, line, "key deletions ([-KEY]) are refused but for the RPC port range "
+                          "([-HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Rpc\\Internet]): hiveport is not a "
+                          "general .reg merger");
+        return;
+    }
+    if (strncasecmp(rest, "Classes\\AppID\\", 14) == 0) {
+        if (!braced_guid(rest + 14)) {
+            problem(rp, line, "'%s' is not an AppID key: Classes\\AppID\\ is followed by a braced GUID like "
+                              "{D99E6E74-FC88-11D0-B498-00A0C90312F3}",
+                    rest);
+            return;
+        }
+        if (same_hive(rp, line, HIVE_SOFTWARE))
+            set_key(rp, KEY_APPID, rest + 14, strlen(rest + 14));
+        return;
+    }
+    problem(rp, line, "only the SOFTWARE keys Microsoft\\Rpc\\Internet (the RPC port range) and "
+                      "Classes\\AppID\\{GUID} (a DCOM endpoint) are port settings");
 }
 
 /* '[KEY]', s at the '['. */
@@ -202,10 +277,8 @@ static void parse_key(struct regparse *rp, unsigned line, char *s)
     }
     s[n - 1] = '\0';
     char *path = s + 1;
-    if (*path == '-') {
-        problem(rp, line, "key deletions ([-KEY]) are refused: hiveport removes values (\"NAME\"=-), never keys");
-        return;
-    }
+    bool deletion = *path == '-';
+    path += deletion;
     /* HKEY_LOCAL_MACHINE\SYSTEM\(CurrentControlSet|ControlSetNNN)\Services[\SERVICE...] */
     const char *part[4];
     size_t len[4];
@@ -227,8 +300,11 @@ static void parse_key(struct regparse *rp, unsigned line, char *s)
         return;
     }
     if (word_is(part[1], len[1], "SOFTWARE")) {
-        problem(rp, line, "SOFTWARE keys are not applied from a .reg file (hiveport apply edits SYSTEM hives)%s",
-                software_hint(part[1] + len[1] + (part[1][len[1]] == '\\')));
+        parse_software_key(rp, line, part[1] + len[1] + (part[1][len[1]] == '\\'), deletion);
+        return;
+    }
+    if (deletion) {
+        problem(rp, line, "key deletions ([-KEY]) are refused: hiveport removes values (\"NAME\"=-), never keys");
         return;
     }
     if (!word_is(part[1], len[1], "SYSTEM")) {
@@ -250,6 +326,8 @@ static void parse_key(struct regparse *rp, unsigned line, char *s)
         problem(rp, line, "only keys under ...\\%.*s\\Services are port settings", (int)len[2], part[2]);
         return;
     }
+    if (!same_hive(rp, line, HIVE_SYSTEM))
+        return;
     if (rp->controlset == 0) {
         rp->controlset = cs;
         rp->controlset_line = line;
@@ -399,6 +477,105 @@ static char *setting_text(const char *key, const char *name, const hiveport_sett
     return out;
 }
 
+/* hex(7): data (s after "hex(7):") as the ASCII strings of a REG_MULTI_SZ, up to its terminating empty
+ * string; false (reported) when it is anything else. */
+static bool multi_sz(struct regparse *rp, unsigned line, const char *name, const char *s, struct soft_data *d)
+{
+    size_t count;
+    if (!parse_hex_bytes(s, NULL, 0, &count)) {
+        problem(rp, line, "hex(7) data of \"%s\" must be comma-separated hex bytes", name);
+        return false;
+    }
+    unsigned char *bytes = malloc(count + 1);
+    d->multi = calloc(count / 2 + 1, sizeof *d->multi);
+    char *text = malloc(count / 2 + 1);
+    bool ok = bytes != NULL && d->multi != NULL && text != NULL;
+    if (!ok) {
+        rp->out_of_memory = true;
+    } else if (parse_hex_bytes(s, bytes, count, &count), count % 2 != 0) {
+        problem(rp, line, "hex(7) data of \"%s\" is %zu bytes: UTF-16 takes two bytes a character", name, count);
+        ok = false;
+    }
+    /* The strings are copied into text, each ended by a NUL, and pointed to by d->multi. */
+    size_t units = ok ? count / 2 : 0, t = 0, start = 0;
+    bool ended = false;
+    for (size_t i = 0; ok && i < units; i++) {
+        unsigned c = bytes[2 * i] | (unsigned)bytes[2 * i + 1] << 8;
+        if (ended) {
+            problem(rp, line, "hex(7) data of \"%s\" goes on after its terminating empty string", name);
+            ok = false;
+        } else if (c == 0 && t == start) {
+            ended = true;
+        } else if (c == 0) {
+            text[t++] = '\0';
+            d->multi[d->multi_count++] = text + start;
+            start = t;
+        } else if (c < 0x20 || c > 0x7e) {
+            problem(rp, line, "string %zu of \"%s\" holds U+%04X: only ASCII names ports and endpoints", d->multi_count + 1,
+                    name, c);
+            ok = false;
+        } else {
+            text[t++] = (char)c;
+        }
+    }
+    if (ok && t > start) { /* a last string without its NUL */
+        text[t++] = '\0';
+        d->multi[d->multi_count++] = text + start;
+    }
+    free(bytes);
+    if (!ok || d->multi_count == 0)
+        free(text);
+    if (!ok) {
+        free(d->multi);
+        d->multi = NULL;
+    }
+    return ok;
+}
+
+/* A value of a SOFTWARE key: its data decoded here, its meaning decided by tools/softplan.c. */
+static void parse_software_value(struct regparse *rp, unsigned first, const char *name, char *data)
+{
+    struct soft_data d = {0};
+    const char *why = NULL;
+    char type[16];
+    if (*data == '-' && only_comment(data + 1)) {
+        d.deletion = true;
+    } else if (*data == '"') {
+        char *after = unquote(data, &why);
+        if (after == NULL) {
+            problem(rp, first, "%s in the data of \"%s\"", why, name);
+            return;
+        }
+        if (!only_comment(after)) {
+            problem(rp, first, "unexpected text after the string data of \"%s\"", name);
+            return;
+        }
+        d.string = data;
+    } else if (strncasecmp(data, "hex(7):", 7) == 0) {
+        char *comment = strchr(data, ';');
+        if (comment != NULL)
+            *comment = '\0';
+        if (!multi_sz(rp, first, name, data + 7, &d))
+            return;
+    } else if (strncasecmp(data, "hex", 3) == 0 || strncasecmp(data, "dword:", 6) == 0) {
+        size_t n = strcspn(data, ":");
+        snprintf(type, sizeof type, "%.*s", (int)(n < sizeof type - 1 ? n : sizeof type - 1), data);
+        d.other = type; /* refused, with the value's name, by softplan_value() */
+    } else {
+        problem(rp, first, "\"%s\": expected \"STRING\", hex(7):BYTES or - (deletion) after '='", name);
+        return;
+    }
+    char reason[512];
+    bool oom = false;
+    if (!softplan_value(rp->soft, first, rp->kind == KEY_APPID ? rp->key : NULL, name, &d, &oom, reason,
+                        sizeof reason))
+        problem(rp, first, "%s", reason);
+    rp->out_of_memory |= oom;
+    if (d.multi != NULL && d.multi_count > 0)
+        free(d.multi[0]); /* the text all strings point into */
+    free(d.multi);
+}
+
 /* '"NAME"=DATA' or '@=DATA', s at its first character; first is the line it starts on. */
 static void parse_value(struct regparse *rp, unsigned first, char *s)
 {
@@ -424,6 +601,19 @@ static void parse_value(struct regparse *rp, unsigned first, char *s)
     }
     if (rp->kind == KEY_REFUSED)
         return; /* its key has been reported */
+    if (rp->kind == KEY_DELETED) {
+        problem(rp, first, "a value after a key deletion: name its key in a [KEY] line first");
+        return;
+    }
+    if (rp->kind == KEY_SOFTWARE_PARENT) {
+        problem(rp, first, "values of this SOFTWARE key are not port settings: only those of Microsoft\\Rpc\\Internet "
+                           "and Classes\\AppID\\{GUID}");
+        return;
+    }
+    if (rp->kind == KEY_RPC || rp->kind == KEY_APPID) {
+        parse_software_value(rp, first, name, data);
+        return;
+    }
     if (rp->kind == KEY_SERVICES) {
         problem(rp, first, "values directly under Services are not port settings: name a service's key");
         return;
@@ -542,12 +732,15 @@ static bool take_line(struct regparse *rp, unsigned n, const char *s, size_t len
     return true;
 }
 
-/* Does the line (without its end) continue on the next one: hex data ending with a backslash? */
-static bool continues(const char *buf)
+/* Does the line (without its end) continue on the next one: hex data ending with a backslash?  A line
+ * that is itself a continuation (more hex bytes) goes on the same way. */
+static bool continues(const char *buf, bool continuation)
 {
     size_t n = strlen(buf);
     while (n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\t'))
         n--;
+    if (continuation)
+        return n > 0 && buf[n - 1] == '\\';
     const char *start = skip_blank((char *)buf), *eq = strchr(buf, '=');
     return n > 0 && buf[n - 1] == '\\' && (*start == '"' || *start == '@') && eq != NULL &&
            strncasecmp(skip_blank((char *)eq + 1), "hex", 3) == 0;
@@ -577,10 +770,11 @@ static int parse_text(struct regparse *rp, const char *text, size_t len, char **
             if (ok && !is_header(buf, strlen(buf), &rp->version))
                 problem(rp, 1, "expected the header REGEDIT4 or %s", header5);
         } else if (ok) {
-            char *piece = first != 0 ? skip_blank(buf) : buf;
+            bool continuation = first != 0;
+            char *piece = continuation ? skip_blank(buf) : buf;
             if (first == 0)
                 first = line, llen = 0;
-            bool more = continues(buf);
+            bool more = continues(buf, continuation);
             size_t n = strlen(piece);
             if (more) { /* drop the backslash and the blanks around it */
                 while (n > 0 && (piece[n - 1] == ' ' || piece[n - 1] == '\t'))
@@ -605,8 +799,19 @@ static int parse_text(struct regparse *rp, const char *text, size_t len, char **
     free(logical);
     if (rp->out_of_memory)
         return CLI_FAILED;
+    if (rp->hive == HIVE_SOFTWARE && rp->errors == 0) { /* the plan as a whole, once its lines are right */
+        unsigned at = 0;
+        char why[512];
+        if (rp->soft->rpc == SOFTPLAN_RPC_NONE && rp->soft->dcom_count == 0)
+            problem(rp, rp->hive_line, "no value to apply: a .reg file of SOFTWARE keys sets the RPC port range "
+                                        "(Microsoft\\Rpc\\Internet) or the Endpoints of a DCOM AppID");
+        else if (!softplan_finish(rp->soft, &at, why, sizeof why))
+            problem(rp, at, "%s", why);
+    }
     if (rp->errors > 0)
         return CLI_USAGE;
+    if (rp->hive == HIVE_SOFTWARE)
+        return CLI_OK; /* the plan is rp->soft: no profile text */
     /* The profile: line N holds what .reg line N means; line 1 (the header) names the control set. */
     FILE *out = open_memstream(profile_text, profile_len);
     if (out == NULL)
@@ -641,8 +846,14 @@ int regfile_parse(const char *prog, const char *name, const char *text, size_t l
         size_t skip = len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
         rc = parse_text(&rp, text + skip, len - skip, &profile_text, &profile_len);
     }
-    if (rc == CLI_OK)
+    if (rc == CLI_OK && rp.hive == HIVE_SOFTWARE) {
+        p->software = rp.soft;
+        rp.soft = NULL;
+        if (errors != NULL)
+            *errors = 0;
+    } else if (rc == CLI_OK) {
         rc = profile_parse(prog, name, profile_text, profile_len, p, errors);
+    }
     else if (rc == CLI_FAILED)
         cli_error(prog, "%s: out of memory", name);
     else if (errors != NULL)
@@ -656,6 +867,9 @@ int regfile_parse(const char *prog, const char *name, const char *text, size_t l
         free(rp.stmt[i]);
     free(rp.stmt);
     free(rp.key);
+    if (rp.soft != NULL)
+        softplan_free(rp.soft);
+    free(rp.soft);
     free(decoded);
     free(profile_text);
     return rc;

@@ -4,8 +4,10 @@
  * A .reg file is translated, line for line, into the profile statements it means: line N of the .reg file
  * becomes line N of a profile, so that the profile parser's checks (duplicates, one port per service,
  * ranges) report the .reg file's own line numbers, and apply, --check and --jobs work as with a profile.
- * What is not a port setting hiveport applies (other hives and keys, key deletions, other value types) is
- * refused with the file, the line and the reason, before any hive is opened. */
+ * A file of SOFTWARE keys (the RPC port range, DCOM endpoints) is instead the plan of tools/softplan.h, in
+ * the profile's software member.  What is not a port setting hiveport applies (other hives and keys, key
+ * deletions, other value types, both SYSTEM and SOFTWARE keys in one file) is refused with the file, the
+ * line and the reason, before any hive is opened. */
 #ifndef HIVEPORT_REGFILE_H
 #define HIVEPORT_REGFILE_H
 

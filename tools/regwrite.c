@@ -123,3 +123,59 @@ bool regwrite_build(enum regwrite_format format, const char *controlset, const c
     }
     return ok;
 }
+
+/* The strings of a REG_MULTI_SZ, one per comma-separated entry of list, as regedit writes hex(7) data:
+ * UTF-16LE bytes, each string and the list ended by a NUL, lines continued after a backslash. */
+static void put_multi_sz(FILE *out, const char *list)
+{
+    size_t column = strlen("\"Ports\"=hex(7):");
+    bool first = true;
+    for (const char *p = list;; p++) {
+        unsigned char c = *p == ',' ? 0 : (unsigned char)*p;
+        for (int half = 0; half < 2; half++) {
+            if (!first && column > 74) {
+                fputs(",\\\r\n  ", out);
+                column = 2;
+            } else if (!first) {
+                putc(',', out);
+                column++;
+            }
+            fprintf(out, "%02x", half == 0 ? c : 0);
+            column += 2;
+            first = false;
+        }
+        if (*p == '\0')
+            break;
+    }
+    fputs(",00,00\r\n", out); /* the empty string that ends the list */
+}
+
+bool regwrite_build_rpc(enum regwrite_format format, const char *note, const char *ports, char available,
+                        char use_internet, char **text, size_t *len)
+{
+    *text = NULL;
+    *len = 0;
+    FILE *out = open_memstream(text, len);
+    if (out == NULL)
+        return false;
+    fputs(format == REGWRITE_REG5 ? "Windows Registry Editor Version 5.00\r\n" : "REGEDIT4\r\n", out);
+    fputs("\r\n", out);
+    put_comment(out, note);
+    if (ports == NULL) {
+        fputs("\r\n[-HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Rpc\\Internet]\r\n", out);
+    } else {
+        /* No parent keys: Microsoft\Rpc is in every SOFTWARE hive, and apply takes only this key. */
+        fputs("\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Rpc\\Internet]\r\n\"Ports\"=hex(7):", out);
+        put_multi_sz(out, ports);
+        fprintf(out, "\"PortsInternetAvailable\"=\"%c\"\r\n\"UseInternetPorts\"=\"%c\"\r\n", available, use_internet);
+    }
+    fputs("\r\n", out);
+    bool ok = fclose(out) == 0;
+    if (ok && format == REGWRITE_REG5)
+        ok = to_utf16(text, len);
+    if (!ok) {
+        free(*text);
+        *text = NULL;
+    }
+    return ok;
+}

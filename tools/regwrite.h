@@ -24,4 +24,11 @@ struct regwrite_value {
 bool regwrite_build(enum regwrite_format format, const char *controlset, const char *note,
                     const struct regwrite_value *values, size_t count, char **text, size_t *len);
 
+/* The RPC port range of a SOFTWARE hive (KB 154596) as a .reg file: a header, a comment line (as above),
+ * then [HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Rpc\Internet] with Ports (hex(7), one string per entry of
+ * the comma-separated ports, as hiveport_rpc_get() gives them), PortsInternetAvailable and UseInternetPorts;
+ * or, for ports NULL (no range), the key's deletion.  As regwrite_build(). */
+bool regwrite_build_rpc(enum regwrite_format format, const char *note, const char *ports, char available,
+                        char use_internet, char **text, size_t *len);
+
 #endif
