@@ -78,6 +78,8 @@ typedef struct hiveport hiveport;
 #define HIVEPORT_OPEN_NO_LOGS 0x2u      /* do not replay a dirty hive's transaction logs */
 #define HIVEPORT_OPEN_DISCARD_LOGS 0x4u /* allow writing a dirty hive whose logs were not replayed,
                                            losing the changes they hold */
+#define HIVEPORT_OPEN_DAMAGED 0x8u      /* read-only: open a hive whose hive bins or root key are damaged, so
+                                           that hiveport_check() can say where; other reads may fail */
 
 /* Options for hiveport_open_ext(); start from hiveport_options_init(). */
 typedef struct hiveport_options {
@@ -293,6 +295,7 @@ typedef struct hiveport_finding {
     const char *value_name;  /* value name as found in the hive, or NULL */
     uint32_t port;           /* the port concerned, 0 when none */
     const char *message;     /* one English sentence */
+    uint64_t offset;         /* hiveport_check(): file offset of the damaged structure, 0 when none */
 } hiveport_finding;
 
 /* The result of an audit: an opaque list. */
@@ -315,6 +318,20 @@ HIVEPORT_API void hiveport_findings_free(hiveport_findings *f);
 
 /* "info", "warning" or "error" (and "unknown" otherwise). */
 HIVEPORT_API const char *hiveport_severity_name(int severity);
+
+/* ---- Structural check ------------------------------------------------------------------------------ */
+
+#define HIVEPORT_CHECK_PRIMARY 0x1u /* check the primary file as it is on disk, not its logs replayed */
+
+/* Checks every structural rule of the regf format that Windows applies when it loads a hive (base block,
+ * hive bins, cells, keys and subkey lists, values and big data, security descriptors) on the hive as the
+ * handle loaded it: a dirty hive's logs replayed (an info finding "logs-replayed" says so), or with
+ * HIVEPORT_CHECK_PRIMARY the file itself.  Uncommitted changes are not part of it (hiveport_commit()
+ * checks what it writes).  Read-only; time and memory grow linearly with the hive.  On success *out is a
+ * list (possibly empty) freed with hiveport_findings_free(); each finding has a code listed in
+ * hiveport_check(3), the key path where one applies, and the file offset.  Damage is findings, not a
+ * failure. */
+HIVEPORT_API int hiveport_check(hiveport *h, unsigned flags, hiveport_findings **out);
 
 /* ---- RPC port range and DCOM endpoints ------------------------------------------------------------ */
 /* In a SOFTWARE hive (Windows\System32\config\SOFTWARE), keys from the root, no control sets:

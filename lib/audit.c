@@ -192,6 +192,7 @@ static int add_text(struct hp_audit *a, const struct hp_finding_spec *spec, char
     it->pub.controlset = spec->controlset;
     it->pub.setting_id = spec->setting_id;
     it->pub.port = spec->port;
+    it->pub.offset = spec->offset;
     it->seq = list->count;
     list->count++;
     return HIVEPORT_OK;
@@ -585,7 +586,7 @@ static int by_controlset_severity(const void *x, const void *y)
     return (a->seq > b->seq) - (a->seq < b->seq);
 }
 
-static int finish(struct hp_audit *a)
+int hp_audit_finish(struct hp_audit *a)
 {
     hiveport_findings *list = a->list;
     if (list->dropped > 0) {
@@ -656,7 +657,7 @@ HIVEPORT_API int hiveport_audit(hiveport *h, hiveport *software, hiveport_findin
     if (rc == HIVEPORT_OK)
         rc = hp_audit_settings(a);
     if (rc == HIVEPORT_OK)
-        rc = finish(a);
+        rc = hp_audit_finish(a);
 
     if (rc == HIVEPORT_OK)
         *out = a->list;

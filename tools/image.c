@@ -24,7 +24,8 @@ const char *const image_file_names[IMAGE_FILES] = {"SYSTEM", "SYSTEM.LOG1", "SYS
 enum image_kind { KIND_NONE, KIND_WIM, KIND_NTFS };
 
 /* Commands that take a SYSTEM hive: all but apply take it as their first operand. */
-static const char *const image_commands[] = {"show", "get", "set", "unset", "audit", "apply", "export", "firewall"};
+static const char *const image_commands[] = {"show", "get", "set", "unset", "audit", "apply", "export", "firewall",
+                                             "check"};
 
 void image_print_support(FILE *out)
 {
@@ -342,7 +343,7 @@ int image_dispatch(const char *name, int (*run)(int argc, char **argv), int argc
     if (!supported) {
         free(args);
         return cli_usage_error(prog, "%s is not supported by 'hiveport %s' (only show, get, set, unset, audit, "
-                               "apply, export and firewall)", opt, name);
+                               "apply, export, firewall and check)", opt, name);
     }
     if (backup) {
         free(args);
