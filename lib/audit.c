@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "audit.h"
+#include "check.h"
 
 /* ---- The findings list ---------------------------------------------------------------------------- */
 
@@ -409,6 +410,24 @@ static int check_dirty(struct hp_audit *a, const hiveport *hive, const char *whi
                         which, hive->path, hive->seq_primary, hive->seq_secondary, hive->log_report);
 }
 
+/* The structural check (hiveport_check()): its errors as one finding, the audit being about settings. */
+static int check_damage(struct hp_audit *a)
+{
+    size_t errors;
+    char *first;
+    int rc = hp_check_loaded(a->h, &errors, &first);
+    if (rc == HIVEPORT_OK && errors > 0) {
+        struct hp_finding_spec spec = {.severity = HP_ERROR, .code = "hive-damaged"};
+        rc = hp_audit_add(a, &spec,
+                          "The hive breaks %zu rule%s of the registry format that Windows applies when it loads a "
+                          "hive, which may drop keys and values silently (run 'hiveport check' for all); the first: "
+                          "%s.",
+                          errors, errors == 1 ? "" : "s", first);
+    }
+    hp_free(first);
+    return rc;
+}
+
 static bool controlset_exists(const struct hp_audit *a, uint32_t n)
 {
     for (size_t i = 0; i < a->nsets; i++)
@@ -648,6 +667,8 @@ HIVEPORT_API int hiveport_audit(hiveport *h, hiveport *software, hiveport_findin
         a->nsets = HP_CONTROLSET_MAX;
     if (rc == HIVEPORT_OK)
         rc = check_dirty(a, h, "The hive");
+    if (rc == HIVEPORT_OK)
+        rc = check_damage(a);
     if (rc == HIVEPORT_OK)
         rc = check_select(a);
     if (rc == HIVEPORT_OK && software != NULL)

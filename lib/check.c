@@ -10,16 +10,6 @@
 
 #include "check.h"
 
-uint32_t hp_check_le32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-uint16_t hp_check_le16(const unsigned char *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
 int hp_check_add(struct hp_check *c, int severity, const char *code, const char *key, uint64_t offset,
                  const char *fmt, ...)
 {
@@ -96,12 +86,10 @@ size_t hp_check_name_units(const unsigned char *name, size_t len, bool compresse
     return len / 2;
 }
 
-char *hp_check_name_utf8(const unsigned char *name, size_t len, bool compressed)
+size_t hp_check_name_utf8_into(const unsigned char *name, size_t len, bool compressed, char *out)
 {
     size_t n = compressed ? len : len / 2;
-    char *out = hp_malloc(n * 3 + 1), *p = out;
-    if (out == NULL)
-        return NULL;
+    char *p = out;
     for (size_t i = 0; i < n; i++) {
         unsigned u = compressed ? name[i] : hp_check_le16(name + 2 * i);
         if (u >= 0xD800 && u <= 0xDFFF) /* a lone surrogate half: shown as U+FFFD */
@@ -118,6 +106,14 @@ char *hp_check_name_utf8(const unsigned char *name, size_t len, bool compressed)
         }
     }
     *p = '\0';
+    return (size_t)(p - out);
+}
+
+char *hp_check_name_utf8(const unsigned char *name, size_t len, bool compressed)
+{
+    char *out = hp_malloc((compressed ? len : len / 2) * 3 + 1);
+    if (out != NULL)
+        hp_check_name_utf8_into(name, len, compressed, out);
     return out;
 }
 
@@ -229,33 +225,50 @@ HIVEPORT_API int hiveport_check(hiveport *h, unsigned flags, hiveport_findings *
 
 /* ---- Before a commit -------------------------------------------------------------------------------- */
 
+/* The errors of a check of data[0, size): how many, and the first as text ("CODE in key "K" at offset
+ * 0x...: MESSAGE"), hp_malloc'd, NULL when there is none. */
+static int errors_of(hiveport *h, const unsigned char *data, uint64_t size, size_t *errors, char **first)
+{
+    hiveport_findings *f = NULL;
+    *errors = 0;
+    *first = NULL;
+    int rc = run(h, data, size, false, &f);
+    for (size_t i = 0; rc == HIVEPORT_OK && i < hiveport_findings_count(f); i++) {
+        const hiveport_finding *x = hiveport_findings_at(f, i);
+        if (x->severity != HIVEPORT_SEVERITY_ERROR || (*errors)++ > 0)
+            continue;
+        *first = hp_audit_format("%s%s%s%s at offset 0x%llx: %s", x->code, x->key != NULL ? " in key \"" : "",
+                                 x->key != NULL ? x->key : "", x->key != NULL ? "\"" : "",
+                                 (unsigned long long)x->offset, x->message);
+        if (*first == NULL)
+            rc = hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory while checking", h->path);
+    }
+    hiveport_findings_free(f);
+    return rc;
+}
+
+int hp_check_loaded(hiveport *h, size_t *errors, char **first)
+{
+    return errors_of(h, h->img.data, h->img.map_len, errors, first);
+}
+
 int hp_check_before_commit(hiveport *h, int fd, const char *what)
 {
     const unsigned char *data;
     uint64_t size;
-    hiveport_findings *f = NULL;
+    size_t errors;
+    char *first = NULL;
     int rc = map_fd(h, fd, what, &data, &size);
     if (rc != HIVEPORT_OK)
         return rc;
-    rc = run(h, data, size, false, &f);
+    rc = errors_of(h, data, size, &errors, &first);
     if (data != NULL)
         munmap((void *)data, (size_t)size);
-    if (rc != HIVEPORT_OK)
-        return rc;
-    size_t errors = 0;
-    const hiveport_finding *first = NULL;
-    for (size_t i = 0; i < hiveport_findings_count(f); i++) {
-        const hiveport_finding *x = hiveport_findings_at(f, i);
-        if (x->severity == HIVEPORT_SEVERITY_ERROR && errors++ == 0)
-            first = x;
-    }
-    if (first != NULL)
+    if (rc == HIVEPORT_OK && errors > 0)
         rc = hp_error(h, HIVEPORT_E_CORRUPT,
-                      "%s: refusing to commit: the new hive would break the format's rules (%zu error%s; "
-                      "the first: %s%s%s%s at offset 0x%llx: %s); the file is unchanged",
-                      h->path, errors, errors == 1 ? "" : "s", first->code, first->key != NULL ? " in key \"" : "",
-                      first->key != NULL ? first->key : "", first->key != NULL ? "\"" : "",
-                      (unsigned long long)first->offset, first->message);
-    hiveport_findings_free(f);
+                      "%s: refusing to commit: the new hive would break the format's rules (%zu error%s; the first: "
+                      "%s); the file is unchanged",
+                      h->path, errors, errors == 1 ? "" : "s", first);
+    hp_free(first);
     return rc;
 }

@@ -56,9 +56,17 @@ struct hp_check {
     uint16_t *name_a, *name_b;
 };
 
+static inline uint32_t hp_check_le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline uint16_t hp_check_le16(const unsigned char *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+
 /* ---- check.c: the run, findings, the cell map ---- */
-uint32_t hp_check_le32(const unsigned char *p);
-uint16_t hp_check_le16(const unsigned char *p);
 /* Adds a finding: severity, code, key path (or NULL), file offset (or 0).  HIVEPORT_OK or NOMEM. */
 int hp_check_add(struct hp_check *c, int severity, const char *code, const char *key, uint64_t offset,
                  const char *fmt, ...) __attribute__((format(printf, 6, 7)));
@@ -73,6 +81,8 @@ bool hp_check_mark(struct hp_check *c, uint32_t rel);
 size_t hp_check_name_units(const unsigned char *name, size_t len, bool compressed, uint16_t *units);
 /* UTF-8 of a name, for messages (malloc'd through hp_malloc; NULL when out of memory). */
 char *hp_check_name_utf8(const unsigned char *name, size_t len, bool compressed);
+/* The same into out (room for 3 bytes per character and a terminator); returns the bytes written. */
+size_t hp_check_name_utf8_into(const unsigned char *name, size_t len, bool compressed, char *out);
 /* Runs every pass over data[0, size).  Findings are added to c->a.list. */
 int hp_check_bytes(struct hp_check *c);
 
@@ -84,7 +94,11 @@ int hp_check_bins(struct hp_check *c);
 int hp_check_leaks(struct hp_check *c);
 
 /* ---- check_upcase.c: Windows' upper-casing of one UTF-16 code unit ---- */
-uint16_t hp_check_upcase(uint16_t unit);
+uint16_t hp_check_upcase_slow(uint16_t unit);
+static inline uint16_t hp_check_upcase(uint16_t u) /* most names are ASCII */
+{
+    return u < 0x80 ? (uint16_t)(u >= 'a' && u <= 'z' ? u - 0x20 : u) : hp_check_upcase_slow(u);
+}
 
 /* ---- check_keys.c: the key tree from the root: nk, subkey lists, order, hashes, hints, limits ---- */
 int hp_check_keys(struct hp_check *c);
@@ -101,7 +115,9 @@ int hp_check_sk_ring(struct hp_check *c);
 int hp_check_key_sk(struct hp_check *c, uint32_t sk_rel, uint32_t nk_rel, const char *path);
 int hp_check_sk_counts(struct hp_check *c);
 
-/* ---- check.c: the commit-time verification ---- */
+/* ---- check.c: for the audit and the commit-time verification ---- */
+/* The number of errors in the hive as the handle loaded it, and the first as text (hp_malloc'd, or NULL). */
+int hp_check_loaded(hiveport *h, size_t *errors, char **first);
 /* Checks the hive file open on fd (a temporary file about to be committed).  HIVEPORT_OK when no error
  * was found; HIVEPORT_E_CORRUPT on h with the first error in the message otherwise. */
 int hp_check_before_commit(hiveport *h, int fd, const char *what);

@@ -41,23 +41,17 @@ static void nk_name(const unsigned char *nk, uint32_t len, const unsigned char *
     *compressed = (hp_check_le16(nk + 0x02) & NK_FLAG_COMP_NAME) != 0;
 }
 
-/* Appends a key's name to the path (at most 255 characters of it). */
-static void path_push(struct walk *w, const unsigned char *nk, uint32_t len)
+/* Appends a key's name (at most 255 characters of it) to the path, which ends at at; returns the new end. */
+static size_t path_push(struct walk *w, size_t at, const unsigned char *nk, uint32_t len)
 {
     const unsigned char *name;
     size_t n;
     bool compressed;
     nk_name(nk, len, &name, &n, &compressed);
     size_t max = compressed ? HP_CHECK_KEY_NAME_MAX : 2 * HP_CHECK_KEY_NAME_MAX;
-    char *utf8 = hp_check_name_utf8(name, n < max ? n : max, compressed);
-    size_t at = strlen(w->path);
     if (at > 0)
         w->path[at++] = '\\';
-    if (utf8 != NULL)
-        memcpy(w->path + at, utf8, strlen(utf8) + 1);
-    else
-        strcpy(w->path + at, "?");
-    hp_free(utf8);
+    return at + hp_check_name_utf8_into(name, n < max ? n : max, compressed, w->path + at);
 }
 
 /* -1, 0, 1: a against b as Windows orders subkeys (upper-cased code units, then length). */
@@ -443,7 +437,7 @@ int hp_check_keys(struct hp_check *c)
         }
         uint32_t child = top->children[top->next++], child_len;
         const unsigned char *nk = hp_check_cell(c, child, &child_len);
-        path_push(&w, nk, child_len);
+        size_t end = path_push(&w, top->path_len, nk, child_len);
         if (w.depth > HP_CHECK_MAX_DEPTH) {
             rc = hp_check_add(c, HP_ERROR, "nk-depth", w.path, (uint64_t)HP_REGF_HEADER_SIZE + child,
                               "The key at 0x%llx is nested deeper than the 512 levels Windows loads; its subtree "
@@ -455,7 +449,7 @@ int hp_check_keys(struct hp_check *c)
         struct frame *f = &w.stack[w.depth++];
         memset(f, 0, sizeof *f);
         f->rel = child;
-        f->path_len = strlen(w.path);
+        f->path_len = end;
         rc = visit(&w, f, top->rel, false);
     }
 out:

@@ -24,10 +24,8 @@ static const struct {
     {0x0139, 0x0148}, {0x0179, 0x017E}, {0x01B3, 0x01B6}, {0x01CD, 0x01DC}, {0x04C1, 0x04CE},
 };
 
-uint16_t hp_check_upcase(uint16_t u)
+uint16_t hp_check_upcase_slow(uint16_t u)
 {
-    if (u < 0x80)
-        return u >= 'a' && u <= 'z' ? (uint16_t)(u - 0x20) : u;
     if (u >= 0xE0 && u <= 0xFE && u != 0xF7)
         return (uint16_t)(u - 0x20);
     if (u == 0xFF)

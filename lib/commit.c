@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "internal.h"
 
 /* "DIR/.NAME.hiveport-XXXXXX" next to path. */
@@ -311,6 +312,8 @@ HIVEPORT_API int hiveport_commit(hiveport *h, const char *backup_path)
             h->changed = false; /* every edit already matches the file */
             goto out;
         }
+        if ((rc = hp_check_before_commit(h, fd, tmp)) != HIVEPORT_OK)
+            goto out;
         rc = publish(h, &tmp, &fd, dir, &orig, backup_path);
     } else {
         errno = 0;
@@ -320,6 +323,9 @@ HIVEPORT_API int hiveport_commit(hiveport *h, const char *backup_path)
             goto out;
         }
         if ((rc = hp_stamp_file(h, fd, h->touched, h->ntouched, false, filetime)) != HIVEPORT_OK)
+            goto out;
+        /* What libhivex wrote is checked before it replaces the hive: Windows must not be the first to see it. */
+        if ((rc = hp_check_before_commit(h, fd, tmp)) != HIVEPORT_OK)
             goto out;
         rc = publish(h, &tmp, &fd, dir, &orig, backup_path);
         if (tmp == NULL)
@@ -369,6 +375,8 @@ HIVEPORT_API int hiveport_save_copy(hiveport *h, const char *dest)
                 pwrite(fd, size, 4, (off_t)p->size_off) != 4)
                 rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot write %s: %s", h->path, tmp, strerror(errno ? errno : EIO));
         }
+        if (rc == HIVEPORT_OK)
+            rc = hp_check_before_commit(h, fd, tmp);
         if (rc == HIVEPORT_OK && fsync(fd) != 0)
             rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot sync %s: %s", h->path, tmp, strerror(errno));
         /* link() refuses an existing name: a file that appeared meanwhile is not overwritten either. */
