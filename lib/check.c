@@ -180,6 +180,12 @@ static int run(hiveport *h, const unsigned char *data, uint64_t size, bool repla
     return rc;
 }
 
+int hp_check_buffer(hiveport *h, const unsigned char *data, uint64_t size, hiveport_findings **out)
+{
+    *out = NULL;
+    return run(h, data, size, false, out);
+}
+
 /* Maps the file open on fd read-only. */
 static int map_fd(hiveport *h, int fd, const char *what, const unsigned char **data, uint64_t *size)
 {

@@ -116,6 +116,8 @@ int hp_check_key_sk(struct hp_check *c, uint32_t sk_rel, uint32_t nk_rel, const 
 int hp_check_sk_counts(struct hp_check *c);
 
 /* ---- check.c: for the audit and the commit-time verification ---- */
+/* Checks data[0, size) (any bytes) into *out; failures on h.  For tests and the fuzz target. */
+int hp_check_buffer(hiveport *h, const unsigned char *data, uint64_t size, hiveport_findings **out);
 /* The number of errors in the hive as the handle loaded it, and the first as text (hp_malloc'd, or NULL). */
 int hp_check_loaded(hiveport *h, size_t *errors, char **first);
 /* Checks the hive file open on fd (a temporary file about to be committed).  HIVEPORT_OK when no error

@@ -45,6 +45,7 @@ int hp_check_bins(struct hp_check *c)
     int rc = HIVEPORT_OK;
     c->bins_ok = true;
     uint64_t bad_from = 0; /* start of a run of 4 KiB pages that hold no hive bin */
+    bool bad_told = false;  /* that run began with a bin of a bad size, already reported */
     for (uint64_t off = HP_REGF_HEADER_SIZE; off < c->end && rc == HIVEPORT_OK;) {
         const unsigned char *bin = c->data + off;
         bool sig = bin[0] == 'h' && bin[1] == 'b' && bin[2] == 'i' && bin[3] == 'n';
@@ -54,8 +55,10 @@ int hp_check_bins(struct hp_check *c)
          * bin's data would not. */
         if (!sig || !size_ok || (bad_from != 0 && rel != off - HP_REGF_HEADER_SIZE)) {
             /* Resynchronise on the next 4 KiB page (bins start on one): a zeroed bin costs its own cells only. */
-            if (bad_from == 0)
+            if (bad_from == 0) {
                 bad_from = off;
+                bad_told = sig;
+            }
             if (sig && bad_from == off && rc == HIVEPORT_OK)
                 rc = hp_check_add(c, HP_ERROR, "bin-size", NULL, off,
                                   "The hive bin at 0x%llx has size 0x%x: not a positive multiple of 4096 that ends "
@@ -65,7 +68,7 @@ int hp_check_bins(struct hp_check *c)
             off += HP_REGF_HBIN_SIZE;
             continue;
         }
-        if (bad_from != 0)
+        if (bad_from != 0 && !bad_told)
             rc = hp_check_add(c, HP_ERROR, "bin-signature", NULL, bad_from,
                               "No valid hive bin from 0x%llx to 0x%llx (the \"hbin\" chain is broken there; "
                               "the cells in between are lost).",
@@ -80,7 +83,7 @@ int hp_check_bins(struct hp_check *c)
             rc = tile(c, off, size);
         off += size;
     }
-    if (rc == HIVEPORT_OK && bad_from != 0)
+    if (rc == HIVEPORT_OK && bad_from != 0 && !bad_told)
         rc = hp_check_add(c, HP_ERROR, "bin-signature", NULL, bad_from,
                           "No valid hive bin from 0x%llx to the end of the hive bins at 0x%llx (the header's "
                           "hive-bins size is not covered by a chain of bins).",

@@ -287,6 +287,54 @@ static const char *list_kind_problem(const struct hp_check *c, const unsigned ch
     return "has no list signature (li, lf, lh, ri)";
 }
 
+/* An index root (ri) at rel: its leaves.  nested: it is itself a leaf of an ri (reported by the caller),
+ * whose leaves are still walked so that one misplaced ri does not hide its keys from the other rules. */
+static int check_index(struct walk *w, struct list_state *s, uint32_t rel, const unsigned char *r, uint32_t len,
+                       bool nested)
+{
+    struct hp_check *c = w->c;
+    uint64_t list_off = (uint64_t)HP_REGF_HEADER_SIZE + rel;
+    size_t leaves = hp_check_le16(r + 2);
+    int rc = HIVEPORT_OK;
+    if (4 + leaves * 4 > len) {
+        rc = hp_check_add(c, HP_ERROR, "ref-too-small", w->path, list_off,
+                          "The index root at 0x%llx counts %zu leaves but its cell holds %u bytes.",
+                          (unsigned long long)list_off, leaves, len);
+        leaves = (len - 4) / 4;
+    }
+    for (size_t i = 0; i < leaves && rc == HIVEPORT_OK; i++) {
+        uint32_t leaf = hp_check_le32(r + 4 + 4 * i), leaf_len;
+        const unsigned char *lr = hp_check_cell(c, leaf, &leaf_len);
+        const char *problem = lr == NULL ? NULL : list_kind_problem(c, lr, leaf_len, false);
+        bool ri = problem != NULL && lr[0] == 'r' && lr[1] == 'i';
+        if (lr == NULL)
+            rc = hp_check_add(c, HP_ERROR, "ref-invalid", w->path, list_off,
+                              "Leaf %zu of the index root at 0x%llx points at 0x%llx: %s.", i,
+                              (unsigned long long)list_off, (unsigned long long)leaf + HP_REGF_HEADER_SIZE,
+                              hp_check_why_not_cell(c, leaf));
+        else if (problem != NULL && (!ri || nested))
+            rc = hp_check_add(c, HP_ERROR, "list-kind", w->path, (uint64_t)HP_REGF_HEADER_SIZE + leaf,
+                              "Leaf %zu of the index root at 0x%llx, at 0x%llx, %s.", i,
+                              (unsigned long long)list_off, (unsigned long long)leaf + HP_REGF_HEADER_SIZE,
+                              problem);
+        else if (hp_check_mark(c, leaf))
+            rc = hp_check_add(c, HP_ERROR, "cell-shared", w->path, (uint64_t)HP_REGF_HEADER_SIZE + leaf,
+                              "The leaf at 0x%llx of the index root at 0x%llx is claimed by another structure "
+                              "too.",
+                              (unsigned long long)leaf + HP_REGF_HEADER_SIZE, (unsigned long long)list_off);
+        else if (ri && (rc = hp_check_add(c, HP_ERROR, "list-ri-nested", w->path,
+                                          (uint64_t)HP_REGF_HEADER_SIZE + leaf,
+                                          "Leaf %zu of the index root at 0x%llx, at 0x%llx, %s: Windows rejects "
+                                          "the list.",
+                                          i, (unsigned long long)list_off,
+                                          (unsigned long long)leaf + HP_REGF_HEADER_SIZE, problem)) == HIVEPORT_OK)
+            rc = check_index(w, s, leaf, lr, leaf_len, true);
+        else if (!ri)
+            rc = check_leaf(w, s, leaf, lr, leaf_len);
+    }
+    return rc;
+}
+
 /* The subkey list of the key at rel (nk record nk): its entries into s. */
 static int check_subkeys(struct walk *w, uint32_t rel, const unsigned char *nk, struct list_state *s)
 {
@@ -316,40 +364,7 @@ static int check_subkeys(struct walk *w, uint32_t rel, const unsigned char *nk, 
         return hp_check_add(c, HP_ERROR, "cell-shared", w->path, list_off,
                             "The subkey list at 0x%llx of the key at 0x%llx is claimed by another structure too.",
                             (unsigned long long)list_off, (unsigned long long)off);
-    if (r[0] != 'r') {
-        rc = check_leaf(w, s, list, r, len);
-    } else {
-        size_t leaves = hp_check_le16(r + 2);
-        if (4 + leaves * 4 > len) {
-            rc = hp_check_add(c, HP_ERROR, "ref-too-small", w->path, list_off,
-                              "The index root at 0x%llx counts %zu leaves but its cell holds %u bytes.",
-                              (unsigned long long)list_off, leaves, len);
-            leaves = (len - 4) / 4;
-        }
-        for (size_t i = 0; i < leaves && rc == HIVEPORT_OK; i++) {
-            uint32_t leaf = hp_check_le32(r + 4 + 4 * i), leaf_len;
-            const unsigned char *lr = hp_check_cell(c, leaf, &leaf_len);
-            const char *problem = lr == NULL ? NULL : list_kind_problem(c, lr, leaf_len, false);
-            if (lr == NULL)
-                rc = hp_check_add(c, HP_ERROR, "ref-invalid", w->path, list_off,
-                                  "Leaf %zu of the index root at 0x%llx points at 0x%llx: %s.", i,
-                                  (unsigned long long)list_off, (unsigned long long)leaf + HP_REGF_HEADER_SIZE,
-                                  hp_check_why_not_cell(c, leaf));
-            else if (problem != NULL)
-                rc = hp_check_add(c, HP_ERROR, lr[0] == 'r' && lr[1] == 'i' ? "list-ri-nested" : "list-kind",
-                                  w->path, (uint64_t)HP_REGF_HEADER_SIZE + leaf,
-                                  "Leaf %zu of the index root at 0x%llx, at 0x%llx, %s.", i,
-                                  (unsigned long long)list_off, (unsigned long long)leaf + HP_REGF_HEADER_SIZE,
-                                  problem);
-            else if (hp_check_mark(c, leaf))
-                rc = hp_check_add(c, HP_ERROR, "cell-shared", w->path, (uint64_t)HP_REGF_HEADER_SIZE + leaf,
-                                  "The leaf at 0x%llx of the index root at 0x%llx is claimed by another structure "
-                                  "too.",
-                                  (unsigned long long)leaf + HP_REGF_HEADER_SIZE, (unsigned long long)list_off);
-            else
-                rc = check_leaf(w, s, leaf, lr, leaf_len);
-        }
-    }
+    rc = r[0] != 'r' ? check_leaf(w, s, list, r, len) : check_index(w, s, list, r, len, false);
     if (rc == HIVEPORT_OK && s->entries != count)
         rc = hp_check_add(c, HP_ERROR, "nk-subkey-count", w->path, off,
                           "The key at 0x%llx counts %u subkeys but its subkey list at 0x%llx holds %zu.",

@@ -104,16 +104,17 @@ static int check_vk(struct hp_check *c, const char *path, uint64_t list_off, uin
     if (bad != NULL)
         rc = hp_check_add(c, HP_ERROR, "vk-name", path, off, "The name of the value at 0x%llx (%u bytes) %s.",
                           (unsigned long long)off, name_len, bad);
-    *max_name = chars * 2 > *max_name ? chars * 2 : *max_name;
+    if (bad == NULL)
+        *max_name = chars * 2 > *max_name ? chars * 2 : *max_name;
 
     uint32_t raw = hp_check_le32(vk + 0x04), size = raw & ~DATA_INLINE, type = hp_check_le32(vk + 0x0C);
     uint32_t data = hp_check_le32(vk + 0x08);
-    *max_data = size > *max_data ? size : *max_data;
     if (rc == HIVEPORT_OK && (raw & DATA_INLINE) && size > 4)
-        rc = hp_check_add(c, HP_ERROR, "vk-inline", path, off,
-                          "The value at 0x%llx says its %u bytes of data are inline, where only 4 fit.",
-                          (unsigned long long)off, size);
-    else if (rc == HIVEPORT_OK && !(raw & DATA_INLINE) && size > 0 && size <= 4)
+        return hp_check_add(c, HP_ERROR, "vk-inline", path, off,
+                            "The value at 0x%llx says its %u bytes of data are inline, where only 4 fit.",
+                            (unsigned long long)off, size);
+    *max_data = size > *max_data ? size : *max_data;
+    if (rc == HIVEPORT_OK && !(raw & DATA_INLINE) && size > 0 && size <= 4)
         rc = hp_check_add(c, HP_WARNING, "vk-not-inline", path, off,
                           "The value at 0x%llx keeps its %u bytes of data in a cell of their own; Windows stores "
                           "data of at most 4 bytes inline.",
