@@ -7,7 +7,7 @@
 #include <strings.h>
 
 #include "audit.h"
-#include "check.h"
+#include "hivecheck.h"
 
 /* ---- The findings list ---------------------------------------------------------------------------- */
 

@@ -8,7 +8,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
-#include "check.h"
+#include "hivecheck.h"
 
 int hp_check_add(struct hp_check *c, int severity, const char *code, const char *key, uint64_t offset,
                  const char *fmt, ...)

@@ -1,7 +1,7 @@
 /* check_base.c: the base block (the file's first 4096 bytes): signature, checksum, sequence numbers,
  * version, file type, format, clustering factor, hive-bins size against the file.  The root cell offset is
  * checked with the keys (check_keys.c), once the cell map exists. */
-#include "check.h"
+#include "hivecheck.h"
 
 int hp_check_base(struct hp_check *c, bool *go_on)
 {

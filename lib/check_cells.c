@@ -2,7 +2,7 @@
  * exactly) and the cells inside each (sizes multiples of 8 that tile the bin with no gap or overlap and
  * never cross its end), recorded in the cell map; and, once everything reachable was marked, the allocated
  * cells nothing references. */
-#include "check.h"
+#include "hivecheck.h"
 
 static void set_bit(uint64_t *map, size_t i)
 {

@@ -6,7 +6,7 @@
  * reported once and never walked again: the walk is linear in the hive's size whatever the input. */
 #include <string.h>
 
-#include "check.h"
+#include "hivecheck.h"
 
 #define NK_MIN 0x4Cu
 #define NK_FLAG_VOLATILE 0x0001u
@@ -142,6 +142,7 @@ static int claim_key(struct walk *w, uint32_t rel, uint64_t list_off, const unsi
     struct hp_check *c = w->c;
     *nk = hp_check_cell(c, rel, len);
     uint64_t off = (uint64_t)HP_REGF_HEADER_SIZE + rel;
+    c->tree_partial = c->tree_partial || *nk == NULL || *len < NK_MIN || (*nk)[0] != 'n' || (*nk)[1] != 'k';
     if (*nk == NULL)
         return hp_check_add(c, HP_ERROR, "ref-invalid", w->path, list_off,
                             "The subkey list at 0x%llx points at 0x%llx: %s.", (unsigned long long)list_off,
@@ -199,6 +200,7 @@ static int check_leaf(struct walk *w, struct list_state *s, uint32_t rel, const 
     size_t step = li ? 4 : 8, count = hp_check_le16(r + 2);
     int rc = HIVEPORT_OK;
     if (4 + count * step > len) {
+        c->tree_partial = true;
         rc = hp_check_add(c, HP_ERROR, "ref-too-small", w->path, list_off,
                           "The subkey list at 0x%llx counts %zu entries but its cell holds %u bytes.",
                           (unsigned long long)list_off, count, len);
@@ -297,6 +299,7 @@ static int check_index(struct walk *w, struct list_state *s, uint32_t rel, const
     size_t leaves = hp_check_le16(r + 2);
     int rc = HIVEPORT_OK;
     if (4 + leaves * 4 > len) {
+        c->tree_partial = true;
         rc = hp_check_add(c, HP_ERROR, "ref-too-small", w->path, list_off,
                           "The index root at 0x%llx counts %zu leaves but its cell holds %u bytes.",
                           (unsigned long long)list_off, leaves, len);
@@ -307,6 +310,15 @@ static int check_index(struct walk *w, struct list_state *s, uint32_t rel, const
         const unsigned char *lr = hp_check_cell(c, leaf, &leaf_len);
         const char *problem = lr == NULL ? NULL : list_kind_problem(c, lr, leaf_len, false);
         bool ri = problem != NULL && lr[0] == 'r' && lr[1] == 'i';
+        bool old_lh = problem != NULL && lr[0] == 'l' && lr[1] == 'h'; /* reported, and walked all the same */
+        c->tree_partial = c->tree_partial || lr == NULL || (problem != NULL && !ri && !old_lh);
+        if (old_lh && (rc = hp_check_add(c, HP_ERROR, "list-kind", w->path, (uint64_t)HP_REGF_HEADER_SIZE + leaf,
+                                         "Leaf %zu of the index root at 0x%llx, at 0x%llx, %s.", i,
+                                         (unsigned long long)list_off,
+                                         (unsigned long long)leaf + HP_REGF_HEADER_SIZE, problem)) != HIVEPORT_OK)
+            break;
+        if (old_lh)
+            problem = NULL;
         if (lr == NULL)
             rc = hp_check_add(c, HP_ERROR, "ref-invalid", w->path, list_off,
                               "Leaf %zu of the index root at 0x%llx points at 0x%llx: %s.", i,
@@ -348,6 +360,7 @@ static int check_subkeys(struct walk *w, uint32_t rel, const unsigned char *nk, 
     if (r == NULL) {
         if (count == 0) /* an empty key's list offset is not read */
             return HIVEPORT_OK;
+        c->tree_partial = true;
         return hp_check_add(c, HP_ERROR, "ref-invalid", w->path, off,
                             "The key at 0x%llx has %u subkeys but its subkey list offset 0x%llx is %s.",
                             (unsigned long long)off, count, (unsigned long long)list + HP_REGF_HEADER_SIZE,
@@ -355,11 +368,18 @@ static int check_subkeys(struct walk *w, uint32_t rel, const unsigned char *nk, 
     }
     uint64_t list_off = (uint64_t)HP_REGF_HEADER_SIZE + list;
     const char *kind = list_kind_problem(c, r, len, true);
-    if (kind != NULL)
-        return count == 0 ? HIVEPORT_OK
-                          : hp_check_add(c, HP_ERROR, "list-kind", w->path, list_off,
-                                         "The subkey list at 0x%llx of the key at 0x%llx %s.",
-                                         (unsigned long long)list_off, (unsigned long long)off, kind);
+    /* An lh list in a format without them is still a list: walked, so that its keys are checked too. */
+    bool walkable = kind == NULL || (r[0] == 'l' && r[1] == 'h');
+    if (kind != NULL && count == 0)
+        return HIVEPORT_OK;
+    if (kind != NULL && (rc = hp_check_add(c, HP_ERROR, "list-kind", w->path, list_off,
+                                           "The subkey list at 0x%llx of the key at 0x%llx %s.",
+                                           (unsigned long long)list_off, (unsigned long long)off, kind)) != HIVEPORT_OK)
+        return rc;
+    if (!walkable) {
+        c->tree_partial = true;
+        return HIVEPORT_OK;
+    }
     if (hp_check_mark(c, list))
         return hp_check_add(c, HP_ERROR, "cell-shared", w->path, list_off,
                             "The subkey list at 0x%llx of the key at 0x%llx is claimed by another structure too.",
@@ -454,6 +474,7 @@ int hp_check_keys(struct hp_check *c)
         const unsigned char *nk = hp_check_cell(c, child, &child_len);
         size_t end = path_push(&w, top->path_len, nk, child_len);
         if (w.depth > HP_CHECK_MAX_DEPTH) {
+            c->tree_partial = true;
             rc = hp_check_add(c, HP_ERROR, "nk-depth", w.path, (uint64_t)HP_REGF_HEADER_SIZE + child,
                               "The key at 0x%llx is nested deeper than the 512 levels Windows loads; its subtree "
                               "was not checked.",

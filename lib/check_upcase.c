@@ -6,7 +6,7 @@
  * letters whose upper case differs between Unicode versions (dotless i, long s), a unit is left as it is.  Lower-case
  * letters of Latin Extended-A and Cyrillic's U+0460-U+04FF come in pairs (upper even, lower odd, or the
  * reverse in the runs listed). */
-#include "check.h"
+#include "hivecheck.h"
 
 /* Runs where the lower-case letter is the odd unit of each pair (upper = unit - 1). */
 static const struct {

@@ -2,7 +2,7 @@
  * inline data for at most 4 bytes), the data cell (large enough), and big data (a db record whose segment
  * list points at segments of 16344 bytes) wherever the data is larger than 16344 bytes in format 1.4 and
  * later, where Windows reads such data only through a db record. */
-#include "check.h"
+#include "hivecheck.h"
 
 #define VK_MIN 0x14u
 #define VK_FLAG_COMP_NAME 0x0001u

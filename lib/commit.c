@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "hivecheck.h"
 #include "internal.h"
 
 /* "DIR/.NAME.hiveport-XXXXXX" next to path. */

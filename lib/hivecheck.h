@@ -1,12 +1,12 @@
-/* check.h: what lib/check*.c share to run hiveport_check() and the commit-time verification.  Not for
+/* hivecheck.h: what lib/check*.c share to run hiveport_check() and the commit-time verification.  Not for
  * applications.
  *
  * A check works on the bytes of one hive file (the handle's mapping, the primary file, or a temporary file
  * about to be committed).  check_cells.c walks the hive bins and records, one bit per 8-byte unit of the
  * hive-bins area, where cells start, which are allocated and which something references; the other passes
  * ask it whether an offset is a valid reference.  Memory: three bitmaps, 3/64 of the hive's size. */
-#ifndef HIVEPORT_CHECK_H
-#define HIVEPORT_CHECK_H
+#ifndef HIVEPORT_HIVECHECK_H
+#define HIVEPORT_HIVECHECK_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -47,6 +47,7 @@ struct hp_check {
     uint32_t *sk;
     uint32_t *sk_keys;
     size_t nsk;
+    bool tree_partial;           /* some keys could not be walked: their sk references are unknown */
     bool ring_broken;            /* the ring does not close: keys off it are not reported one by one */
     size_t off_ring;             /* keys whose sk is not on the (broken) ring */
     /* Keys with volatile fields set on disk: common in real hives, summarised in one finding. */
