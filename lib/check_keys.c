@@ -253,7 +253,7 @@ static int check_leaf(struct walk *w, struct list_state *s, uint32_t rel, const 
             for (size_t k = 0; k < n; k++)
                 hash = hash * 37u + hp_check_upcase(units[k]);
             if (hash != stored)
-                rc = hp_check_add(c, HP_ERROR, "lh-hash", w->path, list_off + 4 + i * step + 4,
+                rc = hp_check_add(c, HP_ERROR, "lh-hash", w->path, list_off + 12 + i * step,
                                   "The hash 0x%08x of entry %zu of the subkey list at 0x%llx is wrong: the name of "
                                   "the key at 0x%llx gives 0x%08x, so Windows' lookups by hash miss it.",
                                   stored, i, (unsigned long long)list_off, (unsigned long long)child_off, hash);
@@ -266,7 +266,7 @@ static int check_leaf(struct walk *w, struct list_state *s, uint32_t rel, const 
                 hint[k] = (unsigned char)units[k];
             }
             if (latin1 && memcmp(hint, e + 4, 4) != 0)
-                rc = hp_check_add(c, HP_ERROR, "lf-hint", w->path, list_off + 4 + i * step + 4,
+                rc = hp_check_add(c, HP_ERROR, "lf-hint", w->path, list_off + 12 + i * step,
                                   "The name hint of entry %zu of the subkey list at 0x%llx is not the first four "
                                   "characters of the name of the key at 0x%llx.",
                                   i, (unsigned long long)list_off, (unsigned long long)child_off);
