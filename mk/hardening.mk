@@ -17,7 +17,7 @@ FUZZ_SECONDS       ?= 600
 FUZZ_SHORT_RUNS    ?= 20000
 FUZZ_SHORT_SEED    ?= 1
 FUZZ_SHORT_SECONDS ?= 300
-FUZZ_TARGETS       := fuzz_open fuzz_commit fuzz_txlog fuzz_rpcrange
+FUZZ_TARGETS       := fuzz_open fuzz_commit fuzz_txlog fuzz_rpcrange fuzz_check
 FUZZ_DIR           := $(BUILD)/fuzz
 FUZZ_BINS          := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
 FUZZ_LIB_OBJ       := $(LIB_SRC:lib/%.c=$(FUZZ_DIR)/lib/%.o)
