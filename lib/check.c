@@ -231,15 +231,13 @@ HIVEPORT_API int hiveport_check(hiveport *h, unsigned flags, hiveport_findings *
 
 /* ---- Before a commit -------------------------------------------------------------------------------- */
 
-/* The errors of a check of data[0, size): how many, and the first as text ("CODE in key "K" at offset
- * 0x...: MESSAGE"), hp_malloc'd, NULL when there is none. */
-static int errors_of(hiveport *h, const unsigned char *data, uint64_t size, size_t *errors, char **first)
+/* How many errors f holds, and the first as text ("CODE in key "K" at offset 0x...: MESSAGE"), hp_malloc'd,
+ * NULL when there is none. */
+static int errors_in(hiveport *h, const hiveport_findings *f, size_t *errors, char **first)
 {
-    hiveport_findings *f = NULL;
     *errors = 0;
     *first = NULL;
-    int rc = run(h, data, size, false, &f);
-    for (size_t i = 0; rc == HIVEPORT_OK && i < hiveport_findings_count(f); i++) {
+    for (size_t i = 0; i < hiveport_findings_count(f); i++) {
         const hiveport_finding *x = hiveport_findings_at(f, i);
         if (x->severity != HIVEPORT_SEVERITY_ERROR || (*errors)++ > 0)
             continue;
@@ -247,34 +245,48 @@ static int errors_of(hiveport *h, const unsigned char *data, uint64_t size, size
                                  x->key != NULL ? x->key : "", x->key != NULL ? "\"" : "",
                                  (unsigned long long)x->offset, x->message);
         if (*first == NULL)
-            rc = hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory while checking", h->path);
+            return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory while checking", h->path);
     }
-    hiveport_findings_free(f);
-    return rc;
+    return HIVEPORT_OK;
 }
 
 int hp_check_loaded(hiveport *h, size_t *errors, char **first)
 {
-    return errors_of(h, h->img.data, h->img.map_len, errors, first);
+    hiveport_findings *f = NULL;
+    int rc = run(h, h->img.data, h->img.map_len, false, &f);
+    if (rc == HIVEPORT_OK)
+        rc = errors_in(h, f, errors, first);
+    hiveport_findings_free(f);
+    return rc;
 }
 
-int hp_check_before_commit(hiveport *h, int fd, const char *what)
+int hp_check_refuse(hiveport *h, const hiveport_findings *f, int rc)
 {
-    const unsigned char *data;
-    uint64_t size;
-    size_t errors;
+    size_t errors = 0;
     char *first = NULL;
-    int rc = map_fd(h, fd, what, &data, &size);
-    if (rc != HIVEPORT_OK)
-        return rc;
-    rc = errors_of(h, data, size, &errors, &first);
-    if (data != NULL)
-        munmap((void *)data, (size_t)size);
+    if (rc == HIVEPORT_OK)
+        rc = errors_in(h, f, &errors, &first);
     if (rc == HIVEPORT_OK && errors > 0)
         rc = hp_error(h, HIVEPORT_E_CORRUPT,
                       "%s: refusing to commit: the new hive would break the format's rules (%zu error%s; the first: "
                       "%s); the file is unchanged",
                       h->path, errors, errors == 1 ? "" : "s", first);
     hp_free(first);
+    return rc;
+}
+
+int hp_check_before_commit(hiveport *h, int fd, const char *what)
+{
+    const unsigned char *data;
+    uint64_t size;
+    hiveport_findings *f = NULL;
+    int rc = map_fd(h, fd, what, &data, &size);
+    if (rc != HIVEPORT_OK)
+        return rc;
+    rc = run(h, data, size, false, &f);
+    rc = hp_check_refuse(h, f, rc);
+    hiveport_findings_free(f);
+    if (data != NULL)
+        munmap((void *)data, (size_t)size);
     return rc;
 }

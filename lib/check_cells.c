@@ -10,7 +10,7 @@ static void set_bit(uint64_t *map, size_t i)
 }
 
 /* Tiles the cells of the bin at off (size bytes) into the cell map. */
-static int tile(struct hp_check *c, uint64_t off, uint32_t size)
+int hp_check_tile(struct hp_check *c, uint64_t off, uint32_t size)
 {
     uint64_t pos = off + 32, bin_end = off + size;
     while (pos < bin_end) {
@@ -80,7 +80,7 @@ int hp_check_bins(struct hp_check *c)
                               "0x1000).",
                               (unsigned long long)off, rel, (unsigned long long)(off - HP_REGF_HEADER_SIZE));
         if (rc == HIVEPORT_OK)
-            rc = tile(c, off, size);
+            rc = hp_check_tile(c, off, size);
         off += size;
     }
     if (rc == HIVEPORT_OK && bad_from != 0 && !bad_told)

@@ -161,3 +161,9 @@ int hp_check_values(struct hp_check *c, const unsigned char *nk, uint32_t nk_rel
         rc = check_vk(c, path, abs_of(list), hp_check_le32(l + 4 * i), max_name, max_data);
     return rc;
 }
+
+int hp_check_value(struct hp_check *c, uint32_t vk_rel, const char *path)
+{
+    uint32_t max_name = 0, max_data = 0;
+    return check_vk(c, path, (uint64_t)HP_REGF_HEADER_SIZE + vk_rel, vk_rel, &max_name, &max_data);
+}

@@ -312,7 +312,7 @@ HIVEPORT_API int hiveport_commit(hiveport *h, const char *backup_path)
             h->changed = false; /* every edit already matches the file */
             goto out;
         }
-        if ((rc = hp_check_before_commit(h, fd, tmp)) != HIVEPORT_OK)
+        if ((rc = hp_check_patched(h, fd, tmp)) != HIVEPORT_OK)
             goto out;
         rc = publish(h, &tmp, &fd, dir, &orig, backup_path);
     } else {

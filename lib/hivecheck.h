@@ -92,6 +92,8 @@ int hp_check_base(struct hp_check *c, bool *go_on);
 
 /* ---- check_cells.c: hive bins and cell tiling (fills the cell map); leaks at the end ---- */
 int hp_check_bins(struct hp_check *c);
+/* Tiles the cells of the hive bin at off (size bytes) into the cell map. */
+int hp_check_tile(struct hp_check *c, uint64_t off, uint32_t size);
 int hp_check_leaks(struct hp_check *c);
 
 /* ---- check_upcase.c: Windows' upper-casing of one UTF-16 code unit ---- */
@@ -111,6 +113,13 @@ int hp_check_keys_summary(struct hp_check *c);
 int hp_check_values(struct hp_check *c, const unsigned char *nk, uint32_t nk_rel, const char *path,
                     uint32_t *max_name, uint32_t *max_data);
 
+/* One value record at vk_rel, alone (its bins already tiled). */
+int hp_check_value(struct hp_check *c, uint32_t vk_rel, const char *path);
+
+/* ---- check_local.c: what an in-place commit changed: the base block, and each patched value and key with
+ * the hive bins that hold them ---- */
+int hp_check_patched(hiveport *h, int fd, const char *what);
+
 /* ---- check_security.c: the sk ring (before the keys), each key's sk, reference counts (after) ---- */
 int hp_check_sk_ring(struct hp_check *c);
 int hp_check_key_sk(struct hp_check *c, uint32_t sk_rel, uint32_t nk_rel, const char *path);
@@ -121,6 +130,8 @@ int hp_check_sk_counts(struct hp_check *c);
 int hp_check_buffer(hiveport *h, const unsigned char *data, uint64_t size, hiveport_findings **out);
 /* The number of errors in the hive as the handle loaded it, and the first as text (hp_malloc'd, or NULL). */
 int hp_check_loaded(hiveport *h, size_t *errors, char **first);
+/* rc, or when it is HIVEPORT_OK and f holds an error, HIVEPORT_E_CORRUPT on h naming the first. */
+int hp_check_refuse(hiveport *h, const hiveport_findings *f, int rc);
 /* Checks the hive file open on fd (a temporary file about to be committed).  HIVEPORT_OK when no error
  * was found; HIVEPORT_E_CORRUPT on h with the first error in the message otherwise. */
 int hp_check_before_commit(hiveport *h, int fd, const char *what);
