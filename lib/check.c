@@ -40,7 +40,7 @@ const unsigned char *hp_check_cell(const struct hp_check *c, uint32_t rel, uint3
 {
     bool ok;
     size_t u = unit_of(c, rel, &ok);
-    if (!ok || !bit(c->start, u) || !bit(c->alloc, u))
+    if (!ok || !bit(c->alloc, u)) /* alloc is set only where a cell starts: one cache line to look at */
         return NULL;
     const unsigned char *p = c->data + HP_REGF_HEADER_SIZE + rel;
     *len = (uint32_t)-(int32_t)hp_check_le32(p) - 4; /* the bin walk checked the size */

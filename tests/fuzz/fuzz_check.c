@@ -65,7 +65,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     hiveport *h = NULL;
     rc = hiveport_open(path, HIVEPORT_OPEN_DAMAGED, &h);
     if (rc == HIVEPORT_OK) {
-        for (unsigned flags = 0; flags <= HIVEPORT_CHECK_PRIMARY; flags++) {
+        /* The primary flag changes nothing without replayed logs: one input in 8 is enough for it. */
+        unsigned last = fz_hash(data, size) % 8 == 1 ? HIVEPORT_CHECK_PRIMARY : 0;
+        for (unsigned flags = 0; flags <= last; flags++) {
             f = NULL;
             rc = hiveport_check(h, flags, &f);
             if (rc != HIVEPORT_OK) {
