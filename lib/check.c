@@ -253,6 +253,8 @@ static int errors_in(hiveport *h, const hiveport_findings *f, size_t *errors, ch
 int hp_check_loaded(hiveport *h, size_t *errors, char **first)
 {
     hiveport_findings *f = NULL;
+    *errors = 0;
+    *first = NULL;
     int rc = run(h, h->img.data, h->img.map_len, false, &f);
     if (rc == HIVEPORT_OK)
         rc = errors_in(h, f, errors, first);

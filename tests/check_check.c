@@ -9,7 +9,7 @@
 
 #include <hivex.h>
 
-#include "hivecheck.h" /* hp_check_buffer, hp_regf_checksum */
+#include "hivecheck.h" /* hp_check_buffer, hp_regf_checksum, hp_alloc_fail_after */
 #include "hiveport.h"
 #include "suite.h"
 #include "testutil.h"
@@ -647,6 +647,37 @@ START_TEST(real_hives)
 }
 END_TEST
 
+/* Every allocation of a check may fail: the result is the whole list or HIVEPORT_E_NOMEM, nothing between. */
+START_TEST(allocation_failures_are_clean)
+{
+    char *path = tu_fixture_copy(dir, "system-logged");
+    hiveport *h = NULL;
+    hiveport_findings *f = NULL;
+    ck_assert_int_eq(hiveport_open(path, 0, &h), HIVEPORT_OK);
+    ck_assert_int_eq(hiveport_check(h, 0, &f), HIVEPORT_OK);
+    size_t expected = hiveport_findings_count(f);
+    hiveport_findings_free(f);
+    unsigned long n;
+    int rc = HIVEPORT_E_NOMEM;
+    for (n = 1; n < 1000 && rc != HIVEPORT_OK; n++) {
+        f = (hiveport_findings *)&f;
+        hp_alloc_fail_after(n);
+        rc = hiveport_check(h, 0, &f);
+        hp_alloc_fail_after(0);
+        ck_assert_msg(rc == HIVEPORT_OK || rc == HIVEPORT_E_NOMEM, "n=%lu: %d %s", n, rc, hiveport_errmsg(h));
+        if (rc == HIVEPORT_OK)
+            ck_assert_uint_eq(hiveport_findings_count(f), expected);
+        else
+            ck_assert_ptr_null(f);
+        hiveport_findings_free(rc == HIVEPORT_OK ? f : NULL);
+    }
+    ck_assert_int_eq(rc, HIVEPORT_OK);
+    ck_assert_uint_gt(n, 5);
+    hiveport_close(h);
+    free(path);
+}
+END_TEST
+
 START_TEST(arguments)
 {
     hiveport *h = NULL;
@@ -676,6 +707,7 @@ int main(void)
     tcase_add_test(tc, writes_refuse_a_damaged_result);
     tcase_add_test(tc, dirty_hive_replayed_or_primary);
     tcase_add_loop_test(tc, real_hives, 0, (int)(sizeof reals / sizeof reals[0]));
+    tcase_add_test(tc, allocation_failures_are_clean);
     tcase_add_test(tc, arguments);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
