@@ -92,7 +92,7 @@ $(FAULT_BINS): $(FAULT_DIR)/%: tests/fault/%.c $(FAULT_SUPPORT) tests/fault/faul
                $(FUZZ_HEADERS) $(TEST_SUPPORT) $(wildcard tests/support/*.h) $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -Itests/fault -Itests/fuzz -o $@ $< $(FAULT_SUPPORT) $(TEST_SUPPORT) \
-	    -Wl,--whole-archive $(STATIC) -Wl,--no-whole-archive $(HIVEX_LIBS)
+	    -Wl,--whole-archive $(STATIC) -Wl,--no-whole-archive $(HIVEX_LIBS) $(CHECK_LIBS)
 
 # The shim is never instrumented: it only passes calls on (to ASan's interceptors under SANITIZE=1).
 $(FAULT_SHIM): tests/fault/failshim.c | $(BUILD)/.deps-ok
