@@ -22,6 +22,14 @@ int hp_check_add(struct hp_check *c, int severity, const char *code, const char 
     return hp_audit_add(&c->a, &spec, "%s", text);
 }
 
+void hp_check_read(struct hp_check *c, uint64_t n)
+{
+    if (c->trim_every == 0 || (c->read_since_trim += n) < c->trim_every)
+        return;
+    madvise((void *)c->data, (size_t)c->size, MADV_DONTNEED);
+    c->read_since_trim = 0;
+}
+
 /* ---- The cell map ---------------------------------------------------------------------------------- */
 
 static bool bit(const uint64_t *map, size_t i)
@@ -153,10 +161,12 @@ int hp_check_bytes(struct hp_check *c)
 }
 
 /* Checks data[0, size) into a new findings list; replayed: the bytes are the handle's logs replayed. */
-static int run(hiveport *h, const unsigned char *data, uint64_t size, bool replayed, hiveport_findings **out)
+static int run(hiveport *h, const unsigned char *data, uint64_t size, bool replayed, bool trim,
+               hiveport_findings **out)
 {
     struct hp_check c;
     memset(&c, 0, sizeof c);
+    c.trim_every = trim ? HP_CHECK_TRIM_BYTES : 0;
     c.h = h;
     c.a.h = h;
     c.data = data;
@@ -183,7 +193,7 @@ static int run(hiveport *h, const unsigned char *data, uint64_t size, bool repla
 int hp_check_buffer(hiveport *h, const unsigned char *data, uint64_t size, hiveport_findings **out)
 {
     *out = NULL;
-    return run(h, data, size, false, out);
+    return run(h, data, size, false, false, out);
 }
 
 /* Maps the file open on fd read-only. */
@@ -223,7 +233,7 @@ HIVEPORT_API int hiveport_check(hiveport *h, unsigned flags, hiveport_findings *
     if (primary)
         rc = map_fd(h, h->lock_fd >= 0 ? h->lock_fd : h->read_fd, "the primary file", &data, &size);
     if (rc == HIVEPORT_OK)
-        rc = run(h, data, size, !primary && h->log_state == HIVEPORT_LOGS_REPLAYED, out);
+        rc = run(h, data, size, !primary && h->log_state == HIVEPORT_LOGS_REPLAYED, false, out);
     if (primary && data != NULL)
         munmap((void *)data, (size_t)size);
     return rc;
@@ -255,7 +265,7 @@ int hp_check_loaded(hiveport *h, size_t *errors, char **first)
     hiveport_findings *f = NULL;
     *errors = 0;
     *first = NULL;
-    int rc = run(h, h->img.data, h->img.map_len, false, &f);
+    int rc = run(h, h->img.data, h->img.map_len, false, false, &f);
     if (rc == HIVEPORT_OK)
         rc = errors_in(h, f, errors, first);
     hiveport_findings_free(f);
@@ -285,7 +295,7 @@ int hp_check_before_commit(hiveport *h, int fd, const char *what)
     int rc = map_fd(h, fd, what, &data, &size);
     if (rc != HIVEPORT_OK)
         return rc;
-    rc = run(h, data, size, false, &f);
+    rc = run(h, data, size, false, true, &f);
     rc = hp_check_refuse(h, f, rc);
     hiveport_findings_free(f);
     if (data != NULL)

@@ -81,6 +81,7 @@ int hp_check_bins(struct hp_check *c)
                               (unsigned long long)off, rel, (unsigned long long)(off - HP_REGF_HEADER_SIZE));
         if (rc == HIVEPORT_OK)
             rc = hp_check_tile(c, off, size);
+        hp_check_read(c, size);
         off += size;
     }
     if (rc == HIVEPORT_OK && bad_from != 0 && !bad_told)

@@ -211,6 +211,7 @@ static int check_leaf(struct walk *w, struct list_state *s, uint32_t rel, const 
         uint32_t child = hp_check_le32(e), child_len;
         const unsigned char *nk;
         s->entries++;
+        hp_check_read(c, 4096); /* the subkey's record, for its name */
         if ((rc = claim_key(w, child, list_off, &nk, &child_len)) != HIVEPORT_OK || nk == NULL)
             continue;
         if (!push_child(s, child))
@@ -487,6 +488,7 @@ int hp_check_keys(struct hp_check *c)
         f->rel = child;
         f->path_len = end;
         rc = visit(&w, f, top->rel, false);
+        hp_check_read(c, 4 * 4096); /* a key, its lists, values and data: pages here and there */
     }
 out:
     for (size_t i = 0; w.stack != NULL && i < w.depth; i++)

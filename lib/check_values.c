@@ -78,6 +78,7 @@ static int check_vk(struct hp_check *c, const char *path, uint64_t list_off, uin
                     uint32_t *max_data)
 {
     uint32_t len;
+    hp_check_read(c, 2 * 4096); /* the record and its data: a page or two, anywhere */
     const unsigned char *vk = hp_check_cell(c, rel, &len);
     uint64_t off = abs_of(rel);
     if (vk == NULL)

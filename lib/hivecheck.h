@@ -19,6 +19,7 @@
 #define HP_CHECK_MAX_DEPTH 512        /* Windows refuses keys nested deeper */
 #define HP_CHECK_KEY_NAME_MAX 255     /* characters in a key name */
 #define HP_CHECK_VALUE_NAME_MAX 16383 /* characters in a value name */
+#define HP_CHECK_TRIM_BYTES (32u << 20)
 
 /* What referenced a cell, for the shared-cell rule and messages. */
 enum hp_check_ref {
@@ -53,6 +54,10 @@ struct hp_check {
     /* Keys with volatile fields set on disk: common in real hives, summarised in one finding. */
     size_t volatile_keys;
     uint64_t volatile_first;
+    /* A commit's check maps a second copy of the hive beside libhivex's: its pages are given back (not
+     * kept resident) every HP_CHECK_TRIM_BYTES read, so that the peak memory of a write stays that of
+     * libhivex.  Off (0) for hiveport_check(), whose caller's mapping is its own business. */
+    uint64_t trim_every, read_since_trim;
     /* Scratch for names in UTF-16 code units (a name is at most 65535 bytes). */
     uint16_t *name_a, *name_b;
 };
@@ -68,6 +73,8 @@ static inline uint16_t hp_check_le16(const unsigned char *p)
 }
 
 /* ---- check.c: the run, findings, the cell map ---- */
+/* Counts n more bytes read; past trim_every, drops the file's pages from the mapping (they stay cached). */
+void hp_check_read(struct hp_check *c, uint64_t n);
 /* Adds a finding: severity, code, key path (or NULL), file offset (or 0).  HIVEPORT_OK or NOMEM. */
 int hp_check_add(struct hp_check *c, int severity, const char *code, const char *key, uint64_t offset,
                  const char *fmt, ...) __attribute__((format(printf, 6, 7)));
