@@ -33,10 +33,10 @@ extern "C" {
 /* ---- Version ------------------------------------------------------------------------------------- */
 
 #define HIVEPORT_VERSION_MAJOR 0
-#define HIVEPORT_VERSION_MINOR 1
+#define HIVEPORT_VERSION_MINOR 2
 #define HIVEPORT_VERSION_MICRO 0
-#define HIVEPORT_VERSION "0.1.0"
-/* 0xMMmmuu: compare with HIVEPORT_VERSION_HEX >= 0x000100 in #if. */
+#define HIVEPORT_VERSION "0.2.0"
+/* 0xMMmmuu: compare with HIVEPORT_VERSION_HEX >= 0x000200 in #if (0.2 added hiveport_check, hiveport_preflight). */
 #define HIVEPORT_VERSION_HEX \
     ((HIVEPORT_VERSION_MAJOR << 16) | (HIVEPORT_VERSION_MINOR << 8) | HIVEPORT_VERSION_MICRO)
 
@@ -81,6 +81,8 @@ typedef struct hiveport hiveport;
                                            losing the changes they hold */
 #define HIVEPORT_OPEN_BREAK_LINKS 0x8u  /* allow writing a file with several hard links: the commit's rename
                                            leaves the other links with the old hive */
+#define HIVEPORT_OPEN_DAMAGED 0x10u     /* read-only: open a hive whose hive bins or root key are damaged, so
+                                           that hiveport_check() can say where; other reads may fail */
 
 /* Options for hiveport_open_ext(); start from hiveport_options_init(). */
 typedef struct hiveport_options {
@@ -286,7 +288,8 @@ enum hiveport_severity {
     HIVEPORT_SEVERITY_ERROR = 2
 };
 
-/* One thing the audit found.  Owned by its hiveport_findings list; fields may be added at the end. */
+/* One thing the audit (or the check) found.  Owned by its hiveport_findings list, never allocated by a
+ * caller; fields may be added at the end (offset came in 0.2). */
 typedef struct hiveport_finding {
     int severity;            /* enum hiveport_severity */
     const char *code;        /* stable identifier, e.g. "wrong-type"; see hiveport_audit(3) */
@@ -296,6 +299,7 @@ typedef struct hiveport_finding {
     const char *value_name;  /* value name as found in the hive, or NULL */
     uint32_t port;           /* the port concerned, 0 when none */
     const char *message;     /* one English sentence */
+    uint64_t offset;         /* hiveport_check(): file offset of the damaged structure, 0 when none */
 } hiveport_finding;
 
 /* The result of an audit: an opaque list. */
@@ -340,6 +344,20 @@ typedef struct hiveport_plan_item {
  * _NO_SELECT, ...) and as hiveport_audit() would, the message on h. */
 HIVEPORT_API int hiveport_preflight(hiveport *h, const hiveport_plan_item *plan, size_t count, int target,
                                     unsigned flags, hiveport *software, hiveport_findings **out);
+
+/* ---- Structural check ------------------------------------------------------------------------------ */
+
+#define HIVEPORT_CHECK_PRIMARY 0x1u /* check the primary file as it is on disk, not its logs replayed */
+
+/* Checks every structural rule of the regf format that Windows applies when it loads a hive (base block,
+ * hive bins, cells, keys and subkey lists, values and big data, security descriptors) on the hive as the
+ * handle loaded it: a dirty hive's logs replayed (an info finding "logs-replayed" says so), or with
+ * HIVEPORT_CHECK_PRIMARY the file itself.  Uncommitted changes are not part of it (hiveport_commit()
+ * checks what it writes).  Read-only; time and memory grow linearly with the hive.  On success *out is a
+ * list (possibly empty) freed with hiveport_findings_free(); each finding has a code listed in
+ * hiveport_check(3), the key path where one applies, and the file offset.  Damage is findings, not a
+ * failure. */
+HIVEPORT_API int hiveport_check(hiveport *h, unsigned flags, hiveport_findings **out);
 
 /* ---- RPC port range and DCOM endpoints ------------------------------------------------------------ */
 /* In a SOFTWARE hive (Windows\System32\config\SOFTWARE), keys from the root, no control sets:

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "audit.h"
+#include "hivecheck.h"
 
 /* ---- The findings list ---------------------------------------------------------------------------- */
 
@@ -192,6 +193,7 @@ static int add_text(struct hp_audit *a, const struct hp_finding_spec *spec, char
     it->pub.controlset = spec->controlset;
     it->pub.setting_id = spec->setting_id;
     it->pub.port = spec->port;
+    it->pub.offset = spec->offset;
     it->seq = list->count;
     list->count++;
     return HIVEPORT_OK;
@@ -408,6 +410,24 @@ static int check_dirty(struct hp_audit *a, const hiveport *hive, const char *whi
                         which, hive->path, hive->seq_primary, hive->seq_secondary, hive->log_report);
 }
 
+/* The structural check (hiveport_check()): its errors as one finding, the audit being about settings. */
+static int check_damage(struct hp_audit *a)
+{
+    size_t errors;
+    char *first;
+    int rc = hp_check_loaded(a->h, &errors, &first);
+    if (rc == HIVEPORT_OK && errors > 0) {
+        struct hp_finding_spec spec = {.severity = HP_ERROR, .code = "hive-damaged"};
+        rc = hp_audit_add(a, &spec,
+                          "The hive breaks %zu rule%s of the registry format that Windows applies when it loads a "
+                          "hive, which may drop keys and values silently (run 'hiveport check' for all); the first: "
+                          "%s.",
+                          errors, errors == 1 ? "" : "s", first);
+    }
+    hp_free(first);
+    return rc;
+}
+
 static bool controlset_exists(const struct hp_audit *a, uint32_t n)
 {
     for (size_t i = 0; i < a->nsets; i++)
@@ -585,7 +605,7 @@ static int by_controlset_severity(const void *x, const void *y)
     return (a->seq > b->seq) - (a->seq < b->seq);
 }
 
-static int finish(struct hp_audit *a)
+int hp_audit_finish(struct hp_audit *a)
 {
     hiveport_findings *list = a->list;
     if (list->dropped > 0) {
@@ -653,6 +673,8 @@ HIVEPORT_API int hiveport_audit(hiveport *h, hiveport *software, hiveport_findin
     if (rc == HIVEPORT_OK)
         rc = check_dirty(a, h, "The hive");
     if (rc == HIVEPORT_OK)
+        rc = check_damage(a);
+    if (rc == HIVEPORT_OK)
         rc = check_select(a);
     if (rc == HIVEPORT_OK && software != NULL)
         rc = check_dirty(a, software, "The SOFTWARE hive");
@@ -661,7 +683,7 @@ HIVEPORT_API int hiveport_audit(hiveport *h, hiveport *software, hiveport_findin
     if (rc == HIVEPORT_OK)
         rc = hp_audit_settings(a);
     if (rc == HIVEPORT_OK)
-        rc = finish(a);
+        rc = hp_audit_finish(a);
 
     if (rc == HIVEPORT_OK)
         *out = a->list;

@@ -79,6 +79,7 @@ struct hp_finding_spec {
     const char *key_rel;    /* per-control-set findings: the key relative to ControlSetNNN, or NULL */
     const char *value_name; /* as found, or NULL */
     uint32_t port;
+    uint64_t offset;        /* hiveport_check(): file offset, or 0 */
 };
 
 /* ---- audit.c ---- */
@@ -88,6 +89,8 @@ struct hp_finding_spec {
  * is merged into the first instead of repeated.  Returns HIVEPORT_OK or HIVEPORT_E_NOMEM (on a->h). */
 int hp_audit_add(struct hp_audit *a, const struct hp_finding_spec *spec, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Adds "findings-truncated" when findings were dropped, builds the messages and sorts the list. */
+int hp_audit_finish(struct hp_audit *a);
 /* Takes n names from the budget; HIVEPORT_E_CORRUPT (on a->h) once it is spent. */
 int hp_audit_spend(struct hp_audit *a, size_t n);
 /* Keys and values are read through lib/nav.c (the file as the handle sees it, uncommitted edits included).

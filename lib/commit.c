@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hivecheck.h"
 #include "internal.h"
 
 /* "DIR/.NAME.hiveport-XXXXXX" next to path. */
@@ -311,6 +312,8 @@ HIVEPORT_API int hiveport_commit(hiveport *h, const char *backup_path)
             h->changed = false; /* every edit already matches the file */
             goto out;
         }
+        if ((rc = hp_check_patched(h, fd, tmp)) != HIVEPORT_OK)
+            goto out;
         rc = publish(h, &tmp, &fd, dir, &orig, backup_path);
     } else {
         errno = 0;
@@ -320,6 +323,9 @@ HIVEPORT_API int hiveport_commit(hiveport *h, const char *backup_path)
             goto out;
         }
         if ((rc = hp_stamp_file(h, fd, h->touched, h->ntouched, false, filetime)) != HIVEPORT_OK)
+            goto out;
+        /* What libhivex wrote is checked before it replaces the hive: Windows must not be the first to see it. */
+        if ((rc = hp_check_before_commit(h, fd, tmp)) != HIVEPORT_OK)
             goto out;
         rc = publish(h, &tmp, &fd, dir, &orig, backup_path);
         if (tmp == NULL)
@@ -376,6 +382,8 @@ HIVEPORT_API int hiveport_save_copy(hiveport *h, const char *dest)
         if (rc == HIVEPORT_OK && (fstat(file_fd, &src) != 0 || fchmod(fd, src.st_mode & 07777) != 0))
             rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot give %s the mode of the hive: %s", h->path, tmp,
                           strerror(errno));
+        if (rc == HIVEPORT_OK)
+            rc = hp_check_before_commit(h, fd, tmp);
         if (rc == HIVEPORT_OK && fsync(fd) != 0)
             rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot sync %s: %s", h->path, tmp, strerror(errno));
         /* link() refuses an existing name: a file that appeared meanwhile is not overwritten either. */

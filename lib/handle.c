@@ -10,7 +10,8 @@
 #include "internal.h"
 
 #define HP_KNOWN_OPEN_FLAGS                                                                                 \
-    (HIVEPORT_OPEN_WRITE | HIVEPORT_OPEN_NO_LOGS | HIVEPORT_OPEN_DISCARD_LOGS | HIVEPORT_OPEN_BREAK_LINKS)
+    (HIVEPORT_OPEN_WRITE | HIVEPORT_OPEN_NO_LOGS | HIVEPORT_OPEN_DISCARD_LOGS | HIVEPORT_OPEN_BREAK_LINKS |    \
+     HIVEPORT_OPEN_DAMAGED)
 #define HP_DEFAULT_LOCK_TIMEOUT_MS 30000
 
 HIVEPORT_API void hiveport_options_init(hiveport_options *opts)
@@ -125,6 +126,8 @@ static int map_image(hiveport *h, int fd, uint64_t size, uint32_t hbins_size)
     h->img.end = (uint64_t)HP_REGF_HEADER_SIZE + hbins_size;
     char why[256];
     int rc = hp_regf_check_bins(fd, size, hbins_size, why, sizeof why);
+    if (h->flags & HIVEPORT_OPEN_DAMAGED) /* cells.c bounds every read: damage gives errors, not crashes */
+        return rc == HIVEPORT_E_NOMEM || rc == HIVEPORT_E_IO ? hp_error(h, rc, "%s: %s", h->path, why) : HIVEPORT_OK;
     if (rc != HIVEPORT_OK)
         return hp_error(h, rc, "%s: %s", h->path, why);
     if (hp_cells_root(&h->img) == 0)
@@ -263,6 +266,8 @@ HIVEPORT_API int hiveport_open_ext(const char *path, const hiveport_options *opt
         return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: unknown open flags 0x%x", path,
                         opts->flags & ~HP_KNOWN_OPEN_FLAGS);
     h->flags = opts->flags;
+    if ((h->flags & HIVEPORT_OPEN_DAMAGED) && (h->flags & HIVEPORT_OPEN_WRITE))
+        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: a damaged hive is opened read-only", path);
     if (opts->size >= offsetof(hiveport_options, log_path_count) + sizeof opts->log_path_count &&
         opts->log_path_count > 0) {
         int rc = copy_log_paths(h, opts->log_paths, opts->log_path_count);

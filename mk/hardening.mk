@@ -17,7 +17,7 @@ FUZZ_SECONDS       ?= 600
 FUZZ_SHORT_RUNS    ?= 20000
 FUZZ_SHORT_SEED    ?= 1
 FUZZ_SHORT_SECONDS ?= 300
-FUZZ_TARGETS       := fuzz_open fuzz_commit fuzz_txlog fuzz_rpcrange
+FUZZ_TARGETS       := fuzz_open fuzz_commit fuzz_txlog fuzz_rpcrange fuzz_check
 FUZZ_DIR           := $(BUILD)/fuzz
 FUZZ_BINS          := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
 FUZZ_LIB_OBJ       := $(LIB_SRC:lib/%.c=$(FUZZ_DIR)/lib/%.o)
@@ -92,7 +92,7 @@ $(FAULT_BINS): $(FAULT_DIR)/%: tests/fault/%.c $(FAULT_SUPPORT) tests/fault/faul
                $(FUZZ_HEADERS) $(TEST_SUPPORT) $(wildcard tests/support/*.h) $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -Itests/fault -Itests/fuzz -o $@ $< $(FAULT_SUPPORT) $(TEST_SUPPORT) \
-	    -Wl,--whole-archive $(STATIC) -Wl,--no-whole-archive $(HIVEX_LIBS)
+	    -Wl,--whole-archive $(STATIC) -Wl,--no-whole-archive $(HIVEX_LIBS) $(CHECK_LIBS)
 
 # The shim is never instrumented: it only passes calls on (to ASan's interceptors under SANITIZE=1).
 $(FAULT_SHIM): tests/fault/failshim.c | $(BUILD)/.deps-ok

@@ -87,6 +87,7 @@ else
     code=0; $HIVEPORT audit --wim t.wim:2 >out 2>err || code=$?
     check "audit reads the image (0 or 4)" [ "$code" = 0 -o "$code" = 4 ]
     check "audit found the ntds port" grep -q "6105 in ControlSet001" out
+    run 0 check --wim t.wim:2 && has out "t.wim:2:WINDOWS/system32/Config/system: summary: 0 errors"
     run 0 show --wim t.wim:2 --json && check "show --json parses" python3 -c 'import json,sys; json.load(open("out"))'
 
     # A write that changes nothing writes nothing; reads never write.
@@ -197,6 +198,7 @@ else
     run 0 get --ntfs n.img netlogon && check "ntfs get after set" [ "$(cat out)" = 7006 ]
     code=0; $HIVEPORT audit --ntfs n.img >out 2>err || code=$?
     check "ntfs audit (0 or 4)" [ "$code" = 0 -o "$code" = 4 ]
+    run 0 check --ntfs n.img && has out "n.img:Windows/System32/config/SYSTEM: summary: 0 errors"
     s=$(sum n.img)
     run 0 set --ntfs n.img ntds=7005
     check "no-op set leaves the volume byte-identical" [ "$(sum n.img)" = "$s" ]

@@ -7,6 +7,8 @@
 #   tests/cli/CASE/exit    the expected exit status (0 when the file is absent)
 #   tests/cli/CASE/stdout  the expected standard output, compared exactly (not compared when absent)
 #   tests/cli/CASE/stderr  fixed strings, one per line, that must each occur in standard error
+#   tests/cli/CASE/damaged the hives the case damages on purpose, one name per line; every other hive it
+#                          writes must pass 'hiveport check' with no error (check_written_hives)
 #
 # Usage: tests/cli-run.sh [CASE...]            (default: every case)
 # Environment: BUILD (default build), HIVEPORT (default $BUILD/hiveport; give absolute paths in it),
@@ -26,6 +28,20 @@ fi
 if [ $# -gt 0 ]; then cases=("$@"); else cases=($(cd "$root/tests/cli" && ls)); fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/hiveport-cli.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+
+# Every hive a case wrote (a fixture copy whose bytes changed, or a new regf file) must pass 'hiveport check'
+# with no error, except those its 'damaged' file names: prints one line per hive that does not.
+check_written_hives() {
+    local run=$1 dir=$2 f name
+    for f in "$run/fixtures"/* "$run/fixtures"/*/*; do
+        [ -f "$f" ] && [ "$(head -c 4 "$f" 2>/dev/null)" = regf ] || continue
+        name=${f#"$run/fixtures/"}
+        [ -f "$fixtures/$name" ] && cmp -s "$f" "$fixtures/$name" && continue
+        [ -f "$dir/damaged" ] && grep -qxF -- "$name" "$dir/damaged" && continue
+        "${HIVEPORT##* }" check --fail-on error "$f" >"$run/check.out" 2>&1
+        [ $? = 4 ] && echo "hiveport check found errors in ${f#"$run/fixtures/"}: $(grep -m1 ' error ' "$run/check.out")"
+    done
+}
 
 # Runs one case; leaves its verdict (PASS, FAIL or SKIP) in $work/NAME/verdict, details in .../report.
 run_case() {
@@ -56,6 +72,9 @@ run_case() {
         problems+=("stdout differs (- expected, + actual):
 $(diff -u "$dir/stdout" "$run/stdout" | tail -n +3)")
     fi
+    local unchecked
+    unchecked=$(check_written_hives "$run" "$dir")
+    [ -z "$unchecked" ] || problems+=("$unchecked")
     if [ -f "$dir/stderr" ]; then
         while IFS= read -r want || [ -n "$want" ]; do
             [ -z "$want" ] || grep -qF -- "$want" "$run/stderr" || problems+=("stderr lacks: $want")

@@ -81,5 +81,10 @@ for code in $(grep -ho 'code = "[a-z0-9-]*"' "$root"/lib/*.c | sed 's/.*"\(.*\)"
     grep -qw -- "$code" man3/hiveport_audit.3 || fail "hiveport_audit(3) does not list the finding code $code"
 done
 
+# The structural checker's codes (lib/check*.c pass them to hp_check_add after the severity).
+for code in $(grep -ho 'HP_\(ERROR\|WARNING\|INFO\), "[a-z0-9-]*"' "$root"/lib/check*.c | sed 's/.*"\(.*\)"/\1/' | sort -u); do
+    grep -q "^$code	" man3/hiveport_check.3 || fail "hiveport_check(3) does not list the finding code $code"
+done
+
 echo "man-check: $(wc -w <<<"$pages") pages ($(wc -w <<<"$links") .so links), $(wc -w <<<"$functions") functions: $failures problems"
 [ "$failures" -eq 0 ]

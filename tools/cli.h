@@ -176,6 +176,7 @@ int cmd_audit(int argc, char **argv);
 int cmd_firewall(int argc, char **argv);
 int cmd_recover(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+int cmd_check(int argc, char **argv); /* cmd_check.c: exit CLI_FOUND as audit */
 
 /* cmd_diff.c: prints the registry-level changes from old_hive to new_hive, one line each (the format of
  * 'hiveport diff'); *differ (may be NULL) tells whether there was any.  CLI_OK or CLI_FAILED (printed). */

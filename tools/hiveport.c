@@ -20,6 +20,7 @@ static const struct cli_command commands[] = {
     {"export", "print a hive's ports as a profile", cmd_export},
     {"rpc-range", "show, set or remove the RPC dynamic port range of a SOFTWARE hive", cmd_rpc_range},
     {"dcom", "print or pin the TCP port of a DCOM application (SOFTWARE hive)", cmd_dcom},
+    {"check", "check a hive's structure as Windows would load it (exit 4 on findings)", cmd_check},
 };
 
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])

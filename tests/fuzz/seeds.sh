@@ -5,13 +5,15 @@
 #   fuzz_txlog:             valid old- and new-format logs of the dirty fixture (mkseeds), and the real
 #                           logs of ../shared/hives/txlog behind mode bytes (see fuzz_txlog.c)
 #   fuzz_rpcrange:          Ports lists and Y/N values behind their mode bytes (see fuzz_rpcrange.c)
+#   fuzz_check:             the generated fixtures and the small real hives, as fuzz_open
 set -euo pipefail
 build=$1
 out=$2
 rm -rf "$out"
-mkdir -p "$out/fuzz_open" "$out/fuzz_commit" "$out/fuzz_txlog" "$out/fuzz_rpcrange"
+mkdir -p "$out/fuzz_open" "$out/fuzz_commit" "$out/fuzz_txlog" "$out/fuzz_rpcrange" "$out/fuzz_check"
 cp "$build"/fixtures/*.hive "$out/fuzz_open/"
 cp "$build"/fixtures/*.hive "$out/fuzz_commit/"
+cp "$build"/fixtures/*.hive "$out/fuzz_check/"
 "$build/fuzz-replay/mkseeds" "$build/fixtures/dirty.hive" "$out/fuzz_txlog"
 
 # utf16 TEXT: TEXT as UTF-16LE (ASCII only), each "|" standing for a NUL unit.
@@ -30,6 +32,7 @@ shared=${HIVEPORT_SHARED:-../shared}/hives/txlog
 if [ -d "$shared" ] && command -v xz >/dev/null 2>&1; then
     for f in new-format/NewDirtyHive new-format/RecoveredHive_Windows10 old-format/OldDirtyHive; do
         xz -dc "$shared/$f.xz" > "$out/fuzz_open/real-${f##*/}"
+        cp "$out/fuzz_open/real-${f##*/}" "$out/fuzz_check/"
     done
     # Mode 2: the fixed hive's header is lost, so a log of another hive is taken at its word.
     for f in new-format/NewDirtyHive.LOG1 new-format/NewDirtyHive.LOG2 old-format/OldDirtyHive.LOG1; do
@@ -47,7 +50,7 @@ if [ -d "$shared" ] && command -v xz >/dev/null 2>&1; then
 else
     echo "seeds: no $shared (or no xz): only generated seeds"
 fi
-for t in fuzz_open fuzz_commit fuzz_txlog fuzz_rpcrange; do
+for t in fuzz_open fuzz_commit fuzz_txlog fuzz_rpcrange fuzz_check; do
     printf '%s: %s seeds  ' "$t" "$(find "$out/$t" -type f | wc -l)"
 done
 echo

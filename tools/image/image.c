@@ -25,8 +25,8 @@ enum image_kind { KIND_NONE, KIND_WIM, KIND_NTFS };
 
 /* Commands that take a SYSTEM hive: all but apply take it as their first operand.  recover only reads
  * it (its -o OUT is a file outside the image). */
-static const char *const image_commands[] = {"show", "get",    "set",      "unset",  "audit",
-                                             "apply", "export", "firewall", "recover"};
+static const char *const image_commands[] = {"show",   "get",      "set",     "unset", "audit", "apply",
+                                             "export", "firewall", "recover", "check"};
 
 void image_print_support(FILE *out)
 {
@@ -409,7 +409,7 @@ int image_dispatch(const char *name, int (*run)(int argc, char **argv), int argc
     if (!supported) {
         free(args);
         return cli_usage_error(prog, "%s is not supported by 'hiveport %s' (only show, get, set, unset, audit, "
-                               "apply, export, firewall and recover)", opt, name);
+                               "apply, export, firewall, recover and check)", opt, name);
     }
     if (backup) {
         free(args);

@@ -1,0 +1,176 @@
+/* cmd_check.c: 'hiveport check': would Windows load this hive?  The findings of hiveport_check() for each
+ * hive named, as a report or JSON; exit 4 when one is at or above --fail-on, 1 when a hive cannot be read. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char usage[] =
+    "Usage: hiveport check HIVE... [--json] [--fail-on LEVEL] [--no-logs]\n"
+    "       hiveport check --wim FILE[:IMAGE] | --ntfs FILE[@OFFSET|@pN] | --disk FILE[@OFFSET|@pN] [OPTIONS]\n"
+    "Check every structural rule of the registry hive format that Windows applies when it loads a hive:\n"
+    "base block, hive bins, cells, keys and subkey lists (order, hashes), values and big data, security\n"
+    "cells.  The hives are only read.  One line per finding (hive, severity, code, file offset, key, message),\n"
+    "then the count per severity.  A dirty hive is checked with its logs replayed, as Windows loads it.\n"
+    "Exit status 4 when a finding at or above LEVEL was found, 1 when a hive cannot be read, else 0.\n\n"
+    "  --json            print a JSON document instead of text\n"
+    "  --fail-on LEVEL   error (the default), warning or info\n"
+    CLI_HELP_READ
+    "                    (--no-logs checks the primary file as it is on disk)\n"
+    CLI_HELP_IMAGE
+    "  --help            print this help\n";
+
+enum { OPT_FAIL_ON = 0x300 };
+
+static const char *const log_state_names[] = {"clean", "replayed", "unusable", "ignored"};
+
+static int parse_level(const char *prog, const char *text, int *severity)
+{
+    for (int s = HIVEPORT_SEVERITY_INFO; s <= HIVEPORT_SEVERITY_ERROR; s++)
+        if (strcmp(text, hiveport_severity_name(s)) == 0) {
+            *severity = s;
+            return CLI_OK;
+        }
+    return cli_usage_error(prog, "invalid --fail-on '%s': expected error, warning or info", text);
+}
+
+static void print_finding(const char *hive, const hiveport_finding *x)
+{
+    cli_print_text(stdout, hive);
+    printf(": %-7s %s 0x%08llx ", hiveport_severity_name(x->severity), x->code, (unsigned long long)x->offset);
+    if (x->key == NULL) {
+        putchar('-');
+    } else {
+        putchar('"');
+        cli_print_text(stdout, x->key);
+        putchar('"');
+    }
+    printf(": ");
+    cli_print_text(stdout, x->message);
+    putchar('\n');
+}
+
+static json_t *finding_json(const hiveport_finding *x)
+{
+    return json_pack("{s:s, s:s, s:I, s:o, s:o}", "severity", hiveport_severity_name(x->severity), "code", x->code,
+                     "offset", (json_int_t)x->offset, "key", cli_json_text(x->key), "message",
+                     cli_json_text(x->message));
+}
+
+/* One hive's result as JSON (NULL when out of memory). */
+static json_t *hive_json(hiveport *h, const hiveport_findings *f, const size_t counts[3])
+{
+    json_t *findings = json_array();
+    for (size_t i = 0; findings != NULL && i < hiveport_findings_count(f); i++)
+        if (json_array_append_new(findings, finding_json(hiveport_findings_at(f, i))) != 0) {
+            json_decref(findings);
+            findings = NULL;
+        }
+    unsigned entries = 0;
+    int state = hiveport_log_state(h, &entries);
+    return json_pack("{s:o, s:b, s:{s:s, s:i, s:o}, s:{s:i, s:i, s:i}, s:o}", "hive", cli_json_text(hiveport_path(h)),
+                     "dirty", hiveport_is_dirty(h) == 1, "logs", "state",
+                     state >= 0 && state < 4 ? log_state_names[state] : "unknown", "entries", (json_int_t)entries,
+                     "report", cli_json_text(hiveport_log_report(h)), "counts", "error",
+                     (json_int_t)counts[HIVEPORT_SEVERITY_ERROR], "warning",
+                     (json_int_t)counts[HIVEPORT_SEVERITY_WARNING], "info", (json_int_t)counts[HIVEPORT_SEVERITY_INFO],
+                     "findings", findings);
+}
+
+/* Checks one hive: CLI_OK, CLI_FOUND (something at or above fail_on) or CLI_FAILED (printed).  With json,
+ * the hive's document is appended to docs (or its error, as {"hive", "error"}). */
+static int check_one(const char *prog, const char *path, const struct cli_open *open, int fail_on, json_t *docs)
+{
+    hiveport *h = NULL;
+    hiveport_findings *f = NULL;
+    int rc = CLI_FAILED;
+    if (cli_open(path, open, HIVEPORT_OPEN_DAMAGED, &h) != HIVEPORT_OK || hiveport_check(h, 0, &f) != HIVEPORT_OK) {
+        cli_fail(prog, h);
+        if (docs != NULL)
+            json_array_append_new(docs, json_pack("{s:o, s:o}", "hive", cli_json_text(path), "error",
+                                                  cli_json_text(hiveport_errmsg(h))));
+        goto out;
+    }
+    size_t counts[3] = {0, 0, 0};
+    bool failed = false;
+    for (size_t i = 0; i < hiveport_findings_count(f); i++) {
+        int s = hiveport_findings_at(f, i)->severity;
+        if (s >= HIVEPORT_SEVERITY_INFO && s <= HIVEPORT_SEVERITY_ERROR)
+            counts[s]++;
+        failed = failed || s >= fail_on;
+    }
+    if (docs != NULL) {
+        json_t *doc = hive_json(h, f, counts);
+        if (doc == NULL || json_array_append_new(docs, doc) != 0) {
+            cli_error(prog, "out of memory");
+            goto out;
+        }
+    } else {
+        for (size_t i = 0; i < hiveport_findings_count(f); i++)
+            print_finding(path, hiveport_findings_at(f, i));
+        size_t e = counts[HIVEPORT_SEVERITY_ERROR], w = counts[HIVEPORT_SEVERITY_WARNING];
+        cli_print_text(stdout, path);
+        printf(": summary: %zu error%s, %zu warning%s, %zu info\n", e, e == 1 ? "" : "s", w, w == 1 ? "" : "s",
+               counts[HIVEPORT_SEVERITY_INFO]);
+    }
+    rc = failed ? CLI_FOUND : CLI_OK;
+out:
+    hiveport_findings_free(f);
+    hiveport_close(h);
+    return rc;
+}
+
+int cmd_check(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"fail-on", required_argument, NULL, OPT_FAIL_ON},
+        CLI_LONGOPT_JSON,
+        CLI_LONGOPTS_READ,
+        CLI_LONGOPT_HELP,
+        CLI_LONGOPT_END,
+    };
+    const char *prog = argv[0];
+    int fail_on = HIVEPORT_SEVERITY_ERROR;
+    bool json = false;
+    struct cli_open open;
+    cli_open_init(&open);
+    int c, rc;
+    while ((c = cli_getopt(argc, argv, longopts)) != -1) {
+        switch (c) {
+        case OPT_FAIL_ON:
+            if ((rc = parse_level(prog, optarg, &fail_on)) != CLI_OK)
+                return rc;
+            break;
+        case OPT_JSON:
+            json = true;
+            break;
+        default:
+            if ((rc = cli_common_option(prog, c, optarg, usage, &open, NULL)) != CLI_CONTINUE)
+                return rc;
+        }
+    }
+    if ((rc = cli_check_operands(prog, argc, argv, 1, -1)) != CLI_OK)
+        return rc;
+    if (open.nlogs > 0 && argc - optind > 1)
+        return cli_usage_error(prog, "--log names the logs of one hive: give one HIVE with it");
+    json_t *docs = json ? json_array() : NULL;
+    if (json && docs == NULL) {
+        cli_error(prog, "out of memory");
+        return CLI_FAILED;
+    }
+    /* Every hive is checked; an unreadable one decides the status over findings in others. */
+    bool unreadable = false, found = false;
+    for (int i = optind; i < argc; i++) {
+        int one = check_one(prog, argv[i], &open, fail_on, docs);
+        unreadable = unreadable || one == CLI_FAILED;
+        found = found || one == CLI_FOUND;
+    }
+    rc = unreadable ? CLI_FAILED : found ? CLI_FOUND : CLI_OK;
+    if (json) {
+        json_t *doc = json_pack("{s:s, s:b, s:o}", "fail_on", hiveport_severity_name(fail_on), "failed", found,
+                                "hives", docs);
+        if (cli_json_print(prog, doc) != CLI_OK)
+            rc = CLI_FAILED;
+    }
+    return rc;
+}
