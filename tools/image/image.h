@@ -5,8 +5,9 @@
  * command succeeded and the bytes changed.  Each backend has its own optional library (wimlib,
  * libntfs-3g, libnbd, libewf), detected at build time by mk/images.mk and mk/disks.mk (HIVEPORT_HAVE_WIM,
  * _NTFS, _NBD, _EWF) and loaded on first use (dynlib.h).  This header is the one interface between the
- * commands (image_dispatch), the shared layer (image.c, disk.c) and the backends (wim.c; ntfs.c with its
- * device ntfs_window.c; partition.c; raw.c; nbd.c; ewf.c): no backend includes another's header. */
+ * commands (image_dispatch; image_with_hive for apply's manifests), the shared layer (image.c, disk.c)
+ * and the backends (wim.c; ntfs.c with its device ntfs_window.c; partition.c; raw.c; nbd.c; ewf.c): no
+ * backend includes another's header. */
 #ifndef HIVEPORT_IMAGE_H
 #define HIVEPORT_IMAGE_H
 
