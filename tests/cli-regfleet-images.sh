@@ -18,6 +18,7 @@
 #   - --shard K/N for N = 1..5 over a manifest with image targets: disjoint, covering, and the same
 #     for a reversed manifest (the hash of the line as written);
 #   - malformed image lines are refused as MANIFEST:LINE with exit 2 before anything is opened;
+#   - SIGTERM to the process group in the middle: every image as it was or fully applied, consistent;
 #   - no temporary path in any output, no private directory or qemu-nbd left behind.
 # Usage: tests/cli-regfleet-images.sh   Environment: BUILD (default build), HIVEPORT ($BUILD/hiveport).
 # Prints each failure and a last line "N passed, N failed[, N skipped]"; exits 1 on any failure.
@@ -255,6 +256,41 @@ check "malformed lines: no target output" [ ! -s out ]
 run 1 apply p.profile --from manifest --backup
 has out "--wim t.wim:2: failed: --backup cannot be used with an image"
 check "--backup: the image files byte-identical" [ "$(images)" = "$before" ]
+
+# ---------------------------------------------------------------- a fleet killed in the middle
+# SIGTERM to the whole process group (as a scheduler stopping a job sends it; SIGINT would be ignored by
+# a background job of this script) while image targets run: the parent goes at once, each worker
+# finishes the image it is writing (signals deferred) and goes; each image is as it was or fully applied,
+# never damaged, and nothing is left behind.
+printf -- '--disk vm.qcow2\n--wim t.wim:1\n--disk vm.raw@p2 --disk-format raw\n' >kill-manifest
+printf 'exchange-sa-rfr = 6209\n' >rfr.profile
+rfr() { # the exchange-sa-rfr port of the three images ("-" where unset)
+    local a b c
+    a=$(disk_port vm.qcow2 MSExchangeSA/Parameters 2>/dev/null) || a=-
+    b=$(wim_port t.wim 1 MSExchangeSA/Parameters 2>/dev/null) || b=-
+    c=$(disk_port vm.raw MSExchangeSA/Parameters 2>/dev/null) || c=-
+    echo "${a:--} ${b:--} ${c:--}"
+}
+rfr_before=$(rfr)
+setsid "$HIVEPORT" apply rfr.profile --from kill-manifest --jobs 3 >/dev/null 2>&1 &
+leader=$!
+# As soon as a worker holds an image open (its private directory exists).
+for i in $(seq 500); do [ -z "$(ls -A tmp)" ] || break; sleep 0.01; done
+kill -TERM -- -$leader 2>/dev/null
+wait $leader; leader_rc=$?
+check "SIGTERM: it came while apply ran (exit status $leader_rc)" [ $leader_rc = 143 ]
+for i in $(seq 200); do pgrep -f -- "$work" >/dev/null || break; sleep 0.05; done
+check "SIGTERM: vm.qcow2 is a consistent qcow2" qemu-img check -q vm.qcow2
+check "SIGTERM: t.wim is a consistent WIM" wiminfo t.wim 1 >/dev/null
+rfr_after=$(rfr)
+ok_rfr=1
+read -r b1 b2 b3 <<<"$rfr_before"
+read -r a1 a2 a3 <<<"$rfr_after"
+for v in "$a1:$b1" "$a2:$b2" "$a3:$b3"; do
+    [ "${v%%:*}" = 6209 ] || [ "${v%%:*}" = "${v#*:}" ] || ok_rfr=0
+done
+check "SIGTERM: each image as it was or fully applied (before: $rfr_before; after: $rfr_after)" [ $ok_rfr = 1 ]
+check "SIGTERM: the hive in vm.qcow2 still reads (ntfscat + hivexget)" [ "$(disk_port vm.qcow2 NTDS/Parameters)" = 6205 ]
 
 # ---------------------------------------------------------------- nothing left behind
 for i in $(seq 50); do pgrep -f -- "$work" >/dev/null || break; sleep 0.05; done
