@@ -279,7 +279,8 @@ for i in $(seq 500); do [ -z "$(ls -A tmp)" ] || break; sleep 0.01; done
 kill -TERM -- -$leader 2>/dev/null
 wait $leader; leader_rc=$?
 check "SIGTERM: it came while apply ran (exit status $leader_rc)" [ $leader_rc = 143 ]
-for i in $(seq 200); do pgrep -f -- "$work" >/dev/null || break; sleep 0.05; done
+# The workers outlive the parent by the image they finish: wait for them (and their qemu-nbd) to go.
+for i in $(seq 200); do [ -z "$(ls -A tmp)" ] && ! pgrep -f -- "$work" >/dev/null && break; sleep 0.05; done
 check "SIGTERM: vm.qcow2 is a consistent qcow2" qemu-img check -q vm.qcow2
 check "SIGTERM: t.wim is a consistent WIM" wiminfo t.wim 1 >/dev/null
 rfr_after=$(rfr)
