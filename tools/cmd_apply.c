@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "apply_image.h"
 #include "apply_jsonl.h"
 #include "profile.h"
 #include "softplan.h"
@@ -36,6 +37,8 @@ static const char usage[] =
     "  --json            print JSON Lines instead of text: one object per hive as it finishes, then a\n"
     "                    summary (schema in hiveport(1))\n"
     "  --from MANIFEST   also the hives listed in MANIFEST, one per line ('-' reads standard input)\n"
+    "                    or images: a line '--wim FILE[:IMAGE]', '--ntfs FILE[@OFFSET|@pN]' or\n"
+    "                    '--disk FILE[@OFFSET|@pN] [--disk-format F]' (see hiveport(1))\n"
     "  --shard K/N       only the K-th (0 to N-1) of N disjoint shares of the hives, chosen by a hash\n"
     "                    of each path: N machines running K = 0..N-1 cover every hive once\n"
     "  --backup          keep each previous file as HIVE.bak (replacing it) when it changes\n"
@@ -387,6 +390,20 @@ out:
     return o.obj;
 }
 
+static json_t *process_image_hive(void *ctx, const char *hive)
+{
+    return process_hive(ctx, hive);
+}
+
+/* A hive, or an image named by a manifest line (apply_image.h). */
+static json_t *process_target(const struct apply_run *r, const char *target)
+{
+    if (!apply_image_is_target(target))
+        return process_hive(r, target);
+    return apply_image_run(r->prog, target, !r->check, r->backup, r->open.lock_timeout_ms, process_image_hive,
+                           (void *)r);
+}
+
 /* ---- workers ---- */
 
 static json_t *failed_result(const char *hive, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -476,7 +493,7 @@ static void start_worker(struct apply_run *r, struct worker *w, size_t index)
     }
     if (pid == 0) {
         close(fds[0]);
-        json_t *result = process_hive(r, hive);
+        json_t *result = process_target(r, hive);
         char *text = result != NULL ? json_dumps(result, JSON_COMPACT) : NULL;
         json_decref(result);
         bool sent = text != NULL && write_all(fds[1], text, strlen(text));

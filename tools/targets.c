@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "apply_image.h"
 #include "targets.h"
 
 /* A manifest lists paths: 64 MiB is hundreds of thousands of them. */
@@ -138,6 +139,8 @@ static int parse_manifest(const char *prog, const char *name, char *text, size_t
             continue;
         else if (strcmp(s, "-") == 0)
             problem = "a target cannot be standard input ('-')";
+        else if (apply_image_is_target(s))
+            problem = apply_image_problem(s);
         if (problem != NULL) {
             if (++errors <= MANIFEST_MAX_ERRORS)
                 cli_error(prog, "%s:%u: %s", name, line, problem);

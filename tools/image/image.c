@@ -315,6 +315,104 @@ static int count_operands(char **args, int n)
     return operands;
 }
 
+/* A command run by image_dispatch(): its arguments, without the image options. */
+struct command_call {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    char **args; /* room for two more, and the NULL */
+    int n;
+    bool dashdash;
+};
+
+static int run_command(struct image *im, void *ctx)
+{
+    struct command_call *c = ctx;
+    /* The hive is the first operand, except for apply PROFILE HIVE, where it goes last. */
+    char *hive = im->files[IMAGE_FILE_HIVE].local;
+    if (strcmp(c->name, "apply") == 0) {
+        if (!c->dashdash)
+            c->args[c->n++] = (char *)"--";
+        c->args[c->n++] = hive;
+    } else {
+        memmove(c->args + 2, c->args + 1, (size_t)(c->n - 1) * sizeof *c->args);
+        c->args[1] = hive;
+        c->n++;
+    }
+    c->args[c->n] = NULL;
+    return run_captured(im, c->run, c->n, c->args);
+}
+
+/* Extracts the hive of the image im describes (may_write, spec and the options set), runs fn on it and
+ * writes the hive back when fn returned CLI_OK and the bytes changed (or an overlay was asked for). */
+static int with_image(struct image *im, enum image_kind kind, int (*fn)(struct image *im, void *ctx), void *ctx)
+{
+    const char *prog = im->prog;
+    im->lock_fd = -1;
+    /* Ctrl-C, kill and hang-up wait until the image is consistent and the private copies are gone: the
+     * work happens inside wimlib and libntfs-3g, which cannot be stopped half-way safely.  A wait for
+     * another command's lock still ends on them (image_lock). */
+    sigset_t deferred, old_mask;
+    sigemptyset(&deferred);
+    for (size_t i = 0; i < sizeof deferred_signals / sizeof deferred_signals[0]; i++)
+        sigaddset(&deferred, deferred_signals[i]);
+    sigprocmask(SIG_BLOCK, &deferred, &old_mask);
+    const char *tmp = getenv("TMPDIR");
+    if (!tmp || *tmp != '/')
+        tmp = "/tmp";
+    size_t tlen = strlen(tmp) + 32;
+    im->tmpdir = malloc(tlen);
+    if (!im->tmpdir || (snprintf(im->tmpdir, tlen, "%s/hiveport-image.XXXXXX", tmp), !mkdtemp(im->tmpdir))) {
+        cli_error(prog, "cannot create a private directory in %s: %s", tmp, strerror(errno));
+        free(im->tmpdir);
+        sigprocmask(SIG_SETMASK, &old_mask, NULL);
+        return CLI_FAILED;
+    }
+    int rc = kind == KIND_WIM ? image_wim_open(im) : image_ntfs_open(im);
+    for (int i = 0; rc == CLI_OK && i < IMAGE_FILES; i++) {
+        struct image_file *f = &im->files[i];
+        if (!f->present)
+            continue;
+        if (read_all(f->local, &f->orig, &f->orig_size) != 0) {
+            cli_error(prog, "%s: cannot read the extracted copy: %s", f->local, strerror(errno));
+            rc = CLI_FAILED;
+        }
+    }
+    if (rc == CLI_OK)
+        rc = fn(im, ctx);
+    if (rc == CLI_OK) {
+        bool any = false;
+        for (int i = 0; i < IMAGE_FILES; i++) {
+            struct image_file *f = &im->files[i];
+            unsigned char *now = NULL;
+            size_t size = 0;
+            if (!f->present)
+                continue;
+            if (read_all(f->local, &now, &size) != 0) {
+                cli_error(prog, "%s: cannot read the edited copy: %s", f->local, strerror(errno));
+                rc = CLI_FAILED;
+                break;
+            }
+            f->changed = size != f->orig_size || memcmp(now, f->orig, size) != 0;
+            any |= f->changed;
+            free(now);
+        }
+        /* An overlay is made even when nothing changed: the command asked for the new disk. */
+        if (rc == CLI_OK && (any || im->overlay)) {
+            if (!im->may_write) {
+                cli_error(prog, "%s: internal error: a read-only command changed the hive; the image is unchanged",
+                          im->label);
+                rc = CLI_FAILED;
+            } else {
+                rc = kind == KIND_WIM ? image_wim_commit(im) : image_ntfs_commit(im);
+            }
+        }
+    }
+    image_cleanup(im, kind);
+    fflush(NULL);
+    sigprocmask(SIG_SETMASK, &old_mask, NULL); /* a deferred signal ends the process here */
+    return rc;
+}
+
 int image_dispatch(const char *name, int (*run)(int argc, char **argv), int argc, char **argv)
 {
     /* Find --wim/--ntfs/--disk and --disk-format/--overlay (before any "--"), and remove them. */
@@ -443,7 +541,6 @@ int image_dispatch(const char *name, int (*run)(int argc, char **argv), int argc
 
     struct image im;
     memset(&im, 0, sizeof im);
-    im.lock_fd = -1;
     im.lock_wait_ms = lock_wait_of(args, n);
     im.prog = prog;
     im.spec = spec;
@@ -452,82 +549,42 @@ int image_dispatch(const char *name, int (*run)(int argc, char **argv), int argc
     im.disk_format = disk_format;
     im.overlay = overlay;
     im.may_write = writer;
-    /* Ctrl-C, kill and hang-up wait until the image is consistent and the private copies are gone: the
-     * work happens inside wimlib and libntfs-3g, which cannot be stopped half-way safely.  A wait for
-     * another command's lock still ends on them (image_lock). */
-    sigset_t deferred, old_mask;
-    sigemptyset(&deferred);
-    for (size_t i = 0; i < sizeof deferred_signals / sizeof deferred_signals[0]; i++)
-        sigaddset(&deferred, deferred_signals[i]);
-    sigprocmask(SIG_BLOCK, &deferred, &old_mask);
-    const char *tmp = getenv("TMPDIR");
-    if (!tmp || *tmp != '/')
-        tmp = "/tmp";
-    size_t tlen = strlen(tmp) + 32;
-    im.tmpdir = malloc(tlen);
-    if (!im.tmpdir || (snprintf(im.tmpdir, tlen, "%s/hiveport-image.XXXXXX", tmp), !mkdtemp(im.tmpdir))) {
-        cli_error(prog, "cannot create a private directory in %s: %s", tmp, strerror(errno));
-        free(im.tmpdir);
-        free(args);
-        sigprocmask(SIG_SETMASK, &old_mask, NULL);
+    struct command_call call = {name, run, args, n, dashdash};
+    int rc = with_image(&im, kind, run_command, &call);
+    free(args);
+    return rc;
+}
+
+/* The adapter from image_with_hive()'s callback to with_image()'s. */
+struct hive_call {
+    image_hive_fn *fn;
+    void *ctx;
+};
+
+static int run_hive_fn(struct image *im, void *ctx)
+{
+    struct hive_call *call = ctx;
+    return call->fn(call->ctx, im->files[IMAGE_FILE_HIVE].local, im->label);
+}
+
+int image_with_hive(const struct image_target *t, image_hive_fn *fn, void *ctx)
+{
+    bool disk = strcmp(t->option, "--disk") == 0;
+    enum image_kind kind = strcmp(t->option, "--wim") == 0 ? KIND_WIM : KIND_NTFS;
+    char version[256];
+    if (kind == KIND_WIM ? !image_wim_supported(version, sizeof version)
+                         : !image_ntfs_supported(version, sizeof version)) {
+        cli_error(t->prog, "%s: %s", t->option, version);
         return CLI_FAILED;
     }
-    int rc = kind == KIND_WIM ? image_wim_open(&im) : image_ntfs_open(&im);
-    for (int i = 0; rc == CLI_OK && i < IMAGE_FILES; i++) {
-        struct image_file *f = &im.files[i];
-        if (!f->present)
-            continue;
-        if (read_all(f->local, &f->orig, &f->orig_size) != 0) {
-            cli_error(prog, "%s: cannot read the extracted copy: %s", f->local, strerror(errno));
-            rc = CLI_FAILED;
-        }
-    }
-    if (rc == CLI_OK) {
-        /* The hive is the first operand, except for apply PROFILE HIVE, where it goes last. */
-        char *hive = im.files[IMAGE_FILE_HIVE].local;
-        if (strcmp(name, "apply") == 0) {
-            if (!dashdash)
-                args[n++] = (char *)"--";
-            args[n++] = hive;
-        } else {
-            memmove(args + 2, args + 1, (size_t)(n - 1) * sizeof *args);
-            args[1] = hive;
-            n++;
-        }
-        args[n] = NULL;
-        rc = run_captured(&im, run, n, args);
-    }
-    if (rc == CLI_OK) {
-        bool any = false;
-        for (int i = 0; i < IMAGE_FILES; i++) {
-            struct image_file *f = &im.files[i];
-            unsigned char *now = NULL;
-            size_t size = 0;
-            if (!f->present)
-                continue;
-            if (read_all(f->local, &now, &size) != 0) {
-                cli_error(prog, "%s: cannot read the edited copy: %s", f->local, strerror(errno));
-                rc = CLI_FAILED;
-                break;
-            }
-            f->changed = size != f->orig_size || memcmp(now, f->orig, size) != 0;
-            any |= f->changed;
-            free(now);
-        }
-        /* An overlay is made even when nothing changed: the command asked for the new disk. */
-        if (rc == CLI_OK && (any || im.overlay)) {
-            if (!im.may_write) {
-                cli_error(prog, "%s: internal error: a read-only command changed the hive; the image is unchanged",
-                          im.label);
-                rc = CLI_FAILED;
-            } else {
-                rc = kind == KIND_WIM ? image_wim_commit(&im) : image_ntfs_commit(&im);
-            }
-        }
-    }
-    image_cleanup(&im, kind);
-    free(args);
-    fflush(NULL);
-    sigprocmask(SIG_SETMASK, &old_mask, NULL); /* a deferred signal ends the process here */
-    return rc;
+    struct image im;
+    memset(&im, 0, sizeof im);
+    im.lock_wait_ms = t->lock_wait_ms;
+    im.prog = t->prog;
+    im.spec = t->spec;
+    im.disk = disk;
+    im.disk_format = disk ? t->disk_format : NULL;
+    im.may_write = t->may_write;
+    struct hive_call call = {fn, ctx};
+    return with_image(&im, kind, run_hive_fn, &call);
 }

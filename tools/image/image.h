@@ -5,8 +5,9 @@
  * command succeeded and the bytes changed.  Each backend has its own optional library (wimlib,
  * libntfs-3g, libnbd, libewf), detected at build time by mk/images.mk and mk/disks.mk (HIVEPORT_HAVE_WIM,
  * _NTFS, _NBD, _EWF) and loaded on first use (dynlib.h).  This header is the one interface between the
- * commands (image_dispatch), the shared layer (image.c, disk.c) and the backends (wim.c; ntfs.c with its
- * device ntfs_window.c; partition.c; raw.c; nbd.c; ewf.c): no backend includes another's header. */
+ * commands (image_dispatch; image_with_hive for apply's manifests), the shared layer (image.c, disk.c)
+ * and the backends (wim.c; ntfs.c with its device ntfs_window.c; partition.c; raw.c; nbd.c; ewf.c): no
+ * backend includes another's header. */
 #ifndef HIVEPORT_IMAGE_H
 #define HIVEPORT_IMAGE_H
 
@@ -18,6 +19,21 @@
 /* Runs run(argc, argv) for the command name, through the image layer when argv holds --wim or --ntfs,
  * directly otherwise.  Returns the exit status. */
 int image_dispatch(const char *name, int (*run)(int argc, char **argv), int argc, char **argv);
+/* One image named outside a command line (a line of apply's manifest, apply_image.h): image_with_hive()
+ * runs fn(ctx, HIVE, LABEL) on the private copy HIVE of its SYSTEM hive, LABEL naming it as messages
+ * should ("install.wim:2:Windows/System32/config/SYSTEM"), with the lock, the deferred signals and the
+ * write-back of image_dispatch(): the hive goes back when fn returned CLI_OK, may_write is set and the
+ * bytes changed.  Prints the image layer's errors; returns fn's status, or the image layer's. */
+struct image_target {
+    const char *prog;
+    const char *option;      /* "--wim", "--ntfs" or "--disk" */
+    const char *spec;        /* FILE[:IMAGE], FILE[@OFFSET|@pN] */
+    const char *disk_format; /* --disk only: a name disk_format_named() knows, or NULL to detect it */
+    bool may_write;
+    int lock_wait_ms;
+};
+typedef int image_hive_fn(void *ctx, const char *hive, const char *label);
+int image_with_hive(const struct image_target *t, image_hive_fn *fn, void *ctx);
 /* One line for 'hiveport --version': which image formats this build supports. */
 void image_print_support(FILE *out);
 

@@ -99,7 +99,7 @@ bool image_wim_supported(char *version, size_t len)
  * does (so that image names may hold a ':'). */
 static int split_spec(const struct image *im, char **file, const char **selector)
 {
-    struct stat st;
+    struct stat st = {0}; /* read below even when no stat() succeeded */
     const char *spec = im->spec;
     if (stat(spec, &st) == 0 && !S_ISDIR(st.st_mode)) {
         *file = strdup(spec);
