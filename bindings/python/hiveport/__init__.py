@@ -31,12 +31,17 @@ def has_check() -> bool:
     return _lib.check_fn is not None
 
 
+def has_preflight() -> bool:
+    """Whether the loaded libhiveport has hiveport_preflight() (Hive.preflight() raises Unsupported otherwise)."""
+    return _lib.preflight_fn is not None
+
+
 __all__ = [
     "ALL", "CURRENT", "DEFAULT", "LASTKNOWNGOOD",
     "BadData", "BadSelect", "Change", "ChangeKind", "ChecksumMismatch", "Corrupt", "Dirty", "Finding", "Hive",
     "HiveportError", "InvalidArgument", "IOFailure", "Locked", "LogState", "NoControlSet", "NoSelect", "NotHive",
     "NotRegular", "NotSet", "OutOfMemory", "PortRange", "ReadOnly", "RegType", "RpcRange", "SelectField",
     "Setting", "SettingFlag", "SettingLike", "Severity", "Status", "Truncated", "Unsupported", "WrongType",
-    "catalog", "find_setting", "has_check", "open", "parse_controlset", "rpc_warnings", "setting",
+    "catalog", "find_setting", "has_check", "has_preflight", "open", "parse_controlset", "rpc_warnings", "setting",
     "severity_name", "strerror", "version",
 ]

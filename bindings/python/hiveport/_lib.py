@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import ctypes
 import os
-from typing import Optional
+from typing import Optional, Tuple
 
 SONAME = "libhiveport.so.0"
 
@@ -63,8 +63,9 @@ class CChange(ctypes.Structure):
     ]
 
 
-class CFinding(ctypes.Structure):
-    """hiveport_finding."""
+class CFinding01(ctypes.Structure):
+    """hiveport_finding as libhiveport 0.1 laid it out: what every version has.  The library owns these
+    structures, so a binding reads no field past the end of the loaded library's one."""
 
     _fields_ = [
         ("severity", ctypes.c_int),
@@ -75,6 +76,22 @@ class CFinding(ctypes.Structure):
         ("value_name", ctypes.c_char_p),
         ("port", ctypes.c_uint32),
         ("message", ctypes.c_char_p),
+    ]
+
+
+class CFinding(CFinding01):
+    """hiveport_finding since 0.2: the 0.1 fields, then offset."""
+
+    _fields_ = [("offset", ctypes.c_uint64)]
+
+
+class CPlanItem(ctypes.Structure):
+    """hiveport_plan_item."""
+
+    _fields_ = [
+        ("setting", ctypes.POINTER(CSetting)),
+        ("port", ctypes.c_uint32),
+        ("unset", ctypes.c_int),
     ]
 
 
@@ -114,7 +131,8 @@ _PROTOTYPES = {
     "hiveport_diff": (_c.c_int, [HandleP, HandleP, ChangeFn, _c.c_void_p]),
     "hiveport_audit": (_c.c_int, [HandleP, HandleP, _P(FindingsListP)]),
     "hiveport_findings_count": (_c.c_size_t, [FindingsListP]),
-    "hiveport_findings_at": (_P(CFinding), [FindingsListP, _c.c_size_t]),
+    # The finding's layout depends on the loaded library's version: read through finding_type.
+    "hiveport_findings_at": (_c.c_void_p, [FindingsListP, _c.c_size_t]),
     "hiveport_findings_free": (None, [FindingsListP]),
     "hiveport_severity_name": (_c.c_char_p, [_c.c_int]),
     "hiveport_free": (None, [_c.c_void_p]),
@@ -127,9 +145,11 @@ _PROTOTYPES = {
     "hiveport_dcom_set_port": (_c.c_int, [HandleP, _c.c_char_p, _c.c_uint32]),
 }
 
-# Calls that a library may lack (added after 0.1.0): looked up at load time, None when absent.
+# Calls that a library may lack (added in 0.2.0, node HIVEPORT_0.2): looked up at load time, None when absent.
 _OPTIONAL_PROTOTYPES = {
     "hiveport_check": (_c.c_int, [HandleP, _c.c_uint, _P(FindingsListP)]),
+    "hiveport_preflight": (_c.c_int, [HandleP, _P(CPlanItem), _c.c_size_t, _c.c_int, _c.c_uint, HandleP,
+                                      _P(FindingsListP)]),
 }
 
 
@@ -161,6 +181,20 @@ def _optional(lib: ctypes.CDLL, name: str) -> Optional[ctypes._CFuncPtr]:  # typ
 
 lib = _load()
 check_fn = _optional(lib, "hiveport_check")
+preflight_fn = _optional(lib, "hiveport_preflight")
+
+
+def version_tuple(text: str) -> Tuple[int, ...]:
+    """"0.2.0" -> (0, 2, 0); what does not parse is () (older than any version)."""
+    try:
+        return tuple(int(part) for part in text.split("."))
+    except ValueError:
+        return ()
+
+
+# hiveport_finding gained offset in 0.2.0 (header: "offset came in 0.2"): an older library's findings end
+# before it, so they are read as the 0.1 structure.
+finding_type = CFinding if version_tuple(lib.hiveport_version().decode("ascii", "replace")) >= (0, 2) else CFinding01
 
 
 def text(b: Optional[bytes]) -> Optional[str]:

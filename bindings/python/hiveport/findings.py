@@ -1,7 +1,8 @@
-"""Findings: what hiveport_audit() (and hiveport_check(), where the library has it) report, as a list of
-Finding.  One reader of the C findings list serves both calls."""
+"""Findings: what hiveport_audit() (and hiveport_check() and hiveport_preflight(), where the library has
+them) report, as a list of Finding.  One reader of the C findings list serves every call."""
 from __future__ import annotations
 
+import ctypes
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import List, Optional
@@ -25,7 +26,8 @@ def severity_name(severity: int) -> str:
 @dataclass(frozen=True)
 class Finding:
     """One hiveport_finding.  controlset is 0 for the hive as a whole, port 0 when none; setting_id, key and
-    value_name are None when the finding is about none."""
+    value_name are None when the finding is about none.  offset is the file offset of the damaged structure
+    a check() finding is about (0 when none), and None when the loaded library predates the field (0.1)."""
 
     severity: Severity
     code: str
@@ -35,6 +37,7 @@ class Finding:
     value_name: Optional[str]
     port: int
     message: str
+    offset: Optional[int] = None
 
     @property
     def severity_name(self) -> str:
@@ -50,11 +53,13 @@ def _severity(n: int) -> "Severity | int":
 
 def take(findings: "_lib.FindingsListP") -> List[Finding]:
     """Copies every finding of a C list (hiveport_findings_count, hiveport_findings_at) and frees the list
-    (hiveport_findings_free), also when copying fails."""
+    (hiveport_findings_free), also when copying fails.  Each finding is read as the loaded library lays it
+    out (_lib.finding_type), never past its end."""
+    layout = ctypes.POINTER(_lib.finding_type)
     try:
         out = []
         for i in range(_lib.lib.hiveport_findings_count(findings)):
-            f = _lib.lib.hiveport_findings_at(findings, i).contents
+            f = ctypes.cast(_lib.lib.hiveport_findings_at(findings, i), layout).contents
             out.append(
                 Finding(
                     severity=_severity(f.severity),  # type: ignore[arg-type]
@@ -65,6 +70,7 @@ def take(findings: "_lib.FindingsListP") -> List[Finding]:
                     value_name=_lib.text(f.value_name),
                     port=f.port,
                     message=_lib.text(f.message) or "",
+                    offset=getattr(f, "offset", None),
                 )
             )
         return out

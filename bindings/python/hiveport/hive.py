@@ -6,7 +6,7 @@ import math
 import os
 from enum import IntEnum
 from types import TracebackType
-from typing import Iterable, Iterator, List, Optional, Tuple, Type, Union
+from typing import Iterable, Iterator, List, Mapping, Optional, Tuple, Type, Union
 
 from . import _lib
 from .catalog import SettingLike, setting as _setting
@@ -27,6 +27,9 @@ ControlSet = Union[str, int]
 _OPEN_WRITE = 0x1
 _OPEN_NO_LOGS = 0x2
 _OPEN_DISCARD_LOGS = 0x4
+_OPEN_BREAK_LINKS = 0x8
+_OPEN_DAMAGED = 0x10
+_CHECK_PRIMARY = 0x1
 _SET_REPLACE_TYPE = 0x1
 _RPC_CLEAR_KEEP_KEY = 0x1
 _INT_MAX = 2**31 - 1
@@ -279,14 +282,46 @@ class Hive:
         self._check(_lib.lib.hiveport_audit(self._handle(), sw, ctypes.byref(out)))
         return _take_findings(out)
 
-    def check(self, flags: int = 0) -> List[Finding]:
-        """hiveport_check(): the library's structural check of the hive, as findings.  Unsupported when the
-        loaded libhiveport predates it (has_check() tells)."""
+    def check(self, primary: bool = False) -> List[Finding]:
+        """hiveport_check(): every structural rule of the regf format Windows applies when it loads a hive,
+        checked on the hive as this handle loaded it (a dirty hive's logs replayed, which an info finding
+        "logs-replayed" says), or with primary=True (HIVEPORT_CHECK_PRIMARY) on the file as it is on disk.
+        Uncommitted changes are not part of it.  Damage is findings, each with its code, key and file offset
+        (Finding.offset), not an exception; open(damaged=True) opens a hive too damaged for other reads so
+        that this can say where.  Unsupported when the loaded libhiveport predates it (has_check() tells)."""
         fn = _lib.check_fn
         if fn is None:
             raise Unsupported(None, "hiveport_check: the loaded libhiveport has no such call (it is older)")
         out = _lib.FindingsListP()
-        self._check(fn(self._handle(), flags, ctypes.byref(out)))
+        self._check(fn(self._handle(), _CHECK_PRIMARY if primary else 0, ctypes.byref(out)))
+        return _take_findings(out)
+
+    def preflight(self, changes: "Iterable[Tuple[SettingLike, Optional[int]]] | Mapping[SettingLike, Optional[int]]",
+                  controlset: ControlSet = "current", replace_type: bool = False,
+                  software: Optional["Hive"] = None) -> List[Finding]:
+        """hiveport_preflight(): what audit() would say once the planned changes are committed, changing
+        nothing.  changes are (setting, port) pairs (or a mapping of them), port None to unset the setting;
+        they are made, as set() and unset() with controlset and replace_type would, on a private copy of the
+        hive as its file holds it (this handle's uncommitted changes are not part of it; it may be
+        read-only), audited before and after, cross-checked against the RPC range of the open SOFTWARE hive
+        software when given.  Returns only the findings the changes bring (an ERROR one is what the audit
+        would call an error once written), then "service-key-created" warnings for settings outside the
+        catalog whose service key the change would create.  Raises what set() would for the plan (PortRange,
+        WrongType, NoSelect, ...).  Unsupported when the loaded libhiveport predates it (has_preflight())."""
+        fn = _lib.preflight_fn
+        if fn is None:
+            raise Unsupported(None, "hiveport_preflight: the loaded libhiveport has no such call (it is older)")
+        pairs = list(changes.items() if isinstance(changes, Mapping) else changes)
+        settings = [_setting(s)._to_c() for s, _ in pairs]  # kept alive until the call returns
+        plan = (_lib.CPlanItem * max(len(pairs), 1))()
+        for item, c_setting, (_, port) in zip(plan, settings, pairs):
+            item.setting = ctypes.pointer(c_setting)
+            item.port = 0 if port is None else _port(port)
+            item.unset = 1 if port is None else 0
+        out = _lib.FindingsListP()
+        sw = software._handle() if software is not None else None
+        self._check(fn(self._handle(), plan, len(pairs), _target(controlset),
+                       _SET_REPLACE_TYPE if replace_type else 0, sw, ctypes.byref(out)))
         return _take_findings(out)
 
     # ---- SOFTWARE hive: RPC port range, DCOM ----
@@ -330,17 +365,22 @@ class Hive:
 
 
 def open(path: PathLike, write: bool = False, logs: Optional[Iterable[PathLike]] = None, no_logs: bool = False,
-         discard_logs: bool = False, lock_timeout: Optional[float] = 30.0) -> Hive:
+         discard_logs: bool = False, lock_timeout: Optional[float] = 30.0, break_links: bool = False,
+         damaged: bool = False) -> Hive:
     """hiveport_open_ext(): opens the hive at path, read-only (the file is never opened for writing) or with
     write=True (takes the writer's lock, waiting lock_timeout seconds, None: forever).  logs names a dirty
     hive's transaction logs instead of those found beside it; no_logs turns replay off; discard_logs allows
-    writing a dirty hive whose logs were not replayed.  Raises the status's exception, whose message names
-    the file and the reason."""
+    writing a dirty hive whose logs were not replayed.  break_links (HIVEPORT_OPEN_BREAK_LINKS) allows
+    writing a file with several hard links (NotRegular otherwise): the commit's rename leaves the other
+    names with the old hive.  damaged (HIVEPORT_OPEN_DAMAGED, read-only) opens a hive whose hive bins or
+    root key are damaged so that check() can say where; other reads may fail.  Raises the status's
+    exception, whose message names the file and the reason."""
     opts = _lib.COptions()
     _lib.lib.hiveport_options_init(ctypes.byref(opts))
     opts.size = ctypes.sizeof(_lib.COptions)
     opts.flags = ((_OPEN_WRITE if write else 0) | (_OPEN_NO_LOGS if no_logs else 0)
-                  | (_OPEN_DISCARD_LOGS if discard_logs else 0))
+                  | (_OPEN_DISCARD_LOGS if discard_logs else 0) | (_OPEN_BREAK_LINKS if break_links else 0)
+                  | (_OPEN_DAMAGED if damaged else 0))
     opts.lock_timeout_ms = _lock_timeout_ms(lock_timeout)
     if isinstance(logs, (str, bytes, os.PathLike)):
         raise TypeError("logs is a list of paths, not one path")

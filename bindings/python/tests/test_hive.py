@@ -1,12 +1,10 @@
 """Every Hive method on the generated fixtures: open options, reads, writes, commits, control sets, logs,
-diff, audit, check, the RPC range and DCOM ports, and the context manager."""
-import ctypes
+diff, audit, the RPC range and DCOM ports, and the context manager."""
 import os
 
 import pytest
 
 import hiveport
-from hiveport import _lib
 
 APPID_TCP = "{11111111-1111-1111-1111-111111111111}"  # software-plain: ncacn_ip_tcp,0,5050
 APPID_NO_ENDPOINTS = "{D99E6E74-FC88-11D0-B498-00A0C90312F3}"
@@ -210,6 +208,22 @@ def test_discard_logs_allows_writing_a_dirty_hive(fixture_hive):
         assert not h.is_dirty and h.get("ntds") == 6005
 
 
+def test_break_links_allows_writing_a_hard_linked_hive(fixture_hive, tmp_path):
+    path = fixture_hive("system-basic")
+    other = tmp_path / "other-name"
+    os.link(path, other)
+    with pytest.raises(hiveport.NotRegular, match="2 hard links"):
+        hiveport.open(path, write=True)
+    with hiveport.open(path, write=True, break_links=True) as h:
+        h.set("ntds", 6105)
+        h.commit()
+    with hiveport.open(path) as h:
+        assert h.get("ntds") == 6105
+    with hiveport.open(other) as h:  # the other name keeps the old hive
+        assert h.get("ntds") == 5005
+    assert os.stat(path).st_nlink == 1
+
+
 def test_save_copy(fixture_hive, tmp_path):
     path = fixture_hive("system-basic")
     dest = tmp_path / "copy.hive"
@@ -271,33 +285,6 @@ def test_audit_with_software_hive(fixture_hive):
 def test_audit_of_a_hive_without_select_is_findings(fixture_hive):
     with hiveport.open(fixture_hive("audit-select-missing")) as h:
         assert "select-missing" in [f.code for f in h.audit()]
-
-
-def test_check(fixture_hive):
-    if not hiveport.has_check():
-        with hiveport.open(fixture_hive("system-basic")) as h, pytest.raises(hiveport.Unsupported):
-            h.check()
-        return
-    with hiveport.open(fixture_hive("system-basic")) as h:
-        findings = h.check()
-    assert all(isinstance(f, hiveport.Finding) for f in findings)
-
-
-def test_check_shares_the_findings_reader(fixture_hive, monkeypatch):
-    # A stand-in for hiveport_check() with its prototype, answering with hiveport_audit()'s list: what check()
-    # passes and how it reads the list are tested whether or not the loaded library has the call.
-    seen = []
-
-    @ctypes.CFUNCTYPE(ctypes.c_int, _lib.HandleP, ctypes.c_uint, ctypes.POINTER(_lib.FindingsListP))
-    def fake_check(h, flags, out):
-        seen.append(flags)
-        return _lib.lib.hiveport_audit(h, None, out)
-
-    monkeypatch.setattr(_lib, "check_fn", fake_check)
-    with hiveport.open(fixture_hive("audit-wrong-type")) as h:
-        assert h.check(flags=0x5) == h.audit()
-        assert len(h.check()) == 4
-    assert seen == [5, 0]
 
 
 def test_rpc_range_get_set_clear(fixture_hive):
