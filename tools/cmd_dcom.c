@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "dry_run.h"
 
 
 static const char usage[] =
@@ -73,6 +74,40 @@ static int print_port(const char *prog, const struct dcom_request *req)
     return rc;
 }
 
+/* --dry-run: a read of the hive, the port before and after in the form of set's plan.  The change is made
+ * on a private copy (tools/dry_run.c), so what the write would refuse is refused. */
+static int dry_run(const char *prog, const struct dcom_request *req)
+{
+    hiveport *h = NULL;
+    struct cli_scratch scratch = {0};
+    int rc = CLI_FAILED;
+    uint32_t before = 0;
+    if (cli_open(req->hive, &req->open, 0, &h) != HIVEPORT_OK) {
+        cli_fail(prog, h);
+        goto out;
+    }
+    cli_report_logs(prog, h);
+    if (cli_dry_run_dirty(prog, h, &req->open, "dcom") != CLI_OK ||
+        cli_scratch_open(prog, h, req->hive, &scratch) != CLI_OK)
+        goto out;
+    int was = hiveport_dcom_get_port(h, req->appid, &before);
+    if (hiveport_dcom_set_port(scratch.h, req->appid, req->port) != HIVEPORT_OK) {
+        cli_scratch_fail(prog, &scratch);
+        goto out;
+    }
+    if (was == HIVEPORT_OK && before == req->port)
+        printf("%s: %u unchanged\n", req->appid, before);
+    else if (was == HIVEPORT_OK)
+        printf("%s: %u -> %u\n", req->appid, before, req->port);
+    else
+        printf("%s: %s -> %u\n", req->appid, was == HIVEPORT_E_NOT_SET ? "(not set)" : "(unusable)", req->port);
+    rc = CLI_OK;
+out:
+    cli_scratch_close(&scratch);
+    hiveport_close(h);
+    return rc;
+}
+
 static int set_port(const char *prog, const struct dcom_request *req)
 {
     const char *hive = req->hive, *appid = req->appid;
@@ -80,27 +115,14 @@ static int set_port(const char *prog, const struct dcom_request *req)
     hiveport *h = NULL;
     char *backup_path = NULL;
     int rc = CLI_FAILED;
-    uint32_t before = 0;
     int status = cli_open(hive, open, HIVEPORT_OPEN_WRITE, &h);
     if (status != HIVEPORT_OK) {
         cli_fail_hint(prog, h, cli_write_hint(status));
         goto out;
     }
     cli_report_logs(prog, h);
-    int was = req->dry_run ? hiveport_dcom_get_port(h, appid, &before) : HIVEPORT_OK;
     if (hiveport_dcom_set_port(h, appid, req->port) != HIVEPORT_OK) {
         cli_fail(prog, h);
-        goto out;
-    }
-    /* --dry-run: everything a write does but the commit (the lock included), in the form of set's plan. */
-    if (req->dry_run) {
-        if (was == HIVEPORT_OK && before == req->port)
-            printf("%s: %u unchanged\n", appid, before);
-        else if (was == HIVEPORT_OK)
-            printf("%s: %u -> %u\n", appid, before, req->port);
-        else
-            printf("%s: %s -> %u\n", appid, was == HIVEPORT_E_NOT_SET ? "(not set)" : "(unusable)", req->port);
-        rc = CLI_OK;
         goto out;
     }
     bool changed = hiveport_has_changes(h) == 1;
@@ -183,5 +205,5 @@ int cmd_dcom(int argc, char **argv)
     char why[600];
     if (!cli_port_parse(port_text, &tcp_port, appid, &req.port, why, sizeof why))
         return cli_usage_error(prog, "%s", why);
-    return set_port(prog, &req);
+    return req.dry_run ? dry_run(prog, &req) : set_port(prog, &req);
 }

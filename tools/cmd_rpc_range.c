@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "dry_run.h"
 
 
 static const char usage[] =
@@ -89,6 +90,43 @@ static int show(const char *prog, hiveport *h, bool quiet)
     return CLI_OK;
 }
 
+/* The change itself, on h (the hive, or a dry run's private copy); CLI_OK or CLI_FAILED (not printed). */
+static int make_change(hiveport *h, const struct request *req)
+{
+    int status = req->clear ? hiveport_rpc_clear(h, req->keep_key ? HIVEPORT_RPC_CLEAR_KEEP_KEY : 0)
+                            : hiveport_rpc_set(h, req->ports, req->available, req->use_internet, NULL);
+    return status == HIVEPORT_OK ? CLI_OK : CLI_FAILED;
+}
+
+/* --dry-run: a read of the hive; the change is made on a private copy (tools/dry_run.c), so everything the
+ * write would refuse is refused, and the configuration it would leave is printed. */
+static int dry_run(const char *prog, const struct request *req)
+{
+    hiveport *h = NULL;
+    struct cli_scratch scratch = {0};
+    int rc = CLI_FAILED;
+    if (cli_open(req->hive, &req->open, 0, &h) != HIVEPORT_OK) {
+        cli_fail(prog, h);
+        goto out;
+    }
+    cli_report_logs(prog, h);
+    if (cli_dry_run_dirty(prog, h, &req->open, "rpc-range") != CLI_OK ||
+        cli_scratch_open(prog, h, req->hive, &scratch) != CLI_OK)
+        goto out;
+    if (make_change(scratch.h, req) != CLI_OK) {
+        cli_scratch_fail(prog, &scratch);
+        goto out;
+    }
+    bool changed = hiveport_has_changes(scratch.h) == 1;
+    rc = req->clear ? CLI_OK : show(prog, scratch.h, false);
+    if (rc == CLI_OK)
+        cli_error(prog, "%s: %s (--dry-run)", req->hive, changed ? "would be written" : "nothing changes");
+out:
+    cli_scratch_close(&scratch);
+    hiveport_close(h);
+    return rc;
+}
+
 static int change(const char *prog, const struct request *req)
 {
     hiveport *h = NULL;
@@ -100,20 +138,11 @@ static int change(const char *prog, const struct request *req)
         goto out;
     }
     cli_report_logs(prog, h);
-    int status = req->clear ? hiveport_rpc_clear(h, req->keep_key ? HIVEPORT_RPC_CLEAR_KEEP_KEY : 0)
-                            : hiveport_rpc_set(h, req->ports, req->available, req->use_internet, NULL);
-    if (status != HIVEPORT_OK) {
+    if (make_change(h, req) != CLI_OK) {
         cli_fail(prog, h); /* closing without a commit writes nothing */
         goto out;
     }
     bool changed = hiveport_has_changes(h) == 1;
-    /* --dry-run: everything a write does but the commit (the lock included). */
-    if (req->dry_run) {
-        rc = req->clear ? CLI_OK : show(prog, h, false);
-        if (rc == CLI_OK)
-            cli_error(prog, "%s: %s (--dry-run)", req->hive, changed ? "would be written" : "nothing changes");
-        goto out;
-    }
     if (req->backup && (backup = cli_backup_path(req->hive)) == NULL) {
         cli_error(prog, "%s: out of memory", req->hive);
         goto out;
@@ -218,7 +247,7 @@ int cmd_rpc_range(int argc, char **argv)
             return rc;
     }
     if (req.clear || setting)
-        return change(prog, &req);
+        return req.dry_run ? dry_run(prog, &req) : change(prog, &req);
 
     hiveport *h = NULL;
     if (cli_open(req.hive, &req.open, 0, &h) != HIVEPORT_OK) {

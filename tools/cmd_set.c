@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "dry_run.h"
 
 static const char usage[] =
     "Usage: hiveport set HIVE SETTING=PORT [SETTING=PORT...] [--controlset SEL] [--backup]\n"
@@ -101,15 +102,7 @@ static int dry_run(const char *prog, const struct set_request *req)
         goto out;
     }
     cli_report_logs(prog, h);
-    /* A write open refuses a dirty hive unless its logs could be replayed (or are knowingly discarded). */
-    if (hiveport_is_dirty(h) == 1 && hiveport_log_state(h, NULL) != HIVEPORT_LOGS_REPLAYED &&
-        !(req->open.flags & HIVEPORT_OPEN_DISCARD_LOGS)) {
-        cli_error(prog, "%s: the hive is dirty and %s: set would refuse to write it (%s)", hiveport_path(h),
-                  hiveport_log_report(h), CLI_HINT_DIRTY);
-        rc = CLI_FAILED;
-        goto out;
-    }
-    if ((rc = cli_check_select(prog, h)) != CLI_OK ||
+    if ((rc = cli_dry_run_dirty(prog, h, &req->open, "set")) != CLI_OK || (rc = cli_check_select(prog, h)) != CLI_OK ||
         (rc = cli_targets(prog, h, req->target, &numbers, &count)) != CLI_OK)
         goto out;
     /* Everything is checked before the first line, so a refused plan prints no plan. */

@@ -4,17 +4,19 @@
 #include <stdlib.h>
 
 #include "cli.h"
+#include "dry_run.h"
 
 static const char usage[] =
-    "Usage: hiveport unset HIVE SETTING... [--controlset SEL] [--backup] [--dry-run] [--verbose]\n"
+    "Usage: hiveport unset HIVE SETTING... [--controlset SEL] [--backup] [--dry-run] [--force] [--strict]\n"
+    "                      [--verbose]\n"
     "       hiveport unset --wim FILE[:IMAGE] | --ntfs FILE[@OFFSET|@pN] | --disk FILE[@OFFSET|@pN] SETTING... [OPTIONS]\n"
     "Remove the values of the settings, keeping their keys, in one atomic commit.  A value that is\n"
     "not set is no error.  SETTING is a catalog id (see 'hiveport list') or SERVICE\\SUBKEY:VALUE NAME.\n\n"
     "  --controlset SEL  current (the default), default, lastknowngood, all, or a number (3 =\n"
     "                    ControlSet003)\n"
     "  --backup          keep the previous file as HIVE.bak (replacing it) when anything changes\n"
-    "  --dry-run         print what would be removed and write nothing\n"
-    CLI_HELP_VERBOSE CLI_HELP_READ CLI_HELP_WRITE CLI_HELP_IMAGE CLI_HELP_OVERLAY
+    "  --dry-run         print what would be removed and write nothing (the hive is only read)\n"
+    CLI_HELP_RULES CLI_HELP_VERBOSE CLI_HELP_READ CLI_HELP_WRITE CLI_HELP_IMAGE CLI_HELP_OVERLAY
     "  --help            print this help\n";
 
 struct unset_request {
@@ -23,6 +25,7 @@ struct unset_request {
     size_t count;
     int target;
     bool backup, dry_run, verbose;
+    struct cli_rules rules;
     struct cli_open open;
 };
 
@@ -77,34 +80,65 @@ static int read_before(const char *prog, hiveport *h, const struct unset_request
     return CLI_OK;
 }
 
-static int unset_all(const char *prog, const struct unset_request *req)
+/* The audit's rules over the removals (tools/preflight.c, as set and apply); CLI_OK or CLI_FAILED (printed).
+ * hiveport_preflight() makes them on a private copy, so it also fails as hiveport_unset_port() would. */
+static int check_rules(const char *prog, hiveport *h, const struct unset_request *req)
+{
+    hiveport_plan_item *plan = calloc(req->count, sizeof *plan);
+    if (plan == NULL) {
+        cli_error(prog, "out of memory");
+        return CLI_FAILED;
+    }
+    for (size_t i = 0; i < req->count; i++)
+        plan[i] = (hiveport_plan_item){&req->settings[i].setting, 0, 1};
+    int rc = cli_preflight_print(prog, h, plan, req->count, req->target, 0, &req->rules);
+    free(plan);
+    return rc;
+}
+
+/* --dry-run: a read of the hive (never opened for writing, no lock), checked as the write would be. */
+static int dry_run(const char *prog, const struct unset_request *req)
 {
     hiveport *h = NULL;
-    char *backup = NULL;
     uint32_t *numbers = NULL, *ports = NULL;
     int *status = NULL;
     size_t n = 0;
     int rc = CLI_FAILED;
-    /* --dry-run too opens for writing: everything a write checks is checked, only the commit is left out. */
+    if (cli_open(req->hive, &req->open, 0, &h) != HIVEPORT_OK) {
+        cli_fail(prog, h);
+        goto out;
+    }
+    cli_report_logs(prog, h);
+    if (cli_dry_run_dirty(prog, h, &req->open, "unset") != CLI_OK || cli_check_select(prog, h) != CLI_OK ||
+        read_before(prog, h, req, &numbers, &n, &status, &ports) != CLI_OK || check_rules(prog, h, req) != CLI_OK)
+        goto out;
+    rc = print_plan(prog, h, req, status, ports, numbers, n);
+out:
+    free(numbers);
+    free(status);
+    free(ports);
+    hiveport_close(h);
+    return rc;
+}
+
+static int unset_all(const char *prog, const struct unset_request *req)
+{
+    hiveport *h = NULL;
+    char *backup = NULL;
+    int rc = CLI_FAILED;
     int opened = cli_open(req->hive, &req->open, HIVEPORT_OPEN_WRITE, &h);
     if (opened != HIVEPORT_OK) {
         cli_fail_hint(prog, h, cli_write_hint(opened));
         goto out;
     }
     cli_report_logs(prog, h);
-    if (cli_check_select(prog, h) != CLI_OK)
-        goto out;
-    if (req->dry_run && read_before(prog, h, req, &numbers, &n, &status, &ports) != CLI_OK)
+    if (cli_check_select(prog, h) != CLI_OK || check_rules(prog, h, req) != CLI_OK)
         goto out;
     for (size_t i = 0; i < req->count; i++)
         if (hiveport_unset_port(h, &req->settings[i].setting, req->target) != HIVEPORT_OK) {
             cli_fail(prog, h); /* closing without a commit writes nothing */
             goto out;
         }
-    if (req->dry_run) {
-        rc = print_plan(prog, h, req, status, ports, numbers, n);
-        goto out;
-    }
     bool changed = hiveport_has_changes(h) == 1;
     if (req->backup && (backup = cli_backup_path(req->hive)) == NULL) {
         cli_error(prog, "%s: out of memory", req->hive);
@@ -119,9 +153,6 @@ static int unset_all(const char *prog, const struct unset_request *req)
         cli_report_commit(prog, req->hive, changed, changed ? backup : NULL);
     rc = CLI_OK;
 out:
-    free(numbers);
-    free(status);
-    free(ports);
     free(backup);
     hiveport_close(h);
     return rc;
@@ -132,6 +163,7 @@ int cmd_unset(int argc, char **argv)
     static const struct option longopts[] = {CLI_LONGOPT_CONTROLSET,
                                              {"backup", no_argument, NULL, OPT_BACKUP},
                                              {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+                                             CLI_LONGOPTS_RULES,
                                              CLI_LONGOPT_VERBOSE,
                                              CLI_LONGOPTS_READ,
                                              CLI_LONGOPTS_WRITE,
@@ -148,6 +180,12 @@ int cmd_unset(int argc, char **argv)
             break;
         case OPT_DRY_RUN:
             req.dry_run = true;
+            break;
+        case OPT_FORCE:
+            req.rules.force = true;
+            break;
+        case OPT_STRICT:
+            req.rules.strict = true;
             break;
         case OPT_VERBOSE:
             req.verbose = true;
@@ -173,7 +211,7 @@ int cmd_unset(int argc, char **argv)
     for (size_t i = 0; i < req.count && rc == CLI_OK; i++)
         rc = cli_setting_parse(prog, argv[optind + 1 + (int)i], &settings[i]);
     if (rc == CLI_OK)
-        rc = unset_all(prog, &req);
+        rc = req.dry_run ? dry_run(prog, &req) : unset_all(prog, &req);
     for (size_t i = 0; i < req.count; i++)
         cli_setting_free(&settings[i]);
     free(settings);

@@ -1,0 +1,91 @@
+/* dry_run.c: --dry-run as a read.  The user's hive is opened read-only; a change the library makes only on
+ * a writable handle (rpc-range, dcom) is made on a private copy that is thrown away, so the dry run checks
+ * exactly what the write would and never opens the user's file for writing or locks it. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dry_run.h"
+
+int cli_dry_run_dirty(const char *prog, hiveport *h, const struct cli_open *open, const char *verb)
+{
+    if (hiveport_is_dirty(h) == 1 && hiveport_log_state(h, NULL) != HIVEPORT_LOGS_REPLAYED &&
+        !(open->flags & HIVEPORT_OPEN_DISCARD_LOGS)) {
+        cli_error(prog, "%s: the hive is dirty and %s: %s would refuse to write it (%s)", hiveport_path(h),
+                  hiveport_log_report(h), verb, CLI_HINT_DIRTY);
+        return CLI_FAILED;
+    }
+    return CLI_OK;
+}
+
+static char *join(const char *dir, const char *name)
+{
+    size_t len = strlen(dir) + strlen(name) + 2;
+    char *path = malloc(len);
+    if (path != NULL)
+        snprintf(path, len, "%s/%s", dir, name);
+    return path;
+}
+
+int cli_scratch_open(const char *prog, hiveport *src, const char *hive, struct cli_scratch *s)
+{
+    *s = (struct cli_scratch){.hive = hive};
+    const char *tmp = getenv("TMPDIR");
+    if (tmp == NULL || *tmp == '\0')
+        tmp = "/tmp";
+    if ((s->dir = join(tmp, "hiveport-dry-run.XXXXXX")) == NULL || (s->file = join(s->dir, "hive")) == NULL) {
+        cli_error(prog, "%s: out of memory", hive);
+        goto fail;
+    }
+    if (mkdtemp(s->dir) == NULL) {
+        cli_error(prog, "%s: --dry-run needs a private copy of the hive, but %s cannot be created: %s", hive,
+                  s->dir, strerror(errno));
+        goto fail;
+    }
+    snprintf(s->file, strlen(s->dir) + sizeof "/hive", "%s/hive", s->dir);
+    if (hiveport_save_copy(src, s->file) != HIVEPORT_OK) {
+        cli_fail(prog, src);
+        goto fail;
+    }
+    /* The copy has the hive's mode; a read-only one is still ours to open for writing. */
+    if (chmod(s->file, 0600) != 0) {
+        cli_error(prog, "%s: cannot make the private copy %s writable: %s", hive, s->file, strerror(errno));
+        goto fail;
+    }
+    if (hiveport_open(s->file, HIVEPORT_OPEN_WRITE, &s->h) != HIVEPORT_OK) {
+        cli_scratch_fail(prog, s);
+        goto fail;
+    }
+    return CLI_OK;
+fail:
+    cli_scratch_close(s);
+    return CLI_FAILED;
+}
+
+int cli_scratch_fail(const char *prog, const struct cli_scratch *s)
+{
+    const char *msg = hiveport_errmsg(s->h);
+    size_t len = strlen(s->file);
+    /* The library's messages begin with the path of the file it worked on: show the user's. */
+    if (strncmp(msg, s->file, len) == 0)
+        cli_error(prog, "%s%s", s->hive, msg + len);
+    else
+        cli_error(prog, "%s: %s", s->hive, msg);
+    return CLI_FAILED;
+}
+
+void cli_scratch_close(struct cli_scratch *s)
+{
+    hiveport_close(s->h);
+    s->h = NULL;
+    if (s->file != NULL)
+        unlink(s->file);
+    if (s->dir != NULL)
+        rmdir(s->dir);
+    free(s->file);
+    free(s->dir);
+    s->file = s->dir = NULL;
+}
