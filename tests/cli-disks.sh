@@ -22,34 +22,9 @@ PATH=$PATH:/usr/sbin:/sbin
 mkdir -p tmp
 export TMPDIR=$work/tmp
 
-passed=0 failed=0 skipped=0
-pass() { passed=$((passed + 1)); }
-fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
-. "$root/tests/support/skip.sh"
-skip() { if hp_skip disks "$*"; then skipped=$((skipped + 1)); else failed=$((failed + 1)); fi; }
-check() { # check NAME COMMAND...: passes when the command succeeds
-    local name=$1; shift
-    if "$@"; then pass; else fail "$name"; fi
-}
-sum() { sha256sum "$1" | cut -d' ' -f1; }
+IMAGETEST_AREA=disks
+. "$root/tests/support/imagetest.sh"
 stamp() { echo "$(sum "$1") $(stat -c %y "$1")"; }
-# run EXPECTED_STATUS ARGS...: runs hiveport, output in out/err; fails on another status.
-run() {
-    local want=$1; shift
-    $HIVEPORT "$@" >out 2>err
-    local got=$?
-    if [ "$got" != "$want" ]; then
-        fail "hiveport $* exited $got, expected $want; stderr: $(cat err)"
-        return 1
-    fi
-    if grep -q 'hiveport-image\.' out err; then
-        fail "hiveport $*: the temporary path leaked into the output"
-        return 1
-    fi
-    pass
-}
-has() { grep -qF -- "$2" "$1" || { fail "$1 lacks '$2': $(cat "$1")"; return 1; }; pass; }
-port() { hivexget "$1" "ControlSet001\\Services\\$2" 'TCP/IP Port'; }
 # No qemu-nbd or qemu-img started for this test is left (their arguments name $work), nor a private
 # directory; a child killed by PR_SET_PDEATHSIG may take a moment to go.
 no_leftovers() {

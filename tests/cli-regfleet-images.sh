@@ -24,7 +24,6 @@
 # Prints each failure and a last line "N passed, N failed[, N skipped]"; exits 1 on any failure.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
-. "$root/tests/support/skip.sh"
 build=${BUILD:-build}
 case $build in /*) ;; *) build=$root/$build ;; esac
 HIVEPORT=${HIVEPORT:-$build/hiveport}
@@ -37,31 +36,8 @@ PATH=$PATH:/usr/sbin:/sbin
 mkdir -p tmp
 export TMPDIR=$work/tmp   # hiveport's private directories: none may be left
 
-passed=0 failed=0 skipped=0
-pass() { passed=$((passed + 1)); }
-fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
-skip() { if hp_skip regfleet-images "$*"; then skipped=$((skipped + 1)); else failed=$((failed + 1)); fi; }
-check() { # check NAME COMMAND...: passes when the command succeeds
-    local name=$1; shift
-    if "$@"; then pass; else fail "$name"; fi
-}
-sum() { sha256sum "$1" | cut -d' ' -f1; }
-# run EXPECTED_STATUS ARGS...: runs hiveport, output in out/err; fails on another status or a leaked path.
-run() {
-    local want=$1; shift
-    "$HIVEPORT" "$@" >out 2>err
-    local got=$?
-    if [ "$got" != "$want" ]; then
-        fail "hiveport $* exited $got, expected $want; stdout: $(cat out); stderr: $(cat err)"
-        return 1
-    fi
-    if grep -q 'hiveport-image\.' out err; then
-        fail "hiveport $*: a temporary path leaked into the output"
-        return 1
-    fi
-    pass
-}
-has() { grep -qF -- "$2" "$1" || { fail "$1 lacks '$2': $(cat "$1")"; return 1; }; pass; }
+IMAGETEST_AREA=regfleet-images
+. "$root/tests/support/imagetest.sh"
 finish() {
     echo "$passed passed, $failed failed$([ $skipped -gt 0 ] && echo ", $skipped skipped")"
     [ $failed -eq 0 ]
@@ -108,7 +84,7 @@ for i in 1 2 3; do cp "$fixtures/system-basic.hive" h$i.hive; done
 # Independent readers.
 wim_port() { # wim_port WIM INDEX SERVICE: the port in that image's SYSTEM
     wimextract "$1" "$2" /$cfg/SYSTEM --to-stdout 2>/dev/null >w.hive &&
-        hivexget w.hive "ControlSet001\\Services\\${3//\//\\}" 'TCP/IP Port'
+        port w.hive "${3//\//\\}"
 }
 wim_hive_sum() { wimextract "$1" "$2" /$cfg/SYSTEM --to-stdout 2>/dev/null | sha256sum | cut -d' ' -f1; }
 part() { # part DISK N OUT: partition N (1 or 2) of DISK (any format) as a raw volume
@@ -118,9 +94,9 @@ part() { # part DISK N OUT: partition N (1 or 2) of DISK (any format) as a raw v
 }
 disk_port() { # disk_port DISK SERVICE: the port in p2's SYSTEM
     part "$1" 2 ind.vol && ntfscat ind.vol /$cfg/SYSTEM >ind.hive 2>/dev/null &&
-        hivexget ind.hive "ControlSet001\\Services\\${2//\//\\}" 'TCP/IP Port'
+        port ind.hive "${2//\//\\}"
 }
-hive_port() { hivexget "$1" "ControlSet001\\Services\\${2//\//\\}" 'TCP/IP Port'; }  # SERVICE/KEY
+hive_port() { port "$1" "${2//\//\\}"; }  # SERVICE/KEY
 images() { echo "$(sum t.wim) $(sum "my images/u.wim") $(sum vm.qcow2) $(sum vm.raw)"; }
 
 printf 'ntds = 6205\nnetlogon = 6206\n' >p.profile

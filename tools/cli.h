@@ -103,6 +103,10 @@ char *cli_backup_path(const char *hive);
 int cli_open(const char *path, const struct cli_open *o, unsigned flags, hiveport **h);
 /* Says on stderr what became of a dirty hive's logs (nothing for a clean hive). */
 void cli_report_logs(const char *prog, const hiveport *h);
+/* Opens path for writing, as every writer does: on failure prints the error with its way out
+ * (cli_write_hint) and returns CLI_FAILED (*h may still need hiveport_close); else reports the logs
+ * (cli_report_logs) and returns CLI_OK. */
+int cli_open_writer(const char *prog, const char *path, const struct cli_open *o, hiveport **h);
 
 /* ---- setting_spec.c: SETTING and SETTING=PORT operands ---- */
 /* A setting named on the command line: a catalog entry (copied) or a custom key:value REG_DWORD. */

@@ -115,12 +115,8 @@ static int set_port(const char *prog, const struct dcom_request *req)
     hiveport *h = NULL;
     char *backup_path = NULL;
     int rc = CLI_FAILED;
-    int status = cli_open(hive, open, HIVEPORT_OPEN_WRITE, &h);
-    if (status != HIVEPORT_OK) {
-        cli_fail_hint(prog, h, cli_write_hint(status));
+    if (cli_open_writer(prog, hive, open, &h) != CLI_OK)
         goto out;
-    }
-    cli_report_logs(prog, h);
     if (hiveport_dcom_set_port(h, appid, req->port) != HIVEPORT_OK) {
         cli_fail(prog, h);
         goto out;

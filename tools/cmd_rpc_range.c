@@ -132,12 +132,8 @@ static int change(const char *prog, const struct request *req)
     hiveport *h = NULL;
     char *backup = NULL;
     int rc = CLI_FAILED;
-    int opened = cli_open(req->hive, &req->open, HIVEPORT_OPEN_WRITE, &h);
-    if (opened != HIVEPORT_OK) {
-        cli_fail_hint(prog, h, cli_write_hint(opened));
+    if (cli_open_writer(prog, req->hive, &req->open, &h) != CLI_OK)
         goto out;
-    }
-    cli_report_logs(prog, h);
     if (make_change(h, req) != CLI_OK) {
         cli_fail(prog, h); /* closing without a commit writes nothing */
         goto out;

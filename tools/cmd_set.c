@@ -132,12 +132,8 @@ static int apply(const char *prog, const struct set_request *req)
     hiveport *h = NULL, *before = NULL, *after = NULL;
     char *backup = NULL;
     int rc = CLI_FAILED;
-    int status = cli_open(req->hive, &req->open, HIVEPORT_OPEN_WRITE, &h);
-    if (status != HIVEPORT_OK) {
-        cli_fail_hint(prog, h, cli_write_hint(status));
+    if (cli_open_writer(prog, req->hive, &req->open, &h) != CLI_OK)
         goto out;
-    }
-    cli_report_logs(prog, h);
     /* --diff: a read handle on the file as it is now, under our lock (no other writer can slip in).  It
      * maps the old file, which a commit renames away but does not change, so it stays the "before". */
     if (req->diff && cli_open(req->hive, &req->open, 0, &before) != HIVEPORT_OK) {
@@ -149,7 +145,8 @@ static int apply(const char *prog, const struct set_request *req)
     /* Closing without a commit discards every change made so far: nothing reaches the file. */
     for (size_t i = 0; i < req->count; i++) {
         const struct cli_assignment *a = &req->assignments[i];
-        if ((status = hiveport_set_port(h, &a->target.setting, req->target, a->port, req->flags)) != HIVEPORT_OK) {
+        int status = hiveport_set_port(h, &a->target.setting, req->target, a->port, req->flags);
+        if (status != HIVEPORT_OK) {
             cli_fail_hint(prog, h, cli_write_hint(status));
             goto out;
         }

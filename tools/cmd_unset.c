@@ -126,12 +126,8 @@ static int unset_all(const char *prog, const struct unset_request *req)
     hiveport *h = NULL;
     char *backup = NULL;
     int rc = CLI_FAILED;
-    int opened = cli_open(req->hive, &req->open, HIVEPORT_OPEN_WRITE, &h);
-    if (opened != HIVEPORT_OK) {
-        cli_fail_hint(prog, h, cli_write_hint(opened));
+    if (cli_open_writer(prog, req->hive, &req->open, &h) != CLI_OK)
         goto out;
-    }
-    cli_report_logs(prog, h);
     if (cli_check_select(prog, h) != CLI_OK || check_rules(prog, h, req) != CLI_OK)
         goto out;
     for (size_t i = 0; i < req->count; i++)

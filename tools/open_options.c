@@ -81,6 +81,15 @@ int cli_open(const char *path, const struct cli_open *o, unsigned flags, hivepor
     return hiveport_open_ext(path, &opts, h);
 }
 
+int cli_open_writer(const char *prog, const char *path, const struct cli_open *o, hiveport **h)
+{
+    int status = cli_open(path, o, HIVEPORT_OPEN_WRITE, h);
+    if (status != HIVEPORT_OK)
+        return cli_fail_hint(prog, *h, cli_write_hint(status));
+    cli_report_logs(prog, *h);
+    return CLI_OK;
+}
+
 void cli_report_logs(const char *prog, const hiveport *h)
 {
     unsigned entries;
