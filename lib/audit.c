@@ -120,7 +120,7 @@ static int add_set(struct hp_audit_item *it, uint32_t cs)
     return HIVEPORT_OK;
 }
 
-static int grow(hiveport_findings *list)
+int hp_findings_grow(hiveport_findings *list)
 {
     if (list->count < list->capacity)
         return HIVEPORT_OK;
@@ -163,7 +163,7 @@ static int add_text(struct hp_audit *a, const struct hp_finding_spec *spec, char
         hp_free(text);
         return HIVEPORT_OK;
     }
-    if (grow(list) != HIVEPORT_OK) {
+    if (hp_findings_grow(list) != HIVEPORT_OK) {
         hp_free(text);
         return nomem(a);
     }

@@ -45,6 +45,9 @@ struct hiveport_findings {
     size_t dropped; /* findings past HP_AUDIT_MAX_FINDINGS */
 };
 
+/* Room for one more item in list: HIVEPORT_OK, or HIVEPORT_E_NOMEM with the list as it was. */
+int hp_findings_grow(hiveport_findings *list);
+
 /* One audit run. */
 struct hp_audit {
     hiveport *h;             /* the SYSTEM hive; every failure is reported on it */

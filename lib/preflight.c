@@ -58,18 +58,7 @@ static bool same_finding(const hiveport_finding *a, const hiveport_finding *b)
 
 static int reserve(hiveport *h, hiveport_findings *list)
 {
-    if (list->count < list->capacity)
-        return HIVEPORT_OK;
-    size_t capacity = list->capacity ? 2 * list->capacity : 8;
-    struct hp_audit_item *items = hp_calloc(capacity, sizeof *items);
-    if (items == NULL)
-        return nomem(h);
-    if (list->count > 0)
-        memcpy(items, list->items, list->count * sizeof *items);
-    hp_free(list->items);
-    list->items = items;
-    list->capacity = capacity;
-    return HIVEPORT_OK;
+    return hp_findings_grow(list) == HIVEPORT_OK ? HIVEPORT_OK : nomem(h);
 }
 
 /* Moves the findings of after that before (may be NULL) lacks into result (after keeps the rest). */

@@ -101,6 +101,11 @@ int cli_common_option(const char *prog, int c, const char *arg, const char *usag
 char *cli_backup_path(const char *hive);
 /* hiveport_open_ext() with the options and extra flags (HIVEPORT_OPEN_WRITE). */
 int cli_open(const char *path, const struct cli_open *o, unsigned flags, hiveport **h);
+/* What became of a dirty hive's logs, by enum hiveport_log_state, as the JSON outputs name it ("clean",
+ * "replayed", "unusable", "ignored"; "unknown" for anything else). */
+const char *cli_log_state_name(int state);
+/* --fail-on LEVEL of audit and check: error, warning or info into *severity; else a usage error. */
+int cli_parse_fail_on(const char *prog, const char *text, int *severity);
 /* Says on stderr what became of a dirty hive's logs (nothing for a clean hive). */
 void cli_report_logs(const char *prog, const hiveport *h);
 /* Opens path for writing, as every writer does: on failure prints the error with its way out

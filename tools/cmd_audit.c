@@ -23,19 +23,6 @@ static const char usage[] =
 
 enum { OPT_SOFTWARE = 0x300, OPT_FAIL_ON };
 
-/* What became of a dirty hive's transaction logs, by enum hiveport_log_state (as 'show --json'). */
-static const char *const log_state_names[] = {"clean", "replayed", "unusable", "ignored"};
-
-static int parse_severity(const char *prog, const char *text, int *severity)
-{
-    for (int s = HIVEPORT_SEVERITY_INFO; s <= HIVEPORT_SEVERITY_ERROR; s++)
-        if (strcmp(text, hiveport_severity_name(s)) == 0) {
-            *severity = s;
-            return CLI_OK;
-        }
-    return cli_usage_error(prog, "invalid --fail-on '%s': expected error, warning or info", text);
-}
-
 /* ---- text ---- */
 
 static void print_finding(const hiveport_finding *x)
@@ -94,7 +81,7 @@ static int print_json(const char *prog, hiveport *h, const char *software, const
     json_t *doc = json_pack(
         "{s:o, s:o, s:b, s:{s:s, s:i, s:o}, s:s, s:b, s:{s:i, s:i, s:i}, s:o}", "hive",
         cli_json_text(hiveport_path(h)), "software", cli_json_text(software), "dirty", hiveport_is_dirty(h) == 1,
-        "logs", "state", state >= 0 && state < 4 ? log_state_names[state] : "unknown", "entries",
+        "logs", "state", cli_log_state_name(state), "entries",
         (json_int_t)entries, "report", cli_json_text(hiveport_log_report(h)), "fail_on",
         hiveport_severity_name(fail_on), "failed", failed, "counts", "error",
         (json_int_t)counts[HIVEPORT_SEVERITY_ERROR], "warning", (json_int_t)counts[HIVEPORT_SEVERITY_WARNING],
@@ -125,7 +112,7 @@ int cmd_audit(int argc, char **argv)
             software = optarg;
             break;
         case OPT_FAIL_ON:
-            if ((rc = parse_severity(prog, optarg, &fail_on)) != CLI_OK)
+            if ((rc = cli_parse_fail_on(prog, optarg, &fail_on)) != CLI_OK)
                 return rc;
             break;
         case OPT_JSON:

@@ -22,18 +22,6 @@ static const char usage[] =
 
 enum { OPT_FAIL_ON = 0x300 };
 
-static const char *const log_state_names[] = {"clean", "replayed", "unusable", "ignored"};
-
-static int parse_level(const char *prog, const char *text, int *severity)
-{
-    for (int s = HIVEPORT_SEVERITY_INFO; s <= HIVEPORT_SEVERITY_ERROR; s++)
-        if (strcmp(text, hiveport_severity_name(s)) == 0) {
-            *severity = s;
-            return CLI_OK;
-        }
-    return cli_usage_error(prog, "invalid --fail-on '%s': expected error, warning or info", text);
-}
-
 static void print_finding(const char *hive, const hiveport_finding *x)
 {
     cli_print_text(stdout, hive);
@@ -70,7 +58,7 @@ static json_t *hive_json(hiveport *h, const hiveport_findings *f, const size_t c
     int state = hiveport_log_state(h, &entries);
     return json_pack("{s:o, s:b, s:{s:s, s:i, s:o}, s:{s:i, s:i, s:i}, s:o}", "hive", cli_json_text(hiveport_path(h)),
                      "dirty", hiveport_is_dirty(h) == 1, "logs", "state",
-                     state >= 0 && state < 4 ? log_state_names[state] : "unknown", "entries", (json_int_t)entries,
+                     cli_log_state_name(state), "entries", (json_int_t)entries,
                      "report", cli_json_text(hiveport_log_report(h)), "counts", "error",
                      (json_int_t)counts[HIVEPORT_SEVERITY_ERROR], "warning",
                      (json_int_t)counts[HIVEPORT_SEVERITY_WARNING], "info", (json_int_t)counts[HIVEPORT_SEVERITY_INFO],
@@ -138,7 +126,7 @@ int cmd_check(int argc, char **argv)
     while ((c = cli_getopt(argc, argv, longopts)) != -1) {
         switch (c) {
         case OPT_FAIL_ON:
-            if ((rc = parse_level(prog, optarg, &fail_on)) != CLI_OK)
+            if ((rc = cli_parse_fail_on(prog, optarg, &fail_on)) != CLI_OK)
                 return rc;
             break;
         case OPT_JSON:

@@ -121,14 +121,12 @@ static json_t *controlset_json(const struct report *r, uint32_t number)
                      roles_json(&r->sel, number), "settings", settings);
 }
 
-/* What became of a dirty hive's transaction logs, by enum hiveport_log_state. */
-static const char *const log_state_names[] = {"clean", "replayed", "unusable", "ignored"};
 
 static json_t *logs_json(hiveport *h)
 {
     unsigned entries = 0;
     int state = hiveport_log_state(h, &entries);
-    const char *name = state >= 0 && state < 4 ? log_state_names[state] : "unknown";
+    const char *name = cli_log_state_name(state);
     return json_pack("{s:s, s:i, s:o}", "state", name, "entries", (json_int_t)entries, "report",
                      cli_json_text(hiveport_log_report(h)));
 }

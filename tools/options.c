@@ -95,3 +95,13 @@ int cli_check_operands(const char *prog, int argc, char **argv, int min, int max
         return cli_usage_error(prog, "unexpected operand '%s'", argv[optind + max]);
     return CLI_OK;
 }
+
+int cli_parse_fail_on(const char *prog, const char *text, int *severity)
+{
+    for (int s = HIVEPORT_SEVERITY_INFO; s <= HIVEPORT_SEVERITY_ERROR; s++)
+        if (strcmp(text, hiveport_severity_name(s)) == 0) {
+            *severity = s;
+            return CLI_OK;
+        }
+    return cli_usage_error(prog, "invalid --fail-on '%s': expected error, warning or info", text);
+}

@@ -90,3 +90,9 @@ void cli_report_commit(const char *prog, const char *hive, bool changed, const c
     else
         cli_error(prog, "%s: written", hive);
 }
+
+const char *cli_log_state_name(int state)
+{
+    static const char *const names[] = {"clean", "replayed", "unusable", "ignored"};
+    return state >= 0 && state < (int)(sizeof names / sizeof names[0]) ? names[state] : "unknown";
+}
