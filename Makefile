@@ -33,19 +33,27 @@ CHECK_LIBS   = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 JANSSON_CFLAGS = $(shell $(PKG_CONFIG) --cflags jansson 2>/dev/null)
 JANSSON_LIBS   = $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null)
 
-LIB_SRC := $(sort $(wildcard lib/*.c))
+# The library's layers, lowest first (lib/layers; make check-layers keeps calls pointing down).
+LIB_LAYERS := $(shell sed -n 's/^lib\/\([a-z]*\).*/\1/p' lib/layers)
+LIB_DIRS := $(addprefix lib/,$(LIB_LAYERS))
+LIB_INC  := $(addprefix -I,$(LIB_DIRS)) -Ilib
+LIB_SRC := $(sort $(wildcard $(addsuffix /*.c,$(LIB_DIRS))))
+LIB_HDR := $(wildcard lib/*.h $(addsuffix /*.h,$(LIB_DIRS)))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
-LIB_CFLAGS = $(BASEFLAGS) -fPIC -fvisibility=hidden -DHIVEPORT_BUILDING -Iinclude -Ilib $(HIVEX_CFLAGS) $(CFLAGS)
+LIB_CFLAGS = $(BASEFLAGS) -fPIC -fvisibility=hidden -DHIVEPORT_BUILDING -Iinclude $(LIB_INC) $(HIVEX_CFLAGS) $(CFLAGS)
 
 STATIC  := $(BUILD)/libhiveport.a
 SHARED  := $(BUILD)/libhiveport.so.$(VERSION)
 SONAME  := libhiveport.so.$(SOVERSION)
 
-TOOL_SRC := $(sort $(wildcard tools/*.c tools/image/*.c))
+TOOL_LAYERS := $(shell sed -n 's/^tools\/\([a-z]*\).*/\1/p' lib/layers)
+TOOL_DIRS := $(addprefix tools/,$(TOOL_LAYERS))
+TOOL_SRC := $(sort $(wildcard tools/*.c $(addsuffix /*.c,$(TOOL_DIRS))))
+TOOL_HDR := $(wildcard $(addsuffix /*.h,$(TOOL_DIRS)))
 TOOL_OBJ := $(TOOL_SRC:%.c=$(BUILD)/%.o)
 TOOL     := $(BUILD)/hiveport
 # The CLI sees only the public header (no -Ilib).
-TOOL_CFLAGS = $(BASEFLAGS) -Iinclude $(JANSSON_CFLAGS) $(CFLAGS)
+TOOL_CFLAGS = $(BASEFLAGS) -Iinclude $(addprefix -I,$(TOOL_DIRS)) $(JANSSON_CFLAGS) $(CFLAGS)
 
 FIXTURE_SPECS := $(sort $(wildcard fixtures/*.spec))
 FIXTURES := $(FIXTURE_SPECS:fixtures/%.spec=$(BUILD)/fixtures/%.hive)
@@ -54,7 +62,7 @@ MKFIXTURE := $(BUILD)/mkfixture
 TEST_SRC  := $(sort $(wildcard tests/check_*.c))
 TEST_BINS := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_SUPPORT := $(sort $(wildcard tests/support/*.c))
-TEST_CFLAGS = $(BASEFLAGS) -Iinclude -Ilib -Itests/support $(HIVEX_CFLAGS) $(CHECK_CFLAGS) $(CFLAGS)
+TEST_CFLAGS = $(BASEFLAGS) -Iinclude $(LIB_INC) -Itests/support $(HIVEX_CFLAGS) $(CHECK_CFLAGS) $(CFLAGS)
 
 .PHONY: all lib tool fixtures check check-unit check-symbols check-header deps install uninstall clean
 
@@ -75,7 +83,8 @@ lib: $(STATIC) $(BUILD)/libhiveport.so
 
 tool: $(TOOL)
 
-$(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h) include/hiveport.h | $(BUILD)/lib
+$(BUILD)/lib/%.o: lib/%.c $(LIB_HDR) include/hiveport.h | $(BUILD)/.deps-ok
+	@mkdir -p $(@D)
 	$(CC) $(LIB_CFLAGS) -c -o $@ $<
 
 $(STATIC): $(LIB_OBJ)
@@ -97,7 +106,8 @@ define write_pc
 	    -e 's|@VERSION@|$(VERSION)|' hiveport.pc.in > $(1)
 endef
 
-$(BUILD)/tools/%.o: tools/%.c $(wildcard tools/*.h tools/image/*.h) include/hiveport.h | $(BUILD)/tools $(BUILD)/tools/image
+$(BUILD)/tools/%.o: tools/%.c $(TOOL_HDR) include/hiveport.h | $(BUILD)/.deps-ok
+	@mkdir -p $(@D)
 	$(CC) $(TOOL_CFLAGS) -c -o $@ $<
 
 $(TOOL): $(TOOL_OBJ) $(STATIC)
@@ -106,8 +116,8 @@ $(TOOL): $(TOOL_OBJ) $(STATIC)
 # ---- fixtures: generated from the readable descriptions in fixtures/*.spec ----
 # The generator is not what the sanitizers test: built without them, it makes the same bytes minutes sooner
 # (audit-findings-truncated takes 2.5 min under ASan, 0.3 s without).
-$(MKFIXTURE): fixtures/mkfixture.c lib/marvin32.c lib/txlog.h | $(BUILD)
-	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -Ilib $(HIVEX_CFLAGS) $(CFLAGS) -o $@ fixtures/mkfixture.c lib/marvin32.c \
+$(MKFIXTURE): fixtures/mkfixture.c lib/regf/marvin32.c lib/regf/txlog.h | $(BUILD)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude $(LIB_INC) $(HIVEX_CFLAGS) $(CFLAGS) -o $@ fixtures/mkfixture.c lib/regf/marvin32.c \
 	    $(HIVEX_LIBS)
 
 $(BUILD)/fixtures/%.hive: fixtures/%.spec $(MKFIXTURE) | $(BUILD)/fixtures
@@ -184,7 +194,7 @@ $(BUILD)/.deps-ok: .ci/packages .ci/deps
 	sh .ci/deps
 	mkdir -p $(BUILD) && touch $@
 
-$(BUILD)/lib $(BUILD)/tools $(BUILD)/tools/image $(BUILD)/tests $(BUILD)/fixtures: | $(BUILD)/.deps-ok
+$(BUILD)/tests $(BUILD)/fixtures: | $(BUILD)/.deps-ok
 	mkdir -p $@
 
 $(BUILD): | $(BUILD)/.deps-ok

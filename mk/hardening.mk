@@ -22,8 +22,8 @@ FUZZ_DIR           := $(BUILD)/fuzz
 FUZZ_BINS          := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
 FUZZ_LIB_OBJ       := $(LIB_SRC:lib/%.c=$(FUZZ_DIR)/lib/%.o)
 FUZZ_SANFLAGS      := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_CFLAGS         = -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 $(FUZZ_SANFLAGS) -Iinclude -Ilib $(HIVEX_CFLAGS)
-FUZZ_HEADERS       := tests/fuzz/fuzz.h lib/internal.h include/hiveport.h $(wildcard lib/*.h)
+FUZZ_CFLAGS         = -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 $(FUZZ_SANFLAGS) -Iinclude $(LIB_INC) $(HIVEX_CFLAGS)
+FUZZ_HEADERS       := tests/fuzz/fuzz.h include/hiveport.h $(LIB_HDR)
 REPLAY_DIR         := $(BUILD)/fuzz-replay
 REPLAY_BINS        := $(FUZZ_TARGETS:%=$(REPLAY_DIR)/%)
 MKSEEDS            := $(REPLAY_DIR)/mkseeds

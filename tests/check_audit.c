@@ -354,14 +354,14 @@ START_TEST(equal_findings_merge_across_controlsets)
 }
 END_TEST
 
-/* More than HP_AUDIT_MAX_FINDINGS: the first 1000 are kept and one warning says how many were left out. */
+/* More than HP_FINDINGS_MAX: the first 1000 are kept and one warning says how many were left out. */
 START_TEST(findings_are_capped)
 {
     char *path = tu_fixture_copy(dir, "audit-findings-truncated");
     hiveport *h = open_or_fail(path, 0);
     hiveport_findings *f = audit_or_fail(h, NULL);
     check_well_formed(f);
-    ck_assert_uint_eq(hiveport_findings_count(f), HP_AUDIT_MAX_FINDINGS + 1);
+    ck_assert_uint_eq(hiveport_findings_count(f), HP_FINDINGS_MAX + 1);
     const hiveport_finding *x = hiveport_findings_at(f, 0);
     ck_assert_str_eq(x->code, "findings-truncated");
     ck_assert_int_eq(x->severity, W);

@@ -77,12 +77,12 @@ done
 for id in $("$HIVEPORT" list | awk '!/^ / {print $1}'); do
     grep -qx "\.It Li $id" man3/hiveport_catalog_find.3 || fail "hiveport_catalog_find(3) does not list $id"
 done
-for code in $(grep -ho 'code = "[a-z0-9-]*"' "$root"/lib/*.c | sed 's/.*"\(.*\)"/\1/' | sort -u); do
+for code in $(grep -ho 'code = "[a-z0-9-]*"' "$root"/lib/*/*.c | sed 's/.*"\(.*\)"/\1/' | sort -u); do
     grep -qw -- "$code" man3/hiveport_audit.3 || fail "hiveport_audit(3) does not list the finding code $code"
 done
 
 # The structural checker's codes (lib/check*.c pass them to hp_check_add after the severity).
-for code in $(grep -ho 'HP_\(ERROR\|WARNING\|INFO\), "[a-z0-9-]*"' "$root"/lib/check*.c | sed 's/.*"\(.*\)"/\1/' | sort -u); do
+for code in $(grep -ho 'HP_\(ERROR\|WARNING\|INFO\), "[a-z0-9-]*"' "$root"/lib/regf/check*.c | sed 's/.*"\(.*\)"/\1/' | sort -u); do
     grep -q "^$code	" man3/hiveport_check.3 || fail "hiveport_check(3) does not list the finding code $code"
 done
 

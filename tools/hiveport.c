@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "image/image.h"
+#include "image.h"
 
 /* Adding a command: write tools/cmd_NAME.c with its own getopt table and add a row here. */
 static const struct cli_command commands[] = {

@@ -33,7 +33,7 @@ static hiveport *reporter(void)
 static size_t well_formed(const hiveport_findings *f, size_t size)
 {
     size_t n = hiveport_findings_count(f);
-    FZ_ASSERT(n <= HP_AUDIT_MAX_FINDINGS + 1, "%zu findings", n);
+    FZ_ASSERT(n <= HP_FINDINGS_MAX + 1, "%zu findings", n);
     for (size_t i = 0; i < n; i++) {
         const hiveport_finding *x = hiveport_findings_at(f, i);
         FZ_ASSERT(x != NULL && x->severity >= HIVEPORT_SEVERITY_INFO && x->severity <= HIVEPORT_SEVERITY_ERROR,

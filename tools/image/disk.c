@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../cli.h"
+#include "cli.h"
 #include "image.h"
 #include "partition.h"
 

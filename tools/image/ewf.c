@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../cli.h"
+#include "cli.h"
 #include "image.h"
 
 #ifndef HIVEPORT_HAVE_EWF

@@ -16,12 +16,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../cli.h"
+#include "cli.h"
 #include "image.h"
 
-const char *const image_file_names[IMAGE_FILES] = {"SYSTEM", "SYSTEM.LOG1", "SYSTEM.LOG2", "SYSTEM.LOG"};
-
 enum image_kind { KIND_NONE, KIND_WIM, KIND_NTFS };
+
+static const struct image_backend *backend_of(enum image_kind kind)
+{
+    return kind == KIND_WIM ? &image_wim_backend : &image_ntfs_backend;
+}
 
 /* Commands that take a SYSTEM hive: all but apply take it as their first operand.  recover only reads
  * it (its -o OUT is a file outside the image). */
@@ -31,22 +34,13 @@ static const char *const image_commands[] = {"show",   "get",      "set",     "u
 void image_print_support(FILE *out)
 {
     char wv[256] = "", nv[256] = "", qv[256] = "", ev[256] = "";
-    bool wim = image_wim_supported(wv, sizeof wv), ntfs = image_ntfs_supported(nv, sizeof nv);
+    bool wim = image_wim_backend.supported(wv, sizeof wv), ntfs = image_ntfs_backend.supported(nv, sizeof nv);
     bool nbd = disk_nbd_supported(qv, sizeof qv), ewf = disk_ewf_supported(ev, sizeof ev);
     fprintf(out, "images: WIM %s%s%s, NTFS %s%s%s\n", wim ? "yes (wimlib " : "no", wim ? wv : "", wim ? ")" : "",
             ntfs ? "yes (libntfs-3g " : "no", ntfs ? nv : "", ntfs ? ")" : "");
     fprintf(out, "disks: raw %s, qcow2/VHDX/VHD/VMDK %s%s%s, E01 %s%s%s\n", ntfs ? "yes" : "no",
             nbd && ntfs ? "yes (" : "no", nbd && ntfs ? qv : "", nbd && ntfs ? ")" : "",
             ewf && ntfs ? "yes (libewf " : "no", ewf && ntfs ? ev : "", ewf && ntfs ? ")" : "");
-}
-
-char *image_local_path(const struct image *im, int i)
-{
-    size_t len = strlen(im->tmpdir) + 1 + strlen(image_file_names[i]) + 1;
-    char *p = malloc(len);
-    if (p)
-        snprintf(p, len, "%s/%s", im->tmpdir, image_file_names[i]);
-    return p;
 }
 
 /* Reads what is left of fd; *data is malloc'd (possibly empty). */
@@ -120,10 +114,8 @@ static void replay_output(int fd, FILE *stream, const char *from, const char *to
 
 static void image_cleanup(struct image *im, enum image_kind kind)
 {
-    if (kind == KIND_WIM)
-        image_wim_close(im);
-    else if (kind == KIND_NTFS)
-        image_ntfs_close(im);
+    if (kind != KIND_NONE)
+        backend_of(kind)->close(im);
     for (int i = 0; i < IMAGE_FILES; i++) {
         char *p = im->tmpdir ? image_local_path(im, i) : NULL;
         if (p)
@@ -149,59 +141,6 @@ static void image_cleanup(struct image *im, enum image_kind kind)
     }
     if (im->lock_fd >= 0)
         close(im->lock_fd);
-}
-
-static const int deferred_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
-
-bool image_interrupted(void)
-{
-    sigset_t pending;
-    if (sigpending(&pending) != 0)
-        return false;
-    for (size_t i = 0; i < sizeof deferred_signals / sizeof deferred_signals[0]; i++)
-        if (sigismember(&pending, deferred_signals[i]) == 1)
-            return true;
-    return false;
-}
-
-int image_lock(struct image *im, const char *file)
-{
-    enum { STEP_MS = 20 };
-    for (int waited = 0;;) {
-        int fd = open(file, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-            cli_error(im->prog, "%s: cannot open the image: %s", file, strerror(errno));
-            return CLI_FAILED;
-        }
-        /* With --overlay the image is only read. */
-        while (flock(fd, (im->may_write && !im->overlay ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0) {
-            if ((errno != EWOULDBLOCK && errno != EINTR) || waited >= im->lock_wait_ms) {
-                int err = errno;
-                close(fd);
-                if (err == EWOULDBLOCK)
-                    cli_error(im->prog, "%s: another hiveport is using the image (waited %d s; see --lock-timeout)",
-                              file, im->lock_wait_ms / 1000);
-                else
-                    cli_error(im->prog, "%s: cannot lock the image: %s", file, strerror(err));
-                return CLI_FAILED;
-            }
-            if (image_interrupted()) {
-                close(fd);
-                cli_error(im->prog, "%s: interrupted while waiting for another hiveport's lock", file);
-                return CLI_FAILED;
-            }
-            nanosleep(&(struct timespec){0, STEP_MS * 1000000L}, NULL);
-            waited += STEP_MS;
-        }
-        /* A WIM commit renames a new file over the old one: a lock won on the old file protects nothing. */
-        struct stat locked, now;
-        if (fstat(fd, &locked) == 0 && stat(file, &now) == 0 && locked.st_dev == now.st_dev &&
-            locked.st_ino == now.st_ino) {
-            im->lock_fd = fd;
-            return CLI_OK;
-        }
-        close(fd);
-    }
 }
 
 /* The --lock-timeout SECONDS among the command's arguments, in ms, read as the command reads it; 30 s
@@ -353,8 +292,8 @@ static int with_image(struct image *im, enum image_kind kind, int (*fn)(struct i
      * another command's lock still ends on them (image_lock). */
     sigset_t deferred, old_mask;
     sigemptyset(&deferred);
-    for (size_t i = 0; i < sizeof deferred_signals / sizeof deferred_signals[0]; i++)
-        sigaddset(&deferred, deferred_signals[i]);
+    for (size_t i = 0; i < sizeof image_deferred_signals / sizeof image_deferred_signals[0]; i++)
+        sigaddset(&deferred, image_deferred_signals[i]);
     sigprocmask(SIG_BLOCK, &deferred, &old_mask);
     const char *tmp = getenv("TMPDIR");
     if (!tmp || *tmp != '/')
@@ -367,7 +306,7 @@ static int with_image(struct image *im, enum image_kind kind, int (*fn)(struct i
         sigprocmask(SIG_SETMASK, &old_mask, NULL);
         return CLI_FAILED;
     }
-    int rc = kind == KIND_WIM ? image_wim_open(im) : image_ntfs_open(im);
+    int rc = backend_of(kind)->open(im);
     for (int i = 0; rc == CLI_OK && i < IMAGE_FILES; i++) {
         struct image_file *f = &im->files[i];
         if (!f->present)
@@ -403,7 +342,7 @@ static int with_image(struct image *im, enum image_kind kind, int (*fn)(struct i
                           im->label);
                 rc = CLI_FAILED;
             } else {
-                rc = kind == KIND_WIM ? image_wim_commit(im) : image_ntfs_commit(im);
+                rc = backend_of(kind)->commit(im);
             }
         }
     }
@@ -532,8 +471,7 @@ int image_dispatch(const char *name, int (*run)(int argc, char **argv), int argc
         return cli_usage_error(prog, "missing operand");
     }
     char version[256];
-    if (kind == KIND_WIM ? !image_wim_supported(version, sizeof version)
-                         : !image_ntfs_supported(version, sizeof version)) {
+    if (!backend_of(kind)->supported(version, sizeof version)) {
         free(args);
         cli_error(prog, "%s: %s", opt, version);
         return CLI_USAGE;
@@ -572,8 +510,7 @@ int image_with_hive(const struct image_target *t, image_hive_fn *fn, void *ctx)
     bool disk = strcmp(t->option, "--disk") == 0;
     enum image_kind kind = strcmp(t->option, "--wim") == 0 ? KIND_WIM : KIND_NTFS;
     char version[256];
-    if (kind == KIND_WIM ? !image_wim_supported(version, sizeof version)
-                         : !image_ntfs_supported(version, sizeof version)) {
+    if (!backend_of(kind)->supported(version, sizeof version)) {
         cli_error(t->prog, "%s: %s", t->option, version);
         return CLI_FAILED;
     }

@@ -5,7 +5,7 @@
  * command succeeded and the bytes changed.  Each backend has its own optional library (wimlib,
  * libntfs-3g, libnbd, libewf), detected at build time by mk/images.mk and mk/disks.mk (HIVEPORT_HAVE_WIM,
  * _NTFS, _NBD, _EWF) and loaded on first use (dynlib.h).  This header is the one interface between the
- * commands (image_dispatch; image_with_hive for apply's manifests), the shared layer (image.c, disk.c)
+ * commands (image_dispatch; image_with_hive for apply's manifests), the shared layer (image.c, session.c, disk.c)
  * and the backends (wim.c; ntfs.c with its device ntfs_window.c; partition.c; raw.c; nbd.c; ewf.c): no
  * backend includes another's header. */
 #ifndef HIVEPORT_IMAGE_H
@@ -66,25 +66,32 @@ struct image {
     void *backend;
 };
 
-/* Backends: open finds and extracts the files (setting present, image_path, local via
- * image_local_path(); image.c reads orig afterwards) and fills label; commit writes back the files whose
- * changed flag is set, leaving the image as it was on failure where the format allows it; close frees.
- * open and commit print their errors (naming the image) and return CLI_OK, CLI_FAILED or CLI_USAGE. */
-int image_wim_open(struct image *im);
-int image_wim_commit(struct image *im);
-void image_wim_close(struct image *im);
-int image_ntfs_open(struct image *im);
-int image_ntfs_commit(struct image *im);
-void image_ntfs_close(struct image *im);
-bool image_wim_supported(char *version, size_t len);
-bool image_ntfs_supported(char *version, size_t len);
+/* A backend (wim.c, ntfs.c): the table image.c calls, and the backends never call image.c.  open finds
+ * and extracts the files (setting present, image_path, local via image_local_path(); image.c reads orig
+ * afterwards) and fills label; commit writes back the files whose changed flag is set, leaving the image
+ * as it was on failure where the format allows it; close frees; supported says whether this build and
+ * machine can (the library's version into version).  open and commit print their errors (naming the
+ * image) and return CLI_OK, CLI_FAILED or CLI_USAGE. */
+struct image_backend {
+    int (*open)(struct image *im);
+    int (*commit)(struct image *im);
+    void (*close)(struct image *im);
+    bool (*supported)(char *version, size_t len);
+};
+extern const struct image_backend image_wim_backend;
+extern const struct image_backend image_ntfs_backend;
 
+/* ---- session.c: what the backends share with image.c ---- */
 /* Serialises hiveport runs on the image file: exclusive for a command that may write into it, shared
  * otherwise (a reader, or a writer with --overlay), from extraction to write-back.  Backends call it once
  * they know the file.  Prints its error. */
 int image_lock(struct image *im, const char *file);
+/* The signals held back while an image is open (the write-back is not torn by them). */
+extern const int image_deferred_signals[4];
 /* A deferred SIGINT, SIGTERM, SIGHUP or SIGQUIT is pending: long waits give up on it. */
 bool image_interrupted(void);
+/* The local path of file i in the private directory (malloc'd; NULL when out of memory). */
+char *image_local_path(const struct image *im, int i);
 
 /* ---- disks: the bytes of a disk image whatever its container (disk.c picks; raw.c, nbd.c, ewf.c) ---- */
 struct disk {
@@ -144,7 +151,5 @@ int volume_open_write(struct image *im, struct volume *v);
 int volume_close(struct image *im, struct volume *v, bool keep);
 void volume_free(struct volume *v);
 
-/* The local path of file i in the private directory (malloc'd; NULL when out of memory). */
-char *image_local_path(const struct image *im, int i);
 
 #endif

@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../cli.h"
+#include "cli.h"
 #include "image.h"
 
 #ifndef HIVEPORT_HAVE_NBD

@@ -5,27 +5,27 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../cli.h"
+#include "cli.h"
 #include "image.h"
 
 #ifndef HIVEPORT_HAVE_NTFS
 
-bool image_ntfs_supported(char *version, size_t len)
+static bool ntfs_supported(char *version, size_t len)
 {
     snprintf(version, len, "this hiveport was built without NTFS support (install ntfs-3g-dev and rebuild)");
     return false;
 }
-int image_ntfs_open(struct image *im)
+static int ntfs_open(struct image *im)
 {
     (void)im;
     return CLI_USAGE;
 }
-int image_ntfs_commit(struct image *im)
+static int ntfs_commit(struct image *im)
 {
     (void)im;
     return CLI_FAILED;
 }
-void image_ntfs_close(struct image *im)
+static void ntfs_close(struct image *im)
 {
     (void)im;
 }
@@ -95,7 +95,7 @@ struct ntfs_state {
     struct ntfs_window window; /* the libntfs-3g device over it */
 };
 
-bool image_ntfs_supported(char *version, size_t len)
+static bool ntfs_supported(char *version, size_t len)
 {
     if (!load_ntfs(version, len))
         return false;
@@ -191,7 +191,7 @@ static const char *in_use_reason(ntfs_volume *vol)
     return why;
 }
 
-int image_ntfs_open(struct image *im)
+static int ntfs_open(struct image *im)
 {
     struct ntfs_state *ns = calloc(1, sizeof *ns);
     if (!ns) {
@@ -280,7 +280,7 @@ static bool write_changes(ntfs_attr *na, const char *data, s64 size, const unsig
     return true;
 }
 
-int image_ntfs_commit(struct image *im)
+static int ntfs_commit(struct image *im)
 {
     struct ntfs_state *ns = im->backend;
     const char *target = im->overlay ? im->overlay : ns->vol.file;
@@ -341,7 +341,7 @@ int image_ntfs_commit(struct image *im)
     return rc;
 }
 
-void image_ntfs_close(struct image *im)
+static void ntfs_close(struct image *im)
 {
     struct ntfs_state *ns = im->backend;
     if (!ns)
@@ -353,3 +353,5 @@ void image_ntfs_close(struct image *im)
 }
 
 #endif
+
+const struct image_backend image_ntfs_backend = {ntfs_open, ntfs_commit, ntfs_close, ntfs_supported};

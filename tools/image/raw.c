@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../cli.h"
+#include "cli.h"
 #include "image.h"
 
 struct raw_disk {

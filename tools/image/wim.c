@@ -11,27 +11,27 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../cli.h"
+#include "cli.h"
 #include "image.h"
 
 #ifndef HIVEPORT_HAVE_WIM
 
-bool image_wim_supported(char *version, size_t len)
+static bool wim_supported(char *version, size_t len)
 {
     snprintf(version, len, "this hiveport was built without WIM support (install libwim-dev and rebuild)");
     return false;
 }
-int image_wim_open(struct image *im)
+static int wim_open(struct image *im)
 {
     (void)im;
     return CLI_USAGE;
 }
-int image_wim_commit(struct image *im)
+static int wim_commit(struct image *im)
 {
     (void)im;
     return CLI_FAILED;
 }
-void image_wim_close(struct image *im)
+static void wim_close(struct image *im)
 {
     (void)im;
 }
@@ -86,7 +86,7 @@ struct wim_state {
     char *file;       /* the WIM file's path (the spec without its selector) */
 };
 
-bool image_wim_supported(char *version, size_t len)
+static bool wim_supported(char *version, size_t len)
 {
     if (!load_wimlib(version, len))
         return false;
@@ -156,7 +156,7 @@ static int find_entry(const struct wimlib_dir_entry *d, void *user)
     return 0;
 }
 
-int image_wim_open(struct image *im)
+static int wim_open(struct image *im)
 {
     static bool initialised;
     if (!initialised) {
@@ -285,7 +285,7 @@ int image_wim_open(struct image *im)
     return rc;
 }
 
-int image_wim_commit(struct image *im)
+static int wim_commit(struct image *im)
 {
     struct wim_state *ws = im->backend;
     struct wimlib_update_command cmds[IMAGE_FILES];
@@ -332,7 +332,7 @@ int image_wim_commit(struct image *im)
     return CLI_OK;
 }
 
-void image_wim_close(struct image *im)
+static void wim_close(struct image *im)
 {
     struct wim_state *ws = im->backend;
     if (!ws)
@@ -345,3 +345,5 @@ void image_wim_close(struct image *im)
 }
 
 #endif
+
+const struct image_backend image_wim_backend = {wim_open, wim_commit, wim_close, wim_supported};

@@ -1,0 +1,60 @@
+/* base.h: what every layer of libhiveport uses: limits, allocation, errors on the handle, files, UTF-16,
+ * value type names, findings lists.  Not for applications: nothing here is stable.
+ *
+ * The base calls nothing above it.  Errors are recorded on the handle (struct hiveport, hive/hive.h), whose
+ * fields error.c writes: a data dependency only. */
+#ifndef HIVEPORT_BASE_H
+#define HIVEPORT_BASE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "hiveport.h"
+
+/* ---- Limits against hostile input ---- */
+#define HP_PATH_MAX_DEPTH 32      /* components in a setting's key */
+#define HP_NAME_MAX 255           /* bytes in one key or value name (Windows: 255 characters) */
+#define HP_CONTROLSET_MAX 999     /* ControlSet%03u */
+#define HP_ERRMSG_MAX 1024
+
+/* ---- alloc.c: every allocation goes through here so tests can fail the Nth one ---- */
+void *hp_malloc(size_t n);
+void *hp_calloc(size_t count, size_t size);
+char *hp_strdup(const char *s);
+void hp_free(void *p);
+/* Test hook: fail the nth allocation from now on (1 = the next one); 0 disables. */
+void hp_alloc_fail_after(unsigned long n);
+
+/* ---- error.c: status and message on the handle; the first error of a call wins ---- */
+void hp_clear_error(hiveport *h);
+int hp_error(hiveport *h, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int hp_verror(hiveport *h, int status, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
+/* The hive file's name as the handle was opened, for messages (layers below the handle use it). */
+const char *hp_name(const hiveport *h);
+/* The status for an errno value left by libhivex or a system call. */
+int hp_status_from_errno(int err);
+
+/* ---- fileutil.c ---- */
+char *hp_dir_of(const char *path);  /* the directory part of path ("." when none); caller hp_free()s */
+int hp_fsync_dir(const char *dir);  /* 0, or -1 with errno */
+
+/* ---- utf16.c ---- */
+/* Decimal text from a REG_SZ payload (UTF-16LE, optional terminator). Returns 0 and *number, or -1. */
+int hp_sz_to_number(const char *data, size_t len, uint32_t *number);
+/* UTF-16LE "NNNN\0" for number into buf (>= 24 bytes); returns the byte length. */
+size_t hp_number_to_sz(uint32_t number, char *buf);
+
+/* ---- valuetype.c ---- */
+const char *hp_type_name(uint32_t type); /* "REG_DWORD", ... */
+
+/* ---- alloc.c ---- */
+/* printf into a new string (the caller frees it with hp_free), or NULL when out of memory. */
+char *hp_format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *hp_vformat(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
+#include "findings.h"
+
+#endif

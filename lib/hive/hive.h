@@ -1,0 +1,136 @@
+/* hive.h: an open hive: the handle, its lock, log replay, navigation, in-place edits, libhivex writes,
+ * time stamps and commits.  Not for applications.  Uses the base and the regf format below it. */
+#ifndef HIVEPORT_HIVE_H
+#define HIVEPORT_HIVE_H
+
+#include <hivex.h>
+
+#include "base.h"
+#include "regf.h"
+
+/* ---- The handle ---- */
+
+/* A value edit written in place (inplace.c): data bytes at data_off, the vk's data-size field at size_off. */
+struct hp_patch {
+    hive_node_h key;      /* the key holding the value (its timestamp is updated) */
+    hive_value_h vk;      /* the value's vk cell, as libhivex and the file both know it */
+    uint64_t data_off;    /* file offset of the data */
+    uint64_t size_off;    /* file offset of the vk data-size field */
+    uint32_t size_field;  /* new data-size field (bit 31: inline) */
+    uint32_t type;
+    uint32_t len;
+    unsigned char data[24];
+};
+
+struct hiveport {
+    char *path;
+    unsigned flags;          /* HIVEPORT_OPEN_* */
+    struct hp_image img;     /* the file as loaded; img.data NULL when the open failed */
+    hive_h *hive;            /* libhivex, opened on demand (hp_hivex_open) */
+    bool hive_writable;      /* libhivex opened with HIVEX_OPEN_WRITE (see hp_hive_make_writable) */
+    int lock_fd;             /* write handles: the locked hive file, else -1 */
+    int read_fd;             /* read handles: the file, else -1 */
+    int replay_fd;           /* the hive after log replay (a memory file), else -1 */
+    char **log_paths;        /* explicit log files from the options, hp_malloc'd */
+    size_t nlog_paths;
+    int log_state;           /* enum hiveport_log_state */
+    unsigned log_entries;
+    char log_report[1024];
+    dev_t dev;               /* identity of the file as opened */
+    ino_t ino;
+    uint32_t seq_primary;
+    uint32_t seq_secondary;
+    bool changed;            /* uncommitted changes exist */
+    bool broken;             /* a change failed half-way in libhivex: commit refused until discard */
+    bool structural;         /* libhivex holds changes: commit rewrites through it, no more patches */
+    struct hp_patch *patches; /* in-place edits, committed or not (inplace.c) */
+    size_t npatches, cappatches;
+    hive_node_h *touched;    /* keys whose last-write time the next libhivex commit must set */
+    size_t ntouched, captouched;
+    int status;              /* status of the last failed call, 0 after a success */
+    char errmsg[HP_ERRMSG_MAX];
+};
+/* ---- nav.c: keys and values from the file (with the overlay) or from libhivex once structural.
+ * Statuses carry a message; lists are zero-terminated and freed with free(); names are freed with free().
+ * A child or value that is absent is 0 with HIVEPORT_OK. ---- */
+hive_node_h hp_nav_root(hiveport *h);
+int hp_nav_child(hiveport *h, hive_node_h node, const char *name, hive_node_h *child);
+int hp_nav_children(hiveport *h, hive_node_h node, hive_node_h **out, size_t *count);
+char *hp_nav_key_name(hiveport *h, hive_node_h node);
+int hp_nav_value(hiveport *h, hive_node_h node, const char *name, hive_value_h *vk);
+int hp_nav_values(hiveport *h, hive_node_h node, hive_value_h **out, size_t *count);
+char *hp_nav_value_name(hiveport *h, hive_value_h vk);
+int hp_nav_value_type(hiveport *h, hive_value_h vk, uint32_t *type, size_t *len);
+uint64_t hp_nav_key_time(hiveport *h, hive_node_h node);
+/* Asks the CPU to start loading a key's cells: a walk over every key of a large hive waits on memory, one
+ * cache miss per key, unless it asks for the keys HP_NAV_PREFETCH_AHEAD places ahead of the one it reads. */
+#define HP_NAV_PREFETCH_AHEAD 16
+void hp_nav_prefetch_key(const hiveport *h, hive_node_h node);
+
+/* ---- guard.c: before libhivex rewrites a key's values or deletes a subtree (it aborts on damage) ---- */
+int hp_key_rewritable(hiveport *h, hive_node_h key);
+int hp_subtree_deletable(hiveport *h, hive_node_h key);
+
+/* ---- logs.c ---- */
+/* Replays the logs of the dirty hive open on fd (size bytes).  On success *replayed_fd is a memory file
+ * holding the recovered hive, or -1 when no log was usable (h->log_state and h->log_report say why). */
+int hp_logs_replay(hiveport *h, int fd, uint64_t size, int *replayed_fd);
+
+/* ---- lock.c: the writer lock ---- */
+/* Opens path for writing-permission checks and takes an exclusive flock, waiting up to timeout_ms
+ * (<0 forever). Retries when the path was replaced while waiting. Sets h->lock_fd, dev, ino. */
+int hp_lock_acquire(hiveport *h, int timeout_ms);
+void hp_lock_release(hiveport *h);
+
+/* ---- handle.c ---- */
+int hp_hive_load(hiveport *h);   /* (re)reads header and opens libhivex (read-only) on h->path */
+int hp_hive_make_writable(hiveport *h); /* opens libhivex for writing before a structural change */
+void hp_hive_unload(hiveport *h);
+int hp_file_fd(const hiveport *h); /* the descriptor of the file the handle loaded */
+int hp_hivex(hiveport *h);          /* makes sure h->hive is open (read-only unless already writable) */
+bool hp_handle_usable(const hiveport *h);
+void hp_inplace_clear(hiveport *h); /* forgets the in-place edits (the handle owns the list) */
+int hp_check_handle(const hiveport *h); /* HIVEPORT_E_INVALID_ARG for NULL or failed handles */
+/* ---- hivekind.c: the kind of hive a call needs (HIVEPORT_E_NOT_HIVE, one message per kind, otherwise) ---- */
+int hp_require_system(hiveport *h);   /* a Select key or a ControlSetNNN key at the root */
+int hp_require_software(hiveport *h); /* Microsoft and Classes at the root */
+
+/* ---- keypath.c: walk and create backslash-separated key paths ---- */
+/* Finds path below node; *found = 0 when a component is missing (not an error). */
+int hp_key_lookup(hiveport *h, hive_node_h node, const char *path, hive_node_h *found);
+/* Finds or creates every component of path below node. */
+int hp_key_create(hiveport *h, hive_node_h node, const char *path, hive_node_h *out);
+/* Checks a setting's key and value name: non-empty components, no empty names, limits. */
+int hp_setting_check(hiveport *h, const hiveport_setting *s);
+
+/* ---- inplace.c ---- */
+/* Records an edit of value vk (in key) that fits its current storage; *done false when it does not
+ * (or the session is already structural), in which case nothing was recorded. */
+int hp_inplace_set(hiveport *h, hive_node_h key, hive_value_h vk, uint32_t type, const void *data, size_t len,
+                   bool *done);
+struct hp_patch *hp_inplace_find(hiveport *h, hive_value_h vk);
+/* The value's data as the handle sees it (overlay first); free() the result. NULL with errno. */
+char *hp_value_data(hiveport *h, hive_value_h vk, hive_type *type, size_t *len);
+/* Moves every overlay edit into libhivex and makes the session structural. */
+int hp_inplace_flush(hiveport *h);
+
+/* ---- timestamp.c ---- */
+/* The FILETIME to write: SOURCE_DATE_EPOCH when set (reproducible builds), else now. */
+int hp_write_time(hiveport *h, uint64_t *filetime);
+/* Remembers that key's last-write time must change at the next commit. */
+int hp_touch_key(hiveport *h, hive_node_h key);
+void hp_touched_clear(hiveport *h);
+/* Stamps key last-write times (nk at each offset) and the header (timestamp, optional sequence bump,
+ * checksum) in the file open on fd. */
+int hp_stamp_file(hiveport *h, int fd, const hive_node_h *keys, size_t nkeys, bool bump_sequence,
+                  uint64_t filetime);
+
+/* ---- check_patched.c: what an in-place commit changed: the base block, and each patched value and key
+ * with the hive bins that hold them ---- */
+int hp_check_patched(hiveport *h, int fd, const char *what);
+
+/* ---- check_loaded.c: the structural check of the hive as the handle loaded it ---- */
+/* The number of errors in the hive as the handle loaded it, and the first as text (hp_malloc'd, or NULL). */
+int hp_check_loaded(hiveport *h, size_t *errors, char **first);
+
+#endif

@@ -1,0 +1,153 @@
+/* inplace.c: value edits that fit where the old data lies, kept as an overlay and written as byte patches.
+ *
+ * libhivex rewrites every value of a key on each change and appends new cells, so a hive grows on every
+ * write.  A port change that fits in the value's existing storage is instead recorded here and written by
+ * patching those bytes in a copy of the file (commit.c).  Reads consult the overlay first.  The first
+ * structural change (a new key or value, a removal, a type change) flushes the overlay into libhivex,
+ * after which the whole session goes through libhivex.
+ *
+ *   vk cell at V:  V+0x00 size (negative: allocated)   V+0x04 "vk"   V+0x06 name length
+ *                  V+0x08 data size (bit 31: inline)   V+0x0C data (inline) or data cell offset (rel)
+ *                  V+0x10 type
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hive.h"
+
+#define HP_BIG_DATA_LIMIT 16344 /* larger data lives in "db" segments: never patched in place */
+
+static uint32_t le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static int read_exact(int fd, void *buf, size_t len, uint64_t off)
+{
+    return pread(fd, buf, len, (off_t)off) == (ssize_t)len ? 0 : -1;
+}
+
+struct hp_patch *hp_inplace_find(hiveport *h, hive_value_h vk)
+{
+    for (size_t i = 0; i < h->npatches; i++)
+        if (h->patches[i].vk == vk)
+            return &h->patches[i];
+    return NULL;
+}
+
+/* Works out where new data of len bytes would go in the value's current storage, from the file bytes
+ * (which equal libhivex's view plus the overlay for every vk that has not moved).  Returns 0 and fills
+ * the patch's offsets, or -1 when the data does not fit in place. */
+static int plan_patch(hiveport *h, hive_value_h vk, uint32_t type, size_t len, struct hp_patch *p)
+{
+    unsigned char cell[0x14];
+    struct stat st;
+    int fd = hp_file_fd(h);
+    if (fstat(fd, &st) != 0 || vk < HP_REGF_HEADER_SIZE || (uint64_t)vk + sizeof cell > (uint64_t)st.st_size ||
+        read_exact(fd, cell, sizeof cell, vk) != 0)
+        return -1;
+    int32_t cell_size = (int32_t)le32(cell);
+    if (cell_size >= 0 || (uint32_t)-cell_size < 0x18 || memcmp(cell + 4, "vk", 2) != 0 || le32(cell + 0x10) != type)
+        return -1;
+    uint32_t size_field = le32(cell + 0x08);
+    bool is_inline = (size_field & 0x80000000u) != 0;
+    p->vk = vk;
+    p->size_off = vk + 0x08;
+    if (is_inline) {
+        if (len > 4)
+            return -1;
+        p->data_off = vk + 0x0C;
+        p->size_field = 0x80000000u | (uint32_t)len;
+        return 0;
+    }
+    uint32_t real = size_field & 0x7FFFFFFFu;
+    if (real > HP_BIG_DATA_LIMIT || len > HP_BIG_DATA_LIMIT)
+        return -1;
+    uint64_t data_cell = (uint64_t)HP_REGF_HEADER_SIZE + le32(cell + 0x0C);
+    unsigned char hdr[4];
+    if (data_cell + 4 > (uint64_t)st.st_size || read_exact(fd, hdr, 4, data_cell) != 0)
+        return -1;
+    int32_t data_size = (int32_t)le32(hdr);
+    if (data_size >= 0 || (uint64_t)(uint32_t)-data_size - 4 < len ||
+        data_cell + (uint32_t)-data_size > (uint64_t)st.st_size)
+        return -1;
+    p->data_off = data_cell + 4;
+    p->size_field = (uint32_t)len;
+    return 0;
+}
+
+int hp_inplace_set(hiveport *h, hive_node_h key, hive_value_h vk, uint32_t type, const void *data, size_t len,
+                   bool *done)
+{
+    *done = false;
+    if (h->structural || h->lock_fd < 0 || len > sizeof h->patches[0].data)
+        return HIVEPORT_OK;
+    struct hp_patch planned = {0};
+    if (plan_patch(h, vk, type, len, &planned) != 0)
+        return HIVEPORT_OK;
+    struct hp_patch *p = hp_inplace_find(h, vk);
+    if (p == NULL) {
+        if (h->npatches == h->cappatches) {
+            size_t cap = h->cappatches ? 2 * h->cappatches : 8;
+            struct hp_patch *bigger = hp_calloc(cap, sizeof *bigger);
+            if (bigger == NULL)
+                return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
+            if (h->npatches)
+                memcpy(bigger, h->patches, h->npatches * sizeof *bigger);
+            hp_free(h->patches);
+            h->patches = bigger;
+            h->cappatches = cap;
+        }
+        p = &h->patches[h->npatches++];
+    }
+    *p = planned;
+    p->key = key;
+    p->type = type;
+    p->len = (uint32_t)len;
+    memcpy(p->data, data, len);
+    *done = true;
+    return HIVEPORT_OK;
+}
+
+int hp_inplace_flush(hiveport *h)
+{
+    int rc = hp_hive_make_writable(h);
+    if (rc != HIVEPORT_OK)
+        return rc;
+    h->structural = true;
+    if (h->npatches == 0)
+        return rc;
+    /* Rewriting one value moves every vk of its key, so take all names before changing anything. */
+    char **names = hp_calloc(h->npatches, sizeof *names);
+    if (names == NULL)
+        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
+    for (size_t i = 0; i < h->npatches && rc == HIVEPORT_OK; i++) {
+        errno = 0;
+        names[i] = hivex_value_key(h->hive, h->patches[i].vk);
+        if (names[i] == NULL)
+            rc = hp_error(h, hp_status_from_errno(errno), "%s: cannot read a value name: %s", h->path,
+                          strerror(errno));
+    }
+    for (size_t i = 0; i < h->npatches && rc == HIVEPORT_OK; i++) {
+        struct hp_patch *p = &h->patches[i];
+        hive_set_value v = {.key = names[i], .t = (hive_type)p->type, .len = p->len, .value = (char *)p->data};
+        if ((rc = hp_key_rewritable(h, p->key)) != HIVEPORT_OK) {
+            h->broken = true;
+        } else if (hivex_node_set_value(h->hive, p->key, &v, 0) != 0) {
+            rc = hp_error(h, hp_status_from_errno(errno), "%s: cannot apply a pending change: %s", h->path,
+                          strerror(errno));
+            h->broken = true;
+        } else if ((rc = hp_touch_key(h, p->key)) != HIVEPORT_OK) {
+            h->broken = true;
+        }
+    }
+    for (size_t i = 0; i < h->npatches; i++)
+        free(names[i]);
+    hp_free(names);
+    if (rc == HIVEPORT_OK)
+        hp_inplace_clear(h);
+    return rc;
+}

@@ -1,0 +1,456 @@
+/* cells.c: bounded reads of the hive's cells straight from the mapped file: keys, subkey lists, values.
+ *
+ * Looking up a handful of values this way costs a few page reads, where libhivex first walks every cell
+ * of the file.  Offsets are absolute file offsets (0x1000 + the format's relative offset), the same numbers
+ * libhivex uses for node and value handles, so both views name things alike.  Every offset, count and
+ * length read from the file is checked against the mapping before use.
+ *
+ *   cell:  [int32 size: negative = allocated][record ...]        rel offsets count from 0x1000
+ *   nk:    +0x00 "nk"  +0x02 flags (0x20: Latin-1 name)  +0x14 subkeys  +0x1C subkey list
+ *          +0x24 values  +0x28 value list  +0x48 name length  +0x4C name
+ *   lf/lh: "lf"|"lh" u16 count, count x {u32 nk, u32 hint}    li: "li" u16 count, count x u32 nk
+ *   ri:    "ri" u16 count, count x u32 (lf|lh|li)
+ *   vk:    +0x00 "vk"  +0x02 name length  +0x04 data size (bit 31: inline)  +0x08 data or data cell
+ *          +0x0C type  +0x10 flags (1: Latin-1 name)  +0x14 name
+ *   db:    "db" u16 segments, u32 segment list (segments hold 16344 bytes each)
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "regf.h"
+
+#define REL_NIL 0xFFFFFFFFu
+#define BIG_DATA_SEGMENT 16344u
+#define HP_VALUE_DATA_MAX (16u << 20) /* no port-related value is near this; a bound against bad sizes */
+
+static uint32_t le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint16_t le16(const unsigned char *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+
+/* The record of the allocated cell at absolute offset off, and its length; NULL if off is not one. */
+static const unsigned char *cell_at(const struct hp_image *img, uint64_t off, uint32_t *len)
+{
+    if (off < HP_REGF_HEADER_SIZE || off % 8 != 0 || off + 8 > img->end)
+        return NULL;
+    int32_t size = (int32_t)le32(img->data + off);
+    if (size >= 0 || size == INT32_MIN)
+        return NULL;
+    uint32_t n = (uint32_t)-size;
+    if (n < 8 || off + n > img->end)
+        return NULL;
+    *len = n - 4;
+    return img->data + off + 4;
+}
+
+static uint64_t abs_of(uint32_t rel)
+{
+    return rel == REL_NIL ? 0 : (uint64_t)HP_REGF_HEADER_SIZE + rel;
+}
+
+static const unsigned char *record(const struct hp_image *img, uint64_t off, const char sig[2], uint32_t min_len,
+                                   uint32_t *len)
+{
+    const unsigned char *r = cell_at(img, off, len);
+    if (r == NULL || *len < min_len || r[0] != (unsigned char)sig[0] || r[1] != (unsigned char)sig[1])
+        return NULL;
+    return r;
+}
+
+const unsigned char *hp_cells_nk(const struct hp_image *img, uint64_t off, uint32_t *len)
+{
+    uint32_t n;
+    const unsigned char *nk = record(img, off, "nk", 0x4C, &n);
+    if (nk == NULL || 0x4Cu + le16(nk + 0x48) > n)
+        return NULL;
+    *len = n;
+    return nk;
+}
+
+const unsigned char *hp_cells_vk(const struct hp_image *img, uint64_t off, uint32_t *len)
+{
+    uint32_t n;
+    const unsigned char *vk = record(img, off, "vk", 0x14, &n);
+    if (vk == NULL || 0x14u + le16(vk + 0x02) > n)
+        return NULL;
+    *len = n;
+    return vk;
+}
+
+uint64_t hp_cells_root(const struct hp_image *img)
+{
+    uint32_t len;
+    uint64_t off = abs_of(le32(img->data + 0x24));
+    return hp_cells_nk(img, off, &len) ? off : 0;
+}
+
+/* ---- names ---- */
+
+/* Upper case as Windows compares key and value names, for ASCII and Latin-1 (others compare exactly). */
+static uint32_t upcase(uint32_t c)
+{
+    if (c >= 'a' && c <= 'z')
+        return c - 32;
+    if ((c >= 0xE0 && c <= 0xFE && c != 0xF7))
+        return c - 32;
+    if (c == 0xFF)
+        return 0x178;
+    return c;
+}
+
+/* Next code point of UTF-8 text, or -1 at the end or on malformed input. */
+static int32_t utf8_next(const unsigned char **p, const unsigned char *end)
+{
+    if (*p >= end)
+        return -1;
+    uint32_t c = *(*p)++;
+    int extra = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : -1;
+    if (extra < 0)
+        return -1;
+    if (extra > 0)
+        c &= 0x3Fu >> extra;
+    for (; extra > 0; extra--) {
+        if (*p >= end || (**p & 0xC0) != 0x80)
+            return -1;
+        c = c << 6 | (*(*p)++ & 0x3Fu);
+    }
+    return (int32_t)c;
+}
+
+/* Next code point of a stored name (Latin-1 or UTF-16LE), or -1 at the end. */
+static int32_t stored_next(const unsigned char **p, const unsigned char *end, bool latin1)
+{
+    if (*p >= end)
+        return -1;
+    if (latin1)
+        return *(*p)++;
+    if (end - *p < 2)
+        return -1;
+    uint32_t c = le16(*p);
+    *p += 2;
+    if (c >= 0xD800 && c <= 0xDBFF && end - *p >= 2 && le16(*p) >= 0xDC00 && le16(*p) <= 0xDFFF) {
+        c = 0x10000 + ((c - 0xD800) << 10) + (le16(*p) - 0xDC00);
+        *p += 2;
+    }
+    return (int32_t)c;
+}
+
+static bool name_equals(const unsigned char *stored, size_t stored_len, bool latin1, const char *utf8)
+{
+    const unsigned char *s = stored, *s_end = stored + stored_len;
+    const unsigned char *q = (const unsigned char *)utf8, *q_end = q + strlen(utf8);
+    for (;;) {
+        int32_t a = stored_next(&s, s_end, latin1), b = utf8_next(&q, q_end);
+        if (a < 0 || b < 0)
+            return a < 0 && b < 0 && s >= s_end && q >= q_end;
+        if (upcase((uint32_t)a) != upcase((uint32_t)b))
+            return false;
+    }
+}
+
+/* A stored name as UTF-8, hp_malloc'd. */
+static char *name_to_utf8(const unsigned char *stored, size_t len, bool latin1)
+{
+    char *out = hp_malloc(len * 2 + 1); /* Latin-1: <=2 bytes each; UTF-16: <=3 per 2 bytes or 4 per 4 */
+    if (out == NULL) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    size_t n = 0;
+    const unsigned char *p = stored, *end = stored + len;
+    for (int32_t c; (c = stored_next(&p, end, latin1)) >= 0;) {
+        uint32_t u = (uint32_t)c;
+        if (u < 0x80) {
+            out[n++] = (char)u;
+        } else if (u < 0x800) {
+            out[n++] = (char)(0xC0 | u >> 6);
+            out[n++] = (char)(0x80 | (u & 0x3F));
+        } else if (u < 0x10000) {
+            out[n++] = (char)(0xE0 | u >> 12);
+            out[n++] = (char)(0x80 | ((u >> 6) & 0x3F));
+            out[n++] = (char)(0x80 | (u & 0x3F));
+        } else {
+            out[n++] = (char)(0xF0 | u >> 18);
+            out[n++] = (char)(0x80 | ((u >> 12) & 0x3F));
+            out[n++] = (char)(0x80 | ((u >> 6) & 0x3F));
+            out[n++] = (char)(0x80 | (u & 0x3F));
+        }
+    }
+    out[n] = '\0';
+    return out;
+}
+
+char *hp_cells_key_name(const struct hp_image *img, uint64_t nk_off)
+{
+    uint32_t len;
+    const unsigned char *nk = hp_cells_nk(img, nk_off, &len);
+    if (nk == NULL) {
+        errno = EINVAL;
+        return NULL;
+    }
+    return name_to_utf8(nk + 0x4C, le16(nk + 0x48), (le16(nk + 0x02) & 0x20) != 0);
+}
+
+char *hp_cells_value_name(const struct hp_image *img, uint64_t vk_off)
+{
+    uint32_t len;
+    const unsigned char *vk = hp_cells_vk(img, vk_off, &len);
+    if (vk == NULL) {
+        errno = EINVAL;
+        return NULL;
+    }
+    return name_to_utf8(vk + 0x14, le16(vk + 0x02), (le16(vk + 0x10) & 0x1) != 0);
+}
+
+/* ---- subkeys ---- */
+
+/* The leaf lists (lf, lh, li) of a key's subkey list, directly or through an ri index: calls leaf for each
+ * with its signature's second letter, its entries, their count and their size; false on damage. */
+static bool for_each_leaf(const struct hp_image *img, uint64_t nk_off,
+                          bool (*leaf)(const unsigned char *entries, uint32_t count, uint32_t stride, char kind,
+                                       void *ctx),
+                          void *ctx)
+{
+    uint32_t len;
+    const unsigned char *nk = hp_cells_nk(img, nk_off, &len);
+    if (nk == NULL)
+        return false;
+    if (le32(nk + 0x14) == 0)
+        return true;
+    uint64_t list_off = abs_of(le32(nk + 0x1C));
+    const unsigned char *list = cell_at(img, list_off, &len);
+    if (list == NULL || len < 4)
+        return false;
+    uint32_t nleaves = 1;
+    const unsigned char *index = NULL;
+    if (list[0] == 'r' && list[1] == 'i') {
+        nleaves = le16(list + 2);
+        if (4 + (uint64_t)nleaves * 4 > len)
+            return false;
+        index = list + 4;
+    }
+    for (uint32_t i = 0; i < nleaves; i++) {
+        const unsigned char *l = list;
+        uint32_t llen = len;
+        if (index != NULL && (l = cell_at(img, abs_of(le32(index + (size_t)i * 4)), &llen)) == NULL)
+            return false;
+        if (llen < 4 || l[0] != 'l' || (l[1] != 'f' && l[1] != 'h' && l[1] != 'i'))
+            return false;
+        uint32_t stride = l[1] == 'i' ? 4 : 8, count = le16(l + 2);
+        if (4 + (uint64_t)count * stride > llen)
+            return false;
+        if (!leaf(l + 4, count, stride, (char)l[1], ctx))
+            return false;
+    }
+    return true;
+}
+
+struct walk {
+    int (*visit)(uint64_t, void *);
+    void *ctx;
+    int rc;
+};
+
+static bool walk_leaf(const unsigned char *entries, uint32_t count, uint32_t stride, char kind, void *ctx)
+{
+    (void)kind;
+    struct walk *w = ctx;
+    for (uint32_t i = 0; i < count && w->rc == 0; i++)
+        w->rc = w->visit(abs_of(le32(entries + (size_t)i * stride)), w->ctx);
+    return true;
+}
+
+int hp_cells_walk_subkeys(const struct hp_image *img, uint64_t nk_off, int (*visit)(uint64_t, void *), void *ctx)
+{
+    struct walk w = {visit, ctx, 0};
+    /* A visitor that stops (rc != 0) stops the walk: the remaining leaves are passed over. */
+    if (!for_each_leaf(img, nk_off, walk_leaf, &w))
+        return w.rc != 0 ? w.rc : -1;
+    return w.rc;
+}
+
+/* The hash an lh list keeps for a subkey name: h = 37 h + upcase(c) over its UTF-16 code units, computed
+ * here for ASCII names only, whose upper case is beyond doubt.  False for other names. */
+static bool lh_hash(const unsigned char *name, size_t len, size_t unit, uint32_t *hash)
+{
+    uint32_t h = 0;
+    for (size_t i = 0; i + unit <= len; i += unit) {
+        uint32_t c = unit == 2 ? le16(name + i) : name[i];
+        if (c >= 0x80)
+            return false;
+        h = 37 * h + (c >= 'a' && c <= 'z' ? c - 32 : c);
+    }
+    *hash = h;
+    return true;
+}
+
+/* Looking a subkey up by name.  In an lh list only the entries whose hash matches the name's are read, as
+ * Windows reads them: one key instead of 50000 in a large Services list.  A key whose stored hash is wrong
+ * is therefore not found; libhivex, which compares every name, would find it, so nav.c refuses a
+ * structural change that reaches such a key (hp_nav_child). */
+struct lookup {
+    const struct hp_image *img;
+    const char *name;
+    uint32_t hash;
+    bool filter; /* an ASCII name: skip lh entries whose hash differs */
+    bool bad;
+    uint64_t found;
+};
+
+static bool lookup_leaf(const unsigned char *entries, uint32_t count, uint32_t stride, char kind, void *ctx)
+{
+    struct lookup *l = ctx;
+    for (uint32_t i = 0; i < count && l->found == 0; i++) {
+        const unsigned char *e = entries + (size_t)i * stride;
+        if (kind == 'h' && l->filter && le32(e + 4) != l->hash)
+            continue;
+        uint32_t len;
+        uint64_t off = abs_of(le32(e));
+        const unsigned char *nk = hp_cells_nk(l->img, off, &len);
+        if (nk == NULL) {
+            l->bad = true;
+            return false;
+        }
+        if (name_equals(nk + 0x4C, le16(nk + 0x48), (le16(nk + 0x02) & 0x20) != 0, l->name))
+            l->found = off;
+    }
+    return true;
+}
+
+int hp_cells_child(const struct hp_image *img, uint64_t nk_off, const char *name, uint64_t *child)
+{
+    struct lookup l = {.img = img, .name = name};
+    l.filter = lh_hash((const unsigned char *)name, strlen(name), 1, &l.hash);
+    *child = 0;
+    if (!for_each_leaf(img, nk_off, lookup_leaf, &l) || l.bad)
+        return -1;
+    *child = l.found;
+    return 0;
+}
+
+/* ---- values ---- */
+
+int hp_cells_values(const struct hp_image *img, uint64_t nk_off, const unsigned char **list, uint32_t *count)
+{
+    uint32_t len;
+    const unsigned char *nk = hp_cells_nk(img, nk_off, &len);
+    if (nk == NULL)
+        return -1;
+    *count = le32(nk + 0x24);
+    *list = NULL;
+    if (*count == 0)
+        return 0;
+    const unsigned char *l = cell_at(img, abs_of(le32(nk + 0x28)), &len);
+    if (l == NULL || (uint64_t)*count * 4 > len)
+        return -1;
+    *list = l;
+    return 0;
+}
+
+uint64_t hp_cells_value_at(const unsigned char *list, uint32_t i)
+{
+    return abs_of(le32(list + (size_t)i * 4));
+}
+
+int hp_cells_value(const struct hp_image *img, uint64_t nk_off, const char *name, uint64_t *vk_off)
+{
+    const unsigned char *list;
+    uint32_t count, len;
+    *vk_off = 0;
+    if (hp_cells_values(img, nk_off, &list, &count) != 0)
+        return -1;
+    for (uint32_t i = 0; i < count; i++) {
+        uint64_t off = hp_cells_value_at(list, i);
+        const unsigned char *vk = hp_cells_vk(img, off, &len);
+        if (vk == NULL)
+            return -1;
+        if (name_equals(vk + 0x14, le16(vk + 0x02), (le16(vk + 0x10) & 0x1) != 0, name)) {
+            *vk_off = off;
+            return 0;
+        }
+    }
+    return 0;
+}
+
+int hp_cells_value_type(const struct hp_image *img, uint64_t vk_off, uint32_t *type, size_t *len)
+{
+    uint32_t n;
+    const unsigned char *vk = hp_cells_vk(img, vk_off, &n);
+    if (vk == NULL)
+        return -1;
+    *type = le32(vk + 0x0C);
+    *len = le32(vk + 0x04) & 0x7FFFFFFFu;
+    return 0;
+}
+
+char *hp_cells_value_data(const struct hp_image *img, uint64_t vk_off, uint32_t *type, size_t *len_out)
+{
+    uint32_t n;
+    const unsigned char *vk = hp_cells_vk(img, vk_off, &n);
+    if (vk == NULL) {
+        errno = EINVAL;
+        return NULL;
+    }
+    uint32_t size_field = le32(vk + 0x04), len = size_field & 0x7FFFFFFFu;
+    *type = le32(vk + 0x0C);
+    if (len > HP_VALUE_DATA_MAX || ((size_field & 0x80000000u) && len > 4)) {
+        errno = EINVAL;
+        return NULL;
+    }
+    char *out = hp_malloc(len ? len : 1);
+    if (out == NULL) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    *len_out = len;
+    if (size_field & 0x80000000u) {
+        memcpy(out, vk + 0x08, len);
+        return out;
+    }
+    uint32_t cell_len;
+    const unsigned char *data = cell_at(img, abs_of(le32(vk + 0x08)), &cell_len);
+    if (data != NULL && len <= cell_len && !(len > BIG_DATA_SEGMENT && cell_len >= 8 && data[0] == 'd' && data[1] == 'b')) {
+        memcpy(out, data, len);
+        return out;
+    }
+    if (data != NULL && cell_len >= 8 && data[0] == 'd' && data[1] == 'b') {
+        uint32_t segments = le16(data + 2), list_len, copied = 0;
+        const unsigned char *list = cell_at(img, abs_of(le32(data + 4)), &list_len);
+        if (list != NULL && (uint64_t)segments * 4 <= list_len) {
+            for (uint32_t i = 0; i < segments && copied < len; i++) {
+                uint32_t seg_len;
+                const unsigned char *seg = cell_at(img, abs_of(le32(list + (size_t)i * 4)), &seg_len);
+                uint32_t want = len - copied < BIG_DATA_SEGMENT ? len - copied : BIG_DATA_SEGMENT;
+                if (seg == NULL || seg_len < want)
+                    break;
+                memcpy(out + copied, seg, want);
+                copied += want;
+            }
+            if (copied == len)
+                return out;
+        }
+    }
+    hp_free(out);
+    errno = EINVAL;
+    return NULL;
+}
+
+uint64_t hp_cells_key_time(const struct hp_image *img, uint64_t nk_off)
+{
+    uint32_t len;
+    const unsigned char *nk = hp_cells_nk(img, nk_off, &len);
+    return nk == NULL ? 0 : (uint64_t)le32(nk + 0x04) | (uint64_t)le32(nk + 0x08) << 32;
+}
+
+uint64_t hp_cells_key_parent(const struct hp_image *img, uint64_t nk_off)
+{
+    uint32_t len;
+    const unsigned char *nk = hp_cells_nk(img, nk_off, &len);
+    return nk == NULL ? 0 : abs_of(le32(nk + 0x10));
+}

@@ -1,0 +1,129 @@
+/* check_map.c: what the checker's passes share: findings, the bytes read (and given back), the cell map,
+ * names. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include "hivecheck.h"
+
+int hp_check_add(struct hp_check *c, int severity, const char *code, const char *key, uint64_t offset,
+                 const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char text[1024];
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    struct hp_finding_spec spec = {.severity = severity, .code = code, .key = key, .offset = offset};
+    if (hp_findings_add(c->list, &spec, hp_strdup(text), true) != HIVEPORT_OK)
+        return hp_error(c->h, HIVEPORT_E_NOMEM, "%s: out of memory while checking", hp_name(c->h));
+    return HIVEPORT_OK;
+}
+
+void hp_check_read(struct hp_check *c, uint64_t n)
+{
+    if (c->trim_every == 0 || (c->read_since_trim += n) < c->trim_every)
+        return;
+    madvise((void *)c->data, (size_t)c->size, MADV_DONTNEED);
+    c->read_since_trim = 0;
+}
+
+/* ---- The cell map ---------------------------------------------------------------------------------- */
+
+static bool bit(const uint64_t *map, size_t i)
+{
+    return (map[i / 64] >> (i % 64)) & 1u;
+}
+
+static size_t unit_of(const struct hp_check *c, uint32_t rel, bool *ok)
+{
+    uint64_t off = (uint64_t)HP_REGF_HEADER_SIZE + rel;
+    *ok = rel != HP_CHECK_REL_NIL && rel % 8 == 0 && off + 8 <= c->end;
+    return *ok ? rel / 8 : 0;
+}
+
+const unsigned char *hp_check_cell(const struct hp_check *c, uint32_t rel, uint32_t *len)
+{
+    bool ok;
+    size_t u = unit_of(c, rel, &ok);
+    if (!ok || !bit(c->alloc, u)) /* alloc is set only where a cell starts: one cache line to look at */
+        return NULL;
+    const unsigned char *p = c->data + HP_REGF_HEADER_SIZE + rel;
+    *len = (uint32_t)-(int32_t)hp_check_le32(p) - 4; /* the bin walk checked the size */
+    return p + 4;
+}
+
+const char *hp_check_why_not_cell(const struct hp_check *c, uint32_t rel)
+{
+    bool ok;
+    size_t u = unit_of(c, rel, &ok);
+    if (rel == HP_CHECK_REL_NIL)
+        return "nil";
+    if ((uint64_t)HP_REGF_HEADER_SIZE + rel + 8 > c->end)
+        return "outside the hive bins";
+    if (!ok)
+        return "not 8-byte aligned";
+    if (!bit(c->start, u))
+        return "not the start of a cell (inside another cell, a bin header or a damaged bin)";
+    if (!bit(c->alloc, u))
+        return "a free cell";
+    return "a cell";
+}
+
+bool hp_check_mark(struct hp_check *c, uint32_t rel)
+{
+    size_t u = rel / 8;
+    bool was = bit(c->ref, u);
+    c->ref[u / 64] |= (uint64_t)1 << (u % 64);
+    return was;
+}
+
+/* ---- Names ---------------------------------------------------------------------------------------- */
+
+size_t hp_check_name_units(const unsigned char *name, size_t len, bool compressed, uint16_t *units)
+{
+    if (compressed) {
+        for (size_t i = 0; i < len; i++)
+            units[i] = name[i];
+        return len;
+    }
+    for (size_t i = 0; i + 1 < len; i += 2)
+        units[i / 2] = hp_check_le16(name + i);
+    return len / 2;
+}
+
+size_t hp_check_name_utf8_into(const unsigned char *name, size_t len, bool compressed, char *out)
+{
+    size_t n = compressed ? len : len / 2;
+    char *p = out;
+    for (size_t i = 0; i < n; i++) {
+        unsigned u = compressed ? name[i] : hp_check_le16(name + 2 * i);
+        if (u >= 0xD800 && u <= 0xDFFF) /* a lone surrogate half: shown as U+FFFD */
+            u = 0xFFFD;
+        if (u < 0x80) {
+            *p++ = (char)u;
+        } else if (u < 0x800) {
+            *p++ = (char)(0xC0 | u >> 6);
+            *p++ = (char)(0x80 | (u & 0x3F));
+        } else {
+            *p++ = (char)(0xE0 | u >> 12);
+            *p++ = (char)(0x80 | ((u >> 6) & 0x3F));
+            *p++ = (char)(0x80 | (u & 0x3F));
+        }
+    }
+    *p = '\0';
+    return (size_t)(p - out);
+}
+
+char *hp_check_name_utf8(const unsigned char *name, size_t len, bool compressed)
+{
+    char *out = hp_malloc((compressed ? len : len / 2) * 3 + 1);
+    if (out != NULL)
+        hp_check_name_utf8_into(name, len, compressed, out);
+    return out;
+}
+
