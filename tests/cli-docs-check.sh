@@ -24,10 +24,10 @@ check() { # check NAME COMMAND...
 commands=$("$HIVEPORT" --help | sed -n '/^Commands:/,/^$/s/^  \([a-z-]*\) .*/\1/p')
 [ -n "$commands" ] || { echo "cli-docs-check: no commands in '$HIVEPORT --help'"; exit 1; }
 
-# ---- forbidden prefixes: the parser's list (tools/setting_spec.c), the manual's sentence, the behaviour
-roots=$(sed -n '/static const char \*const roots\[\]/,/};/p' "$root/tools/setting_spec.c" | grep -o '"[A-Za-z_]*"' |
+# ---- forbidden prefixes: the parser's list (tools/cli/setting_spec.c), the manual's sentence, the behaviour
+roots=$(sed -n '/static const char \*const roots\[\]/,/};/p' "$root/tools/cli/setting_spec.c" | grep -o '"[A-Za-z_]*"' |
         tr -d '"')
-check "no root list found in tools/setting_spec.c" test -n "$roots"
+check "no root list found in tools/cli/setting_spec.c" test -n "$roots"
 sentence=$(sed -n '/must not start with/,/^\.Ql [A-Za-z_]* \.$/p' "$man1" | tr '\n' ' ')
 for r in $roots; do
     check "hiveport(1) does not name the forbidden key prefix $r" grep -qE "Ql $r( |$)" <<<"$sentence"
