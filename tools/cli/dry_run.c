@@ -30,6 +30,25 @@ static char *join(const char *dir, const char *name)
     return path;
 }
 
+/* Copies the file at from to to (created, 0600): CLI_OK, or CLI_FAILED (printed). */
+static int copy_file(const char *prog, const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *out = in != NULL ? fopen(to, "wbx") : NULL;
+    char buf[65536];
+    size_t n;
+    bool ok = in != NULL && out != NULL;
+    while (ok && (n = fread(buf, 1, sizeof buf, in)) > 0)
+        ok = fwrite(buf, 1, n, out) == n;
+    ok = ok && !ferror(in);
+    if (out != NULL && fclose(out) != 0)
+        ok = false;
+    if (in != NULL)
+        fclose(in);
+    if (!ok)
+        cli_error(prog, "%s: cannot copy it to %s for --dry-run: %s", from, to, strerror(errno));
+    return ok ? CLI_OK : CLI_FAILED;
+}
+
 int cli_scratch_open(const char *prog, hiveport *src, const char *hive, struct cli_scratch *s)
 {
     *s = (struct cli_scratch){.hive = hive};
@@ -46,8 +65,14 @@ int cli_scratch_open(const char *prog, hiveport *src, const char *hive, struct c
         goto fail;
     }
     snprintf(s->file, strlen(s->dir) + sizeof "/hive", "%s/hive", s->dir);
-    if (hiveport_save_copy(src, s->file) != HIVEPORT_OK) {
-        cli_fail(prog, src);
+    /* A dirty hive whose logs were not replayed reaches here only with --discard-logs (cli_dry_run_dirty):
+     * the write would then write the primary file as it is, so the copy is its bytes, opened as the write
+     * opens it.  Any other hive is copied as read (its logs replayed). */
+    bool stale = hiveport_is_dirty(src) == 1 && hiveport_log_state(src, NULL) != HIVEPORT_LOGS_REPLAYED;
+    if (stale ? copy_file(prog, hiveport_path(src), s->file) != CLI_OK
+              : hiveport_save_copy(src, s->file) != HIVEPORT_OK) {
+        if (!stale)
+            cli_fail(prog, src);
         goto fail;
     }
     /* The copy has the hive's mode; a read-only one is still ours to open for writing. */
@@ -55,7 +80,10 @@ int cli_scratch_open(const char *prog, hiveport *src, const char *hive, struct c
         cli_error(prog, "%s: cannot make the private copy %s writable: %s", hive, s->file, strerror(errno));
         goto fail;
     }
-    if (hiveport_open(s->file, HIVEPORT_OPEN_WRITE, &s->h) != HIVEPORT_OK) {
+    hiveport_options opts;
+    hiveport_options_init(&opts);
+    opts.flags = HIVEPORT_OPEN_WRITE | (stale ? HIVEPORT_OPEN_DISCARD_LOGS | HIVEPORT_OPEN_NO_LOGS : 0);
+    if (hiveport_open_ext(s->file, &opts, &s->h) != HIVEPORT_OK) {
         cli_scratch_fail(prog, s);
         goto fail;
     }

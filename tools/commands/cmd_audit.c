@@ -130,8 +130,10 @@ int cmd_audit(int argc, char **argv)
     hiveport *h = NULL, *sw = NULL;
     hiveport_findings *f = NULL;
     rc = CLI_FAILED;
+    hiveport *unread = NULL; /* the handle whose error the JSON document gives */
     if (cli_open(argv[optind], &open, 0, &h) != HIVEPORT_OK) {
         cli_fail(prog, h);
+        unread = h;
         goto out;
     }
     if (software != NULL) {
@@ -140,12 +142,14 @@ int cmd_audit(int argc, char **argv)
         opts.flags = open.flags & HIVEPORT_OPEN_NO_LOGS;
         if (hiveport_open_ext(software, &opts, &sw) != HIVEPORT_OK) {
             cli_fail(prog, sw);
+            unread = sw;
             goto out;
         }
     }
     /* A dirty hive is a finding (hive-dirty), so no separate note on stderr. */
     if (hiveport_audit(h, sw, &f) != HIVEPORT_OK) {
         cli_fail(prog, h);
+        unread = h;
         goto out;
     }
     size_t counts[3] = {0, 0, 0};
@@ -164,6 +168,13 @@ int cmd_audit(int argc, char **argv)
     }
     rc = failed ? CLI_FOUND : CLI_OK;
 out:
+    if (unread != NULL && json) {
+        /* What could not be read is a failure: the document says so, for a gate on .failed. */
+        json_t *doc = json_pack("{s:o, s:o, s:o, s:s, s:b}", "hive", cli_json_text(argv[optind]), "software",
+                                cli_json_text(software), "error", cli_json_text(hiveport_errmsg(unread)),
+                                "fail_on", hiveport_severity_name(fail_on), "failed", true);
+        cli_json_print(prog, doc);
+    }
     hiveport_findings_free(f);
     hiveport_close(sw);
     hiveport_close(h);

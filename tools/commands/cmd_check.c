@@ -155,8 +155,9 @@ int cmd_check(int argc, char **argv)
     }
     rc = unreadable ? CLI_FAILED : found ? CLI_FOUND : CLI_OK;
     if (json) {
-        json_t *doc = json_pack("{s:s, s:b, s:o}", "fail_on", hiveport_severity_name(fail_on), "failed", found,
-                                "hives", docs);
+        /* A hive that could not be read is a failure too: a gate on .failed must not pass a missing hive. */
+        json_t *doc = json_pack("{s:s, s:b, s:o}", "fail_on", hiveport_severity_name(fail_on), "failed",
+                                found || unreadable, "hives", docs);
         if (cli_json_print(prog, doc) != CLI_OK)
             rc = CLI_FAILED;
     }

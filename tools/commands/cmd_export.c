@@ -150,6 +150,12 @@ static int export_reg(const char *prog, hiveport *h, int format, int target, uin
         cli_error(prog, "out of memory");
         return CLI_FAILED;
     }
+    char (*what)[64] = calloc(ncat, sizeof *what); /* why a value is left out, for its comment */
+    if (what == NULL) {
+        free(values);
+        cli_error(prog, "out of memory");
+        return CLI_FAILED;
+    }
     for (size_t k = 0; k < ncat; k++) {
         const hiveport_setting *s = hiveport_catalog_at(k);
         if (usable(s, &states[k]))
@@ -157,10 +163,10 @@ static int export_reg(const char *prog, hiveport *h, int format, int target, uin
         else if (unset_absent && states[k].status == HIVEPORT_E_NOT_SET)
             values[n++] = (struct regwrite_value){.setting = s, .unset = true};
         else if (states[k].status != HIVEPORT_E_NOT_SET) {
-            char what[64];
-            describe(s, &states[k], what, sizeof what);
+            describe(s, &states[k], what[k], sizeof what[k]);
+            values[n++] = (struct regwrite_value){.setting = s, .left_out = what[k]};
             fprintf(stderr, "%s: warning: %s: %s left out of the .reg file: Windows cannot use its value (%s)\n",
-                    prog, hiveport_path(h), s->id, what);
+                    prog, hiveport_path(h), s->id, what[k]);
         }
     }
     char controlset[32], *note = NULL;
@@ -179,6 +185,7 @@ static int export_reg(const char *prog, hiveport *h, int format, int target, uin
     }
     free(note);
     free(values);
+    free(what);
     return rc;
 }
 

@@ -3,6 +3,7 @@
  * through profile_parse(), and profile.c knows nothing of .reg files. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,23 @@ static ssize_t read_up_to(int fd, char *buf, size_t max)
     return (ssize_t)len;
 }
 
+/* A problem of the file as a whole, reported on its line 1 as the parsers report theirs: CLI_USAGE. */
+static int one_problem(const char *prog, const char *name, unsigned *errors, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int one_problem(const char *prog, const char *name, unsigned *errors, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: %s:1: ", prog, name);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    if (errors != NULL)
+        *errors = 1;
+    return CLI_USAGE;
+}
+
 int profile_load(const char *prog, const char *path, struct profile *p, unsigned *errors)
 {
     memset(p, 0, sizeof *p);
@@ -47,7 +65,7 @@ int profile_load(const char *prog, const char *path, struct profile *p, unsigned
         return CLI_FAILED;
     }
     int rc = CLI_FAILED;
-    char *text = NULL;
+    char *text = NULL, why[512];
     struct stat st;
     if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
         cli_error(prog, "%s: is a directory, not a profile", name);
@@ -57,10 +75,12 @@ int profile_load(const char *prog, const char *path, struct profile *p, unsigned
         ssize_t len = read_up_to(fd, text, PROFILE_MAX_BYTES);
         if (len < 0)
             cli_error(prog, "%s: cannot read the profile: %s", name, strerror(errno));
-        else if (len > PROFILE_MAX_BYTES)
-            cli_error(prog, "%s: larger than %d bytes: not a profile", name, PROFILE_MAX_BYTES);
+        else if (len > PROFILE_MAX_BYTES) /* malformed, as a profile that breaks a rule: status 2 */
+            rc = one_problem(prog, name, errors, "larger than %d bytes (1 MiB): not a profile", PROFILE_MAX_BYTES);
         else if (regfile_detect(text, (size_t)len)) /* a .reg file, by its header line */
             rc = regfile_parse(prog, name, text, (size_t)len, p, errors);
+        else if (regfile_diagnose(text, (size_t)len, why, sizeof why)) /* a .reg file hiveport does not read */
+            rc = one_problem(prog, name, errors, "%s", why);
         else
             rc = profile_parse(prog, name, text, (size_t)len, p, errors);
     }

@@ -72,6 +72,101 @@ static void append_utf8(char *out, size_t *o, unsigned cp)
     }
 }
 
+/* What a file that is not a profile nor a recognised .reg file may yet be: a .reg file in an encoding or
+ * with line ends hiveport does not read, or UTF-16 text without the .reg header.  Fills why and returns
+ * true then; false for anything else (then it is read as a profile). */
+bool regfile_diagnose(const char *text, size_t len, char *why, size_t why_len)
+{
+    const unsigned char *u = (const unsigned char *)text;
+    enum { UTF8, LE, BE } enc = UTF8;
+    size_t i = 0;
+    bool bom = false;
+    if (len >= 2 && u[0] == 0xFF && u[1] == 0xFE)
+        enc = LE, i = 2, bom = true;
+    else if (len >= 2 && u[0] == 0xFE && u[1] == 0xFF)
+        enc = BE, i = 2, bom = true;
+    else if (len >= 3 && memcmp(u, "\xEF\xBB\xBF", 3) == 0)
+        i = 3, bom = true;
+    else if (len >= 2 && u[0] != 0 && u[1] == 0)
+        enc = LE;
+    else if (len >= 2 && u[0] == 0 && u[1] != 0)
+        enc = BE;
+    const char *what = enc == LE ? (bom ? "UTF-16LE text (with a byte-order mark)" : "UTF-16LE text without a byte-order mark")
+                       : enc == BE ? (bom ? "UTF-16BE text (big-endian byte-order mark)" : "UTF-16BE text without a byte-order mark")
+                                   : "UTF-8 text";
+    /* The first line's characters (up to 80), a second byte-order mark, and what ends the line. */
+    char first[81];
+    size_t n = 0;
+    bool second_bom = false, cr_only = false;
+    unsigned step = enc == UTF8 ? 1 : 2;
+    for (bool start = true; i + step - 1 < len && n < sizeof first - 1; i += step, start = false) {
+        unsigned c = enc == UTF8 ? u[i] : enc == LE ? (u[i] | (unsigned)u[i + 1] << 8) : ((unsigned)u[i] << 8 | u[i + 1]);
+        if (start && (c == 0xFEFF || (enc == UTF8 && i + 2 < len && memcmp(u + i, "\xEF\xBB\xBF", 3) == 0))) {
+            second_bom = true;
+            i += enc == UTF8 ? 2 : 0;
+            continue;
+        }
+        if (c == '\n')
+            break;
+        if (c == '\r') {
+            size_t k = i + step;
+            unsigned next = k + step - 1 < len ? (enc == UTF8 ? u[k] : enc == LE ? (u[k] | (unsigned)u[k + 1] << 8)
+                                                                                 : ((unsigned)u[k] << 8 | u[k + 1]))
+                                                : '\n';
+            cr_only = next != '\n';
+            break;
+        }
+        first[n++] = c >= 0x20 && c < 0x7F ? (char)c : '?';
+    }
+    first[n] = '\0';
+    int version;
+    bool header = is_header(first, n, &version);
+    if (second_bom && header)
+        snprintf(why, why_len, "%s that starts with two byte-order marks (converted twice?): remove one, so that "
+                               "the first line is the .reg header",
+                 what);
+    else if (header && cr_only)
+        snprintf(why, why_len, "a .reg file in %s whose lines end with a carriage return alone: .reg lines end "
+                               "with CRLF (as regedit writes them) or LF",
+                 what);
+    else if (header && enc == BE)
+        snprintf(why, why_len, "a .reg file in %s: hiveport reads UTF-16LE with its byte-order mark (as regedit "
+                               "writes it) or UTF-8; convert it (iconv -f UTF-16BE -t UTF-16LE, then add FF FE)",
+                 what);
+    else if (header && enc == LE && !bom)
+        snprintf(why, why_len, "a .reg file in %s: a UTF-16 .reg file starts with the mark FF FE, as regedit "
+                               "writes it; add it",
+                 what);
+    else if (enc != UTF8 || second_bom)
+        snprintf(why, why_len, "%s%s without a .reg header: the first line of a .reg file is REGEDIT4 or %s, and a "
+                               "profile is UTF-8",
+                 what, second_bom ? " with two byte-order marks" : "", header5);
+    else
+        return false;
+    return true;
+}
+
+/* Windows-1252 (what regedit writes a REGEDIT4 file in, on western systems) to UTF-8, in a malloc'd buffer;
+ * the five bytes it leaves undefined become the C1 controls, as Windows maps them. */
+static char *cp1252_to_utf8(const char *text, size_t len, size_t *out_len)
+{
+    static const unsigned short high[32] = {
+        0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039, 0x0152,
+        0x008D, 0x017D, 0x008F, 0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122,
+        0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178};
+    char *out = malloc(len * 3 + 1);
+    if (out == NULL)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned c = (unsigned char)text[i];
+        append_utf8(out, &o, c >= 0x80 && c < 0xA0 ? high[c - 0x80] : c);
+    }
+    out[o] = '\0';
+    *out_len = o;
+    return out;
+}
+
 /* UTF-16LE (after its byte-order mark) to UTF-8, in a malloc'd buffer.  On failure *bad_line is the line
  * of the problem (0: out of memory) and *why says what it is. */
 static char *utf16_to_utf8(const char *text, size_t len, size_t *out_len, unsigned *bad_line, const char **why)
@@ -124,6 +219,7 @@ enum key_kind {
     KEY_RPC,      /* ...\SOFTWARE\Microsoft\Rpc\Internet */
     KEY_APPID,    /* ...\SOFTWARE\Classes\AppID\{GUID}: key holds "{GUID}" */
     KEY_SOFTWARE_PARENT, /* SOFTWARE, ...\Microsoft, ...\Microsoft\Rpc, ...\Classes, ...\Classes\AppID */
+    KEY_SYSTEM_PARENT,   /* HKEY_LOCAL_MACHINE, SYSTEM, SYSTEM\CurrentControlSet, SYSTEM\ControlSetNNN */
     KEY_DELETED   /* after [-KEY]: no key to hold values */
 };
 
@@ -143,6 +239,10 @@ struct regparse {
     unsigned hive_line;
     struct softplan *soft;   /* for HIVE_SOFTWARE (malloc'd) */
     char **stmt;             /* by line - 1: the profile statement the line becomes, or NULL */
+    unsigned custom_line;    /* the line of a '; hiveport: custom' waiting for its value line, or 0 */
+    bool custom;             /* the value being parsed is marked custom */
+    unsigned statements;     /* the statements the file makes: values and '; hiveport:' unset/controlset lines */
+    bool cp1252;             /* a REGEDIT4 file read as Windows-1252 */
     unsigned lines;          /* entries in stmt */
 };
 
@@ -265,6 +365,22 @@ static void parse_software_key(struct regparse *rp, unsigned line, const char *r
                       "Classes\\AppID\\{GUID} (a DCOM endpoint) are port settings");
 }
 
+/* Every key (and '; hiveport: controlset' line) of a file names one control set, cs; name is how the line
+ * names it. */
+static bool same_controlset(struct regparse *rp, unsigned line, int cs, const char *name, size_t n)
+{
+    if (rp->controlset == 0) {
+        rp->controlset = cs;
+        rp->controlset_line = line;
+    } else if (rp->controlset != cs) {
+        problem(rp, line, "'%.*s' here but %s on line %u: a profile applies to one control set", (int)n, name,
+                rp->controlset == HIVEPORT_CS_CURRENT ? "CurrentControlSet" : "another ControlSetNNN",
+                rp->controlset_line);
+        return false;
+    }
+    return true;
+}
+
 /* '[KEY]', s at the '['. */
 static void parse_key(struct regparse *rp, unsigned line, char *s)
 {
@@ -299,6 +415,10 @@ static void parse_key(struct regparse *rp, unsigned line, char *s)
         problem(rp, line, "'%.*s': only HKEY_LOCAL_MACHINE (HKLM) keys are port settings", (int)len[0], part[0]);
         return;
     }
+    if (len[1] == 0 && !deletion) { /* [HKEY_LOCAL_MACHINE] itself: a parent, of no hive in particular */
+        set_key(rp, KEY_SYSTEM_PARENT, NULL, 0);
+        return;
+    }
     if (word_is(part[1], len[1], "SOFTWARE")) {
         parse_software_key(rp, line, part[1] + len[1] + (part[1][len[1]] == '\\'), deletion);
         return;
@@ -309,6 +429,11 @@ static void parse_key(struct regparse *rp, unsigned line, char *s)
     }
     if (!word_is(part[1], len[1], "SYSTEM")) {
         problem(rp, line, "only keys under HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services are port settings");
+        return;
+    }
+    if (len[2] == 0) { /* [HKEY_LOCAL_MACHINE\SYSTEM], a parent as regedit writes them: it changes nothing */
+        if (same_hive(rp, line, HIVE_SYSTEM))
+            set_key(rp, KEY_SYSTEM_PARENT, NULL, 0);
         return;
     }
     int cs;
@@ -322,19 +447,16 @@ static void parse_key(struct regparse *rp, unsigned line, char *s)
                           "ControlSetNNN\\Services) are port settings");
         return;
     }
-    if (!word_is(part[3], len[3], "Services")) {
+    if (len[3] != 0 && !word_is(part[3], len[3], "Services")) {
         problem(rp, line, "only keys under ...\\%.*s\\Services are port settings", (int)len[2], part[2]);
         return;
     }
     if (!same_hive(rp, line, HIVE_SYSTEM))
         return;
-    if (rp->controlset == 0) {
-        rp->controlset = cs;
-        rp->controlset_line = line;
-    } else if (rp->controlset != cs) {
-        problem(rp, line, "'%.*s' here but %s on line %u: a profile applies to one control set", (int)len[2], part[2],
-                rp->controlset == HIVEPORT_CS_CURRENT ? "CurrentControlSet" : "another ControlSetNNN",
-                rp->controlset_line);
+    if (!same_controlset(rp, line, cs, part[2], len[2]))
+        return;
+    if (len[3] == 0) { /* [...\CurrentControlSet] or [...\ControlSetNNN], a parent: it changes nothing */
+        set_key(rp, KEY_SYSTEM_PARENT, NULL, 0);
         return;
     }
     const char *rest = part[3] + len[3];
@@ -398,8 +520,9 @@ static bool hex_digit(char c, unsigned *v)
     return true;
 }
 
-/* Comma-separated hex bytes (blanks allowed around them); false when malformed. */
-static bool parse_hex_bytes(const char *s, unsigned char *bytes, size_t max, size_t *count)
+/* Comma-separated hex bytes (blanks allowed around them); false when malformed, with *bad (when not NULL)
+ * at the text that is not a hex byte. */
+static bool parse_hex_bytes(const char *s, unsigned char *bytes, size_t max, size_t *count, const char **bad)
 {
     *count = 0;
     s = skip_blank((char *)s);
@@ -407,6 +530,8 @@ static bool parse_hex_bytes(const char *s, unsigned char *bytes, size_t max, siz
         return true;
     for (;;) {
         unsigned hi, lo;
+        if (bad != NULL)
+            *bad = s;
         if (!hex_digit(s[0], &hi))
             return false;
         if (hex_digit(s[1], &lo))
@@ -482,7 +607,7 @@ static char *setting_text(const char *key, const char *name, const hiveport_sett
 static bool multi_sz(struct regparse *rp, unsigned line, const char *name, const char *s, struct soft_data *d)
 {
     size_t count;
-    if (!parse_hex_bytes(s, NULL, 0, &count)) {
+    if (!parse_hex_bytes(s, NULL, 0, &count, NULL)) {
         problem(rp, line, "hex(7) data of \"%s\" must be comma-separated hex bytes", name);
         return false;
     }
@@ -492,7 +617,7 @@ static bool multi_sz(struct regparse *rp, unsigned line, const char *name, const
     bool ok = bytes != NULL && d->multi != NULL && text != NULL;
     if (!ok) {
         rp->out_of_memory = true;
-    } else if (parse_hex_bytes(s, bytes, count, &count), count % 2 != 0) {
+    } else if (parse_hex_bytes(s, bytes, count, &count, NULL), count % 2 != 0) {
         problem(rp, line, "hex(7) data of \"%s\" is %zu bytes: UTF-16 takes two bytes a character", name, count);
         ok = false;
     }
@@ -605,9 +730,18 @@ static void parse_value(struct regparse *rp, unsigned first, char *s)
         problem(rp, first, "a value after a key deletion: name its key in a [KEY] line first");
         return;
     }
+    if (rp->kind == KEY_SYSTEM_PARENT) {
+        problem(rp, first, "values of this key are not port settings: only those of keys under "
+                           "...\\Services\\SERVICE");
+        return;
+    }
     if (rp->kind == KEY_SOFTWARE_PARENT) {
         problem(rp, first, "values of this SOFTWARE key are not port settings: only those of Microsoft\\Rpc\\Internet "
                            "and Classes\\AppID\\{GUID}");
+        return;
+    }
+    if (rp->custom && rp->kind != KEY_SERVICE) {
+        problem(rp, first, "'; hiveport: custom' marks a value of a key under ...\\Services\\SERVICE");
         return;
     }
     if (rp->kind == KEY_RPC || rp->kind == KEY_APPID) {
@@ -658,8 +792,15 @@ static void parse_value(struct regparse *rp, unsigned first, char *s)
         char *comment = strchr(data, ';');
         if (comment != NULL)
             *comment = '\0';
-        if (!parse_hex_bytes(data + 7, b, sizeof b, &count) || count != 4) {
-            problem(rp, first, "hex(4) data of \"%s\" must be 4 bytes (a REG_DWORD)", name);
+        const char *bad = NULL;
+        if (!parse_hex_bytes(data + 7, b, sizeof b, &count, &bad)) {
+            problem(rp, first, "hex(4) data of \"%s\": '%.*s' is not a hex byte (two hex digits, bytes separated "
+                               "by commas)", name, (int)strcspn(bad, ", \t"), bad);
+            return;
+        }
+        if (count != 4) {
+            problem(rp, first, "hex(4) data of \"%s\" is %zu byte%s: a REG_DWORD is 4 bytes", name, count,
+                    count == 1 ? "" : "s");
             return;
         }
         port = b[0] | (unsigned)b[1] << 8 | (unsigned)b[2] << 16 | (unsigned long long)b[3] << 24;
@@ -675,6 +816,13 @@ static void parse_value(struct regparse *rp, unsigned first, char *s)
     char *setting = setting_text(rp->key, name, &known);
     if (setting == NULL) {
         rp->out_of_memory = true;
+        return;
+    }
+    if (known == NULL && !rp->custom) {
+        problem(rp, first, "\"%s\" of %s is not a port setting: a .reg file holds the settings of the catalog "
+                           "(hiveport list), and custom ones marked by a line '; hiveport: custom' right before them",
+                name, rp->key);
+        free(setting);
         return;
     }
     unsigned type = known != NULL ? known->type : HIVEPORT_REG_DWORD;
@@ -697,21 +845,70 @@ static void parse_value(struct regparse *rp, unsigned first, char *s)
         return;
     }
     rp->stmt[first - 1] = stmt;
+    rp->statements++;
+}
+
+/* A comment line '; hiveport: WORDS', s after "hiveport:": what hiveport reads and every other importer
+ * ignores (hiveport-profile(5), section ".reg files"). */
+static void parse_directive(struct regparse *rp, unsigned line, char *s)
+{
+    s = skip_blank(s);
+    if (strcasecmp(s, "custom") == 0) {
+        rp->custom_line = line;
+        return;
+    }
+    if (strncasecmp(s, "unset", 5) == 0 && (s[5] == ' ' || s[5] == '\t')) {
+        if (!same_hive(rp, line, HIVE_SYSTEM))
+            return;
+        if ((rp->stmt[line - 1] = format_statement("unset %s", skip_blank(s + 5))) == NULL)
+            rp->out_of_memory = true;
+        rp->statements++;
+        return;
+    }
+    if (strncasecmp(s, "controlset", 10) == 0 && *skip_blank(s + 10) == '=') {
+        char *sel = skip_blank(skip_blank(s + 10) + 1);
+        int target;
+        if (hiveport_parse_controlset(sel, &target) != HIVEPORT_OK ||
+            (target != HIVEPORT_CS_CURRENT && target <= 0)) {
+            problem(rp, line, "'; hiveport: controlset = %s': a .reg file names one control set, current or a "
+                              "number (1-999)", sel);
+            return;
+        }
+        if (same_hive(rp, line, HIVE_SYSTEM) && same_controlset(rp, line, target, sel, strlen(sel)))
+            rp->statements++;
+        return;
+    }
+    problem(rp, line, "unknown hiveport line '; hiveport: %s': expected '; hiveport: custom' (before a custom "
+                      "port value), '; hiveport: unset SETTING' or '; hiveport: controlset = SEL'", s);
 }
 
 /* One logical line (continuations joined), starting on line first. */
 static void parse_line(struct regparse *rp, unsigned first, char *s)
 {
+    unsigned custom = rp->custom_line; /* a '; hiveport: custom' marks the line right after it */
+    rp->custom_line = 0;
     s = skip_blank(s);
     trim_end(s);
-    if (*s == '\0' || *s == ';')
+    bool value = *s == '"' || *s == '@';
+    if (custom != 0 && !value)
+        problem(rp, custom, "'; hiveport: custom' must be followed, on the next line, by the value it marks");
+    if (*s == ';') {
+        char *c = skip_blank(s + 1);
+        if (strncasecmp(c, "hiveport:", 9) == 0)
+            parse_directive(rp, first, c + 9);
         return;
-    if (*s == '[')
+    }
+    if (*s == '\0')
+        return;
+    if (*s == '[') {
         parse_key(rp, first, s);
-    else if (*s == '"' || *s == '@')
+    } else if (value) {
+        rp->custom = custom != 0;
         parse_value(rp, first, s);
-    else
+        rp->custom = false;
+    } else {
         problem(rp, first, "expected [KEY], \"NAME\"=DATA or a ';' comment");
+    }
 }
 
 /* Checks and copies line n (len bytes at s) into buf; false (reported) when it is not text. */
@@ -726,7 +923,8 @@ static bool take_line(struct regparse *rp, unsigned n, const char *s, size_t len
         return false;
     }
     if (!profile_valid_utf8((const unsigned char *)buf, len)) {
-        problem(rp, n, "the line is not valid UTF-8 (a REGEDIT4 file must be ASCII or UTF-8 here)");
+        problem(rp, n, "the line is not valid UTF-8 (a 'Windows Registry Editor Version 5.00' file is UTF-16LE or "
+                       "UTF-8; a REGEDIT4 file UTF-8 or Windows-1252)");
         return false;
     }
     return true;
@@ -790,6 +988,9 @@ static int parse_text(struct regparse *rp, const char *text, size_t len, char **
             }
         } else {
             first = 0;
+            /* A key line that is not text: its values are not reported again, as values without a key. */
+            if (*skip_blank(buf) == '[')
+                set_key(rp, KEY_REFUSED, NULL, 0);
         }
         if (nl == NULL)
             break;
@@ -799,6 +1000,11 @@ static int parse_text(struct regparse *rp, const char *text, size_t len, char **
     free(logical);
     if (rp->out_of_memory)
         return CLI_FAILED;
+    if (rp->custom_line != 0)
+        problem(rp, rp->custom_line, "'; hiveport: custom' must be followed, on the next line, by the value it marks");
+    if (rp->hive != HIVE_SOFTWARE && rp->errors == 0 && rp->statements == 0)
+        problem(rp, 1, "no value in the .reg file (it holds only its header, comments or keys without values): "
+                       "nothing to apply or check");
     if (rp->hive == HIVE_SOFTWARE && rp->errors == 0) { /* the plan as a whole, once its lines are right */
         unsigned at = 0;
         char why[512];
@@ -844,7 +1050,18 @@ int regfile_parse(const char *prog, const char *name, const char *text, size_t l
                              : parse_text(&rp, decoded, decoded_len, &profile_text, &profile_len);
     } else {
         size_t skip = len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
-        rc = parse_text(&rp, text + skip, len - skip, &profile_text, &profile_len);
+        const char *nl = memchr(text + skip, '\n', len - skip);
+        size_t first_len = nl != NULL ? (size_t)(nl - (text + skip)) : len - skip;
+        int version = 0;
+        /* regedit writes REGEDIT4 files in the ANSI code page: a file that is not UTF-8 is Windows-1252. */
+        if (is_header(text + skip, first_len, &version) && version == 4 &&
+            !profile_valid_utf8((const unsigned char *)text + skip, len - skip)) {
+            decoded = cp1252_to_utf8(text + skip, len - skip, &decoded_len);
+            rp.cp1252 = true;
+            rc = decoded == NULL ? CLI_FAILED : parse_text(&rp, decoded, decoded_len, &profile_text, &profile_len);
+        } else {
+            rc = parse_text(&rp, text + skip, len - skip, &profile_text, &profile_len);
+        }
     }
     if (rc == CLI_OK && rp.hive == HIVE_SOFTWARE) {
         p->software = rp.soft;

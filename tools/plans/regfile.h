@@ -17,6 +17,11 @@
  * Version 5.00, in UTF-8 (with or without a byte-order mark) or in UTF-16LE with its byte-order mark. */
 bool regfile_detect(const char *text, size_t len);
 
+/* For a file regfile_detect() refuses: true (why filled) when it is yet a .reg file in an encoding or with
+ * line ends hiveport does not read (UTF-16BE, UTF-16 without a byte-order mark, two byte-order marks,
+ * carriage returns alone), or UTF-16 text without the header; false otherwise (it is read as a profile). */
+bool regfile_diagnose(const char *text, size_t len, char *why, size_t why_len);
+
 /* Parses a .reg file into *p; the same contract as profile_parse(): problems printed on stderr as
  * "PROG: NAME:LINE: MESSAGE", CLI_OK, CLI_USAGE (*errors set) or CLI_FAILED (out of memory). */
 int regfile_parse(const char *prog, const char *name, const char *text, size_t len, struct profile *p,

@@ -74,14 +74,33 @@ static bool to_utf16(char **text, size_t *len)
     return true;
 }
 
-/* True when key is an earlier key of values (before index end) or one of its parents. */
-static bool written_before(const struct regwrite_value *values, size_t end, const char *key, size_t n)
+/* True when k is key or one of its subkeys (key is n bytes). */
+static bool at_or_under(const char *k, const char *key, size_t n)
 {
-    for (size_t j = 0; j < end; j++) {
-        const char *k = values[j].setting->key;
-        if (strncasecmp(k, key, n) == 0 && (k[n] == '\0' || k[n] == '\\'))
+    return strncasecmp(k, key, n) == 0 && (k[n] == '\0' || k[n] == '\\');
+}
+
+/* Is the value written in a section: set, or deleted in a key that a value set creates anyway (a deletion
+ * alone would make every importer create its key)? */
+static bool in_section(const struct regwrite_value *values, size_t count, size_t i)
+{
+    if (values[i].left_out != NULL)
+        return false;
+    if (!values[i].unset)
+        return true;
+    const char *key = values[i].setting->key;
+    for (size_t j = 0; j < count; j++)
+        if (!values[j].unset && values[j].left_out == NULL && at_or_under(values[j].setting->key, key, strlen(key)))
             return true;
-    }
+    return false;
+}
+
+/* True when key is an earlier key of values in sections (before index end) or one of their parents. */
+static bool written_before(const struct regwrite_value *values, size_t count, size_t end, const char *key, size_t n)
+{
+    for (size_t j = 0; j < end; j++)
+        if (in_section(values, count, j) && at_or_under(values[j].setting->key, key, n))
+            return true;
     return false;
 }
 
@@ -96,22 +115,48 @@ bool regwrite_build(enum regwrite_format format, const char *controlset, const c
     fputs(format == REGWRITE_REG5 ? "Windows Registry Editor Version 5.00\r\n" : "REGEDIT4\r\n", out);
     fputs("\r\n", out);
     put_comment(out, note);
+    for (size_t i = 0; i < count; i++)
+        if (values[i].left_out != NULL) {
+            char line[512];
+            snprintf(line, sizeof line, "%s left out: Windows cannot use its value (%s)", values[i].setting->id,
+                     values[i].left_out);
+            put_comment(out, line);
+        }
+    /* The control set, for hiveport: a file whose every setting is absent has no key line to name it. */
+    if (strncmp(controlset, "ControlSet", 10) == 0)
+        fprintf(out, "; hiveport: controlset = %d\r\n", atoi(controlset + 10));
+    else if (*controlset != '\0') /* "": the empty file of a SOFTWARE hive without an RPC range */
+        fputs("; hiveport: controlset = current\r\n", out);
     for (size_t i = 0; i < count; i++) {
+        if (!in_section(values, count, i))
+            continue;
         const char *key = values[i].setting->key;
         bool seen = false;
         for (size_t j = 0; j < i && !seen; j++)
-            seen = strcasecmp(values[j].setting->key, key) == 0;
+            seen = in_section(values, count, j) && strcasecmp(values[j].setting->key, key) == 0;
         if (seen)
             continue; /* written with the first value of its key */
         /* Each parent first, as regedit writes them: importers that do not create missing parents
          * (hivexregedit --merge) accept the file too. */
         for (size_t n = strcspn(key, "\\"); key[n] != '\0'; n += 1 + strcspn(key + n + 1, "\\"))
-            if (!written_before(values, i, key, n))
+            if (!written_before(values, count, i, key, n))
                 fprintf(out, "\r\n[HKEY_LOCAL_MACHINE\\SYSTEM\\%s\\Services\\%.*s]\r\n", controlset, (int)n, key);
         fprintf(out, "\r\n[HKEY_LOCAL_MACHINE\\SYSTEM\\%s\\Services\\%s]\r\n", controlset, key);
         for (size_t j = i; j < count; j++)
-            if (strcasecmp(values[j].setting->key, key) == 0)
+            if (in_section(values, count, j) && strcasecmp(values[j].setting->key, key) == 0)
                 put_value(out, &values[j]);
+    }
+    bool header = false;
+    for (size_t i = 0; i < count; i++) {
+        if (in_section(values, count, i) || !values[i].unset)
+            continue;
+        if (!header)
+            fputs("\r\n; Absent, in keys no value here creates: a deletion (\"NAME\"=-) would make regedit, reg import\r\n"
+                  "; and hivexregedit create the key on a machine that lacks it.  hiveport apply --check reads\r\n"
+                  "; these lines and reports a value that appears.\r\n",
+                  out);
+        header = true;
+        fprintf(out, "; hiveport: unset %s\r\n", values[i].setting->id);
     }
     fputs("\r\n", out); /* regedit ends its files with an empty line */
     bool ok = fclose(out) == 0;

@@ -10,17 +10,21 @@ enum regwrite_format {
     REGWRITE_REG4  /* "REGEDIT4": 8-bit text, CRLF */
 };
 
-/* One value: set to port, or deleted ("NAME"=-). */
+/* One value: set to port, deleted ("NAME"=-), or left out (left_out says why, in a comment). */
 struct regwrite_value {
     const hiveport_setting *setting;
     bool unset;
     uint32_t port;
+    const char *left_out;
 };
 
 /* Builds the file: a header, a ';' comment line (note, ASCII control characters and bytes above 0x7E
- * replaced by '?'), then one [HKEY_LOCAL_MACHINE\SYSTEM\<controlset>\Services\KEY] section per key, in the
- * order keys first appear in values, each with its values.  controlset is "CurrentControlSet" or
- * "ControlSetNNN".  *text (malloc'd, *len bytes) on success; false when out of memory. */
+ * replaced by '?'), a comment per value left out, the line '; hiveport: controlset = SEL', then one
+ * [HKEY_LOCAL_MACHINE\SYSTEM\<controlset>\Services\KEY] section per key, in the order keys first appear in
+ * values, each with its values.  A deletion whose key no value set creates is not written in a section
+ * (every importer would create the key for it) but as '; hiveport: unset ID', which only hiveport reads.
+ * controlset is "CurrentControlSet" or "ControlSetNNN" ("": no control set line).  *text (malloc'd, *len bytes) on success; false when
+ * out of memory. */
 bool regwrite_build(enum regwrite_format format, const char *controlset, const char *note,
                     const struct regwrite_value *values, size_t count, char **text, size_t *len);
 
