@@ -251,6 +251,8 @@ int volume_locate(struct image *im, struct volume *v, volume_probe *probe)
                   "firewall, apply --check, --dry-run) but never writes them; the image is unchanged", v->file);
         return CLI_FAILED;
     }
+    if (im->may_write && !im->overlay && image_check_writable(im, v->file) != CLI_OK)
+        return CLI_FAILED;
     if (!format_usable(im, v->format, disk_formats[v->format].qemu != NULL) ||
         (im->overlay && !format_usable(im, DISK_QCOW2, true)))
         return CLI_FAILED;

@@ -11,6 +11,7 @@
 #ifndef HIVEPORT_IMAGE_H
 #define HIVEPORT_IMAGE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -86,10 +87,21 @@ extern const struct image_backend image_ntfs_backend;
  * otherwise (a reader, or a writer with --overlay), from extraction to write-back.  Backends call it once
  * they know the file.  Prints its error. */
 int image_lock(struct image *im, const char *file);
+/* A command that writes into the image (not --overlay) may: the file is not read-only by its mode
+ * (0444 is refused even for root, as a plain hive is: "the file is read-only (mode 0444)") and this
+ * process can write it.  Prints its error naming file; CLI_OK or CLI_FAILED. */
+int image_check_writable(const struct image *im, const char *file);
 /* The signals held back while an image is open (the write-back is not torn by them). */
 extern const int image_deferred_signals[4];
-/* A deferred SIGINT, SIGTERM, SIGHUP or SIGQUIT is pending: long waits give up on it. */
+/* Blocks the deferred signals (the mask before into old_mask), noting which of them this process ignores. */
+void image_signals_hold(sigset_t *old_mask);
+/* A deferred SIGINT, SIGTERM, SIGHUP or SIGQUIT that the process does not ignore is pending: long waits give
+ * up on it.  image_interrupt_pending() says which (0: none). */
 bool image_interrupted(void);
+int image_interrupt_pending(void);
+/* Discards every pending deferred signal (the process then survives the unblocking); the one that
+ * interrupted, as image_interrupt_pending() said, or 0. */
+int image_interrupt_take(void);
 /* The local path of file i in the private directory (malloc'd; NULL when out of memory). */
 char *image_local_path(const struct image *im, int i);
 
