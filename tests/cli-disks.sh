@@ -235,11 +235,42 @@ else
     check "E01: bytes and mtime unchanged after reads and refusals" [ "$(stamp evidence.E01)" = "$s" ]
     check "E01 split into segments" [ -f split.E02 ]
     run 0 get --disk split.E01 ntds && check "E01 split: get" [ "$(cat out)" = 5005 ]
+    # An incomplete set (issue 22 item 5): a missing middle or last segment is named, and the read refused
+    # unless --allow-incomplete, which warns.  Random data after p2 keeps the segments from compressing away.
+    cp gpt.raw evid.raw && head -c 5M /dev/urandom | dd of=evid.raw bs=1M seek=34 conv=notrunc status=none
+    ewfacquire -u -c fast -S 1MiB -t ev evid.raw >/dev/null 2>&1 || fail "ewfacquire of evid.raw failed"
+    n=$(ls ev.E* | wc -l); last=$(ls ev.E* | tail -1); last=${last##*.}
+    check "the E01 set has at least 4 segments ($n)" [ "$n" -ge 4 ]
+    run 0 get --disk ev.E01 ntds && check "complete E01 set: get, no warning ($(cat err))" [ "$(cat out)" = 5005 -a ! -s err ]
+    mkdir -p mid end && cp ev.E* mid/ && cp ev.E* end/ && rm mid/ev.E03 end/ev.$last
+    run 1 get --disk mid/ev.E01 ntds && has err "mid/ev.E01: the E01 set is incomplete: segment E03 of $n is missing" &&
+        has err "--allow-incomplete"
+    run 1 get --disk end/ev.E01 ntds && has err "end/ev.E01: the E01 set is incomplete: its last segment present" &&
+        has err "$last and perhaps more are missing"
+    run 1 show --disk end/ev.E01 && has err "the E01 set is incomplete"
+    run 0 get --disk end/ev.E01 --allow-incomplete ntds && has err "warning: end/ev.E01: the E01 set is incomplete" &&
+        check "an incomplete set read with --allow-incomplete" [ "$(cat out)" = 5005 ]
+    run 0 show --disk mid/ev.E01 --allow-incomplete && has err "warning: mid/ev.E01: the E01 set is incomplete"
+    run 2 set --disk end/ev.E01 --allow-incomplete ntds=1 && has err "--allow-incomplete only reads"
     no_leftovers E01
 fi
 
 # ---------------------------------------------------------------- refusals leave the image byte-identical
 qemu-img convert -O qcow2 gpt.raw r.qcow2
+# A truncated qcow2 (issue 22 item 5): the container is blamed, not the hive or the partition table.
+head -c 5000000 r.qcow2 >trunc.qcow2; head -c 300000 r.qcow2 >cut.qcow2; s=$(stamp trunc.qcow2)
+run 1 get --disk trunc.qcow2 ntds && has err "trunc.qcow2: the qcow2 image is damaged: qemu-img check finds" &&
+    has err "truncated" && check "no hive error after the damaged qcow2 ($(cat err))" [ -z "$(grep -e 'hive bin' -e regf err)" ]
+run 1 get --disk cut.qcow2 ntds && has err "cut.qcow2: the qcow2 image is damaged" &&
+    check "no partition-table error after the damaged qcow2" [ -z "$(grep 'partition table' err)" ]
+code=0; $HIVEPORT get --disk trunc.qcow2 --allow-incomplete ntds >out 2>err || code=$?
+check "--allow-incomplete reads a damaged qcow2 with a warning first ($code)" \
+    [ "$(head -1 err | grep -c 'warning: trunc.qcow2: the qcow2 image is damaged')" = 1 ]
+run 1 set --disk trunc.qcow2 ntds=1 && has err "the qcow2 image is damaged" && has err "refusing to write into it"
+run 1 set --disk trunc.qcow2 --overlay trunc-ov.qcow2 ntds=1 && has err "refusing to write an overlay over it"
+check "a damaged qcow2 is byte-identical, no overlay made" [ "$(stamp trunc.qcow2)" = "$s" -a ! -e trunc-ov.qcow2 ]
+run 2 get --ntfs gpt.raw@p2 --allow-incomplete ntds && has err "--allow-incomplete goes with --disk"
+run 2 get "$fixtures/system-basic.hive" --allow-incomplete ntds && has err "--allow-incomplete needs --disk"
 # A qcow2 header claiming version 99.
 cp r.qcow2 corrupt.qcow2; printf '\0\0\0\143' | dd of=corrupt.qcow2 bs=1 seek=4 conv=notrunc status=none
 s=$(sum corrupt.qcow2)

@@ -262,6 +262,14 @@ int volume_locate(struct image *im, struct volume *v, volume_probe *probe)
     }
     if (image_lock(im, v->file) != CLI_OK)
         return CLI_FAILED;
+    /* A damaged container is named before anything in it is blamed (a truncated qcow2 reads zeros where
+     * its clusters are missing: "no hive bin", "no partition table"). */
+    char why[512], what[700];
+    if (disk_formats[v->format].qemu && disk_nbd_damaged(im, v->file, disk_formats[v->format].qemu, why, sizeof why)) {
+        snprintf(what, sizeof what, "the %s image is damaged: %s", disk_formats[v->format].title, why);
+        if (!disk_damaged_allowed(im, v->file, what))
+            return CLI_FAILED;
+    }
     /* A writer opens the image writable at once (one qemu-nbd, not two); the volume is still mounted
      * read-only until there is something to write, and opening writes nothing. */
     if (!(v->disk = open_disk(im, v->file, v->format, im->may_write && !im->overlay)))
@@ -271,6 +279,23 @@ int volume_locate(struct image *im, struct volume *v, volume_probe *probe)
     if (sel)
         return place_volume(im, v, sel);
     return im->disk ? find_volume(im, v, probe) : CLI_OK;
+}
+
+bool disk_damaged_allowed(const struct image *im, const char *file, const char *what)
+{
+    if (im->may_write) {
+        cli_error(im->prog, "%s: %s; refusing to write %s (the image is unchanged)", file, what,
+                  im->overlay ? "an overlay over it" : "into it");
+        return false;
+    }
+    if (!im->allow_incomplete) {
+        cli_error(im->prog, "%s: %s; refusing to read it, since what it lacks would read as zeros or fail and "
+                  "be taken for the hive's damage (--allow-incomplete reads it anyway, with a warning)", file, what);
+        return false;
+    }
+    cli_error(im->prog, "warning: %s: %s; read anyway (--allow-incomplete): what it lacks reads as zeros or fails, "
+              "so what follows may be incomplete or wrong", file, what);
+    return true;
 }
 
 /* Creates the overlay under a temporary name next to where it goes; volume_close renames it. */

@@ -403,7 +403,7 @@ int image_dispatch(const char *name, int (*run)(int argc, char **argv), int argc
         return CLI_FAILED;
     }
     int n = 0;
-    bool dashdash = false, help = false, backup = false, no_write = false, verbose = false;
+    bool dashdash = false, help = false, backup = false, no_write = false, verbose = false, allow_incomplete = false;
     args[n++] = argv[0];
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -416,6 +416,10 @@ int image_dispatch(const char *name, int (*run)(int argc, char **argv), int argc
             size_t len = strlen(image_options[o]);
             if (strncmp(a, image_options[o], len) == 0 && (a[len] == '\0' || a[len] == '='))
                 which = (enum image_option)o;
+        }
+        if (which == OPT_NONE && !dashdash && is_option(a, "--allow-incomplete")) {
+            allow_incomplete = true;
+            continue;
         }
         if (which == OPT_NONE) {
             /* not an image option: handled below */
@@ -457,9 +461,10 @@ int image_dispatch(const char *name, int (*run)(int argc, char **argv), int argc
         args[n++] = argv[i];
     }
     const char *prog = argv[0];
-    if (found == 0 && (disk_format || overlay)) {
+    if (found == 0 && (disk_format || overlay || allow_incomplete)) {
         free(args);
-        return cli_usage_error(prog, "%s needs --disk", disk_format ? "--disk-format" : "--overlay");
+        return cli_usage_error(prog, "%s needs --disk", disk_format ? "--disk-format" : overlay ? "--overlay"
+                               : "--allow-incomplete");
     }
     if (found == 0) {
         free(args);
@@ -470,9 +475,10 @@ int image_dispatch(const char *name, int (*run)(int argc, char **argv), int argc
         return cli_usage_error(prog, "give at most one --wim, --ntfs or --disk");
     }
     bool disk = strcmp(opt, "--disk") == 0;
-    if (!disk && (disk_format || overlay)) {
+    if (!disk && (disk_format || overlay || allow_incomplete)) {
         free(args);
-        return cli_usage_error(prog, "%s goes with --disk, not %s", disk_format ? "--disk-format" : "--overlay", opt);
+        return cli_usage_error(prog, "%s goes with --disk, not %s", disk_format ? "--disk-format" : overlay ? "--overlay"
+                               : "--allow-incomplete", opt);
     }
     if (help) { /* the command's own help */
         int rc = run(n, args);
@@ -510,6 +516,11 @@ int image_dispatch(const char *name, int (*run)(int argc, char **argv), int argc
         return cli_usage_error(prog, "--overlay is for a command that writes (set, unset, apply without --check "
                                "or --dry-run)");
     }
+    if (allow_incomplete && writer) {
+        free(args);
+        return cli_usage_error(prog, "--allow-incomplete only reads: a damaged or incomplete disk is never written "
+                               "(use it with --dry-run, apply --check, or a command that reads)");
+    }
     if (count_operands(args, n) < operands_needed(name)) {
         free(args);
         return cli_usage_error(prog, "missing operand");
@@ -531,6 +542,7 @@ int image_dispatch(const char *name, int (*run)(int argc, char **argv), int argc
     im.disk_format = disk_format;
     im.overlay = overlay;
     im.may_write = writer;
+    im.allow_incomplete = allow_incomplete;
     struct command_call call = {name, run, args, n, dashdash};
     int rc = with_image(&im, kind, run_command, &call, true);
     free(args);
@@ -566,6 +578,7 @@ int image_with_hive(const struct image_target *t, image_hive_fn *fn, void *ctx)
     im.disk = disk;
     im.disk_format = disk ? t->disk_format : NULL;
     im.may_write = t->may_write;
+    im.allow_incomplete = disk && t->allow_incomplete;
     struct hive_call call = {fn, ctx};
     return with_image(&im, kind, run_hive_fn, &call, false);
 }

@@ -32,6 +32,7 @@ struct image_target {
     const char *disk_format; /* --disk only: a name disk_format_named() knows, or NULL to detect it */
     bool may_write;
     int lock_wait_ms;
+    bool allow_incomplete;   /* --allow-incomplete: a damaged or incomplete --disk is read, with a warning */
 };
 typedef int image_hive_fn(void *ctx, const char *hive, const char *label);
 int image_with_hive(const struct image_target *t, image_hive_fn *fn, void *ctx);
@@ -62,6 +63,7 @@ struct image {
     bool disk;           /* --disk: any container format, the volume found when no @ is given */
     const char *disk_format; /* --disk-format NAME, or NULL to detect it from the content */
     const char *overlay; /* --overlay NEW.qcow2: writes go there, the image is only read */
+    bool allow_incomplete; /* --allow-incomplete: a damaged qcow2 or an incomplete E01 set is read anyway */
     int lock_wait_ms;    /* --lock-timeout of the command (default 30 s) */
     int lock_fd;         /* the image file, flocked (image_lock), else -1 */
     void *backend;
@@ -133,6 +135,14 @@ int disk_format_named(const char *name);
 struct disk *disk_raw_open(const struct image *im, const char *file, bool write);
 /* Through a qemu-nbd child serving file on a socket in im->tmpdir; read-only unless write. */
 struct disk *disk_nbd_open(const struct image *im, const char *file, const char *qemu_format, bool write);
+/* qemu-img check of file in a QEMU format, before it is opened: true when the image is damaged (corrupt
+ * metadata, data past the end of a truncated file), with what qemu-img found in why.  A check that cannot
+ * run or a format without one says nothing: the open that follows reports its own errors.  Leaked
+ * clusters are harmless and pass. */
+bool disk_nbd_damaged(const struct image *im, const char *file, const char *qemu_format, char *why, size_t len);
+/* A damaged or incomplete container (what, "the qcow2 image is damaged: ..."): refused (an error naming
+ * file, false) unless --allow-incomplete was given for a read, which goes on after a warning (true). */
+bool disk_damaged_allowed(const struct image *im, const char *file, const char *what);
 /* Creates overlay (qcow2) backed by base, its format recorded, with qemu-img.  CLI_OK or CLI_FAILED. */
 int disk_nbd_create_overlay(const struct image *im, const char *base, const char *base_format, const char *overlay);
 /* E01 evidence (and its .E02... segments) through libewf, read-only. */
