@@ -93,6 +93,10 @@ int image_lock(struct image *im, const char *file);
  * (0444 is refused even for root, as a plain hive is: "the file is read-only (mode 0444)") and this
  * process can write it.  Prints its error naming file; CLI_OK or CLI_FAILED. */
 int image_check_writable(const struct image *im, const char *file);
+/* A damaged or incomplete container (what, "the qcow2 image is damaged: ..."; disk.c and ewf.c): refused
+ * (an error naming file, false) unless --allow-incomplete was given for a read, which goes on after a
+ * warning (true). */
+bool disk_damaged_allowed(const struct image *im, const char *file, const char *what);
 /* The signals held back while an image is open (the write-back is not torn by them). */
 extern const int image_deferred_signals[4];
 /* Blocks the deferred signals (the mask before into old_mask), noting which of them this process ignores. */
@@ -140,9 +144,6 @@ struct disk *disk_nbd_open(const struct image *im, const char *file, const char 
  * run or a format without one says nothing: the open that follows reports its own errors.  Leaked
  * clusters are harmless and pass. */
 bool disk_nbd_damaged(const struct image *im, const char *file, const char *qemu_format, char *why, size_t len);
-/* A damaged or incomplete container (what, "the qcow2 image is damaged: ..."): refused (an error naming
- * file, false) unless --allow-incomplete was given for a read, which goes on after a warning (true). */
-bool disk_damaged_allowed(const struct image *im, const char *file, const char *what);
 /* Creates overlay (qcow2) backed by base, its format recorded, with qemu-img.  CLI_OK or CLI_FAILED. */
 int disk_nbd_create_overlay(const struct image *im, const char *base, const char *base_format, const char *overlay);
 /* E01 evidence (and its .E02... segments) through libewf, read-only. */

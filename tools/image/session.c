@@ -136,3 +136,19 @@ int image_lock(struct image *im, const char *file)
     }
 }
 
+bool disk_damaged_allowed(const struct image *im, const char *file, const char *what)
+{
+    if (im->may_write) {
+        cli_error(im->prog, "%s: %s; refusing to write %s (the image is unchanged)", file, what,
+                  im->overlay ? "an overlay over it" : "into it");
+        return false;
+    }
+    if (!im->allow_incomplete) {
+        cli_error(im->prog, "%s: %s; refusing to read it, since what it lacks would read as zeros or fail and "
+                  "be taken for the hive's damage (--allow-incomplete reads it anyway, with a warning)", file, what);
+        return false;
+    }
+    cli_error(im->prog, "warning: %s: %s; read anyway (--allow-incomplete): what it lacks reads as zeros or fails, "
+              "so what follows may be incomplete or wrong", file, what);
+    return true;
+}
