@@ -177,7 +177,7 @@ run 0 show --disk logged.qcow2 && has out "dirty:         no"
 # ---------------------------------------------------------------- overlay
 qemu-img convert -O qcow2 gpt.raw base.qcow2
 base=$(sum base.qcow2)
-run 0 set --verbose --disk base.qcow2 --overlay vm1.qcow2 ntds=6601 && has err "new overlay vm1.qcow2"
+run 0 set --verbose --disk base.qcow2 --overlay vm1.qcow2 ntds=6601 && has err "new qcow2 overlay vm1.qcow2"
 check "overlay: BASE is byte-identical" [ "$(sum base.qcow2)" = "$base" ]
 info=$(qemu-img info --backing-chain vm1.qcow2)
 check "overlay: qemu-img info --backing-chain shows BASE ($info)" grep -q "backing file: $work/base.qcow2" <<<"$info"
@@ -196,6 +196,15 @@ s=$(sum vm1.qcow2)
 run 1 set --disk base.qcow2 --overlay vm1.qcow2 ntds=1 && has err "already exists"
 check "an existing overlay is not overwritten" [ "$(sum vm1.qcow2)" = "$s" ]
 run 2 get --disk base.qcow2 --overlay vm9.qcow2 ntds && has err "--overlay is for a command that writes"
+# Nothing to change: the overlay is made, and --verbose says it holds no change (not "wrote").
+run 0 set --verbose --disk base.qcow2 --overlay vm5.qcow2 ntds=5005 && has err "nothing changes" &&
+    has err "created the new qcow2 overlay vm5.qcow2 with no change in it"
+check "an unchanged overlay is not reported as written ($(cat err))" [ -z "$(grep wrote err)" ]
+check "the unchanged overlay is a qcow2 backed by BASE" grep -q "backing file: $work/base.qcow2" <<<"$(qemu-img info vm5.qcow2)"
+# An overlay is always qcow2: a name saying another format is refused, nothing made.
+run 2 set --disk base.qcow2 --overlay ov.vmdk ntds=6601 && has err "an overlay is always a qcow2 image"
+run 2 set --disk base.qcow2 --overlay ov.VHDX ntds=6601 && has err "an overlay is always a qcow2 image"
+check "no overlay made under another format's name" [ ! -e ov.vmdk -a ! -e ov.VHDX ]
 check "no overlay made by a refused command" [ ! -e vm9.qcow2 ]
 check "no temporary overlay left ($(ls | grep hiveport-))" [ -z "$(ls | grep hiveport-)" ]
 no_leftovers overlay
@@ -226,11 +235,42 @@ else
     check "E01: bytes and mtime unchanged after reads and refusals" [ "$(stamp evidence.E01)" = "$s" ]
     check "E01 split into segments" [ -f split.E02 ]
     run 0 get --disk split.E01 ntds && check "E01 split: get" [ "$(cat out)" = 5005 ]
+    # An incomplete set (issue 22 item 5): a missing middle or last segment is named, and the read refused
+    # unless --allow-incomplete, which warns.  Random data after p2 keeps the segments from compressing away.
+    cp gpt.raw evid.raw && head -c 5M /dev/urandom | dd of=evid.raw bs=1M seek=34 conv=notrunc status=none
+    ewfacquire -u -c fast -S 1MiB -t ev evid.raw >/dev/null 2>&1 || fail "ewfacquire of evid.raw failed"
+    n=$(ls ev.E* | wc -l); last=$(ls ev.E* | tail -1); last=${last##*.}
+    check "the E01 set has at least 4 segments ($n)" [ "$n" -ge 4 ]
+    run 0 get --disk ev.E01 ntds && check "complete E01 set: get, no warning ($(cat err))" [ "$(cat out)" = 5005 -a ! -s err ]
+    mkdir -p mid end && cp ev.E* mid/ && cp ev.E* end/ && rm mid/ev.E03 end/ev.$last
+    run 1 get --disk mid/ev.E01 ntds && has err "mid/ev.E01: the E01 set is incomplete: segment E03 of $n is missing" &&
+        has err "--allow-incomplete"
+    run 1 get --disk end/ev.E01 ntds && has err "end/ev.E01: the E01 set is incomplete: its last segment present" &&
+        has err "$last and perhaps more are missing"
+    run 1 show --disk end/ev.E01 && has err "the E01 set is incomplete"
+    run 0 get --disk end/ev.E01 --allow-incomplete ntds && has err "warning: end/ev.E01: the E01 set is incomplete" &&
+        check "an incomplete set read with --allow-incomplete" [ "$(cat out)" = 5005 ]
+    run 0 show --disk mid/ev.E01 --allow-incomplete && has err "warning: mid/ev.E01: the E01 set is incomplete"
+    run 2 set --disk end/ev.E01 --allow-incomplete ntds=1 && has err "--allow-incomplete only reads"
     no_leftovers E01
 fi
 
 # ---------------------------------------------------------------- refusals leave the image byte-identical
 qemu-img convert -O qcow2 gpt.raw r.qcow2
+# A truncated qcow2 (issue 22 item 5): the container is blamed, not the hive or the partition table.
+head -c 5000000 r.qcow2 >trunc.qcow2; head -c 300000 r.qcow2 >cut.qcow2; s=$(stamp trunc.qcow2)
+run 1 get --disk trunc.qcow2 ntds && has err "trunc.qcow2: the qcow2 image is damaged: qemu-img check finds" &&
+    has err "truncated" && check "no hive error after the damaged qcow2 ($(cat err))" [ -z "$(grep -e 'hive bin' -e regf err)" ]
+run 1 get --disk cut.qcow2 ntds && has err "cut.qcow2: the qcow2 image is damaged" &&
+    check "no partition-table error after the damaged qcow2" [ -z "$(grep 'partition table' err)" ]
+code=0; $HIVEPORT get --disk trunc.qcow2 --allow-incomplete ntds >out 2>err || code=$?
+check "--allow-incomplete reads a damaged qcow2 with a warning first ($code)" \
+    [ "$(head -1 err | grep -c 'warning: trunc.qcow2: the qcow2 image is damaged')" = 1 ]
+run 1 set --disk trunc.qcow2 ntds=1 && has err "the qcow2 image is damaged" && has err "refusing to write into it"
+run 1 set --disk trunc.qcow2 --overlay trunc-ov.qcow2 ntds=1 && has err "refusing to write an overlay over it"
+check "a damaged qcow2 is byte-identical, no overlay made" [ "$(stamp trunc.qcow2)" = "$s" -a ! -e trunc-ov.qcow2 ]
+run 2 get --ntfs gpt.raw@p2 --allow-incomplete ntds && has err "--allow-incomplete goes with --disk"
+run 2 get "$fixtures/system-basic.hive" --allow-incomplete ntds && has err "--allow-incomplete needs --disk"
 # A qcow2 header claiming version 99.
 cp r.qcow2 corrupt.qcow2; printf '\0\0\0\143' | dd of=corrupt.qcow2 bs=1 seek=4 conv=notrunc status=none
 s=$(sum corrupt.qcow2)
@@ -239,6 +279,18 @@ check "corrupt qcow2 byte-identical" [ "$(sum corrupt.qcow2)" = "$s" ]
 s=$(stamp r.qcow2)
 run 1 set --disk r.qcow2@p9 ntds=1 && has err "GPT entry 9 is unused"
 run 1 set --disk r.qcow2@p1 ntds=1 && has err "no SYSTEM hive"
+# Not NTFS at all: said so, with what is there instead (not libntfs-3g's "Invalid argument").
+run 1 get --disk r.qcow2@0 ntds && has err "r.qcow2: not an NTFS volume (at byte 0): it starts with a partition table"
+if command -v mkfs.ext4 >/dev/null; then
+    truncate -s 16M ext.vol && mkfs.ext4 -q -F ext.vol >/dev/null 2>&1
+    disk gpt ext.raw ext.vol win.vol 0FC63DAF-8483-4772-8E79-3D69D8477DE4
+    qemu-img convert -O qcow2 ext.raw ext.qcow2
+    run 1 get --disk ext.qcow2@p1 ntds && has err "ext.qcow2: not an NTFS volume (partition 1 of the GPT, at byte 1048576): it holds an ext2/3/4 file system"
+    run 1 get --ntfs ext.vol ntds && has err "ext.vol: not an NTFS volume: it holds an ext2/3/4 file system"
+    run 0 get --disk ext.qcow2 ntds && check "the NTFS partition beside an ext4 one is found" [ "$(cat out)" = 5005 ]
+else
+    skip "ext4 partition: mkfs.ext4 is missing (Debian e2fsprogs)"
+fi
 check "missing partition / volume without SYSTEM: byte-identical" [ "$(stamp r.qcow2)" = "$s" ]
 qemu-img convert -O qcow2 none.raw none.qcow2; s=$(stamp none.qcow2)
 run 1 set --disk none.qcow2 ntds=1 && has err "no NTFS partition holds Windows/System32/config/SYSTEM" && has err "p2 (GPT"
@@ -301,6 +353,17 @@ qemu-img convert -O qcow2 dirty.raw dirty.qcow2; s=$(stamp dirty.qcow2)
 run 1 set --disk dirty.qcow2 ntds=1 && has err "marked dirty"
 run 0 get --disk dirty.qcow2 ntds
 check "dirty volume byte-identical" [ "$(stamp dirty.qcow2)" = "$s" ]
+# A file of mode 0444 is refused as a plain hive is ("the file is read-only (mode 0444)"), even for root,
+# whom the kernel would let write it (issue 22 item 3); --overlay only reads it, and still works.
+cp r.qcow2 mode.qcow2; cp gpt.raw mode.raw; chmod 444 mode.qcow2 mode.raw; s=$(stamp mode.qcow2); sr=$(stamp mode.raw)
+run 1 set --disk mode.qcow2 ntds=6001 && has err "mode.qcow2: the file is read-only (mode 0444)"
+run 1 set --ntfs mode.raw@p2 ntds=6001 && has err "mode.raw: the file is read-only (mode 0444)"
+run 1 apply five.profile --disk mode.raw && has err "mode.raw: the file is read-only (mode 0444)"
+check "mode 0444 images byte-identical" [ "$(stamp mode.qcow2) $(stamp mode.raw)" = "$s $sr" ]
+run 0 set --disk mode.qcow2 --overlay mode-ov.qcow2 ntds=6712 && run 0 get --disk mode-ov.qcow2 ntds &&
+    check "--overlay on a mode 0444 base" [ "$(cat out)" = 6712 ]
+run 0 set --disk mode.qcow2 ntds=6713 --dry-run
+check "mode 0444 base byte-identical after --overlay and --dry-run" [ "$(stamp mode.qcow2)" = "$s" ]
 # A read-only image file: hiveport runs as an unprivileged user when the test runs as root.
 chmod 755 "$work"; chmod 444 r.qcow2; s=$(stamp r.qcow2)
 if [ "$(id -u)" = 0 ]; then
@@ -310,7 +373,15 @@ else
 fi
 if command -v setpriv >/dev/null || [ "$(id -u)" != 0 ]; then
     code=0; as_user $HIVEPORT set --disk r.qcow2 ntds=1 >out 2>err || code=$?
-    check "read-only qcow2: refused ($code: $(cat err))" [ $code = 1 ] && has err "r.qcow2"
+    check "read-only qcow2: refused ($code: $(cat err))" [ $code = 1 ] && has err "r.qcow2: the file is read-only (mode 0444)"
+    # Writable by its owner only: hiveport's message, not qemu's bare "Permission denied".
+    if [ "$(id -u)" = 0 ]; then
+        cp r.qcow2 owned.qcow2; chmod 644 owned.qcow2; so=$(stamp owned.qcow2)
+        code=0; as_user $HIVEPORT set --disk owned.qcow2 ntds=1 >out 2>err || code=$?
+        check "another user's qcow2: refused ($code: $(cat err))" [ $code = 1 ] &&
+            has err "owned.qcow2: cannot open for writing: Permission denied; the image is unchanged"
+        check "another user's qcow2 byte-identical" [ "$(stamp owned.qcow2)" = "$so" ]
+    fi
     check "read-only qcow2 byte-identical" [ "$(stamp r.qcow2)" = "$s" ]
     code=0; as_user $HIVEPORT get --disk r.qcow2 ntds >out 2>err || code=$?
     check "read-only qcow2 can be read ($code: $(cat err))" [ $code = 0 ]
@@ -345,6 +416,36 @@ for delay in 0.01 0.03 0.06; do
     check "SIGTERM after ${delay}s: a readable disk with a port ($code: $p)" [ $code = 0 ] && [ -n "$p" ]
     no_leftovers "SIGTERM after ${delay}s"
 done
+# Ctrl-C during a set (issue 22 item 6): the exit status says whether the image changed.  Before the
+# write-back: nothing written, "interrupted", status 1 (130 only before hiveport holds the signals back);
+# during it: the write completes and the status is 0.  env restores SIGINT, which a script's background
+# job ignores.
+for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
+    v=$((6810 + i)); old=$($HIVEPORT get --disk k.qcow2 ntds 2>/dev/null)
+    env --default-signal=INT $HIVEPORT set --disk k.qcow2 ntds=$v >out 2>err & pid=$!
+    sleep "$(printf '0.%03d' $((i * 25)))"; kill -INT $pid 2>/dev/null; wait $pid; code=$?
+    now=$($HIVEPORT get --disk k.qcow2 ntds 2>/dev/null)
+    case $code in
+    0) check "SIGINT #$i, status 0: the new port is in the image ($now)" [ "$now" = $v ] ;;
+    1) check "SIGINT #$i, status 1: interrupted, the old port kept ($old -> $now: $(cat err))" [ "$now" = "$old" ] &&
+           has err "interrupted (Interrupt)" && has err "nothing was written" ;;
+    130) check "SIGINT #$i, status 130 (before the image was opened): the old port kept ($old -> $now)" \
+             [ "$now" = "$old" ] && check "... and nothing said" [ ! -s err ] ;;
+    *) fail "SIGINT #$i: status $code ($(cat err))" ;;
+    esac
+    no_leftovers "SIGINT #$i"
+done
+# A background job of a script ignores SIGINT: a SIGINT sent to it then interrupts nothing, not even the
+# wait for qemu-nbd to start.
+for delay in 0.005 0.02 0.04 0.07; do
+    $HIVEPORT get --disk k.qcow2 ntds >out 2>err & pid=$!
+    sleep $delay; kill -INT $pid 2>/dev/null; wait $pid; code=$?
+    check "an ignored SIGINT after ${delay}s does not stop get ($code: $(cat err))" [ $code = 0 ] && [ -s out ]
+    $HIVEPORT set --disk k.qcow2 ntds=$((6900 + ${#delay})) >out 2>err & pid=$!
+    sleep $delay; kill -INT $pid 2>/dev/null; wait $pid; code=$?
+    check "an ignored SIGINT after ${delay}s does not stop set ($code: $(cat err))" [ $code = 0 ]
+done
+no_leftovers "ignored SIGINT"
 if command -v flock >/dev/null; then
     flock k.qcow2 sleep 2 & holder=$!
     sleep 0.3; s=$(sum k.qcow2)

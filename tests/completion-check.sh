@@ -73,6 +73,10 @@ expect "hiveport audit SYSTEM --fail-on w" warning
 expect "hiveport firewall SYSTEM --format n" nftables netsh
 expect "hiveport rpc-range SOFTWARE --available " y n
 expect "hiveport audit SYSTEM --software SO" SOFTWARE
+expect "hiveport get --disk-format q" qcow2
+expect "hiveport get --disk SY" SYSTEM
+expect "hiveport get --disk x.E01 --allow-" --allow-incomplete
+expect "hiveport get --disk x.qcow2 netl" netlogon
 # operands: the hive is a file, then catalog ids (set: SETTING=)
 expect "hiveport get S" SOFTWARE SYSTEM
 expect "hiveport get SYSTEM nt" ntds ntfrs

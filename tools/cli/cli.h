@@ -262,7 +262,9 @@ enum { OPT_QUIET = 0x180, OPT_VERBOSE };
     "                    the one at byte OFFSET or in partition N of a disk image\n"                        \
     "  --disk FILE[@OFFSET|@pN]  instead of HIVE: the same file in a VM disk or evidence file (qcow2,\n"  \
     "                    VHDX, VHD, VMDK, raw, E01: known by content), in the partition that holds it\n" \
-    "  --disk-format FMT force the --disk format: qcow2, vhdx, vhd, vmdk, raw or e01\n"
+    "  --disk-format FMT force the --disk format: qcow2, vhdx, vhd, vmdk, raw or e01\n"                  \
+    "  --allow-incomplete  with --disk, to read: read a damaged qcow2 or an incomplete E01 set anyway,\n"  \
+    "                    with a warning (refused otherwise)\n"
 /* --overlay, for the commands that write through --disk. */
 #define CLI_HELP_OVERLAY                                                                                     \
     "  --overlay NEW     with --disk: write into a new qcow2 overlay NEW backed by the disk, which is\n"    \

@@ -177,7 +177,7 @@ json_t *apply_image_run(const char *prog, const char *line, bool may_write, bool
         free(parsed.text);
         return failed_result(line, "--backup cannot be used with an image (the image keeps no HIVE.bak)");
     }
-    struct image_target target = {prog, parsed.option, parsed.spec, parsed.disk_format, may_write, lock_wait_ms};
+    struct image_target target = {prog, parsed.option, parsed.spec, parsed.disk_format, may_write, lock_wait_ms, false};
     struct run_state st = {fn, ctx, NULL};
     /* This runs in apply's worker process: stderr is its own to redirect. */
     FILE *capture = tmpfile();

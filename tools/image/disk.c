@@ -251,6 +251,8 @@ int volume_locate(struct image *im, struct volume *v, volume_probe *probe)
                   "firewall, apply --check, --dry-run) but never writes them; the image is unchanged", v->file);
         return CLI_FAILED;
     }
+    if (im->may_write && !im->overlay && image_check_writable(im, v->file) != CLI_OK)
+        return CLI_FAILED;
     if (!format_usable(im, v->format, disk_formats[v->format].qemu != NULL) ||
         (im->overlay && !format_usable(im, DISK_QCOW2, true)))
         return CLI_FAILED;
@@ -260,6 +262,14 @@ int volume_locate(struct image *im, struct volume *v, volume_probe *probe)
     }
     if (image_lock(im, v->file) != CLI_OK)
         return CLI_FAILED;
+    /* A damaged container is named before anything in it is blamed (a truncated qcow2 reads zeros where
+     * its clusters are missing: "no hive bin", "no partition table"). */
+    char why[512], what[700];
+    if (disk_formats[v->format].qemu && disk_nbd_damaged(im, v->file, disk_formats[v->format].qemu, why, sizeof why)) {
+        snprintf(what, sizeof what, "the %s image is damaged: %s", disk_formats[v->format].title, why);
+        if (!disk_damaged_allowed(im, v->file, what))
+            return CLI_FAILED;
+    }
     /* A writer opens the image writable at once (one qemu-nbd, not two); the volume is still mounted
      * read-only until there is something to write, and opening writes nothing. */
     if (!(v->disk = open_disk(im, v->file, v->format, im->may_write && !im->overlay)))

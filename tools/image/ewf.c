@@ -1,10 +1,14 @@
 /* ewf.c: E01 evidence files (EnCase / Expert Witness format, and their .E02... segments) through libewf
  * (Debian libewf-dev, loaded on first use: dynlib.h).  Read-only: evidence is never written (disk.c
  * refuses writing commands before anything is opened). */
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "image.h"
@@ -41,7 +45,8 @@ struct disk *disk_ewf_open(const struct image *im, const char *file)
     X(libewf_handle_get_media_size) \
     X(libewf_handle_initialize) \
     X(libewf_handle_open) \
-    X(libewf_handle_read_random)
+    X(libewf_handle_read_random) \
+    X(libewf_handle_segment_files_corrupted)
 static struct {
     EWF_API(DYNLIB_FIELD)
 } ewfapi;
@@ -137,6 +142,111 @@ static int ewf_close(struct disk *d, char *why, size_t why_len)
     return rc;
 }
 
+/* The segment extension after ext (3 characters, in place): E01 ... E99, EAA ... EZZ, FAA ...  False past
+ * the end of the names. */
+static bool next_extension(char *ext)
+{
+    if (isdigit((unsigned char)ext[1]) && isdigit((unsigned char)ext[2])) {
+        int n = (ext[1] - '0') * 10 + (ext[2] - '0');
+        if (n < 99) {
+            ext[1] = (char)('0' + (n + 1) / 10);
+            ext[2] = (char)('0' + (n + 1) % 10);
+        } else {
+            char a = islower((unsigned char)ext[0]) ? 'a' : 'A';
+            ext[1] = ext[2] = a;
+        }
+        return true;
+    }
+    for (int i = 2; i >= 0; i--) {
+        char z = islower((unsigned char)ext[i]) ? 'z' : 'Z', a = islower((unsigned char)ext[i]) ? 'a' : 'A';
+        if (ext[i] != z) {
+            ext[i]++;
+            return true;
+        }
+        ext[i] = a;
+    }
+    return false;
+}
+
+/* The segment file ends the set: its last section is "done" (each other segment ends with "next"). */
+static bool ends_set(const char *path)
+{
+    char type[16] = "";
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0)
+        return false;
+    bool done = fstat(fd, &st) == 0 && st.st_size >= 76 && pread(fd, type, sizeof type, st.st_size - 76) == (ssize_t)sizeof type &&
+                memcmp(type, "done", 5) == 0;
+    close(fd);
+    return done;
+}
+
+/* Why libewf finds the set incomplete, from the segment files next to first (FILE.E01): which are missing
+ * and how many the set has, when its last segment is there to say so. */
+static void describe_incomplete(const char *first, char *what, size_t len)
+{
+    enum { MAX_SEGMENTS = 14971, GIVE_UP = 100 };
+    size_t flen = strlen(first);
+    char *name = strdup(first);
+    if (!name || flen < 4 || first[flen - 4] != '.') {
+        snprintf(what, len, "the E01 set is incomplete or damaged (libewf finds its segment files corrupted)");
+        free(name);
+        return;
+    }
+    char *ext = name + flen - 3;
+    int highest = 0, missing = 0, first_missing = 0;
+    char highest_name[8] = "", missing_names[64] = "";
+    for (int i = 1; i <= MAX_SEGMENTS && i - highest <= GIVE_UP; i++) {
+        if (i > 1 && !next_extension(ext))
+            break;
+        if (access(name, F_OK) == 0) {
+            highest = i;
+            snprintf(highest_name, sizeof highest_name, "%s", ext);
+            continue;
+        }
+        missing++;
+        if (!first_missing)
+            first_missing = i;
+        size_t used = strlen(missing_names);
+        if (used + 6 < sizeof missing_names)
+            snprintf(missing_names + used, sizeof missing_names - used, "%s%s", used ? ", " : "", ext);
+    }
+    /* The names after the last segment present count as missing only when it does not end the set. */
+    int gaps = 0;
+    char gap_names[64] = "";
+    snprintf(ext, 4, "%s", first + flen - 3);
+    for (int i = 1; i < highest; i++) {
+        if (i > 1)
+            next_extension(ext);
+        if (access(name, F_OK) != 0) {
+            size_t used = strlen(gap_names);
+            gaps++;
+            if (used + 6 < sizeof gap_names)
+                snprintf(gap_names + used, sizeof gap_names - used, "%s%s", used ? ", " : "", ext);
+        }
+    }
+    memcpy(ext, highest_name, 4);
+    bool complete_end = highest > 0 && ends_set(name);
+    char after[4];
+    memcpy(after, highest_name, 4);
+    next_extension(after);
+    if (gaps > 0 && complete_end)
+        snprintf(what, len, "the E01 set is incomplete: segment%s %s of %d %s missing", gaps > 1 ? "s" : "", gap_names,
+                 highest, gaps > 1 ? "are" : "is");
+    else if (gaps > 0)
+        snprintf(what, len, "the E01 set is incomplete: segment%s %s %s missing, and %s, the last one present, does not "
+                 "end the set (more are missing after it)", gaps > 1 ? "s" : "", gap_names, gaps > 1 ? "are" : "is",
+                 highest_name);
+    else if (!complete_end && highest > 0)
+        snprintf(what, len, "the E01 set is incomplete: its last segment present, %s, does not end the set (%s and "
+                 "perhaps more are missing)", highest_name, after);
+    else
+        snprintf(what, len, "the E01 set is damaged: libewf finds its segment files corrupted (all %d present)",
+                 highest);
+    free(name);
+}
+
 struct disk *disk_ewf_open(const struct image *im, const char *file)
 {
     char why[512];
@@ -172,6 +282,16 @@ struct disk *disk_ewf_open(const struct image *im, const char *file)
             ewfapi.libewf_glob_free(segments, count, NULL);
         free(e);
         return NULL;
+    }
+    /* A missing or truncated segment: libewf reads zeros where its chunks were, silently. */
+    if (ewfapi.libewf_handle_segment_files_corrupted(e->handle, NULL) == 1) {
+        char what[512];
+        describe_incomplete(segments[0], what, sizeof what);
+        if (!disk_damaged_allowed(im, file, what)) {
+            ewfapi.libewf_glob_free(segments, count, NULL);
+            ewf_close(&e->disk, why, sizeof why);
+            return NULL;
+        }
     }
     ewfapi.libewf_glob_free(segments, count, NULL);
     e->disk = (struct disk){(uint64_t)size, false, ewf_pread, ewf_pwrite, ewf_flush, ewf_close};

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -254,6 +255,20 @@ static int count_operands(char **args, int n)
     return operands;
 }
 
+/* The overlay's name ends in another format's extension (.vmdk, .vhd, ...): it would be a qcow2 under a
+ * name that says otherwise, and tools that go by the name would misread it. */
+static bool overlay_misnamed(const char *overlay)
+{
+    static const char *const others[] = {"vmdk", "vhd", "vhdx", "vpc", "raw", "img", "e01", "wim", "iso", "vdi"};
+    const char *ext = strrchr(overlay, '.');
+    if (!ext || strchr(ext, '/'))
+        return false;
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
+        if (strcasecmp(ext + 1, others[i]) == 0)
+            return true;
+    return false;
+}
+
 /* A command run by image_dispatch(): its arguments, without the image options. */
 struct command_call {
     const char *name;
@@ -283,18 +298,22 @@ static int run_command(struct image *im, void *ctx)
 
 /* Extracts the hive of the image im describes (may_write, spec and the options set), runs fn on it and
  * writes the hive back when fn returned CLI_OK and the bytes changed (or an overlay was asked for). */
-static int with_image(struct image *im, enum image_kind kind, int (*fn)(struct image *im, void *ctx), void *ctx)
+/* own_interrupts: the process is this one command (image_dispatch), which reports an interrupt itself:
+ * one that came before the write-back (the point of no return) stops it, nothing written, "interrupted"
+ * and CLI_FAILED; one that came during the write-back is held until the image is consistent, then reported
+ * with the write's own status, so that the exit status always says whether the image changed.  Otherwise
+ * (a manifest's worker) a deferred signal ends the process once the image is consistent. */
+static int with_image(struct image *im, enum image_kind kind, int (*fn)(struct image *im, void *ctx), void *ctx,
+                      bool own_interrupts)
 {
     const char *prog = im->prog;
     im->lock_fd = -1;
     /* Ctrl-C, kill and hang-up wait until the image is consistent and the private copies are gone: the
      * work happens inside wimlib and libntfs-3g, which cannot be stopped half-way safely.  A wait for
      * another command's lock still ends on them (image_lock). */
-    sigset_t deferred, old_mask;
-    sigemptyset(&deferred);
-    for (size_t i = 0; i < sizeof image_deferred_signals / sizeof image_deferred_signals[0]; i++)
-        sigaddset(&deferred, image_deferred_signals[i]);
-    sigprocmask(SIG_BLOCK, &deferred, &old_mask);
+    sigset_t old_mask;
+    image_signals_hold(&old_mask);
+    bool wrote = false;
     const char *tmp = getenv("TMPDIR");
     if (!tmp || *tmp != '/')
         tmp = "/tmp";
@@ -341,12 +360,32 @@ static int with_image(struct image *im, enum image_kind kind, int (*fn)(struct i
                 cli_error(prog, "%s: internal error: a read-only command changed the hive; the image is unchanged",
                           im->label);
                 rc = CLI_FAILED;
+            } else if (own_interrupts && image_interrupted()) {
+                cli_error(prog, "%s: interrupted (%s) before the write: nothing was written; the image is unchanged",
+                          im->label, strsignal(image_interrupt_take()));
+                rc = CLI_FAILED;
             } else {
+                /* The point of no return: from here the command finishes and says how it ended. */
                 rc = backend_of(kind)->commit(im);
+                wrote = true;
             }
         }
     }
     image_cleanup(im, kind);
+    /* A reader's interrupt stays pending and ends the process below, as the signal says. */
+    if (own_interrupts && im->may_write && image_interrupted()) {
+        int sig = image_interrupt_take();
+        const char *what = im->label[0] ? im->label : im->spec;
+        if (wrote && rc == CLI_OK) {
+            cli_error(prog, "%s: written; the interrupt (%s) came during the write and was held until it was "
+                      "complete", what, strsignal(sig));
+        } else if (wrote) {
+            cli_error(prog, "%s: interrupted (%s) during a write that failed (see above)", what, strsignal(sig));
+        } else {
+            cli_error(prog, "%s: interrupted (%s): nothing was written; the image is unchanged", what, strsignal(sig));
+            rc = CLI_FAILED;
+        }
+    }
     fflush(NULL);
     sigprocmask(SIG_SETMASK, &old_mask, NULL); /* a deferred signal ends the process here */
     return rc;
@@ -364,7 +403,7 @@ int image_dispatch(const char *name, int (*run)(int argc, char **argv), int argc
         return CLI_FAILED;
     }
     int n = 0;
-    bool dashdash = false, help = false, backup = false, no_write = false, verbose = false;
+    bool dashdash = false, help = false, backup = false, no_write = false, verbose = false, allow_incomplete = false;
     args[n++] = argv[0];
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -377,6 +416,10 @@ int image_dispatch(const char *name, int (*run)(int argc, char **argv), int argc
             size_t len = strlen(image_options[o]);
             if (strncmp(a, image_options[o], len) == 0 && (a[len] == '\0' || a[len] == '='))
                 which = (enum image_option)o;
+        }
+        if (which == OPT_NONE && !dashdash && is_option(a, "--allow-incomplete")) {
+            allow_incomplete = true;
+            continue;
         }
         if (which == OPT_NONE) {
             /* not an image option: handled below */
@@ -418,9 +461,10 @@ int image_dispatch(const char *name, int (*run)(int argc, char **argv), int argc
         args[n++] = argv[i];
     }
     const char *prog = argv[0];
-    if (found == 0 && (disk_format || overlay)) {
+    if (found == 0 && (disk_format || overlay || allow_incomplete)) {
         free(args);
-        return cli_usage_error(prog, "%s needs --disk", disk_format ? "--disk-format" : "--overlay");
+        return cli_usage_error(prog, "%s needs --disk", disk_format ? "--disk-format" : overlay ? "--overlay"
+                               : "--allow-incomplete");
     }
     if (found == 0) {
         free(args);
@@ -431,9 +475,10 @@ int image_dispatch(const char *name, int (*run)(int argc, char **argv), int argc
         return cli_usage_error(prog, "give at most one --wim, --ntfs or --disk");
     }
     bool disk = strcmp(opt, "--disk") == 0;
-    if (!disk && (disk_format || overlay)) {
+    if (!disk && (disk_format || overlay || allow_incomplete)) {
         free(args);
-        return cli_usage_error(prog, "%s goes with --disk, not %s", disk_format ? "--disk-format" : "--overlay", opt);
+        return cli_usage_error(prog, "%s goes with --disk, not %s", disk_format ? "--disk-format" : overlay ? "--overlay"
+                               : "--allow-incomplete", opt);
     }
     if (help) { /* the command's own help */
         int rc = run(n, args);
@@ -456,6 +501,11 @@ int image_dispatch(const char *name, int (*run)(int argc, char **argv), int argc
         free(args);
         return cli_usage_error(prog, "%s needs an image file", *spec ? "--overlay" : opt);
     }
+    if (overlay && overlay_misnamed(overlay)) {
+        free(args);
+        return cli_usage_error(prog, "--overlay %s: an overlay is always a qcow2 image; give it a name that does not "
+                               "say %s (NAME.qcow2)", overlay, strrchr(overlay, '.') + 1);
+    }
     if (disk_format && disk_format_named(disk_format) < 0) {
         free(args);
         return cli_usage_error(prog, "--disk-format '%s': not a format (raw, qcow2, vhdx, vhd, vmdk, e01)", disk_format);
@@ -465,6 +515,11 @@ int image_dispatch(const char *name, int (*run)(int argc, char **argv), int argc
         free(args);
         return cli_usage_error(prog, "--overlay is for a command that writes (set, unset, apply without --check "
                                "or --dry-run)");
+    }
+    if (allow_incomplete && writer) {
+        free(args);
+        return cli_usage_error(prog, "--allow-incomplete only reads: a damaged or incomplete disk is never written "
+                               "(use it with --dry-run, apply --check, or a command that reads)");
     }
     if (count_operands(args, n) < operands_needed(name)) {
         free(args);
@@ -487,8 +542,9 @@ int image_dispatch(const char *name, int (*run)(int argc, char **argv), int argc
     im.disk_format = disk_format;
     im.overlay = overlay;
     im.may_write = writer;
+    im.allow_incomplete = allow_incomplete;
     struct command_call call = {name, run, args, n, dashdash};
-    int rc = with_image(&im, kind, run_command, &call);
+    int rc = with_image(&im, kind, run_command, &call, true);
     free(args);
     return rc;
 }
@@ -522,6 +578,7 @@ int image_with_hive(const struct image_target *t, image_hive_fn *fn, void *ctx)
     im.disk = disk;
     im.disk_format = disk ? t->disk_format : NULL;
     im.may_write = t->may_write;
+    im.allow_incomplete = disk && t->allow_incomplete;
     struct hive_call call = {fn, ctx};
-    return with_image(&im, kind, run_hive_fn, &call);
+    return with_image(&im, kind, run_hive_fn, &call, false);
 }

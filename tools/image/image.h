@@ -11,6 +11,7 @@
 #ifndef HIVEPORT_IMAGE_H
 #define HIVEPORT_IMAGE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,6 +32,7 @@ struct image_target {
     const char *disk_format; /* --disk only: a name disk_format_named() knows, or NULL to detect it */
     bool may_write;
     int lock_wait_ms;
+    bool allow_incomplete;   /* --allow-incomplete: a damaged or incomplete --disk is read, with a warning */
 };
 typedef int image_hive_fn(void *ctx, const char *hive, const char *label);
 int image_with_hive(const struct image_target *t, image_hive_fn *fn, void *ctx);
@@ -61,6 +63,7 @@ struct image {
     bool disk;           /* --disk: any container format, the volume found when no @ is given */
     const char *disk_format; /* --disk-format NAME, or NULL to detect it from the content */
     const char *overlay; /* --overlay NEW.qcow2: writes go there, the image is only read */
+    bool allow_incomplete; /* --allow-incomplete: a damaged qcow2 or an incomplete E01 set is read anyway */
     int lock_wait_ms;    /* --lock-timeout of the command (default 30 s) */
     int lock_fd;         /* the image file, flocked (image_lock), else -1 */
     void *backend;
@@ -86,10 +89,25 @@ extern const struct image_backend image_ntfs_backend;
  * otherwise (a reader, or a writer with --overlay), from extraction to write-back.  Backends call it once
  * they know the file.  Prints its error. */
 int image_lock(struct image *im, const char *file);
+/* A command that writes into the image (not --overlay) may: the file is not read-only by its mode
+ * (0444 is refused even for root, as a plain hive is: "the file is read-only (mode 0444)") and this
+ * process can write it.  Prints its error naming file; CLI_OK or CLI_FAILED. */
+int image_check_writable(const struct image *im, const char *file);
+/* A damaged or incomplete container (what, "the qcow2 image is damaged: ..."; disk.c and ewf.c): refused
+ * (an error naming file, false) unless --allow-incomplete was given for a read, which goes on after a
+ * warning (true). */
+bool disk_damaged_allowed(const struct image *im, const char *file, const char *what);
 /* The signals held back while an image is open (the write-back is not torn by them). */
 extern const int image_deferred_signals[4];
-/* A deferred SIGINT, SIGTERM, SIGHUP or SIGQUIT is pending: long waits give up on it. */
+/* Blocks the deferred signals (the mask before into old_mask), noting which of them this process ignores. */
+void image_signals_hold(sigset_t *old_mask);
+/* A deferred SIGINT, SIGTERM, SIGHUP or SIGQUIT that the process does not ignore is pending: long waits give
+ * up on it.  image_interrupt_pending() says which (0: none). */
 bool image_interrupted(void);
+int image_interrupt_pending(void);
+/* Discards every pending deferred signal (the process then survives the unblocking); the one that
+ * interrupted, as image_interrupt_pending() said, or 0. */
+int image_interrupt_take(void);
 /* The local path of file i in the private directory (malloc'd; NULL when out of memory). */
 char *image_local_path(const struct image *im, int i);
 
@@ -121,6 +139,11 @@ int disk_format_named(const char *name);
 struct disk *disk_raw_open(const struct image *im, const char *file, bool write);
 /* Through a qemu-nbd child serving file on a socket in im->tmpdir; read-only unless write. */
 struct disk *disk_nbd_open(const struct image *im, const char *file, const char *qemu_format, bool write);
+/* qemu-img check of file in a QEMU format, before it is opened: true when the image is damaged (corrupt
+ * metadata, data past the end of a truncated file), with what qemu-img found in why.  A check that cannot
+ * run or a format without one says nothing: the open that follows reports its own errors.  Leaked
+ * clusters are harmless and pass. */
+bool disk_nbd_damaged(const struct image *im, const char *file, const char *qemu_format, char *why, size_t len);
 /* Creates overlay (qcow2) backed by base, its format recorded, with qemu-img.  CLI_OK or CLI_FAILED. */
 int disk_nbd_create_overlay(const struct image *im, const char *base, const char *base_format, const char *overlay);
 /* E01 evidence (and its .E02... segments) through libewf, read-only. */

@@ -36,6 +36,15 @@ struct disk *disk_nbd_open(const struct image *im, const char *file, const char 
     (void)write;
     return NULL;
 }
+bool disk_nbd_damaged(const struct image *im, const char *file, const char *qemu_format, char *why, size_t len)
+{
+    (void)im;
+    (void)file;
+    (void)qemu_format;
+    (void)why;
+    (void)len;
+    return false;
+}
 int disk_nbd_create_overlay(const struct image *im, const char *base, const char *base_format, const char *overlay)
 {
     (void)im;
@@ -159,9 +168,10 @@ static char *safe_path(const char *path)
     return p;
 }
 
-/* Starts argv[0] from PATH with stderr into err; the child is killed if hiveport dies (like a power cut
- * for the image: hiveport dying in the middle of a write leaves a torn hive either way). */
-static pid_t spawn(char *const argv[], const char *err)
+/* Starts argv[0] from PATH with stdout into out (NULL: /dev/null) and stderr into err; the child is killed
+ * if hiveport dies (like a power cut for the image: hiveport dying in the middle of a write leaves a torn
+ * hive either way). */
+static pid_t spawn_out(char *const argv[], const char *out, const char *err)
 {
     pid_t parent = getpid();
     pid_t pid = fork();
@@ -176,12 +186,18 @@ static pid_t spawn(char *const argv[], const char *err)
     sigprocmask(SIG_SETMASK, &none, NULL); /* hiveport's deferred signals must reach the child */
     int null = open("/dev/null", O_RDWR | O_CLOEXEC);
     int efd = open(err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (null < 0 || efd < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(null, STDOUT_FILENO) < 0 ||
+    int ofd = out ? open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : null;
+    if (null < 0 || efd < 0 || ofd < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(ofd, STDOUT_FILENO) < 0 ||
         dup2(efd, STDERR_FILENO) < 0)
         _exit(126);
     execvp(argv[0], argv);
     dprintf(STDERR_FILENO, "%s: cannot run it: %s\n", argv[0], strerror(errno));
     _exit(127);
+}
+
+static pid_t spawn(char *const argv[], const char *err)
+{
+    return spawn_out(argv, NULL, err);
 }
 
 /* Waits up to ms for the child; then SIGTERM, then SIGKILL.  Its exit status (or -1 when it had to be
@@ -445,6 +461,56 @@ int disk_nbd_create_overlay(const struct image *im, const char *base, const char
     free(path);
     free(backing);
     return rc;
+}
+
+/* The number after "key": in qemu-img's JSON text, or -1. */
+static long long json_number(const char *text, const char *key)
+{
+    char pattern[64];
+    snprintf(pattern, sizeof pattern, "\"%s\":", key);
+    const char *p = strstr(text, pattern);
+    return p ? strtoll(p + strlen(pattern), NULL, 10) : -1;
+}
+
+bool disk_nbd_damaged(const struct image *im, const char *file, const char *qemu_format, char *why, size_t len)
+{
+    char *err = private_path(im, "err"), *out = private_path(im, "json"), *path = safe_path(file);
+    bool damaged = false;
+    if (err && out && path) {
+        char fmt_opt[64];
+        snprintf(fmt_opt, sizeof fmt_opt, "%s", qemu_format);
+        /* Read-only and without -U: an image in use by a VM fails here (status 1) and then in qemu-nbd,
+         * which says so. */
+        char *argv[] = {"qemu-img", "check", "--output=json", "-f", fmt_opt, path, NULL};
+        pid_t pid = spawn_out(argv, out, err);
+        int status = pid < 0 ? -1 : reap(pid, START_TIMEOUT_MS);
+        /* 0: clean, 3: leaked clusters only, 63: no check for this format, 1: the check could not run. */
+        if (status == 2) {
+            char text[4096] = "";
+            FILE *f = fopen(out, "re");
+            if (f) {
+                size_t n = fread(text, 1, sizeof text - 1, f);
+                text[n] = '\0';
+                fclose(f);
+            }
+            long long corruptions = json_number(text, "corruptions"), end = json_number(text, "image-end-offset");
+            struct stat st;
+            int used = snprintf(why, len, "qemu-img check finds %lld corrupt%s", corruptions,
+                                corruptions == 1 ? "ion" : "ions");
+            if (used > 0 && (size_t)used < len && stat(file, &st) == 0 && end > (long long)st.st_size)
+                snprintf(why + used, len - (size_t)used, " (the file is %lld bytes, its clusters reach byte %lld: "
+                         "truncated)", (long long)st.st_size, end);
+            damaged = true;
+        }
+    }
+    if (err)
+        unlink(err);
+    if (out)
+        unlink(out);
+    free(err);
+    free(out);
+    free(path);
+    return damaged;
 }
 
 #endif

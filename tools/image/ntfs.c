@@ -123,9 +123,34 @@ static ntfs_volume *mount_window(const char *name, struct ntfs_window *w, struct
     return vol;
 }
 
+/* What the window holds when it does not start with an NTFS boot sector ("" when it does): a reader's
+ * hint rather than libntfs-3g's bare EINVAL. */
+static const char *not_ntfs(struct disk *d, uint64_t offset, uint64_t length)
+{
+    unsigned char boot[1024 + 64];
+    if (length < sizeof boot || d->pread(d, boot, sizeof boot, offset) != 0)
+        return length < sizeof boot ? "too small to hold one" : "";
+    if (memcmp(boot + 3, "NTFS    ", 8) == 0)
+        return "";
+    if (memcmp(boot + 512, "EFI PART", 8) == 0 || (boot[510] == 0x55 && boot[511] == 0xAA && boot[0x1C2] != 0))
+        return "it starts with a partition table: choose a partition with @pN";
+    if (boot[1024 + 56] == 0x53 && boot[1024 + 57] == 0xEF)
+        return "it holds an ext2/3/4 file system";
+    if (memcmp(boot + 3, "MSDOS", 5) == 0 || memcmp(boot + 3, "mkfs.fat", 8) == 0 || memcmp(boot + 82, "FAT32", 5) == 0)
+        return "it holds a FAT file system";
+    if (memcmp(boot + 3, "EXFAT   ", 8) == 0)
+        return "it holds an exFAT file system";
+    return "no NTFS boot sector";
+}
+
 static ntfs_volume *mount_volume(const struct image *im, struct ntfs_state *ns, bool write)
 {
     struct volume *v = &ns->vol;
+    const char *other = not_ntfs(v->disk, v->offset, v->length);
+    if (*other) {
+        cli_error(im->prog, "%s: not an NTFS volume%s: %s", v->file, v->where, other);
+        return NULL;
+    }
     ntfs_volume *vol = mount_window(v->file, &ns->window, v->disk, v->offset, v->length, write);
     if (!vol)
         cli_error(im->prog, "%s: cannot open the NTFS volume%s%s: %s", v->file, v->where,
@@ -333,8 +358,11 @@ static int ntfs_commit(struct image *im)
     }
     if (volume_close(im, &ns->vol, rc == CLI_OK) != CLI_OK)
         rc = CLI_FAILED;
-    if (rc == CLI_OK && im->overlay && im->verbose)
-        fprintf(stderr, "%s: wrote %s into the new overlay %s (backed by %s, which is unchanged)\n", im->prog,
+    if (rc == CLI_OK && im->overlay && im->verbose && !any)
+        fprintf(stderr, "%s: created the new qcow2 overlay %s with no change in it (%s is as in %s, which is "
+                "unchanged)\n", im->prog, im->overlay, im->label, ns->vol.file);
+    else if (rc == CLI_OK && im->overlay && im->verbose)
+        fprintf(stderr, "%s: wrote %s into the new qcow2 overlay %s (backed by %s, which is unchanged)\n", im->prog,
                 im->label, im->overlay, ns->vol.file);
     else if (rc == CLI_OK && im->verbose)
         fprintf(stderr, "%s: wrote %s back into %s\n", im->prog, im->label, ns->vol.file);

@@ -26,17 +26,74 @@ char *image_local_path(const struct image *im, int i)
     return p;
 }
 
+int image_check_writable(const struct image *im, const char *file)
+{
+    struct stat st;
+    if (stat(file, &st) != 0) {
+        cli_error(im->prog, "%s: cannot open the image: %s", file, strerror(errno));
+        return CLI_FAILED;
+    }
+    /* The library's wording for a plain hive (lib/hive/lock.c), so that both read the same. */
+    if ((st.st_mode & 0222) == 0) {
+        cli_error(im->prog, "%s: the file is read-only (mode %04o); the image is unchanged", file,
+                  (unsigned)(st.st_mode & 07777));
+        return CLI_FAILED;
+    }
+    if (access(file, W_OK) != 0) {
+        cli_error(im->prog, "%s: cannot open for writing: %s; the image is unchanged", file, strerror(errno));
+        return CLI_FAILED;
+    }
+    return CLI_OK;
+}
+
 const int image_deferred_signals[4] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 
-bool image_interrupted(void)
+/* The deferred signals this process ignores (SIG_IGN, as a shell leaves SIGINT and SIGQUIT for a background
+ * job): blocked, Linux keeps them pending all the same, yet they interrupt nothing. */
+static sigset_t ignored_signals;
+
+void image_signals_hold(sigset_t *old_mask)
+{
+    sigset_t deferred;
+    sigemptyset(&deferred);
+    sigemptyset(&ignored_signals);
+    for (size_t i = 0; i < sizeof image_deferred_signals / sizeof image_deferred_signals[0]; i++) {
+        struct sigaction sa;
+        sigaddset(&deferred, image_deferred_signals[i]);
+        if (sigaction(image_deferred_signals[i], NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
+            sigaddset(&ignored_signals, image_deferred_signals[i]);
+    }
+    sigprocmask(SIG_BLOCK, &deferred, old_mask);
+}
+
+int image_interrupt_pending(void)
 {
     sigset_t pending;
     if (sigpending(&pending) != 0)
-        return false;
+        return 0;
     for (size_t i = 0; i < sizeof image_deferred_signals / sizeof image_deferred_signals[0]; i++)
-        if (sigismember(&pending, image_deferred_signals[i]) == 1)
-            return true;
-    return false;
+        if (sigismember(&pending, image_deferred_signals[i]) == 1 &&
+            sigismember(&ignored_signals, image_deferred_signals[i]) != 1)
+            return image_deferred_signals[i];
+    return 0;
+}
+
+bool image_interrupted(void)
+{
+    return image_interrupt_pending() != 0;
+}
+
+int image_interrupt_take(void)
+{
+    int sig = image_interrupt_pending();
+    sigset_t deferred;
+    sigemptyset(&deferred);
+    for (size_t i = 0; i < sizeof image_deferred_signals / sizeof image_deferred_signals[0]; i++)
+        sigaddset(&deferred, image_deferred_signals[i]);
+    /* Every pending one goes (they are blocked: sigtimedwait returns at once). */
+    while (sigtimedwait(&deferred, NULL, &(struct timespec){0, 0}) > 0)
+        ;
+    return sig;
 }
 
 int image_lock(struct image *im, const char *file)
@@ -79,3 +136,19 @@ int image_lock(struct image *im, const char *file)
     }
 }
 
+bool disk_damaged_allowed(const struct image *im, const char *file, const char *what)
+{
+    if (im->may_write) {
+        cli_error(im->prog, "%s: %s; refusing to write %s (the image is unchanged)", file, what,
+                  im->overlay ? "an overlay over it" : "into it");
+        return false;
+    }
+    if (!im->allow_incomplete) {
+        cli_error(im->prog, "%s: %s; refusing to read it, since what it lacks would read as zeros or fail and "
+                  "be taken for the hive's damage (--allow-incomplete reads it anyway, with a warning)", file, what);
+        return false;
+    }
+    cli_error(im->prog, "warning: %s: %s; read anyway (--allow-incomplete): what it lacks reads as zeros or fails, "
+              "so what follows may be incomplete or wrong", file, what);
+    return true;
+}

@@ -176,7 +176,8 @@ static int wim_open(struct image *im)
     }
     im->backend = ws;
     const char *selector;
-    if (split_spec(im, &ws->file, &selector) != CLI_OK || image_lock(im, ws->file) != CLI_OK)
+    if (split_spec(im, &ws->file, &selector) != CLI_OK ||
+        (im->may_write && image_check_writable(im, ws->file) != CLI_OK) || image_lock(im, ws->file) != CLI_OK)
         return CLI_FAILED;
     int flags = WIMLIB_OPEN_FLAG_ERROR_IF_SPLIT | (im->may_write ? WIMLIB_OPEN_FLAG_WRITE_ACCESS : 0);
     int err = wimapi.wimlib_open_wim(ws->file, flags, &ws->wim);
