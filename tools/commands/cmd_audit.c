@@ -131,7 +131,8 @@ int cmd_audit(int argc, char **argv)
     hiveport_findings *f = NULL;
     rc = CLI_FAILED;
     hiveport *unread = NULL; /* the handle whose error the JSON document gives */
-    if (cli_open(argv[optind], &open, 0, &h) != HIVEPORT_OK) {
+    /* DAMAGED: a hive too damaged to open otherwise is audited too, its damage a finding (hive-damaged). */
+    if (cli_open(argv[optind], &open, HIVEPORT_OPEN_DAMAGED, &h) != HIVEPORT_OK) {
         cli_fail(prog, h);
         unread = h;
         goto out;
