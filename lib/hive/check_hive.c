@@ -38,16 +38,3 @@ HIVEPORT_API int hiveport_check(hiveport *h, unsigned flags, hiveport_findings *
         munmap((void *)data, (size_t)size);
     return rc;
 }
-
-int hp_check_loaded(hiveport *h, size_t *errors, char **first)
-{
-    hiveport_findings *f = NULL;
-    *errors = 0;
-    *first = NULL;
-    int rc = hp_check_run(h, h->img.data, h->img.map_len, NULL, false, &f);
-    if (rc == HIVEPORT_OK)
-        rc = hp_check_errors(h, f, errors, first);
-    hiveport_findings_free(f);
-    return rc;
-}
-

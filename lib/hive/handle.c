@@ -42,7 +42,7 @@ int hp_check_handle(const hiveport *h)
 }
 
 /* Reads and checks the header through fd, so that what is validated is what libhivex then parses. */
-static int check_header(hiveport *h, int fd, uint64_t *file_size, uint32_t *hbins_size)
+static int check_header(hiveport *h, int fd, uint64_t *file_size, uint32_t *hbins_size, bool any_checksum)
 {
     struct stat st;
     if (fstat(fd, &st) != 0)
@@ -60,6 +60,11 @@ static int check_header(hiveport *h, int fd, uint64_t *file_size, uint32_t *hbin
     if (got < 0)
         return hp_error(h, HIVEPORT_E_IO, "%s: cannot read: %s", h->path, strerror(errno));
 
+    if (any_checksum && got >= 0x200) { /* the checker reports the checksum (base-checksum); the rest must hold */
+        uint32_t sum = hp_regf_checksum(header);
+        for (int i = 0; i < 4; i++)
+            header[0x1FC + i] = (unsigned char)(sum >> (8 * i));
+    }
     struct hp_regf_header hdr;
     char why[256];
     int rc = hp_regf_parse_header(header, (size_t)got, (uint64_t)st.st_size, &hdr, why, sizeof why);
@@ -84,8 +89,21 @@ static int open_hivex(hiveport *h, bool writable)
     h->hive = hivex_open(name, writable ? HIVEX_OPEN_WRITE : 0);
     if (h->hive == NULL) {
         int err = errno;
-        return hp_error(h, err == ENOMEM ? HIVEPORT_E_NOMEM : HIVEPORT_E_CORRUPT,
-                        "%s: the hive structure is damaged (libhivex: %s)", h->path,
+        if (err == ENOMEM)
+            return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory (libhivex)", h->path);
+        /* libhivex says only "not supported": the checker says what and where. */
+        size_t errors = 0;
+        char *first = NULL;
+        if (hp_check_loaded(h, &errors, &first) == HIVEPORT_OK && first != NULL) {
+            hp_clear_error(h);
+            hp_error(h, HIVEPORT_E_CORRUPT, "%s: the hive structure is damaged (%zu error%s; the first: %s)",
+                     h->path, errors, errors == 1 ? "" : "s", first);
+            hp_free(first);
+            return HIVEPORT_E_CORRUPT;
+        }
+        hp_free(first);
+        hp_clear_error(h);
+        return hp_error(h, HIVEPORT_E_CORRUPT, "%s: the hive structure is damaged (libhivex: %s)", h->path,
                         err ? strerror(err) : "unknown error");
     }
     h->hive_writable = writable;
@@ -156,7 +174,7 @@ static int handle_dirty(hiveport *h, int fd, uint64_t size, int header_rc)
     }
     if (rc != HIVEPORT_OK)
         return rc;
-    if (h->replay_fd < 0 && header_rc != HIVEPORT_OK)
+    if (h->replay_fd < 0 && header_rc != HIVEPORT_OK && !(h->flags & HIVEPORT_OPEN_DAMAGED))
         return hp_error(h, header_rc, "%s: the header checksum does not match and %s", h->path, h->log_report);
     if (h->replay_fd < 0 && (h->flags & HIVEPORT_OPEN_WRITE) && !(h->flags & HIVEPORT_OPEN_DISCARD_LOGS))
         return hp_error(h, HIVEPORT_E_DIRTY,
@@ -185,18 +203,22 @@ int hp_hive_load(hiveport *h)
     h->log_state = HIVEPORT_LOGS_CLEAN;
     h->log_entries = 0;
     h->log_report[0] = '\0';
-    int rc = check_header(h, fd, &size, &hbins_size);
-    if (rc == HIVEPORT_E_CHECKSUM || (rc == HIVEPORT_OK && h->seq_primary != h->seq_secondary)) {
-        if (rc == HIVEPORT_E_CHECKSUM) {
+    int rc = check_header(h, fd, &size, &hbins_size, false);
+    bool bad_checksum = rc == HIVEPORT_E_CHECKSUM;
+    if (bad_checksum || (rc == HIVEPORT_OK && h->seq_primary != h->seq_secondary)) {
+        if (bad_checksum) {
             struct stat st;
             size = fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0;
         }
         rc = handle_dirty(h, fd, size, rc);
     }
+    /* A damaged hive opened for hiveport_check(): a checksum no log repaired is one of its findings. */
+    if (rc == HIVEPORT_OK && bad_checksum && h->replay_fd < 0)
+        rc = check_header(h, fd, &size, &hbins_size, true);
     if (rc == HIVEPORT_OK && h->replay_fd >= 0) {
         /* From here on the recovered image is the hive. */
         uint32_t disk_primary = h->seq_primary, disk_secondary = h->seq_secondary;
-        rc = check_header(h, h->replay_fd, &size, &hbins_size);
+        rc = check_header(h, h->replay_fd, &size, &hbins_size, false);
         h->seq_primary = disk_primary;
         h->seq_secondary = disk_secondary;
         fd = h->replay_fd;

@@ -89,6 +89,28 @@ static int print_json(const char *prog, hiveport *h, const char *software, const
     return cli_json_print(prog, doc);
 }
 
+/* The audit stopped on a record it could not read: when the structural check finds errors, the hive is
+ * too damaged to audit, and its first error says where. */
+static void report_unauditable(const char *prog, hiveport *h, char *why, size_t why_len)
+{
+    snprintf(why, why_len, "%s", hiveport_errmsg(h));
+    hiveport_findings *cf = NULL;
+    const hiveport_finding *first = NULL;
+    size_t errors = 0;
+    if (hiveport_check(h, 0, &cf) == HIVEPORT_OK)
+        for (size_t i = 0; i < hiveport_findings_count(cf); i++) {
+            const hiveport_finding *x = hiveport_findings_at(cf, i);
+            if (x->severity == HIVEPORT_SEVERITY_ERROR && errors++ == 0)
+                first = x;
+        }
+    if (first != NULL)
+        snprintf(why, why_len, "%s: the hive is too damaged to audit (%zu error%s; the first: %s at offset 0x%llx: %s)",
+                 hiveport_path(h), errors, errors == 1 ? "" : "s", first->code, (unsigned long long)first->offset,
+                 first->message);
+    cli_error(prog, "%s", why);
+    hiveport_findings_free(cf);
+}
+
 int cmd_audit(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -131,7 +153,9 @@ int cmd_audit(int argc, char **argv)
     hiveport_findings *f = NULL;
     rc = CLI_FAILED;
     hiveport *unread = NULL; /* the handle whose error the JSON document gives */
-    if (cli_open(argv[optind], &open, 0, &h) != HIVEPORT_OK) {
+    char damage[2048] = "";  /* or this, when the audit stopped on damage */
+    /* DAMAGED: a hive too damaged to open otherwise is audited too, its damage a finding (hive-damaged). */
+    if (cli_open(argv[optind], &open, HIVEPORT_OPEN_DAMAGED, &h) != HIVEPORT_OK) {
         cli_fail(prog, h);
         unread = h;
         goto out;
@@ -148,7 +172,7 @@ int cmd_audit(int argc, char **argv)
     }
     /* A dirty hive is a finding (hive-dirty), so no separate note on stderr. */
     if (hiveport_audit(h, sw, &f) != HIVEPORT_OK) {
-        cli_fail(prog, h);
+        report_unauditable(prog, h, damage, sizeof damage);
         unread = h;
         goto out;
     }
@@ -171,7 +195,7 @@ out:
     if (unread != NULL && json) {
         /* What could not be read is a failure: the document says so, for a gate on .failed. */
         json_t *doc = json_pack("{s:o, s:o, s:o, s:s, s:b}", "hive", cli_json_text(argv[optind]), "software",
-                                cli_json_text(software), "error", cli_json_text(hiveport_errmsg(unread)),
+                                cli_json_text(software), "error", cli_json_text(*damage ? damage : hiveport_errmsg(unread)),
                                 "fail_on", hiveport_severity_name(fail_on), "failed", true);
         cli_json_print(prog, doc);
     }
