@@ -8,7 +8,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 passed=0 failed=0
-layers() { /usr/bin/python3 "$root/tests/check-layers.py" "$1" "$root/lib/layers" >"$work/out" 2>&1; }
+layers() { /usr/bin/python3 "$root/tests/check-layers.py" --all-objects "$1" "$root/lib/layers" >"$work/out" 2>&1; }
 scratch() { # a fresh copy of the objects in $work/b
     rm -rf "$work/b" && mkdir -p "$work/b" && cp -r "$build/lib" "$build/tools" "$work/b/"
 }
