@@ -387,7 +387,10 @@ static int with_image(struct image *im, enum image_kind kind, int (*fn)(struct i
         }
     }
     fflush(NULL);
-    sigprocmask(SIG_SETMASK, &old_mask, NULL); /* a deferred signal ends the process here */
+    /* Once the image changed, the signals stay held until exit: one that came after the check above would
+     * otherwise end the process (130, said nothing) with the new port already in the image. */
+    if (!(own_interrupts && wrote))
+        sigprocmask(SIG_SETMASK, &old_mask, NULL); /* a deferred signal ends the process here */
     return rc;
 }
 
