@@ -53,7 +53,8 @@ class Setting:
     def _to_c(self) -> _lib.CSetting:
         """The four fields the library reads from a setting passed to it."""
         return _lib.CSetting(
-            key=_lib.cstr(self.key), value_name=_lib.cstr(self.value_name), type=int(self.type), flags=int(self.flags)
+            key=_lib.cstr(self.key, "a setting's key"), value_name=_lib.cstr(self.value_name, "a setting's value_name"),
+            type=int(self.type), flags=int(self.flags),
         )
 
     def __str__(self) -> str:
@@ -69,8 +70,9 @@ def catalog() -> List[Setting]:
 
 
 def find_setting(setting_id: str) -> Optional[Setting]:
-    """The catalog setting with this id, compared case-insensitively by hiveport_catalog_find(), or None."""
-    found = _lib.lib.hiveport_catalog_find(_lib.cstr(setting_id))
+    """The catalog setting with this id, compared case-insensitively by hiveport_catalog_find(), or None.
+    TypeError for what is not a str."""
+    found = _lib.lib.hiveport_catalog_find(_lib.cstr(setting_id, "a setting id"))
     return Setting._from_c(found) if found else None
 
 

@@ -149,8 +149,9 @@ _BY_STATUS: Dict[int, Type[HiveportError]] = {
 
 
 def strerror(status: int) -> str:
-    """hiveport_strerror(): the library's fixed sentence for a status."""
-    return _lib.text(_lib.lib.hiveport_strerror(status)) or ""
+    """hiveport_strerror(): the library's fixed sentence for a status.  TypeError for what is not an int,
+    OverflowError for one a C int cannot hold (as os.strerror())."""
+    return _lib.text(_lib.lib.hiveport_strerror(_lib.cint(status))) or ""
 
 
 def error_for(status: int, message: Optional[str] = None) -> HiveportError:
