@@ -84,6 +84,7 @@ def setting(spec: SettingLike) -> Setting:
         return spec
     if not isinstance(spec, str):
         raise TypeError(f"a setting is a catalog id, a Setting or 'SERVICE\\SUBKEY:VALUE', not {type(spec).__name__}")
+    _lib.cstr(spec, "a setting")  # refuses a NUL, which the library would read as the end of the name
     key, colon, value_name = spec.partition(":")
     if not colon:
         found = find_setting(spec)
