@@ -13,10 +13,10 @@ from types import TracebackType
 from typing import Any, Callable, Iterable, Iterator, List, Mapping, Optional, Tuple, Type, TypeVar, Union
 
 from . import _lib
-from .catalog import SettingLike, setting as _setting
+from .catalog import Setting, SettingLike, setting as _setting
 from .diff import Change
-from .errors import InvalidArgument, PortRange, Status, Unsupported, error_for, strerror
-from .findings import Finding, take as _take_findings
+from .errors import InvalidArgument, PortRange, Refused, Status, Unsupported, error_for, strerror
+from .findings import Finding, Severity, take as _take_findings
 from .rpc import RpcRange, flag as _flag, take_string as _take_string
 
 PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
@@ -145,6 +145,9 @@ class Hive:
     def __init__(self, handle: "_lib.HandleP") -> None:
         self._lock = threading.RLock()
         self._h: Optional[_lib.HandleP] = handle
+        # What commit() checks: (setting, port or None for unset, target, replace_type) of every set() and
+        # unset() since the last commit() or discard().
+        self._plan: List[Tuple[Setting, Optional[int], int, bool]] = []
 
     # ---- life cycle ----
 
@@ -298,30 +301,78 @@ class Hive:
         """hiveport_set_port(): pins a setting to port in a control set ("all": every one), creating missing
         keys; in memory until commit().  PortRange, WrongType (unless replace_type), Dirty, ReadOnly, ...;
         on failure nothing is changed."""
-        s = _setting(setting)._to_c()
+        spec = _setting(setting)
+        s, target = spec._to_c(), _target(controlset)
         flags = _SET_REPLACE_TYPE if replace_type else 0
-        self._check(_lib.lib.hiveport_set_port(self._handle(), ctypes.byref(s), _target(controlset), _port(port),
-                                               flags))
+        self._check(_lib.lib.hiveport_set_port(self._handle(), ctypes.byref(s), target, _port(port), flags))
+        self._plan.append((spec, port, target, bool(replace_type)))
 
     @_locked
     def unset(self, setting: SettingLike, controlset: ControlSet = "current") -> None:
         """hiveport_unset_port(): removes a setting's value (keys are kept); an absent value is no error."""
-        s = _setting(setting)._to_c()
-        self._check(_lib.lib.hiveport_unset_port(self._handle(), ctypes.byref(s), _target(controlset)))
+        spec = _setting(setting)
+        s, target = spec._to_c(), _target(controlset)
+        self._check(_lib.lib.hiveport_unset_port(self._handle(), ctypes.byref(s), target))
+        self._plan.append((spec, None, target, False))
 
     # ---- committing ----
 
-    @_locked
-    def commit(self, backup: Optional[PathLike] = None) -> None:
+    def commit(self, backup: Optional[PathLike] = None, force: bool = False,
+               software: Optional["Hive"] = None) -> None:
         """hiveport_commit(): writes the changes atomically (temporary file, fsync, rename), keeping the
         previous file at backup when given.  With no effective change nothing is written.  On failure the
-        file is unchanged."""
-        self._check(_lib.lib.hiveport_commit(self._handle(), None if backup is None else _lib.cpath(backup)))
+        file is unchanged.
+
+        First, unless force, the set() and unset() calls made since the last commit() or discard() are
+        checked by preflight() (cross-checked against the RPC range of the open SOFTWARE hive software when
+        given), as the hiveport command's set and apply do: when the audit would report an error in the
+        written hive, Refused is raised, carrying the findings, and nothing is written (the changes stay, for
+        discard() or commit(force=True)).  Unsupported when the loaded libhiveport has no
+        hiveport_preflight() (force=True writes without the check)."""
+        software = _other(software, "commit()'s software")
+        c_backup = None if backup is None else _lib.cpath(backup)
+        with _locking(self, software):
+            h = self._handle()
+            if self._plan and not force:
+                findings = self._preflight_plan(software)
+                errors = [f for f in findings if f.severity == Severity.ERROR]
+                if errors:
+                    raise Refused(self.path, findings)
+            self._check(_lib.lib.hiveport_commit(h, c_backup))
+            self._plan.clear()
+
+    def _preflight_plan(self, software: "Optional[Hive]") -> List[Finding]:
+        """preflight() of the plan, per control set it touches ("all" is each of them), each control set's
+        changes in the order they were made (replace_type for all of them when any had it: the calls that
+        had not succeeded, so the flag changes nothing for them); the findings of every control set, once."""
+        if _lib.preflight_fn is None:
+            raise Unsupported(None, f"{self.path}: commit() checks the changes with hiveport_preflight(), which the "
+                                    "loaded libhiveport lacks (it is older); commit(force=True) writes without the "
+                                    "check")
+        every: Optional[List[int]] = None
+        per_set: "dict[int, List[Tuple[Setting, Optional[int], bool]]]" = {}
+        for spec, port, target, replace_type in self._plan:
+            if target == ALL:
+                every = self.controlsets if every is None else every
+                numbers = every
+            else:
+                numbers = [self.resolve(target)]
+            for n in numbers:
+                per_set.setdefault(n, []).append((spec, port, replace_type))
+        findings: List[Finding] = []
+        for n in sorted(per_set):
+            items = per_set[n]
+            for f in self.preflight([(spec, port) for spec, port, _ in items], controlset=n,
+                                    replace_type=any(r for _, _, r in items), software=software):
+                if f not in findings:
+                    findings.append(f)
+        return findings
 
     @_locked
     def discard(self) -> None:
         """hiveport_discard(): drops every uncommitted change, rereading the file (the lock stays held)."""
         self._check(_lib.lib.hiveport_discard(self._handle()))
+        self._plan.clear()
 
     # ---- comparing, auditing ----
 
