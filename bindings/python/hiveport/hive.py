@@ -299,8 +299,8 @@ class Hive:
     def set(self, setting: SettingLike, port: int, controlset: ControlSet = "current",
             replace_type: bool = False) -> None:
         """hiveport_set_port(): pins a setting to port in a control set ("all": every one), creating missing
-        keys; in memory until commit().  PortRange, WrongType (unless replace_type), Dirty, ReadOnly, ...;
-        on failure nothing is changed."""
+        keys; in memory until commit(), which checks it with preflight() first.  PortRange, WrongType (unless
+        replace_type), Dirty, ReadOnly, ...; on failure nothing is changed."""
         spec = _setting(setting)
         s, target = spec._to_c(), _target(controlset)
         flags = _SET_REPLACE_TYPE if replace_type else 0
