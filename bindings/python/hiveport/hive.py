@@ -500,7 +500,8 @@ def open(path: PathLike, write: bool = False, logs: Optional[Iterable[PathLike]]
          discard_logs: bool = False, lock_timeout: Optional[float] = 30.0, break_links: bool = False,
          damaged: bool = False) -> Hive:
     """hiveport_open_ext(): opens the hive at path, read-only (the file is never opened for writing) or with
-    write=True (takes the writer's lock, waiting lock_timeout seconds, None: forever).  logs names a dirty
+    write=True (takes the writer's lock, waiting lock_timeout seconds, None or float("inf"): forever; a
+    negative number or NaN is ValueError).  logs names a dirty
     hive's transaction logs instead of those found beside it; no_logs turns replay off; discard_logs allows
     writing a dirty hive whose logs were not replayed.  break_links (HIVEPORT_OPEN_BREAK_LINKS) allows
     writing a file with several hard links (NotRegular otherwise): the commit's rename leaves the other
