@@ -15,7 +15,7 @@ from .catalog import RegType, Setting, SettingFlag, SettingLike, catalog, find_s
 from .diff import Change, ChangeKind
 from .errors import (BadData, BadSelect, ChecksumMismatch, Corrupt, Dirty, HiveportError, InvalidArgument, IOFailure,
                      Locked, NoControlSet, NoSelect, NotHive, NotRegular, NotSet, OutOfMemory, PortRange, ReadOnly,
-                     Status, Truncated, Unsupported, WrongType, strerror)
+                     Refused, Status, Truncated, Unsupported, WrongType, strerror)
 from .findings import Finding, Severity, severity_name
 from .hive import ALL, CURRENT, DEFAULT, LASTKNOWNGOOD, Hive, LogState, SelectField, open, parse_controlset
 from .rpc import RpcRange, rpc_warnings
@@ -40,7 +40,7 @@ __all__ = [
     "ALL", "CURRENT", "DEFAULT", "LASTKNOWNGOOD",
     "BadData", "BadSelect", "Change", "ChangeKind", "ChecksumMismatch", "Corrupt", "Dirty", "Finding", "Hive",
     "HiveportError", "InvalidArgument", "IOFailure", "Locked", "LogState", "NoControlSet", "NoSelect", "NotHive",
-    "NotRegular", "NotSet", "OutOfMemory", "PortRange", "ReadOnly", "RegType", "RpcRange", "SelectField",
+    "NotRegular", "NotSet", "OutOfMemory", "PortRange", "ReadOnly", "Refused", "RegType", "RpcRange", "SelectField",
     "Setting", "SettingFlag", "SettingLike", "Severity", "Status", "Truncated", "Unsupported", "WrongType",
     "catalog", "find_setting", "has_check", "has_preflight", "open", "parse_controlset", "rpc_warnings", "setting",
     "severity_name", "strerror", "version",

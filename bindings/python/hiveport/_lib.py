@@ -5,6 +5,7 @@ Nothing here decides anything about hives; it only describes include/hiveport.h 
 from __future__ import annotations
 
 import ctypes
+import operator
 import os
 from typing import Optional, Tuple
 
@@ -163,6 +164,13 @@ def _load() -> ctypes.CDLL:
         raise ImportError(
             f"hiveport: cannot load {name}: {e} (install libhiveport, or set HIVEPORT_LIBRARY to its path)"
         ) from e
+    # Another library (HIVEPORT_LIBRARY naming the wrong file) is refused here, not at its first call.
+    missing = [fn_name for fn_name in _PROTOTYPES if not hasattr(lib, fn_name)]
+    if missing:
+        raise ImportError(
+            f"hiveport: {name} is not libhiveport: it lacks {', '.join(missing[:5])}"
+            f"{', ...' if len(missing) > 5 else ''} (install libhiveport, or set HIVEPORT_LIBRARY to its path)"
+        )
     for fn_name, (restype, argtypes) in _PROTOTYPES.items():
         fn = getattr(lib, fn_name)
         fn.restype = restype
@@ -202,10 +210,36 @@ def text(b: Optional[bytes]) -> Optional[str]:
     return None if b is None else b.decode("utf-8", "surrogateescape")
 
 
+def _no_nul(b: bytes) -> bytes:
+    # C would read the string only up to the NUL: a path "SYSTEM\0.copy" would be the file SYSTEM.  Python's
+    # own open() refuses it so.
+    if b"\0" in b:
+        raise ValueError("embedded null byte")
+    return b
+
+
 def cpath(p: "os.PathLike[str] | str | bytes") -> bytes:
-    """A path for the C library: bytes as the file system spells it."""
-    return os.fsencode(p)
+    """A path for the C library: bytes as the file system spells it.  TypeError for what is not a path,
+    ValueError for a NUL byte in it."""
+    return _no_nul(os.fsencode(p))
 
 
-def cstr(s: str) -> bytes:
-    return s.encode("utf-8", "surrogateescape")
+def cstr(s: str, what: str = "the argument") -> bytes:
+    """A str for the C library, as UTF-8.  TypeError for anything but a str, ValueError for a NUL in it."""
+    if not isinstance(s, str):
+        raise TypeError(f"{what} must be str, not {type(s).__name__}")
+    return _no_nul(s.encode("utf-8", "surrogateescape"))
+
+
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
+
+
+def cint(n: int) -> int:
+    """An int for a C int argument, which ctypes would silently wrap: TypeError for what is not an integer,
+    OverflowError outside the C int, as os.strerror() does."""
+    value = operator.index(n)
+    if value > _INT_MAX:
+        raise OverflowError("signed integer is greater than maximum")
+    if value < _INT_MIN:
+        raise OverflowError("signed integer is less than minimum")
+    return value

@@ -53,7 +53,8 @@ class Setting:
     def _to_c(self) -> _lib.CSetting:
         """The four fields the library reads from a setting passed to it."""
         return _lib.CSetting(
-            key=_lib.cstr(self.key), value_name=_lib.cstr(self.value_name), type=int(self.type), flags=int(self.flags)
+            key=_lib.cstr(self.key, "a setting's key"), value_name=_lib.cstr(self.value_name, "a setting's value_name"),
+            type=int(self.type), flags=int(self.flags),
         )
 
     def __str__(self) -> str:
@@ -69,8 +70,9 @@ def catalog() -> List[Setting]:
 
 
 def find_setting(setting_id: str) -> Optional[Setting]:
-    """The catalog setting with this id, compared case-insensitively by hiveport_catalog_find(), or None."""
-    found = _lib.lib.hiveport_catalog_find(_lib.cstr(setting_id))
+    """The catalog setting with this id, compared case-insensitively by hiveport_catalog_find(), or None.
+    TypeError for what is not a str."""
+    found = _lib.lib.hiveport_catalog_find(_lib.cstr(setting_id, "a setting id"))
     return Setting._from_c(found) if found else None
 
 
@@ -82,6 +84,7 @@ def setting(spec: SettingLike) -> Setting:
         return spec
     if not isinstance(spec, str):
         raise TypeError(f"a setting is a catalog id, a Setting or 'SERVICE\\SUBKEY:VALUE', not {type(spec).__name__}")
+    _lib.cstr(spec, "a setting")  # refuses a NUL, which the library would read as the end of the name
     key, colon, value_name = spec.partition(":")
     if not colon:
         found = find_setting(spec)

@@ -6,9 +6,12 @@ reason), or hiveport_strerror() of the status when there was no handle to ask.
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import Dict, Optional, Type
+from typing import TYPE_CHECKING, Dict, List, Optional, Type
 
 from . import _lib
+
+if TYPE_CHECKING:
+    from .findings import Finding
 
 
 class Status(IntEnum):
@@ -37,7 +40,8 @@ class Status(IntEnum):
 
 class HiveportError(Exception):
     """A libhiveport call failed.  status is the HIVEPORT_E_* code (a Status, or None for a call the loaded
-    library lacks), message the library's explanation, also what str() gives."""
+    library lacks and for a commit the binding refused), message the library's explanation, also what str()
+    gives."""
 
     status: Optional[int]
 
@@ -126,6 +130,23 @@ class Unsupported(HiveportError, NotImplementedError):
     """The loaded libhiveport lacks the call (it is older than this binding); status is None."""
 
 
+class Refused(HiveportError):
+    """Hive.commit() refused the changes: the audit would report an error in the written hive (what the
+    hiveport command's set refuses without --force).  findings is every finding the changes bring (warnings
+    too), errors those of severity ERROR; status is None.  Nothing was written; commit(force=True) writes
+    anyway."""
+
+    def __init__(self, path: str, findings: "List[Finding]") -> None:
+        self.findings = list(findings)
+        self.errors = [f for f in self.findings if f.severity == 2]  # Severity.ERROR
+        codes = ", ".join(f.code for f in self.errors[:4]) + (", ..." if len(self.errors) > 4 else "")
+        n = len(self.errors)
+        message = (f"{path}: refused: the audit would report {n} error{'' if n == 1 else 's'} in the written hive "
+                   f"({codes}); nothing was written (commit(force=True) writes anyway)")
+        message += "".join(f"\n  {f}" for f in self.errors)
+        super().__init__(None, message)
+
+
 _BY_STATUS: Dict[int, Type[HiveportError]] = {
     Status.INVALID_ARG: InvalidArgument,
     Status.NOMEM: OutOfMemory,
@@ -149,8 +170,9 @@ _BY_STATUS: Dict[int, Type[HiveportError]] = {
 
 
 def strerror(status: int) -> str:
-    """hiveport_strerror(): the library's fixed sentence for a status."""
-    return _lib.text(_lib.lib.hiveport_strerror(status)) or ""
+    """hiveport_strerror(): the library's fixed sentence for a status.  TypeError for what is not an int,
+    OverflowError for one a C int cannot hold (as os.strerror())."""
+    return _lib.text(_lib.lib.hiveport_strerror(_lib.cint(status))) or ""
 
 
 def error_for(status: int, message: Optional[str] = None) -> HiveportError:

@@ -19,8 +19,9 @@ class Severity(IntEnum):
 
 
 def severity_name(severity: int) -> str:
-    """hiveport_severity_name(): "info", "warning", "error" (and "unknown" otherwise)."""
-    return _lib.text(_lib.lib.hiveport_severity_name(int(severity))) or ""
+    """hiveport_severity_name(): "info", "warning", "error" (and "unknown" otherwise).  TypeError for what is
+    not an int, OverflowError for one a C int cannot hold."""
+    return _lib.text(_lib.lib.hiveport_severity_name(_lib.cint(severity))) or ""
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,22 @@
 """An open hive: hiveport_open_ext() to hiveport_close(), and every call made on a handle."""
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import functools
 import math
+import numbers
 import os
+import threading
 from enum import IntEnum
 from types import TracebackType
-from typing import Iterable, Iterator, List, Mapping, Optional, Tuple, Type, Union
+from typing import Any, Callable, Iterable, Iterator, List, Mapping, Optional, Tuple, Type, TypeVar, Union
 
 from . import _lib
-from .catalog import SettingLike, setting as _setting
+from .catalog import Setting, SettingLike, setting as _setting
 from .diff import Change
-from .errors import InvalidArgument, PortRange, Status, Unsupported, error_for, strerror
-from .findings import Finding, take as _take_findings
+from .errors import InvalidArgument, PortRange, Refused, Status, Unsupported, error_for, strerror
+from .findings import Finding, Severity, take as _take_findings
 from .rpc import RpcRange, flag as _flag, take_string as _take_string
 
 PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
@@ -57,7 +61,7 @@ def parse_controlset(text: str) -> int:
     """hiveport_parse_controlset(): "current", "default", "lastknowngood", "all" or a decimal 1-999
     (case-insensitive) as a target (CURRENT, DEFAULT, LASTKNOWNGOOD, ALL or the number)."""
     target = ctypes.c_int()
-    rc = _lib.lib.hiveport_parse_controlset(_lib.cstr(text), ctypes.byref(target))
+    rc = _lib.lib.hiveport_parse_controlset(_lib.cstr(text, "a control set"), ctypes.byref(target))
     if rc != 0:
         raise error_for(rc, f"'{text}': {strerror(rc)} (a control set is current, default, lastknowngood, all "
                             "or 1-999)")
@@ -84,29 +88,76 @@ def _port(port: int) -> int:
 
 
 def _lock_timeout_ms(seconds: Optional[float]) -> int:
-    """None or a negative number: wait forever (-1); 0: do not wait; else whole milliseconds, rounded up so a
-    short wait never becomes no wait."""
-    if seconds is None or seconds < 0:
+    """None or +inf: wait forever (-1); 0: do not wait; else whole milliseconds, rounded up so a short wait
+    never becomes no wait (at most the C int's 2**31-1 ms, 24.8 days).  ValueError for a negative number or
+    NaN, TypeError for what is not a number."""
+    if seconds is None:
         return -1
+    if isinstance(seconds, bool) or not isinstance(seconds, numbers.Real):
+        raise TypeError(f"lock_timeout is a number of seconds or None, not {type(seconds).__name__}")
+    if math.isnan(seconds) or seconds < 0:
+        raise ValueError(f"lock_timeout {seconds!r}: a timeout is 0 or more seconds (None: wait forever)")
+    if math.isinf(seconds):
+        return -1
+    if seconds >= _INT_MAX / 1000:
+        return _INT_MAX
     return min(int(math.ceil(seconds * 1000)), _INT_MAX)
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _locked(method: _F) -> _F:
+    """Runs a method of Hive holding the hive's lock, so that close() in another thread waits for the call
+    in flight instead of freeing the handle under it."""
+
+    @functools.wraps(method)
+    def wrapper(self: "Hive", *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _other(other: Any, what: str) -> "Optional[Hive]":
+    """A Hive argument (None allowed where the call takes none): TypeError for anything else."""
+    if other is not None and not isinstance(other, Hive):
+        raise TypeError(f"{what} is a Hive (from hiveport.open()), not {type(other).__name__}")
+    return other
+
+
+@contextlib.contextmanager
+def _locking(*hives: "Optional[Hive]") -> Iterator[None]:
+    """Holds the locks of several hives, always taken in the same order (by id()) so that a.diff(b) in one
+    thread and b.diff(a) in another cannot deadlock."""
+    with contextlib.ExitStack() as stack:
+        for h in sorted({id(h): h for h in hives if h is not None}.values(), key=id):
+            stack.enter_context(h._lock)
+        yield
 
 
 class Hive:
     """A hive open through libhiveport.  Use open() to get one; as a context manager it is closed on exit,
     which discards every change not committed (also when the block raises).  Changes stay in memory until
-    commit()."""
+    commit().  Every call holds the hive's lock (close() waits for the call in flight; a call after it raises
+    ValueError), so one Hive may be shared by threads, whose calls then run one at a time."""
 
     def __init__(self, handle: "_lib.HandleP") -> None:
+        self._lock = threading.RLock()
         self._h: Optional[_lib.HandleP] = handle
+        # What commit() checks: (setting, port or None for unset, target, replace_type) of every set() and
+        # unset() since the last commit() or discard().
+        self._plan: List[Tuple[Setting, Optional[int], int, bool]] = []
 
     # ---- life cycle ----
 
     def close(self) -> None:
         """hiveport_close(): frees the handle, discarding uncommitted changes and releasing the writer's
-        lock.  Closing twice is harmless."""
-        h, self._h = self._h, None
-        if h:
-            _lib.lib.hiveport_close(h)
+        lock.  Closing twice is harmless; a call in flight in another thread is waited for."""
+        with self._lock:
+            h, self._h = self._h, None
+            if h:
+                _lib.lib.hiveport_close(h)
 
     @property
     def closed(self) -> bool:
@@ -126,6 +177,7 @@ class Hive:
         except Exception:  # at interpreter exit the module may already be torn down
             pass
 
+    @_locked
     def __repr__(self) -> str:
         return f"<hiveport.Hive {self.path!r}>" if self._h else "<hiveport.Hive closed>"
 
@@ -134,6 +186,7 @@ class Hive:
             raise ValueError("operation on a closed hive")
         return self._h
 
+    @_locked
     def _check(self, rc: int) -> None:
         """Raises the exception of a failed call, with the handle's message (which names the file)."""
         if rc != 0:
@@ -142,11 +195,13 @@ class Hive:
     # ---- hive state ----
 
     @property
+    @_locked
     def path(self) -> str:
         """hiveport_path(): the path the hive was opened with."""
         return _lib.text(_lib.lib.hiveport_path(self._handle())) or ""
 
     @property
+    @_locked
     def sequence(self) -> Tuple[int, int]:
         """hiveport_sequence(): the header's primary and secondary sequence numbers."""
         primary, secondary = ctypes.c_uint32(), ctypes.c_uint32()
@@ -154,16 +209,19 @@ class Hive:
         return primary.value, secondary.value
 
     @property
+    @_locked
     def is_dirty(self) -> bool:
         """hiveport_is_dirty(): whether the file on disk is dirty (its logs hold changes it lacks)."""
         return _lib.lib.hiveport_is_dirty(self._handle()) == 1
 
     @property
+    @_locked
     def log_state(self) -> LogState:
         """hiveport_log_state(): what was done with a dirty hive's logs when it was opened."""
         return LogState(_lib.lib.hiveport_log_state(self._handle(), None))
 
     @property
+    @_locked
     def log_entries(self) -> int:
         """hiveport_log_state()'s count: log entries (new format) or dirty pages (old format) replayed."""
         entries = ctypes.c_uint()
@@ -171,15 +229,18 @@ class Hive:
         return entries.value
 
     @property
+    @_locked
     def log_report(self) -> str:
         """hiveport_log_report(): one English line on what was done with the logs, "" for a clean hive."""
         return _lib.text(_lib.lib.hiveport_log_report(self._handle())) or ""
 
     @property
+    @_locked
     def has_changes(self) -> bool:
         """hiveport_has_changes(): whether there are changes not yet committed."""
         return _lib.lib.hiveport_has_changes(self._handle()) == 1
 
+    @_locked
     def save_copy(self, dest: PathLike) -> None:
         """hiveport_save_copy(): writes the hive as loaded (after log replay, so clean) to the new file dest,
         atomically.  Refuses an existing dest and uncommitted changes (InvalidArgument) and a dirty hive whose
@@ -188,6 +249,7 @@ class Hive:
 
     # ---- control sets ----
 
+    @_locked
     def select(self, field: Union[str, SelectField] = SelectField.CURRENT) -> int:
         """hiveport_select_value(): one REG_DWORD of the Select key, "current", "default", "failed" or
         "lastknowngood" (Failed 0 means none).  NoSelect, BadSelect."""
@@ -203,6 +265,7 @@ class Hive:
         return number.value
 
     @property
+    @_locked
     def controlsets(self) -> List[int]:
         """hiveport_controlsets(): the numbers of every ControlSetNNN key, ascending."""
         h = self._handle()
@@ -212,6 +275,7 @@ class Hive:
         self._check(_lib.lib.hiveport_controlsets(h, numbers, count.value, ctypes.byref(count)))
         return list(numbers[: count.value])
 
+    @_locked
     def resolve(self, controlset: ControlSet = "current") -> int:
         """hiveport_resolve_controlset(): the number of the existing control set a target names.  NoSelect,
         BadSelect, NoControlSet; InvalidArgument for "all" or a number outside 1-999."""
@@ -221,6 +285,7 @@ class Hive:
 
     # ---- ports ----
 
+    @_locked
     def get(self, setting: SettingLike, controlset: ControlSet = "current") -> int:
         """hiveport_get_port(): the port a setting pins in a control set, as Windows reads it (which may be
         outside 1-65535).  NotSet when absent, WrongType, BadData."""
@@ -230,32 +295,84 @@ class Hive:
                                                ctypes.byref(port)))
         return port.value
 
+    @_locked
     def set(self, setting: SettingLike, port: int, controlset: ControlSet = "current",
             replace_type: bool = False) -> None:
         """hiveport_set_port(): pins a setting to port in a control set ("all": every one), creating missing
-        keys; in memory until commit().  PortRange, WrongType (unless replace_type), Dirty, ReadOnly, ...;
-        on failure nothing is changed."""
-        s = _setting(setting)._to_c()
+        keys; in memory until commit(), which checks it with preflight() first.  PortRange, WrongType (unless
+        replace_type), Dirty, ReadOnly, ...; on failure nothing is changed."""
+        spec = _setting(setting)
+        s, target = spec._to_c(), _target(controlset)
         flags = _SET_REPLACE_TYPE if replace_type else 0
-        self._check(_lib.lib.hiveport_set_port(self._handle(), ctypes.byref(s), _target(controlset), _port(port),
-                                               flags))
+        self._check(_lib.lib.hiveport_set_port(self._handle(), ctypes.byref(s), target, _port(port), flags))
+        self._plan.append((spec, port, target, bool(replace_type)))
 
+    @_locked
     def unset(self, setting: SettingLike, controlset: ControlSet = "current") -> None:
         """hiveport_unset_port(): removes a setting's value (keys are kept); an absent value is no error."""
-        s = _setting(setting)._to_c()
-        self._check(_lib.lib.hiveport_unset_port(self._handle(), ctypes.byref(s), _target(controlset)))
+        spec = _setting(setting)
+        s, target = spec._to_c(), _target(controlset)
+        self._check(_lib.lib.hiveport_unset_port(self._handle(), ctypes.byref(s), target))
+        self._plan.append((spec, None, target, False))
 
     # ---- committing ----
 
-    def commit(self, backup: Optional[PathLike] = None) -> None:
+    def commit(self, backup: Optional[PathLike] = None, force: bool = False,
+               software: Optional["Hive"] = None) -> None:
         """hiveport_commit(): writes the changes atomically (temporary file, fsync, rename), keeping the
         previous file at backup when given.  With no effective change nothing is written.  On failure the
-        file is unchanged."""
-        self._check(_lib.lib.hiveport_commit(self._handle(), None if backup is None else _lib.cpath(backup)))
+        file is unchanged.
 
+        First, unless force, the set() and unset() calls made since the last commit() or discard() are
+        checked by preflight() (cross-checked against the RPC range of the open SOFTWARE hive software when
+        given), as the hiveport command's set and apply do: when the audit would report an error in the
+        written hive, Refused is raised, carrying the findings, and nothing is written (the changes stay, for
+        discard() or commit(force=True)).  Unsupported when the loaded libhiveport has no
+        hiveport_preflight() (force=True writes without the check)."""
+        software = _other(software, "commit()'s software")
+        c_backup = None if backup is None else _lib.cpath(backup)
+        with _locking(self, software):
+            h = self._handle()
+            if self._plan and not force:
+                findings = self._preflight_plan(software)
+                errors = [f for f in findings if f.severity == Severity.ERROR]
+                if errors:
+                    raise Refused(self.path, findings)
+            self._check(_lib.lib.hiveport_commit(h, c_backup))
+            self._plan.clear()
+
+    def _preflight_plan(self, software: "Optional[Hive]") -> List[Finding]:
+        """preflight() of the plan, per control set it touches ("all" is each of them), each control set's
+        changes in the order they were made (replace_type for all of them when any had it: the calls that
+        had not succeeded, so the flag changes nothing for them); the findings of every control set, once."""
+        if _lib.preflight_fn is None:
+            raise Unsupported(None, f"{self.path}: commit() checks the changes with hiveport_preflight(), which the "
+                                    "loaded libhiveport lacks (it is older); commit(force=True) writes without the "
+                                    "check")
+        every: Optional[List[int]] = None
+        per_set: "dict[int, List[Tuple[Setting, Optional[int], bool]]]" = {}
+        for spec, port, target, replace_type in self._plan:
+            if target == ALL:
+                every = self.controlsets if every is None else every
+                numbers = every
+            else:
+                numbers = [self.resolve(target)]
+            for n in numbers:
+                per_set.setdefault(n, []).append((spec, port, replace_type))
+        findings: List[Finding] = []
+        for n in sorted(per_set):
+            items = per_set[n]
+            for f in self.preflight([(spec, port) for spec, port, _ in items], controlset=n,
+                                    replace_type=any(r for _, _, r in items), software=software):
+                if f not in findings:
+                    findings.append(f)
+        return findings
+
+    @_locked
     def discard(self) -> None:
         """hiveport_discard(): drops every uncommitted change, rereading the file (the lock stays held)."""
         self._check(_lib.lib.hiveport_discard(self._handle()))
+        self._plan.clear()
 
     # ---- comparing, auditing ----
 
@@ -263,6 +380,9 @@ class Hive:
         """hiveport_diff(): the differences that lead from this hive to other (keys added or removed, key
         times, values added, removed or changed), in name order.  The walk is done by this call; failures
         raise with other's message."""
+        other = _other(other, "diff()'s other")
+        if other is None:
+            raise TypeError("diff()'s other is a Hive (from hiveport.open()), not NoneType")
         changes: List[Change] = []
 
         def collect(change: "ctypes._Pointer[_lib.CChange]", ctx: Optional[int]) -> int:
@@ -270,18 +390,22 @@ class Hive:
             return 0
 
         callback = _lib.ChangeFn(collect)
-        other._check(_lib.lib.hiveport_diff(self._handle(), other._handle(), callback, None))
+        with _locking(self, other):
+            other._check(_lib.lib.hiveport_diff(self._handle(), other._handle(), callback, None))
         return iter(changes)
 
     def audit(self, software: Optional["Hive"] = None) -> List[Finding]:
         """hiveport_audit(): what keeps this SYSTEM hive's static ports from working as meant, cross-checked
         against the RPC port range of the open SOFTWARE hive software when given.  Nothing is changed;
         problems of the hive itself are findings, not exceptions."""
+        software = _other(software, "audit()'s software")
         out = _lib.FindingsListP()
-        sw = software._handle() if software is not None else None
-        self._check(_lib.lib.hiveport_audit(self._handle(), sw, ctypes.byref(out)))
+        with _locking(self, software):
+            sw = software._handle() if software is not None else None
+            self._check(_lib.lib.hiveport_audit(self._handle(), sw, ctypes.byref(out)))
         return _take_findings(out)
 
+    @_locked
     def check(self, primary: bool = False) -> List[Finding]:
         """hiveport_check(): every structural rule of the regf format Windows applies when it loads a hive,
         checked on the hive as this handle loaded it (a dirty hive's logs replayed, which an info finding
@@ -308,6 +432,7 @@ class Hive:
         would call an error once written), then "service-key-created" warnings for settings outside the
         catalog whose service key the change would create.  Raises what set() would for the plan (PortRange,
         WrongType, NoSelect, ...).  Unsupported when the loaded libhiveport predates it (has_preflight())."""
+        software = _other(software, "preflight()'s software")
         fn = _lib.preflight_fn
         if fn is None:
             raise Unsupported(None, "hiveport_preflight: the loaded libhiveport has no such call (it is older)")
@@ -318,14 +443,17 @@ class Hive:
             item.setting = ctypes.pointer(c_setting)
             item.port = 0 if port is None else _port(port)
             item.unset = 1 if port is None else 0
+        target = _target(controlset)
         out = _lib.FindingsListP()
-        sw = software._handle() if software is not None else None
-        self._check(fn(self._handle(), plan, len(pairs), _target(controlset),
-                       _SET_REPLACE_TYPE if replace_type else 0, sw, ctypes.byref(out)))
+        with _locking(self, software):
+            sw = software._handle() if software is not None else None
+            self._check(fn(self._handle(), plan, len(pairs), target, _SET_REPLACE_TYPE if replace_type else 0, sw,
+                           ctypes.byref(out)))
         return _take_findings(out)
 
     # ---- SOFTWARE hive: RPC port range, DCOM ----
 
+    @_locked
     def rpc_range(self) -> RpcRange:
         """hiveport_rpc_get(): Microsoft\\Rpc\\Internet as the RPC runtime reads it.  NotSet when the key is
         absent (no restriction); WrongType or BadData for a configuration Windows rejects."""
@@ -338,37 +466,42 @@ class Hive:
         self._check(rc)
         return RpcRange(text or "", available.raw.decode(), use_internet.raw.decode(), count.value)
 
+    @_locked
     def set_rpc_range(self, ports: Optional[str] = None, available: Optional[str] = None,
                       use_internet: Optional[str] = None) -> int:
         """hiveport_rpc_set(): sets the RPC port range (None keeps what is there: 'Y' for a flag that is
         absent); returns the number of ports listed.  In memory until commit()."""
         count = ctypes.c_uint32()
         self._check(_lib.lib.hiveport_rpc_set(
-            self._handle(), None if ports is None else _lib.cstr(ports), _flag(available, "available"),
+            self._handle(), None if ports is None else _lib.cstr(ports, "ports"), _flag(available, "available"),
             _flag(use_internet, "use_internet"), ctypes.byref(count)))
         return count.value
 
+    @_locked
     def clear_rpc_range(self, keep_key: bool = False) -> None:
         """hiveport_rpc_clear(): removes the Internet key, or with keep_key only its three values."""
         self._check(_lib.lib.hiveport_rpc_clear(self._handle(), _RPC_CLEAR_KEEP_KEY if keep_key else 0))
 
+    @_locked
     def dcom_port(self, appid: str) -> int:
         """hiveport_dcom_get_port(): the TCP port of DCOM application appid ("{GUID}").  NotSet, WrongType,
         BadData."""
         port = ctypes.c_uint32()
-        self._check(_lib.lib.hiveport_dcom_get_port(self._handle(), _lib.cstr(appid), ctypes.byref(port)))
+        self._check(_lib.lib.hiveport_dcom_get_port(self._handle(), _lib.cstr(appid, "appid"), ctypes.byref(port)))
         return port.value
 
+    @_locked
     def set_dcom_port(self, appid: str, port: int) -> None:
         """hiveport_dcom_set_port(): pins DCOM application appid to TCP port.  In memory until commit()."""
-        self._check(_lib.lib.hiveport_dcom_set_port(self._handle(), _lib.cstr(appid), _port(port)))
+        self._check(_lib.lib.hiveport_dcom_set_port(self._handle(), _lib.cstr(appid, "appid"), _port(port)))
 
 
 def open(path: PathLike, write: bool = False, logs: Optional[Iterable[PathLike]] = None, no_logs: bool = False,
          discard_logs: bool = False, lock_timeout: Optional[float] = 30.0, break_links: bool = False,
          damaged: bool = False) -> Hive:
     """hiveport_open_ext(): opens the hive at path, read-only (the file is never opened for writing) or with
-    write=True (takes the writer's lock, waiting lock_timeout seconds, None: forever).  logs names a dirty
+    write=True (takes the writer's lock, waiting lock_timeout seconds, None or float("inf"): forever; a
+    negative number or NaN is ValueError).  logs names a dirty
     hive's transaction logs instead of those found beside it; no_logs turns replay off; discard_logs allows
     writing a dirty hive whose logs were not replayed.  break_links (HIVEPORT_OPEN_BREAK_LINKS) allows
     writing a file with several hard links (NotRegular otherwise): the commit's rename leaves the other

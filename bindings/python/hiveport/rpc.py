@@ -26,7 +26,9 @@ def flag(value: Optional[str], name: str) -> bytes:
     decides which characters it accepts."""
     if value is None:
         return b"\0"
-    encoded = value.encode("utf-8")
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be str ('Y' or 'N') or None, not {type(value).__name__}")
+    encoded = _lib.cstr(value, name)  # a NUL would be read as "keep what is there"
     if len(encoded) != 1:
         raise InvalidArgument(Status.INVALID_ARG, f"{name} must be one character, 'Y' or 'N', not {value!r}")
     return encoded
@@ -45,9 +47,9 @@ def take_string(p: ctypes.c_void_p) -> Optional[str]:
 def rpc_warnings(ports: str, available: Optional[str] = "Y") -> List[str]:
     """hiveport_rpc_warnings(): the warnings KB 154596 gives for a port list meant as the ports dynamic RPC
     may use (available 'Y') or must not use ('N'), one line each; [] when there is nothing to say.
-    InvalidArgument, saying why, for a malformed list or flag."""
+    InvalidArgument, saying why, for a malformed list or flag; TypeError for ports that are not a str."""
     text = ctypes.c_void_p()
-    rc = _lib.lib.hiveport_rpc_warnings(_lib.cstr(ports), flag(available, "available"), ctypes.byref(text))
+    rc = _lib.lib.hiveport_rpc_warnings(_lib.cstr(ports, "ports"), flag(available, "available"), ctypes.byref(text))
     message = take_string(text)
     if rc != 0:
         raise error_for(rc, message)

@@ -170,7 +170,8 @@ def test_open_waits_for_the_lock(fixture_hive):
 def test_lock_timeout_conversion():
     from hiveport.hive import _lock_timeout_ms
 
-    assert [_lock_timeout_ms(t) for t in (None, -1, 0, 0.0001, 0.5, 30.0)] == [-1, -1, 0, 1, 500, 30000]
+    assert [_lock_timeout_ms(t) for t in (None, float("inf"), 0, 0.0001, 0.5, 30.0, 10**9)] == [
+        -1, -1, 0, 1, 500, 30000, 2**31 - 1]
 
 
 def test_logs_replayed_ignored_or_given(fixture_hive, tmp_path):
