@@ -301,22 +301,22 @@ qemu-img convert -O qcow2 dirty.raw dirty.qcow2; s=$(stamp dirty.qcow2)
 run 1 set --disk dirty.qcow2 ntds=1 && has err "marked dirty"
 run 0 get --disk dirty.qcow2 ntds
 check "dirty volume byte-identical" [ "$(stamp dirty.qcow2)" = "$s" ]
-# A read-only image file: hiveport runs as an unprivileged user when the test runs as root.
+# A read-only image file: hiveport runs as an unprivileged user when the test runs as root, from a copy
+# in a directory that user can reach (tests/support/asuser.sh: the build tree may be under /root, mode 0700).
 chmod 755 "$work"; chmod 444 r.qcow2; s=$(stamp r.qcow2)
-if [ "$(id -u)" = 0 ]; then
-    as_user() { setpriv --reuid=65534 --regid=65534 --clear-groups env TMPDIR=/tmp "$@"; }
-else
-    as_user() { "$@"; }
-fi
-if command -v setpriv >/dev/null || [ "$(id -u)" != 0 ]; then
-    code=0; as_user $HIVEPORT set --disk r.qcow2 ntds=1 >out 2>err || code=$?
+. "$root/tests/support/asuser.sh"
+trap 'rm -rf "$work"; hp_as_user_cleanup' EXIT
+if hp_as_user_setup "$HIVEPORT"; then
+    as_user() { $HP_AS_USER env TMPDIR=/tmp "$@"; }
+    code=0; as_user $HP_AS_USER_PROGRAM set --disk r.qcow2 ntds=1 >out 2>err || code=$?
     check "read-only qcow2: refused ($code: $(cat err))" [ $code = 1 ] && has err "r.qcow2"
     check "read-only qcow2 byte-identical" [ "$(stamp r.qcow2)" = "$s" ]
-    code=0; as_user $HIVEPORT get --disk r.qcow2 ntds >out 2>err || code=$?
+    code=0; as_user $HP_AS_USER_PROGRAM get --disk r.qcow2 ntds >out 2>err || code=$?
     check "read-only qcow2 can be read ($code: $(cat err))" [ $code = 0 ]
 else
-    skip "read-only image: running as root without setpriv (Debian util-linux)"
+    skip "read-only image: cannot run hiveport as an unprivileged user (setpriv, Debian util-linux)"
 fi
+hp_as_user_cleanup
 chmod 644 r.qcow2; chmod 700 "$work"
 no_leftovers refusals
 
