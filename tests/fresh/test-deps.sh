@@ -6,7 +6,8 @@
 #
 # `tests/fresh/test-deps.sh --scan` (not part of `make check`: it depends on what this machine has installed)
 # lists the words of the test scripts and makefiles that are programs on this machine coming from a package
-# that is neither in .ci/packages nor part of a minimal Debian (priority required): each is a program a test
+# that is neither in .ci/packages, nor a direct dependency of one, nor part of a minimal Debian (priority
+# required) plus git, make and ca-certificates: each is a program a test
 # may call that a fresh machine lacks, or a word that merely names one (review by hand).  `make check-fresh`
 # is the real test.
 set -u
@@ -30,7 +31,12 @@ case ${1:-} in
     # Words outside comments that are programs here (both /usr/bin and /bin: dpkg knows one of them).
     paths=$(sed 's/^[ \t]*#.*//' $files | grep -oE '[A-Za-z_][A-Za-z0-9_.+-]*' | sort -u | while read -r w; do
         for d in /usr/bin /usr/sbin /bin /sbin; do [ -x "$d/$w" ] && [ ! -d "$d/$w" ] && echo "$d/$w"; done; done)
-    required=$(dpkg-query -W -f='${Package} ${Priority} ${Essential}\n' | awk '$2 == "required" || $3 == "yes" { print $1 }')
+    # What a fresh machine has: a minimal Debian, the three packages the README starts from, and what the
+    # listed packages depend on directly (pkg-config is pkgconf, python3 brings python3-minimal).
+    required=$( (dpkg-query -W -f='${Package} ${Priority} ${Essential}\n' | awk '$2 == "required" || $3 == "yes" { print $1 }'
+                 printf '%s\n' git make ca-certificates
+                 dpkg-query -W -f='${Depends}, ${Pre-Depends}\n' $(cat "$packages") 2>/dev/null | tr ',|' '\n\n' |
+                     sed 's/([^)]*)//; s/:any//; s/[ \t]//g' | grep .) | sort -u)
     dpkg -S $paths 2>/dev/null | grep -v '^diversion' | sed 's/:[a-z0-9]*: /: /' | sort -u |
     while IFS=': ' read -r pkgs path; do
         ok=0
