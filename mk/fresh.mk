@@ -13,7 +13,8 @@
 .PHONY: check-fresh check-test-deps
 CHECK_TARGETS += check-test-deps
 
-check-fresh:
+# .ci/deps first (as root it installs debootstrap, which .ci/packages lists).
+check-fresh: $(BUILD)/.deps-ok
 	FRESH_DIR=$(abspath $(BUILD))/fresh $(if $(filter 1,$(FRESH_CACHE)),FRESH_CACHE=$(abspath $(BUILD))/fresh-cache) \
 	    bash tests/fresh/check-fresh.sh
 
