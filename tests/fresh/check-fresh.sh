@@ -82,9 +82,24 @@ remove_chroot() {
     # one file system only: even a mount that appeared meanwhile is not descended into
     rm -rf --one-file-system "$dir/root"
 }
+# The processes this script started in the chroot (their root is it), when it is stopped before they end.
+stop_chroot_processes() {
+    local p pids sig real
+    real=$(readlink -f "$dir/root") || return 0
+    for sig in TERM KILL; do
+        pids=
+        for p in /proc/[0-9]*; do
+            [ "$(readlink "$p/root" 2>/dev/null)" = "$real" ] && pids="$pids ${p#/proc/}"
+        done
+        [ -n "$pids" ] || return 0
+        kill -$sig $pids 2>/dev/null || true
+        sleep 2
+    done
+}
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
+    stop_chroot_processes
     unmount_all || echo "check-fresh: FAIL: could not unmount $(mounts_under | tr '\n' ' ')" >&2
     if [ -n "$(mounts_under)" ]; then rc=1
     elif [ "${FRESH_KEEP:-}" != 1 ]; then rm -rf --one-file-system "$dir/root"; fi
