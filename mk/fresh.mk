@@ -5,7 +5,7 @@
 #                      (debootstrap --variant=minbase, from the machine's apt sources) with only git, make and
 #                      ca-certificates; the committed HEAD cloned into its /root/hiveport (mode 0700 /root) with
 #                      ../shared beside it read-only; `make demo` and `make check` as the README writes them, as
-#                      root, with CI=true.  Fails on any failure or SKIP.  Needs root.  10.5-16 min on 2 cores.
+#                      root, with CI=true.  Fails on any failure or SKIP.  Needs root.  10.5-18 min on 2 cores.
 #                      FRESH_CACHE=1 keeps debootstrap's packages in $(BUILD)/fresh-cache for repeated runs;
 #                      FRESH_COMMIT=REV tests another commit; FRESH_MAKEFLAGS=-k shows every failing suite.
 #   make check-test-deps  the "what the tests need" list in tests/README.md against .ci/packages (~1 s)
