@@ -364,30 +364,30 @@ run 0 set --disk mode.qcow2 --overlay mode-ov.qcow2 ntds=6712 && run 0 get --dis
     check "--overlay on a mode 0444 base" [ "$(cat out)" = 6712 ]
 run 0 set --disk mode.qcow2 ntds=6713 --dry-run
 check "mode 0444 base byte-identical after --overlay and --dry-run" [ "$(stamp mode.qcow2)" = "$s" ]
-# A read-only image file: hiveport runs as an unprivileged user when the test runs as root.
+# A read-only image file: hiveport runs as an unprivileged user when the test runs as root, from a copy
+# in a directory that user can reach (tests/support/asuser.sh: the build tree may be under /root, mode 0700).
 chmod 755 "$work"; chmod 444 r.qcow2; s=$(stamp r.qcow2)
-if [ "$(id -u)" = 0 ]; then
-    as_user() { setpriv --reuid=65534 --regid=65534 --clear-groups env TMPDIR=/tmp "$@"; }
-else
-    as_user() { "$@"; }
-fi
-if command -v setpriv >/dev/null || [ "$(id -u)" != 0 ]; then
-    code=0; as_user $HIVEPORT set --disk r.qcow2 ntds=1 >out 2>err || code=$?
+. "$root/tests/support/asuser.sh"
+trap 'rm -rf "$work"; hp_as_user_cleanup' EXIT
+if hp_as_user_setup "$HIVEPORT"; then
+    as_user() { $HP_AS_USER env TMPDIR=/tmp "$@"; }
+    code=0; as_user $HP_AS_USER_PROGRAM set --disk r.qcow2 ntds=1 >out 2>err || code=$?
     check "read-only qcow2: refused ($code: $(cat err))" [ $code = 1 ] && has err "r.qcow2: the file is read-only (mode 0444)"
     # Writable by its owner only: hiveport's message, not qemu's bare "Permission denied".
     if [ "$(id -u)" = 0 ]; then
         cp r.qcow2 owned.qcow2; chmod 644 owned.qcow2; so=$(stamp owned.qcow2)
-        code=0; as_user $HIVEPORT set --disk owned.qcow2 ntds=1 >out 2>err || code=$?
+        code=0; as_user $HP_AS_USER_PROGRAM set --disk owned.qcow2 ntds=1 >out 2>err || code=$?
         check "another user's qcow2: refused ($code: $(cat err))" [ $code = 1 ] &&
             has err "owned.qcow2: cannot open for writing: Permission denied; the image is unchanged"
         check "another user's qcow2 byte-identical" [ "$(stamp owned.qcow2)" = "$so" ]
     fi
     check "read-only qcow2 byte-identical" [ "$(stamp r.qcow2)" = "$s" ]
-    code=0; as_user $HIVEPORT get --disk r.qcow2 ntds >out 2>err || code=$?
+    code=0; as_user $HP_AS_USER_PROGRAM get --disk r.qcow2 ntds >out 2>err || code=$?
     check "read-only qcow2 can be read ($code: $(cat err))" [ $code = 0 ]
 else
-    skip "read-only image: running as root without setpriv (Debian util-linux)"
+    skip "read-only image: cannot run hiveport as an unprivileged user (setpriv, Debian util-linux)"
 fi
+hp_as_user_cleanup
 chmod 644 r.qcow2; chmod 700 "$work"
 no_leftovers refusals
 

@@ -19,6 +19,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-build}
 case $build in /*) ;; *) build=$root/$build ;; esac
 export HIVEPORT=${HIVEPORT:-$build/hiveport}
+# For the cases: tests/support (asuser.sh runs the tool as nobody from a copy that user can reach).
+export HIVEPORT_TEST_SUPPORT=$root/tests/support
 fixtures=$build/fixtures
 if ! ls "$fixtures"/*.hive >/dev/null 2>&1; then
     echo "cli-run: no fixtures in $fixtures (run make fixtures)" >&2
