@@ -35,7 +35,7 @@ JANSSON_LIBS   = $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null)
 
 LIB_SRC := $(sort $(wildcard lib/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
-LIB_CFLAGS = $(BASEFLAGS) -fPIC -fvisibility=hidden -DHIVEPORT_BUILDING -Iinclude -Ilib $(HIVEX_CFLAGS) $(CFLAGS)
+LIB_CFLAGS = $(BASEFLAGS) -fPIC -fvisibility=hidden -DHIVEPORT_BUILDING -Iinclude -Ilib $(HIVEX_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 
 STATIC  := $(BUILD)/libhiveport.a
 SHARED  := $(BUILD)/libhiveport.so.$(VERSION)
@@ -45,7 +45,7 @@ TOOL_SRC := $(sort $(wildcard tools/*.c tools/image/*.c))
 TOOL_OBJ := $(TOOL_SRC:%.c=$(BUILD)/%.o)
 TOOL     := $(BUILD)/hiveport
 # The CLI sees only the public header (no -Ilib).
-TOOL_CFLAGS = $(BASEFLAGS) -Iinclude $(JANSSON_CFLAGS) $(CFLAGS)
+TOOL_CFLAGS = $(BASEFLAGS) -Iinclude $(JANSSON_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 
 FIXTURE_SPECS := $(sort $(wildcard fixtures/*.spec))
 FIXTURES := $(FIXTURE_SPECS:fixtures/%.spec=$(BUILD)/fixtures/%.hive)
