@@ -20,6 +20,9 @@ rm -rf "$out"
 src=$out/src/hiveport-$VERSION
 mkdir -p "$src"
 hp_tree_files . | tar --null -T - -cf - | tar -xf - -C "$src"
+# The suite finds the real Windows hives in ../shared, as from the tree: the copy gets the same (outside the
+# source package).
+if [ -d ../shared ]; then ln -s "$(cd ../shared && pwd)" "$out/src/shared"; fi
 log=$root/$out/dpkg-buildpackage.log
 echo "deb: building in $src (DEB_BUILD_OPTIONS=${DEB_BUILD_OPTIONS:-}); log: $out/dpkg-buildpackage.log"
 start=$(date +%s)
