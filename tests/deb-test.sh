@@ -6,6 +6,7 @@
 #      names qemu-utils when it is absent; the examples built with `pkg-config hiveport` (shared) and one
 #      against libhiveport.a; a fixture stamped by the CLI with an installed profile, by an example and by
 #      the Python module under Debian's python3, each loading the packaged library; bash completion;
+#      dpkg-shlibdeps asks for libhiveport0 (>= 0.1) or (>= 0.2) by the symbols a program uses;
 #   4. purged: every file `dpkg -L` listed is gone (directories other packages own excepted), no dpkg record
 #      is left, ldconfig no longer knows the library; a `make install` into /usr/local is as it was.
 # Environment: BUILD (for the fixtures), DEB_OUT (build/deb).  Packages already installed that this test did
@@ -158,6 +159,20 @@ if cc -std=c11 -O2 $(pkg-config --cflags hiveport) -o "$work/read-port-static" e
     pass "read-port linked with $libdir/libhiveport.a reads ntds 5005"
 else
     cat "$work/static.log"; fail "an example linked with the static library"
+fi
+# dpkg-shlibdeps and the ABI are tied by the symbols file: a program using only 0.1 functions depends on
+# libhiveport0 (>= 0.1), one using hiveport_check (HIVEPORT_0.2) on (>= 0.2).
+mkdir -p "$work/shl/debian"
+printf 'Source: shl\n\nPackage: shl\nArchitecture: any\n' >"$work/shl/debian/control"
+printf '#include <hiveport.h>\nint main(void) { void (*volatile f)(void) = (void (*)(void))hiveport_check; return f == 0; }\n' \
+    >"$work/uses-check.c"
+cc $(pkg-config --cflags hiveport) -o "$work/uses-check" "$work/uses-check.c" $(pkg-config --libs hiveport)
+shl() { (cd "$work/shl" && dpkg-shlibdeps -O "$1" 2>&1 | grep -o 'libhiveport0[^,]*'); }
+d1=$(shl "$work/read-port") d2=$(shl "$work/uses-check")
+if [ "$d1" = "libhiveport0 (>= 0.1)" ] && [ "$d2" = "libhiveport0 (>= 0.2)" ]; then
+    pass "dpkg-shlibdeps: read-port needs $d1, a hiveport_check user $d2"
+else
+    fail "dpkg-shlibdeps: read-port needs '$d1' (want >= 0.1), a hiveport_check user '$d2' (want >= 0.2)"
 fi
 unset PKG_CONFIG_LIBDIR
 
