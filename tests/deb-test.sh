@@ -167,7 +167,7 @@ printf 'Source: shl\n\nPackage: shl\nArchitecture: any\n' >"$work/shl/debian/con
 printf '#include <hiveport.h>\nint main(void) { void (*volatile f)(void) = (void (*)(void))hiveport_check; return f == 0; }\n' \
     >"$work/uses-check.c"
 cc $(pkg-config --cflags hiveport) -o "$work/uses-check" "$work/uses-check.c" $(pkg-config --libs hiveport)
-shl() { (cd "$work/shl" && dpkg-shlibdeps -O "$1" 2>&1 | grep -o 'libhiveport0[^,]*'); }
+shl() { (cd "$work/shl" && dpkg-shlibdeps -l"$libdir" -O "$1" 2>&1 | grep -o 'libhiveport0[^,]*'); }
 d1=$(shl "$work/read-port") d2=$(shl "$work/uses-check")
 if [ "$d1" = "libhiveport0 (>= 0.1)" ] && [ "$d2" = "libhiveport0 (>= 0.2)" ]; then
     pass "dpkg-shlibdeps: read-port needs $d1, a hiveport_check user $d2"
