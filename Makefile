@@ -40,7 +40,7 @@ LIB_INC  := $(addprefix -I,$(LIB_DIRS)) -Ilib
 LIB_SRC := $(sort $(wildcard $(addsuffix /*.c,$(LIB_DIRS))))
 LIB_HDR := $(wildcard lib/*.h $(addsuffix /*.h,$(LIB_DIRS)))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
-LIB_CFLAGS = $(BASEFLAGS) -fPIC -fvisibility=hidden -DHIVEPORT_BUILDING -Iinclude $(LIB_INC) $(HIVEX_CFLAGS) $(CFLAGS)
+LIB_CFLAGS = $(BASEFLAGS) -fPIC -fvisibility=hidden -DHIVEPORT_BUILDING -Iinclude $(LIB_INC) $(HIVEX_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 
 STATIC  := $(BUILD)/libhiveport.a
 SHARED  := $(BUILD)/libhiveport.so.$(VERSION)
@@ -53,7 +53,7 @@ TOOL_HDR := $(wildcard $(addsuffix /*.h,$(TOOL_DIRS)))
 TOOL_OBJ := $(TOOL_SRC:%.c=$(BUILD)/%.o)
 TOOL     := $(BUILD)/hiveport
 # The CLI sees only the public header (no -Ilib).
-TOOL_CFLAGS = $(BASEFLAGS) -Iinclude $(addprefix -I,$(TOOL_DIRS)) $(JANSSON_CFLAGS) $(CFLAGS)
+TOOL_CFLAGS = $(BASEFLAGS) -Iinclude $(addprefix -I,$(TOOL_DIRS)) $(JANSSON_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 
 FIXTURE_SPECS := $(sort $(wildcard fixtures/*.spec))
 FIXTURES := $(FIXTURE_SPECS:fixtures/%.spec=$(BUILD)/fixtures/%.hive)

@@ -6,6 +6,7 @@
 # must pass.  Environment: ABI_BASELINE.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/tests/support/tree-files.sh"
 . "$root/tests/support/skip.sh"
 if ! command -v abidiff >/dev/null; then
     hp_skip abi-break-test "abidiff is not installed (Debian package abigail-tools)" && exit 0
@@ -19,7 +20,7 @@ failed=0 passed=0
 # scratch NAME: a copy of the tracked tree (plus the working tree's changes) in $work/NAME
 scratch() {
     mkdir -p "$work/$1"
-    (cd "$root" && git ls-files -z --cached --others --exclude-standard | grep -zv '^build' |
+    (cd "$root" && hp_tree_files . |
         xargs -0 cp --parents -t "$work/$1" 2>/dev/null)
 }
 build_lib() { make -C "$work/$1" --no-print-directory -s BUILD=build-abi SANITIZE= lib >"$work/$1.log" 2>&1; }

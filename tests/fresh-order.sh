@@ -6,11 +6,12 @@
 # probe (a compile from standard input) and before the first compile of the library.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/tests/support/tree-files.sh"
 work=$(mktemp -d "${TMPDIR:-/tmp}/hiveport-fresh.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 tree=$work/tree log=$work/log
 mkdir -p "$tree"
-(cd "$root" && git ls-files -z --cached --others --exclude-standard | grep -zv '^build' |
+(cd "$root" && hp_tree_files . |
     xargs -0 cp --parents -t "$tree" 2>/dev/null)
 printf '#!/bin/sh\necho deps >> %s\n' "$log" >"$tree/.ci/deps"
 cat >"$work/cc" <<EOF2

@@ -11,9 +11,13 @@
 #
 #   cat /fleet/results/shard-*.jsonl | jq -c 'select(.type == "target" and .status == "failed")'
 #
+# One CPU per task fits any node; on bigger nodes give each task more (`sbatch --cpus-per-task=4 ...`,
+# at most a node's CPU count: a task asking for more than any node has stays pending for ever, reason
+# PartitionConfig), and it applies that many hives at once (--jobs).
+#
 #SBATCH --job-name=hiveport-apply
 #SBATCH --ntasks=1
-#SBATCH --cpus-per-task=4
+#SBATCH --cpus-per-task=1
 #SBATCH --time=00:30:00
 #SBATCH --output=hiveport-apply-%A_%a.log
 set -eu
