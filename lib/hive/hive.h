@@ -47,6 +47,8 @@ struct hiveport {
     size_t npatches, cappatches;
     hive_node_h *touched;    /* keys whose last-write time the next libhivex commit must set */
     size_t ntouched, captouched;
+    int commit_method;       /* enum hiveport_commit_method of the last commit that wrote */
+    char commit_report[512]; /* one line on it */
     int status;              /* status of the last failed call, 0 after a success */
     char errmsg[HP_ERRMSG_MAX];
 };
@@ -75,6 +77,23 @@ int hp_subtree_deletable(hiveport *h, hive_node_h key);
 /* Replays the logs of the dirty hive open on fd (size bytes).  On success *replayed_fd is a memory file
  * holding the recovered hive, or -1 when no log was usable (h->log_state and h->log_report say why). */
 int hp_logs_replay(hiveport *h, int fd, uint64_t size, int *replayed_fd);
+
+/* Finds NAME.LOG1, NAME.LOG2, NAME.LOG next to the hive (paths[0..2], hp_malloc'd, NULL when absent). */
+int hp_logs_find(hiveport *h, char *paths[3]);
+
+/* ---- commit_log.c: the logged commit (pageset.h has the page set and its collection) ---- */
+struct hp_page_set;
+/* The log a logged commit would write: path NULL (and why says why) when the hive has no usable logs. */
+struct hp_log_plan {
+    char *path;       /* hp_malloc'd */
+    int format;       /* enum hp_txlog_format */
+    size_t log_len;   /* its length now */
+    char why[256];
+};
+int hp_log_plan(hiveport *h, struct hp_log_plan *plan);
+void hp_log_plan_free(struct hp_log_plan *plan);
+/* Writes ps through the planned log, then in place (commit_log.c's header has the order and the flushes). */
+int hp_commit_logged(hiveport *h, const struct hp_log_plan *plan, const struct hp_page_set *ps);
 
 /* ---- lock.c: the writer lock ---- */
 /* Opens path for writing-permission checks and takes an exclusive flock, waiting up to timeout_ms
