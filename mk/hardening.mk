@@ -31,7 +31,7 @@ SEED_DIR           := $(BUILD)/fuzz-seeds
 FUZZ_FIXTURE_DEF    = -DHP_FUZZ_FIXTURES='"$(BUILD)/fixtures"'
 
 FAULT_DIR     := $(BUILD)/fault
-FAULT_DRIVERS := fault_files fault_commit fault_concurrent fault_kill
+FAULT_DRIVERS := fault_files fault_commit fault_logcommit fault_concurrent fault_kill
 FAULT_BINS    := $(FAULT_DRIVERS:%=$(FAULT_DIR)/%)
 FAULT_SHIM    := $(FAULT_DIR)/failshim.so
 

@@ -410,7 +410,10 @@ int hp_commit_logged(hiveport *h, const struct hp_log_plan *plan, const struct h
         goto out;
     }
 
-    /* 2. The primary marked dirty: primary sequence number raised to the entry's, secondary as it was. */
+    /* 2. The primary marked dirty: primary sequence number raised to the entry's, secondary as it was.
+     * From here a failure leaves the file ahead of the handle (dirty, maybe pages written): the handle
+     * refuses further commits until hiveport_discard() rereads the file, replaying the log. */
+    h->broken = true;
     int fd = h->lock_fd;
     unsigned char header[512];
     memcpy(header, ps->base_block, sizeof header);
@@ -452,6 +455,7 @@ int hp_commit_logged(hiveport *h, const struct hp_log_plan *plan, const struct h
         goto out;
     }
     h->seq_primary = h->seq_secondary = seq;
+    h->broken = false;
 
 out:
     if (log_fd >= 0)
