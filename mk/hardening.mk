@@ -99,8 +99,10 @@ $(FAULT_SHIM): tests/fault/failshim.c | $(BUILD)/.deps-ok
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -g -fPIC -shared -o $@ $< -ldl
 
-check-fault: $(FAULT_BINS) $(FAULT_SHIM) fixtures
+check-fault: $(FAULT_BINS) $(FAULT_SHIM) $(TOOL) fixtures
 	HIVEPORT_FIXTURES=$(BUILD)/fixtures SANITIZE=$(SANITIZE) bash tests/fault/run.sh $(FAULT_DIR) $(FAULT_DRIVERS)
+	BUILD=$(BUILD) HIVEPORT=$(abspath $(TOOL)) HIVEPORT_FIXTURES=$(BUILD)/fixtures HIVEPORT_SHARED=../shared \
+	    bash tests/fault/logcommit-kill.sh
 
 # ---- valgrind (never with the sanitizers: they do not mix) ----
 check-valgrind: $(TEST_BINS) $(REPLAY_BINS) fuzz-seeds $(FAULT_BINS) $(FAULT_SHIM) fixtures
