@@ -106,8 +106,11 @@ HIVEPORT_API void hiveport_options_init(hiveport_options *opts);
  * On failure *out is still set, unless the status is HIVEPORT_E_NOMEM or HIVEPORT_E_INVALID_ARG with
  * out == NULL, to a handle on which only hiveport_errmsg() and hiveport_close() may be called, so that the
  * reason (which names the file) can be read.
- * Read-only opens never open the file for writing and never change its bytes or times.  Write opens take
- * an exclusive advisory lock (flock) held until hiveport_close(), waiting up to 30 s for another writer. */
+ * Read-only opens never open the file for writing and never change its bytes or times; on a plain file they
+ * take a shared lock (fcntl F_OFD_SETLK, apart from the writers' flock) until hiveport_close(), waiting
+ * while a logged commit writes the file in place (HIVEPORT_E_LOCKED after the lock timeout; file systems
+ * without locks are read all the same).  Write opens take an exclusive advisory lock (flock) held until
+ * hiveport_close(), waiting up to 30 s for another writer. */
 HIVEPORT_API int hiveport_open(const char *path, unsigned flags, hiveport **out);
 
 /* hiveport_open() with options (opts may be NULL for the defaults). */

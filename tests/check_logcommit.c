@@ -4,6 +4,7 @@
  * as it stands once marked dirty, gives exactly the bytes of the finished commit, in both log formats.
  * Then: which commit runs (auto, log, copy), which log is written, reproducible bytes. */
 #include <check.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -320,6 +321,51 @@ START_TEST(replayed_hive_is_copied)
 }
 END_TEST
 
+static int open_with_timeout(const char *path, unsigned flags, int timeout_ms, hiveport **h)
+{
+    hiveport_options o;
+    hiveport_options_init(&o);
+    o.flags = flags;
+    o.lock_timeout_ms = timeout_ms;
+    return hiveport_open_ext(path, &o, h);
+}
+
+/* Readers hold a shared lock: a logged commit waits for them (--commit log: HIVEPORT_E_LOCKED after the
+ * timeout), auto copies instead; a reader waits for an in-place commit; a read-only file is still read. */
+START_TEST(readers_and_in_place_commits)
+{
+    char *hive = hive_with_logs(6);
+    hiveport *reader, *w;
+    ck_assert_int_eq(hiveport_open(hive, 0, &reader), HIVEPORT_OK);
+    ck_assert_int_eq(open_with_timeout(hive, HIVEPORT_OPEN_WRITE | HIVEPORT_OPEN_COMMIT_LOG, 100, &w), HIVEPORT_OK);
+    ck_assert_int_eq(hiveport_set_port(w, ntds(), HIVEPORT_CS_ALL, 6301, 0), HIVEPORT_OK);
+    ck_assert_int_eq(hiveport_commit(w, NULL), HIVEPORT_E_LOCKED);
+    ck_assert_ptr_nonnull(strstr(hiveport_errmsg(w), "readers hold the hive open"));
+    hiveport_close(w);
+    const char *why;
+    ck_assert_int_eq(commit_port(hive, 0, 6302, NULL, &why), HIVEPORT_COMMIT_COPY);
+    ck_assert_ptr_nonnull(strstr(why, "readers hold the hive open"));
+    uint32_t port = 0;
+    ck_assert_int_eq(hiveport_get_port(reader, ntds(), 1, &port), HIVEPORT_OK);
+    ck_assert_uint_eq(port, 5000); /* the reader keeps the file it opened */
+    hiveport_close(reader);
+    ck_assert_int_eq(commit_port(hive, 0, 6303, NULL, &why), HIVEPORT_COMMIT_LOG);
+
+    /* An in-place commit under way (its exclusive lock, taken here by hand): a reader waits, then gives up. */
+    int fd = open(hive, O_RDWR);
+    ck_assert_int_ge(fd, 0);
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    ck_assert_int_eq(fcntl(fd, F_OFD_SETLK, &fl), 0);
+    ck_assert_int_eq(open_with_timeout(hive, 0, 100, &reader), HIVEPORT_E_LOCKED);
+    ck_assert_ptr_nonnull(strstr(hiveport_errmsg(reader), "committing it in place"));
+    hiveport_close(reader);
+    close(fd);
+    ck_assert_int_eq(chmod(hive, 0444), 0);
+    ck_assert_uint_eq(get_ntds(hive), 6303);
+    free(hive);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("logcommit");
@@ -331,6 +377,7 @@ int main(void)
     tcase_add_test(tc, auto_log_copy);
     tcase_add_test(tc, reproducible);
     tcase_add_test(tc, replayed_hive_is_copied);
+    tcase_add_test(tc, readers_and_in_place_commits);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

@@ -317,7 +317,23 @@ static int try_logged(hiveport *h, const char *backup_path, const struct stat *o
     }
     struct hp_page_set ps;
     *logged = true;
-    if ((rc = hp_pages_collect(h, filetime, &ps)) == HIVEPORT_OK) {
+    bool locked = false;
+    if ((rc = hp_pages_collect(h, filetime, &ps)) == HIVEPORT_OK && ps.n > 0) {
+        /* Readers of the file must not see half a commit: wait for them with --commit log; otherwise a
+         * copy (renamed over the hive) leaves them the old file and need not wait. */
+        bool must_log = (h->flags & HIVEPORT_OPEN_COMMIT_LOG) != 0;
+        rc = hp_inplace_lock(h, must_log ? h->lock_timeout_ms : 0);
+        locked = rc == HIVEPORT_OK;
+        if (rc == HIVEPORT_E_LOCKED && !must_log) {
+            hp_clear_error(h);
+            rc = HIVEPORT_OK;
+            *logged = false;
+            snprintf(h->commit_report, sizeof h->commit_report,
+                     "copy commit (temporary file, rename): readers hold the hive open, and a copy leaves them "
+                     "the old file");
+        }
+    }
+    if (rc == HIVEPORT_OK && *logged) {
         if (ps.n == 0) {
             h->changed = false; /* every edit already matches the file */
         } else if ((rc = hp_commit_logged(h, &plan, &ps)) == HIVEPORT_OK) {
@@ -328,6 +344,8 @@ static int try_logged(hiveport *h, const char *backup_path, const struct stat *o
                      ps.n == 1 ? "" : "s", plan.path, log_format_name(plan.format), h->seq_primary);
         }
     }
+    if (locked)
+        hp_inplace_unlock(h);
     hp_pages_free(&ps);
     hp_log_plan_free(&plan);
     return rc;

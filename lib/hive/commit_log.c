@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -371,8 +372,41 @@ static int flush(int fd)
     return 0;
 }
 
+/* The check every commit makes before it writes (check_patched.c): on the hive as it will be, a private
+ * copy-on-write mapping of the file with the new base block and pages in it (only they are copied). */
+static int check_new_hive(hiveport *h, const struct hp_page_set *ps)
+{
+    struct stat st;
+    if (fstat(h->lock_fd, &st) != 0)
+        return hp_error(h, HIVEPORT_E_IO, "%s: cannot stat: %s", h->path, strerror(errno));
+    uint64_t size = ps->new_len > (uint64_t)st.st_size ? ps->new_len : (uint64_t)st.st_size;
+    if (size > SIZE_MAX || size < HP_REGF_HEADER_SIZE)
+        return hp_error(h, HIVEPORT_E_CORRUPT, "%s: refusing to commit: the new hive has %llu bytes", h->path,
+                        (unsigned long long)size);
+    /* Beyond the file's end (a grown hive) the mapping would fault: map anonymous memory there. */
+    unsigned char *map = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (map == MAP_FAILED)
+        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory to check the new hive", h->path);
+    if (st.st_size > 0 && mmap(map, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, h->lock_fd, 0) ==
+                              MAP_FAILED) {
+        munmap(map, (size_t)size);
+        return hp_error(h, HIVEPORT_E_IO, "%s: cannot map: %s", h->path, strerror(errno));
+    }
+    memcpy(map, ps->base_block, sizeof ps->base_block);
+    for (size_t i = 0; i < ps->n; i++)
+        memcpy(map + ps->offsets[i], ps->pages[i], PAGE);
+    int rc = hp_check_patched_image(h, map, ps->new_len);
+    munmap(map, (size_t)size);
+    return rc;
+}
+
 int hp_commit_logged(hiveport *h, const struct hp_log_plan *plan, const struct hp_page_set *ps)
 {
+    if (ps->new_len < HP_REGF_HEADER_SIZE || (ps->n > 0 && ps->offsets[ps->n - 1] + PAGE > ps->new_len))
+        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: the pages lie beyond the new hive's length", h->path);
+    int crc = check_new_hive(h, ps);
+    if (crc != HIVEPORT_OK)
+        return crc;
     int rc = HIVEPORT_OK, log_fd = -1;
     unsigned char *log = NULL;
     size_t log_len = 0;

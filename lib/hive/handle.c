@@ -179,6 +179,9 @@ int hp_hive_load(hiveport *h)
             return hp_error(h, errno == EISDIR ? HIVEPORT_E_NOT_REGULAR : HIVEPORT_E_IO,
                             "%s: cannot open: %s", h->path, strerror(errno));
         h->read_fd = fd;
+        int rc = hp_read_lock(h, fd, h->lock_timeout_ms);
+        if (rc != HIVEPORT_OK)
+            return rc;
     }
     uint64_t size = 0;
     uint32_t hbins_size = 0;
@@ -274,6 +277,7 @@ HIVEPORT_API int hiveport_open_ext(const char *path, const hiveport_options *opt
         return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: unknown open flags 0x%x", path,
                         opts->flags & ~HP_KNOWN_OPEN_FLAGS);
     h->flags = opts->flags;
+    h->lock_timeout_ms = opts->lock_timeout_ms;
     if ((h->flags & HIVEPORT_OPEN_COMMIT_LOG) && (h->flags & HIVEPORT_OPEN_COMMIT_COPY))
         return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: a commit is either logged or copied, not both", path);
     if ((h->flags & HIVEPORT_OPEN_DAMAGED) && (h->flags & HIVEPORT_OPEN_WRITE))

@@ -29,6 +29,7 @@ struct hiveport {
     hive_h *hive;            /* libhivex, opened on demand (hp_hivex_open) */
     bool hive_writable;      /* libhivex opened with HIVEX_OPEN_WRITE (see hp_hive_make_writable) */
     int lock_fd;             /* write handles: the locked hive file, else -1 */
+    int lock_timeout_ms;     /* from the open options: how long to wait for a lock */
     int read_fd;             /* read handles: the file, else -1 */
     int replay_fd;           /* the hive after log replay (a memory file), else -1 */
     char **log_paths;        /* explicit log files from the options, hp_malloc'd */
@@ -100,6 +101,13 @@ int hp_commit_logged(hiveport *h, const struct hp_log_plan *plan, const struct h
  * (<0 forever). Retries when the path was replaced while waiting. Sets h->lock_fd, dev, ino. */
 int hp_lock_acquire(hiveport *h, int timeout_ms);
 void hp_lock_release(hiveport *h);
+/* Readers of a plain file: a shared lock against in-place commits, waiting up to timeout_ms for one to end
+ * (HIVEPORT_E_LOCKED after); a file system without locks is read all the same. */
+int hp_read_lock(hiveport *h, int fd, int timeout_ms);
+/* A logged commit: the exclusive lock against readers while it writes in place (timeout_ms 0: try once;
+ * HIVEPORT_E_LOCKED while readers hold it), and its release. */
+int hp_inplace_lock(hiveport *h, int timeout_ms);
+void hp_inplace_unlock(hiveport *h);
 
 /* ---- handle.c ---- */
 int hp_hive_load(hiveport *h);   /* (re)reads header and opens libhivex (read-only) on h->path */
@@ -147,6 +155,8 @@ int hp_stamp_file(hiveport *h, int fd, const hive_node_h *keys, size_t nkeys, bo
 /* ---- check_patched.c: what an in-place commit changed: the base block, and each patched value and key
  * with the hive bins that hold them ---- */
 int hp_check_patched(hiveport *h, int fd, const char *what);
+/* The same on the hive's bytes in memory (size of them: the logged commit's new hive, before it writes). */
+int hp_check_patched_image(hiveport *h, const unsigned char *data, uint64_t size);
 
 /* ---- check_loaded.c: the structural check of the hive as the handle loaded it ---- */
 /* The number of errors in the hive as the handle loaded it, and the first as text (hp_malloc'd, or NULL). */
