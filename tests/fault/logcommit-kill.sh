@@ -37,20 +37,7 @@ trap 'rm -rf "$work"' EXIT
 
 # mklog HIVE LOG TYPE: LOG holds a valid 512-byte copy of HIVE's base block, file type TYPE (6: new
 # format, 1: old), both sequence numbers the hive's primary: a log as Windows leaves it.
-mklog() {
-    python3 - "$1" "$2" "$3" <<'EOF'
-import struct, sys
-bb = bytearray(open(sys.argv[1], 'rb').read(512))
-seq = struct.unpack_from('<I', bb, 4)[0]
-struct.pack_into('<II', bb, 4, seq, seq)
-struct.pack_into('<I', bb, 0x1c, int(sys.argv[3]))
-x = 0
-for i in range(127):
-    x ^= struct.unpack_from('<I', bb, 4 * i)[0]
-struct.pack_into('<I', bb, 0x1fc, 1 if x == 0 else 0xFFFFFFFE if x == 0xFFFFFFFF else x)
-open(sys.argv[2], 'wb').write(bytes(bb))
-EOF
-}
+mklog() { python3 "$root/tests/support/mklog.py" "$@"; }
 
 # fresh DIR: DIR/SYSTEM and its logs as prepared in DIR/orig*.
 fresh() {
