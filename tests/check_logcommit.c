@@ -294,6 +294,19 @@ START_TEST(reproducible)
             free(p);
         }
     }
+    /* The copy commit of the same edits writes the same primary. */
+    for (int i = 0; i < 3; i++) {
+        char *p = path_in(names[i]);
+        write_bytes(p, start[i], start_len[i]);
+        free(p);
+    }
+    ck_assert_int_eq(commit_port(hive, HIVEPORT_OPEN_COMMIT_COPY, 6100, NULL, NULL), HIVEPORT_COMMIT_COPY);
+    ck_assert_int_eq(commit_port(hive, HIVEPORT_OPEN_COMMIT_COPY, 6101, NULL, NULL), HIVEPORT_COMMIT_COPY);
+    size_t copy_len;
+    unsigned char *copy = tu_read(hive, &copy_len);
+    ck_assert_msg(copy_len == first_len[0] && memcmp(copy, first[0], copy_len) == 0,
+                  "the copy commit and the logged commit write different hives");
+    free(copy);
     for (int i = 0; i < 3; i++) {
         free(first[i]);
         free(start[i]);
