@@ -33,10 +33,11 @@ extern "C" {
 /* ---- Version ------------------------------------------------------------------------------------- */
 
 #define HIVEPORT_VERSION_MAJOR 0
-#define HIVEPORT_VERSION_MINOR 2
+#define HIVEPORT_VERSION_MINOR 3
 #define HIVEPORT_VERSION_MICRO 0
-#define HIVEPORT_VERSION "0.2.0"
-/* 0xMMmmuu: compare with HIVEPORT_VERSION_HEX >= 0x000200 in #if (0.2 added hiveport_check, hiveport_preflight). */
+#define HIVEPORT_VERSION "0.3.0"
+/* 0xMMmmuu: compare with HIVEPORT_VERSION_HEX >= 0x000300 in #if (0.2 added hiveport_check, hiveport_preflight;
+ * 0.3 hiveport_commit_method and the HIVEPORT_OPEN_COMMIT_* flags). */
 #define HIVEPORT_VERSION_HEX \
     ((HIVEPORT_VERSION_MAJOR << 16) | (HIVEPORT_VERSION_MINOR << 8) | HIVEPORT_VERSION_MICRO)
 
@@ -83,6 +84,11 @@ typedef struct hiveport hiveport;
                                            leaves the other links with the old hive */
 #define HIVEPORT_OPEN_DAMAGED 0x10u     /* read-only: open a hive whose hive bins or root key are damaged, so
                                            that hiveport_check() can say where; other reads may fail */
+/* How hiveport_commit() writes (0.3; neither flag: automatic, a logged commit when the hive's transaction
+ * logs exist and are usable and no backup is asked for, else the copy commit). */
+#define HIVEPORT_OPEN_COMMIT_LOG 0x20u  /* always the logged commit: through the hive's .LOG1/.LOG2 (or .LOG),
+                                           then in place; hiveport_commit() refuses when it cannot be done */
+#define HIVEPORT_OPEN_COMMIT_COPY 0x40u /* always the copy commit: a temporary file renamed over the hive */
 
 /* Options for hiveport_open_ext(); start from hiveport_options_init(). */
 typedef struct hiveport_options {
@@ -101,8 +107,11 @@ HIVEPORT_API void hiveport_options_init(hiveport_options *opts);
  * On failure *out is still set, unless the status is HIVEPORT_E_NOMEM or HIVEPORT_E_INVALID_ARG with
  * out == NULL, to a handle on which only hiveport_errmsg() and hiveport_close() may be called, so that the
  * reason (which names the file) can be read.
- * Read-only opens never open the file for writing and never change its bytes or times.  Write opens take
- * an exclusive advisory lock (flock) held until hiveport_close(), waiting up to 30 s for another writer. */
+ * Read-only opens never open the file for writing and never change its bytes or times; on a plain file they
+ * take a shared lock (fcntl F_OFD_SETLK, apart from the writers' flock) until hiveport_close(), waiting
+ * while a logged commit writes the file in place (HIVEPORT_E_LOCKED after the lock timeout; file systems
+ * without locks are read all the same).  Write opens take an exclusive advisory lock (flock) held until
+ * hiveport_close(), waiting up to 30 s for another writer. */
 HIVEPORT_API int hiveport_open(const char *path, unsigned flags, hiveport **out);
 
 /* hiveport_open() with options (opts may be NULL for the defaults). */
@@ -242,12 +251,31 @@ HIVEPORT_API int hiveport_unset_port(hiveport *h, const hiveport_setting *s, int
 
 /* ---- Committing ---------------------------------------------------------------------------------- */
 
-/* Writes the changes to the file atomically: a temporary file in the same directory, fsync, rename over
+/* Writes the changes.  The logged commit (when the hive's transaction logs exist, as beside every installed
+ * Windows hive; see HIVEPORT_OPEN_COMMIT_LOG and hiveport_commit_method()) writes them through the log, then
+ * in place: a crash leaves the hive as it was, or dirty with a complete log entry that opening it (or
+ * Windows at boot) replays into the new hive.  The copy commit (no logs, a backup asked for, breaking hard
+ * links, structural changes, a hive recovered from its logs, HIVEPORT_OPEN_COMMIT_COPY) writes
+ * atomically: a temporary file in the same directory, fsync, rename over
  * the original (keeping its mode and, where permitted, its owner), fsync of the directory.  When
  * backup_path is not NULL the previous file is kept there first (replacing any file of that name).
  * With no effective change nothing is written: the file's bytes and times are untouched.
  * On failure the original file is unchanged and no temporary file is left behind. */
 HIVEPORT_API int hiveport_commit(hiveport *h, const char *backup_path);
+
+/* How the last commit on h that wrote was done (0.3). */
+enum hiveport_commit_method {
+    HIVEPORT_COMMIT_NONE = 0, /* no commit has written anything yet */
+    HIVEPORT_COMMIT_COPY = 1, /* a temporary file in the same directory, fsync, rename over the hive */
+    HIVEPORT_COMMIT_LOG = 2   /* as Windows writes: the changed pages as one entry in the hive's transaction
+                                 log (flushed), the primary marked dirty (flushed), the pages in place
+                                 (flushed), the base block with equal sequence numbers (flushed) */
+};
+
+/* The method of the last commit on h that wrote (or -1 for a handle that failed to open); *report (may be
+ * NULL) gets one English line on it, naming the log written and why a copy was made ("" before any
+ * commit), owned by the handle.  Since 0.3. */
+HIVEPORT_API int hiveport_commit_method(const hiveport *h, const char **report);
 
 /* Drops every uncommitted change, rereading the file (the lock stays held). */
 HIVEPORT_API int hiveport_discard(hiveport *h);

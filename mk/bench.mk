@@ -10,13 +10,18 @@
 # The Markdown tables are also written to $(BUILD)/bench/results.md.
 
 BENCH_DIR  := $(BUILD)/bench
-BENCH_BINS := $(BENCH_DIR)/benchtime $(BENCH_DIR)/mkbighive $(BENCH_DIR)/hivex-phases
+BENCH_BINS := $(BENCH_DIR)/benchtime $(BENCH_DIR)/mkbighive $(BENCH_DIR)/hivex-phases $(BENCH_DIR)/apiset
 
 .PHONY: bench bench-real bench-scaling bench-profile bench-build
 
 $(BENCH_DIR)/benchtime $(BENCH_DIR)/mkbighive: $(BENCH_DIR)/%: tests/bench/%.c | $(BUILD)/.deps-ok
 	@mkdir -p $(@D)
 	$(CC) $(BASEFLAGS) -O2 -g -o $@ $<
+
+# The library alone (no command, no preflight), linked statically: the commit's own cost.
+$(BENCH_DIR)/apiset: tests/bench/apiset.c $(STATIC) include/hiveport.h | $(BUILD)/.deps-ok
+	@mkdir -p $(@D)
+	$(CC) $(BASEFLAGS) -Iinclude -O2 -g -o $@ $< $(STATIC) $(HIVEX_LIBS)
 
 $(BENCH_DIR)/hivex-phases: tests/bench/hivex-phases.c | $(BUILD)/.deps-ok
 	@mkdir -p $(@D)

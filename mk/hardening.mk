@@ -31,7 +31,7 @@ SEED_DIR           := $(BUILD)/fuzz-seeds
 FUZZ_FIXTURE_DEF    = -DHP_FUZZ_FIXTURES='"$(BUILD)/fixtures"'
 
 FAULT_DIR     := $(BUILD)/fault
-FAULT_DRIVERS := fault_files fault_commit fault_concurrent fault_kill
+FAULT_DRIVERS := fault_files fault_commit fault_logcommit fault_concurrent fault_kill
 FAULT_BINS    := $(FAULT_DRIVERS:%=$(FAULT_DIR)/%)
 FAULT_SHIM    := $(FAULT_DIR)/failshim.so
 
@@ -99,8 +99,10 @@ $(FAULT_SHIM): tests/fault/failshim.c | $(BUILD)/.deps-ok
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -g -fPIC -shared -o $@ $< -ldl
 
-check-fault: $(FAULT_BINS) $(FAULT_SHIM) fixtures
+check-fault: $(FAULT_BINS) $(FAULT_SHIM) $(TOOL) fixtures
 	HIVEPORT_FIXTURES=$(BUILD)/fixtures SANITIZE=$(SANITIZE) bash tests/fault/run.sh $(FAULT_DIR) $(FAULT_DRIVERS)
+	BUILD=$(BUILD) HIVEPORT=$(abspath $(TOOL)) HIVEPORT_FIXTURES=$(BUILD)/fixtures HIVEPORT_SHARED=../shared \
+	    bash tests/fault/logcommit-kill.sh
 
 # ---- valgrind (never with the sanitizers: they do not mix) ----
 check-valgrind: $(TEST_BINS) $(REPLAY_BINS) fuzz-seeds $(FAULT_BINS) $(FAULT_SHIM) fixtures

@@ -1,5 +1,6 @@
 /* check_api.c: the parts of the API that need no hive: version, status sentences, catalog, targets. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,11 @@ START_TEST(version_matches_header)
     ck_assert_str_eq(hiveport_version(), HIVEPORT_VERSION);
     ck_assert_int_eq(HIVEPORT_VERSION_HEX, (HIVEPORT_VERSION_MAJOR << 16) | (HIVEPORT_VERSION_MINOR << 8) |
                                                HIVEPORT_VERSION_MICRO);
+    /* The numbers are the string's (0.3.0 once shipped with MINOR still 2). */
+    char numbers[32];
+    snprintf(numbers, sizeof numbers, "%d.%d.%d", HIVEPORT_VERSION_MAJOR, HIVEPORT_VERSION_MINOR,
+             HIVEPORT_VERSION_MICRO);
+    ck_assert_str_eq(numbers, HIVEPORT_VERSION);
 }
 END_TEST
 

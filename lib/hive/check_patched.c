@@ -72,11 +72,18 @@ int hp_check_patched(hiveport *h, int fd, const char *what)
     if (map == MAP_FAILED)
         return hp_error(h, errno == ENOMEM ? HIVEPORT_E_NOMEM : HIVEPORT_E_IO, "%s: cannot map %s: %s", h->path,
                         what, strerror(errno));
+    int rc = hp_check_patched_image(h, map, (uint64_t)st.st_size);
+    munmap(map, (size_t)st.st_size);
+    return rc;
+}
+
+int hp_check_patched_image(hiveport *h, const unsigned char *data, uint64_t size)
+{
     struct hp_check c;
     memset(&c, 0, sizeof c);
     c.h = h;
-    c.data = map;
-    c.size = (uint64_t)st.st_size;
+    c.data = data;
+    c.size = size;
     bool go_on = false;
     int rc = (c.list = hp_calloc(1, sizeof *c.list)) == NULL
                  ? hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory while checking", h->path)
@@ -99,6 +106,5 @@ int hp_check_patched(hiveport *h, int fd, const char *what)
     hp_free(c.start);
     hp_free(c.alloc);
     hp_free(c.ref);
-    munmap(map, (size_t)st.st_size);
     return rc;
 }

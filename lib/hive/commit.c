@@ -12,6 +12,8 @@
 
 #include "hivecheck.h"
 #include "hive.h"
+#include "pageset.h"
+#include "txlog.h"
 
 /* "DIR/.NAME.hiveport-XXXXXX" next to path. */
 static char *temp_template(const char *path)
@@ -265,6 +267,99 @@ static bool names_the_hive(const hiveport *h, const char *path)
     return same;
 }
 
+static const char *log_format_name(int format)
+{
+    return format == HP_TXLOG_FORMAT_NEW ? "new format, Windows 8.1+" : "old format, Vista/7";
+}
+
+/* Why the copy commit must be used whatever the logs (NULL: the logged commit may be tried). */
+static const char *copy_needed(const hiveport *h, const char *backup_path, const struct stat *orig)
+{
+    if (h->flags & HIVEPORT_OPEN_COMMIT_COPY)
+        return "the copy commit was asked for";
+    if (backup_path != NULL)
+        return "a backup was asked for";
+    if (orig->st_nlink > 1)
+        return "the file has several hard links, which the commit breaks";
+    if (h->replay_fd >= 0)
+        return "the hive was recovered from its logs, and the recovered hive is written whole";
+    if (h->structural)
+        return "the changes are structural (new keys or values, removals), written by libhivex";
+    if (h->seq_primary != h->seq_secondary)
+        return "the hive is dirty (its logs were not replayed)";
+    return NULL;
+}
+
+/* The logged commit (commit_log.c) when it applies: *logged true when it ran (rc its status).  With
+ * HIVEPORT_OPEN_COMMIT_LOG it must apply, else the commit is refused; otherwise the copy commit follows
+ * and commit_report says why. */
+static int try_logged(hiveport *h, const char *backup_path, const struct stat *orig, uint64_t filetime,
+                      bool *logged)
+{
+    *logged = false;
+    const char *why = copy_needed(h, backup_path, orig);
+    struct hp_log_plan plan = {0};
+    int rc = HIVEPORT_OK;
+    if (why == NULL) {
+        if ((rc = hp_log_plan(h, &plan)) != HIVEPORT_OK)
+            return rc;
+        if (plan.path == NULL)
+            why = plan.why;
+    }
+    if (why != NULL) {
+        snprintf(h->commit_report, sizeof h->commit_report, "copy commit (temporary file, rename): %s", why);
+        if (h->flags & HIVEPORT_OPEN_COMMIT_LOG)
+            rc = hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: a logged commit was asked for, but %s; nothing was written",
+                          h->path, why);
+        hp_log_plan_free(&plan);
+        *logged = rc != HIVEPORT_OK;
+        return rc;
+    }
+    struct hp_page_set ps;
+    *logged = true;
+    bool locked = false;
+    if ((rc = hp_pages_collect(h, filetime, &ps)) == HIVEPORT_OK && ps.n > 0) {
+        /* Readers of the file must not see half a commit: wait for them with --commit log; otherwise a
+         * copy (renamed over the hive) leaves them the old file and need not wait. */
+        bool must_log = (h->flags & HIVEPORT_OPEN_COMMIT_LOG) != 0;
+        rc = hp_inplace_lock(h, must_log ? h->lock_timeout_ms : 0);
+        locked = rc == HIVEPORT_OK;
+        if (rc == HIVEPORT_E_LOCKED && !must_log) {
+            hp_clear_error(h);
+            rc = HIVEPORT_OK;
+            *logged = false;
+            snprintf(h->commit_report, sizeof h->commit_report,
+                     "copy commit (temporary file, rename): readers hold the hive open, and a copy leaves them "
+                     "the old file");
+        }
+    }
+    if (rc == HIVEPORT_OK && *logged) {
+        if (ps.n == 0) {
+            h->changed = false; /* every edit already matches the file */
+        } else if ((rc = hp_commit_logged(h, &plan, &ps)) == HIVEPORT_OK) {
+            h->changed = false;
+            h->commit_method = HIVEPORT_COMMIT_LOG;
+            snprintf(h->commit_report, sizeof h->commit_report,
+                     "logged commit: %zu page%s through %s (%s, entry %u), then in place", ps.n,
+                     ps.n == 1 ? "" : "s", plan.path, log_format_name(plan.format), h->seq_primary);
+        }
+    }
+    if (locked)
+        hp_inplace_unlock(h);
+    hp_pages_free(&ps);
+    hp_log_plan_free(&plan);
+    return rc;
+}
+
+HIVEPORT_API int hiveport_commit_method(const hiveport *h, const char **report)
+{
+    if (report != NULL)
+        *report = h != NULL ? h->commit_report : "";
+    if (!hp_handle_usable(h))
+        return -1;
+    return h->commit_method;
+}
+
 HIVEPORT_API int hiveport_commit(hiveport *h, const char *backup_path)
 {
     if (!hp_handle_usable(h))
@@ -289,6 +384,9 @@ HIVEPORT_API int hiveport_commit(hiveport *h, const char *backup_path)
         return hp_error(h, HIVEPORT_E_IO, "%s: cannot stat: %s", h->path, strerror(errno));
     int rc = hp_write_time(h, &filetime);
     if (rc != HIVEPORT_OK)
+        return rc;
+    bool logged = false;
+    if ((rc = try_logged(h, backup_path, &orig, filetime, &logged)) != HIVEPORT_OK || logged)
         return rc;
     char *tmp = temp_template(h->path);
     char *dir = hp_dir_of(h->path);
@@ -315,6 +413,8 @@ HIVEPORT_API int hiveport_commit(hiveport *h, const char *backup_path)
         if ((rc = hp_check_patched(h, fd, tmp)) != HIVEPORT_OK)
             goto out;
         rc = publish(h, &tmp, &fd, dir, &orig, backup_path);
+        if (tmp == NULL)
+            h->commit_method = HIVEPORT_COMMIT_COPY;
     } else {
         errno = 0;
         if (hivex_commit(h->hive, tmp, 0) != 0) {
@@ -328,8 +428,10 @@ HIVEPORT_API int hiveport_commit(hiveport *h, const char *backup_path)
         if ((rc = hp_check_before_commit(h, fd, tmp)) != HIVEPORT_OK)
             goto out;
         rc = publish(h, &tmp, &fd, dir, &orig, backup_path);
-        if (tmp == NULL)
+        if (tmp == NULL) {
             hp_touched_clear(h);
+            h->commit_method = HIVEPORT_COMMIT_COPY;
+        }
     }
 out:
     if (fd >= 0)

@@ -11,7 +11,7 @@
 
 #define HP_KNOWN_OPEN_FLAGS                                                                                 \
     (HIVEPORT_OPEN_WRITE | HIVEPORT_OPEN_NO_LOGS | HIVEPORT_OPEN_DISCARD_LOGS | HIVEPORT_OPEN_BREAK_LINKS |    \
-     HIVEPORT_OPEN_DAMAGED)
+     HIVEPORT_OPEN_DAMAGED | HIVEPORT_OPEN_COMMIT_LOG | HIVEPORT_OPEN_COMMIT_COPY)
 #define HP_DEFAULT_LOCK_TIMEOUT_MS 30000
 
 /* The handle owns its list of in-place edits (inplace.c records them); forgetting them is the handle's. */
@@ -197,6 +197,9 @@ int hp_hive_load(hiveport *h)
             return hp_error(h, errno == EISDIR ? HIVEPORT_E_NOT_REGULAR : HIVEPORT_E_IO,
                             "%s: cannot open: %s", h->path, strerror(errno));
         h->read_fd = fd;
+        int rc = hp_read_lock(h, fd, h->lock_timeout_ms);
+        if (rc != HIVEPORT_OK)
+            return rc;
     }
     uint64_t size = 0;
     uint32_t hbins_size = 0;
@@ -296,6 +299,9 @@ HIVEPORT_API int hiveport_open_ext(const char *path, const hiveport_options *opt
         return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: unknown open flags 0x%x", path,
                         opts->flags & ~HP_KNOWN_OPEN_FLAGS);
     h->flags = opts->flags;
+    h->lock_timeout_ms = opts->lock_timeout_ms;
+    if ((h->flags & HIVEPORT_OPEN_COMMIT_LOG) && (h->flags & HIVEPORT_OPEN_COMMIT_COPY))
+        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: a commit is either logged or copied, not both", path);
     if ((h->flags & HIVEPORT_OPEN_DAMAGED) && (h->flags & HIVEPORT_OPEN_WRITE))
         return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: a damaged hive is opened read-only", path);
     if (opts->size >= offsetof(hiveport_options, log_path_count) + sizeof opts->log_path_count &&

@@ -29,6 +29,7 @@ struct hiveport {
     hive_h *hive;            /* libhivex, opened on demand (hp_hivex_open) */
     bool hive_writable;      /* libhivex opened with HIVEX_OPEN_WRITE (see hp_hive_make_writable) */
     int lock_fd;             /* write handles: the locked hive file, else -1 */
+    int lock_timeout_ms;     /* from the open options: how long to wait for a lock */
     int read_fd;             /* read handles: the file, else -1 */
     int replay_fd;           /* the hive after log replay (a memory file), else -1 */
     char **log_paths;        /* explicit log files from the options, hp_malloc'd */
@@ -47,6 +48,8 @@ struct hiveport {
     size_t npatches, cappatches;
     hive_node_h *touched;    /* keys whose last-write time the next libhivex commit must set */
     size_t ntouched, captouched;
+    int commit_method;       /* enum hiveport_commit_method of the last commit that wrote */
+    char commit_report[512]; /* one line on it */
     int status;              /* status of the last failed call, 0 after a success */
     char errmsg[HP_ERRMSG_MAX];
 };
@@ -76,11 +79,35 @@ int hp_subtree_deletable(hiveport *h, hive_node_h key);
  * holding the recovered hive, or -1 when no log was usable (h->log_state and h->log_report say why). */
 int hp_logs_replay(hiveport *h, int fd, uint64_t size, int *replayed_fd);
 
+/* Finds NAME.LOG1, NAME.LOG2, NAME.LOG next to the hive (paths[0..2], hp_malloc'd, NULL when absent). */
+int hp_logs_find(hiveport *h, char *paths[3]);
+
+/* ---- commit_log.c: the logged commit (pageset.h has the page set and its collection) ---- */
+struct hp_page_set;
+/* The log a logged commit would write: path NULL (and why says why) when the hive has no usable logs. */
+struct hp_log_plan {
+    char *path;       /* hp_malloc'd */
+    int format;       /* enum hp_txlog_format */
+    size_t log_len;   /* its length now */
+    char why[256];
+};
+int hp_log_plan(hiveport *h, struct hp_log_plan *plan);
+void hp_log_plan_free(struct hp_log_plan *plan);
+/* Writes ps through the planned log, then in place (commit_log.c's header has the order and the flushes). */
+int hp_commit_logged(hiveport *h, const struct hp_log_plan *plan, const struct hp_page_set *ps);
+
 /* ---- lock.c: the writer lock ---- */
 /* Opens path for writing-permission checks and takes an exclusive flock, waiting up to timeout_ms
  * (<0 forever). Retries when the path was replaced while waiting. Sets h->lock_fd, dev, ino. */
 int hp_lock_acquire(hiveport *h, int timeout_ms);
 void hp_lock_release(hiveport *h);
+/* Readers of a plain file: a shared lock against in-place commits, waiting up to timeout_ms for one to end
+ * (HIVEPORT_E_LOCKED after); a file system without locks is read all the same. */
+int hp_read_lock(hiveport *h, int fd, int timeout_ms);
+/* A logged commit: the exclusive lock against readers while it writes in place (timeout_ms 0: try once;
+ * HIVEPORT_E_LOCKED while readers hold it), and its release. */
+int hp_inplace_lock(hiveport *h, int timeout_ms);
+void hp_inplace_unlock(hiveport *h);
 
 /* ---- handle.c ---- */
 int hp_hive_load(hiveport *h);   /* (re)reads header and opens libhivex (read-only) on h->path */
@@ -128,6 +155,8 @@ int hp_stamp_file(hiveport *h, int fd, const hive_node_h *keys, size_t nkeys, bo
 /* ---- check_patched.c: what an in-place commit changed: the base block, and each patched value and key
  * with the hive bins that hold them ---- */
 int hp_check_patched(hiveport *h, int fd, const char *what);
+/* The same on the hive's bytes in memory (size of them: the logged commit's new hive, before it writes). */
+int hp_check_patched_image(hiveport *h, const unsigned char *data, uint64_t size);
 
 /* ---- check_loaded.c: the structural check of the hive as the handle loaded it ---- */
 /* The number of errors in the hive as the handle loaded it, and the first as text (hp_malloc'd, or NULL). */

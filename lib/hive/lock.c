@@ -1,4 +1,7 @@
-/* lock.c: the exclusive writer lock (flock on the hive file itself), held from open to close.
+/* lock.c: the exclusive writer lock (flock on the hive file itself), held from open to close; and the
+ * in-place lock between readers and a logged commit (open file description locks, fcntl F_OFD_*, which
+ * Linux keeps apart from flock): a reader of a plain file holds a shared one from open to close, a logged
+ * commit an exclusive one while it writes the hive in place, so that no reader sees half a commit.
  *
  * A commit renames a new file over the hive, so a writer that waited on the old inode must notice that the
  * path now names another file and lock that one instead; the committing writer locks the new inode before
@@ -131,4 +134,64 @@ void hp_lock_release(hiveport *h)
         close(h->lock_fd); /* closing the last descriptor drops the flock */
         h->lock_fd = -1;
     }
+}
+
+/* An F_OFD_SETLK on the whole file; 0, or -1 with errno (EAGAIN/EACCES when someone else holds it). */
+static int ofd_lock(int fd, short type)
+{
+    struct flock fl = {.l_type = type, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
+    return fcntl(fd, F_OFD_SETLK, &fl);
+}
+
+/* Waits up to timeout_ms (<0 forever) for the lock; 0, 1 on time-out, -1 with errno on another error. */
+static int ofd_lock_wait(int fd, short type, int timeout_ms)
+{
+    int64_t deadline = timeout_ms < 0 ? INT64_MAX : now_ms() + timeout_ms;
+    long pause_ms = 1;
+    while (ofd_lock(fd, type) != 0) {
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN && errno != EACCES)
+            return -1;
+        if (now_ms() >= deadline)
+            return 1;
+        sleep_ms(pause_ms);
+        if (pause_ms < 20)
+            pause_ms *= 2;
+    }
+    return 0;
+}
+
+int hp_read_lock(hiveport *h, int fd, int timeout_ms)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        return HIVEPORT_OK; /* not a plain file: nothing commits it in place */
+    int rc = ofd_lock_wait(fd, F_RDLCK, timeout_ms);
+    if (rc == 1)
+        return hp_error(h, HIVEPORT_E_LOCKED,
+                        "%s: a writer is committing it in place (waited %d ms); try again later or raise the "
+                        "lock timeout",
+                        h->path, timeout_ms);
+    /* Locks refused (a file system without them): read all the same. */
+    return HIVEPORT_OK;
+}
+
+int hp_inplace_lock(hiveport *h, int timeout_ms)
+{
+    int rc = ofd_lock_wait(h->lock_fd, F_WRLCK, timeout_ms);
+    if (rc == 1)
+        return hp_error(h, HIVEPORT_E_LOCKED,
+                        "%s: readers hold the hive open (waited %d ms for them to finish before writing it in "
+                        "place)",
+                        h->path, timeout_ms);
+    if (rc < 0 && errno != ENOLCK && errno != EINVAL && errno != EOPNOTSUPP)
+        return hp_error(h, HIVEPORT_E_IO, "%s: cannot lock it for writing in place: %s", h->path, strerror(errno));
+    return HIVEPORT_OK;
+}
+
+void hp_inplace_unlock(hiveport *h)
+{
+    if (h->lock_fd >= 0)
+        ofd_lock(h->lock_fd, F_UNLCK);
 }

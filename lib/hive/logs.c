@@ -17,7 +17,7 @@ static const char *const log_suffixes[] = {".LOG1", ".LOG2", ".LOG"}; /* LOG1 fi
 
 /* Finds NAME.LOG1, NAME.LOG2, NAME.LOG next to the hive, matching case-insensitively (images mounted from
  * NTFS keep Windows' case, e.g. SYSTEM.LOG1 next to system).  Fills paths (hp_malloc'd) in that order. */
-static int discover(hiveport *h, char *paths[3])
+int hp_logs_find(hiveport *h, char *paths[3])
 {
     char *dir = hp_dir_of(h->path);
     if (dir == NULL)
@@ -94,7 +94,7 @@ int hp_logs_replay(hiveport *h, int fd, uint64_t size, int *replayed_fd)
     size_t npaths = h->nlog_paths;
     int rc = HIVEPORT_OK;
     if (npaths == 0) {
-        rc = discover(h, found);
+        rc = hp_logs_find(h, found);
         paths = (const char *const *)found;
         npaths = 3;
     }

@@ -761,6 +761,28 @@ nomem:
     return HIVEPORT_E_NOMEM;
 }
 
+void hp_txlog_probe(const struct hp_txlog_input *log, struct hp_txlog_probe *p)
+{
+    struct log_scan s;
+    memset(p, 0, sizeof *p);
+    if (log == NULL || (log->data == NULL && log->len != 0))
+        return;
+    scan_log_base_block(log, &s);
+    p->empty = s.kind == LOG_EMPTY;
+    if (s.kind != LOG_NEW && s.kind != LOG_OLD)
+        return;
+    p->base_seq = s.base_seq;
+    p->timestamp = s.timestamp;
+    if (s.kind == LOG_OLD) {
+        p->format = HP_TXLOG_FORMAT_OLD;
+        return;
+    }
+    p->format = HP_TXLOG_FORMAT_NEW;
+    scan_hvle_chain(log, &s, UINT64_MAX);
+    p->entries = s.entries;
+    p->last_seq = s.last_seq;
+}
+
 int hp_txlog_read_file(const char *path, unsigned char **data, size_t *len, char *why, size_t why_len)
 {
     char scratch[1];

@@ -66,4 +66,38 @@ int hp_txlog_replay(unsigned char **image, size_t *image_len, const struct hp_tx
  * HIVEPORT_E_CORRUPT (larger than HP_TXLOG_MAX_FILE), with a reason in why. */
 int hp_txlog_read_file(const char *path, unsigned char **data, size_t *len, char *why, size_t why_len);
 
+/* What one log file holds, judged on its own (no hive needed): its format, the base block's sequence
+ * number and timestamp, and for the new format how far its chain of entries is valid. */
+struct hp_txlog_probe {
+    int format;           /* enum hp_txlog_format: NONE for an empty, unreadable or invalid log */
+    bool empty;           /* 0 bytes (the unused slot) */
+    uint32_t base_seq;    /* the base block's sequence number (primary = secondary) */
+    uint64_t timestamp;   /* its last-written FILETIME */
+    unsigned entries;     /* new format: valid entries from 0x200 */
+    uint32_t last_seq;    /* new format: the last valid entry's number (when entries > 0) */
+};
+void hp_txlog_probe(const struct hp_txlog_input *log, struct hp_txlog_probe *p);
+
+/* ---- logwrite.c: the logs a logged commit writes (the reverse of the replay above) ---- */
+
+/* One commit's changed 4 KiB pages of the hive-bins area: file offsets (ascending, multiples of 4096,
+ * >= 4096) and their new contents. */
+struct hp_log_pages {
+    size_t n;
+    const uint64_t *offsets;
+    const unsigned char *const *pages;
+};
+
+/* A new-format log holding one HvLE entry numbered seq: the 512-byte copy of base_block (the commit's new
+ * base block: its hive-bins size and flags are the entry's) with both sequence numbers seq and file type 6,
+ * then at 0x200 the entry (contiguous pages in one reference, Marvin32 hashes), padded so that the next
+ * entry would start on a 4 KiB boundary.  *out is hp_malloc'd; HIVEPORT_E_NOMEM or HIVEPORT_E_INVALID_ARG. */
+int hp_logwrite_new(const unsigned char *base_block, uint32_t seq, const struct hp_log_pages *pg,
+                    unsigned char **out, size_t *out_len);
+
+/* An old-format (DIRT) log of the same pages: the 512-byte base-block copy (both sequence numbers seq, file
+ * type 1, base_block's timestamp and hive-bins size), "DIRT", the bitmap of 512-byte pages, the pages. */
+int hp_logwrite_old(const unsigned char *base_block, uint32_t seq, const struct hp_log_pages *pg,
+                    unsigned char **out, size_t *out_len);
+
 #endif

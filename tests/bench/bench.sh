@@ -32,6 +32,7 @@ case $build in /*) ;; *) build=$root/$build ;; esac
 HIVEPORT=${HIVEPORT:-$build/hiveport}
 BENCHTIME=${BENCHTIME:-$build/bench/benchtime}
 MKBIGHIVE=${MKBIGHIVE:-$build/bench/mkbighive}
+APISET=${APISET:-$build/bench/apiset}   # the library alone: open, hiveport_set_port, hiveport_commit
 GNUTIME=${GNUTIME:-/usr/bin/time}
 COMPARE=${BENCH_COMPARE:-}         # another hiveport binary to time beside HIVEPORT (before/after a change)
 COMPARE_LABEL=${BENCH_COMPARE_LABEL:-compare}
@@ -196,6 +197,10 @@ prepare() {
     if [ "${C_KIND[$c]}" = write ]; then
         rm -rf "$work" && mkdir -p "$work"
         cp "${C_INPUT[$c]}" "$work/hive"
+        local l
+        for l in LOG1 LOG2; do # the transaction logs, for a logged commit
+            [ -f "${C_INPUT[$c]}.$l" ] && cp "${C_INPUT[$c]}.$l" "$work/hive.$l"
+        done
         sync "$work/hive"
         sync -f "$work" 2>/dev/null
         cat "$work/hive" >/dev/null
@@ -328,6 +333,19 @@ machine() {
 
 # ---- the real hive ---------------------------------------------------------------------------------
 
+# The library alone (tests/bench/apiset.c: open, hiveport_set_port in ControlSet001, hiveport_commit; no
+# command, no preflight), copy commit on the hive without logs and logged commit on the one with them:
+# what the commit itself costs.  api_contenders PLAIN LOGGED PORTS...
+api_contenders() {
+    local plain=$1 logged=$2; shift 2
+    local -a b
+    mapfile -t b < <(assignments "$@")
+    contender "libhiveport alone (no preflight), copy commit" write "$plain" "check_ports @HIVE@ $*" 0 -- \
+        env HIVEPORT_BENCH_COMMIT=copy "$APISET" @HIVE@ "${b[@]}"
+    contender "libhiveport alone (no preflight), logged commit" write "$logged" "check_ports @HIVE@ $*" 0 -- \
+        env HIVEPORT_BENCH_COMMIT=log "$APISET" @HIVE@ "${b[@]}"
+}
+
 bench_real() {
     local xz=$shared/hives/win7-SYSTEM.xz
     if [ ! -f "$xz" ]; then
@@ -341,6 +359,9 @@ bench_real() {
     mapfile -t a < <(assignments "${stamp_ports[@]}")
     "$HIVEPORT" set "$base" "${a[@]}" --controlset 1 || die "cannot make the restamp input"
     local why; why=$(check_ports "$base" "${stamp_ports[@]}") || die "restamp input: $why"
+    local logged=$tmp/real/logged/win7-SYSTEM
+    mkdir -p "$tmp/real/logged" && cp "$base" "$logged" && : >"$logged.LOG2" &&
+        python3 "$root/tests/support/mklog.py" "$logged" "$logged.LOG1" 1 || die "cannot make the logs"
     local size; size=$(stat -c %s "$orig")
     local have_hivexsh=1 have_regedit=1
     command -v hivexsh >/dev/null || have_hivexsh=0
@@ -360,6 +381,14 @@ bench_real() {
         local idx_hsh="" idx_reg=""
         contender "hiveport set" write "$input" "check_ports @HIVE@ ${ports[*]}" 0 -- \
             "$HIVEPORT" set @HIVE@ "${a[@]}" --controlset 1
+        local idx_log=""
+        if [ $job = restamp ]; then
+            # The same hive with its Vista/7-format logs beside it, as on an installed Windows: a logged commit.
+            contender "hiveport set, logs beside it (logged commit, in place)" write "$logged" \
+                "check_ports @HIVE@ ${ports[*]}" 0 -- "$HIVEPORT" set @HIVE@ "${a[@]}" --controlset 1 --commit log
+            idx_log=$LAST
+            api_contenders "$base" "$logged" "${ports[@]}"
+        fi
         [ -z "$COMPARE" ] || contender "hiveport set ($COMPARE_LABEL)" write "$input" "check_ports @HIVE@ ${ports[*]}" 0 -- \
             "$COMPARE" set @HIVE@ "${a[@]}" --controlset 1
         if [ $have_hivexsh = 1 ]; then
@@ -386,6 +415,12 @@ bench_real() {
         local hp=${MED[0]} hsh=nan reg=nan
         [ -n "$idx_hsh" ] && hsh=${MED[$idx_hsh]}
         [ -n "$idx_reg" ] && reg=${MED[$idx_reg]}
+        if [ -n "$idx_log" ]; then
+            goal "logged restamp (hiveport set) <= 0.3 x dd conv=fsync floor (issue 21)" "$(ratio "${MED[$idx_log]}" "$floor") x" \
+                "$(le "$(ratio "${MED[$idx_log]}" "$floor")" 0.3 && echo 1 || echo 0)"
+            local r; r=$(ratio "${MED[$((idx_log + 2))]}" "$floor")
+            goal "logged restamp, library alone (no preflight) <= 0.3 x floor" "$r x" "info-$(le "$r" 0.3 && echo 1 || echo 0)"
+        fi
         local limit=1.5; [ $job = restamp ] && limit=1.2
         goal "$job <= $limit x cp+fsync floor" "$(ratio "$hp" "$floor") x" \
             "$(le "$(ratio "$hp" "$floor")" $limit && echo 1 || echo 0)"
@@ -431,6 +466,49 @@ bench_real() {
 }
 
 # ---- scaling ---------------------------------------------------------------------------------------
+
+# The logged commit on the real Windows 10 hive (../shared/hives/win10-pruned-SYSTEM.xz, 0.5 MB, services
+# pruned) with new-format (Windows 8.1+) logs beside it: restamp by the copy commit, by the logged commit,
+# and the dd floor, in one run.
+bench_real_win10() {
+    local xz=$shared/hives/win10-pruned-SYSTEM.xz
+    if [ ! -f "$xz" ]; then
+        say "Real Windows 10 hive: SKIPPED: $xz is absent."
+        return 0
+    fi
+    mkdir -p "$tmp/win10/logged"
+    local base=$tmp/win10/win10-SYSTEM logged=$tmp/win10/logged/win10-SYSTEM
+    xz -dc "$xz" >"$base" || die "cannot decompress $xz"
+    mapfile -t a < <(assignments "${stamp_ports[@]}")
+    "$HIVEPORT" set "$base" "${a[@]}" --controlset 1 --force >/dev/null || die "cannot make the win10 restamp input"
+    cp "$base" "$logged" && : >"$logged.LOG2" && python3 "$root/tests/support/mklog.py" "$logged" "$logged.LOG1" 6 ||
+        die "cannot make the win10 logs"
+    local size; size=$(stat -c %s "$base")
+    say ""
+    say "### The real Windows 10 hive: win10-pruned-SYSTEM, $size bytes, new-format logs, $reps repetitions"
+    say ""
+    say "| job | contender | median ms | range ms | x floor | CPU ms | peak MiB (%M) | check |"
+    say "|---|---|---:|---:|---:|---:|---:|---|"
+    mapfile -t a < <(assignments "${restamp_ports[@]}")
+    ncont=0
+    contender "hiveport set (copy commit)" write "$base" "check_ports @HIVE@ ${restamp_ports[*]}" 0 -- \
+        "$HIVEPORT" set @HIVE@ "${a[@]}" --controlset 1 --force --commit copy
+    contender "hiveport set, logs beside it (logged commit, in place)" write "$logged" \
+        "check_ports @HIVE@ ${restamp_ports[*]}" 0 -- "$HIVEPORT" set @HIVE@ "${a[@]}" --controlset 1 --force --commit log
+    api_contenders "$base" "$logged" "${restamp_ports[@]}"
+    contender "floor: dd conv=fsync (copy + fsync)" write "$base" "cmp -s @HIVE@.copy $(printf '%q' "$base")" 0 -- \
+        dd if=@HIVE@ of=@HIVE@.copy bs=1M conv=fsync status=none
+    run_rows "win10-restamp" "$reps"
+    collect "win10-restamp"
+    local floor=${MED[ncont - 1]} c
+    for ((c = 0; c < ncont; c++)); do
+        say "| restamp | ${C_LABEL[$c]} | $(fmt_ms "${MED[$c]}") | $([ "${MED[$c]}" = nan ] && echo - || minmax "$tmp/res/win10-restamp.$c.times") | $(ratio "${MED[$c]}" "$floor") | $(fmt_ms "${CPU[$c]}") | $(mib "${MEM[$c]}") | ${C_NOTE[$c]:-ok} |"
+    done
+    goal "logged restamp of the Windows 10 hive (hiveport set) <= 0.3 x dd conv=fsync floor (issue 21)" \
+        "$(ratio "${MED[1]}" "$floor") x" "$(le "$(ratio "${MED[1]}" "$floor")" 0.3 && echo 1 || echo 0)"
+    local r; r=$(ratio "${MED[3]}" "$floor")
+    goal "logged restamp of the Windows 10 hive, library alone <= 0.3 x floor" "$r x" "info-$(le "$r" 0.3 && echo 1 || echo 0)"
+}
 
 bench_scaling() {
     mkdir -p "$tmp/scale"
@@ -557,8 +635,8 @@ say "## hiveport benchmark ($(date -u '+%Y-%m-%d %H:%M UTC'))"
 say ""
 machine
 case $mode in
-all) bench_real; bench_scaling ;;
-real) bench_real ;;
+all) bench_real; bench_real_win10; bench_scaling ;;
+real) bench_real; bench_real_win10 ;;
 scaling) bench_scaling ;;
 esac
 say ""

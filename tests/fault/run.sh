@@ -11,7 +11,7 @@ total_pass=0
 total_fail=0
 for d in "$@"; do
     env=()
-    if [ "$d" = fault_commit ]; then
+    if [ "$d" = fault_commit ] || [ "$d" = fault_logcommit ]; then
         env+=("LD_PRELOAD=$(cd "$dir" && pwd)/failshim.so")
         [ "${SANITIZE:-}" = 1 ] && env+=("ASAN_OPTIONS=verify_asan_link_order=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}")
     fi

@@ -135,8 +135,13 @@ static void through_api(unsigned mode, const unsigned char *image, size_t image_
         FZ_ASSERT(same_file(path, image, image_len), "a failed set or commit changed the hive");
         return;
     }
+    /* A clean hive's in-place change goes through its logs (the logged commit, issue 21): they change then,
+     * and the checks below (clean, the new port) hold all the same.  A replayed hive is copied: its logs
+     * stay as they were. */
+    bool logged = hiveport_commit_method(h, NULL) == HIVEPORT_COMMIT_LOG;
+    FZ_ASSERT(!logged || !direct->was_dirty, "a hive recovered from its logs was committed through them");
     hiveport_close(h);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n && !logged; i++)
         for (size_t j = 0; j < 3; j++)
             if (strcmp(logs[i].name, names[j]) == 0)
                 FZ_ASSERT(same_file(log_path[j], logs[i].data, logs[i].len), "a commit changed %s", names[j]);

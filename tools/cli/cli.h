@@ -48,7 +48,8 @@ enum cli_option {
     OPT_LOG,
     OPT_DISCARD_LOGS,
     OPT_LOCK_TIMEOUT,
-    OPT_BREAK_LINKS
+    OPT_BREAK_LINKS,
+    OPT_COMMIT
 };
 #define CLI_LONGOPT_HELP {"help", no_argument, NULL, OPT_HELP}
 #define CLI_LONGOPT_CONTROLSET {"controlset", required_argument, NULL, OPT_CONTROLSET}
@@ -58,14 +59,17 @@ enum cli_option {
 #define CLI_LONGOPTS_READ {"no-logs", no_argument, NULL, OPT_NO_LOGS}, {"log", required_argument, NULL, OPT_LOG}
 #define CLI_LONGOPTS_WRITE                                                                                   \
     {"discard-logs", no_argument, NULL, OPT_DISCARD_LOGS}, {"lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT}, \
-    {"break-links", no_argument, NULL, OPT_BREAK_LINKS}
+    {"break-links", no_argument, NULL, OPT_BREAK_LINKS}, {"commit", required_argument, NULL, OPT_COMMIT}
 #define CLI_HELP_READ                                                                                        \
     "  --no-logs         do not replay a dirty hive's transaction logs (HIVE.LOG1, HIVE.LOG2, HIVE.LOG)\n"  \
     "  --log PATH        replay this log file instead of looking next to the hive (repeatable)\n"
 #define CLI_HELP_WRITE                                                                                       \
     "  --discard-logs    write a dirty hive whose logs were not replayed, losing what they hold\n"           \
     "  --lock-timeout S  wait at most S seconds for another writer (default 30)\n"                            \
-    "  --break-links     write a hive with several hard links (the other links keep the old hive)\n"
+    "  --break-links     write a hive with several hard links (the other links keep the old hive)\n"        \
+    "  --commit HOW      auto (the default): through the hive's transaction logs (HIVE.LOG1/.LOG2) and\n"   \
+    "                    in place when they exist, else a copy renamed over it; log: through the logs\n"    \
+    "                    or fail; copy: always the copy (also what --backup and --break-links use)\n"
 
 /* getopt_long over a command's argv (restarting the scan on the first call for each command). */
 int cli_getopt(int argc, char **argv, const struct option *longopts);
@@ -269,7 +273,8 @@ enum { OPT_QUIET = 0x180, OPT_VERBOSE };
 #define CLI_HELP_OVERLAY                                                                                     \
     "  --overlay NEW     with --disk: write into a new qcow2 overlay NEW backed by the disk, which is\n"    \
     "                    left unchanged (the safe way to write a VM disk)\n"
-/* --verbose of a writer: whether the file was written (and where the previous one was kept). */
-void cli_report_commit(const char *prog, const char *hive, bool changed, const char *backup);
+/* --verbose of a writer: whether the file was written (and where the previous one was kept, or through
+ * which log when the commit was logged). */
+void cli_report_commit(const char *prog, const hiveport *h, const char *hive, bool changed, const char *backup);
 
 #endif

@@ -39,6 +39,15 @@ int cli_open_option(const char *prog, int c, const char *arg, struct cli_open *o
             return cli_usage_error(prog, "at most %zu --log options", sizeof o->logs / sizeof o->logs[0]);
         o->logs[o->nlogs++] = arg;
         return CLI_OK;
+    case OPT_COMMIT:
+        o->flags &= ~(HIVEPORT_OPEN_COMMIT_LOG | HIVEPORT_OPEN_COMMIT_COPY);
+        if (strcmp(arg, "log") == 0)
+            o->flags |= HIVEPORT_OPEN_COMMIT_LOG;
+        else if (strcmp(arg, "copy") == 0)
+            o->flags |= HIVEPORT_OPEN_COMMIT_COPY;
+        else if (strcmp(arg, "auto") != 0)
+            return cli_usage_error(prog, "invalid --commit '%s': expected auto, log or copy", arg);
+        return CLI_OK;
     case OPT_LOCK_TIMEOUT:
         if (!cli_parse_lock_timeout(arg, &o->lock_timeout_ms))
             return cli_usage_error(prog, "invalid --lock-timeout '%s': expected seconds, 0-86400", arg);

@@ -81,9 +81,12 @@ int cli_json_print(const char *prog, json_t *root)
     return CLI_OK;
 }
 
-void cli_report_commit(const char *prog, const char *hive, bool changed, const char *backup)
+void cli_report_commit(const char *prog, const hiveport *h, const char *hive, bool changed, const char *backup)
 {
-    if (!changed)
+    const char *report = NULL;
+    if (changed && h != NULL && hiveport_commit_method(h, &report) == HIVEPORT_COMMIT_LOG)
+        cli_error(prog, "%s: written (%s)", hive, report);
+    else if (!changed)
         cli_error(prog, "%s: nothing changes: not written", hive);
     else if (backup != NULL)
         cli_error(prog, "%s: written (the previous file is kept as %s)", hive, backup);

@@ -131,7 +131,7 @@ static int set_port(const char *prog, const struct dcom_request *req)
         goto out;
     }
     if (req->verbose)
-        cli_report_commit(prog, hive, changed, changed ? backup_path : NULL);
+        cli_report_commit(prog, h, hive, changed, changed ? backup_path : NULL);
     rc = CLI_OK;
 out:
     free(backup_path);

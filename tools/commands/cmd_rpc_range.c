@@ -152,7 +152,7 @@ static int change(const char *prog, const struct request *req)
                         "as an invalid configuration; remove it with --clear alone",
                   req->hive);
     if (req->verbose)
-        cli_report_commit(prog, req->hive, changed, changed ? backup : NULL);
+        cli_report_commit(prog, h, req->hive, changed, changed ? backup : NULL);
     rc = req->clear ? CLI_OK : show(prog, h, false);
 out:
     free(backup);

@@ -162,7 +162,7 @@ static int apply(const char *prog, const struct set_request *req)
     }
     cli_warn_current_default(prog, h, req->target, "wrote");
     if (req->verbose)
-        cli_report_commit(prog, req->hive, changed, changed ? backup : NULL);
+        cli_report_commit(prog, h, req->hive, changed, changed ? backup : NULL);
     rc = CLI_OK;
     /* The new file as a reader sees it, opened while the lock is still ours.  The write has landed: a
      * failure to list it is a warning, not exit status 1 (which promises an unchanged file). */

@@ -146,7 +146,7 @@ static int unset_all(const char *prog, const struct unset_request *req)
     }
     cli_warn_current_default(prog, h, req->target, "removed from");
     if (req->verbose)
-        cli_report_commit(prog, req->hive, changed, changed ? backup : NULL);
+        cli_report_commit(prog, h, req->hive, changed, changed ? backup : NULL);
     rc = CLI_OK;
 out:
     free(backup);

@@ -151,6 +151,8 @@ _OPTIONAL_PROTOTYPES = {
     "hiveport_check": (_c.c_int, [HandleP, _c.c_uint, _P(FindingsListP)]),
     "hiveport_preflight": (_c.c_int, [HandleP, _P(CPlanItem), _c.c_size_t, _c.c_int, _c.c_uint, HandleP,
                                       _P(FindingsListP)]),
+    # 0.3.0, node HIVEPORT_0.3
+    "hiveport_commit_method": (_c.c_int, [HandleP, _P(_c.c_char_p)]),
 }
 
 
@@ -190,6 +192,7 @@ def _optional(lib: ctypes.CDLL, name: str) -> Optional[ctypes._CFuncPtr]:  # typ
 lib = _load()
 check_fn = _optional(lib, "hiveport_check")
 preflight_fn = _optional(lib, "hiveport_preflight")
+commit_method_fn = _optional(lib, "hiveport_commit_method")
 
 
 def version_tuple(text: str) -> Tuple[int, ...]:

@@ -33,6 +33,9 @@ _OPEN_NO_LOGS = 0x2
 _OPEN_DISCARD_LOGS = 0x4
 _OPEN_BREAK_LINKS = 0x8
 _OPEN_DAMAGED = 0x10
+_OPEN_COMMIT_LOG = 0x20
+_OPEN_COMMIT_COPY = 0x40
+_COMMIT_FLAGS = {"auto": 0, "log": _OPEN_COMMIT_LOG, "copy": _OPEN_COMMIT_COPY}
 _CHECK_PRIMARY = 0x1
 _SET_REPLACE_TYPE = 0x1
 _RPC_CLEAR_KEEP_KEY = 0x1
@@ -319,9 +322,11 @@ class Hive:
 
     def commit(self, backup: Optional[PathLike] = None, force: bool = False,
                software: Optional["Hive"] = None) -> None:
-        """hiveport_commit(): writes the changes atomically (temporary file, fsync, rename), keeping the
-        previous file at backup when given.  With no effective change nothing is written.  On failure the
-        file is unchanged.
+        """hiveport_commit(): writes the changes: through the hive's transaction logs and in place when they
+        exist beside it (a crash leaves the old hive, or a dirty one whose complete log entry replays into
+        the new one), else atomically (temporary file, fsync, rename), keeping the previous file at backup
+        when given (always a copy).  open(commit=...) chooses.  With no effective change nothing is written.
+        On failure the file is unchanged, or dirty with the complete log entry (the message says so).
 
         First, unless force, the set() and unset() calls made since the last commit() or discard() are
         checked by preflight() (cross-checked against the RPC range of the open SOFTWARE hive software when
@@ -367,6 +372,17 @@ class Hive:
                 if f not in findings:
                     findings.append(f)
         return findings
+
+    @_locked
+    def commit_method(self) -> Tuple[str, str]:
+        """hiveport_commit_method() (libhiveport 0.3): how the last commit that wrote was done, "log", "copy"
+        or "none", and one English line on it (the log written, or why a copy was made)."""
+        fn = _lib.commit_method_fn
+        if fn is None:
+            raise Unsupported(None, "hiveport_commit_method: the loaded libhiveport has no such call (it is older)")
+        report = ctypes.c_char_p()
+        method = fn(self._handle(), ctypes.byref(report))
+        return {1: "copy", 2: "log"}.get(method, "none"), _lib.text(report.value) or ""
 
     @_locked
     def discard(self) -> None:
@@ -498,7 +514,7 @@ class Hive:
 
 def open(path: PathLike, write: bool = False, logs: Optional[Iterable[PathLike]] = None, no_logs: bool = False,
          discard_logs: bool = False, lock_timeout: Optional[float] = 30.0, break_links: bool = False,
-         damaged: bool = False) -> Hive:
+         damaged: bool = False, commit: str = "auto") -> Hive:
     """hiveport_open_ext(): opens the hive at path, read-only (the file is never opened for writing) or with
     write=True (takes the writer's lock, waiting lock_timeout seconds, None or float("inf"): forever; a
     negative number or NaN is ValueError).  logs names a dirty
@@ -506,14 +522,17 @@ def open(path: PathLike, write: bool = False, logs: Optional[Iterable[PathLike]]
     writing a dirty hive whose logs were not replayed.  break_links (HIVEPORT_OPEN_BREAK_LINKS) allows
     writing a file with several hard links (NotRegular otherwise): the commit's rename leaves the other
     names with the old hive.  damaged (HIVEPORT_OPEN_DAMAGED, read-only) opens a hive whose hive bins or
-    root key are damaged so that check() can say where; other reads may fail.  Raises the status's
-    exception, whose message names the file and the reason."""
+    root key are damaged so that check() can say where; other reads may fail.  commit ("auto", "log" or
+    "copy"; HIVEPORT_OPEN_COMMIT_LOG/_COPY, libhiveport 0.3) chooses how commit() writes.  Raises the
+    status's exception, whose message names the file and the reason."""
+    if commit not in _COMMIT_FLAGS:
+        raise ValueError(f"commit is 'auto', 'log' or 'copy', not {commit!r}")
     opts = _lib.COptions()
     _lib.lib.hiveport_options_init(ctypes.byref(opts))
     opts.size = ctypes.sizeof(_lib.COptions)
     opts.flags = ((_OPEN_WRITE if write else 0) | (_OPEN_NO_LOGS if no_logs else 0)
                   | (_OPEN_DISCARD_LOGS if discard_logs else 0) | (_OPEN_BREAK_LINKS if break_links else 0)
-                  | (_OPEN_DAMAGED if damaged else 0))
+                  | (_OPEN_DAMAGED if damaged else 0) | _COMMIT_FLAGS[commit])
     opts.lock_timeout_ms = _lock_timeout_ms(lock_timeout)
     if isinstance(logs, (str, bytes, os.PathLike)):
         raise TypeError("logs is a list of paths, not one path")

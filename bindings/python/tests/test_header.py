@@ -105,7 +105,8 @@ def test_enums_match_the_header(enum, prefix):
 
 def test_flags_and_targets_match_the_header():
     opens = {"WRITE": hive._OPEN_WRITE, "NO_LOGS": hive._OPEN_NO_LOGS, "DISCARD_LOGS": hive._OPEN_DISCARD_LOGS,
-             "BREAK_LINKS": hive._OPEN_BREAK_LINKS, "DAMAGED": hive._OPEN_DAMAGED}
+             "BREAK_LINKS": hive._OPEN_BREAK_LINKS, "DAMAGED": hive._OPEN_DAMAGED,
+             "COMMIT_LOG": hive._OPEN_COMMIT_LOG, "COMMIT_COPY": hive._OPEN_COMMIT_COPY}
     assert {n: header_constant("HIVEPORT_OPEN_" + n) for n in opens} == opens
     assert set(re.findall(r"#define HIVEPORT_OPEN_(\w+)", HEADER)) == set(opens), "an open flag is not bound"
     assert hive._CHECK_PRIMARY == header_constant("HIVEPORT_CHECK_PRIMARY")

@@ -225,6 +225,32 @@ def test_break_links_allows_writing_a_hard_linked_hive(fixture_hive, tmp_path):
     assert os.stat(path).st_nlink == 1
 
 
+def test_commit_through_the_logs_or_by_a_copy(fixture_hive, tmp_path):
+    path = fixture_hive("system-basic")
+    with hiveport.open(path, write=True, commit="log") as h:
+        h.set("ntds", 6106)
+        with pytest.raises(hiveport.InvalidArgument, match="no transaction logs"):
+            h.commit()
+    with hiveport.open(path, write=True) as h:
+        h.set("ntds", 6107)
+        h.commit()
+        assert h.commit_method()[0] == "copy"
+    logged = fixture_hive("system-logged")
+    with open(str(logged) + ".LOG1", "rb") as f:
+        log = f.read()
+    with open(str(path) + ".LOG1", "wb") as f:
+        f.write(log)
+    with hiveport.open(path, write=True) as h:
+        h.set("ntds", 6108)
+        h.commit()
+        method, report = h.commit_method()
+        assert method == "log" and ".LOG1" in report
+    with hiveport.open(path) as h:
+        assert h.get("ntds") == 6108 and not h.is_dirty
+    with pytest.raises(ValueError):
+        hiveport.open(path, commit="sometimes")
+
+
 def test_save_copy(fixture_hive, tmp_path):
     path = fixture_hive("system-basic")
     dest = tmp_path / "copy.hive"
