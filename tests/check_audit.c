@@ -817,10 +817,8 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("audit");
-    TCase *tc = tcase_create("audit");
-    tcase_add_checked_fixture(tc, tu_setup_dir, tu_teardown_dir);
-    tcase_set_timeout(tc, 120);
+    Suite *s;
+    TCase *tc = tu_tcase(&s, "audit", "audit", 120, tu_setup_dir, tu_teardown_dir);
     tcase_add_loop_test(tc, each_fixture_gives_exactly_its_findings, 0, NCASES);
     tcase_add_test(tc, clean_exchange_dc_has_no_warning_or_error);
     tcase_add_test(tc, keys_and_values_as_found);
@@ -837,6 +835,5 @@ int main(void)
     tcase_add_test(tc, rpcrange_parses_like_windows);
     tcase_add_test(tc, rpcrange_allocation_failure);
     tcase_add_test(tc, names_normalise);
-    suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

@@ -684,10 +684,8 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("check");
-    TCase *tc = tcase_create("check");
-    tcase_add_checked_fixture(tc, tu_setup_dir, tu_teardown_dir);
-    tcase_set_timeout(tc, 120);
+    Suite *s;
+    TCase *tc = tu_tcase(&s, "check", "check", 120, tu_setup_dir, tu_teardown_dir);
     tcase_add_loop_test(tc, each_edit_gives_exactly_its_code, 0, NEDITS);
     tcase_add_test(tc, keys_deeper_than_512_levels);
     tcase_add_test(tc, big_value_in_one_cell_is_caught_and_never_committed);
@@ -696,6 +694,5 @@ int main(void)
     tcase_add_loop_test(tc, real_hives, 0, (int)(sizeof reals / sizeof reals[0]));
     tcase_add_test(tc, allocation_failures_are_clean);
     tcase_add_test(tc, arguments);
-    suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

@@ -125,14 +125,10 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("diff");
-    TCase *tc = tcase_create("diff");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, identical_hives_have_no_changes);
-    tcase_add_test(tc, in_place_change_shows_value_and_key_time);
-    tcase_add_test(tc, new_keys_and_values_are_listed);
-    tcase_add_test(tc, callback_can_stop);
-    tcase_add_test(tc, strings_and_binary_are_shown);
-    suite_add_tcase(s, tc);
-    return tu_run_suite(s);
+    const TTest *const tests[] = {identical_hives_have_no_changes, in_place_change_shows_value_and_key_time,
+                                  new_keys_and_values_are_listed, callback_can_stop, strings_and_binary_are_shown,
+                                  NULL};
+    Suite *s;
+    TCase *tc = tu_tcase(&s, "diff", "diff", 0, setup, teardown);
+    return tu_run_tests(s, tc, tests);
 }

@@ -353,18 +353,11 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("logs");
-    TCase *tc = tcase_create("logs");
-    tcase_add_checked_fixture(tc, tu_setup_dir, tu_teardown_dir);
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, read_replays_logs_found_case_insensitively);
-    tcase_add_test(tc, explicit_log_path);
-    tcase_add_test(tc, write_keeps_logged_changes);
-    tcase_add_test(tc, write_without_usable_logs_refused_unless_discarding);
-    tcase_add_test(tc, corrupt_log_is_not_applied);
-    tcase_add_test(tc, clean_hive_ignores_logs);
-    tcase_add_test(tc, save_copy_writes_recovered_hive);
-    tcase_add_test(tc, matches_windows_recovery);
-    suite_add_tcase(s, tc);
-    return tu_run_suite(s);
+    const TTest *const tests[] = {read_replays_logs_found_case_insensitively, explicit_log_path,
+                                  write_keeps_logged_changes, write_without_usable_logs_refused_unless_discarding,
+                                  corrupt_log_is_not_applied, clean_hive_ignores_logs,
+                                  save_copy_writes_recovered_hive, matches_windows_recovery, NULL};
+    Suite *s;
+    TCase *tc = tu_tcase(&s, "logs", "logs", 60, tu_setup_dir, tu_teardown_dir);
+    return tu_run_tests(s, tc, tests);
 }

@@ -284,18 +284,12 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("minimal writes");
-    TCase *tc = tcase_create("minimal");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, existing_dword_is_patched_in_place);
-    tcase_add_test(tc, repeated_edit_changes_nothing);
-    tcase_add_test(tc, edit_and_revert_before_commit_writes_nothing);
-    tcase_add_test(tc, patch_then_structural_change_in_one_session);
-    tcase_add_test(tc, string_port_in_place);
-    tcase_add_test(tc, reproducible_with_source_date_epoch);
-    tcase_add_test(tc, bad_source_date_epoch_is_refused);
-    tcase_add_test(tc, real_hive_alternating_sets);
-    suite_add_tcase(s, tc);
-    return tu_run_suite(s);
+    const TTest *const tests[] = {existing_dword_is_patched_in_place, repeated_edit_changes_nothing,
+                                  edit_and_revert_before_commit_writes_nothing,
+                                  patch_then_structural_change_in_one_session, string_port_in_place,
+                                  reproducible_with_source_date_epoch, bad_source_date_epoch_is_refused,
+                                  real_hive_alternating_sets, NULL};
+    Suite *s;
+    TCase *tc = tu_tcase(&s, "minimal writes", "minimal", 120, setup, teardown);
+    return tu_run_tests(s, tc, tests);
 }

@@ -366,20 +366,12 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("open");
-    TCase *tc = tcase_create("open");
-    tcase_add_checked_fixture(tc, tu_setup_dir, tu_teardown_dir);
-    tcase_add_test(tc, open_fixture_read_and_write);
-    tcase_add_test(tc, lookups_trust_lh_hashes);
-    tcase_add_test(tc, refuse_damaged_files);
-    tcase_add_test(tc, refuse_non_hives);
-    tcase_add_test(tc, refuse_what_is_not_a_file);
-    tcase_add_test(tc, symlink_reads_but_refuses_writes);
-    tcase_add_test(tc, read_only_file_and_directory);
-    tcase_add_test(tc, dirty_hive_reads_and_refuses_writes);
-    tcase_add_test(tc, select_and_controlsets);
-    tcase_add_test(tc, missing_and_bad_select);
-    tcase_add_test(tc, writer_lock_excludes_second_writer);
-    suite_add_tcase(s, tc);
-    return tu_run_suite(s);
+    const TTest *const tests[] = {open_fixture_read_and_write, lookups_trust_lh_hashes, refuse_damaged_files,
+                                  refuse_non_hives, refuse_what_is_not_a_file, symlink_reads_but_refuses_writes,
+                                  read_only_file_and_directory, dirty_hive_reads_and_refuses_writes,
+                                  select_and_controlsets, missing_and_bad_select,
+                                  writer_lock_excludes_second_writer, NULL};
+    Suite *s;
+    TCase *tc = tu_tcase(&s, "open", "open", 0, tu_setup_dir, tu_teardown_dir);
+    return tu_run_tests(s, tc, tests);
 }

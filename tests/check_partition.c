@@ -235,12 +235,8 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("partition");
-    TCase *tc = tcase_create("partition");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, mbr_primary_and_logical);
-    tcase_add_test(tc, mbr_hostile);
-    tcase_add_test(tc, gpt_entries_and_crcs);
-    suite_add_tcase(s, tc);
-    return tu_run_suite(s);
+    const TTest *const tests[] = {mbr_primary_and_logical, mbr_hostile, gpt_entries_and_crcs, NULL};
+    Suite *s;
+    TCase *tc = tu_tcase(&s, "partition", "partition", 0, setup, teardown);
+    return tu_run_tests(s, tc, tests);
 }

@@ -131,16 +131,13 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("real hives");
-    TCase *tc = tcase_create("real");
-    tcase_add_checked_fixture(tc, tu_setup_dir, tu_teardown_dir);
-    tcase_set_timeout(tc, 120);
+    Suite *s;
+    TCase *tc = tu_tcase(&s, "real hives", "real", 120, tu_setup_dir, tu_teardown_dir);
     tcase_add_loop_test(tc, round_trip_on_clean_real_hive, 0,
                         (int)(sizeof clean_system_hives / sizeof clean_system_hives[0]));
     tcase_add_test(tc, control_sets_of_real_hives);
     tcase_add_test(tc, dirty_real_hive_refuses_writes_untouched);
     tcase_add_test(tc, corrupt_real_hive_is_refused);
     tcase_add_test(tc, differencing_hive_without_select);
-    suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

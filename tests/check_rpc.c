@@ -95,48 +95,6 @@ static void put_raw(const char *path, const char *key, const char *name, hive_ty
 
 #define RPC_KEY "Microsoft\\Rpc\\Internet"
 
-/* The lines of b (a hive dump) that a lacks, in b's order; the caller frees it.  (tu_lines_added() passes
- * NULL to qsort() when nothing differs, which the sanitizer build rejects.) */
-static char *lines_added(const char *a, const char *b)
-{
-    size_t alen = strlen(a);
-    char *haystack = malloc(alen + 2), *out = calloc(1, strlen(b) + 1);
-    ck_assert(haystack != NULL && out != NULL);
-    haystack[0] = '\n';
-    memcpy(haystack + 1, a, alen + 1);
-    size_t used = 0;
-    for (const char *line = b; *line != '\0';) {
-        const char *end = strchr(line, '\n');
-        size_t n = end ? (size_t)(end - line) + 1 : strlen(line);
-        char *needle = malloc(n + 2);
-        ck_assert_ptr_nonnull(needle);
-        needle[0] = '\n';
-        memcpy(needle + 1, line, n);
-        needle[n + 1] = '\0';
-        if (strstr(haystack, needle) == NULL) {
-            memcpy(out + used, line, n);
-            used += n;
-        }
-        free(needle);
-        line += n;
-    }
-    free(haystack);
-    return out;
-}
-
-/* The lines of after that before lacks, and those it lost, compared with expected texts. */
-static void expect_diff(const char *before, const char *path, const char *added, const char *removed)
-{
-    char *after = tu_dump_hive(path);
-    ck_assert_ptr_nonnull(after);
-    char *a = lines_added(before, after), *r = lines_added(after, before);
-    ck_assert_str_eq(a, added);
-    ck_assert_str_eq(r, removed);
-    free(a);
-    free(r);
-    free(after);
-}
-
 /* ---- Reading ----------------------------------------------------------------------------------------- */
 
 START_TEST(get_absent_is_not_set)
@@ -427,7 +385,7 @@ START_TEST(set_creates_normalised_configuration)
     ck_assert_int_eq(hiveport_is_dirty(h), 0);
     hiveport_close(h);
     /* "5000-5160" NUL "5200" NUL "7000" NUL NUL, flags "Y" with their terminator; nothing else changed. */
-    expect_diff(before, path,
+    tu_expect_diff(before, path,
                 "\\Microsoft\\Rpc\\Internet\n"
                 "\\Microsoft\\Rpc\\Internet:Ports=7:35003000300030002d003500310036003000000035003200300030000000"
                 "370030003000300000000000\n"
@@ -472,7 +430,7 @@ END_TEST
 START_TEST(set_unchanged_writes_nothing)
 {
     char *path = tu_fixture_copy(tu_dir, "software-rpc-inside");
-    struct stat before, after;
+    struct stat before;
     ck_assert_int_eq(tu_stat(path, &before), 0);
     sleep(1);
     hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
@@ -485,10 +443,7 @@ START_TEST(set_unchanged_writes_nothing)
     ck_assert_int_eq(hiveport_has_changes(h), 0);
     ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
     hiveport_close(h);
-    ck_assert_int_eq(tu_stat(path, &after), 0);
-    ck_assert(before.st_ino == after.st_ino);
-    ck_assert(tu_same_mtime(&before, &after));
-    ck_assert(tu_same_bytes(path, tu_fixture_path("software-rpc-inside")));
+    tu_assert_unwritten(path, &before, tu_fixture_path("software-rpc-inside"));
     free(path);
 }
 END_TEST
@@ -504,7 +459,7 @@ START_TEST(set_normalises_tolerated_values)
     ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
     hiveport_close(h);
     char *after = tu_dump_hive(path);
-    char *added = lines_added(before, after);
+    char *added = tu_lines_added_in_order(before, after);
     ck_assert_ptr_nonnull(strstr(added, "Internet:Ports=7:35003000300030002d0035003200300030000000"));
     ck_assert_ptr_nonnull(strstr(added, "Internet:PortsInternetAvailable=1:59000000\n"));
     ck_assert_ptr_nonnull(strstr(added, "Internet:UseInternetPorts=1:4e000000\n"));
@@ -529,7 +484,7 @@ START_TEST(set_repairs_and_keeps_other_values)
     expect_range(h, "6000-6100", 'N', 'Y', 101);
     ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
     hiveport_close(h);
-    expect_diff(before, path,
+    tu_expect_diff(before, path,
                 "\\Microsoft\\Rpc\\Internet:Ports=7:36003000300030002d00360031003000300000000000\n"
                 "\\Microsoft\\Rpc\\Internet:PortsInternetAvailable=1:4e000000\n",
                 "\\Microsoft\\Rpc\\Internet:Ports=7:35003000300030002d00350031003000300000003500300030003000"
@@ -553,7 +508,7 @@ START_TEST(set_repairs_and_keeps_other_values)
     ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
     expect_range(h, "5000-5100", 'Y', 'Y', 101);
     hiveport_close(h);
-    expect_diff(before, path,
+    tu_expect_diff(before, path,
                 "\\Microsoft\\Rpc\\Internet:PortsInternetAvailable=1:59000000\n"
                 "\\Microsoft\\Rpc\\Internet:UseInternetPorts=1:59000000\n",
                 "");
@@ -634,7 +589,7 @@ START_TEST(clear_deletes_the_key)
     h = tu_open_or_fail(path, 0);
     expect_problem(h, HIVEPORT_E_NOT_SET, "is absent");
     hiveport_close(h);
-    expect_diff(before, path, "",
+    tu_expect_diff(before, path, "",
                 "\\Microsoft\\Rpc\\Internet\n"
                 "\\Microsoft\\Rpc\\Internet:Comment=1:6b0065007000740020006200790020006500760065007200790020006500"
                 "6400690074000000\n"
@@ -657,7 +612,7 @@ START_TEST(clear_keep_key_removes_values)
     expect_problem(h, HIVEPORT_E_BAD_DATA, "has no \"Ports\"");
     ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
     hiveport_close(h);
-    expect_diff(before, path, "",
+    tu_expect_diff(before, path, "",
                 "\\Microsoft\\Rpc\\Internet:Ports=7:35003000300030002d00350031003000300000003500300030003000"
                 "2d0000000000\n"
                 "\\Microsoft\\Rpc\\Internet:PortsInternetAvailable=1:5900650073000000\n"
@@ -687,7 +642,7 @@ START_TEST(set_then_clear_in_one_session)
     ck_assert_int_eq(hiveport_rpc_clear(h, 0), HIVEPORT_OK);
     ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
     hiveport_close(h);
-    expect_diff(before, path, "", "");
+    tu_expect_diff(before, path, "", "");
     free(before);
     free(path);
 }
@@ -916,7 +871,7 @@ START_TEST(dcom_set_port)
         snprintf(want, sizeof want, "\\Classes\\AppID\\%s:Endpoints=7:%s\n", values[i].appid, hex);
         ck_assert_msg(strstr(after, want) != NULL, "no %s", want);
     }
-    char *added = lines_added(before, after), *removed = lines_added(after, before);
+    char *added = tu_lines_added_in_order(before, after), *removed = tu_lines_added_in_order(after, before);
     /* Five values written, four replaced; nothing else. */
     size_t nadded = 0, nremoved = 0;
     for (const char *c = added; *c; c++)
@@ -1028,32 +983,17 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("rpc");
-    TCase *tc = tcase_create("rpc");
-    tcase_add_checked_fixture(tc, tu_setup_dir, tu_teardown_dir);
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, get_absent_is_not_set);
-    tcase_add_test(tc, get_reads_valid_ranges);
-    tcase_add_test(tc, get_tolerates_what_windows_tolerates);
-    tcase_add_test(tc, get_reports_what_windows_rejects);
-    tcase_add_test(tc, get_every_ports_form);
-    tcase_add_test(tc, get_every_flag_form);
-    tcase_add_test(tc, set_refuses_every_malformed_list);
-    tcase_add_test(tc, set_creates_normalised_configuration);
-    tcase_add_test(tc, set_flags_and_lowercase);
-    tcase_add_test(tc, set_unchanged_writes_nothing);
-    tcase_add_test(tc, set_normalises_tolerated_values);
-    tcase_add_test(tc, set_repairs_and_keeps_other_values);
-    tcase_add_test(tc, set_refuses_other_hives_and_readonly);
-    tcase_add_test(tc, set_follows_the_write_rules);
-    tcase_add_test(tc, clear_deletes_the_key);
-    tcase_add_test(tc, clear_keep_key_removes_values);
-    tcase_add_test(tc, set_then_clear_in_one_session);
-    tcase_add_test(tc, warnings_follow_kb_154596);
-    tcase_add_test(tc, audit_cross_checks_written_ranges);
-    tcase_add_test(tc, dcom_get_port);
-    tcase_add_test(tc, dcom_set_port);
-    tcase_add_test(tc, allocation_failures_are_clean);
-    suite_add_tcase(s, tc);
-    return tu_run_suite(s);
+    const TTest *const tests[] = {get_absent_is_not_set, get_reads_valid_ranges,
+                                  get_tolerates_what_windows_tolerates, get_reports_what_windows_rejects,
+                                  get_every_ports_form, get_every_flag_form, set_refuses_every_malformed_list,
+                                  set_creates_normalised_configuration, set_flags_and_lowercase,
+                                  set_unchanged_writes_nothing, set_normalises_tolerated_values,
+                                  set_repairs_and_keeps_other_values, set_refuses_other_hives_and_readonly,
+                                  set_follows_the_write_rules, clear_deletes_the_key, clear_keep_key_removes_values,
+                                  set_then_clear_in_one_session, warnings_follow_kb_154596,
+                                  audit_cross_checks_written_ranges, dcom_get_port, dcom_set_port,
+                                  allocation_failures_are_clean, NULL};
+    Suite *s;
+    TCase *tc = tu_tcase(&s, "rpc", "rpc", 120, tu_setup_dir, tu_teardown_dir);
+    return tu_run_tests(s, tc, tests);
 }

@@ -342,20 +342,16 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("rules");
-    TCase *tc = tcase_create("rules");
-    tcase_add_checked_fixture(tc, tu_setup_dir, tu_teardown_dir);
-    tcase_add_test(tc, preflight_finds_a_conflict_with_a_port_already_set);
-    tcase_add_test(tc, preflight_finds_a_conflict_within_the_plan);
-    tcase_add_test(tc, preflight_finds_a_reserved_port_and_warnings);
-    tcase_add_test(tc, preflight_ignores_what_the_hive_already_had);
-    tcase_add_test(tc, preflight_says_when_a_service_key_is_created);
-    tcase_add_test(tc, preflight_fails_as_set_would);
-    tcase_add_test(tc, preflight_checks_the_rpc_range_with_software);
-    tcase_add_test(tc, preflight_allocation_failures_are_clean);
-    tcase_add_test(tc, each_call_needs_its_kind_of_hive);
-    tcase_add_test(tc, a_hard_linked_hive_is_written_only_on_request);
-    tcase_add_test(tc, a_saved_copy_has_the_mode_of_its_hive);
-    suite_add_tcase(s, tc);
-    return tu_run_suite(s);
+    const TTest *const tests[] = {preflight_finds_a_conflict_with_a_port_already_set,
+                                  preflight_finds_a_conflict_within_the_plan,
+                                  preflight_finds_a_reserved_port_and_warnings,
+                                  preflight_ignores_what_the_hive_already_had,
+                                  preflight_says_when_a_service_key_is_created, preflight_fails_as_set_would,
+                                  preflight_checks_the_rpc_range_with_software,
+                                  preflight_allocation_failures_are_clean, each_call_needs_its_kind_of_hive,
+                                  a_hard_linked_hive_is_written_only_on_request,
+                                  a_saved_copy_has_the_mode_of_its_hive, NULL};
+    Suite *s;
+    TCase *tc = tu_tcase(&s, "rules", "rules", 0, tu_setup_dir, tu_teardown_dir);
+    return tu_run_tests(s, tc, tests);
 }
