@@ -151,16 +151,10 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("api");
-    TCase *tc = tcase_create("no hive");
-    tcase_add_test(tc, version_matches_header);
-    tcase_add_test(tc, strerror_names_every_status);
-    tcase_add_test(tc, errmsg_of_null_handle);
-    tcase_add_test(tc, catalog_matches_domain_notes);
-    tcase_add_test(tc, catalog_entries_are_complete_and_unique);
-    tcase_add_test(tc, parse_controlset_targets);
-    tcase_add_test(tc, options_defaults);
-    tcase_add_test(tc, open_argument_errors);
-    suite_add_tcase(s, tc);
-    return tu_run_suite(s);
+    const TTest *const tests[] = {version_matches_header, strerror_names_every_status, errmsg_of_null_handle,
+                                  catalog_matches_domain_notes, catalog_entries_are_complete_and_unique,
+                                  parse_controlset_targets, options_defaults, open_argument_errors, NULL};
+    Suite *s;
+    TCase *tc = tu_tcase(&s, "api", "no hive", 0, NULL, NULL);
+    return tu_run_tests(s, tc, tests);
 }

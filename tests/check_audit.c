@@ -19,27 +19,6 @@
 #define W HIVEPORT_SEVERITY_WARNING
 #define I HIVEPORT_SEVERITY_INFO
 
-static char *dir;
-
-static void setup(void)
-{
-    dir = tu_tmpdir();
-}
-
-static void teardown(void)
-{
-    tu_rmtree(dir);
-    free(dir);
-}
-
-static hiveport *open_or_fail(const char *path, unsigned flags)
-{
-    hiveport *h = NULL;
-    int rc = hiveport_open(path, flags, &h);
-    ck_assert_msg(rc == HIVEPORT_OK, "open %s: %s", path, hiveport_errmsg(h));
-    return h;
-}
-
 static hiveport_findings *audit_or_fail(hiveport *h, hiveport *software)
 {
     hiveport_findings *f = NULL;
@@ -239,11 +218,11 @@ static bool matches(const hiveport_finding *x, const struct expect *e)
 START_TEST(each_fixture_gives_exactly_its_findings)
 {
     const struct audit_case *c = &cases[_i];
-    char *path = tu_fixture_copy(dir, c->system), *sw_path = NULL;
-    hiveport *h = open_or_fail(path, 0), *sw = NULL;
+    char *path = tu_fixture_copy(tu_dir, c->system), *sw_path = NULL;
+    hiveport *h = tu_open_or_fail(path, 0), *sw = NULL;
     if (c->software != NULL) {
-        sw_path = tu_fixture_copy(dir, c->software);
-        sw = open_or_fail(sw_path, 0);
+        sw_path = tu_fixture_copy(tu_dir, c->software);
+        sw = tu_open_or_fail(sw_path, 0);
     }
     hiveport_findings *f = audit_or_fail(h, sw);
     char what[128];
@@ -279,8 +258,8 @@ END_TEST
 /* The correct Exchange 2003 + domain controller image: nothing to report at all. */
 START_TEST(clean_exchange_dc_has_no_warning_or_error)
 {
-    char *path = tu_fixture_copy(dir, "audit-clean");
-    hiveport *h = open_or_fail(path, 0);
+    char *path = tu_fixture_copy(tu_dir, "audit-clean");
+    hiveport *h = tu_open_or_fail(path, 0);
     hiveport_findings *f = audit_or_fail(h, NULL);
     for (size_t i = 0; i < hiveport_findings_count(f); i++)
         ck_assert_int_eq(hiveport_findings_at(f, i)->severity, I);
@@ -303,8 +282,8 @@ END_TEST
 /* The finding's key and value name are the hive's own spelling; the control set's label marks the boot one. */
 START_TEST(keys_and_values_as_found)
 {
-    char *path = tu_fixture_copy(dir, "audit-wrong-key");
-    hiveport *h = open_or_fail(path, 0);
+    char *path = tu_fixture_copy(tu_dir, "audit-wrong-key");
+    hiveport *h = tu_open_or_fail(path, 0);
     hiveport_findings *f = audit_or_fail(h, NULL);
     bool seen = false;
     for (size_t i = 0; i < hiveport_findings_count(f); i++) {
@@ -322,8 +301,8 @@ START_TEST(keys_and_values_as_found)
     hiveport_close(h);
     free(path);
 
-    path = tu_fixture_copy(dir, "audit-select-bad-type");
-    h = open_or_fail(path, 0);
+    path = tu_fixture_copy(tu_dir, "audit-select-bad-type");
+    h = tu_open_or_fail(path, 0);
     f = audit_or_fail(h, NULL);
     ck_assert_uint_eq(hiveport_findings_count(f), 2);
     ck_assert_str_eq(hiveport_findings_at(f, 0)->key, "Select");
@@ -337,8 +316,8 @@ END_TEST
 /* An equal finding in several control sets is listed once, under the control set Windows boots. */
 START_TEST(equal_findings_merge_across_controlsets)
 {
-    char *path = tu_fixture_copy(dir, "audit-clean"), *sw_path = tu_fixture_copy(dir, "software-rpc-inside");
-    hiveport *h = open_or_fail(path, 0), *sw = open_or_fail(sw_path, 0);
+    char *path = tu_fixture_copy(tu_dir, "audit-clean"), *sw_path = tu_fixture_copy(tu_dir, "software-rpc-inside");
+    hiveport *h = tu_open_or_fail(path, 0), *sw = tu_open_or_fail(sw_path, 0);
     hiveport_findings *f = audit_or_fail(h, sw);
     ck_assert_uint_eq(hiveport_findings_count(f), 1);
     const hiveport_finding *x = hiveport_findings_at(f, 0);
@@ -357,8 +336,8 @@ END_TEST
 /* More than HP_FINDINGS_MAX: the first 1000 are kept and one warning says how many were left out. */
 START_TEST(findings_are_capped)
 {
-    char *path = tu_fixture_copy(dir, "audit-findings-truncated");
-    hiveport *h = open_or_fail(path, 0);
+    char *path = tu_fixture_copy(tu_dir, "audit-findings-truncated");
+    hiveport *h = tu_open_or_fail(path, 0);
     hiveport_findings *f = audit_or_fail(h, NULL);
     check_well_formed(f);
     ck_assert_uint_eq(hiveport_findings_count(f), HP_FINDINGS_MAX + 1);
@@ -388,15 +367,15 @@ static void same_file_state(const char *path, const char *original, const struct
 /* The audit opens nothing for writing: read-only files (in a read-only directory) work and stay as they were. */
 START_TEST(read_only_files_untouched)
 {
-    char *path = tu_fixture_copy(dir, "audit-port-conflict"), *sw_path = tu_fixture_copy(dir, "software-rpc-outside");
+    char *path = tu_fixture_copy(tu_dir, "audit-port-conflict"), *sw_path = tu_fixture_copy(tu_dir, "software-rpc-outside");
     const char *original = tu_fixture_path("audit-port-conflict"), *sw_original = tu_fixture_path("software-rpc-outside");
     ck_assert_int_eq(chmod(path, 0444), 0);
     ck_assert_int_eq(chmod(sw_path, 0444), 0);
-    ck_assert_int_eq(chmod(dir, 0555), 0);
+    ck_assert_int_eq(chmod(tu_dir, 0555), 0);
     struct stat st, sw_st;
     ck_assert_int_eq(tu_stat(path, &st), 0);
     ck_assert_int_eq(tu_stat(sw_path, &sw_st), 0);
-    hiveport *h = open_or_fail(path, 0), *sw = open_or_fail(sw_path, 0);
+    hiveport *h = tu_open_or_fail(path, 0), *sw = tu_open_or_fail(sw_path, 0);
     hiveport_findings *f = audit_or_fail(h, sw);
     ck_assert_uint_gt(hiveport_findings_count(f), 0);
     hiveport_findings_free(f);
@@ -405,7 +384,7 @@ START_TEST(read_only_files_untouched)
     hiveport_close(h);
     same_file_state(path, original, &st);
     same_file_state(sw_path, sw_original, &sw_st);
-    ck_assert_int_eq(chmod(dir, 0700), 0);
+    ck_assert_int_eq(chmod(tu_dir, 0700), 0);
     free(sw_path);
     free(path);
 }
@@ -414,9 +393,9 @@ END_TEST
 /* On a write handle the audit sees the uncommitted changes, and changes nothing itself. */
 START_TEST(audit_sees_uncommitted_changes)
 {
-    char *path = tu_fixture_copy(dir, "audit-port-reserved");
+    char *path = tu_fixture_copy(tu_dir, "audit-port-reserved");
     const char *original = tu_fixture_path("audit-port-reserved");
-    hiveport *h = open_or_fail(path, HIVEPORT_OPEN_WRITE);
+    hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
     ck_assert_int_eq(hiveport_set_port(h, hiveport_catalog_find("ntds"), 1, 5005, 0), HIVEPORT_OK);
     ck_assert_int_eq(hiveport_set_port(h, hiveport_catalog_find("exchange2010-rpc"), 1, 6010, 0), HIVEPORT_OK);
     hiveport_findings *f = audit_or_fail(h, NULL);
@@ -435,14 +414,14 @@ END_TEST
 
 START_TEST(arguments_and_accessors)
 {
-    char *path = tu_fixture_copy(dir, "audit-clean");
-    hiveport *h = open_or_fail(path, 0), *bad = NULL;
+    char *path = tu_fixture_copy(tu_dir, "audit-clean");
+    hiveport *h = tu_open_or_fail(path, 0), *bad = NULL;
     hiveport_findings *f = (hiveport_findings *)1;
     ck_assert_int_eq(hiveport_audit(NULL, NULL, &f), HIVEPORT_E_INVALID_ARG);
     ck_assert_ptr_null(f);
     ck_assert_int_eq(hiveport_audit(h, NULL, NULL), HIVEPORT_E_INVALID_ARG);
     ck_assert_ptr_nonnull(strstr(hiveport_errmsg(h), "audit needs a place for the findings"));
-    ck_assert_int_ne(hiveport_open(dir, 0, &bad), HIVEPORT_OK); /* a directory: a failed handle */
+    ck_assert_int_ne(hiveport_open(tu_dir, 0, &bad), HIVEPORT_OK); /* a directory: a failed handle */
     ck_assert_int_eq(hiveport_audit(bad, NULL, &f), HIVEPORT_E_INVALID_ARG);
     ck_assert_int_eq(hiveport_audit(h, bad, &f), HIVEPORT_E_INVALID_ARG);
     ck_assert_ptr_null(f);
@@ -487,8 +466,8 @@ static const char *const alloc_cases[][2] = {
 START_TEST(allocation_failures_are_clean)
 {
     const char *system = alloc_cases[_i][0], *software = alloc_cases[_i][1];
-    char *path = tu_fixture_copy(dir, system), *sw_path = software ? tu_fixture_copy(dir, software) : NULL;
-    hiveport *h = open_or_fail(path, 0), *sw = sw_path ? open_or_fail(sw_path, 0) : NULL;
+    char *path = tu_fixture_copy(tu_dir, system), *sw_path = software ? tu_fixture_copy(tu_dir, software) : NULL;
+    hiveport *h = tu_open_or_fail(path, 0), *sw = sw_path ? tu_open_or_fail(sw_path, 0) : NULL;
     hiveport_findings *f = audit_or_fail(h, sw);
     size_t expected = hiveport_findings_count(f);
     hiveport_findings_free(f);
@@ -528,7 +507,7 @@ START_TEST(damaged_hives_never_crash)
                                           "software-rpc-small"};
     size_t len;
     char *copy = NULL;
-    if (asprintf(&copy, "%s/damaged.hive", dir) < 0)
+    if (asprintf(&copy, "%s/damaged.hive", tu_dir) < 0)
         abort();
     unsigned seed = 12345;
     int audited = 0;
@@ -608,7 +587,7 @@ static const struct {
 START_TEST(real_hives_audit_and_stay_untouched)
 {
     const char *name = real_hives[_i].name;
-    char *path = tu_real_hive(dir, name);
+    char *path = tu_real_hive(tu_dir, name);
     if (path == NULL)
         return;
     char *original = NULL;
@@ -838,10 +817,8 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("audit");
-    TCase *tc = tcase_create("audit");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120);
+    Suite *s;
+    TCase *tc = tu_tcase(&s, "audit", "audit", 120, tu_setup_dir, tu_teardown_dir);
     tcase_add_loop_test(tc, each_fixture_gives_exactly_its_findings, 0, NCASES);
     tcase_add_test(tc, clean_exchange_dc_has_no_warning_or_error);
     tcase_add_test(tc, keys_and_values_as_found);
@@ -858,6 +835,5 @@ int main(void)
     tcase_add_test(tc, rpcrange_parses_like_windows);
     tcase_add_test(tc, rpcrange_allocation_failure);
     tcase_add_test(tc, names_normalise);
-    suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

@@ -14,19 +14,6 @@
 #include "suite.h"
 #include "testutil.h"
 
-static char *dir;
-
-static void setup(void)
-{
-    dir = tu_tmpdir();
-}
-
-static void teardown(void)
-{
-    tu_rmtree(dir);
-    free(dir);
-}
-
 /* ---- Editing a hive's bytes ---------------------------------------------------------------------- */
 
 struct ctx {
@@ -400,10 +387,10 @@ START_TEST(each_edit_gives_exactly_its_code)
     const struct edit *e = &edits[_i];
     char *path;
     if (strncmp(e->hive, "real:", 5) == 0) {
-        if ((path = tu_real_hive(dir, e->hive + 5)) == NULL)
+        if ((path = tu_real_hive(tu_dir, e->hive + 5)) == NULL)
             return;
     } else {
-        path = tu_fixture_copy(dir, e->hive);
+        path = tu_fixture_copy(tu_dir, e->hive);
     }
     struct ctx x = {.b = tu_read(path, &x.len)};
     ck_assert_ptr_nonnull(x.b);
@@ -441,7 +428,7 @@ END_TEST
 /* Deeper than 512 levels, written by libhivex itself. */
 START_TEST(keys_deeper_than_512_levels)
 {
-    char *path = tu_fixture_copy(dir, "system-basic");
+    char *path = tu_fixture_copy(tu_dir, "system-basic");
     hive_h *hx = hivex_open(path, HIVEX_OPEN_WRITE);
     ck_assert_ptr_nonnull(hx);
     hive_node_h n = hivex_root(hx);
@@ -471,7 +458,7 @@ END_TEST
  * commit over such a hive is refused with the finding, the file untouched. */
 START_TEST(big_value_in_one_cell_is_caught_and_never_committed)
 {
-    char *path = tu_fixture_copy(dir, "system-basic");
+    char *path = tu_fixture_copy(tu_dir, "system-basic");
     hive_h *hx = hivex_open(path, HIVEX_OPEN_WRITE);
     ck_assert_ptr_nonnull(hx);
     static char big[20000];
@@ -522,7 +509,7 @@ static void e_bin_of_ntds_port(struct ctx *x)
 /* A copy of system-basic damaged by edit; returns its path, *bytes its content. */
 static char *damaged_copy(void (*edit)(struct ctx *), unsigned char **bytes, size_t *len)
 {
-    char *path = tu_fixture_copy(dir, "system-basic");
+    char *path = tu_fixture_copy(tu_dir, "system-basic");
     struct ctx x = {.b = tu_read(path, &x.len)};
     x.hx = hivex_open(path, 0);
     ck_assert_ptr_nonnull(x.hx);
@@ -560,7 +547,7 @@ START_TEST(writes_refuse_a_damaged_result)
         ck_assert_msg(now_len == len && memcmp(now, bytes, len) == 0, "the hive changed (structural %d)", structural);
         if (structural) {
             char copy[4096];
-            snprintf(copy, sizeof copy, "%s/copy", dir);
+            snprintf(copy, sizeof copy, "%s/copy", tu_dir);
             ck_assert_int_eq(hiveport_open(path, 0, &h), HIVEPORT_OK);
             ck_assert_int_eq(hiveport_save_copy(h, copy), HIVEPORT_E_CORRUPT);
             struct stat st;
@@ -577,7 +564,7 @@ END_TEST
 /* A dirty hive: checked with its log replayed (and saying so), or the primary file as it is. */
 START_TEST(dirty_hive_replayed_or_primary)
 {
-    char *path = tu_fixture_copy(dir, "system-logged");
+    char *path = tu_fixture_copy(tu_dir, "system-logged");
     char log[4096], src[4096];
     snprintf(log, sizeof log, "%s.LOG1", path);
     snprintf(src, sizeof src, "%s.LOG1", tu_fixture_path("system-logged"));
@@ -621,7 +608,7 @@ static const struct real {
 START_TEST(real_hives)
 {
     const struct real *r = &reals[_i];
-    char *path = tu_real_hive(dir, r->name);
+    char *path = tu_real_hive(tu_dir, r->name);
     if (path == NULL)
         return;
     hiveport *h = NULL;
@@ -650,7 +637,7 @@ END_TEST
 /* Every allocation of a check may fail: the result is the whole list or HIVEPORT_E_NOMEM, nothing between. */
 START_TEST(allocation_failures_are_clean)
 {
-    char *path = tu_fixture_copy(dir, "system-logged");
+    char *path = tu_fixture_copy(tu_dir, "system-logged");
     hiveport *h = NULL;
     hiveport_findings *f = NULL;
     ck_assert_int_eq(hiveport_open(path, 0, &h), HIVEPORT_OK);
@@ -697,10 +684,8 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("check");
-    TCase *tc = tcase_create("check");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120);
+    Suite *s;
+    TCase *tc = tu_tcase(&s, "check", "check", 120, tu_setup_dir, tu_teardown_dir);
     tcase_add_loop_test(tc, each_edit_gives_exactly_its_code, 0, NEDITS);
     tcase_add_test(tc, keys_deeper_than_512_levels);
     tcase_add_test(tc, big_value_in_one_cell_is_caught_and_never_committed);
@@ -709,6 +694,5 @@ int main(void)
     tcase_add_loop_test(tc, real_hives, 0, (int)(sizeof reals / sizeof reals[0]));
     tcase_add_test(tc, allocation_failures_are_clean);
     tcase_add_test(tc, arguments);
-    suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

@@ -8,19 +8,16 @@
 #include "suite.h"
 #include "testutil.h"
 
-static char *dir;
-
 static void setup(void)
 {
-    dir = tu_tmpdir();
+    tu_setup_dir();
     setenv("SOURCE_DATE_EPOCH", "1700000000", 1);
 }
 
 static void teardown(void)
 {
     unsetenv("SOURCE_DATE_EPOCH");
-    tu_rmtree(dir);
-    free(dir);
+    tu_teardown_dir();
 }
 
 struct seen {
@@ -71,7 +68,7 @@ END_TEST
 
 START_TEST(in_place_change_shows_value_and_key_time)
 {
-    char *path = tu_fixture_copy(dir, "system-basic");
+    char *path = tu_fixture_copy(tu_dir, "system-basic");
     set_port(path, "exchange-sa-rfr", 6000);
     struct seen s = {0};
     diff_files(tu_fixture_path("system-basic"), path, &s);
@@ -85,7 +82,7 @@ END_TEST
 
 START_TEST(new_keys_and_values_are_listed)
 {
-    char *path = tu_fixture_copy(dir, "system-empty");
+    char *path = tu_fixture_copy(tu_dir, "system-empty");
     set_port(path, "exchange-is", 5003);
     struct seen s = {0};
     diff_files(tu_fixture_path("system-empty"), path, &s);
@@ -128,14 +125,10 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("diff");
-    TCase *tc = tcase_create("diff");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, identical_hives_have_no_changes);
-    tcase_add_test(tc, in_place_change_shows_value_and_key_time);
-    tcase_add_test(tc, new_keys_and_values_are_listed);
-    tcase_add_test(tc, callback_can_stop);
-    tcase_add_test(tc, strings_and_binary_are_shown);
-    suite_add_tcase(s, tc);
-    return tu_run_suite(s);
+    const TTest *const tests[] = {identical_hives_have_no_changes, in_place_change_shows_value_and_key_time,
+                                  new_keys_and_values_are_listed, callback_can_stop, strings_and_binary_are_shown,
+                                  NULL};
+    Suite *s;
+    TCase *tc = tu_tcase(&s, "diff", "diff", 0, setup, teardown);
+    return tu_run_tests(s, tc, tests);
 }

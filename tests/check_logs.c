@@ -13,19 +13,6 @@
 #include "testutil.h"
 #include "txlog.h"
 
-static char *dir;
-
-static void setup(void)
-{
-    dir = tu_tmpdir();
-}
-
-static void teardown(void)
-{
-    tu_rmtree(dir);
-    free(dir);
-}
-
 static void put32(unsigned char *p, uint32_t v)
 {
     for (int i = 0; i < 4; i++)
@@ -41,7 +28,7 @@ static void put64(unsigned char *p, uint64_t v)
 static char *path_in(const char *name)
 {
     char *p = NULL;
-    if (asprintf(&p, "%s/%s", dir, name) < 0)
+    if (asprintf(&p, "%s/%s", tu_dir, name) < 0)
         abort();
     return p;
 }
@@ -221,7 +208,7 @@ END_TEST
 
 START_TEST(write_without_usable_logs_refused_unless_discarding)
 {
-    char *hive = tu_fixture_copy(dir, "dirty");
+    char *hive = tu_fixture_copy(tu_dir, "dirty");
     hiveport *h;
     ck_assert_int_eq(hiveport_open(hive, HIVEPORT_OPEN_WRITE, &h), HIVEPORT_E_DIRTY);
     ck_assert_ptr_nonnull(strstr(hiveport_errmsg(h), "no transaction logs"));
@@ -320,14 +307,14 @@ START_TEST(matches_windows_recovery)
          "txlog/old-format/RecoveredHive_Windows7"},
     };
     for (size_t c = 0; c < 2; c++) {
-        char *hive = tu_real_hive(dir, cases[c].hive);
+        char *hive = tu_real_hive(tu_dir, cases[c].hive);
         if (hive == NULL)
             return;
         /* Named as Windows names them, so that they are found next to the hive. */
         char *moved = path_in(c == 0 ? "NewDirtyHive" : "OldDirtyHive");
         ck_assert_int_eq(rename(hive, moved), 0);
         for (size_t l = 0; l < 2 && cases[c].logs[l]; l++) {
-            char *log = tu_real_hive(dir, cases[c].logs[l]);
+            char *log = tu_real_hive(tu_dir, cases[c].logs[l]);
             char *named = NULL;
             if (asprintf(&named, "%s.LOG%zu", moved, l + 1) < 0)
                 abort();
@@ -335,7 +322,7 @@ START_TEST(matches_windows_recovery)
             free(log);
             free(named);
         }
-        char *want = tu_real_hive(dir, cases[c].recovered), *got = path_in("got");
+        char *want = tu_real_hive(tu_dir, cases[c].recovered), *got = path_in("got");
         unlink(got);
         hiveport *h;
         ck_assert_int_eq(hiveport_open(moved, 0, &h), HIVEPORT_OK);
@@ -366,18 +353,11 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("logs");
-    TCase *tc = tcase_create("logs");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, read_replays_logs_found_case_insensitively);
-    tcase_add_test(tc, explicit_log_path);
-    tcase_add_test(tc, write_keeps_logged_changes);
-    tcase_add_test(tc, write_without_usable_logs_refused_unless_discarding);
-    tcase_add_test(tc, corrupt_log_is_not_applied);
-    tcase_add_test(tc, clean_hive_ignores_logs);
-    tcase_add_test(tc, save_copy_writes_recovered_hive);
-    tcase_add_test(tc, matches_windows_recovery);
-    suite_add_tcase(s, tc);
-    return tu_run_suite(s);
+    const TTest *const tests[] = {read_replays_logs_found_case_insensitively, explicit_log_path,
+                                  write_keeps_logged_changes, write_without_usable_logs_refused_unless_discarding,
+                                  corrupt_log_is_not_applied, clean_hive_ignores_logs,
+                                  save_copy_writes_recovered_hive, matches_windows_recovery, NULL};
+    Suite *s;
+    TCase *tc = tu_tcase(&s, "logs", "logs", 60, tu_setup_dir, tu_teardown_dir);
+    return tu_run_tests(s, tc, tests);
 }

@@ -15,19 +15,16 @@
 #define SDE "1700000000"
 #define SDE_FILETIME (116444736000000000ULL + 1700000000ULL * 10000000ULL)
 
-static char *dir;
-
 static void setup(void)
 {
-    dir = tu_tmpdir();
+    tu_setup_dir();
     setenv("SOURCE_DATE_EPOCH", SDE, 1);
 }
 
 static void teardown(void)
 {
     unsetenv("SOURCE_DATE_EPOCH");
-    tu_rmtree(dir);
-    free(dir);
+    tu_teardown_dir();
 }
 
 static const hiveport_setting *S(const char *id)
@@ -101,7 +98,7 @@ static void assert_clean_header(const char *path, uint32_t expect_seq)
 
 START_TEST(existing_dword_is_patched_in_place)
 {
-    char *path = tu_fixture_copy(dir, "system-basic"), *old = NULL;
+    char *path = tu_fixture_copy(tu_dir, "system-basic"), *old = NULL;
     if (asprintf(&old, "%s.old", path) < 0 || tu_copy(path, old) != 0)
         abort();
     const char *ids[] = {"exchange-sa-rfr"};
@@ -125,7 +122,7 @@ END_TEST
 
 START_TEST(repeated_edit_changes_nothing)
 {
-    char *path = tu_fixture_copy(dir, "system-empty");
+    char *path = tu_fixture_copy(tu_dir, "system-empty");
     const char *ids[] = {"exchange-sa-rfr", "exchange-sa-nspi", "exchange-is", "exchange-srs", "ntds"};
     uint32_t ports[] = {5001, 5002, 5003, 5004, 5005};
     struct stat st0, st1, st2;
@@ -150,7 +147,7 @@ END_TEST
 
 START_TEST(edit_and_revert_before_commit_writes_nothing)
 {
-    char *path = tu_fixture_copy(dir, "system-basic");
+    char *path = tu_fixture_copy(tu_dir, "system-basic");
     hiveport *h;
     ck_assert_int_eq(hiveport_open(path, HIVEPORT_OPEN_WRITE, &h), HIVEPORT_OK);
     ck_assert_int_eq(hiveport_set_port(h, S("ntds"), 1, 7000, 0), HIVEPORT_OK);
@@ -165,7 +162,7 @@ END_TEST
 
 START_TEST(patch_then_structural_change_in_one_session)
 {
-    char *path = tu_fixture_copy(dir, "system-basic");
+    char *path = tu_fixture_copy(tu_dir, "system-basic");
     hiveport *h;
     ck_assert_int_eq(hiveport_open(path, HIVEPORT_OPEN_WRITE, &h), HIVEPORT_OK);
     ck_assert_int_eq(hiveport_set_port(h, S("exchange-sa-rfr"), HIVEPORT_CS_ALL, 6100, 0), HIVEPORT_OK);
@@ -199,7 +196,7 @@ END_TEST
 
 START_TEST(string_port_in_place)
 {
-    char *path = tu_fixture_copy(dir, "regsz-port");
+    char *path = tu_fixture_copy(tu_dir, "regsz-port");
     const char *ids[] = {"exchange2010-ab"};
     uint32_t ports[] = {0};
     struct stat st0, st1;
@@ -221,7 +218,7 @@ START_TEST(reproducible_with_source_date_epoch)
     const char *ids[] = {"exchange-sa-rfr", "ntds", "netlogon"};
     uint32_t ports[] = {6001, 6002, 6003};
     char *a_dir = NULL, *b_dir = NULL;
-    if (asprintf(&a_dir, "%s/a", dir) < 0 || asprintf(&b_dir, "%s/b", dir) < 0)
+    if (asprintf(&a_dir, "%s/a", tu_dir) < 0 || asprintf(&b_dir, "%s/b", tu_dir) < 0)
         abort();
     ck_assert_int_eq(mkdir(a_dir, 0700), 0);
     ck_assert_int_eq(mkdir(b_dir, 0700), 0);
@@ -244,7 +241,7 @@ END_TEST
 
 START_TEST(bad_source_date_epoch_is_refused)
 {
-    char *path = tu_fixture_copy(dir, "system-basic");
+    char *path = tu_fixture_copy(tu_dir, "system-basic");
     setenv("SOURCE_DATE_EPOCH", "yesterday", 1);
     hiveport *h;
     ck_assert_int_eq(hiveport_open(path, HIVEPORT_OPEN_WRITE, &h), HIVEPORT_OK);
@@ -259,7 +256,7 @@ END_TEST
 
 START_TEST(real_hive_alternating_sets)
 {
-    char *path = tu_real_hive(dir, "win7-SYSTEM");
+    char *path = tu_real_hive(tu_dir, "win7-SYSTEM");
     if (path == NULL)
         return;
     const char *ids[] = {"exchange-sa-rfr"};
@@ -287,18 +284,12 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("minimal writes");
-    TCase *tc = tcase_create("minimal");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, existing_dword_is_patched_in_place);
-    tcase_add_test(tc, repeated_edit_changes_nothing);
-    tcase_add_test(tc, edit_and_revert_before_commit_writes_nothing);
-    tcase_add_test(tc, patch_then_structural_change_in_one_session);
-    tcase_add_test(tc, string_port_in_place);
-    tcase_add_test(tc, reproducible_with_source_date_epoch);
-    tcase_add_test(tc, bad_source_date_epoch_is_refused);
-    tcase_add_test(tc, real_hive_alternating_sets);
-    suite_add_tcase(s, tc);
-    return tu_run_suite(s);
+    const TTest *const tests[] = {existing_dword_is_patched_in_place, repeated_edit_changes_nothing,
+                                  edit_and_revert_before_commit_writes_nothing,
+                                  patch_then_structural_change_in_one_session, string_port_in_place,
+                                  reproducible_with_source_date_epoch, bad_source_date_epoch_is_refused,
+                                  real_hive_alternating_sets, NULL};
+    Suite *s;
+    TCase *tc = tu_tcase(&s, "minimal writes", "minimal", 120, setup, teardown);
+    return tu_run_tests(s, tc, tests);
 }

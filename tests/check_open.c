@@ -13,25 +13,12 @@
 #include "suite.h"
 #include "testutil.h"
 
-static char *dir;
-
-static void setup(void)
-{
-    dir = tu_tmpdir();
-}
-
-static void teardown(void)
-{
-    tu_rmtree(dir);
-    free(dir);
-}
-
 /* Opens path with flags, expects status, checks the message names the file and contains reason, and
  * that the file's bytes are unchanged. */
 static void expect_refusal(const char *path, unsigned flags, int status, const char *reason)
 {
     char *before = NULL;
-    if (asprintf(&before, "%s/before", dir) < 0)
+    if (asprintf(&before, "%s/before", tu_dir) < 0)
         abort();
     struct stat st;
     int existed = lstat(path, &st) == 0 && S_ISREG(st.st_mode) && tu_copy(path, before) == 0;
@@ -56,7 +43,7 @@ static void expect_refusal(const char *path, unsigned flags, int status, const c
 
 START_TEST(open_fixture_read_and_write)
 {
-    char *path = tu_fixture_copy(dir, "system-basic");
+    char *path = tu_fixture_copy(tu_dir, "system-basic");
     struct stat before, after;
     ck_assert_int_eq(tu_stat(path, &before), 0);
     hiveport *h;
@@ -80,10 +67,10 @@ END_TEST
 
 START_TEST(refuse_damaged_files)
 {
-    char *truncated = tu_fixture_copy(dir, "truncated");
+    char *truncated = tu_fixture_copy(tu_dir, "truncated");
     expect_refusal(truncated, 0, HIVEPORT_E_TRUNCATED, "the file holds");
     expect_refusal(truncated, HIVEPORT_OPEN_WRITE, HIVEPORT_E_TRUNCATED, "the file holds");
-    char *bad_sum = tu_fixture_copy(dir, "bad-checksum");
+    char *bad_sum = tu_fixture_copy(tu_dir, "bad-checksum");
     expect_refusal(bad_sum, 0, HIVEPORT_E_CHECKSUM, "checksum");
     expect_refusal(bad_sum, HIVEPORT_OPEN_WRITE, HIVEPORT_E_CHECKSUM, "checksum");
     free(truncated);
@@ -94,7 +81,7 @@ END_TEST
 static char *write_file(const char *name, const void *data, size_t len)
 {
     char *path = NULL;
-    if (asprintf(&path, "%s/%s", dir, name) < 0)
+    if (asprintf(&path, "%s/%s", tu_dir, name) < 0)
         abort();
     FILE *f = fopen(path, "wb");
     ck_assert_ptr_nonnull(f);
@@ -141,17 +128,17 @@ END_TEST
 
 START_TEST(refuse_what_is_not_a_file)
 {
-    expect_refusal(dir, 0, HIVEPORT_E_NOT_REGULAR, "directory");
-    expect_refusal(dir, HIVEPORT_OPEN_WRITE, HIVEPORT_E_NOT_REGULAR, "directory");
+    expect_refusal(tu_dir, 0, HIVEPORT_E_NOT_REGULAR, "directory");
+    expect_refusal(tu_dir, HIVEPORT_OPEN_WRITE, HIVEPORT_E_NOT_REGULAR, "directory");
     expect_refusal("/dev/zero", 0, HIVEPORT_E_NOT_REGULAR, "not a regular file");
     char *fifo = NULL;
-    if (asprintf(&fifo, "%s/fifo", dir) < 0)
+    if (asprintf(&fifo, "%s/fifo", tu_dir) < 0)
         abort();
     ck_assert_int_eq(mkfifo(fifo, 0600), 0);
     expect_refusal(fifo, 0, HIVEPORT_E_NOT_REGULAR, "not a regular file"); /* must not hang */
     expect_refusal(fifo, HIVEPORT_OPEN_WRITE, HIVEPORT_E_NOT_REGULAR, "not a regular file");
     char *missing = NULL;
-    if (asprintf(&missing, "%s/missing", dir) < 0)
+    if (asprintf(&missing, "%s/missing", tu_dir) < 0)
         abort();
     expect_refusal(missing, 0, HIVEPORT_E_IO, "No such file");
     expect_refusal(missing, HIVEPORT_OPEN_WRITE, HIVEPORT_E_IO, "No such file");
@@ -162,8 +149,8 @@ END_TEST
 
 START_TEST(symlink_reads_but_refuses_writes)
 {
-    char *path = tu_fixture_copy(dir, "system-basic"), *link = NULL;
-    if (asprintf(&link, "%s/link", dir) < 0)
+    char *path = tu_fixture_copy(tu_dir, "system-basic"), *link = NULL;
+    if (asprintf(&link, "%s/link", tu_dir) < 0)
         abort();
     ck_assert_int_eq(symlink(path, link), 0);
     hiveport *h;
@@ -177,7 +164,7 @@ END_TEST
 
 START_TEST(read_only_file_and_directory)
 {
-    char *path = tu_fixture_copy(dir, "system-basic");
+    char *path = tu_fixture_copy(tu_dir, "system-basic");
     ck_assert_int_eq(chmod(path, 0444), 0);
     hiveport *h;
     ck_assert_int_eq(hiveport_open(path, 0, &h), HIVEPORT_OK); /* reading never needs write access */
@@ -185,9 +172,9 @@ START_TEST(read_only_file_and_directory)
     expect_refusal(path, HIVEPORT_OPEN_WRITE, HIVEPORT_E_READONLY, "read-only (mode 0444)");
     ck_assert_int_eq(chmod(path, 0644), 0);
     if (geteuid() != 0) { /* root writes into read-only directories anyway */
-        ck_assert_int_eq(chmod(dir, 0555), 0);
+        ck_assert_int_eq(chmod(tu_dir, 0555), 0);
         expect_refusal(path, HIVEPORT_OPEN_WRITE, HIVEPORT_E_READONLY, "not writable");
-        ck_assert_int_eq(chmod(dir, 0755), 0);
+        ck_assert_int_eq(chmod(tu_dir, 0755), 0);
     }
     free(path);
 }
@@ -195,7 +182,7 @@ END_TEST
 
 START_TEST(dirty_hive_reads_and_refuses_writes)
 {
-    char *path = tu_fixture_copy(dir, "dirty");
+    char *path = tu_fixture_copy(tu_dir, "dirty");
     hiveport *h;
     ck_assert_int_eq(hiveport_open(path, 0, &h), HIVEPORT_OK);
     ck_assert_int_eq(hiveport_is_dirty(h), 1);
@@ -213,7 +200,7 @@ END_TEST
 
 START_TEST(select_and_controlsets)
 {
-    char *path = tu_fixture_copy(dir, "system-cs003");
+    char *path = tu_fixture_copy(tu_dir, "system-cs003");
     hiveport *h;
     ck_assert_int_eq(hiveport_open(path, 0, &h), HIVEPORT_OK);
     uint32_t v;
@@ -259,7 +246,7 @@ START_TEST(missing_and_bad_select)
 {
     hiveport *h;
     uint32_t v;
-    char *path = tu_fixture_copy(dir, "no-select");
+    char *path = tu_fixture_copy(tu_dir, "no-select");
     ck_assert_int_eq(hiveport_open(path, HIVEPORT_OPEN_WRITE, &h), HIVEPORT_OK); /* opens; targets fail */
     ck_assert_int_eq(hiveport_select_value(h, HIVEPORT_SELECT_CURRENT, &v), HIVEPORT_E_NO_SELECT);
     ck_assert_ptr_nonnull(strstr(hiveport_errmsg(h), "no Select key"));
@@ -274,7 +261,7 @@ START_TEST(missing_and_bad_select)
     hiveport_close(h);
     free(path);
 
-    path = tu_fixture_copy(dir, "bad-select");
+    path = tu_fixture_copy(tu_dir, "bad-select");
     ck_assert_int_eq(hiveport_open(path, 0, &h), HIVEPORT_OK);
     ck_assert_int_eq(hiveport_select_value(h, HIVEPORT_SELECT_CURRENT, &v), HIVEPORT_E_BAD_SELECT);
     ck_assert_ptr_nonnull(strstr(hiveport_errmsg(h), "Select\\Current is REG_SZ"));
@@ -294,7 +281,7 @@ END_TEST
 
 START_TEST(writer_lock_excludes_second_writer)
 {
-    char *path = tu_fixture_copy(dir, "system-basic");
+    char *path = tu_fixture_copy(tu_dir, "system-basic");
     hiveport *a, *b, *r;
     ck_assert_int_eq(hiveport_open(path, HIVEPORT_OPEN_WRITE, &a), HIVEPORT_OK);
     hiveport_options o;
@@ -330,7 +317,7 @@ END_TEST
  * read back as absent). */
 START_TEST(lookups_trust_lh_hashes)
 {
-    char *path = tu_fixture_copy(dir, "system-basic");
+    char *path = tu_fixture_copy(tu_dir, "system-basic");
     const hiveport_setting *ntds = hiveport_catalog_find("ntds");
     hiveport *h = NULL;
     uint32_t port = 0;
@@ -360,7 +347,7 @@ START_TEST(lookups_trust_lh_hashes)
     ck_assert_int_eq(hiveport_get_port(h, ntds, 1, &port), HIVEPORT_E_NOT_SET);
     hiveport_close(h);
     char before[4096];
-    snprintf(before, sizeof before, "%s/before", dir);
+    snprintf(before, sizeof before, "%s/before", tu_dir);
     ck_assert_int_eq(tu_copy(path, before), 0);
     ck_assert_int_eq(hiveport_open(path, HIVEPORT_OPEN_WRITE, &h), HIVEPORT_OK);
     ck_assert_int_eq(hiveport_set_port(h, ntds, 1, 6105, 0), HIVEPORT_E_CORRUPT);
@@ -379,20 +366,12 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("open");
-    TCase *tc = tcase_create("open");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, open_fixture_read_and_write);
-    tcase_add_test(tc, lookups_trust_lh_hashes);
-    tcase_add_test(tc, refuse_damaged_files);
-    tcase_add_test(tc, refuse_non_hives);
-    tcase_add_test(tc, refuse_what_is_not_a_file);
-    tcase_add_test(tc, symlink_reads_but_refuses_writes);
-    tcase_add_test(tc, read_only_file_and_directory);
-    tcase_add_test(tc, dirty_hive_reads_and_refuses_writes);
-    tcase_add_test(tc, select_and_controlsets);
-    tcase_add_test(tc, missing_and_bad_select);
-    tcase_add_test(tc, writer_lock_excludes_second_writer);
-    suite_add_tcase(s, tc);
-    return tu_run_suite(s);
+    const TTest *const tests[] = {open_fixture_read_and_write, lookups_trust_lh_hashes, refuse_damaged_files,
+                                  refuse_non_hives, refuse_what_is_not_a_file, symlink_reads_but_refuses_writes,
+                                  read_only_file_and_directory, dirty_hive_reads_and_refuses_writes,
+                                  select_and_controlsets, missing_and_bad_select,
+                                  writer_lock_excludes_second_writer, NULL};
+    Suite *s;
+    TCase *tc = tu_tcase(&s, "open", "open", 0, tu_setup_dir, tu_teardown_dir);
+    return tu_run_tests(s, tc, tests);
 }

@@ -17,19 +17,17 @@
 #define SECTOR 512
 #define DISK_SECTORS 8192 /* 4 MiB */
 
-static char *dir;
 static unsigned char disk[DISK_SECTORS * SECTOR];
 
 static void setup(void)
 {
-    dir = tu_tmpdir();
+    tu_setup_dir();
     memset(disk, 0, sizeof disk);
 }
 
 static void teardown(void)
 {
-    tu_rmtree(dir);
-    free(dir);
+    tu_teardown_dir();
 }
 
 static void put32(unsigned char *p, uint32_t v)
@@ -75,7 +73,7 @@ static bool read_fd(void *ctx, void *buf, size_t len, uint64_t off)
 static int find(unsigned n, size_t size, struct partition *p, char *why, size_t why_len)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/disk.img", dir);
+    snprintf(path, sizeof path, "%s/disk.img", tu_dir);
     FILE *f = fopen(path, "wb");
     ck_assert(f != NULL && fwrite(disk, 1, size, f) == size && fclose(f) == 0);
     int fd = open(path, O_RDONLY);
@@ -91,7 +89,7 @@ static int find(unsigned n, size_t size, struct partition *p, char *why, size_t 
 static void expect_list(const char *numbers)
 {
     char path[4096], why[256] = "", got[256] = "";
-    snprintf(path, sizeof path, "%s/disk.img", dir);
+    snprintf(path, sizeof path, "%s/disk.img", tu_dir);
     FILE *f = fopen(path, "wb");
     ck_assert(f != NULL && fwrite(disk, 1, sizeof disk, f) == sizeof disk && fclose(f) == 0);
     int fd = open(path, O_RDONLY);
@@ -237,12 +235,8 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("partition");
-    TCase *tc = tcase_create("partition");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, mbr_primary_and_logical);
-    tcase_add_test(tc, mbr_hostile);
-    tcase_add_test(tc, gpt_entries_and_crcs);
-    suite_add_tcase(s, tc);
-    return tu_run_suite(s);
+    const TTest *const tests[] = {mbr_primary_and_logical, mbr_hostile, gpt_entries_and_crcs, NULL};
+    Suite *s;
+    TCase *tc = tu_tcase(&s, "partition", "partition", 0, setup, teardown);
+    return tu_run_tests(s, tc, tests);
 }

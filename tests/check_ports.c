@@ -11,32 +11,11 @@
 #include "suite.h"
 #include "testutil.h"
 
-static char *dir;
-
-static void setup(void)
-{
-    dir = tu_tmpdir();
-}
-
-static void teardown(void)
-{
-    tu_rmtree(dir);
-    free(dir);
-}
-
 static const hiveport_setting *S(const char *id)
 {
     const hiveport_setting *s = hiveport_catalog_find(id);
     ck_assert_msg(s != NULL, "no catalog setting %s", id);
     return s;
-}
-
-static hiveport *open_or_fail(const char *path, unsigned flags)
-{
-    hiveport *h;
-    int rc = hiveport_open(path, flags, &h);
-    ck_assert_msg(rc == HIVEPORT_OK, "open %s: %s", path, hiveport_errmsg(h));
-    return h;
 }
 
 static uint32_t get(hiveport *h, const char *id, int target)
@@ -49,8 +28,8 @@ static uint32_t get(hiveport *h, const char *id, int target)
 
 START_TEST(get_reads_every_fixture_port)
 {
-    char *path = tu_fixture_copy(dir, "system-basic");
-    hiveport *h = open_or_fail(path, 0);
+    char *path = tu_fixture_copy(tu_dir, "system-basic");
+    hiveport *h = tu_open_or_fail(path, 0);
     static const struct {
         const char *id;
         uint32_t port;
@@ -77,8 +56,8 @@ END_TEST
 
 START_TEST(get_reports_type_and_data_problems)
 {
-    char *path = tu_fixture_copy(dir, "regsz-port");
-    hiveport *h = open_or_fail(path, 0);
+    char *path = tu_fixture_copy(tu_dir, "regsz-port");
+    hiveport *h = tu_open_or_fail(path, 0);
     uint32_t port = 0;
     ck_assert_int_eq(hiveport_get_port(h, S("exchange-sa-rfr"), 1, &port), HIVEPORT_E_WRONG_TYPE);
     ck_assert_ptr_nonnull(strstr(hiveport_errmsg(h), "\"TCP/IP Port\" is REG_SZ, expected REG_DWORD"));
@@ -93,9 +72,9 @@ END_TEST
 
 START_TEST(set_commit_reopen_round_trip)
 {
-    char *path = tu_fixture_copy(dir, "system-basic");
+    char *path = tu_fixture_copy(tu_dir, "system-basic");
     char *before = tu_dump_hive(path);
-    hiveport *h = open_or_fail(path, HIVEPORT_OPEN_WRITE);
+    hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
     ck_assert_int_eq(hiveport_set_port(h, S("exchange-sa-rfr"), HIVEPORT_CS_CURRENT, 6101, 0), HIVEPORT_OK);
     ck_assert_int_eq(hiveport_has_changes(h), 1);
     ck_assert_uint_eq(get(h, "exchange-sa-rfr", 1), 6101); /* visible before the commit */
@@ -107,62 +86,53 @@ START_TEST(set_commit_reopen_round_trip)
     ck_assert_uint_eq(p, s);
     hiveport_close(h);
 
-    h = open_or_fail(path, 0);
+    h = tu_open_or_fail(path, 0);
     ck_assert_uint_eq(get(h, "exchange-sa-rfr", HIVEPORT_CS_CURRENT), 6101);
     ck_assert_uint_eq(get(h, "exchange-sa-rfr", 2), 5001); /* other control set untouched */
     ck_assert_int_eq(hiveport_is_dirty(h), 0);
     hiveport_close(h);
 
     /* Every other key and value reads back identical. */
-    char *after = tu_dump_hive(path);
-    char *added = tu_lines_added(before, after), *removed = tu_lines_added(after, before);
-    ck_assert_str_eq(added, "\\ControlSet001\\Services\\MSExchangeSA\\Parameters:TCP/IP Port=4:d5170000\n");
-    ck_assert_str_eq(removed, "\\ControlSet001\\Services\\MSExchangeSA\\Parameters:TCP/IP Port=4:89130000\n");
-    free(added);
-    free(removed);
+    tu_expect_diff(before, path, "\\ControlSet001\\Services\\MSExchangeSA\\Parameters:TCP/IP Port=4:d5170000\n",
+                   "\\ControlSet001\\Services\\MSExchangeSA\\Parameters:TCP/IP Port=4:89130000\n");
     free(before);
-    free(after);
     free(path);
 }
 END_TEST
 
 START_TEST(set_creates_missing_keys)
 {
-    char *path = tu_fixture_copy(dir, "system-empty");
+    char *path = tu_fixture_copy(tu_dir, "system-empty");
     char *before = tu_dump_hive(path);
-    hiveport *h = open_or_fail(path, HIVEPORT_OPEN_WRITE);
+    hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
     uint32_t port;
     ck_assert_int_eq(hiveport_get_port(h, S("exchange-is"), 1, &port), HIVEPORT_E_NOT_SET);
     ck_assert_int_eq(hiveport_set_port(h, S("exchange-is"), HIVEPORT_CS_DEFAULT, 5003, 0), HIVEPORT_OK);
     ck_assert_int_eq(hiveport_set_port(h, S("ntds"), 1, 5005, 0), HIVEPORT_OK);
     ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
     hiveport_close(h);
-    char *after = tu_dump_hive(path);
-    char *added = tu_lines_added(before, after), *removed = tu_lines_added(after, before);
-    ck_assert_str_eq(added, "\\ControlSet001\\Services\\MSExchangeIS\n"
-                            "\\ControlSet001\\Services\\MSExchangeIS\\ParametersSystem\n"
-                            "\\ControlSet001\\Services\\MSExchangeIS\\ParametersSystem:TCP/IP Port=4:8b130000\n"
-                            "\\ControlSet001\\Services\\NTDS\\Parameters\n"
-                            "\\ControlSet001\\Services\\NTDS\\Parameters:TCP/IP Port=4:8d130000\n");
-    ck_assert_str_eq(removed, "");
-    free(added);
-    free(removed);
+    tu_expect_diff(before, path,
+                   "\\ControlSet001\\Services\\MSExchangeIS\n"
+                   "\\ControlSet001\\Services\\MSExchangeIS\\ParametersSystem\n"
+                   "\\ControlSet001\\Services\\MSExchangeIS\\ParametersSystem:TCP/IP Port=4:8b130000\n"
+                   "\\ControlSet001\\Services\\NTDS\\Parameters\n"
+                   "\\ControlSet001\\Services\\NTDS\\Parameters:TCP/IP Port=4:8d130000\n",
+                   "");
     free(before);
-    free(after);
     free(path);
 }
 END_TEST
 
 START_TEST(set_all_controlsets_and_explicit_number)
 {
-    char *path = tu_fixture_copy(dir, "system-cs003");
-    hiveport *h = open_or_fail(path, HIVEPORT_OPEN_WRITE);
+    char *path = tu_fixture_copy(tu_dir, "system-cs003");
+    hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
     ck_assert_int_eq(hiveport_set_port(h, S("ntds"), HIVEPORT_CS_ALL, 5005, 0), HIVEPORT_OK);
     ck_assert_int_eq(hiveport_set_port(h, S("exchange-sa-rfr"), 3, 7001, 0), HIVEPORT_OK);
     ck_assert_int_eq(hiveport_set_port(h, S("exchange-sa-rfr"), 2, 7001, 0), HIVEPORT_E_NO_CONTROLSET);
     ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
     hiveport_close(h);
-    h = open_or_fail(path, 0);
+    h = tu_open_or_fail(path, 0);
     ck_assert_uint_eq(get(h, "ntds", 1), 5005);
     ck_assert_uint_eq(get(h, "ntds", 3), 5005);
     ck_assert_uint_eq(get(h, "exchange-sa-rfr", HIVEPORT_CS_CURRENT), 7001);
@@ -176,8 +146,8 @@ END_TEST
 
 START_TEST(set_validates_ports)
 {
-    char *path = tu_fixture_copy(dir, "system-basic");
-    hiveport *h = open_or_fail(path, HIVEPORT_OPEN_WRITE);
+    char *path = tu_fixture_copy(tu_dir, "system-basic");
+    hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
     ck_assert_int_eq(hiveport_set_port(h, S("ntds"), 1, 0, 0), HIVEPORT_E_RANGE);
     ck_assert_ptr_nonnull(strstr(hiveport_errmsg(h), "port 0 for NTDS\\Parameters:TCP/IP Port is outside 1-65535"));
     ck_assert_int_eq(hiveport_set_port(h, S("ntds"), 1, 65536, 0), HIVEPORT_E_RANGE);
@@ -198,8 +168,8 @@ END_TEST
 
 START_TEST(wrong_type_refused_unless_replaced)
 {
-    char *path = tu_fixture_copy(dir, "regsz-port");
-    hiveport *h = open_or_fail(path, HIVEPORT_OPEN_WRITE);
+    char *path = tu_fixture_copy(tu_dir, "regsz-port");
+    hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
     ck_assert_int_eq(hiveport_set_port(h, S("exchange-sa-rfr"), 1, 5001, 0), HIVEPORT_E_WRONG_TYPE);
     ck_assert_ptr_nonnull(strstr(hiveport_errmsg(h), "is REG_SZ, expected REG_DWORD"));
     ck_assert_int_eq(hiveport_has_changes(h), 0);
@@ -210,7 +180,7 @@ START_TEST(wrong_type_refused_unless_replaced)
     ck_assert_int_eq(hiveport_set_port(h, S("exchange2010-ab"), 1, 6010, 0), HIVEPORT_OK);
     ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
     hiveport_close(h);
-    h = open_or_fail(path, 0);
+    h = tu_open_or_fail(path, 0);
     ck_assert_uint_eq(get(h, "exchange-sa-rfr", 1), 5001);
     ck_assert_uint_eq(get(h, "ntds", 1), 5005);
     ck_assert_uint_eq(get(h, "exchange2010-ab", 1), 6010);
@@ -224,51 +194,43 @@ END_TEST
 
 START_TEST(unchanged_set_writes_nothing)
 {
-    char *path = tu_fixture_copy(dir, "system-basic");
-    struct stat before, after;
+    char *path = tu_fixture_copy(tu_dir, "system-basic");
+    struct stat before;
     ck_assert_int_eq(tu_stat(path, &before), 0);
     sleep(1); /* so that a rewrite would show in the mtime */
-    hiveport *h = open_or_fail(path, HIVEPORT_OPEN_WRITE);
+    hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
     ck_assert_int_eq(hiveport_set_port(h, S("exchange-sa-rfr"), 1, 5001, 0), HIVEPORT_OK);
     ck_assert_int_eq(hiveport_unset_port(h, S("ntfrs"), 1), HIVEPORT_OK); /* absent: nothing to remove */
     ck_assert_int_eq(hiveport_has_changes(h), 0);
     ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
     hiveport_close(h);
-    ck_assert_int_eq(tu_stat(path, &after), 0);
-    ck_assert(before.st_ino == after.st_ino);
-    ck_assert(tu_same_mtime(&before, &after));
-    ck_assert(tu_same_bytes(path, tu_fixture_path("system-basic")));
+    tu_assert_unwritten(path, &before, tu_fixture_path("system-basic"));
     free(path);
 }
 END_TEST
 
 START_TEST(unset_removes_value_keeps_key_and_siblings)
 {
-    char *path = tu_fixture_copy(dir, "system-basic");
+    char *path = tu_fixture_copy(tu_dir, "system-basic");
     char *before = tu_dump_hive(path);
-    hiveport *h = open_or_fail(path, HIVEPORT_OPEN_WRITE);
+    hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
     ck_assert_int_eq(hiveport_unset_port(h, S("exchange-sa-rfr"), HIVEPORT_CS_ALL), HIVEPORT_OK);
     uint32_t port;
     ck_assert_int_eq(hiveport_get_port(h, S("exchange-sa-rfr"), 1, &port), HIVEPORT_E_NOT_SET);
     ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
     hiveport_close(h);
-    char *after = tu_dump_hive(path);
-    char *added = tu_lines_added(before, after), *removed = tu_lines_added(after, before);
-    ck_assert_str_eq(added, "");
-    ck_assert_str_eq(removed, "\\ControlSet001\\Services\\MSExchangeSA\\Parameters:TCP/IP Port=4:89130000\n"
-                              "\\ControlSet002\\Services\\MSExchangeSA\\Parameters:TCP/IP Port=4:89130000\n");
-    free(added);
-    free(removed);
+    tu_expect_diff(before, path, "",
+                   "\\ControlSet001\\Services\\MSExchangeSA\\Parameters:TCP/IP Port=4:89130000\n"
+                   "\\ControlSet002\\Services\\MSExchangeSA\\Parameters:TCP/IP Port=4:89130000\n");
     free(before);
-    free(after);
     free(path);
 }
 END_TEST
 
 START_TEST(read_only_handle_refuses_changes)
 {
-    char *path = tu_fixture_copy(dir, "system-basic");
-    hiveport *h = open_or_fail(path, 0);
+    char *path = tu_fixture_copy(tu_dir, "system-basic");
+    hiveport *h = tu_open_or_fail(path, 0);
     ck_assert_int_eq(hiveport_set_port(h, S("ntds"), 1, 6000, 0), HIVEPORT_E_READONLY);
     ck_assert_ptr_nonnull(strstr(hiveport_errmsg(h), "opened read-only"));
     ck_assert_int_eq(hiveport_unset_port(h, S("ntds"), 1), HIVEPORT_E_READONLY);
@@ -280,8 +242,8 @@ END_TEST
 
 START_TEST(discard_drops_changes)
 {
-    char *path = tu_fixture_copy(dir, "system-basic");
-    hiveport *h = open_or_fail(path, HIVEPORT_OPEN_WRITE);
+    char *path = tu_fixture_copy(tu_dir, "system-basic");
+    hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
     ck_assert_int_eq(hiveport_set_port(h, S("ntds"), 1, 6000, 0), HIVEPORT_OK);
     ck_assert_int_eq(hiveport_discard(h), HIVEPORT_OK);
     ck_assert_int_eq(hiveport_has_changes(h), 0);
@@ -297,13 +259,13 @@ END_TEST
 
 START_TEST(commit_keeps_mode_and_makes_backup)
 {
-    char *path = tu_fixture_copy(dir, "system-basic"), *backup = NULL;
-    if (asprintf(&backup, "%s/SYSTEM.bak", dir) < 0)
+    char *path = tu_fixture_copy(tu_dir, "system-basic"), *backup = NULL;
+    if (asprintf(&backup, "%s/SYSTEM.bak", tu_dir) < 0)
         abort();
     ck_assert_int_eq(chmod(path, 0640), 0);
     ck_assert_int_eq(tu_copy(path, backup), 0); /* an old backup is replaced */
     ck_assert_int_eq(truncate(backup, 100), 0);
-    hiveport *h = open_or_fail(path, HIVEPORT_OPEN_WRITE);
+    hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
     ck_assert_int_eq(hiveport_set_port(h, S("ntds"), 1, 6000, 0), HIVEPORT_OK);
     ck_assert_int_eq(hiveport_commit(h, backup), HIVEPORT_OK);
     hiveport_close(h);
@@ -314,7 +276,7 @@ START_TEST(commit_keeps_mode_and_makes_backup)
     ck_assert(!tu_same_bytes(path, backup));
     /* No temporary file is left in the directory. */
     char *cmd = NULL;
-    if (asprintf(&cmd, "ls -A '%s' | grep -q hiveport-", dir) < 0)
+    if (asprintf(&cmd, "ls -A '%s' | grep -q hiveport-", tu_dir) < 0)
         abort();
     ck_assert_int_ne(system(cmd), 0);
     free(cmd);
@@ -325,8 +287,8 @@ END_TEST
 
 START_TEST(custom_settings)
 {
-    char *path = tu_fixture_copy(dir, "system-basic");
-    hiveport *h = open_or_fail(path, HIVEPORT_OPEN_WRITE);
+    char *path = tu_fixture_copy(tu_dir, "system-basic");
+    hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
     hiveport_setting mine = {0};
     mine.key = "MSExchangeSA\\Parameters";
     mine.value_name = "tcp/ip port"; /* value names match case-insensitively */
@@ -374,7 +336,7 @@ END_TEST
  * nothing and never changes the file. */
 START_TEST(allocation_failures_are_clean)
 {
-    char *path = tu_fixture_copy(dir, "system-empty");
+    char *path = tu_fixture_copy(tu_dir, "system-empty");
     int succeeded = 0;
     for (unsigned long n = 1; n < 200 && !succeeded; n++) {
         hiveport *h = NULL;
@@ -402,8 +364,8 @@ END_TEST
  * the alias are refused as damage, and the file stays as it was; the rightful path still works. */
 START_TEST(key_reached_by_two_paths_is_refused)
 {
-    char *path = tu_fixture_copy(dir, "system-basic");
-    hiveport *h = open_or_fail(path, HIVEPORT_OPEN_WRITE);
+    char *path = tu_fixture_copy(tu_dir, "system-basic");
+    hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
     ck_assert_int_eq(hiveport_set_port(h, S("exchange-sa-rfr"), 1, 1111, 0), HIVEPORT_OK);
     ck_assert_int_eq(hiveport_set_port(h, S("ntds"), 1, 2222, 0), HIVEPORT_OK);
     ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
@@ -429,11 +391,11 @@ START_TEST(key_reached_by_two_paths_is_refused)
     ck_assert(f != NULL && fwrite(b, 1, len, f) == len && fclose(f) == 0);
     free(b);
     char before[4096];
-    snprintf(before, sizeof before, "%s/before", dir);
+    snprintf(before, sizeof before, "%s/before", tu_dir);
     ck_assert_int_eq(tu_copy(path, before), 0);
 
     uint32_t port = 0;
-    h = open_or_fail(path, HIVEPORT_OPEN_WRITE);
+    h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
     ck_assert_int_eq(hiveport_get_port(h, S("exchange-sa-rfr"), 1, &port), HIVEPORT_E_CORRUPT);
     ck_assert_msg(strstr(hiveport_errmsg(h), "reached by two paths") != NULL, "%s", hiveport_errmsg(h));
     ck_assert_int_eq(hiveport_set_port(h, S("exchange-sa-rfr"), 1, 3333, 0), HIVEPORT_E_CORRUPT);
@@ -454,19 +416,19 @@ END_TEST
  * other commit of it can be running) removes it, and nothing that merely looks alike. */
 START_TEST(commit_removes_temporary_files_killed_commits_left)
 {
-    char *path = tu_fixture_copy(dir, "system-basic");
+    char *path = tu_fixture_copy(tu_dir, "system-basic");
     const char *base = strrchr(path, '/') + 1;
     char stale[4096], alike[3][4096];
-    snprintf(stale, sizeof stale, "%s/.%s.hiveport-Ab3xYz", dir, base);
-    snprintf(alike[0], sizeof alike[0], "%s/.%s.hiveport-Ab3xY", dir, base);    /* five letters */
-    snprintf(alike[1], sizeof alike[1], "%s/.%sX.hiveport-Ab3xYz", dir, base);  /* another hive */
-    snprintf(alike[2], sizeof alike[2], "%s/%s.hiveport-Ab3xYz", dir, base);    /* no leading dot */
+    snprintf(stale, sizeof stale, "%s/.%s.hiveport-Ab3xYz", tu_dir, base);
+    snprintf(alike[0], sizeof alike[0], "%s/.%s.hiveport-Ab3xY", tu_dir, base);    /* five letters */
+    snprintf(alike[1], sizeof alike[1], "%s/.%sX.hiveport-Ab3xYz", tu_dir, base);  /* another hive */
+    snprintf(alike[2], sizeof alike[2], "%s/%s.hiveport-Ab3xYz", tu_dir, base);    /* no leading dot */
     const char *all[] = {stale, alike[0], alike[1], alike[2]};
     for (size_t i = 0; i < 4; i++) {
         FILE *f = fopen(all[i], "w");
         ck_assert(f != NULL && fputs("half a hive", f) >= 0 && fclose(f) == 0);
     }
-    hiveport *h = open_or_fail(path, HIVEPORT_OPEN_WRITE);
+    hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
     ck_assert_int_eq(hiveport_set_port(h, S("ntds"), 1, 6105, 0), HIVEPORT_OK);
     ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
     hiveport_close(h);
@@ -479,26 +441,16 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("ports");
-    TCase *tc = tcase_create("ports");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 30);
-    tcase_add_test(tc, get_reads_every_fixture_port);
-    tcase_add_test(tc, key_reached_by_two_paths_is_refused);
-    tcase_add_test(tc, commit_removes_temporary_files_killed_commits_left);
-    tcase_add_test(tc, get_reports_type_and_data_problems);
-    tcase_add_test(tc, set_commit_reopen_round_trip);
-    tcase_add_test(tc, set_creates_missing_keys);
-    tcase_add_test(tc, set_all_controlsets_and_explicit_number);
-    tcase_add_test(tc, set_validates_ports);
-    tcase_add_test(tc, wrong_type_refused_unless_replaced);
-    tcase_add_test(tc, unchanged_set_writes_nothing);
-    tcase_add_test(tc, unset_removes_value_keeps_key_and_siblings);
-    tcase_add_test(tc, read_only_handle_refuses_changes);
-    tcase_add_test(tc, discard_drops_changes);
-    tcase_add_test(tc, commit_keeps_mode_and_makes_backup);
-    tcase_add_test(tc, custom_settings);
-    tcase_add_test(tc, allocation_failures_are_clean);
-    suite_add_tcase(s, tc);
-    return tu_run_suite(s);
+    const TTest *const tests[] = {get_reads_every_fixture_port, key_reached_by_two_paths_is_refused,
+                                  commit_removes_temporary_files_killed_commits_left,
+                                  get_reports_type_and_data_problems, set_commit_reopen_round_trip,
+                                  set_creates_missing_keys, set_all_controlsets_and_explicit_number,
+                                  set_validates_ports, wrong_type_refused_unless_replaced,
+                                  unchanged_set_writes_nothing, unset_removes_value_keeps_key_and_siblings,
+                                  read_only_handle_refuses_changes, discard_drops_changes,
+                                  commit_keeps_mode_and_makes_backup, custom_settings,
+                                  allocation_failures_are_clean, NULL};
+    Suite *s;
+    TCase *tc = tu_tcase(&s, "ports", "ports", 30, tu_setup_dir, tu_teardown_dir);
+    return tu_run_tests(s, tc, tests);
 }

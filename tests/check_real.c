@@ -10,19 +10,6 @@
 #include "suite.h"
 #include "testutil.h"
 
-static char *dir;
-
-static void setup(void)
-{
-    dir = tu_tmpdir();
-}
-
-static void teardown(void)
-{
-    tu_rmtree(dir);
-    free(dir);
-}
-
 static const char *const clean_system_hives[] = {"win7-SYSTEM", "vista-SYSTEM", "win10-pruned-SYSTEM"};
 
 /* Sets exchange-sa-rfr to 5001 in ControlSet001, reads it back after reopening, and checks that the
@@ -30,7 +17,7 @@ static const char *const clean_system_hives[] = {"win7-SYSTEM", "vista-SYSTEM", 
 START_TEST(round_trip_on_clean_real_hive)
 {
     const char *name = clean_system_hives[_i];
-    char *path = tu_real_hive(dir, name);
+    char *path = tu_real_hive(tu_dir, name);
     if (path == NULL)
         return;
     char *before = tu_dump_hive(path);
@@ -71,7 +58,7 @@ END_TEST
 
 START_TEST(control_sets_of_real_hives)
 {
-    char *path = tu_real_hive(dir, "win7-SYSTEM");
+    char *path = tu_real_hive(tu_dir, "win7-SYSTEM");
     if (path == NULL)
         return;
     hiveport *h;
@@ -92,7 +79,7 @@ END_TEST
 
 START_TEST(dirty_real_hive_refuses_writes_untouched)
 {
-    char *path = tu_real_hive(dir, "dirty-nolog-SYSTEM");
+    char *path = tu_real_hive(tu_dir, "dirty-nolog-SYSTEM");
     if (path == NULL)
         return;
     char *copy = NULL;
@@ -115,7 +102,7 @@ END_TEST
 
 START_TEST(corrupt_real_hive_is_refused)
 {
-    char *path = tu_real_hive(dir, "corrupt-SYSTEM");
+    char *path = tu_real_hive(tu_dir, "corrupt-SYSTEM");
     if (path == NULL)
         return;
     hiveport *h;
@@ -130,7 +117,7 @@ END_TEST
 
 START_TEST(differencing_hive_without_select)
 {
-    char *path = tu_real_hive(dir, "delta-1.6-SYSTEM");
+    char *path = tu_real_hive(tu_dir, "delta-1.6-SYSTEM");
     if (path == NULL)
         return;
     hiveport *h;
@@ -144,16 +131,13 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("real hives");
-    TCase *tc = tcase_create("real");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120);
+    Suite *s;
+    TCase *tc = tu_tcase(&s, "real hives", "real", 120, tu_setup_dir, tu_teardown_dir);
     tcase_add_loop_test(tc, round_trip_on_clean_real_hive, 0,
                         (int)(sizeof clean_system_hives / sizeof clean_system_hives[0]));
     tcase_add_test(tc, control_sets_of_real_hives);
     tcase_add_test(tc, dirty_real_hive_refuses_writes_untouched);
     tcase_add_test(tc, corrupt_real_hive_is_refused);
     tcase_add_test(tc, differencing_hive_without_select);
-    suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

@@ -14,27 +14,6 @@
 #include "suite.h"
 #include "testutil.h"
 
-static char *dir;
-
-static void setup(void)
-{
-    dir = tu_tmpdir();
-}
-
-static void teardown(void)
-{
-    tu_rmtree(dir);
-    free(dir);
-}
-
-static hiveport *open_or_fail(const char *path, unsigned flags)
-{
-    hiveport *h;
-    int rc = hiveport_open(path, flags, &h);
-    ck_assert_msg(rc == HIVEPORT_OK, "open %s: %s", path, hiveport_errmsg(h));
-    return h;
-}
-
 #define ck_assert_errmsg_has(h, text) \
     ck_assert_msg(strstr(hiveport_errmsg(h), text) != NULL, "\"%s\" not in: %s", text, hiveport_errmsg(h))
 
@@ -116,60 +95,18 @@ static void put_raw(const char *path, const char *key, const char *name, hive_ty
 
 #define RPC_KEY "Microsoft\\Rpc\\Internet"
 
-/* The lines of b (a hive dump) that a lacks, in b's order; the caller frees it.  (tu_lines_added() passes
- * NULL to qsort() when nothing differs, which the sanitizer build rejects.) */
-static char *lines_added(const char *a, const char *b)
-{
-    size_t alen = strlen(a);
-    char *haystack = malloc(alen + 2), *out = calloc(1, strlen(b) + 1);
-    ck_assert(haystack != NULL && out != NULL);
-    haystack[0] = '\n';
-    memcpy(haystack + 1, a, alen + 1);
-    size_t used = 0;
-    for (const char *line = b; *line != '\0';) {
-        const char *end = strchr(line, '\n');
-        size_t n = end ? (size_t)(end - line) + 1 : strlen(line);
-        char *needle = malloc(n + 2);
-        ck_assert_ptr_nonnull(needle);
-        needle[0] = '\n';
-        memcpy(needle + 1, line, n);
-        needle[n + 1] = '\0';
-        if (strstr(haystack, needle) == NULL) {
-            memcpy(out + used, line, n);
-            used += n;
-        }
-        free(needle);
-        line += n;
-    }
-    free(haystack);
-    return out;
-}
-
-/* The lines of after that before lacks, and those it lost, compared with expected texts. */
-static void expect_diff(const char *before, const char *path, const char *added, const char *removed)
-{
-    char *after = tu_dump_hive(path);
-    ck_assert_ptr_nonnull(after);
-    char *a = lines_added(before, after), *r = lines_added(after, before);
-    ck_assert_str_eq(a, added);
-    ck_assert_str_eq(r, removed);
-    free(a);
-    free(r);
-    free(after);
-}
-
 /* ---- Reading ----------------------------------------------------------------------------------------- */
 
 START_TEST(get_absent_is_not_set)
 {
-    char *path = tu_fixture_copy(dir, "software-plain");
-    hiveport *h = open_or_fail(path, 0);
+    char *path = tu_fixture_copy(tu_dir, "software-plain");
+    hiveport *h = tu_open_or_fail(path, 0);
     expect_problem(h, HIVEPORT_E_NOT_SET, "Microsoft\\Rpc\\Internet is absent");
     ck_assert_int_eq(hiveport_rpc_get(h, NULL, NULL, NULL, NULL), HIVEPORT_E_NOT_SET);
     hiveport_close(h);
     free(path);
-    path = tu_fixture_copy(dir, "system-basic"); /* not "absent": a SYSTEM hive is the wrong hive */
-    h = open_or_fail(path, 0);
+    path = tu_fixture_copy(tu_dir, "system-basic"); /* not "absent": a SYSTEM hive is the wrong hive */
+    h = tu_open_or_fail(path, 0);
     expect_problem(h, HIVEPORT_E_NOT_HIVE, "not a SOFTWARE hive: its root lacks the Microsoft and Classes keys (it is "
                                            "a SYSTEM hive)");
     hiveport_close(h);
@@ -180,8 +117,8 @@ END_TEST
 
 START_TEST(get_reads_valid_ranges)
 {
-    char *path = tu_fixture_copy(dir, "software-rpc-inside");
-    hiveport *h = open_or_fail(path, 0);
+    char *path = tu_fixture_copy(tu_dir, "software-rpc-inside");
+    hiveport *h = tu_open_or_fail(path, 0);
     expect_range(h, "5900-6001", 'Y', 'Y', 102);
     uint32_t count = 0; /* every out-parameter is optional */
     ck_assert_int_eq(hiveport_rpc_get(h, NULL, NULL, NULL, &count), HIVEPORT_OK);
@@ -189,14 +126,14 @@ START_TEST(get_reads_valid_ranges)
     hiveport_close(h);
     free(path);
 
-    path = tu_fixture_copy(dir, "software-rpc-excluded");
-    h = open_or_fail(path, 0);
+    path = tu_fixture_copy(tu_dir, "software-rpc-excluded");
+    h = tu_open_or_fail(path, 0);
     expect_range(h, "5000-6100", 'N', 'Y', 1101);
     hiveport_close(h);
     free(path);
 
-    path = tu_fixture_copy(dir, "software-rpc-small");
-    h = open_or_fail(path, 0);
+    path = tu_fixture_copy(tu_dir, "software-rpc-small");
+    h = tu_open_or_fail(path, 0);
     expect_range(h, "7000-7049,7100", 'Y', 'Y', 51);
     hiveport_close(h);
     free(path);
@@ -207,8 +144,8 @@ END_TEST
  * flags: what the RPC runtime reads, normalised. */
 START_TEST(get_tolerates_what_windows_tolerates)
 {
-    char *path = tu_fixture_copy(dir, "software-rpc-tolerated");
-    hiveport *h = open_or_fail(path, 0);
+    char *path = tu_fixture_copy(tu_dir, "software-rpc-tolerated");
+    hiveport *h = tu_open_or_fail(path, 0);
     expect_range(h, "5000-5200,6000-6010,7000", 'Y', 'N', 213);
     hiveport_close(h);
     ck_assert(tu_same_bytes(path, tu_fixture_path("software-rpc-tolerated"))); /* reading changed nothing */
@@ -233,8 +170,8 @@ START_TEST(get_reports_what_windows_rejects)
          "string 2 is empty: the RPC runtime stops reading there and ignores the 1 string after it"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char *path = tu_fixture_copy(dir, cases[i].fixture);
-        hiveport *h = open_or_fail(path, 0);
+        char *path = tu_fixture_copy(tu_dir, cases[i].fixture);
+        hiveport *h = tu_open_or_fail(path, 0);
         expect_problem(h, cases[i].rc, cases[i].text);
         expect_problem(h, cases[i].rc, "Microsoft\\Rpc\\Internet");
         hiveport_close(h);
@@ -284,12 +221,12 @@ START_TEST(get_every_ports_form)
         C("5000-5100\0\0\0\0", HIVEPORT_OK, "5000-5100", 101),
 #undef C
     };
-    char *path = tu_fixture_copy(dir, "software-rpc-inside");
+    char *path = tu_fixture_copy(tu_dir, "software-rpc-inside");
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char buf[128];
         size_t len = utf16(cases[i].text, cases[i].len, buf);
         put_raw(path, RPC_KEY, "Ports", hive_t_REG_MULTI_SZ, buf, len);
-        hiveport *h = open_or_fail(path, 0);
+        hiveport *h = tu_open_or_fail(path, 0);
         if (cases[i].rc == HIVEPORT_OK)
             expect_range(h, cases[i].expect, 'Y', 'Y', cases[i].count);
         else
@@ -301,17 +238,17 @@ START_TEST(get_every_ports_form)
     size_t len = U16("5000\0\0", buf);
     buf[1] = 0x01; /* U+0135 */
     put_raw(path, RPC_KEY, "Ports", hive_t_REG_MULTI_SZ, buf, len);
-    hiveport *h = open_or_fail(path, 0);
+    hiveport *h = tu_open_or_fail(path, 0);
     expect_problem(h, HIVEPORT_E_BAD_DATA, "string 1, \"?000\": a character other than");
     hiveport_close(h);
     /* REG_SZ and REG_EXPAND_SZ instead of REG_MULTI_SZ. */
     len = U16("5000-5100\0", buf);
     put_raw(path, RPC_KEY, "Ports", hive_t_REG_SZ, buf, len);
-    h = open_or_fail(path, 0);
+    h = tu_open_or_fail(path, 0);
     expect_problem(h, HIVEPORT_E_WRONG_TYPE, "\"Ports\" is REG_SZ, not REG_MULTI_SZ");
     hiveport_close(h);
     put_raw(path, RPC_KEY, "Ports", hive_t_REG_EXPAND_SZ, buf, len);
-    h = open_or_fail(path, 0);
+    h = tu_open_or_fail(path, 0);
     expect_problem(h, HIVEPORT_E_WRONG_TYPE, "is REG_EXPAND_SZ");
     hiveport_close(h);
     free(path);
@@ -344,14 +281,14 @@ START_TEST(get_every_flag_form)
         C("Y\0\0", hive_t_REG_MULTI_SZ, HIVEPORT_E_WRONG_TYPE, 0, "is REG_MULTI_SZ, not REG_SZ"),
 #undef C
     };
-    char *path = tu_fixture_copy(dir, "software-rpc-inside");
+    char *path = tu_fixture_copy(tu_dir, "software-rpc-inside");
     for (int which = 0; which < 2; which++) {
         const char *name = which ? "UseInternetPorts" : "PortsInternetAvailable";
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
             char buf[16];
             size_t len = utf16(cases[i].text, cases[i].len, buf);
             put_raw(path, RPC_KEY, name, cases[i].type, buf, len);
-            hiveport *h = open_or_fail(path, 0);
+            hiveport *h = tu_open_or_fail(path, 0);
             struct rpc_read r = rpc_read(h);
             ck_assert_msg(r.rc == cases[i].rc, "%s case %zu: %d %s", name, i, r.rc, hiveport_errmsg(h));
             if (r.rc == HIVEPORT_OK) {
@@ -368,7 +305,7 @@ START_TEST(get_every_flag_form)
     }
     /* A REG_DWORD, as a script might write it. */
     put_raw(path, RPC_KEY, "UseInternetPorts", hive_t_REG_DWORD, "\1\0\0\0", 4);
-    hiveport *h = open_or_fail(path, 0);
+    hiveport *h = tu_open_or_fail(path, 0);
     expect_problem(h, HIVEPORT_E_WRONG_TYPE, "\"UseInternetPorts\" is REG_DWORD, not REG_SZ");
     hiveport_close(h);
     free(path);
@@ -400,8 +337,8 @@ START_TEST(set_refuses_every_malformed_list)
         {"1234567890123456789012345678901234567890123456789", "entry 1, \"1234567890123456789012345678901234567890...\": "
                                                               "the entry is too long"},
     };
-    char *path = tu_fixture_copy(dir, "software-rpc-inside");
-    hiveport *h = open_or_fail(path, HIVEPORT_OPEN_WRITE);
+    char *path = tu_fixture_copy(tu_dir, "software-rpc-inside");
+    hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         uint32_t count = 7;
         ck_assert_int_eq(hiveport_rpc_set(h, cases[i].ports, 'Y', 'Y', &count), HIVEPORT_E_INVALID_ARG);
@@ -430,9 +367,9 @@ END_TEST
 
 START_TEST(set_creates_normalised_configuration)
 {
-    char *path = tu_fixture_copy(dir, "software-plain");
+    char *path = tu_fixture_copy(tu_dir, "software-plain");
     char *before = tu_dump_hive(path);
-    hiveport *h = open_or_fail(path, HIVEPORT_OPEN_WRITE);
+    hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
     uint32_t count = 0;
     ck_assert_int_eq(hiveport_rpc_set(h, " 7000,5200,5000-5100, 5050-5150,5151-5160,05200-5200 ", 0, 0, &count),
                      HIVEPORT_OK);
@@ -443,12 +380,12 @@ START_TEST(set_creates_normalised_configuration)
     ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
     hiveport_close(h);
 
-    h = open_or_fail(path, 0);
+    h = tu_open_or_fail(path, 0);
     expect_range(h, "5000-5160,5200,7000", 'Y', 'Y', 163);
     ck_assert_int_eq(hiveport_is_dirty(h), 0);
     hiveport_close(h);
     /* "5000-5160" NUL "5200" NUL "7000" NUL NUL, flags "Y" with their terminator; nothing else changed. */
-    expect_diff(before, path,
+    tu_expect_diff(before, path,
                 "\\Microsoft\\Rpc\\Internet\n"
                 "\\Microsoft\\Rpc\\Internet:Ports=7:35003000300030002d003500310036003000000035003200300030000000"
                 "370030003000300000000000\n"
@@ -462,8 +399,8 @@ END_TEST
 
 START_TEST(set_flags_and_lowercase)
 {
-    char *path = tu_fixture_copy(dir, "software-plain");
-    hiveport *h = open_or_fail(path, HIVEPORT_OPEN_WRITE);
+    char *path = tu_fixture_copy(tu_dir, "software-plain");
+    hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
     ck_assert_int_eq(hiveport_rpc_set(h, "5000-6100", 'n', 'y', NULL), HIVEPORT_OK);
     expect_range(h, "5000-6100", 'N', 'Y', 1101);
     /* ports NULL keeps Ports; a flag given replaces, 0 keeps. */
@@ -479,8 +416,8 @@ START_TEST(set_flags_and_lowercase)
     free(dump);
     free(path);
 
-    path = tu_fixture_copy(dir, "software-plain"); /* nothing to keep */
-    h = open_or_fail(path, HIVEPORT_OPEN_WRITE);
+    path = tu_fixture_copy(tu_dir, "software-plain"); /* nothing to keep */
+    h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
     ck_assert_int_eq(hiveport_rpc_set(h, NULL, 'Y', 'Y', NULL), HIVEPORT_E_INVALID_ARG);
     ck_assert_errmsg_has(h, "has no \"Ports\" to keep: give the ports");
     ck_assert_int_eq(hiveport_has_changes(h), 0);
@@ -492,11 +429,11 @@ END_TEST
 /* The same list, the same flags: no change recorded, nothing written, not even the time. */
 START_TEST(set_unchanged_writes_nothing)
 {
-    char *path = tu_fixture_copy(dir, "software-rpc-inside");
-    struct stat before, after;
+    char *path = tu_fixture_copy(tu_dir, "software-rpc-inside");
+    struct stat before;
     ck_assert_int_eq(tu_stat(path, &before), 0);
     sleep(1);
-    hiveport *h = open_or_fail(path, HIVEPORT_OPEN_WRITE);
+    hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
     uint32_t count = 0;
     ck_assert_int_eq(hiveport_rpc_set(h, "5900-6001", 0, 0, &count), HIVEPORT_OK);
     ck_assert_uint_eq(count, 102);
@@ -506,10 +443,7 @@ START_TEST(set_unchanged_writes_nothing)
     ck_assert_int_eq(hiveport_has_changes(h), 0);
     ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
     hiveport_close(h);
-    ck_assert_int_eq(tu_stat(path, &after), 0);
-    ck_assert(before.st_ino == after.st_ino);
-    ck_assert(tu_same_mtime(&before, &after));
-    ck_assert(tu_same_bytes(path, tu_fixture_path("software-rpc-inside")));
+    tu_assert_unwritten(path, &before, tu_fixture_path("software-rpc-inside"));
     free(path);
 }
 END_TEST
@@ -517,15 +451,15 @@ END_TEST
 /* A tolerated but irregular list is rewritten normalised when set, even to the same ports. */
 START_TEST(set_normalises_tolerated_values)
 {
-    char *path = tu_fixture_copy(dir, "software-rpc-tolerated");
+    char *path = tu_fixture_copy(tu_dir, "software-rpc-tolerated");
     char *before = tu_dump_hive(path);
-    hiveport *h = open_or_fail(path, HIVEPORT_OPEN_WRITE);
+    hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
     ck_assert_int_eq(hiveport_rpc_set(h, "5000-5200,6000-6010,7000", 'Y', 'N', NULL), HIVEPORT_OK);
     ck_assert_int_eq(hiveport_has_changes(h), 1);
     ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
     hiveport_close(h);
     char *after = tu_dump_hive(path);
-    char *added = lines_added(before, after);
+    char *added = tu_lines_added_in_order(before, after);
     ck_assert_ptr_nonnull(strstr(added, "Internet:Ports=7:35003000300030002d0035003200300030000000"));
     ck_assert_ptr_nonnull(strstr(added, "Internet:PortsInternetAvailable=1:59000000\n"));
     ck_assert_ptr_nonnull(strstr(added, "Internet:UseInternetPorts=1:4e000000\n"));
@@ -538,9 +472,9 @@ END_TEST
 
 START_TEST(set_repairs_and_keeps_other_values)
 {
-    char *path = tu_fixture_copy(dir, "software-rpc-malformed");
+    char *path = tu_fixture_copy(tu_dir, "software-rpc-malformed");
     char *before = tu_dump_hive(path);
-    hiveport *h = open_or_fail(path, HIVEPORT_OPEN_WRITE);
+    hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
     /* PortsInternetAvailable "Yes" is invalid: not replaced unless given. */
     ck_assert_int_eq(hiveport_rpc_set(h, "6000-6100", 0, 0, NULL), HIVEPORT_E_BAD_DATA);
     ck_assert_errmsg_has(h, "\"PortsInternetAvailable\" is not \"Y\" or \"N\"");
@@ -550,7 +484,7 @@ START_TEST(set_repairs_and_keeps_other_values)
     expect_range(h, "6000-6100", 'N', 'Y', 101);
     ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
     hiveport_close(h);
-    expect_diff(before, path,
+    tu_expect_diff(before, path,
                 "\\Microsoft\\Rpc\\Internet:Ports=7:36003000300030002d00360031003000300000000000\n"
                 "\\Microsoft\\Rpc\\Internet:PortsInternetAvailable=1:4e000000\n",
                 "\\Microsoft\\Rpc\\Internet:Ports=7:35003000300030002d00350031003000300000003500300030003000"
@@ -560,29 +494,29 @@ START_TEST(set_repairs_and_keeps_other_values)
     free(path);
 
     /* Ports of the wrong type is replaced; missing flags get Y. */
-    path = tu_fixture_copy(dir, "software-rpc-wrong-type");
-    h = open_or_fail(path, HIVEPORT_OPEN_WRITE);
+    path = tu_fixture_copy(tu_dir, "software-rpc-wrong-type");
+    h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
     ck_assert_int_eq(hiveport_rpc_set(h, "7000-7999", 0, 0, NULL), HIVEPORT_OK);
     expect_range(h, "7000-7999", 'Y', 'Y', 1000);
     hiveport_close(h);
     free(path);
     /* Flags only, on a configuration that lacks them: defaults written, Ports kept byte for byte. */
-    path = tu_fixture_copy(dir, "software-rpc-incomplete");
+    path = tu_fixture_copy(tu_dir, "software-rpc-incomplete");
     before = tu_dump_hive(path);
-    h = open_or_fail(path, HIVEPORT_OPEN_WRITE);
+    h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
     ck_assert_int_eq(hiveport_rpc_set(h, NULL, 0, 0, NULL), HIVEPORT_OK);
     ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
     expect_range(h, "5000-5100", 'Y', 'Y', 101);
     hiveport_close(h);
-    expect_diff(before, path,
+    tu_expect_diff(before, path,
                 "\\Microsoft\\Rpc\\Internet:PortsInternetAvailable=1:59000000\n"
                 "\\Microsoft\\Rpc\\Internet:UseInternetPorts=1:59000000\n",
                 "");
     free(before);
     free(path);
     /* Keeping an invalid Ports is refused. */
-    path = tu_fixture_copy(dir, "software-rpc-invalid");
-    h = open_or_fail(path, HIVEPORT_OPEN_WRITE);
+    path = tu_fixture_copy(tu_dir, "software-rpc-invalid");
+    h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
     ck_assert_int_eq(hiveport_rpc_set(h, NULL, 'Y', 'Y', NULL), HIVEPORT_E_BAD_DATA);
     ck_assert_errmsg_has(h, "\"70000\"");
     ck_assert_int_eq(hiveport_has_changes(h), 0);
@@ -593,16 +527,16 @@ END_TEST
 
 START_TEST(set_refuses_other_hives_and_readonly)
 {
-    char *path = tu_fixture_copy(dir, "system-basic");
-    hiveport *h = open_or_fail(path, HIVEPORT_OPEN_WRITE);
+    char *path = tu_fixture_copy(tu_dir, "system-basic");
+    hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
     ck_assert_int_eq(hiveport_rpc_set(h, "5000-5100", 0, 0, NULL), HIVEPORT_E_NOT_HIVE);
     ck_assert_errmsg_has(h, "not a SOFTWARE hive");
     ck_assert_int_eq(hiveport_has_changes(h), 0);
     hiveport_close(h);
     free(path);
 
-    path = tu_fixture_copy(dir, "software-rpc-inside");
-    h = open_or_fail(path, 0);
+    path = tu_fixture_copy(tu_dir, "software-rpc-inside");
+    h = tu_open_or_fail(path, 0);
     ck_assert_int_eq(hiveport_rpc_set(h, "5000-5100", 0, 0, NULL), HIVEPORT_E_READONLY);
     ck_assert_errmsg_has(h, "opened read-only");
     ck_assert_int_eq(hiveport_rpc_clear(h, 0), HIVEPORT_E_READONLY);
@@ -616,10 +550,10 @@ END_TEST
 /* A second writer waits for the lock; the commit keeps a backup and replaces the file atomically. */
 START_TEST(set_follows_the_write_rules)
 {
-    char *path = tu_fixture_copy(dir, "software-rpc-inside"), *backup = NULL;
-    if (asprintf(&backup, "%s/SOFTWARE.bak", dir) < 0)
+    char *path = tu_fixture_copy(tu_dir, "software-rpc-inside"), *backup = NULL;
+    if (asprintf(&backup, "%s/SOFTWARE.bak", tu_dir) < 0)
         abort();
-    hiveport *h = open_or_fail(path, HIVEPORT_OPEN_WRITE), *other = NULL;
+    hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE), *other = NULL;
     hiveport_options opts;
     hiveport_options_init(&opts);
     opts.flags = HIVEPORT_OPEN_WRITE;
@@ -630,7 +564,7 @@ START_TEST(set_follows_the_write_rules)
     ck_assert_int_eq(hiveport_commit(h, backup), HIVEPORT_OK);
     hiveport_close(h);
     ck_assert(tu_same_bytes(backup, tu_fixture_path("software-rpc-inside")));
-    h = open_or_fail(path, 0);
+    h = tu_open_or_fail(path, 0);
     expect_range(h, "6100-6300", 'Y', 'Y', 201);
     hiveport_close(h);
     free(backup);
@@ -642,9 +576,9 @@ END_TEST
 
 START_TEST(clear_deletes_the_key)
 {
-    char *path = tu_fixture_copy(dir, "software-rpc-malformed");
+    char *path = tu_fixture_copy(tu_dir, "software-rpc-malformed");
     char *before = tu_dump_hive(path);
-    hiveport *h = open_or_fail(path, HIVEPORT_OPEN_WRITE);
+    hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
     ck_assert_int_eq(hiveport_rpc_clear(h, 0), HIVEPORT_OK);
     expect_problem(h, HIVEPORT_E_NOT_SET, "is absent");
     ck_assert_int_eq(hiveport_rpc_clear(h, 0), HIVEPORT_OK); /* nothing left to remove */
@@ -652,10 +586,10 @@ START_TEST(clear_deletes_the_key)
     ck_assert_int_eq(hiveport_rpc_clear(h, 0x10), HIVEPORT_E_INVALID_ARG);
     ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
     hiveport_close(h);
-    h = open_or_fail(path, 0);
+    h = tu_open_or_fail(path, 0);
     expect_problem(h, HIVEPORT_E_NOT_SET, "is absent");
     hiveport_close(h);
-    expect_diff(before, path, "",
+    tu_expect_diff(before, path, "",
                 "\\Microsoft\\Rpc\\Internet\n"
                 "\\Microsoft\\Rpc\\Internet:Comment=1:6b0065007000740020006200790020006500760065007200790020006500"
                 "6400690074000000\n"
@@ -670,15 +604,15 @@ END_TEST
 
 START_TEST(clear_keep_key_removes_values)
 {
-    char *path = tu_fixture_copy(dir, "software-rpc-malformed");
+    char *path = tu_fixture_copy(tu_dir, "software-rpc-malformed");
     char *before = tu_dump_hive(path);
-    hiveport *h = open_or_fail(path, HIVEPORT_OPEN_WRITE);
+    hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
     ck_assert_int_eq(hiveport_rpc_clear(h, HIVEPORT_RPC_CLEAR_KEEP_KEY), HIVEPORT_OK);
     /* An Internet key without its values is what Windows reads as an invalid configuration. */
     expect_problem(h, HIVEPORT_E_BAD_DATA, "has no \"Ports\"");
     ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
     hiveport_close(h);
-    expect_diff(before, path, "",
+    tu_expect_diff(before, path, "",
                 "\\Microsoft\\Rpc\\Internet:Ports=7:35003000300030002d00350031003000300000003500300030003000"
                 "2d0000000000\n"
                 "\\Microsoft\\Rpc\\Internet:PortsInternetAvailable=1:5900650073000000\n"
@@ -686,8 +620,8 @@ START_TEST(clear_keep_key_removes_values)
     free(before);
     free(path);
 
-    path = tu_fixture_copy(dir, "software-plain"); /* no key: nothing to do */
-    h = open_or_fail(path, HIVEPORT_OPEN_WRITE);
+    path = tu_fixture_copy(tu_dir, "software-plain"); /* no key: nothing to do */
+    h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
     ck_assert_int_eq(hiveport_rpc_clear(h, 0), HIVEPORT_OK);
     ck_assert_int_eq(hiveport_rpc_clear(h, HIVEPORT_RPC_CLEAR_KEEP_KEY), HIVEPORT_OK);
     ck_assert_int_eq(hiveport_has_changes(h), 0);
@@ -699,16 +633,16 @@ END_TEST
 /* Set, then clear, in one session: the new key goes again and the hive reads as before. */
 START_TEST(set_then_clear_in_one_session)
 {
-    char *path = tu_fixture_copy(dir, "software-plain");
+    char *path = tu_fixture_copy(tu_dir, "software-plain");
     char *before = tu_dump_hive(path);
-    hiveport *h = open_or_fail(path, HIVEPORT_OPEN_WRITE);
+    hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
     ck_assert_int_eq(hiveport_rpc_set(h, "5000-5100", 0, 0, NULL), HIVEPORT_OK);
     ck_assert_int_eq(hiveport_rpc_clear(h, 0), HIVEPORT_OK);
     ck_assert_int_eq(hiveport_rpc_set(h, "5000-5200", 'N', 'N', NULL), HIVEPORT_OK);
     ck_assert_int_eq(hiveport_rpc_clear(h, 0), HIVEPORT_OK);
     ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
     hiveport_close(h);
-    expect_diff(before, path, "", "");
+    tu_expect_diff(before, path, "", "");
     free(before);
     free(path);
 }
@@ -778,8 +712,8 @@ static int by_text(const void *a, const void *b)
  * sorted. */
 static char *audit_codes(const char *sw_path)
 {
-    char *sys_path = tu_fixture_copy(dir, "audit-clean");
-    hiveport *sys = open_or_fail(sys_path, 0), *sw = open_or_fail(sw_path, 0);
+    char *sys_path = tu_fixture_copy(tu_dir, "audit-clean");
+    hiveport *sys = tu_open_or_fail(sys_path, 0), *sw = tu_open_or_fail(sw_path, 0);
     hiveport_findings *f = NULL;
     ck_assert_int_eq(hiveport_audit(sys, sw, &f), HIVEPORT_OK);
     size_t n = hiveport_findings_count(f);
@@ -818,15 +752,15 @@ START_TEST(audit_cross_checks_written_ranges)
         {"7000-8000", 'Y', ""},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char *path = tu_fixture_copy(dir, "software-plain");
-        hiveport *h = open_or_fail(path, HIVEPORT_OPEN_WRITE);
+        char *path = tu_fixture_copy(tu_dir, "software-plain");
+        hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
         ck_assert_int_eq(hiveport_rpc_set(h, cases[i].ports, cases[i].available, 'Y', NULL), HIVEPORT_OK);
         ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
         hiveport_close(h);
         char *codes = audit_codes(path);
         ck_assert_msg(strcmp(codes, cases[i].findings) == 0, "%s %c: %s", cases[i].ports, cases[i].available, codes);
         free(codes);
-        h = open_or_fail(path, HIVEPORT_OPEN_WRITE);
+        h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
         ck_assert_int_eq(hiveport_rpc_clear(h, 0), HIVEPORT_OK);
         ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
         hiveport_close(h);
@@ -845,8 +779,8 @@ END_TEST
 
 START_TEST(dcom_get_port)
 {
-    char *path = tu_fixture_copy(dir, "software-plain");
-    hiveport *h = open_or_fail(path, 0);
+    char *path = tu_fixture_copy(tu_dir, "software-plain");
+    hiveport *h = tu_open_or_fail(path, 0);
     uint32_t port = 0;
     ck_assert_int_eq(hiveport_dcom_get_port(h, APPID("1"), &port), HIVEPORT_OK);
     ck_assert_uint_eq(port, 5050);
@@ -883,9 +817,9 @@ END_TEST
 
 START_TEST(dcom_set_port)
 {
-    char *path = tu_fixture_copy(dir, "software-plain");
+    char *path = tu_fixture_copy(tu_dir, "software-plain");
     char *before = tu_dump_hive(path);
-    hiveport *h = open_or_fail(path, HIVEPORT_OPEN_WRITE);
+    hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
     uint32_t port = 0;
     ck_assert_int_eq(hiveport_dcom_set_port(h, APPID("1"), 5050), HIVEPORT_OK); /* already */
     ck_assert_int_eq(hiveport_has_changes(h), 0);
@@ -905,7 +839,7 @@ START_TEST(dcom_set_port)
     ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
     hiveport_close(h);
 
-    h = open_or_fail(path, 0);
+    h = tu_open_or_fail(path, 0);
     static const struct {
         const char *appid;
         uint32_t port;
@@ -937,7 +871,7 @@ START_TEST(dcom_set_port)
         snprintf(want, sizeof want, "\\Classes\\AppID\\%s:Endpoints=7:%s\n", values[i].appid, hex);
         ck_assert_msg(strstr(after, want) != NULL, "no %s", want);
     }
-    char *added = lines_added(before, after), *removed = lines_added(after, before);
+    char *added = tu_lines_added_in_order(before, after), *removed = tu_lines_added_in_order(after, before);
     /* Five values written, four replaced; nothing else. */
     size_t nadded = 0, nremoved = 0;
     for (const char *c = added; *c; c++)
@@ -961,7 +895,7 @@ END_TEST
  * every failure is HIVEPORT_E_NOMEM, leaks nothing (valgrind, ASan) and leaves the file as it was. */
 static void fail_every_allocation(const char *fixture, unsigned flags, int (*op)(hiveport *h))
 {
-    char *path = tu_fixture_copy(dir, fixture);
+    char *path = tu_fixture_copy(tu_dir, fixture);
     int succeeded = 0;
     for (unsigned long n = 1; n < 400 && !succeeded; n++) {
         hiveport *h = NULL;
@@ -1049,32 +983,17 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("rpc");
-    TCase *tc = tcase_create("rpc");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, get_absent_is_not_set);
-    tcase_add_test(tc, get_reads_valid_ranges);
-    tcase_add_test(tc, get_tolerates_what_windows_tolerates);
-    tcase_add_test(tc, get_reports_what_windows_rejects);
-    tcase_add_test(tc, get_every_ports_form);
-    tcase_add_test(tc, get_every_flag_form);
-    tcase_add_test(tc, set_refuses_every_malformed_list);
-    tcase_add_test(tc, set_creates_normalised_configuration);
-    tcase_add_test(tc, set_flags_and_lowercase);
-    tcase_add_test(tc, set_unchanged_writes_nothing);
-    tcase_add_test(tc, set_normalises_tolerated_values);
-    tcase_add_test(tc, set_repairs_and_keeps_other_values);
-    tcase_add_test(tc, set_refuses_other_hives_and_readonly);
-    tcase_add_test(tc, set_follows_the_write_rules);
-    tcase_add_test(tc, clear_deletes_the_key);
-    tcase_add_test(tc, clear_keep_key_removes_values);
-    tcase_add_test(tc, set_then_clear_in_one_session);
-    tcase_add_test(tc, warnings_follow_kb_154596);
-    tcase_add_test(tc, audit_cross_checks_written_ranges);
-    tcase_add_test(tc, dcom_get_port);
-    tcase_add_test(tc, dcom_set_port);
-    tcase_add_test(tc, allocation_failures_are_clean);
-    suite_add_tcase(s, tc);
-    return tu_run_suite(s);
+    const TTest *const tests[] = {get_absent_is_not_set, get_reads_valid_ranges,
+                                  get_tolerates_what_windows_tolerates, get_reports_what_windows_rejects,
+                                  get_every_ports_form, get_every_flag_form, set_refuses_every_malformed_list,
+                                  set_creates_normalised_configuration, set_flags_and_lowercase,
+                                  set_unchanged_writes_nothing, set_normalises_tolerated_values,
+                                  set_repairs_and_keeps_other_values, set_refuses_other_hives_and_readonly,
+                                  set_follows_the_write_rules, clear_deletes_the_key, clear_keep_key_removes_values,
+                                  set_then_clear_in_one_session, warnings_follow_kb_154596,
+                                  audit_cross_checks_written_ranges, dcom_get_port, dcom_set_port,
+                                  allocation_failures_are_clean, NULL};
+    Suite *s;
+    TCase *tc = tu_tcase(&s, "rpc", "rpc", 120, tu_setup_dir, tu_teardown_dir);
+    return tu_run_tests(s, tc, tests);
 }

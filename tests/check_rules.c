@@ -13,36 +13,15 @@
 #include "suite.h"
 #include "testutil.h"
 
-static char *dir;
-
-static void setup(void)
-{
-    dir = tu_tmpdir();
-}
-
-static void teardown(void)
-{
-    tu_rmtree(dir);
-    free(dir);
-}
-
-static hiveport *open_or_fail(const char *path, unsigned flags)
-{
-    hiveport *h = NULL;
-    int rc = hiveport_open(path, flags, &h);
-    ck_assert_msg(rc == HIVEPORT_OK, "open %s: %s", path, hiveport_errmsg(h));
-    return h;
-}
-
 /* The findings of a preflight of plan on a copy of fixture, opened with flags; the copy stays unchanged. */
 static hiveport_findings *preflight(const char *fixture, unsigned flags, const hiveport_plan_item *plan,
                                     size_t count, int target)
 {
-    char *path = tu_fixture_copy(dir, fixture);
+    char *path = tu_fixture_copy(tu_dir, fixture);
     char *orig = NULL;
     if (asprintf(&orig, "%s.orig", path) < 0 || tu_copy(path, orig) != 0)
         abort();
-    hiveport *h = open_or_fail(path, flags);
+    hiveport *h = tu_open_or_fail(path, flags);
     hiveport_findings *f = NULL;
     int rc = hiveport_preflight(h, plan, count, target, 0, NULL, &f);
     ck_assert_msg(rc == HIVEPORT_OK, "preflight: %d %s", rc, hiveport_errmsg(h));
@@ -173,8 +152,8 @@ END_TEST
 
 START_TEST(preflight_fails_as_set_would)
 {
-    char *path = tu_fixture_copy(dir, "system-basic");
-    hiveport *h = open_or_fail(path, 0);
+    char *path = tu_fixture_copy(tu_dir, "system-basic");
+    hiveport *h = tu_open_or_fail(path, 0);
     hiveport_findings *f = (hiveport_findings *)1;
     hiveport_plan_item plan[] = {{hiveport_catalog_find("ntds"), 65536, 0}};
     ck_assert_int_eq(hiveport_preflight(h, plan, 1, HIVEPORT_CS_CURRENT, 0, NULL, &f), HIVEPORT_E_RANGE);
@@ -192,8 +171,8 @@ START_TEST(preflight_fails_as_set_would)
     hiveport_close(h);
     free(path);
 
-    path = tu_fixture_copy(dir, "software-plain"); /* the wrong kind of hive */
-    h = open_or_fail(path, 0);
+    path = tu_fixture_copy(tu_dir, "software-plain"); /* the wrong kind of hive */
+    h = tu_open_or_fail(path, 0);
     plan[0].setting = hiveport_catalog_find("ntds");
     plan[0].port = 5005;
     ck_assert_int_eq(hiveport_preflight(h, plan, 1, HIVEPORT_CS_CURRENT, 0, NULL, &f), HIVEPORT_E_NOT_HIVE);
@@ -206,9 +185,9 @@ END_TEST
 START_TEST(preflight_checks_the_rpc_range_with_software)
 {
     /* software-rpc-inside: dynamic RPC may use 5900-6001 (PortsInternetAvailable Y) */
-    char *path = tu_fixture_copy(dir, "system-empty");
-    hiveport *h = open_or_fail(path, 0);
-    hiveport *sw = open_or_fail(tu_fixture_path("software-rpc-inside"), 0);
+    char *path = tu_fixture_copy(tu_dir, "system-empty");
+    hiveport *h = tu_open_or_fail(path, 0);
+    hiveport *sw = tu_open_or_fail(tu_fixture_path("software-rpc-inside"), 0);
     hiveport_findings *f = NULL;
     hiveport_plan_item plan[] = {{hiveport_catalog_find("ntds"), 5950, 0}};
     ck_assert_int_eq(hiveport_preflight(h, plan, 1, HIVEPORT_CS_CURRENT, 0, sw, &f), HIVEPORT_OK);
@@ -228,8 +207,8 @@ START_TEST(preflight_allocation_failures_are_clean)
                              .type = HIVEPORT_REG_DWORD};
     hiveport_plan_item plan[] = {{hiveport_catalog_find("ntds"), 5006, 0}, {&typo, 7001, 0},
                                  {hiveport_catalog_find("exchange-is"), 0, 1}};
-    char *path = tu_fixture_copy(dir, "system-basic");
-    hiveport *h = open_or_fail(path, HIVEPORT_OPEN_WRITE);
+    char *path = tu_fixture_copy(tu_dir, "system-basic");
+    hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
     hiveport_findings *f = NULL;
     ck_assert_int_eq(hiveport_preflight(h, plan, 3, HIVEPORT_CS_ALL, 0, NULL, &f), HIVEPORT_OK);
     size_t expected = hiveport_findings_count(f);
@@ -265,8 +244,8 @@ END_TEST
 
 START_TEST(each_call_needs_its_kind_of_hive)
 {
-    hiveport *sys = open_or_fail(tu_fixture_path("system-basic"), 0);
-    hiveport *soft = open_or_fail(tu_fixture_path("software-plain"), 0);
+    hiveport *sys = tu_open_or_fail(tu_fixture_path("system-basic"), 0);
+    hiveport *soft = tu_open_or_fail(tu_fixture_path("software-plain"), 0);
     uint32_t port, n;
     size_t count;
     char *ports = NULL;
@@ -288,11 +267,11 @@ START_TEST(each_call_needs_its_kind_of_hive)
     ck_assert_int_eq(hiveport_rpc_get(soft, &ports, NULL, NULL, NULL), HIVEPORT_E_NOT_SET);
     ck_assert_int_eq(hiveport_get_port(sys, hiveport_catalog_find("ntds"), HIVEPORT_CS_CURRENT, &port), HIVEPORT_OK);
     /* a SYSTEM hive without Select is still a SYSTEM hive: the reason is the missing Select */
-    hiveport *nosel = open_or_fail(tu_fixture_path("no-select"), 0);
+    hiveport *nosel = tu_open_or_fail(tu_fixture_path("no-select"), 0);
     ck_assert_int_eq(hiveport_select_value(nosel, HIVEPORT_SELECT_CURRENT, &n), HIVEPORT_E_NO_SELECT);
     hiveport_close(nosel);
     /* a hive with the keys of both kinds is either (the fuzz seed that reaches the RPC range checks) */
-    hiveport *both = open_or_fail(tu_fixture_path("system-and-software"), 0);
+    hiveport *both = tu_open_or_fail(tu_fixture_path("system-and-software"), 0);
     ck_assert_int_eq(hiveport_audit(both, both, &f), HIVEPORT_OK);
     ck_assert_ptr_nonnull(find(f, "port-in-rpc-range"));
     hiveport_findings_free(f);
@@ -306,9 +285,9 @@ END_TEST
 
 START_TEST(a_hard_linked_hive_is_written_only_on_request)
 {
-    char *path = tu_fixture_copy(dir, "system-basic");
+    char *path = tu_fixture_copy(tu_dir, "system-basic");
     char *other = NULL;
-    if (asprintf(&other, "%s/other-name", dir) < 0)
+    if (asprintf(&other, "%s/other-name", tu_dir) < 0)
         abort();
     ck_assert_int_eq(link(path, other), 0);
     hiveport *h = NULL;
@@ -316,10 +295,10 @@ START_TEST(a_hard_linked_hive_is_written_only_on_request)
     ck_assert_ptr_nonnull(strstr(hiveport_errmsg(h), "2 hard links"));
     ck_assert_ptr_nonnull(strstr(hiveport_errmsg(h), "HIVEPORT_OPEN_BREAK_LINKS"));
     hiveport_close(h);
-    h = open_or_fail(path, 0); /* reading is fine */
+    h = tu_open_or_fail(path, 0); /* reading is fine */
     hiveport_close(h);
 
-    h = open_or_fail(path, HIVEPORT_OPEN_WRITE | HIVEPORT_OPEN_BREAK_LINKS);
+    h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE | HIVEPORT_OPEN_BREAK_LINKS);
     ck_assert_int_eq(hiveport_set_port(h, hiveport_catalog_find("ntds"), HIVEPORT_CS_CURRENT, 6105, 0), HIVEPORT_OK);
     ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
     hiveport_close(h);
@@ -341,11 +320,11 @@ START_TEST(a_saved_copy_has_the_mode_of_its_hive)
 {
     static const mode_t modes[] = {0640, 0604, 0600, 0444};
     for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
-        char *path = tu_fixture_copy(dir, "system-basic"), *copy = NULL;
+        char *path = tu_fixture_copy(tu_dir, "system-basic"), *copy = NULL;
         if (asprintf(&copy, "%s.copy%zu", path, i) < 0)
             abort();
         ck_assert_int_eq(chmod(path, modes[i]), 0);
-        hiveport *h = open_or_fail(path, 0);
+        hiveport *h = tu_open_or_fail(path, 0);
         ck_assert_int_eq(hiveport_save_copy(h, copy), HIVEPORT_OK);
         hiveport_close(h);
         struct stat st;
@@ -363,20 +342,16 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("rules");
-    TCase *tc = tcase_create("rules");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, preflight_finds_a_conflict_with_a_port_already_set);
-    tcase_add_test(tc, preflight_finds_a_conflict_within_the_plan);
-    tcase_add_test(tc, preflight_finds_a_reserved_port_and_warnings);
-    tcase_add_test(tc, preflight_ignores_what_the_hive_already_had);
-    tcase_add_test(tc, preflight_says_when_a_service_key_is_created);
-    tcase_add_test(tc, preflight_fails_as_set_would);
-    tcase_add_test(tc, preflight_checks_the_rpc_range_with_software);
-    tcase_add_test(tc, preflight_allocation_failures_are_clean);
-    tcase_add_test(tc, each_call_needs_its_kind_of_hive);
-    tcase_add_test(tc, a_hard_linked_hive_is_written_only_on_request);
-    tcase_add_test(tc, a_saved_copy_has_the_mode_of_its_hive);
-    suite_add_tcase(s, tc);
-    return tu_run_suite(s);
+    const TTest *const tests[] = {preflight_finds_a_conflict_with_a_port_already_set,
+                                  preflight_finds_a_conflict_within_the_plan,
+                                  preflight_finds_a_reserved_port_and_warnings,
+                                  preflight_ignores_what_the_hive_already_had,
+                                  preflight_says_when_a_service_key_is_created, preflight_fails_as_set_would,
+                                  preflight_checks_the_rpc_range_with_software,
+                                  preflight_allocation_failures_are_clean, each_call_needs_its_kind_of_hive,
+                                  a_hard_linked_hive_is_written_only_on_request,
+                                  a_saved_copy_has_the_mode_of_its_hive, NULL};
+    Suite *s;
+    TCase *tc = tu_tcase(&s, "rules", "rules", 0, tu_setup_dir, tu_teardown_dir);
+    return tu_run_tests(s, tc, tests);
 }

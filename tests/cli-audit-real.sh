@@ -16,10 +16,7 @@
 # Last line: "N passed, N failed[, N skipped]" (one per hive).
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
-build=${BUILD:-build}
-case $build in /*) ;; *) build=$root/$build ;; esac
-HIVEPORT=${HIVEPORT:-$build/hiveport}
-hives=${HIVEPORT_SHARED:-$root/../shared}/hives
+. "$root/tests/support/clilib.sh"
 
 # name:expected state (clean, dirty, no-select, corrupt), from ../shared/hives/SOURCES.md.
 expect=(win7-SYSTEM:clean vista-SYSTEM:clean win10-pruned-SYSTEM:clean dirty-nolog-SYSTEM:dirty
@@ -27,7 +24,6 @@ expect=(win7-SYSTEM:clean vista-SYSTEM:clean win10-pruned-SYSTEM:clean dirty-nol
 txlogs=(new-format/NewDirtyHive:RecoveredHive_Windows10 old-format/OldDirtyHive:RecoveredHive_Windows7)
 total=$((${#expect[@]} + ${#txlogs[@]}))
 
-. "$root/tests/support/skip.sh"
 skip_all() {
     hp_skip cli-audit-real "$1" || { echo "0 passed, 1 failed"; exit 1; }
     echo "0 passed, 0 failed, $total skipped"

@@ -13,10 +13,7 @@
 # Last line: "N passed, N failed[, N skipped]".
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
-build=${BUILD:-build}
-case $build in /*) ;; *) build=$root/$build ;; esac
-HIVEPORT=${HIVEPORT:-$build/hiveport}
-fixtures=$build/fixtures
+. "$root/tests/support/clilib.sh"
 page=$root/man/man1/hiveport.1
 placeholder='# hiveport firewall SYSTEM --format nftables'
 
@@ -25,7 +22,6 @@ cases=("system-basic.hive" "audit-clean.hive" "audit-port-conflict.hive" "select
        "system-logged.hive" "regsz-port.hive" "audit-port-invalid.hive" "system-cs003.hive --controlset all"
        "audit-port-in-exchange2010-range.hive")
 
-. "$root/tests/support/skip.sh"
 skip_all() {
     hp_skip cli-firewall-nft "$1" || { echo "0 passed, 1 failed"; exit 1; }
     echo "0 passed, 0 failed, ${#cases[@]} skipped"

@@ -10,10 +10,7 @@
 # Prints a last line "N passed, N failed[, N skipped]"; exits 1 on any failure.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
-build=${BUILD:-build}
-case $build in /*) ;; *) build=$root/$build ;; esac
-HIVEPORT=${HIVEPORT:-$build/hiveport}
-fixtures=$build/fixtures
+. "$root/tests/support/clilib.sh"
 work=$(mktemp -d "${TMPDIR:-/tmp}/hiveport-images.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1

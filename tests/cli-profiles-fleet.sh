@@ -17,12 +17,7 @@
 # Prints the timings, each failure, and a last line "N passed, N failed[, N skipped]"; exits 1 on any failure.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
-. "$root/tests/support/skip.sh"
-build=${BUILD:-build}
-case $build in /*) ;; *) build=$root/$build ;; esac
-HIVEPORT=${HIVEPORT:-$build/hiveport}
-fixtures=$build/fixtures
-hives=${HIVEPORT_SHARED:-$root/../shared}/hives
+. "$root/tests/support/clilib.sh"
 fleet=${FLEET:-50}
 jobs=${JOBS:-4}
 profiles=$root/examples/profiles
@@ -31,9 +26,6 @@ profiles=$root/examples/profiles
 work=$(mktemp -d "${TMPDIR:-/tmp}/hiveport-fleet.XXXXXX")
 trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
 
-passed=0 failed=0 skipped=0
-pass() { passed=$((passed + 1)); }
-fail() { echo "FAIL $*"; failed=$((failed + 1)); }
 # check NAME COMMAND...: passes when COMMAND succeeds.
 check() {
     local name=$1

@@ -9,13 +9,9 @@
 # HIVEPORT_SHARED (default ../shared from the project root).  Last line: "N passed, N failed[, N skipped]".
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
-build=${BUILD:-build}
-case $build in /*) ;; *) build=$root/$build ;; esac
-HIVEPORT=${HIVEPORT:-$build/hiveport}
-hives=${HIVEPORT_SHARED:-$root/../shared}/hives
+. "$root/tests/support/clilib.sh"
 names=(win7-SYSTEM vista-SYSTEM win10-pruned-SYSTEM)
 
-. "$root/tests/support/skip.sh"
 skip_all() {
     hp_skip cli-real-hives "$1" || { echo "0 passed, 1 failed"; exit 1; }
     echo "0 passed, 0 failed, ${#names[@]} skipped"

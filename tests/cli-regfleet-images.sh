@@ -24,10 +24,7 @@
 # Prints each failure and a last line "N passed, N failed[, N skipped]"; exits 1 on any failure.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
-build=${BUILD:-build}
-case $build in /*) ;; *) build=$root/$build ;; esac
-HIVEPORT=${HIVEPORT:-$build/hiveport}
-fixtures=$build/fixtures
+. "$root/tests/support/clilib.sh"
 [ -f "$fixtures/system-basic.hive" ] || { echo "cli-regfleet-images: no fixtures in $fixtures (run make fixtures)"; exit 1; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/hiveport-fleetimg.XXXXXX")
 trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT

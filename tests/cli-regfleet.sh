@@ -25,21 +25,13 @@
 # Prints each failure and a last line "N passed, N failed[, N skipped]"; exits 1 on any failure.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
-. "$root/tests/support/skip.sh"
-build=${BUILD:-build}
-case $build in /*) ;; *) build=$root/$build ;; esac
-HIVEPORT=${HIVEPORT:-$build/hiveport}
-fixtures=$build/fixtures
+. "$root/tests/support/clilib.sh"
 [ -f "$fixtures/system-empty.hive" ] || { echo "cli-regfleet: no fixtures in $fixtures (run make fixtures)"; exit 1; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/hiveport-regfleet.XXXXXX")
 trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 cd "$work" || exit 1
 export SOURCE_DATE_EPOCH=1700000000
 
-passed=0 failed=0 skipped=0
-pass() { passed=$((passed + 1)); }
-fail() { echo "FAIL $*"; failed=$((failed + 1)); }
-skip() { if hp_skip "$@"; then skipped=$((skipped + 1)); else failed=$((failed + 1)); fi; }
 check() {
     local name=$1
     shift

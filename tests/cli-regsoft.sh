@@ -21,11 +21,7 @@
 # Prints each failure and a last line "N passed, N failed"; exits 1 on any failure.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
-. "$root/tests/support/skip.sh"
-build=${BUILD:-build}
-case $build in /*) ;; *) build=$root/$build ;; esac
-HIVEPORT=${HIVEPORT:-$build/hiveport}
-fixtures=$build/fixtures
+. "$root/tests/support/clilib.sh"
 [ -f "$fixtures/software-plain.hive" ] || { echo "cli-regsoft: no fixtures in $fixtures (run make fixtures)"; exit 1; }
 command -v hivexget >/dev/null || { echo "cli-regsoft: hivexget is missing (Debian libhivex-bin)"; exit 1; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/hiveport-regsoft.XXXXXX")
@@ -33,10 +29,6 @@ trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 cd "$work" || exit 1
 export SOURCE_DATE_EPOCH=1700000000 # the same key times in every hive written
 
-passed=0 failed=0 skipped=0
-pass() { passed=$((passed + 1)); }
-fail() { echo "FAIL $*"; failed=$((failed + 1)); }
-skip() { if hp_skip "$@"; then skipped=$((skipped + 1)); else failed=$((failed + 1)); fi; }
 check() {
     local name=$1
     shift

@@ -1,9 +1,7 @@
 # tests/support/imagetest.sh: the counters and checks the image tests share (cli-images.sh, cli-disks.sh,
-# cli-regfleet-images.sh).  Sourced after $root and $HIVEPORT are set, with IMAGETEST_AREA naming the
-# area in skip messages.  Each script ends with its own "N passed, N failed[, N skipped]" line.
-. "$root/tests/support/skip.sh"
-passed=0 failed=0 skipped=0
-pass() { passed=$((passed + 1)); }
+# cli-regfleet-images.sh).  Sourced after tests/support/clilib.sh (the counters, pass, $HIVEPORT), with
+# IMAGETEST_AREA naming the area in skip messages.  Each script ends with its own "N passed, N failed[, N
+# skipped]" line.
 fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
 skip() { if hp_skip "$IMAGETEST_AREA" "$*"; then skipped=$((skipped + 1)); else failed=$((failed + 1)); fi; }
 check() { # check NAME COMMAND...: passes when the command succeeds

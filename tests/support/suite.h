@@ -15,4 +15,27 @@ static inline int tu_run_suite(Suite *s)
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
+/* A suite and its one test case, each test run between setup and teardown (tu_setup_dir and tu_teardown_dir
+ * for a fresh tu_dir; either may be NULL) and allowed timeout seconds (0: Check's default). */
+static inline TCase *tu_tcase(Suite **s, const char *suite_name, const char *tcase_name, int timeout,
+                              void (*setup)(void), void (*teardown)(void))
+{
+    *s = suite_create(suite_name);
+    TCase *tc = tcase_create(tcase_name);
+    if (setup != NULL || teardown != NULL)
+        tcase_add_checked_fixture(tc, setup, teardown);
+    if (timeout > 0)
+        tcase_set_timeout(tc, timeout);
+    suite_add_tcase(*s, tc);
+    return tc;
+}
+
+/* Adds each test of the NULL-terminated list to tc, then runs s as tu_run_suite does. */
+static inline int tu_run_tests(Suite *s, TCase *tc, const TTest *const tests[])
+{
+    for (size_t i = 0; tests[i] != NULL; i++)
+        tcase_add_test(tc, tests[i]);
+    return tu_run_suite(s);
+}
+
 #endif

@@ -7,9 +7,42 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <check.h>
 #include <hivex.h>
 
 #include "testutil.h"
+
+char *tu_dir;
+
+void tu_setup_dir(void)
+{
+    tu_dir = tu_tmpdir();
+}
+
+void tu_teardown_dir(void)
+{
+    tu_rmtree(tu_dir);
+    free(tu_dir);
+    tu_dir = NULL;
+}
+
+hiveport *tu_open_or_fail(const char *path, unsigned flags)
+{
+    hiveport *h = NULL;
+    int rc = hiveport_open(path, flags, &h);
+    ck_assert_msg(rc == HIVEPORT_OK, "open %s: %s", path, hiveport_errmsg(h));
+    return h;
+}
+
+void tu_assert_unwritten(const char *path, const struct stat *before, const char *original)
+{
+    struct stat after;
+    ck_assert_msg(tu_stat(path, &after) == 0, "%s: cannot stat", path);
+    ck_assert_msg(before->st_ino == after.st_ino, "%s was replaced", path);
+    ck_assert_msg(tu_same_mtime(before, &after), "%s was written", path);
+    if (original != NULL)
+        ck_assert_msg(tu_same_bytes(path, original), "%s differs from %s", path, original);
+}
 
 char *tu_tmpdir(void)
 {
@@ -254,6 +287,45 @@ char *tu_lines_added(const char *a, const char *b)
     free(join(&da));
     free(join(&db));
     return join(&out);
+}
+
+char *tu_lines_added_in_order(const char *a, const char *b)
+{
+    size_t alen = strlen(a);
+    char *haystack = malloc(alen + 2), *out = calloc(1, strlen(b) + 1);
+    ck_assert(haystack != NULL && out != NULL);
+    haystack[0] = '\n';
+    memcpy(haystack + 1, a, alen + 1);
+    size_t used = 0;
+    for (const char *line = b; *line != '\0';) {
+        const char *end = strchr(line, '\n');
+        size_t n = end ? (size_t)(end - line) + 1 : strlen(line);
+        char *needle = malloc(n + 2);
+        ck_assert_ptr_nonnull(needle);
+        needle[0] = '\n';
+        memcpy(needle + 1, line, n);
+        needle[n + 1] = '\0';
+        if (strstr(haystack, needle) == NULL) {
+            memcpy(out + used, line, n);
+            used += n;
+        }
+        free(needle);
+        line += n;
+    }
+    free(haystack);
+    return out;
+}
+
+void tu_expect_diff(const char *before, const char *path, const char *added, const char *removed)
+{
+    char *after = tu_dump_hive(path);
+    ck_assert_ptr_nonnull(after);
+    char *a = tu_lines_added_in_order(before, after), *r = tu_lines_added_in_order(after, before);
+    ck_assert_str_eq(a, added);
+    ck_assert_str_eq(r, removed);
+    free(a);
+    free(r);
+    free(after);
 }
 
 static uint32_t tu_le32(const unsigned char *p)

@@ -6,6 +6,21 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
+#include "hiveport.h"
+
+/* The temporary directory of the running Check test: tu_setup_dir makes it, tu_teardown_dir removes it
+ * (the fixture pair of a test case; see tu_tcase in suite.h). */
+extern char *tu_dir;
+void tu_setup_dir(void);
+void tu_teardown_dir(void);
+/* hiveport_open(path, flags), or the test fails with the library's message. */
+hiveport *tu_open_or_fail(const char *path, unsigned flags);
+/* The hive at path was not written since before was taken: the same inode, the same modification time
+ * and, when original is not NULL, the same bytes as original; otherwise the test fails. */
+void tu_assert_unwritten(const char *path, const struct stat *before, const char *original);
+/* The lines of the dump of path (tu_dump_hive) that before lacks, and those it lost, are added and removed
+ * exactly; otherwise the test fails. */
+void tu_expect_diff(const char *before, const char *path, const char *added, const char *removed);
 /* A fresh temporary directory (removed by tu_rmtree). */
 char *tu_tmpdir(void);
 void tu_rmtree(const char *dir);
@@ -25,6 +40,9 @@ int tu_same_bytes(const char *a, const char *b);
 char *tu_dump_hive(const char *path);
 /* The lines of b that are not in a (a and b newline-separated, each sorted), caller frees. */
 char *tu_lines_added(const char *a, const char *b);
+/* The same, in b's order, for dumps that may be equal (tu_lines_added() then passes NULL to qsort(), which
+ * the sanitizer build rejects); the caller frees it. */
+char *tu_lines_added_in_order(const char *a, const char *b);
 int tu_stat(const char *path, struct stat *st);
 /* A test that cannot run: prints "SKIP: WHAT: REASON" and returns; under CI=true a skip is a test that
  * did not run, so it prints FAIL and exits 1 instead (in a Check test's forked child: the test's error). */

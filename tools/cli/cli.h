@@ -103,6 +103,10 @@ int cli_common_option(const char *prog, int c, const char *arg, const char *usag
                       int *target);
 /* "HIVE.bak", where --backup keeps the previous file (malloc'd; NULL when out of memory). */
 char *cli_backup_path(const char *hive);
+/* hiveport_commit(h), the file it replaces kept as HIVE.bak when backup is set (--backup); *changed tells
+ * whether there was anything to write, *backup_path where the old file went (NULL without backup; the caller
+ * frees it).  CLI_OK, or CLI_FAILED after the message (the file is unchanged). */
+int cli_commit(const char *prog, hiveport *h, const char *hive, bool backup, bool *changed, char **backup_path);
 /* hiveport_open_ext() with the options and extra flags (HIVEPORT_OPEN_WRITE). */
 int cli_open(const char *path, const struct cli_open *o, unsigned flags, hiveport **h);
 /* What became of a dirty hive's logs, by enum hiveport_log_state, as the JSON outputs name it ("clean",

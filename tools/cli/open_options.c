@@ -79,6 +79,18 @@ char *cli_backup_path(const char *hive)
     return path;
 }
 
+int cli_commit(const char *prog, hiveport *h, const char *hive, bool backup, bool *changed, char **backup_path)
+{
+    *changed = hiveport_has_changes(h) == 1;
+    if (backup && (*backup_path = cli_backup_path(hive)) == NULL) {
+        cli_error(prog, "%s: out of memory", hive);
+        return CLI_FAILED;
+    }
+    if (hiveport_commit(h, *backup_path) != HIVEPORT_OK)
+        return cli_fail(prog, h);
+    return CLI_OK;
+}
+
 int cli_open(const char *path, const struct cli_open *o, unsigned flags, hiveport **h)
 {
     hiveport_options opts;

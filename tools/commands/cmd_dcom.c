@@ -121,15 +121,9 @@ static int set_port(const char *prog, const struct dcom_request *req)
         cli_fail(prog, h);
         goto out;
     }
-    bool changed = hiveport_has_changes(h) == 1;
-    if (req->backup && (backup_path = cli_backup_path(hive)) == NULL) {
-        cli_error(prog, "%s: out of memory", hive);
+    bool changed;
+    if (cli_commit(prog, h, hive, req->backup, &changed, &backup_path) != CLI_OK)
         goto out;
-    }
-    if (hiveport_commit(h, backup_path) != HIVEPORT_OK) {
-        cli_fail(prog, h);
-        goto out;
-    }
     if (req->verbose)
         cli_report_commit(prog, h, hive, changed, changed ? backup_path : NULL);
     rc = CLI_OK;

@@ -138,15 +138,9 @@ static int change(const char *prog, const struct request *req)
         cli_fail(prog, h); /* closing without a commit writes nothing */
         goto out;
     }
-    bool changed = hiveport_has_changes(h) == 1;
-    if (req->backup && (backup = cli_backup_path(req->hive)) == NULL) {
-        cli_error(prog, "%s: out of memory", req->hive);
+    bool changed;
+    if (cli_commit(prog, h, req->hive, req->backup, &changed, &backup) != CLI_OK)
         goto out;
-    }
-    if (hiveport_commit(h, backup) != HIVEPORT_OK) {
-        cli_fail(prog, h);
-        goto out;
-    }
     if (req->clear && req->keep_key)
         cli_error(prog, "warning: %s: Microsoft\\Rpc\\Internet is kept without its values, which Windows reads "
                         "as an invalid configuration; remove it with --clear alone",

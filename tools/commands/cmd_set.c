@@ -151,15 +151,9 @@ static int apply(const char *prog, const struct set_request *req)
             goto out;
         }
     }
-    if (req->backup && (backup = cli_backup_path(req->hive)) == NULL) {
-        cli_error(prog, "%s: out of memory", req->hive);
+    bool changed;
+    if (cli_commit(prog, h, req->hive, req->backup, &changed, &backup) != CLI_OK)
         goto out;
-    }
-    bool changed = hiveport_has_changes(h) == 1;
-    if (hiveport_commit(h, backup) != HIVEPORT_OK) {
-        cli_fail(prog, h);
-        goto out;
-    }
     cli_warn_current_default(prog, h, req->target, "wrote");
     if (req->verbose)
         cli_report_commit(prog, h, req->hive, changed, changed ? backup : NULL);
