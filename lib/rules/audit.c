@@ -177,6 +177,11 @@ static int check_select(struct hp_audit *a)
 
 HIVEPORT_API int hiveport_audit(hiveport *h, hiveport *software, hiveport_findings **out)
 {
+    return hp_audit_run(h, software, true, out);
+}
+
+int hp_audit_run(hiveport *h, hiveport *software, bool structural, hiveport_findings **out)
+{
     if (out != NULL)
         *out = NULL;
     if (!hp_handle_usable(h))
@@ -213,7 +218,7 @@ HIVEPORT_API int hiveport_audit(hiveport *h, hiveport *software, hiveport_findin
         a->nsets = HP_CONTROLSET_MAX;
     if (rc == HIVEPORT_OK)
         rc = check_dirty(a, h, "The hive");
-    if (rc == HIVEPORT_OK)
+    if (rc == HIVEPORT_OK && structural)
         rc = check_damage(a);
     if (rc == HIVEPORT_OK)
         rc = check_select(a);

@@ -51,6 +51,8 @@ int hp_audit_add(struct hp_audit *a, const struct hp_finding_spec *spec, const c
     __attribute__((format(printf, 3, 4)));
 /* Adds "findings-truncated" when findings were dropped, builds the messages and sorts the list. */
 int hp_audit_finish(struct hp_audit *a);
+/* hiveport_audit(), with the whole-hive structural check (the hive-damaged finding) only when structural. */
+int hp_audit_run(hiveport *h, hiveport *software, bool structural, hiveport_findings **out);
 /* Takes n names from the budget; HIVEPORT_E_CORRUPT (on a->h) once it is spent. */
 int hp_audit_spend(struct hp_audit *a, size_t n);
 /* Keys and values are read through lib/nav.c (the file as the handle sees it, uncommitted edits included).

@@ -3,7 +3,11 @@
  * The changes are made on a private handle on the same file (never committed), which is audited before and
  * after them; the findings the "after" audit has and the "before" one lacks are what the changes bring.  So
  * 'set', 'apply' and any program refuse exactly what 'audit' would call an error once written, from one
- * set of rules (lib/audit*.c), and a problem the hive already had does not block an unrelated change. */
+ * set of rules (lib/audit*.c), and a problem the hive already had does not block an unrelated change.
+ *
+ * Both audits leave out the whole-hive structural check: the changes are made in memory, so it would find
+ * the same before and after (and keep_new drops what both have), while it cost 99 % of a restamp's time
+ * (callgrind, tests/bench/RESULTS.md).  What a commit writes is checked by the commit itself. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,13 +188,13 @@ HIVEPORT_API int hiveport_preflight(hiveport *h, const hiveport_plan_item *plan,
     hiveport_findings *result = hp_calloc(1, sizeof *result), *services = hp_calloc(1, sizeof *services);
     int rc = result == NULL || services == NULL ? nomem(h) : open_scratch(h, &scratch);
     if (rc == HIVEPORT_OK)
-        rc = relay(h, scratch, hiveport_audit(scratch, software, &before));
+        rc = relay(h, scratch, hp_audit_run(scratch, software, false, &before));
     if (rc == HIVEPORT_OK)
         rc = check_services(h, scratch, plan, count, target, services);
     if (rc == HIVEPORT_OK)
         rc = make_changes(h, scratch, plan, count, target, flags);
     if (rc == HIVEPORT_OK)
-        rc = relay(h, scratch, hiveport_audit(scratch, software, &after));
+        rc = relay(h, scratch, hp_audit_run(scratch, software, false, &after));
     /* The audit's findings in its order, then the service keys. */
     if (rc == HIVEPORT_OK)
         rc = keep_new(h, before, after, result);
