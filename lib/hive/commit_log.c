@@ -36,25 +36,9 @@
 #include "hive.h"
 #include "pageset.h"
 #include "txlog.h"
+#include "le.h"
 
 #define PAGE 4096u
-
-static uint32_t le32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void put64(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
 
 /* ---- The page set of the in-place patches ---- */
 
@@ -105,7 +89,7 @@ int hp_pages_collect(hiveport *h, uint64_t filetime, struct hp_page_set *ps)
     struct span *spans = hp_calloc(cap ? cap : 1, sizeof *spans);
     unsigned char (*sizes)[4] = hp_calloc(h->npatches ? h->npatches : 1, 4);
     unsigned char stamp[8];
-    put64(stamp, filetime);
+    hp_put_le64(stamp, filetime);
     int rc = HIVEPORT_OK;
     if (spans == NULL || sizes == NULL) {
         rc = hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
@@ -113,7 +97,7 @@ int hp_pages_collect(hiveport *h, uint64_t filetime, struct hp_page_set *ps)
     }
     for (size_t i = 0; i < h->npatches; i++) {
         const struct hp_patch *p = &h->patches[i];
-        put32(sizes[i], p->size_field);
+        hp_put_le32(sizes[i], p->size_field);
         struct span data = {p->data_off, p->data, p->len}, size = {p->size_off, sizes[i], 4};
         if (data.off < HP_REGF_HEADER_SIZE || size.off < HP_REGF_HEADER_SIZE || data.off + data.len > img_len ||
             size.off + 4 > img_len) {
@@ -188,11 +172,11 @@ out:
         /* The base block: both sequence numbers one past the old primary (what a completed Windows write
          * leaves, and what the copy commit writes), the time stamp, the checksum last. */
         memcpy(ps->base_block, img, HP_REGF_HEADER_SIZE);
-        uint32_t seq = le32(img + 0x04) + 1;
-        put32(ps->base_block + 0x04, seq);
-        put32(ps->base_block + 0x08, seq);
-        put64(ps->base_block + 0x0C, filetime);
-        put32(ps->base_block + 0x1FC, hp_regf_checksum(ps->base_block));
+        uint32_t seq = hp_le32(img + 0x04) + 1;
+        hp_put_le32(ps->base_block + 0x04, seq);
+        hp_put_le32(ps->base_block + 0x08, seq);
+        hp_put_le64(ps->base_block + 0x0C, filetime);
+        hp_put_le32(ps->base_block + 0x1FC, hp_regf_checksum(ps->base_block));
         ps->new_len = img_len;
     }
     hp_free(spans);
@@ -410,7 +394,7 @@ int hp_commit_logged(hiveport *h, const struct hp_log_plan *plan, const struct h
     int rc = HIVEPORT_OK, log_fd = -1;
     unsigned char *log = NULL;
     size_t log_len = 0;
-    uint32_t seq = le32(ps->base_block + 0x04);
+    uint32_t seq = hp_le32(ps->base_block + 0x04);
     struct hp_log_pages pg = {ps->n, ps->offsets, (const unsigned char *const *)ps->pages};
     rc = plan->format == HP_TXLOG_FORMAT_NEW ? hp_logwrite_new(ps->base_block, seq, &pg, &log, &log_len)
                                              : hp_logwrite_old(ps->base_block, seq, &pg, &log, &log_len);
@@ -451,8 +435,8 @@ int hp_commit_logged(hiveport *h, const struct hp_log_plan *plan, const struct h
     int fd = h->lock_fd;
     unsigned char header[512];
     memcpy(header, ps->base_block, sizeof header);
-    put32(header + 0x08, h->seq_secondary);
-    put32(header + 0x1FC, hp_regf_checksum(header));
+    hp_put_le32(header + 0x08, h->seq_secondary);
+    hp_put_le32(header + 0x1FC, hp_regf_checksum(header));
     if (write_all(fd, header, sizeof header, 0) != 0 || flush(fd) != 0) {
         rc = hp_error(h, HIVEPORT_E_IO,
                       "%s: cannot mark the hive dirty: %s; its log %s holds the commit, which opening it "

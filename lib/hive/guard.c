@@ -5,14 +5,10 @@
 #include <string.h>
 
 #include "hive.h"
+#include "le.h"
 
 #define GUARD_MAX_DEPTH 512
 #define REL_NIL 0xFFFFFFFFu
-
-static uint32_t le32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 /* An allocated cell at absolute offset off of the loaded file.  Only records of the loaded file are checked
  * (libhivex never edits a record in place: what it writes is new, past the file, and sound), and what they
@@ -21,7 +17,7 @@ static bool cell_ok(const struct hp_image *img, uint64_t off)
 {
     if (off < HP_REGF_HEADER_SIZE || off % 8 != 0 || off + 8 > img->end)
         return false;
-    int32_t size = (int32_t)le32(img->data + off);
+    int32_t size = (int32_t)hp_le32(img->data + off);
     return size < 0 && size != INT32_MIN && (uint32_t)-size >= 8 && off + (uint32_t)-size <= img->end;
 }
 
@@ -63,9 +59,9 @@ int hp_key_rewritable(hiveport *h, hive_node_h key)
             rc = damaged(h, key, "a value record that is not a cell");
             break;
         }
-        if (vk == NULL || (le32(vk + 0x04) & 0x80000000u) || (le32(vk + 0x04) & 0x7FFFFFFFu) == 0)
+        if (vk == NULL || (hp_le32(vk + 0x04) & 0x80000000u) || (hp_le32(vk + 0x04) & 0x7FFFFFFFu) == 0)
             continue; /* inline data, or made by libhivex: nothing to check */
-        data[i] = (uint64_t)HP_REGF_HEADER_SIZE + le32(vk + 0x08);
+        data[i] = (uint64_t)HP_REGF_HEADER_SIZE + hp_le32(vk + 0x08);
         if (!cell_ok(&h->img, data[i]))
             rc = damaged(h, key, "value data that is not a cell");
         for (size_t j = 0; j < i && rc == HIVEPORT_OK; j++)
@@ -86,8 +82,8 @@ static int deletable(hiveport *h, hive_node_h key, unsigned depth)
     const unsigned char *nk = key < h->img.end ? hp_cells_nk(&h->img, key, &len) : NULL;
     if (rc == HIVEPORT_OK && key < h->img.end && nk == NULL)
         rc = damaged(h, key, "a key record that is not a cell");
-    if (rc == HIVEPORT_OK && nk != NULL && le32(nk + 0x30) != REL_NIL &&
-        !cell_ok(&h->img, (uint64_t)HP_REGF_HEADER_SIZE + le32(nk + 0x30)))
+    if (rc == HIVEPORT_OK && nk != NULL && hp_le32(nk + 0x30) != REL_NIL &&
+        !cell_ok(&h->img, (uint64_t)HP_REGF_HEADER_SIZE + hp_le32(nk + 0x30)))
         rc = damaged(h, key, "a class name that is not a cell");
     if (rc != HIVEPORT_OK)
         return rc;

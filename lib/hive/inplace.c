@@ -17,13 +17,9 @@
 #include <unistd.h>
 
 #include "hive.h"
+#include "le.h"
 
 #define HP_BIG_DATA_LIMIT 16344 /* larger data lives in "db" segments: never patched in place */
-
-static uint32_t le32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 static int read_exact(int fd, void *buf, size_t len, uint64_t off)
 {
@@ -49,10 +45,10 @@ static int plan_patch(hiveport *h, hive_value_h vk, uint32_t type, size_t len, s
     if (fstat(fd, &st) != 0 || vk < HP_REGF_HEADER_SIZE || (uint64_t)vk + sizeof cell > (uint64_t)st.st_size ||
         read_exact(fd, cell, sizeof cell, vk) != 0)
         return -1;
-    int32_t cell_size = (int32_t)le32(cell);
-    if (cell_size >= 0 || (uint32_t)-cell_size < 0x18 || memcmp(cell + 4, "vk", 2) != 0 || le32(cell + 0x10) != type)
+    int32_t cell_size = (int32_t)hp_le32(cell);
+    if (cell_size >= 0 || (uint32_t)-cell_size < 0x18 || memcmp(cell + 4, "vk", 2) != 0 || hp_le32(cell + 0x10) != type)
         return -1;
-    uint32_t size_field = le32(cell + 0x08);
+    uint32_t size_field = hp_le32(cell + 0x08);
     bool is_inline = (size_field & 0x80000000u) != 0;
     p->vk = vk;
     p->size_off = vk + 0x08;
@@ -66,11 +62,11 @@ static int plan_patch(hiveport *h, hive_value_h vk, uint32_t type, size_t len, s
     uint32_t real = size_field & 0x7FFFFFFFu;
     if (real > HP_BIG_DATA_LIMIT || len > HP_BIG_DATA_LIMIT)
         return -1;
-    uint64_t data_cell = (uint64_t)HP_REGF_HEADER_SIZE + le32(cell + 0x0C);
+    uint64_t data_cell = (uint64_t)HP_REGF_HEADER_SIZE + hp_le32(cell + 0x0C);
     unsigned char hdr[4];
     if (data_cell + 4 > (uint64_t)st.st_size || read_exact(fd, hdr, 4, data_cell) != 0)
         return -1;
-    int32_t data_size = (int32_t)le32(hdr);
+    int32_t data_size = (int32_t)hp_le32(hdr);
     if (data_size >= 0 || (uint64_t)(uint32_t)-data_size - 4 < len ||
         data_cell + (uint32_t)-data_size > (uint64_t)st.st_size)
         return -1;

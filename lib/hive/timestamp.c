@@ -9,22 +9,11 @@
 #include <unistd.h>
 
 #include "hive.h"
+#include "le.h"
 
 #define FILETIME_UNIX_EPOCH 116444736000000000ULL /* 1970-01-01 in 100 ns units since 1601 */
 #define FILETIME_PER_SECOND 10000000ULL
 #define SOURCE_DATE_EPOCH_MAX 253402300799ULL /* 9999-12-31T23:59:59Z */
-
-static void put32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void put64(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
 
 int hp_write_time(hiveport *h, uint64_t *filetime)
 {
@@ -76,7 +65,7 @@ int hp_stamp_file(hiveport *h, int fd, const hive_node_h *keys, size_t nkeys, bo
                   uint64_t filetime)
 {
     unsigned char stamp[8];
-    put64(stamp, filetime);
+    hp_put_le64(stamp, filetime);
     for (size_t i = 0; i < nkeys; i++) {
         unsigned char nk[8]; /* size, "nk", flags; the timestamp follows at +8 */
         if (pread(fd, nk, sizeof nk, (off_t)keys[i]) != (ssize_t)sizeof nk || memcmp(nk + 4, "nk", 2) != 0)
@@ -92,11 +81,11 @@ int hp_stamp_file(hiveport *h, int fd, const hive_node_h *keys, size_t nkeys, bo
         /* What a completed Windows write leaves: both numbers one past the old primary. */
         uint32_t seq = (uint32_t)header[4] | (uint32_t)header[5] << 8 | (uint32_t)header[6] << 16 |
                        (uint32_t)header[7] << 24;
-        put32(header + 0x04, seq + 1);
-        put32(header + 0x08, seq + 1);
+        hp_put_le32(header + 0x04, seq + 1);
+        hp_put_le32(header + 0x08, seq + 1);
     }
-    put64(header + 0x0C, filetime);
-    put32(header + 0x1FC, hp_regf_checksum(header));
+    hp_put_le64(header + 0x0C, filetime);
+    hp_put_le32(header + 0x1FC, hp_regf_checksum(header));
     if (pwrite(fd, header, sizeof header, 0) != (ssize_t)sizeof header)
         return hp_error(h, HIVEPORT_E_IO, "%s: cannot write the new header: %s", h->path, strerror(errno));
     return HIVEPORT_OK;

@@ -19,27 +19,18 @@
 #include <string.h>
 
 #include "regf.h"
+#include "le.h"
 
 #define REL_NIL 0xFFFFFFFFu
 #define BIG_DATA_SEGMENT 16344u
 #define HP_VALUE_DATA_MAX (16u << 20) /* no port-related value is near this; a bound against bad sizes */
-
-static uint32_t le32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint16_t le16(const unsigned char *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
 
 /* The record of the allocated cell at absolute offset off, and its length; NULL if off is not one. */
 static const unsigned char *cell_at(const struct hp_image *img, uint64_t off, uint32_t *len)
 {
     if (off < HP_REGF_HEADER_SIZE || off % 8 != 0 || off + 8 > img->end)
         return NULL;
-    int32_t size = (int32_t)le32(img->data + off);
+    int32_t size = (int32_t)hp_le32(img->data + off);
     if (size >= 0 || size == INT32_MIN)
         return NULL;
     uint32_t n = (uint32_t)-size;
@@ -67,7 +58,7 @@ const unsigned char *hp_cells_nk(const struct hp_image *img, uint64_t off, uint3
 {
     uint32_t n;
     const unsigned char *nk = record(img, off, "nk", 0x4C, &n);
-    if (nk == NULL || 0x4Cu + le16(nk + 0x48) > n)
+    if (nk == NULL || 0x4Cu + hp_le16(nk + 0x48) > n)
         return NULL;
     *len = n;
     return nk;
@@ -77,7 +68,7 @@ const unsigned char *hp_cells_vk(const struct hp_image *img, uint64_t off, uint3
 {
     uint32_t n;
     const unsigned char *vk = record(img, off, "vk", 0x14, &n);
-    if (vk == NULL || 0x14u + le16(vk + 0x02) > n)
+    if (vk == NULL || 0x14u + hp_le16(vk + 0x02) > n)
         return NULL;
     *len = n;
     return vk;
@@ -86,7 +77,7 @@ const unsigned char *hp_cells_vk(const struct hp_image *img, uint64_t off, uint3
 uint64_t hp_cells_root(const struct hp_image *img)
 {
     uint32_t len;
-    uint64_t off = abs_of(le32(img->data + 0x24));
+    uint64_t off = abs_of(hp_le32(img->data + 0x24));
     return hp_cells_nk(img, off, &len) ? off : 0;
 }
 
@@ -132,10 +123,10 @@ static int32_t stored_next(const unsigned char **p, const unsigned char *end, bo
         return *(*p)++;
     if (end - *p < 2)
         return -1;
-    uint32_t c = le16(*p);
+    uint32_t c = hp_le16(*p);
     *p += 2;
-    if (c >= 0xD800 && c <= 0xDBFF && end - *p >= 2 && le16(*p) >= 0xDC00 && le16(*p) <= 0xDFFF) {
-        c = 0x10000 + ((c - 0xD800) << 10) + (le16(*p) - 0xDC00);
+    if (c >= 0xD800 && c <= 0xDBFF && end - *p >= 2 && hp_le16(*p) >= 0xDC00 && hp_le16(*p) <= 0xDFFF) {
+        c = 0x10000 + ((c - 0xD800) << 10) + (hp_le16(*p) - 0xDC00);
         *p += 2;
     }
     return (int32_t)c;
@@ -194,7 +185,7 @@ char *hp_cells_key_name(const struct hp_image *img, uint64_t nk_off)
         errno = EINVAL;
         return NULL;
     }
-    return name_to_utf8(nk + 0x4C, le16(nk + 0x48), (le16(nk + 0x02) & 0x20) != 0);
+    return name_to_utf8(nk + 0x4C, hp_le16(nk + 0x48), (hp_le16(nk + 0x02) & 0x20) != 0);
 }
 
 char *hp_cells_value_name(const struct hp_image *img, uint64_t vk_off)
@@ -205,7 +196,7 @@ char *hp_cells_value_name(const struct hp_image *img, uint64_t vk_off)
         errno = EINVAL;
         return NULL;
     }
-    return name_to_utf8(vk + 0x14, le16(vk + 0x02), (le16(vk + 0x10) & 0x1) != 0);
+    return name_to_utf8(vk + 0x14, hp_le16(vk + 0x02), (hp_le16(vk + 0x10) & 0x1) != 0);
 }
 
 /* ---- subkeys ---- */
@@ -221,16 +212,16 @@ static bool for_each_leaf(const struct hp_image *img, uint64_t nk_off,
     const unsigned char *nk = hp_cells_nk(img, nk_off, &len);
     if (nk == NULL)
         return false;
-    if (le32(nk + 0x14) == 0)
+    if (hp_le32(nk + 0x14) == 0)
         return true;
-    uint64_t list_off = abs_of(le32(nk + 0x1C));
+    uint64_t list_off = abs_of(hp_le32(nk + 0x1C));
     const unsigned char *list = cell_at(img, list_off, &len);
     if (list == NULL || len < 4)
         return false;
     uint32_t nleaves = 1;
     const unsigned char *index = NULL;
     if (list[0] == 'r' && list[1] == 'i') {
-        nleaves = le16(list + 2);
+        nleaves = hp_le16(list + 2);
         if (4 + (uint64_t)nleaves * 4 > len)
             return false;
         index = list + 4;
@@ -238,11 +229,11 @@ static bool for_each_leaf(const struct hp_image *img, uint64_t nk_off,
     for (uint32_t i = 0; i < nleaves; i++) {
         const unsigned char *l = list;
         uint32_t llen = len;
-        if (index != NULL && (l = cell_at(img, abs_of(le32(index + (size_t)i * 4)), &llen)) == NULL)
+        if (index != NULL && (l = cell_at(img, abs_of(hp_le32(index + (size_t)i * 4)), &llen)) == NULL)
             return false;
         if (llen < 4 || l[0] != 'l' || (l[1] != 'f' && l[1] != 'h' && l[1] != 'i'))
             return false;
-        uint32_t stride = l[1] == 'i' ? 4 : 8, count = le16(l + 2);
+        uint32_t stride = l[1] == 'i' ? 4 : 8, count = hp_le16(l + 2);
         if (4 + (uint64_t)count * stride > llen)
             return false;
         if (!leaf(l + 4, count, stride, (char)l[1], ctx))
@@ -262,7 +253,7 @@ static bool walk_leaf(const unsigned char *entries, uint32_t count, uint32_t str
     (void)kind;
     struct walk *w = ctx;
     for (uint32_t i = 0; i < count && w->rc == 0; i++)
-        w->rc = w->visit(abs_of(le32(entries + (size_t)i * stride)), w->ctx);
+        w->rc = w->visit(abs_of(hp_le32(entries + (size_t)i * stride)), w->ctx);
     return true;
 }
 
@@ -281,7 +272,7 @@ static bool lh_hash(const unsigned char *name, size_t len, size_t unit, uint32_t
 {
     uint32_t h = 0;
     for (size_t i = 0; i + unit <= len; i += unit) {
-        uint32_t c = unit == 2 ? le16(name + i) : name[i];
+        uint32_t c = unit == 2 ? hp_le16(name + i) : name[i];
         if (c >= 0x80)
             return false;
         h = 37 * h + (c >= 'a' && c <= 'z' ? c - 32 : c);
@@ -308,16 +299,16 @@ static bool lookup_leaf(const unsigned char *entries, uint32_t count, uint32_t s
     struct lookup *l = ctx;
     for (uint32_t i = 0; i < count && l->found == 0; i++) {
         const unsigned char *e = entries + (size_t)i * stride;
-        if (kind == 'h' && l->filter && le32(e + 4) != l->hash)
+        if (kind == 'h' && l->filter && hp_le32(e + 4) != l->hash)
             continue;
         uint32_t len;
-        uint64_t off = abs_of(le32(e));
+        uint64_t off = abs_of(hp_le32(e));
         const unsigned char *nk = hp_cells_nk(l->img, off, &len);
         if (nk == NULL) {
             l->bad = true;
             return false;
         }
-        if (name_equals(nk + 0x4C, le16(nk + 0x48), (le16(nk + 0x02) & 0x20) != 0, l->name))
+        if (name_equals(nk + 0x4C, hp_le16(nk + 0x48), (hp_le16(nk + 0x02) & 0x20) != 0, l->name))
             l->found = off;
     }
     return true;
@@ -342,11 +333,11 @@ int hp_cells_values(const struct hp_image *img, uint64_t nk_off, const unsigned 
     const unsigned char *nk = hp_cells_nk(img, nk_off, &len);
     if (nk == NULL)
         return -1;
-    *count = le32(nk + 0x24);
+    *count = hp_le32(nk + 0x24);
     *list = NULL;
     if (*count == 0)
         return 0;
-    const unsigned char *l = cell_at(img, abs_of(le32(nk + 0x28)), &len);
+    const unsigned char *l = cell_at(img, abs_of(hp_le32(nk + 0x28)), &len);
     if (l == NULL || (uint64_t)*count * 4 > len)
         return -1;
     *list = l;
@@ -355,7 +346,7 @@ int hp_cells_values(const struct hp_image *img, uint64_t nk_off, const unsigned 
 
 uint64_t hp_cells_value_at(const unsigned char *list, uint32_t i)
 {
-    return abs_of(le32(list + (size_t)i * 4));
+    return abs_of(hp_le32(list + (size_t)i * 4));
 }
 
 int hp_cells_value(const struct hp_image *img, uint64_t nk_off, const char *name, uint64_t *vk_off)
@@ -370,7 +361,7 @@ int hp_cells_value(const struct hp_image *img, uint64_t nk_off, const char *name
         const unsigned char *vk = hp_cells_vk(img, off, &len);
         if (vk == NULL)
             return -1;
-        if (name_equals(vk + 0x14, le16(vk + 0x02), (le16(vk + 0x10) & 0x1) != 0, name)) {
+        if (name_equals(vk + 0x14, hp_le16(vk + 0x02), (hp_le16(vk + 0x10) & 0x1) != 0, name)) {
             *vk_off = off;
             return 0;
         }
@@ -384,8 +375,8 @@ int hp_cells_value_type(const struct hp_image *img, uint64_t vk_off, uint32_t *t
     const unsigned char *vk = hp_cells_vk(img, vk_off, &n);
     if (vk == NULL)
         return -1;
-    *type = le32(vk + 0x0C);
-    *len = le32(vk + 0x04) & 0x7FFFFFFFu;
+    *type = hp_le32(vk + 0x0C);
+    *len = hp_le32(vk + 0x04) & 0x7FFFFFFFu;
     return 0;
 }
 
@@ -397,8 +388,8 @@ char *hp_cells_value_data(const struct hp_image *img, uint64_t vk_off, uint32_t 
         errno = EINVAL;
         return NULL;
     }
-    uint32_t size_field = le32(vk + 0x04), len = size_field & 0x7FFFFFFFu;
-    *type = le32(vk + 0x0C);
+    uint32_t size_field = hp_le32(vk + 0x04), len = size_field & 0x7FFFFFFFu;
+    *type = hp_le32(vk + 0x0C);
     if (len > HP_VALUE_DATA_MAX || ((size_field & 0x80000000u) && len > 4)) {
         errno = EINVAL;
         return NULL;
@@ -414,18 +405,18 @@ char *hp_cells_value_data(const struct hp_image *img, uint64_t vk_off, uint32_t 
         return out;
     }
     uint32_t cell_len;
-    const unsigned char *data = cell_at(img, abs_of(le32(vk + 0x08)), &cell_len);
+    const unsigned char *data = cell_at(img, abs_of(hp_le32(vk + 0x08)), &cell_len);
     if (data != NULL && len <= cell_len && !(len > BIG_DATA_SEGMENT && cell_len >= 8 && data[0] == 'd' && data[1] == 'b')) {
         memcpy(out, data, len);
         return out;
     }
     if (data != NULL && cell_len >= 8 && data[0] == 'd' && data[1] == 'b') {
-        uint32_t segments = le16(data + 2), list_len, copied = 0;
-        const unsigned char *list = cell_at(img, abs_of(le32(data + 4)), &list_len);
+        uint32_t segments = hp_le16(data + 2), list_len, copied = 0;
+        const unsigned char *list = cell_at(img, abs_of(hp_le32(data + 4)), &list_len);
         if (list != NULL && (uint64_t)segments * 4 <= list_len) {
             for (uint32_t i = 0; i < segments && copied < len; i++) {
                 uint32_t seg_len;
-                const unsigned char *seg = cell_at(img, abs_of(le32(list + (size_t)i * 4)), &seg_len);
+                const unsigned char *seg = cell_at(img, abs_of(hp_le32(list + (size_t)i * 4)), &seg_len);
                 uint32_t want = len - copied < BIG_DATA_SEGMENT ? len - copied : BIG_DATA_SEGMENT;
                 if (seg == NULL || seg_len < want)
                     break;
@@ -445,12 +436,12 @@ uint64_t hp_cells_key_time(const struct hp_image *img, uint64_t nk_off)
 {
     uint32_t len;
     const unsigned char *nk = hp_cells_nk(img, nk_off, &len);
-    return nk == NULL ? 0 : (uint64_t)le32(nk + 0x04) | (uint64_t)le32(nk + 0x08) << 32;
+    return nk == NULL ? 0 : (uint64_t)hp_le32(nk + 0x04) | (uint64_t)hp_le32(nk + 0x08) << 32;
 }
 
 uint64_t hp_cells_key_parent(const struct hp_image *img, uint64_t nk_off)
 {
     uint32_t len;
     const unsigned char *nk = hp_cells_nk(img, nk_off, &len);
-    return nk == NULL ? 0 : abs_of(le32(nk + 0x10));
+    return nk == NULL ? 0 : abs_of(hp_le32(nk + 0x10));
 }

@@ -23,36 +23,20 @@
 
 #include "regf.h"
 #include "txlog.h"
+#include "le.h"
 
 #define LOG_BB_LEN 512
 #define HVLE_AT 0x200
 #define HVLE_HDR 0x28
 #define PAGE 4096u
 
-static void put32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void put64(unsigned char *p, uint64_t v)
-{
-    put32(p, (uint32_t)v);
-    put32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static void log_base_block(const unsigned char *base_block, unsigned char *out, uint32_t seq, uint32_t type)
 {
     memcpy(out, base_block, LOG_BB_LEN);
-    put32(out + 0x04, seq);
-    put32(out + 0x08, seq);
-    put32(out + 0x1C, type);
-    put32(out + 0x1FC, hp_regf_checksum(out));
+    hp_put_le32(out + 0x04, seq);
+    hp_put_le32(out + 0x08, seq);
+    hp_put_le32(out + 0x1C, type);
+    hp_put_le32(out + 0x1FC, hp_regf_checksum(out));
 }
 
 /* The pages must be ascending 4 KiB pages inside the new hive-bins size. */
@@ -60,7 +44,7 @@ static bool pages_ok(const unsigned char *base_block, const struct hp_log_pages 
 {
     if (base_block == NULL || pg == NULL || pg->n == 0 || pg->offsets == NULL || pg->pages == NULL)
         return false;
-    uint64_t end = (uint64_t)HP_REGF_HEADER_SIZE + get32(base_block + 0x28);
+    uint64_t end = (uint64_t)HP_REGF_HEADER_SIZE + hp_le32(base_block + 0x28);
     for (size_t i = 0; i < pg->n; i++)
         if (pg->offsets[i] < HP_REGF_HEADER_SIZE || pg->offsets[i] % PAGE != 0 || pg->offsets[i] + PAGE > end ||
             (i > 0 && pg->offsets[i] <= pg->offsets[i - 1]) || pg->pages[i] == NULL)
@@ -87,24 +71,24 @@ int hp_logwrite_new(const unsigned char *base_block, uint32_t seq, const struct 
     log_base_block(base_block, buf, seq, 6);
     unsigned char *e = buf + HVLE_AT;
     memcpy(e, "HvLE", 4);
-    put32(e + 0x04, (uint32_t)size);
-    put32(e + 0x08, get32(base_block + 0x90) & 1u);
-    put32(e + 0x0C, seq);
-    put32(e + 0x10, get32(base_block + 0x28));
-    put32(e + 0x14, (uint32_t)runs);
+    hp_put_le32(e + 0x04, (uint32_t)size);
+    hp_put_le32(e + 0x08, hp_le32(base_block + 0x90) & 1u);
+    hp_put_le32(e + 0x0C, seq);
+    hp_put_le32(e + 0x10, hp_le32(base_block + 0x28));
+    hp_put_le32(e + 0x14, (uint32_t)runs);
     unsigned char *ref = e + HVLE_HDR, *data = e + HVLE_HDR + 8 * runs;
     for (size_t i = 0; i < pg->n; i++) {
         if (i == 0 || pg->offsets[i] != pg->offsets[i - 1] + PAGE) {
             if (i > 0)
                 ref += 8;
-            put32(ref, (uint32_t)(pg->offsets[i] - HP_REGF_HEADER_SIZE));
+            hp_put_le32(ref, (uint32_t)(pg->offsets[i] - HP_REGF_HEADER_SIZE));
         }
-        put32(ref + 4, get32(ref + 4) + PAGE);
+        hp_put_le32(ref + 4, hp_le32(ref + 4) + PAGE);
         memcpy(data, pg->pages[i], PAGE);
         data += PAGE;
     }
-    put64(e + 0x18, hp_marvin32(HP_MARVIN32_REGF_SEED, e + HVLE_HDR, (size_t)size - HVLE_HDR));
-    put64(e + 0x20, hp_marvin32(HP_MARVIN32_REGF_SEED, e, 0x20));
+    hp_put_le64(e + 0x18, hp_marvin32(HP_MARVIN32_REGF_SEED, e + HVLE_HDR, (size_t)size - HVLE_HDR));
+    hp_put_le64(e + 0x20, hp_marvin32(HP_MARVIN32_REGF_SEED, e, 0x20));
     *out = buf;
     *out_len = (size_t)(HVLE_AT + size);
     return HIVEPORT_OK;
@@ -115,7 +99,7 @@ int hp_logwrite_old(const unsigned char *base_block, uint32_t seq, const struct 
 {
     if (out == NULL || out_len == NULL || base_block == NULL || !pages_ok(base_block, pg))
         return HIVEPORT_E_INVALID_ARG;
-    uint32_t hbins = get32(base_block + 0x28);
+    uint32_t hbins = hp_le32(base_block + 0x28);
     size_t vector_len = hbins / PAGE;
     size_t pages_at = (0x204 + vector_len + LOG_BB_LEN - 1) / LOG_BB_LEN * LOG_BB_LEN;
     uint64_t total = (uint64_t)pages_at + (uint64_t)PAGE * pg->n;

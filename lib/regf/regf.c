@@ -11,17 +11,13 @@
 #include <unistd.h>
 
 #include "regf.h"
-
-static uint32_t le32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
+#include "le.h"
 
 uint32_t hp_regf_checksum(const unsigned char *base_block)
 {
     uint32_t sum = 0;
     for (size_t off = 0; off < 0x1FC; off += 4)
-        sum ^= le32(base_block + off);
+        sum ^= hp_le32(base_block + off);
     if (sum == 0xFFFFFFFFu)
         sum = 0xFFFFFFFEu;
     else if (sum == 0)
@@ -42,13 +38,13 @@ int hp_regf_parse_header(const unsigned char *buf, size_t buf_len, uint64_t file
         return HIVEPORT_E_TRUNCATED;
     }
     memset(out, 0, sizeof *out);
-    out->seq_primary = le32(buf + 0x04);
-    out->seq_secondary = le32(buf + 0x08);
-    out->major = le32(buf + 0x14);
-    out->minor = le32(buf + 0x18);
-    out->file_type = le32(buf + 0x1C);
-    out->hbins_size = le32(buf + 0x28);
-    out->checksum_stored = le32(buf + 0x1FC);
+    out->seq_primary = hp_le32(buf + 0x04);
+    out->seq_secondary = hp_le32(buf + 0x08);
+    out->major = hp_le32(buf + 0x14);
+    out->minor = hp_le32(buf + 0x18);
+    out->file_type = hp_le32(buf + 0x1C);
+    out->hbins_size = hp_le32(buf + 0x28);
+    out->checksum_stored = hp_le32(buf + 0x1FC);
     out->checksum_computed = hp_regf_checksum(buf);
 
     if (out->checksum_stored != out->checksum_computed) {
@@ -119,12 +115,12 @@ int hp_regf_check_bins(int fd, uint64_t file_size, uint32_t hbins_size, char *wh
             have = (uint64_t)got;
         }
         const unsigned char *bin = buf + (off - base);
-        uint32_t size = le32(bin + 8);
+        uint32_t size = hp_le32(bin + 8);
         if (memcmp(bin, "hbin", 4) != 0) {
             snprintf(why, why_len, "no hive bin at offset 0x%llx (the structure is damaged)",
                      (unsigned long long)off);
             rc = HIVEPORT_E_CORRUPT;
-        } else if (le32(bin + 4) != off - HP_REGF_HEADER_SIZE || size < HP_REGF_HBIN_SIZE ||
+        } else if (hp_le32(bin + 4) != off - HP_REGF_HEADER_SIZE || size < HP_REGF_HBIN_SIZE ||
                    size % HP_REGF_HBIN_SIZE != 0 || off + size > end) {
             snprintf(why, why_len, "the hive bin at offset 0x%llx has a bad offset or size (0x%x)",
                      (unsigned long long)off, size);

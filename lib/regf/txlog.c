@@ -52,6 +52,7 @@
 
 #include "regf.h"
 #include "txlog.h"
+#include "le.h"
 
 /* ---- Base block fields (section 1) ---- */
 #define BB_SEQ_PRIMARY 0x004
@@ -122,22 +123,9 @@ struct hvle_entry {
     uint32_t size, flags, seq, hbins, count;
 };
 
-static uint32_t get32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static uint64_t get64(const unsigned char *p)
 {
-    return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
-static void put32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)v;
-    p[1] = (unsigned char)(v >> 8);
-    p[2] = (unsigned char)(v >> 16);
-    p[3] = (unsigned char)(v >> 24);
+    return (uint64_t)hp_le32(p) | (uint64_t)hp_le32(p + 4) << 32;
 }
 
 /* a is earlier than b in 32-bit serial arithmetic: (b - a) mod 2^32 in 1..0x7FFFFFFF. */
@@ -199,32 +187,32 @@ static void scan_log_base_block(const struct hp_txlog_input *log, struct log_sca
         say(s->reason, sizeof s->reason, "no \"regf\" signature");
         return;
     }
-    uint32_t stored = get32(bb + BB_CHECKSUM), computed = hp_regf_checksum(bb);
+    uint32_t stored = hp_le32(bb + BB_CHECKSUM), computed = hp_regf_checksum(bb);
     if (stored != computed) {
         say(s->reason, sizeof s->reason, "header checksum 0x%08x, its bytes give 0x%08x", stored, computed);
         return;
     }
-    uint32_t primary = get32(bb + BB_SEQ_PRIMARY), secondary = get32(bb + BB_SEQ_SECONDARY);
+    uint32_t primary = hp_le32(bb + BB_SEQ_PRIMARY), secondary = hp_le32(bb + BB_SEQ_SECONDARY);
     if (primary != secondary) {
         say(s->reason, sizeof s->reason, "header sequence numbers differ (%u, %u)", primary, secondary);
         return;
     }
-    uint32_t major = get32(bb + BB_MAJOR), minor = get32(bb + BB_MINOR);
-    if (major != 1 || minor < 2 || minor > 6 || get32(bb + BB_FILE_FORMAT) != 1) {
+    uint32_t major = hp_le32(bb + BB_MAJOR), minor = hp_le32(bb + BB_MINOR);
+    if (major != 1 || minor < 2 || minor > 6 || hp_le32(bb + BB_FILE_FORMAT) != 1) {
         say(s->reason, sizeof s->reason, "unsupported format %u.%u", major, minor);
         return;
     }
-    if (get32(bb + BB_CLUSTERING) != 1) {
+    if (hp_le32(bb + BB_CLUSTERING) != 1) {
         say(s->reason, sizeof s->reason, "clustering factor %u (only 1 is supported)",
-            get32(bb + BB_CLUSTERING));
+            hp_le32(bb + BB_CLUSTERING));
         return;
     }
-    uint32_t hbins = get32(bb + BB_HBINS_SIZE);
+    uint32_t hbins = hp_le32(bb + BB_HBINS_SIZE);
     if (hbins == 0 || hbins % HP_REGF_HBIN_SIZE != 0 || hbins > HP_TXLOG_MAX_HBINS) {
         say(s->reason, sizeof s->reason, "hive-bins size 0x%x in its header", hbins);
         return;
     }
-    uint32_t type = get32(bb + BB_FILE_TYPE);
+    uint32_t type = hp_le32(bb + BB_FILE_TYPE);
     if (type == FILE_TYPE_NEW_LOG)
         s->kind = LOG_NEW;
     else if (type == FILE_TYPE_OLD_LOG || type == FILE_TYPE_OLD_LOG_NT)
@@ -261,11 +249,11 @@ static const char *hvle_entry_check(const unsigned char *log, size_t log_len, si
         return "end of log";
     if (memcmp(p, "HvLE", 4) != 0)
         return "no HvLE signature";
-    e->size = get32(p + HVLE_SIZE);
-    e->flags = get32(p + HVLE_FLAGS);
-    e->seq = get32(p + HVLE_SEQ);
-    e->hbins = get32(p + HVLE_HBINS_SIZE);
-    e->count = get32(p + HVLE_PAGE_COUNT);
+    e->size = hp_le32(p + HVLE_SIZE);
+    e->flags = hp_le32(p + HVLE_FLAGS);
+    e->seq = hp_le32(p + HVLE_SEQ);
+    e->hbins = hp_le32(p + HVLE_HBINS_SIZE);
+    e->count = hp_le32(p + HVLE_PAGE_COUNT);
     if (e->size < HVLE_ALIGN || e->size % HVLE_ALIGN != 0)
         return "entry size is not a positive multiple of 512";
     if (e->size > log_len - off)
@@ -286,7 +274,7 @@ static const char *hvle_entry_check(const unsigned char *log, size_t log_len, si
     uint64_t data_len = 0;
     for (uint32_t i = 0; i < e->count; i++) {
         const unsigned char *ref = p + HVLE_REFS + (size_t)i * HVLE_REF_LEN;
-        uint64_t rel = get32(ref), len = get32(ref + 4);
+        uint64_t rel = hp_le32(ref), len = hp_le32(ref + 4);
         if (rel + len > e->hbins)
             return "a dirty page lies outside the hive-bins size";
         data_len += len;
@@ -335,15 +323,15 @@ static void apply_hvle_chain(const struct hp_txlog_input *log, const struct log_
     size_t off = HVLE_FIRST_ENTRY;
     for (unsigned n = 0; n < s->entries; n++) {
         const unsigned char *p = log->data + off;
-        uint32_t count = get32(p + HVLE_PAGE_COUNT);
+        uint32_t count = hp_le32(p + HVLE_PAGE_COUNT);
         const unsigned char *page = p + HVLE_REFS + (size_t)count * HVLE_REF_LEN;
         for (uint32_t i = 0; i < count; i++) {
             const unsigned char *ref = p + HVLE_REFS + (size_t)i * HVLE_REF_LEN;
-            uint32_t rel = get32(ref), len = get32(ref + 4);
+            uint32_t rel = hp_le32(ref), len = hp_le32(ref + 4);
             memcpy(out + HBINS_AT + rel, page, len);
             page += len;
         }
-        off += get32(p + HVLE_SIZE);
+        off += hp_le32(p + HVLE_SIZE);
     }
 }
 
@@ -425,7 +413,7 @@ static uint64_t growth_limit(size_t hive_len, bool header_valid, uint32_t header
 /* SAME-HIVE: fields that logging never changes must agree between the primary header and a log's copy. */
 static const char *same_hive_check(const unsigned char *primary_bb, const unsigned char *log_bb)
 {
-    if (get32(primary_bb + BB_ROOT_CELL) != get32(log_bb + BB_ROOT_CELL))
+    if (hp_le32(primary_bb + BB_ROOT_CELL) != hp_le32(log_bb + BB_ROOT_CELL))
         return "its root cell offset differs from the hive's: a log of another hive";
     if (memcmp(primary_bb + BB_HIVE_IDS, log_bb + BB_HIVE_IDS, BB_HIVE_IDS_LEN) != 0)
         return "its RmId/LogId differ from the hive's: a log of another hive";
@@ -551,12 +539,12 @@ static void finish_header(unsigned char *out, const unsigned char *log_bb, bool 
         memcpy(out, log_bb, LOG_BASE_BLOCK_LEN);
         memset(out + LOG_BASE_BLOCK_LEN, 0, HP_REGF_HEADER_SIZE - LOG_BASE_BLOCK_LEN);
     }
-    put32(out + BB_SEQ_PRIMARY, sequence);
-    put32(out + BB_SEQ_SECONDARY, sequence);
-    put32(out + BB_FILE_TYPE, FILE_TYPE_PRIMARY);
-    put32(out + BB_HBINS_SIZE, hbins_size);
-    put32(out + BB_FLAGS, flags);
-    put32(out + BB_CHECKSUM, hp_regf_checksum(out));
+    hp_put_le32(out + BB_SEQ_PRIMARY, sequence);
+    hp_put_le32(out + BB_SEQ_SECONDARY, sequence);
+    hp_put_le32(out + BB_FILE_TYPE, FILE_TYPE_PRIMARY);
+    hp_put_le32(out + BB_HBINS_SIZE, hbins_size);
+    hp_put_le32(out + BB_FLAGS, flags);
+    hp_put_le32(out + BB_CHECKSUM, hp_regf_checksum(out));
 }
 
 /* A zero-extended copy of the image, new_len >= image_len bytes long, or NULL. */
@@ -702,7 +690,7 @@ int hp_txlog_replay(unsigned char **image, size_t *image_len, const struct hp_tx
         /* Flags bit 0 comes from the last entry; the other bits are not logged and stay as in the
          * header kept (the primary's, or the log's copy when the primary's is lost). */
         const unsigned char *kept = header_valid ? hive : logs[chosen].data;
-        uint32_t flags = (get32(kept + BB_FLAGS) & ~1u) | (last->last_flags & 1u);
+        uint32_t flags = (hp_le32(kept + BB_FLAGS) & ~1u) | (last->last_flags & 1u);
         finish_header(out, logs[chosen].data, !header_valid, last->last_seq, last->last_hbins, flags);
         res->format = HP_TXLOG_FORMAT_NEW;
         res->new_sequence = last->last_seq;
@@ -732,7 +720,7 @@ int hp_txlog_replay(unsigned char **image, size_t *image_len, const struct hp_tx
             memcpy(out + BB_MINOR, log_bb + BB_MINOR, 4);
             memcpy(out + BB_ROOT_CELL, log_bb + BB_ROOT_CELL, 4);
         }
-        finish_header(out, log_bb, !header_valid, sequence, s->base_hbins, get32(log_bb + BB_FLAGS));
+        finish_header(out, log_bb, !header_valid, sequence, s->base_hbins, hp_le32(log_bb + BB_FLAGS));
         res->format = HP_TXLOG_FORMAT_OLD;
         res->new_sequence = sequence;
         say(why, why_len, "replayed %u dirty pages from old-format %s", s->pages, log_name(&logs[chosen]));
