@@ -12,6 +12,7 @@
 
 #include "hivecheck.h"
 #include "hive.h"
+#include "pageset.h"
 
 /* "DIR/.NAME.hiveport-XXXXXX" next to path. */
 static char *temp_template(const char *path)
@@ -208,6 +209,29 @@ static int write_patched(hiveport *h, int fd, const char *tmp, uint64_t filetime
     return rc;
 }
 
+/* The native write: the edited copy of the hive, whole, with the new base block of its page set. */
+static int write_edited(hiveport *h, int fd, const char *tmp, const struct hp_page_set *ps)
+{
+    const unsigned char *data = h->edit->data;
+    bool ok = pwrite(fd, ps->base_block, HP_REGF_HEADER_SIZE, 0) == HP_REGF_HEADER_SIZE;
+    uint64_t end = h->edit->end;
+    for (uint64_t off = HP_REGF_HEADER_SIZE; ok && off < end;) {
+        ssize_t n = pwrite(fd, data + off, (size_t)(end - off), (off_t)off);
+        ok = n > 0;
+        off += n > 0 ? (uint64_t)n : 0;
+    }
+    /* The file's bytes past the hive bins, as they were (the mapping holds them). */
+    const unsigned char *tail = h->mapping;
+    for (uint64_t off = end; ok && off < ps->new_len;) {
+        ssize_t n = pwrite(fd, tail + off, (size_t)(ps->new_len - off), (off_t)off);
+        ok = n > 0;
+        off += n > 0 ? (uint64_t)n : 0;
+    }
+    if (!ok)
+        return hp_error(h, HIVEPORT_E_IO, "%s: cannot write %s: %s", h->path, tmp, strerror(errno ? errno : EIO));
+    return HIVEPORT_OK;
+}
+
 /* Makes the written temporary file the hive: mode, owner, fsync, lock, backup, rename, directory fsync. */
 static int publish(hiveport *h, char **tmp, int *fd, const char *dir, const struct stat *orig,
                    const char *backup_path)
@@ -304,7 +328,20 @@ HIVEPORT_API int hiveport_commit(hiveport *h, const char *backup_path)
                       "%s: cannot create a temporary file in %s: %s", h->path, dir, strerror(errno));
         goto out;
     }
-    if (!h->structural) {
+    if (hp_edit_active(h)) {
+        struct hp_page_set ps;
+        if ((rc = hp_pages_collect(h, filetime, &ps)) != HIVEPORT_OK)
+            goto out;
+        if ((rc = write_edited(h, fd, tmp, &ps)) == HIVEPORT_OK &&
+            (rc = hp_check_before_commit(h, fd, tmp)) == HIVEPORT_OK)
+            rc = publish(h, &tmp, &fd, dir, &orig, backup_path);
+        if (tmp == NULL) { /* published: the copy is the file now */
+            memcpy(h->edit->data, ps.base_block, HP_REGF_HEADER_SIZE);
+            hp_regf_edit_clean(h->edit);
+            hp_touched_clear(h);
+        }
+        hp_pages_free(&ps);
+    } else if (!h->structural) {
         bool wrote;
         if ((rc = write_patched(h, fd, tmp, filetime, &wrote)) != HIVEPORT_OK)
             goto out;
