@@ -59,15 +59,3 @@ int hp_edit_begin(hiveport *h)
     hp_edit_sync(h);
     return HIVEPORT_OK;
 }
-
-void hp_edit_end(hiveport *h)
-{
-    if (h->edit == NULL)
-        return;
-    h->img.data = h->mapping;
-    h->img.map_len = h->mapping_len;
-    h->mapping = NULL;
-    hp_regf_edit_free(h->edit);
-    hp_free(h->edit);
-    h->edit = NULL;
-}

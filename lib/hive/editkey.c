@@ -20,8 +20,12 @@
 static int damaged(hiveport *h, const char *what, uint64_t off)
 {
     h->broken = h->changed;
-    return hp_error(h, HIVEPORT_E_CORRUPT, "%s: cannot change the %s at offset 0x%llx: it is damaged or memory "
-                    "ran out", h->path, what, (unsigned long long)off);
+    if (h->edit != NULL && h->edit->oom) {
+        h->edit->oom = false;
+        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
+    }
+    return hp_error(h, HIVEPORT_E_CORRUPT, "%s: cannot change the %s at offset 0x%llx: it is damaged",
+                    h->path, what, (unsigned long long)off);
 }
 
 int hp_edit_key_add(hiveport *h, hive_node_h parent, const char *name, hive_node_h *child)

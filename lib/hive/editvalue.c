@@ -20,8 +20,12 @@ static int damaged(hiveport *h, const char *what, uint64_t off)
 {
     hp_edit_sync(h);
     h->broken = true;
-    return hp_error(h, HIVEPORT_E_CORRUPT, "%s: cannot change the %s at offset 0x%llx: it is damaged or memory "
-                    "ran out", h->path, what, (unsigned long long)off);
+    if (h->edit != NULL && h->edit->oom) {
+        h->edit->oom = false;
+        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
+    }
+    return hp_error(h, HIVEPORT_E_CORRUPT, "%s: cannot change the %s at offset 0x%llx: it is damaged",
+                    h->path, what, (unsigned long long)off);
 }
 
 static void raise_field(struct hp_regf_edit *e, uint64_t off, uint32_t at_least)
@@ -37,6 +41,7 @@ static uint64_t new_vk(hiveport *h, const char *name, uint32_t *utf16_bytes)
     size_t name_max = strlen(name) + 1;
     uint16_t *units = hp_calloc(name_max, sizeof *units);
     size_t n;
+    e->oom = e->oom || units == NULL;
     if (units == NULL || hp_regf_utf16_of(name, units, &n) != 0) {
         hp_free(units);
         return 0;

@@ -102,6 +102,19 @@ int hp_hivex(hiveport *h)
     return h->hive != NULL ? HIVEPORT_OK : open_hivex(h, false);
 }
 
+/* The edited copy goes with the hive it was made from; img reads the mapping again. */
+void hp_edit_end(hiveport *h)
+{
+    if (h->edit == NULL)
+        return;
+    h->img.data = h->mapping;
+    h->img.map_len = h->mapping_len;
+    h->mapping = NULL;
+    hp_regf_edit_free(h->edit);
+    hp_free(h->edit);
+    h->edit = NULL;
+}
+
 void hp_hive_unload(hiveport *h)
 {
     if (h->hive != NULL)

@@ -122,7 +122,7 @@ int hp_inplace_flush(hiveport *h);
  * changed and the keys it changed touched; a failure half-way marks it broken. ---- */
 int hp_edit_begin(hiveport *h);   /* makes the copy (once); in-place edits pending move into it */
 bool hp_edit_active(const hiveport *h); /* native changes are being made (not through libhivex) */
-void hp_edit_end(hiveport *h);    /* drops the copy (unload) */
+void hp_edit_end(hiveport *h);    /* drops the copy (handle.c, at unload) */
 void hp_edit_sync(hiveport *h);   /* img follows the copy after it grew or moved */
 /* Creates the key name under parent (which must not have it). */
 int hp_edit_key_add(hiveport *h, hive_node_h parent, const char *name, hive_node_h *child);

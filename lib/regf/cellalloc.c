@@ -23,7 +23,7 @@ static int add_bin(struct hp_regf_edit *e, uint64_t off, uint32_t size)
         size_t cap = e->capbins ? 2 * e->capbins : 64;
         struct hp_regf_bin *bigger = hp_calloc(cap, sizeof *bigger);
         if (bigger == NULL)
-            return -1;
+            return e->oom = true, -1;
         if (e->nbins)
             memcpy(bigger, e->bins, e->nbins * sizeof *bigger);
         hp_free(e->bins);
@@ -41,7 +41,7 @@ static int free_insert(struct hp_regf_edit *e, size_t i, uint64_t off, uint32_t 
         size_t cap = e->capfree ? 2 * e->capfree : 256;
         struct hp_regf_free_cell *bigger = hp_calloc(cap, sizeof *bigger);
         if (bigger == NULL)
-            return -1;
+            return e->oom = true, -1;
         if (e->nfree)
             memcpy(bigger, e->free, e->nfree * sizeof *bigger);
         hp_free(e->free);
@@ -248,7 +248,7 @@ uint64_t hp_regf_cell_realloc(struct hp_regf_edit *e, uint64_t off, uint32_t rec
      * new one. */
     unsigned char *saved = hp_malloc(len);
     if (saved == NULL)
-        return 0;
+        return e->oom = true, 0;
     memcpy(saved, e->data + off + 4, len);
     uint64_t moved = hp_regf_cell_free(e, off) == 0 ? hp_regf_cell_alloc(e, record_len) : 0;
     if (moved != 0)

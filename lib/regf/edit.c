@@ -44,7 +44,7 @@ int hp_regf_edit_reserve(struct hp_regf_edit *e, uint64_t end)
         size_t want = words + 16; /* in steps: a hive growing bin by bin does not copy the map each time */
         uint64_t *bigger = hp_calloc(want, sizeof *bigger);
         if (bigger == NULL)
-            return -1;
+            return e->oom = true, -1;
         if (e->dirty_words)
             memcpy(bigger, e->dirty, e->dirty_words * sizeof *bigger);
         hp_free(e->dirty);
@@ -55,7 +55,7 @@ int hp_regf_edit_reserve(struct hp_regf_edit *e, uint64_t end)
         size_t cap = e->cap + e->cap / 4 > end ? e->cap + e->cap / 4 : (size_t)end;
         unsigned char *bigger = hp_malloc(cap);
         if (bigger == NULL)
-            return -1;
+            return e->oom = true, -1;
         memcpy(bigger, e->data, (size_t)e->end);
         hp_free(e->data);
         e->data = bigger;

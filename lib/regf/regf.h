@@ -72,6 +72,7 @@ struct hp_regf_edit {
     struct hp_regf_free_cell *free; /* every free cell, ascending by offset */
     size_t nfree, capfree;
     bool indexed;          /* bins and free are built */
+    bool oom;              /* a failure was for memory, not damage (cleared by the caller that reports it) */
 };
 #define HP_REGF_NIL 0xFFFFFFFFu
 /* Starts an edit from a copy of the hive bytes data[0, end).  -1 when out of memory. */

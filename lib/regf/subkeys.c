@@ -299,6 +299,7 @@ int hp_regf_subkey_insert(struct hp_regf_edit *e, uint64_t parent, uint64_t chil
     struct names *nm = hp_malloc(sizeof *nm);
     uint16_t *u = hp_malloc(NAME_UNITS_MAX * sizeof *u);
     size_t n;
+    e->oom = e->oom || nm == NULL || u == NULL;
     int rc = nm == NULL || u == NULL || key_units(e, child, u, &n) != 0 || hp_regf_cell_len(e, parent) < 0x4C
                  ? -1
                  : insert_with(e, parent, child, nm, u, n);
