@@ -46,6 +46,16 @@ int hp_edit_key_add(hiveport *h, hive_node_h parent, const char *name, hive_node
     if (hp_regf_cell_len(e, p) < 0x4C || (sk = hp_regf_abs(hp_regf_get32(e, p + 4 + 0x2C))) == 0 ||
         hp_regf_cell_len(e, sk) < 0x10)
         return damaged(h, "key", p);
+    /* The lookup before (hp_nav_child) trusts lh hashes as Windows does; a name it missed that is there
+     * all the same sits behind a wrong hash: a second key of that name would be damage. */
+    int has = hp_regf_subkey_has(e, p, units, n);
+    if (has < 0)
+        return damaged(h, "subkey list of the key", p);
+    if (has > 0)
+        return hp_error(h, HIVEPORT_E_CORRUPT,
+                        "%s: damaged subkey list of the key at offset 0x%llx: the entry of \"%s\" does not carry "
+                        "its name's hash, so Windows would not find it",
+                        h->path, (unsigned long long)p, name);
     uint64_t nk = hp_regf_cell_alloc(e, 0x4C + name_len);
     if (nk == 0)
         return damaged(h, "hive bins for the key under", p);

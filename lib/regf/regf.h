@@ -105,6 +105,9 @@ uint64_t hp_regf_cell_realloc(struct hp_regf_edit *e, uint64_t off, uint32_t rec
 /* Enters the key child in the list of parent at its sorted place (the list kind the version calls for);
  * updates the parent's list offset and subkey count, not its other fields.  -1 on damage or no memory. */
 int hp_regf_subkey_insert(struct hp_regf_edit *e, uint64_t parent, uint64_t child);
+/* 1 when parent's list holds a key named units (every name compared, whatever the hashes say), 0 when
+ * not, -1 on damage or no memory. */
+int hp_regf_subkey_has(struct hp_regf_edit *e, uint64_t parent, const uint16_t *units, size_t n);
 /* Takes child out of parent's list (freeing cells that become empty). */
 int hp_regf_subkey_remove(struct hp_regf_edit *e, uint64_t parent, uint64_t child);
 /* The lh hash of a name in UTF-16 units. */

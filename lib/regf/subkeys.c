@@ -308,6 +308,43 @@ int hp_regf_subkey_insert(struct hp_regf_edit *e, uint64_t parent, uint64_t chil
     return rc;
 }
 
+int hp_regf_subkey_has(struct hp_regf_edit *e, uint64_t parent, const uint16_t *units, size_t n)
+{
+    uint64_t rec = parent + 4;
+    if (hp_regf_cell_len(e, parent) < 0x4C)
+        return -1;
+    uint32_t count = hp_regf_get32(e, rec + 0x14);
+    uint64_t list = hp_regf_abs(hp_regf_get32(e, rec + 0x1C));
+    uint32_t len = hp_regf_cell_len(e, list), nleaves = 1;
+    if (count == 0)
+        return 0;
+    if (len < 4)
+        return -1;
+    bool ri = e->data[list + 4] == 'r' && e->data[list + 5] == 'i';
+    if (ri && 4 + (uint64_t)(nleaves = (uint32_t)(e->data[list + 6] | e->data[list + 7] << 8)) * 4 > len)
+        return -1;
+    uint16_t *other = hp_malloc(NAME_UNITS_MAX * sizeof *other);
+    if (other == NULL)
+        return e->oom = true, -1;
+    int found = 0;
+    for (uint32_t j = 0; j < nleaves && found == 0; j++) {
+        struct leaf l;
+        if (read_leaf(e, ri ? hp_regf_abs(hp_regf_get32(e, list + 8 + 4 * (uint64_t)j)) : list, &l) != 0) {
+            found = -1;
+            break;
+        }
+        for (uint32_t i = 0; i < l.count && found == 0; i++) {
+            size_t m;
+            if (key_units(e, hp_regf_abs(hp_regf_get32(e, entry_at(&l, i))), other, &m) != 0)
+                found = -1;
+            else if (compare_units(units, n, other, m) == 0)
+                found = 1;
+        }
+    }
+    hp_free(other);
+    return found;
+}
+
 /* Removes child from the leaf at off: 1 when found, 0 when not there, -1 on damage. */
 static int leaf_remove(struct hp_regf_edit *e, uint64_t off, uint64_t child, uint32_t *left)
 {
