@@ -1,16 +1,18 @@
 /* commit_log.c: the logged commit, as Windows writes a hive: through its own transaction log, in place.
  *
  * When the hive's logs exist beside it (NAME.LOG1/.LOG2, or .LOG, as on every installed Windows), a commit
- * does not copy the file.  It writes the changed pages (struct hp_page_set) as one log entry in the format
+ * does not copy the file.  It writes the changed pages (struct hp_page_set: of the in-place patches, or the
+ * dirty pages of the native edits' copy, pageset.h) as one log entry in the format
  * those logs already use, then the same pages into the primary:
  *
  *   1. the log: its base-block copy and one entry numbered E = old sequence + 1 (HvLE with its Marvin32
  *      hashes for Windows 8.1+ logs, a DIRT log for Vista/7 ones; lib/regf/logwrite.c), from offset 0;
  *      flush.  A crash here leaves the primary as it was: clean, so no reader replays anything.
  *   2. the primary's base block with the primary sequence number raised to E and the secondary left at
- *      the old number (and the new time stamp, which an old-format log must match): flush.  From here the
- *      primary is dirty with a complete log entry: hiveport's replay and Windows' turn it into the new hive.
- *   3. the pages, in place: flush.
+ *      the old number (and the new time stamp, which an old-format log must match; when the hive grows,
+ *      the hive-bins size of the file as it still is): flush.  From here the primary is dirty with a
+ *      complete log entry: hiveport's replay and Windows' turn it into the new hive.
+ *   3. the file extended when native edits appended bins, the pages in place: flush.
  *   4. the base block with both sequence numbers E: flush.  The commit is done.
  *
  * The entry number E equals the dirty primary's primary sequence number (the spec's "subsequent entry":
@@ -446,7 +448,6 @@ int hp_commit_logged(hiveport *h, const struct hp_log_plan *plan, const struct h
     /* 2. The primary marked dirty: primary sequence number raised to the entry's, secondary as it was.
      * From here a failure leaves the file ahead of the handle (dirty, maybe pages written): the handle
      * refuses further commits until hiveport_discard() rereads the file, replaying the log. */
-    h->broken = true;
     int fd = h->lock_fd;
     unsigned char header[512];
     memcpy(header, ps->base_block, sizeof header);
@@ -460,13 +461,13 @@ int hp_commit_logged(hiveport *h, const struct hp_log_plan *plan, const struct h
     if (fstat(fd, &st) != 0 || pread(fd, old_size, 4, 0x28) != 4) {
         rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot read the hive's header: %s; the hive is unchanged", h->path,
                       strerror(errno ? errno : EIO));
-        h->broken = false;
         goto out;
     }
     bool grows = ps->new_len > (uint64_t)st.st_size;
     if (grows)
         memcpy(header + 0x28, old_size, 4);
     put32(header + 0x1FC, hp_regf_checksum(header));
+    h->broken = true;
     if (write_all(fd, header, sizeof header, 0) != 0 || flush(fd) != 0) {
         rc = hp_error(h, HIVEPORT_E_IO,
                       "%s: cannot mark the hive dirty: %s; its log %s holds the commit, which opening it "
