@@ -421,7 +421,8 @@ static void assert_no_errors(const char *hive)
  * has no room for: a bin is appended) committed through the log: the commit is logged, libhivex reads the
  * new key back, the check passes, and the log on disk replayed over the primary as the dirty mark leaves
  * it (step 2: the new base block, the old secondary number, the hive-bins size of the file as it stood)
- * gives exactly the committed file; opening that dirty file replays it too.  A second native commit in
+ * gives exactly the committed file; opening that dirty file replays it too.  The copy commit of the same
+ * edits writes the same bytes.  A second native commit in
  * the same session is logged as well (the session's state was brought up to the file). */
 static void native_key_logged(uint32_t type, int want_format, bool grow)
 {
@@ -447,6 +448,20 @@ static void native_key_logged(uint32_t type, int want_format, bool grow)
     ck_assert_msg((strstr(report, "grew") != NULL) == grow, "%s", report);
     char *log_path = strdup(strstr(report, " through ") + 9);
     *strchr(log_path, ' ') = '\0';
+
+    /* The copy commit of the same edits writes the same bytes. */
+    char *copy = path_in("COPY");
+    write_bytes(copy, before, before_len);
+    hiveport *hc;
+    ck_assert_int_eq(hiveport_open(copy, HIVEPORT_OPEN_WRITE | HIVEPORT_OPEN_COMMIT_COPY, &hc), HIVEPORT_OK);
+    ck_assert_int_eq(hiveport_set_port(hc, &s, 1, 4321, 0), HIVEPORT_OK);
+    if (grow)
+        ck_assert_int_eq(hp_edit_value_set(hc, hp_nav_root(hc), 0, "Big", 3, big, big_len), HIVEPORT_OK);
+    ck_assert_int_eq(hiveport_commit(hc, NULL), HIVEPORT_OK);
+    ck_assert_int_eq(hiveport_commit_method(hc, NULL), HIVEPORT_COMMIT_COPY);
+    hiveport_close(hc);
+    ck_assert_msg(tu_same_bytes(copy, hive), "the copy commit and the logged commit write different hives");
+    free(copy);
 
     size_t after_len, log_len;
     unsigned char *after = tu_read(hive, &after_len), *log = tu_read(log_path, &log_len);
