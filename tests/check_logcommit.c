@@ -422,8 +422,8 @@ static void assert_no_errors(const char *hive)
  * new key back, the check passes, and the log on disk replayed over the primary as the dirty mark leaves
  * it (step 2: the new base block, the old secondary number, the hive-bins size of the file as it stood)
  * gives exactly the committed file; opening that dirty file replays it too.  The copy commit of the same
- * edits writes the same bytes.  A second native commit in
- * the same session is logged as well (the session's state was brought up to the file). */
+ * edits writes the same bytes.  A second native commit in the same session is logged as well (the
+ * session's state was brought up to the file). */
 static void native_key_logged(uint32_t type, int want_format, bool grow)
 {
     setenv("SOURCE_DATE_EPOCH", "1700000000", 1);
