@@ -24,8 +24,7 @@ static int damaged(hiveport *h, const char *what, uint64_t off)
         h->edit->oom = false;
         return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
     }
-    return hp_error(h, HIVEPORT_E_CORRUPT, "%s: cannot change the %s at offset 0x%llx: it is damaged",
-                    h->path, what, (unsigned long long)off);
+    return hp_damage_error(h, what, off);
 }
 
 int hp_edit_key_add(hiveport *h, hive_node_h parent, const char *name, hive_node_h *child)
@@ -58,7 +57,7 @@ int hp_edit_key_add(hiveport *h, hive_node_h parent, const char *name, hive_node
                         h->path, (unsigned long long)p, name);
     uint64_t nk = hp_regf_cell_alloc(e, 0x4C + name_len);
     if (nk == 0)
-        return damaged(h, "hive bins for the key under", p);
+        return damaged(h, "hive bins for a new subkey of the key", p);
     uint64_t r = nk + 4;
     hp_regf_put16(e, r, 'n' | 'k' << 8);
     hp_regf_put16(e, r + 0x02, latin1 ? NK_COMP_NAME : 0);

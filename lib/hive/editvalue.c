@@ -24,8 +24,7 @@ static int damaged(hiveport *h, const char *what, uint64_t off)
         h->edit->oom = false;
         return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
     }
-    return hp_error(h, HIVEPORT_E_CORRUPT, "%s: cannot change the %s at offset 0x%llx: it is damaged",
-                    h->path, what, (unsigned long long)off);
+    return hp_damage_error(h, what, off);
 }
 
 static void raise_field(struct hp_regf_edit *e, uint64_t off, uint32_t at_least)

@@ -181,5 +181,8 @@ int hp_check_patched_image(hiveport *h, const unsigned char *data, uint64_t size
 /* ---- check_loaded.c: the structural check of the hive as the handle loaded it ---- */
 /* The number of errors in the hive as the handle loaded it, and the first as text (hp_malloc'd, or NULL). */
 int hp_check_loaded(hiveport *h, size_t *errors, char **first);
+/* HIVEPORT_E_CORRUPT on h for a native change that met damage at off (what: "key", ...), naming the checker's
+ * count and first error in the file as loaded when it finds one. */
+int hp_damage_error(hiveport *h, const char *what, uint64_t off);
 
 #endif
