@@ -23,7 +23,11 @@ int hp_regf_edit_init(struct hp_regf_edit *e, const unsigned char *data, uint64_
     memcpy(e->data, data, (size_t)end);
     e->end = end;
     e->minor = hp_regf_get32(e, 0x18);
-    return hp_regf_edit_reserve(e, end);
+    if (hp_regf_edit_reserve(e, end) != 0) {
+        hp_regf_edit_free(e); /* the caller frees only an edit that was made */
+        return -1;
+    }
+    return 0;
 }
 
 void hp_regf_edit_free(struct hp_regf_edit *e)
