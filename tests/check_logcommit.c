@@ -4,7 +4,9 @@
  * as it stands once marked dirty, gives exactly the bytes of the finished commit, in both log formats.
  * Then: which commit runs (auto, log, copy), which log is written, reproducible bytes. */
 #include <check.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <hivex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -379,6 +381,188 @@ START_TEST(readers_and_in_place_commits)
 }
 END_TEST
 
+/* libhivex finds ControlSet001\Services\KEY\Parameters with the DWORD Port = want. */
+static void assert_hivex_port(const char *hive, const char *key, uint32_t want)
+{
+    hive_h *hv = hivex_open(hive, 0);
+    ck_assert_ptr_nonnull(hv);
+    hive_node_h n = hivex_node_get_child(hv, hivex_root(hv), "ControlSet001");
+    ck_assert(n != 0);
+    n = hivex_node_get_child(hv, n, "Services");
+    ck_assert(n != 0);
+    n = hivex_node_get_child(hv, n, key);
+    ck_assert_msg(n != 0, "libhivex does not find the new key %s", key);
+    n = hivex_node_get_child(hv, n, "Parameters");
+    ck_assert(n != 0);
+    hive_value_h v = hivex_node_get_value(hv, n, "Port");
+    ck_assert_msg(v != 0, "libhivex does not find %s\\Parameters:Port", key);
+    errno = 0;
+    int32_t got = hivex_value_dword(hv, v);
+    ck_assert_int_eq(errno, 0);
+    ck_assert_uint_eq((uint32_t)got, want);
+    hivex_close(hv);
+}
+
+static void assert_no_errors(const char *hive)
+{
+    hiveport *h;
+    hiveport_findings *f = NULL;
+    ck_assert_int_eq(hiveport_open(hive, 0, &h), HIVEPORT_OK);
+    ck_assert_int_eq(hiveport_check(h, 0, &f), HIVEPORT_OK);
+    for (size_t i = 0; i < hiveport_findings_count(f); i++) {
+        const hiveport_finding *x = hiveport_findings_at(f, i);
+        ck_assert_msg(x->severity != HIVEPORT_SEVERITY_ERROR, "%s: %s: %s", hive, x->code, x->message);
+    }
+    hiveport_findings_free(f);
+    hiveport_close(h);
+}
+
+/* Native edits (a new key under Services, and with `grow` 40000 bytes of big data, which the small hive
+ * has no room for: a bin is appended) committed through the log: the commit is logged, libhivex reads the
+ * new key back, the check passes, and the log on disk replayed over the primary as the dirty mark leaves
+ * it (step 2: the new base block, the old secondary number, the hive-bins size of the file as it stood)
+ * gives exactly the committed file; opening that dirty file replays it too.  The copy commit of the same
+ * edits writes the same bytes.  A second native commit in the same session is logged as well (the
+ * session's state was brought up to the file). */
+static void native_key_logged(uint32_t type, int want_format, bool grow)
+{
+    setenv("SOURCE_DATE_EPOCH", "1700000000", 1);
+    char *hive = hive_with_logs(type);
+    size_t before_len;
+    unsigned char *before = tu_read(hive, &before_len);
+    hiveport *h;
+    ck_assert_int_eq(hiveport_open(hive, HIVEPORT_OPEN_WRITE, &h), HIVEPORT_OK);
+    hiveport_setting s = {.key = "HpLogged\\Parameters", .value_name = "Port", .type = HIVEPORT_REG_DWORD};
+    ck_assert_int_eq(hiveport_set_port(h, &s, 1, 4321, 0), HIVEPORT_OK);
+    ck_assert(hp_edit_active(h));
+    size_t big_len = 40000;
+    unsigned char *big = malloc(big_len);
+    for (size_t i = 0; i < big_len; i++)
+        big[i] = (unsigned char)(i * 13);
+    if (grow)
+        ck_assert_int_eq(hp_edit_value_set(h, hp_nav_root(h), 0, "Big", 3, big, big_len), HIVEPORT_OK);
+    ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
+    const char *report;
+    ck_assert_int_eq(hiveport_commit_method(h, &report), HIVEPORT_COMMIT_LOG);
+    ck_assert_msg(strstr(report, "logged commit") != NULL, "%s", report);
+    ck_assert_msg((strstr(report, "grew") != NULL) == grow, "%s", report);
+    char *log_path = strdup(strstr(report, " through ") + 9);
+    *strchr(log_path, ' ') = '\0';
+
+    /* The copy commit of the same edits writes the same bytes. */
+    char *copy = path_in("COPY");
+    write_bytes(copy, before, before_len);
+    hiveport *hc;
+    ck_assert_int_eq(hiveport_open(copy, HIVEPORT_OPEN_WRITE | HIVEPORT_OPEN_COMMIT_COPY, &hc), HIVEPORT_OK);
+    ck_assert_int_eq(hiveport_set_port(hc, &s, 1, 4321, 0), HIVEPORT_OK);
+    if (grow)
+        ck_assert_int_eq(hp_edit_value_set(hc, hp_nav_root(hc), 0, "Big", 3, big, big_len), HIVEPORT_OK);
+    ck_assert_int_eq(hiveport_commit(hc, NULL), HIVEPORT_OK);
+    ck_assert_int_eq(hiveport_commit_method(hc, NULL), HIVEPORT_COMMIT_COPY);
+    hiveport_close(hc);
+    ck_assert_msg(tu_same_bytes(copy, hive), "the copy commit and the logged commit write different hives");
+    free(copy);
+
+    size_t after_len, log_len;
+    unsigned char *after = tu_read(hive, &after_len), *log = tu_read(log_path, &log_len);
+    if (grow)
+        ck_assert_uint_gt(after_len, before_len);
+    else
+        ck_assert_uint_eq(after_len, before_len);
+    ck_assert_uint_eq(get32(after + 0x28) + 4096u, after_len);
+    assert_hivex_port(hive, "HpLogged", 4321);
+    assert_no_errors(hive);
+    if (grow) {
+        hive_h *hv = hivex_open(hive, 0);
+        ck_assert_ptr_nonnull(hv);
+        hive_type t;
+        size_t got_len;
+        char *got = hivex_value_value(hv, hivex_node_get_value(hv, hivex_root(hv), "Big"), &t, &got_len);
+        ck_assert_ptr_nonnull(got);
+        ck_assert(got_len == big_len && memcmp(got, big, big_len) == 0);
+        free(got);
+        hivex_close(hv);
+    }
+
+    /* The primary after step 2: the old pages under the dirty base block. */
+    unsigned char *image = hp_malloc(before_len);
+    memcpy(image, before, before_len);
+    memcpy(image, after, 512);
+    put32(image + 0x08, get32(before + 0x04));
+    put32(image + 0x28, get32(before + 0x28));
+    put32(image + 0x1FC, hp_regf_checksum(image));
+    size_t image_len = before_len;
+    struct hp_txlog_input in[1] = {{"LOG", log, log_len}};
+    struct hp_txlog_result res;
+    char why[512];
+    ck_assert_int_eq(hp_txlog_replay(&image, &image_len, in, 1, &res, why, sizeof why), HIVEPORT_OK);
+    ck_assert_msg(res.format == want_format && res.clean, "%s", why);
+    ck_assert_uint_eq(image_len, after_len);
+    ck_assert_msg(memcmp(image, after, after_len) == 0, "the replay differs from the commit (%s)", why);
+
+    /* A second native change in the same session: logged again, into the other log (new format). */
+    hiveport_setting s2 = {.key = "HpLogged2\\Parameters", .value_name = "Port", .type = HIVEPORT_REG_DWORD};
+    ck_assert_int_eq(hiveport_set_port(h, &s2, 1, 4322, 0), HIVEPORT_OK);
+    ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
+    ck_assert_int_eq(hiveport_commit_method(h, &report), HIVEPORT_COMMIT_LOG);
+    hiveport_close(h);
+    assert_hivex_port(hive, "HpLogged", 4321);
+    assert_hivex_port(hive, "HpLogged2", 4322);
+    assert_no_errors(hive);
+
+    /* The dirty file of step 2 beside its logs (as a crash there leaves it): opening it replays the log. */
+    unsigned char *dirty = hp_malloc(before_len);
+    memcpy(dirty, before, before_len);
+    memcpy(dirty, after, 512);
+    put32(dirty + 0x08, get32(before + 0x04));
+    put32(dirty + 0x28, get32(before + 0x28));
+    put32(dirty + 0x1FC, hp_regf_checksum(dirty));
+    write_bytes(hive, dirty, before_len);
+    write_bytes(log_path, log, log_len);
+    char *other = path_in(strstr(log_path, "LOG1") ? "SYSTEM.LOG2" : "SYSTEM.LOG1");
+    write_bytes(other, (const unsigned char *)"", 0);
+    ck_assert_int_eq(hiveport_open(hive, 0, &h), HIVEPORT_OK);
+    uint32_t port = 0;
+    ck_assert_int_eq(hiveport_get_port(h, &s, 1, &port), HIVEPORT_OK);
+    ck_assert_uint_eq(port, 4321);
+    hiveport_close(h);
+
+    hp_free(image);
+    hp_free(dirty);
+    free(other);
+    free(before);
+    free(after);
+    free(log);
+    free(log_path);
+    free(big);
+    free(hive);
+    unsetenv("SOURCE_DATE_EPOCH");
+}
+
+START_TEST(native_key_new_format)
+{
+    native_key_logged(6, HP_TXLOG_FORMAT_NEW, false);
+}
+END_TEST
+
+START_TEST(native_key_old_format)
+{
+    native_key_logged(1, HP_TXLOG_FORMAT_OLD, false);
+}
+END_TEST
+
+START_TEST(native_grown_new_format)
+{
+    native_key_logged(6, HP_TXLOG_FORMAT_NEW, true);
+}
+END_TEST
+
+START_TEST(native_grown_old_format)
+{
+    native_key_logged(1, HP_TXLOG_FORMAT_OLD, true);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("logcommit");
@@ -391,6 +575,10 @@ int main(void)
     tcase_add_test(tc, reproducible);
     tcase_add_test(tc, replayed_hive_is_copied);
     tcase_add_test(tc, readers_and_in_place_commits);
+    tcase_add_test(tc, native_key_new_format);
+    tcase_add_test(tc, native_key_old_format);
+    tcase_add_test(tc, native_grown_new_format);
+    tcase_add_test(tc, native_grown_old_format);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

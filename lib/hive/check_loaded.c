@@ -1,5 +1,5 @@
 /* check_loaded.c: the structural check of the hive as the handle loaded it, for the audit's hive-damaged
- * finding and for saying where the damage is when libhivex refuses a hive. */
+ * finding and for saying where the damage is when libhivex refuses a hive or a native change meets it. */
 #include "hive.h"
 #include "hivecheck.h"
 
@@ -15,3 +15,28 @@ int hp_check_loaded(hiveport *h, size_t *errors, char **first)
     return rc;
 }
 
+
+int hp_damage_error(hiveport *h, const char *what, uint64_t off)
+{
+    /* The file as loaded: with native changes under way img is the edited copy, the mapping the file. */
+    const unsigned char *data = h->edit != NULL ? h->mapping : h->img.data;
+    size_t len = h->edit != NULL ? h->mapping_len : h->img.map_len;
+    hiveport_findings *f = NULL;
+    size_t errors = 0;
+    char *first = NULL;
+    int rc = data != NULL ? hp_check_run(h, data, len, NULL, false, &f) : HIVEPORT_E_INVALID_ARG;
+    if (rc == HIVEPORT_OK)
+        rc = hp_check_errors(h, f, &errors, &first);
+    hiveport_findings_free(f);
+    hp_clear_error(h);
+    if (rc == HIVEPORT_OK && first != NULL)
+        rc = hp_error(h, HIVEPORT_E_CORRUPT,
+                      "%s: cannot change the %s at offset 0x%llx: the hive structure is damaged (%zu error%s; the "
+                      "first: %s)",
+                      h->path, what, (unsigned long long)off, errors, errors == 1 ? "" : "s", first);
+    else
+        rc = hp_error(h, HIVEPORT_E_CORRUPT, "%s: cannot change the %s at offset 0x%llx: it is damaged", h->path,
+                      what, (unsigned long long)off);
+    hp_free(first);
+    return rc;
+}

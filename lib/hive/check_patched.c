@@ -21,8 +21,8 @@ static int tile_bin_of(struct hp_check *c, uint64_t off, uint64_t *done, size_t 
     uint64_t page = off - (off - HP_REGF_HEADER_SIZE) % HP_REGF_HBIN_SIZE;
     for (size_t n = 0; n < BIN_SEARCH_PAGES && page >= HP_REGF_HEADER_SIZE; n++, page -= HP_REGF_HBIN_SIZE) {
         const unsigned char *b = c->data + page;
-        uint32_t size = hp_check_le32(b + 8);
-        if (memcmp(b, "hbin", 4) != 0 || hp_check_le32(b + 4) != page - HP_REGF_HEADER_SIZE)
+        uint32_t size = hp_le32(b + 8);
+        if (memcmp(b, "hbin", 4) != 0 || hp_le32(b + 4) != page - HP_REGF_HEADER_SIZE)
             continue;
         if (size < HP_REGF_HBIN_SIZE || size % HP_REGF_HBIN_SIZE != 0 || page + size > c->end || off >= page + size)
             break;
@@ -48,8 +48,8 @@ static int check_patch(struct hp_check *c, const struct hp_patch *p)
             bins[nbins++] = wanted[i] - (wanted[i] - HP_REGF_HEADER_SIZE) % HP_REGF_HBIN_SIZE;
     uint32_t len;
     const unsigned char *vk = hp_check_cell(c, (uint32_t)(p->vk - HP_REGF_HEADER_SIZE), &len);
-    if (rc == HIVEPORT_OK && vk != NULL && len >= 0x14 && !(hp_check_le32(vk + 4) & 0x80000000u))
-        rc = tile_bin_of(c, HP_REGF_HEADER_SIZE + (uint64_t)hp_check_le32(vk + 8), bins, nbins, &ok);
+    if (rc == HIVEPORT_OK && vk != NULL && len >= 0x14 && !(hp_le32(vk + 4) & 0x80000000u))
+        rc = tile_bin_of(c, HP_REGF_HEADER_SIZE + (uint64_t)hp_le32(vk + 8), bins, nbins, &ok);
     const unsigned char *nk = hp_check_cell(c, (uint32_t)(p->key - HP_REGF_HEADER_SIZE), &len);
     if (rc == HIVEPORT_OK && (nk == NULL || len < 0x4C || nk[0] != 'n' || nk[1] != 'k'))
         rc = hp_check_add(c, HP_ERROR, "nk-signature", NULL, p->key,

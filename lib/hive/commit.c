@@ -210,6 +210,29 @@ static int write_patched(hiveport *h, int fd, const char *tmp, uint64_t filetime
     return rc;
 }
 
+/* The native write: the edited copy of the hive, whole, with the new base block of its page set. */
+static int write_edited(hiveport *h, int fd, const char *tmp, const struct hp_page_set *ps)
+{
+    const unsigned char *data = h->edit->data;
+    bool ok = pwrite(fd, ps->base_block, HP_REGF_HEADER_SIZE, 0) == HP_REGF_HEADER_SIZE;
+    uint64_t end = h->edit->end;
+    for (uint64_t off = HP_REGF_HEADER_SIZE; ok && off < end;) {
+        ssize_t n = pwrite(fd, data + off, (size_t)(end - off), (off_t)off);
+        ok = n > 0;
+        off += n > 0 ? (uint64_t)n : 0;
+    }
+    /* The file's bytes past the hive bins, as they were (the mapping holds them). */
+    const unsigned char *tail = h->mapping;
+    for (uint64_t off = end; ok && off < ps->new_len;) {
+        ssize_t n = pwrite(fd, tail + off, (size_t)(ps->new_len - off), (off_t)off);
+        ok = n > 0;
+        off += n > 0 ? (uint64_t)n : 0;
+    }
+    if (!ok)
+        return hp_error(h, HIVEPORT_E_IO, "%s: cannot write %s: %s", h->path, tmp, strerror(errno ? errno : EIO));
+    return HIVEPORT_OK;
+}
+
 /* Makes the written temporary file the hive: mode, owner, fsync, lock, backup, rename, directory fsync. */
 static int publish(hiveport *h, char **tmp, int *fd, const char *dir, const struct stat *orig,
                    const char *backup_path)
@@ -339,9 +362,20 @@ static int try_logged(hiveport *h, const char *backup_path, const struct stat *o
         } else if ((rc = hp_commit_logged(h, &plan, &ps)) == HIVEPORT_OK) {
             h->changed = false;
             h->commit_method = HIVEPORT_COMMIT_LOG;
+            char grew[96] = "";
+            if (ps.new_len > (uint64_t)orig->st_size)
+                snprintf(grew, sizeof grew, "; the file grew from %llu to %llu bytes",
+                         (unsigned long long)orig->st_size, (unsigned long long)ps.new_len);
             snprintf(h->commit_report, sizeof h->commit_report,
-                     "logged commit: %zu page%s through %s (%s, entry %u), then in place", ps.n,
-                     ps.n == 1 ? "" : "s", plan.path, log_format_name(plan.format), h->seq_primary);
+                     "logged commit: %zu page%s through %s (%s, entry %u), then in place%s", ps.n,
+                     ps.n == 1 ? "" : "s", plan.path, log_format_name(plan.format), h->seq_primary, grew);
+        }
+        if (rc == HIVEPORT_OK && ps.native) {
+            /* The file holds the edited copy now: the copy's base block is the file's, nothing is dirty
+             * (as after the copy commit's publish). */
+            memcpy(h->edit->data, ps.base_block, HP_REGF_HEADER_SIZE);
+            hp_regf_edit_clean(h->edit);
+            hp_touched_clear(h);
         }
     }
     if (locked)
@@ -402,7 +436,21 @@ HIVEPORT_API int hiveport_commit(hiveport *h, const char *backup_path)
                       "%s: cannot create a temporary file in %s: %s", h->path, dir, strerror(errno));
         goto out;
     }
-    if (!h->structural) {
+    if (hp_edit_active(h)) {
+        struct hp_page_set ps;
+        if ((rc = hp_pages_collect(h, filetime, &ps)) != HIVEPORT_OK)
+            goto out;
+        if ((rc = write_edited(h, fd, tmp, &ps)) == HIVEPORT_OK &&
+            (rc = hp_check_before_commit(h, fd, tmp)) == HIVEPORT_OK)
+            rc = publish(h, &tmp, &fd, dir, &orig, backup_path);
+        if (tmp == NULL) { /* published: the copy is the file now */
+            memcpy(h->edit->data, ps.base_block, HP_REGF_HEADER_SIZE);
+            hp_regf_edit_clean(h->edit);
+            hp_touched_clear(h);
+            h->commit_method = HIVEPORT_COMMIT_COPY;
+        }
+        hp_pages_free(&ps);
+    } else if (!h->structural) {
         bool wrote;
         if ((rc = write_patched(h, fd, tmp, filetime, &wrote)) != HIVEPORT_OK)
             goto out;

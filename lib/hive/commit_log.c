@@ -1,16 +1,18 @@
 /* commit_log.c: the logged commit, as Windows writes a hive: through its own transaction log, in place.
  *
  * When the hive's logs exist beside it (NAME.LOG1/.LOG2, or .LOG, as on every installed Windows), a commit
- * does not copy the file.  It writes the changed pages (struct hp_page_set) as one log entry in the format
+ * does not copy the file.  It writes the changed pages (struct hp_page_set: of the in-place patches, or the
+ * dirty pages of the native edits' copy, pageset.h) as one log entry in the format
  * those logs already use, then the same pages into the primary:
  *
  *   1. the log: its base-block copy and one entry numbered E = old sequence + 1 (HvLE with its Marvin32
  *      hashes for Windows 8.1+ logs, a DIRT log for Vista/7 ones; lib/regf/logwrite.c), from offset 0;
  *      flush.  A crash here leaves the primary as it was: clean, so no reader replays anything.
  *   2. the primary's base block with the primary sequence number raised to E and the secondary left at
- *      the old number (and the new time stamp, which an old-format log must match): flush.  From here the
- *      primary is dirty with a complete log entry: hiveport's replay and Windows' turn it into the new hive.
- *   3. the pages, in place: flush.
+ *      the old number (and the new time stamp, which an old-format log must match; when the hive grows,
+ *      the hive-bins size of the file as it still is): flush.  From here the primary is dirty with a
+ *      complete log entry: hiveport's replay and Windows' turn it into the new hive.
+ *   3. the file extended when native edits appended bins, the pages in place: flush.
  *   4. the base block with both sequence numbers E: flush.  The commit is done.
  *
  * The entry number E equals the dirty primary's primary sequence number (the spec's "subsequent entry":
@@ -34,6 +36,7 @@
 #include <unistd.h>
 
 #include "hive.h"
+#include "hivecheck.h"
 #include "pageset.h"
 #include "txlog.h"
 #include "le.h"
@@ -60,20 +63,7 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-void hp_pages_free(struct hp_page_set *ps)
-{
-    if (ps == NULL)
-        return;
-    if (ps->pages != NULL && ps->n > 0)
-        hp_free((void *)ps->pages[0]); /* one block holds every page */
-    hp_free(ps->pages);
-    hp_free(ps->offsets);
-    ps->pages = NULL;
-    ps->offsets = NULL;
-    ps->n = 0;
-}
-
-int hp_pages_collect(hiveport *h, uint64_t filetime, struct hp_page_set *ps)
+int hp_pages_collect_patches(hiveport *h, uint64_t filetime, struct hp_page_set *ps)
 {
     memset(ps, 0, sizeof *ps);
     if (h->structural)
@@ -164,6 +154,7 @@ int hp_pages_collect(hiveport *h, uint64_t filetime, struct hp_page_set *ps)
         }
         ps->pages[i] = page;
     }
+    ps->owned = block;
     ps->offsets = offs;
     ps->n = n;
 
@@ -379,7 +370,17 @@ static int check_new_hive(hiveport *h, const struct hp_page_set *ps)
     memcpy(map, ps->base_block, sizeof ps->base_block);
     for (size_t i = 0; i < ps->n; i++)
         memcpy(map + ps->offsets[i], ps->pages[i], PAGE);
-    int rc = hp_check_patched_image(h, map, ps->new_len);
+    int rc;
+    if (ps->native) {
+        /* Native edits change cells and lists anywhere: the whole new hive is checked, as the copy commit
+         * checks its temporary file. */
+        hiveport_findings *f = NULL;
+        rc = hp_check_run(h, map, size, NULL, false, &f);
+        rc = hp_check_refuse(h, f, rc);
+        hiveport_findings_free(f);
+    } else {
+        rc = hp_check_patched_image(h, map, ps->new_len);
+    }
     munmap(map, (size_t)size);
     return rc;
 }
@@ -431,12 +432,26 @@ int hp_commit_logged(hiveport *h, const struct hp_log_plan *plan, const struct h
     /* 2. The primary marked dirty: primary sequence number raised to the entry's, secondary as it was.
      * From here a failure leaves the file ahead of the handle (dirty, maybe pages written): the handle
      * refuses further commits until hiveport_discard() rereads the file, replaying the log. */
-    h->broken = true;
     int fd = h->lock_fd;
     unsigned char header[512];
     memcpy(header, ps->base_block, sizeof header);
     hp_put_le32(header + 0x08, h->seq_secondary);
+    /* A hive that grows (a bin appended) keeps the hive-bins size of the file as it stands in the dirty
+     * mark: the file is not longer yet, and a header claiming more bins than the file holds is refused as
+     * truncated before any replay.  The replay takes the size from the log (its base block, old format;
+     * the entry, new format), so the new size still comes back from it. */
+    struct stat st;
+    unsigned char old_size[4];
+    if (fstat(fd, &st) != 0 || pread(fd, old_size, 4, 0x28) != 4) {
+        rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot read the hive's header: %s; the hive is unchanged", h->path,
+                      strerror(errno ? errno : EIO));
+        goto out;
+    }
+    bool grows = ps->new_len > (uint64_t)st.st_size;
+    if (grows)
+        memcpy(header + 0x28, old_size, 4);
     hp_put_le32(header + 0x1FC, hp_regf_checksum(header));
+    h->broken = true;
     if (write_all(fd, header, sizeof header, 0) != 0 || flush(fd) != 0) {
         rc = hp_error(h, HIVEPORT_E_IO,
                       "%s: cannot mark the hive dirty: %s; its log %s holds the commit, which opening it "
@@ -445,7 +460,10 @@ int hp_commit_logged(hiveport *h, const struct hp_log_plan *plan, const struct h
         goto out;
     }
 
-    /* 3. The pages in place (contiguous ones in one write), flushed. */
+    /* 3. The file grown to its new length (zeros, then the new bins' pages), the pages in place
+     * (contiguous ones in one write), flushed. */
+    if (grows && ftruncate(fd, (off_t)ps->new_len) != 0)
+        rc = HIVEPORT_E_IO;
     for (size_t i = 0; i < ps->n && rc == HIVEPORT_OK;) {
         size_t j = i + 1;
         while (j < ps->n && ps->offsets[j] == ps->offsets[j - 1] + PAGE && ps->pages[j] == ps->pages[j - 1] + PAGE)
@@ -454,8 +472,6 @@ int hp_commit_logged(hiveport *h, const struct hp_log_plan *plan, const struct h
             rc = HIVEPORT_E_IO;
         i = j;
     }
-    if (rc == HIVEPORT_OK && ps->new_len > h->img.map_len && ftruncate(fd, (off_t)ps->new_len) != 0)
-        rc = HIVEPORT_E_IO;
     if (rc != HIVEPORT_OK || flush(fd) != 0) {
         rc = hp_error(h, HIVEPORT_E_IO,
                       "%s: cannot write the hive's pages: %s; the hive is dirty and its log %s holds the "

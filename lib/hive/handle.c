@@ -120,12 +120,26 @@ int hp_hivex(hiveport *h)
     return h->hive != NULL ? HIVEPORT_OK : open_hivex(h, false);
 }
 
+/* The edited copy goes with the hive it was made from; img reads the mapping again. */
+void hp_edit_end(hiveport *h)
+{
+    if (h->edit == NULL)
+        return;
+    h->img.data = h->mapping;
+    h->img.map_len = h->mapping_len;
+    h->mapping = NULL;
+    hp_regf_edit_free(h->edit);
+    hp_free(h->edit);
+    h->edit = NULL;
+}
+
 void hp_hive_unload(hiveport *h)
 {
     if (h->hive != NULL)
         hivex_close(h->hive);
     h->hive = NULL;
     h->hive_writable = false;
+    hp_edit_end(h);
     if (h->img.data != NULL)
         munmap((void *)h->img.data, h->img.map_len);
     memset(&h->img, 0, sizeof h->img);
@@ -233,16 +247,53 @@ int hp_hive_load(hiveport *h)
     return rc;
 }
 
+/* libhivex reads files only: native changes made so far go into a memory file it opens instead, which
+ * then stands for the hive as a replayed image does (hp_file_fd). */
+static int edits_to_memfd(hiveport *h)
+{
+    struct hp_regf_edit *e = h->edit;
+    int fd = memfd_create("hiveport-edited", MFD_CLOEXEC);
+    if (fd < 0)
+        return hp_error(h, HIVEPORT_E_IO, "%s: cannot create a memory file: %s", h->path, strerror(errno));
+    unsigned char header[HP_REGF_HEADER_SIZE];
+    memcpy(header, e->data, sizeof header);
+    uint32_t sum = hp_regf_checksum(header);
+    for (int i = 0; i < 4; i++)
+        header[0x1FC + i] = (unsigned char)(sum >> (8 * i));
+    bool ok = pwrite(fd, header, sizeof header, 0) == (ssize_t)sizeof header;
+    for (uint64_t off = sizeof header; ok && off < e->end;) {
+        ssize_t n = pwrite(fd, e->data + off, (size_t)(e->end - off), (off_t)off);
+        ok = n > 0;
+        off += n > 0 ? (uint64_t)n : 0;
+    }
+    if (!ok) {
+        close(fd);
+        return hp_error(h, HIVEPORT_E_IO, "%s: cannot write a memory file: %s", h->path, strerror(errno));
+    }
+    if (h->replay_fd >= 0)
+        close(h->replay_fd);
+    h->replay_fd = fd;
+    return HIVEPORT_OK;
+}
+
 int hp_hive_make_writable(hiveport *h)
 {
     if (h->hive_writable)
         return HIVEPORT_OK;
+    if (h->edit != NULL) {
+        int rc = edits_to_memfd(h);
+        if (rc != HIVEPORT_OK) {
+            h->broken = h->changed;
+            return rc;
+        }
+    }
     /* A read-only libhivex handle was never changed, so reopening from the same file loses nothing. */
     if (h->hive != NULL)
         hivex_close(h->hive);
     h->hive = NULL;
     /* libhivex is about to hold its own copy of the file: the mapping's pages need not stay resident. */
-    madvise((void *)h->img.data, h->img.map_len, MADV_DONTNEED);
+    if (h->edit == NULL)
+        madvise((void *)h->img.data, h->img.map_len, MADV_DONTNEED);
     int rc = open_hivex(h, true);
     if (rc != HIVEPORT_OK)
         h->broken = true;

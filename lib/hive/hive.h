@@ -46,7 +46,10 @@ struct hiveport {
     bool structural;         /* libhivex holds changes: commit rewrites through it, no more patches */
     struct hp_patch *patches; /* in-place edits, committed or not (inplace.c) */
     size_t npatches, cappatches;
-    hive_node_h *touched;    /* keys whose last-write time the next libhivex commit must set */
+    struct hp_regf_edit *edit; /* native changes (edit.c): the hive bytes being edited, NULL until one */
+    const void *mapping;     /* the file's mapping while img.data points at the edit's bytes */
+    size_t mapping_len;      /* and its length (img.map_len is the copy's then) */
+    hive_node_h *touched;    /* keys whose last-write time the next commit must set */
     size_t ntouched, captouched;
     int commit_method;       /* enum hiveport_commit_method of the last commit that wrote */
     char commit_report[512]; /* one line on it */
@@ -141,6 +144,23 @@ char *hp_value_data(hiveport *h, hive_value_h vk, hive_type *type, size_t *len);
 /* Moves every overlay edit into libhivex and makes the session structural. */
 int hp_inplace_flush(hiveport *h);
 
+/* ---- edit.c, editkey.c, editvalue.c: native changes, made in an editable copy of the hive (regf.h's
+ * struct hp_regf_edit) that every read of the session sees (img points at it).  Each marks the session
+ * changed and the keys it changed touched; a failure half-way marks it broken. ---- */
+int hp_edit_begin(hiveport *h);   /* makes the copy (once); in-place edits pending move into it */
+bool hp_edit_active(const hiveport *h); /* native changes are being made (not through libhivex) */
+void hp_edit_end(hiveport *h);    /* drops the copy (handle.c, at unload) */
+void hp_edit_sync(hiveport *h);   /* img follows the copy after it grew or moved */
+/* Creates the key name under parent (which must not have it). */
+int hp_edit_key_add(hiveport *h, hive_node_h parent, const char *name, hive_node_h *child);
+/* Deletes key, its values and its subkeys, and its entry in parent's list. */
+int hp_edit_subtree_delete(hiveport *h, hive_node_h parent, hive_node_h key);
+/* Sets a value of key: vk, when not 0, is the value to replace (its name stays), else one named name is
+ * added. */
+int hp_edit_value_set(hiveport *h, hive_node_h key, hive_value_h vk, const char *name, uint32_t type,
+                      const void *data, size_t len);
+int hp_edit_value_delete(hiveport *h, hive_node_h key, hive_value_h vk);
+
 /* ---- timestamp.c ---- */
 /* The FILETIME to write: SOURCE_DATE_EPOCH when set (reproducible builds), else now. */
 int hp_write_time(hiveport *h, uint64_t *filetime);
@@ -161,5 +181,8 @@ int hp_check_patched_image(hiveport *h, const unsigned char *data, uint64_t size
 /* ---- check_loaded.c: the structural check of the hive as the handle loaded it ---- */
 /* The number of errors in the hive as the handle loaded it, and the first as text (hp_malloc'd, or NULL). */
 int hp_check_loaded(hiveport *h, size_t *errors, char **first);
+/* HIVEPORT_E_CORRUPT on h for a native change that met damage at off (what: "key", ...), naming the checker's
+ * count and first error in the file as loaded when it finds one. */
+int hp_damage_error(hiveport *h, const char *what, uint64_t off);
 
 #endif

@@ -79,7 +79,7 @@ int hp_inplace_set(hiveport *h, hive_node_h key, hive_value_h vk, uint32_t type,
                    bool *done)
 {
     *done = false;
-    if (h->structural || h->lock_fd < 0 || len > sizeof h->patches[0].data)
+    if (h->structural || h->edit != NULL || h->lock_fd < 0 || len > sizeof h->patches[0].data)
         return HIVEPORT_OK;
     struct hp_patch planned = {0};
     if (plan_patch(h, vk, type, len, &planned) != 0)

@@ -1,4 +1,5 @@
-/* keypath.c: backslash-separated key paths: checking, walking and creating them with libhivex. */
+/* keypath.c: backslash-separated key paths: checking, walking and creating them natively, or with libhivex
+ * once a session went through it. */
 #include <errno.h>
 #include <string.h>
 
@@ -90,9 +91,23 @@ int hp_key_lookup(hiveport *h, hive_node_h node, const char *path, hive_node_h *
     return HIVEPORT_OK;
 }
 
+/* Natively (editkey.c) until the session went through libhivex. */
 int hp_key_create(hiveport *h, hive_node_h node, const char *path, hive_node_h *out)
 {
     char name[HP_NAME_MAX + 1];
+    if (!h->structural) {
+        for (size_t i = 0; path_component(path, i, name, sizeof name) >= 0; i++) {
+            hive_node_h child;
+            int rc = hp_nav_child(h, node, name, &child);
+            if (rc == HIVEPORT_OK && child == 0)
+                rc = hp_edit_key_add(h, node, name, &child);
+            if (rc != HIVEPORT_OK)
+                return rc;
+            node = child;
+        }
+        *out = node;
+        return HIVEPORT_OK;
+    }
     for (size_t i = 0; path_component(path, i, name, sizeof name) >= 0; i++) {
         errno = 0;
         hive_node_h child = hivex_node_get_child(h->hive, node, name);

@@ -143,7 +143,8 @@ static int plan(hiveport *h, const hiveport_setting *s, int target, unsigned fla
     return rc;
 }
 
-/* Writes the encoded port into one control set: in place when it fits, else through libhivex. */
+/* Writes the encoded port into one control set: in place when it fits, else natively (or through libhivex
+ * once the session went through it). */
 static int apply_set(hiveport *h, const hiveport_setting *s, uint32_t controlset, const char *data, size_t len)
 {
     /* Locate afresh: an earlier flush may have moved this key's values. */
@@ -160,10 +161,6 @@ static int apply_set(hiveport *h, const hiveport_setting *s, uint32_t controlset
             return HIVEPORT_OK;
         }
     }
-    if (!h->structural) {
-        if ((rc = hp_inplace_flush(h)) != HIVEPORT_OK || (rc = locate(h, s, controlset, &loc)) != HIVEPORT_OK)
-            return rc;
-    }
     hive_node_h cs, key;
     char path[HP_NAME_MAX * HP_PATH_MAX_DEPTH + 16];
     snprintf(path, sizeof path, "Services\\%s", s->key);
@@ -171,6 +168,8 @@ static int apply_set(hiveport *h, const hiveport_setting *s, uint32_t controlset
         h->broken = h->changed;
         return rc;
     }
+    if (!h->structural) /* native: the value is replaced (keeping its name's spelling) or added */
+        return hp_edit_value_set(h, key, loc.value, s->value_name, s->type, data, len);
     /* An existing value keeps its own spelling, as RegSetValue does. */
     char *existing = loc.value ? hivex_value_key(h->hive, loc.value) : NULL;
     hive_set_value value = {.key = existing ? existing : (char *)s->value_name, .t = (hive_type)s->type,
@@ -275,11 +274,13 @@ HIVEPORT_API int hiveport_unset_port(hiveport *h, const hiveport_setting *s, int
     for (size_t i = 0; rc == HIVEPORT_OK && i < count; i++) {
         if (locs[i].value == 0)
             continue;
-        if (!h->structural && (rc = hp_inplace_flush(h)) != HIVEPORT_OK)
-            break;
-        /* Locate afresh: a flush, or the rewrite of an earlier control set, may have moved the values. */
+        /* Locate afresh: the rewrite of an earlier control set may have moved the values. */
         if ((rc = locate(h, s, locs[i].controlset, &locs[i])) != HIVEPORT_OK || locs[i].value == 0)
             continue;
+        if (!h->structural) {
+            rc = hp_edit_value_delete(h, locs[i].key, locs[i].value);
+            continue;
+        }
         rc = rewrite_without(h, locs[i].key, locs[i].value);
         if (rc == HIVEPORT_OK)
             rc = hp_touch_key(h, locs[i].key);

@@ -14,25 +14,25 @@ int hp_check_base(struct hp_check *c, bool *go_on)
                                 : "The base block has no \"regf\" signature (%llu bytes): not a registry hive.",
                             (unsigned long long)c->size);
     int rc = HIVEPORT_OK;
-    uint32_t stored = hp_check_le32(b + 0x1FC), computed = hp_regf_checksum(b);
+    uint32_t stored = hp_le32(b + 0x1FC), computed = hp_regf_checksum(b);
     if (stored != computed)
         rc = hp_check_add(c, HP_ERROR, "base-checksum", NULL, 0x1FC,
                           "The base block's checksum is 0x%08x; its bytes give 0x%08x (XOR of the first 127 "
                           "words, 0 written as 1 and 0xFFFFFFFF as 0xFFFFFFFE): Windows takes the hive for "
                           "damaged and recovers it from its logs, or refuses it.",
                           stored, computed);
-    uint32_t primary = hp_check_le32(b + 0x04), secondary = hp_check_le32(b + 0x08);
+    uint32_t primary = hp_le32(b + 0x04), secondary = hp_le32(b + 0x08);
     if (rc == HIVEPORT_OK && primary != secondary)
         rc = hp_check_add(c, HP_WARNING, "base-sequence", NULL, 0x04,
                           "The sequence numbers differ (primary %u, secondary %u): the file is dirty, a write "
                           "to it never finished, and its transaction logs hold changes it lacks.",
                           primary, secondary);
-    uint32_t major = hp_check_le32(b + 0x14), minor = hp_check_le32(b + 0x18);
+    uint32_t major = hp_le32(b + 0x14), minor = hp_le32(b + 0x18);
     bool version_ok = major == 1 && minor >= 3 && minor <= 6;
     if (rc == HIVEPORT_OK && !version_ok)
         rc = hp_check_add(c, HP_ERROR, "base-version", NULL, 0x14,
                           "The format version is %u.%u; Windows loads 1.3 to 1.6.", major, minor);
-    uint32_t type = hp_check_le32(b + 0x1C), format = hp_check_le32(b + 0x20);
+    uint32_t type = hp_le32(b + 0x1C), format = hp_le32(b + 0x20);
     if (rc == HIVEPORT_OK && type != 0)
         rc = hp_check_add(c, HP_ERROR, "base-file-type", NULL, 0x1C,
                           "The file type is %u, not 0 (a primary hive file)%s.", type,
@@ -40,11 +40,11 @@ int hp_check_base(struct hp_check *c, bool *go_on)
     if (rc == HIVEPORT_OK && format != 1)
         rc = hp_check_add(c, HP_ERROR, "base-format", NULL, 0x20,
                           "The file format is %u, not 1 (direct memory load, the only format).", format);
-    uint32_t cluster = hp_check_le32(b + 0x2C);
+    uint32_t cluster = hp_le32(b + 0x2C);
     if (rc == HIVEPORT_OK && cluster != 1)
         rc = hp_check_add(c, HP_ERROR, "base-cluster", NULL, 0x2C,
                           "The clustering factor is %u, not 1.", cluster);
-    uint32_t bins = hp_check_le32(b + 0x28);
+    uint32_t bins = hp_le32(b + 0x28);
     bool bins_ok = bins != 0 && bins % HP_REGF_HBIN_SIZE == 0 &&
                    (uint64_t)HP_REGF_HEADER_SIZE + bins <= c->size;
     if (rc == HIVEPORT_OK && !bins_ok)
@@ -57,7 +57,7 @@ int hp_check_base(struct hp_check *c, bool *go_on)
         return rc; /* no hive bins to trust, or a cell format this checker does not know */
     c->end = (uint64_t)HP_REGF_HEADER_SIZE + bins;
     c->minor = minor;
-    c->root = hp_check_le32(b + 0x24);
+    c->root = hp_le32(b + 0x24);
     *go_on = true;
     return HIVEPORT_OK;
 }

@@ -14,7 +14,7 @@ int hp_check_tile(struct hp_check *c, uint64_t off, uint32_t size)
 {
     uint64_t pos = off + 32, bin_end = off + size;
     while (pos < bin_end) {
-        int32_t raw = (int32_t)hp_check_le32(c->data + pos);
+        int32_t raw = (int32_t)hp_le32(c->data + pos);
         uint32_t n = raw < 0 ? (uint32_t)0 - (uint32_t)raw : (uint32_t)raw;
         if (raw == INT32_MIN || n < 8 || n % 8 != 0) {
             c->bins_ok = false;
@@ -49,7 +49,7 @@ int hp_check_bins(struct hp_check *c)
     for (uint64_t off = HP_REGF_HEADER_SIZE; off < c->end && rc == HIVEPORT_OK;) {
         const unsigned char *bin = c->data + off;
         bool sig = bin[0] == 'h' && bin[1] == 'b' && bin[2] == 'i' && bin[3] == 'n';
-        uint32_t rel = hp_check_le32(bin + 4), size = hp_check_le32(bin + 8);
+        uint32_t rel = hp_le32(bin + 4), size = hp_le32(bin + 8);
         bool size_ok = size >= HP_REGF_HBIN_SIZE && size % HP_REGF_HBIN_SIZE == 0 && off + size <= c->end;
         /* While resynchronising, a bin header must also name its own offset: a stale one inside a larger
          * bin's data would not. */
@@ -105,7 +105,7 @@ int hp_check_leaks(struct hp_check *c)
             uint64_t off = (uint64_t)HP_REGF_HEADER_SIZE + (uint64_t)u * 8;
             if (count++ == 0)
                 first = off;
-            bytes += (uint32_t)0 - hp_check_le32(c->data + off);
+            bytes += (uint32_t)0 - hp_le32(c->data + off);
         }
     }
     if (count == 0)

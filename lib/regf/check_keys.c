@@ -33,12 +33,12 @@ struct walk {
 static void nk_name(const unsigned char *nk, uint32_t len, const unsigned char **name, size_t *name_len,
                     bool *compressed)
 {
-    size_t n = hp_check_le16(nk + 0x48);
+    size_t n = hp_le16(nk + 0x48);
     if (NK_MIN + n > len)
         n = len - NK_MIN;
     *name = nk + NK_MIN;
     *name_len = n;
-    *compressed = (hp_check_le16(nk + 0x02) & NK_FLAG_COMP_NAME) != 0;
+    *compressed = (hp_le16(nk + 0x02) & NK_FLAG_COMP_NAME) != 0;
 }
 
 /* Appends a key's name (at most 255 characters of it) to the path, which ends at at; returns the new end. */
@@ -72,7 +72,7 @@ static int check_nk(struct walk *w, uint32_t rel, const unsigned char *nk, uint3
     struct hp_check *c = w->c;
     uint64_t off = (uint64_t)HP_REGF_HEADER_SIZE + rel;
     const char *path = w->path;
-    uint16_t flags = hp_check_le16(nk + 0x02);
+    uint16_t flags = hp_le16(nk + 0x02);
     int rc = HIVEPORT_OK;
     if (is_root != ((flags & NK_FLAG_ROOT) != 0))
         rc = hp_check_add(c, HP_ERROR, "nk-root-flag", path, off,
@@ -85,14 +85,14 @@ static int check_nk(struct walk *w, uint32_t rel, const unsigned char *nk, uint3
                           "The key at 0x%llx has flags 0x%04x: a volatile key (0x1) or a mount point (0x2) is "
                           "never stored in a hive file.",
                           (unsigned long long)off, flags);
-    uint32_t parent_field = hp_check_le32(nk + 0x10);
+    uint32_t parent_field = hp_le32(nk + 0x10);
     if (rc == HIVEPORT_OK && !is_root && parent_field != parent)
         rc = hp_check_add(c, HP_ERROR, "nk-parent", path, off,
                           "The key at 0x%llx names 0x%llx as its parent; the key whose subkey list holds it is "
                           "at 0x%llx.",
                           (unsigned long long)off, (unsigned long long)parent_field + HP_REGF_HEADER_SIZE,
                           (unsigned long long)parent + HP_REGF_HEADER_SIZE);
-    size_t name_len = hp_check_le16(nk + 0x48);
+    size_t name_len = hp_le16(nk + 0x48);
     bool compressed = (flags & NK_FLAG_COMP_NAME) != 0;
     size_t chars = compressed ? name_len : name_len / 2;
     const char *bad_name = NULL;
@@ -106,13 +106,13 @@ static int check_nk(struct walk *w, uint32_t rel, const unsigned char *nk, uint3
         bad_name = "is longer than 255 characters";
     else
         for (size_t i = 0; i < chars && bad_name == NULL; i++)
-            if ((compressed ? nk[NK_MIN + i] : hp_check_le16(nk + NK_MIN + 2 * i)) == '\\')
+            if ((compressed ? nk[NK_MIN + i] : hp_le16(nk + NK_MIN + 2 * i)) == '\\')
                 bad_name = "holds a backslash";
     if (rc == HIVEPORT_OK && bad_name != NULL)
         rc = hp_check_add(c, HP_ERROR, "nk-name", path, off, "The name of the key at 0x%llx (%zu bytes) %s.",
                           (unsigned long long)off, name_len, bad_name);
-    uint16_t class_len = hp_check_le16(nk + 0x4A);
-    uint32_t class_rel = hp_check_le32(nk + 0x30), class_cell;
+    uint16_t class_len = hp_le16(nk + 0x4A);
+    uint32_t class_rel = hp_le32(nk + 0x30), class_cell;
     if (rc == HIVEPORT_OK && class_len > 0) {
         if (hp_check_cell(c, class_rel, &class_cell) == NULL)
             rc = hp_check_add(c, HP_ERROR, "ref-invalid", path, off,
@@ -129,10 +129,10 @@ static int check_nk(struct walk *w, uint32_t rel, const unsigned char *nk, uint3
                               "The class name cell at 0x%llx of the key at 0x%llx is claimed by another structure too.",
                               (unsigned long long)class_rel + HP_REGF_HEADER_SIZE, (unsigned long long)off);
     }
-    if (hp_check_le32(nk + 0x18) != 0 && c->volatile_keys++ == 0)
+    if (hp_le32(nk + 0x18) != 0 && c->volatile_keys++ == 0)
         c->volatile_first = off;
     if (rc == HIVEPORT_OK)
-        rc = hp_check_key_sk(c, hp_check_le32(nk + 0x2C), rel, path);
+        rc = hp_check_key_sk(c, hp_le32(nk + 0x2C), rel, path);
     return rc;
 }
 
@@ -197,7 +197,7 @@ static int check_leaf(struct walk *w, struct list_state *s, uint32_t rel, const 
     struct hp_check *c = w->c;
     uint64_t list_off = (uint64_t)HP_REGF_HEADER_SIZE + rel;
     bool li = r[1] == 'i', lh = r[1] == 'h';
-    size_t step = li ? 4 : 8, count = hp_check_le16(r + 2);
+    size_t step = li ? 4 : 8, count = hp_le16(r + 2);
     int rc = HIVEPORT_OK;
     if (4 + count * step > len) {
         c->tree_partial = true;
@@ -208,7 +208,7 @@ static int check_leaf(struct walk *w, struct list_state *s, uint32_t rel, const 
     }
     for (size_t i = 0; i < count && rc == HIVEPORT_OK; i++) {
         const unsigned char *e = r + 4 + i * step;
-        uint32_t child = hp_check_le32(e), child_len;
+        uint32_t child = hp_le32(e), child_len;
         const unsigned char *nk;
         s->entries++;
         hp_check_read(c, 4096); /* the subkey's record, for its name */
@@ -222,7 +222,7 @@ static int check_leaf(struct walk *w, struct list_state *s, uint32_t rel, const 
         nk_name(nk, child_len, &name, &name_len, &compressed);
         uint16_t *units = c->name_b;
         size_t n = hp_check_name_units(name, name_len, compressed, units);
-        uint32_t utf16 = (uint32_t)n * 2, class_len = hp_check_le16(nk + 0x4A);
+        uint32_t utf16 = (uint32_t)n * 2, class_len = hp_le16(nk + 0x4A);
         s->max_name = utf16 > s->max_name ? utf16 : s->max_name;
         s->max_class = class_len > s->max_class ? class_len : s->max_class;
         uint64_t child_off = (uint64_t)HP_REGF_HEADER_SIZE + child;
@@ -248,7 +248,7 @@ static int check_leaf(struct walk *w, struct list_state *s, uint32_t rel, const 
         s->have_prev = true;
         if (rc != HIVEPORT_OK || li)
             continue;
-        uint32_t stored = hp_check_le32(e + 4);
+        uint32_t stored = hp_le32(e + 4);
         if (lh) {
             uint32_t hash = 0;
             for (size_t k = 0; k < n; k++)
@@ -297,7 +297,7 @@ static int check_index(struct walk *w, struct list_state *s, uint32_t rel, const
 {
     struct hp_check *c = w->c;
     uint64_t list_off = (uint64_t)HP_REGF_HEADER_SIZE + rel;
-    size_t leaves = hp_check_le16(r + 2);
+    size_t leaves = hp_le16(r + 2);
     int rc = HIVEPORT_OK;
     if (4 + leaves * 4 > len) {
         c->tree_partial = true;
@@ -307,7 +307,7 @@ static int check_index(struct walk *w, struct list_state *s, uint32_t rel, const
         leaves = (len - 4) / 4;
     }
     for (size_t i = 0; i < leaves && rc == HIVEPORT_OK; i++) {
-        uint32_t leaf = hp_check_le32(r + 4 + 4 * i), leaf_len;
+        uint32_t leaf = hp_le32(r + 4 + 4 * i), leaf_len;
         const unsigned char *lr = hp_check_cell(c, leaf, &leaf_len);
         const char *problem = lr == NULL ? NULL : list_kind_problem(c, lr, leaf_len, false);
         bool ri = problem != NULL && lr[0] == 'r' && lr[1] == 'i';
@@ -353,7 +353,7 @@ static int check_subkeys(struct walk *w, uint32_t rel, const unsigned char *nk, 
 {
     struct hp_check *c = w->c;
     uint64_t off = (uint64_t)HP_REGF_HEADER_SIZE + rel;
-    uint32_t count = hp_check_le32(nk + 0x14), list = hp_check_le32(nk + 0x1C), len;
+    uint32_t count = hp_le32(nk + 0x14), list = hp_le32(nk + 0x1C), len;
     int rc = HIVEPORT_OK;
     if (count == 0 && list == HP_CHECK_REL_NIL)
         return HIVEPORT_OK;
@@ -414,8 +414,8 @@ static int visit(struct walk *w, struct frame *f, uint32_t parent, bool is_root)
     if (rc != HIVEPORT_OK)
         return rc;
     /* Windows sizes its buffers from these fields: smaller than the truth, RegQueryInfoKey under-reports. */
-    uint32_t max_name = hp_check_le32(nk + 0x34) & 0xFFFFu, max_class = hp_check_le32(nk + 0x38);
-    uint32_t field_value_name = hp_check_le32(nk + 0x3C), field_value_data = hp_check_le32(nk + 0x40);
+    uint32_t max_name = hp_le32(nk + 0x34) & 0xFFFFu, max_class = hp_le32(nk + 0x38);
+    uint32_t field_value_name = hp_le32(nk + 0x3C), field_value_data = hp_le32(nk + 0x40);
     const char *which = max_name < s.max_name ? "longest subkey name"
                         : max_class < s.max_class ? "longest subkey class name"
                         : field_value_name < max_value_name ? "longest value name"

@@ -53,7 +53,7 @@ const unsigned char *hp_check_cell(const struct hp_check *c, uint32_t rel, uint3
     if (!ok || !bit(c->alloc, u)) /* alloc is set only where a cell starts: one cache line to look at */
         return NULL;
     const unsigned char *p = c->data + HP_REGF_HEADER_SIZE + rel;
-    *len = (uint32_t)-(int32_t)hp_check_le32(p) - 4; /* the bin walk checked the size */
+    *len = (uint32_t)-(int32_t)hp_le32(p) - 4; /* the bin walk checked the size */
     return p + 4;
 }
 
@@ -92,7 +92,7 @@ size_t hp_check_name_units(const unsigned char *name, size_t len, bool compresse
         return len;
     }
     for (size_t i = 0; i + 1 < len; i += 2)
-        units[i / 2] = hp_check_le16(name + i);
+        units[i / 2] = hp_le16(name + i);
     return len / 2;
 }
 
@@ -101,7 +101,7 @@ size_t hp_check_name_utf8_into(const unsigned char *name, size_t len, bool compr
     size_t n = compressed ? len : len / 2;
     char *p = out;
     for (size_t i = 0; i < n; i++) {
-        unsigned u = compressed ? name[i] : hp_check_le16(name + 2 * i);
+        unsigned u = compressed ? name[i] : hp_le16(name + 2 * i);
         if (u >= 0xD800 && u <= 0xDFFF) /* a lone surrogate half: shown as U+FFFD */
             u = 0xFFFD;
         if (u < 0x80) {

@@ -36,14 +36,14 @@ static bool acl_ok(const unsigned char *d, uint32_t n, uint32_t off)
 {
     if (off < 20 || off > n - 8 || (d[off] != 2 && d[off] != 4))
         return false;
-    uint32_t size = hp_check_le16(d + off + 2), count = hp_check_le16(d + off + 4);
+    uint32_t size = hp_le16(d + off + 2), count = hp_le16(d + off + 4);
     if (size < 8 || off + size > n)
         return false;
     uint32_t p = off + 8, end = off + size;
     for (uint32_t i = 0; i < count; i++) {
         if (p + 4 > end)
             return false;
-        uint32_t ace = hp_check_le16(d + p + 2);
+        uint32_t ace = hp_le16(d + p + 2);
         if (ace < 4 || p + ace > end)
             return false;
         p += ace;
@@ -53,19 +53,19 @@ static bool acl_ok(const unsigned char *d, uint32_t n, uint32_t off)
 
 static const char *descriptor_problem(const unsigned char *sk, uint32_t len)
 {
-    uint32_t n = hp_check_le32(sk + 0x10);
+    uint32_t n = hp_le32(sk + 0x10);
     if (n > len - SK_MIN)
         return "is longer than its cell";
     if (n < 20)
         return "is shorter than a security descriptor's 20-byte header";
     const unsigned char *d = sk + SK_MIN;
-    uint16_t control = hp_check_le16(d + 2);
+    uint16_t control = hp_le16(d + 2);
     if (d[0] != 1)
         return "has a revision other than 1";
     if (!(control & SE_SELF_RELATIVE))
         return "is not self-relative";
-    uint32_t owner = hp_check_le32(d + 4), group = hp_check_le32(d + 8), sacl = hp_check_le32(d + 12),
-             dacl = hp_check_le32(d + 16);
+    uint32_t owner = hp_le32(d + 4), group = hp_le32(d + 8), sacl = hp_le32(d + 12),
+             dacl = hp_le32(d + 16);
     if ((owner != 0 && !sid_ok(d, n, owner)) || (group != 0 && !sid_ok(d, n, group)))
         return "has an owner or group SID that is malformed or outside it";
     if (((control & SE_SACL_PRESENT) && sacl != 0 && !acl_ok(d, n, sacl)) ||
@@ -86,7 +86,7 @@ int hp_check_sk_ring(struct hp_check *c)
     const unsigned char *root = hp_check_cell(c, c->root, &len);
     if (root == NULL || len < 0x4C || root[0] != 'n' || root[1] != 'k')
         return HIVEPORT_OK; /* check_keys.c reports it */
-    uint32_t start = hp_check_le32(root + 0x2C);
+    uint32_t start = hp_le32(root + 0x2C);
     if (sk_at(c, start, &len) == NULL)
         return HIVEPORT_OK; /* the root's own sk reference: reported with the root key */
     size_t cap = 64;
@@ -113,7 +113,7 @@ int hp_check_sk_ring(struct hp_check *c)
                                                   "The security descriptor of the sk at 0x%llx %s.",
                                                   (unsigned long long)abs_of(cur), problem)) != HIVEPORT_OK)
             return rc;
-        uint32_t next = hp_check_le32(sk + 0x04), next_len;
+        uint32_t next = hp_le32(sk + 0x04), next_len;
         const unsigned char *nsk = sk_at(c, next, &next_len);
         if (nsk == NULL) {
             c->ring_broken = true;
@@ -123,11 +123,11 @@ int hp_check_sk_ring(struct hp_check *c)
                               (unsigned long long)abs_of(cur), (unsigned long long)abs_of(next));
             break;
         }
-        if (hp_check_le32(nsk + 0x08) != cur) {
+        if (hp_le32(nsk + 0x08) != cur) {
             rc = hp_check_add(c, HP_ERROR, "sk-ring", NULL, abs_of(next),
                               "The sk at 0x%llx links back to 0x%llx, but the sk before it on the ring is at "
                               "0x%llx.",
-                              (unsigned long long)abs_of(next), (unsigned long long)abs_of(hp_check_le32(nsk + 0x08)),
+                              (unsigned long long)abs_of(next), (unsigned long long)abs_of(hp_le32(nsk + 0x08)),
                               (unsigned long long)abs_of(cur));
             if (rc != HIVEPORT_OK)
                 return rc;
@@ -180,7 +180,7 @@ int hp_check_sk_counts(struct hp_check *c)
     for (size_t i = 0; i < c->nsk && rc == HIVEPORT_OK && !c->ring_broken; i++) {
         uint32_t len;
         const unsigned char *sk = sk_at(c, c->sk[i], &len);
-        uint32_t count = hp_check_le32(sk + 0x0C);
+        uint32_t count = hp_le32(sk + 0x0C);
         /* Keys that could not be walked may use an sk too: then only a count below what was seen is sure. */
         if (c->tree_partial ? count < c->sk_keys[i] : count != c->sk_keys[i])
             rc = hp_check_add(c, HP_ERROR, "sk-refcount", NULL, abs_of(c->sk[i]) + 4 + 0x0C,

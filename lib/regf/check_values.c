@@ -49,20 +49,20 @@ static int check_big(struct hp_check *c, const char *path, uint64_t vk_off, uint
                             db == NULL ? hp_check_why_not_cell(c, rel) : "a plain cell");
     bool ok;
     int rc = claim(c, path, vk_off, rel, 8, "big-data record", &ok);
-    uint32_t segments = hp_check_le16(db + 2), want = (size + HP_CHECK_BIG_SEGMENT - 1) / HP_CHECK_BIG_SEGMENT;
+    uint32_t segments = hp_le16(db + 2), want = (size + HP_CHECK_BIG_SEGMENT - 1) / HP_CHECK_BIG_SEGMENT;
     if (rc != HIVEPORT_OK || !ok)
         return rc;
     if (segments != want)
         return hp_check_add(c, HP_ERROR, "db-segments", path, abs_of(rel),
                             "The big-data record at 0x%llx has %u segments; %u bytes take %u of 16344 bytes.",
                             (unsigned long long)abs_of(rel), segments, size, want);
-    uint32_t list = hp_check_le32(db + 4), list_len;
+    uint32_t list = hp_le32(db + 4), list_len;
     if ((rc = claim(c, path, vk_off, list, segments * 4, "big-data segment list", &ok)) != HIVEPORT_OK || !ok)
         return rc;
     const unsigned char *l = hp_check_cell(c, list, &list_len);
     for (uint32_t i = 0; i < segments && rc == HIVEPORT_OK; i++) {
         uint32_t need = i + 1 < segments ? HP_CHECK_BIG_SEGMENT : size - HP_CHECK_BIG_SEGMENT * (segments - 1);
-        uint32_t seg = hp_check_le32(l + 4 * i), seg_len;
+        uint32_t seg = hp_le32(l + 4 * i), seg_len;
         if (hp_check_cell(c, seg, &seg_len) != NULL && seg_len < need)
             rc = hp_check_add(c, HP_ERROR, "db-segments", path, abs_of(seg),
                               "Segment %u of the big-data record at 0x%llx holds %u bytes; it must hold %u.", i,
@@ -94,8 +94,8 @@ static int check_vk(struct hp_check *c, const char *path, uint64_t list_off, uin
         return hp_check_add(c, HP_ERROR, "cell-shared", path, off,
                             "The value at 0x%llx is listed a second time (by the value list at 0x%llx).",
                             (unsigned long long)off, (unsigned long long)list_off);
-    uint32_t name_len = hp_check_le16(vk + 0x02);
-    bool compressed = (hp_check_le16(vk + 0x10) & VK_FLAG_COMP_NAME) != 0;
+    uint32_t name_len = hp_le16(vk + 0x02);
+    bool compressed = (hp_le16(vk + 0x10) & VK_FLAG_COMP_NAME) != 0;
     uint32_t chars = compressed ? name_len : name_len / 2;
     const char *bad = VK_MIN + name_len > len                      ? "runs past the end of its cell"
                       : !compressed && name_len % 2 != 0            ? "is UTF-16 of an odd number of bytes"
@@ -108,8 +108,8 @@ static int check_vk(struct hp_check *c, const char *path, uint64_t list_off, uin
     if (bad == NULL)
         *max_name = chars * 2 > *max_name ? chars * 2 : *max_name;
 
-    uint32_t raw = hp_check_le32(vk + 0x04), size = raw & ~DATA_INLINE, type = hp_check_le32(vk + 0x0C);
-    uint32_t data = hp_check_le32(vk + 0x08);
+    uint32_t raw = hp_le32(vk + 0x04), size = raw & ~DATA_INLINE, type = hp_le32(vk + 0x0C);
+    uint32_t data = hp_le32(vk + 0x08);
     if (rc == HIVEPORT_OK && (raw & DATA_INLINE) && size > 4)
         return hp_check_add(c, HP_ERROR, "vk-inline", path, off,
                             "The value at 0x%llx says its %u bytes of data are inline, where only 4 fit.",
@@ -137,7 +137,7 @@ int hp_check_values(struct hp_check *c, const unsigned char *nk, uint32_t nk_rel
                     uint32_t *max_name, uint32_t *max_data)
 {
     *max_name = *max_data = 0;
-    uint32_t count = hp_check_le32(nk + 0x24), list = hp_check_le32(nk + 0x28), len;
+    uint32_t count = hp_le32(nk + 0x24), list = hp_le32(nk + 0x28), len;
     uint64_t off = abs_of(nk_rel);
     if (count == 0)
         return HIVEPORT_OK;
@@ -159,7 +159,7 @@ int hp_check_values(struct hp_check *c, const unsigned char *nk, uint32_t nk_rel
                             "The value list at 0x%llx of the key at 0x%llx is claimed by another structure too.",
                             (unsigned long long)abs_of(list), (unsigned long long)off);
     for (uint32_t i = 0; i < count && rc == HIVEPORT_OK; i++)
-        rc = check_vk(c, path, abs_of(list), hp_check_le32(l + 4 * i), max_name, max_data);
+        rc = check_vk(c, path, abs_of(list), hp_le32(l + 4 * i), max_name, max_data);
     return rc;
 }
 

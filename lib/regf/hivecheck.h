@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "le.h"
 #include "regf.h"
 
 #define HP_CHECK_REL_NIL 0xFFFFFFFFu
@@ -61,16 +62,6 @@ struct hp_check {
     /* Scratch for names in UTF-16 code units (a name is at most 65535 bytes). */
     uint16_t *name_a, *name_b;
 };
-
-static inline uint32_t hp_check_le32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static inline uint16_t hp_check_le16(const unsigned char *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
 
 /* ---- check_map.c: findings, bytes read, the cell map, names ---- */
 /* Counts n more bytes read; past trim_every, drops the file's pages from the mapping (they stay cached). */

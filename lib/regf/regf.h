@@ -49,4 +49,77 @@ char *hp_cells_value_data(const struct hp_image *img, uint64_t vk_off, uint32_t 
 uint64_t hp_cells_key_time(const struct hp_image *img, uint64_t nk_off); /* FILETIME, 0 if unreadable */
 uint64_t hp_cells_key_parent(const struct hp_image *img, uint64_t nk_off); /* the nk's parent field, absolute */
 
+/* ---- edit.c, cellalloc.c, subkeys.c, valuecells.c: an editable copy of the hive ----
+ * data[0, end) is the base block and the hive bins; every change marks the 4 KiB pages of the file it
+ * touched (page 0 = the base block) in dirty.  Offsets are absolute file offsets, as everywhere. */
+struct hp_regf_free_cell {
+    uint64_t off;  /* the free cell's size field */
+    uint32_t size; /* bytes, size field included */
+};
+struct hp_regf_bin {
+    uint64_t off;
+    uint32_t size;
+};
+struct hp_regf_edit {
+    unsigned char *data;
+    uint64_t end;          /* 0x1000 + hive-bins size */
+    size_t cap;            /* bytes allocated at data */
+    uint32_t minor;        /* format minor version: the list kinds and big data it allows */
+    uint64_t *dirty;       /* bit i: page i (file offset 4096 i) changed since the last commit */
+    size_t dirty_words;
+    struct hp_regf_bin *bins;       /* every hive bin, ascending (built on the first allocation) */
+    size_t nbins, capbins;
+    struct hp_regf_free_cell *free; /* every free cell, ascending by offset */
+    size_t nfree, capfree;
+    bool indexed;          /* bins and free are built */
+    bool oom;              /* a failure was for memory, not damage (cleared by the caller that reports it) */
+};
+#define HP_REGF_NIL 0xFFFFFFFFu
+/* Starts an edit from a copy of the hive bytes data[0, end).  -1 when out of memory. */
+int hp_regf_edit_init(struct hp_regf_edit *e, const unsigned char *data, uint64_t end);
+void hp_regf_edit_free(struct hp_regf_edit *e);
+/* Makes room for the hive to grow to end bytes (data and page map); -1 when out of memory.  Moves data. */
+int hp_regf_edit_reserve(struct hp_regf_edit *e, uint64_t end);
+void hp_regf_edit_mark(struct hp_regf_edit *e, uint64_t off, uint64_t len); /* pages changed */
+void hp_regf_edit_clean(struct hp_regf_edit *e);                            /* after a commit */
+bool hp_regf_edit_page_dirty(const struct hp_regf_edit *e, uint64_t page);
+uint32_t hp_regf_get32(const struct hp_regf_edit *e, uint64_t off);
+void hp_regf_put32(struct hp_regf_edit *e, uint64_t off, uint32_t v);  /* marks the page */
+void hp_regf_put16(struct hp_regf_edit *e, uint64_t off, uint16_t v);
+void hp_regf_write(struct hp_regf_edit *e, uint64_t off, const void *src, size_t len);
+/* The record length (cell size minus 4) of the allocated cell at off, 0 when off is not one. */
+uint32_t hp_regf_cell_len(const struct hp_regf_edit *e, uint64_t off);
+uint64_t hp_regf_abs(uint32_t rel);  /* 0 for nil */
+uint32_t hp_regf_rel(uint64_t off);
+
+/* cellalloc.c: cells as Windows allocates them: the smallest free cell that fits, split when the rest
+ * can be a cell; a new hive bin at the end only when none fits; freed cells merged with free neighbours.
+ * Record lengths exclude the 4-byte size field.  0 when out of memory or the hive bins are damaged. */
+uint64_t hp_regf_cell_alloc(struct hp_regf_edit *e, uint32_t record_len);
+int hp_regf_cell_free(struct hp_regf_edit *e, uint64_t off);
+/* The cell at off holding at least record_len bytes: off itself when it is large enough, else a new cell
+ * with the old record copied and the old cell freed.  0 when out of memory. */
+uint64_t hp_regf_cell_realloc(struct hp_regf_edit *e, uint64_t off, uint32_t record_len);
+
+/* subkeys.c: subkey lists (lf/lh/li leaves, ri roots).  Names compare as Windows compares them. */
+/* Enters the key child in the list of parent at its sorted place (the list kind the version calls for);
+ * updates the parent's list offset and subkey count, not its other fields.  -1 on damage or no memory. */
+int hp_regf_subkey_insert(struct hp_regf_edit *e, uint64_t parent, uint64_t child);
+/* 1 when parent's list holds a key named units (every name compared, whatever the hashes say), 0 when
+ * not, -1 on damage or no memory. */
+int hp_regf_subkey_has(struct hp_regf_edit *e, uint64_t parent, const uint16_t *units, size_t n);
+/* Takes child out of parent's list (freeing cells that become empty). */
+int hp_regf_subkey_remove(struct hp_regf_edit *e, uint64_t parent, uint64_t child);
+/* The lh hash of a name in UTF-16 units. */
+uint32_t hp_regf_lh_hash(const uint16_t *units, size_t n);
+/* A name given in UTF-8 as UTF-16 units (out: room for strlen(utf8) units); -1 when not valid UTF-8. */
+int hp_regf_utf16_of(const char *utf8, uint16_t *out, size_t *n);
+
+/* valuecells.c: where a value's data lives: inline (<= 4 bytes), one cell, or big data ("db") in 1.4+. */
+/* Stores data, returning the vk's data-size and data fields.  -1 when out of memory. */
+int hp_regf_data_store(struct hp_regf_edit *e, const void *data, size_t len, uint32_t *size_field,
+                       uint32_t *data_field);
+/* Frees the cells behind a vk's data fields (nothing for inline data). */
+int hp_regf_data_release(struct hp_regf_edit *e, uint32_t size_field, uint32_t data_field);
+
 #endif

@@ -11,7 +11,10 @@
  *   - reading the port gives the old or the new port, never an error or a third value; hiveport_check
  *     finds no error;
  *   - a failed commit has a message naming the file; once the hive was marked dirty the handle refuses to
- *     commit again until hiveport_discard(), after which (the log replayed) a commit succeeds. */
+ *     commit again until hiveport_discard(), after which (the log replayed) a commit succeeds.
+ * Two kinds of change: the port patched in place, and native edits that grow the file (a new key under
+ * Services and 40000 bytes of big data, for which system-basic has no free room: a bin is appended, so
+ * the file is extended during the commit). */
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
@@ -53,12 +56,30 @@ static const hiveport_setting *ntds(void)
     return hiveport_catalog_find("ntds");
 }
 
+/* The native change: a new key under Services with its port, and a big value that makes the hive grow. */
+static const hiveport_setting native_setting = {.key = "HpFault\\Parameters", .value_name = "Port",
+                                                .type = HIVEPORT_REG_DWORD};
+static bool native_mode;
+
+static int change(hiveport *h, uint32_t port)
+{
+    if (!native_mode)
+        return hiveport_set_port(h, ntds(), HIVEPORT_CS_ALL, port, 0);
+    int rc = hiveport_set_port(h, &native_setting, 1, port, 0);
+    static unsigned char big[40000];
+    for (size_t i = 0; i < sizeof big; i++)
+        big[i] = (unsigned char)(i * 13);
+    if (rc == HIVEPORT_OK)
+        rc = hp_edit_value_set(h, hp_nav_root(h), 0, "Big", 3, big, sizeof big);
+    return rc;
+}
+
 static int set_and_commit(const char *path, unsigned flags, uint32_t port)
 {
     hiveport *h = NULL;
     int rc = hiveport_open(path, HIVEPORT_OPEN_WRITE | flags, &h);
     if (rc == HIVEPORT_OK)
-        rc = hiveport_set_port(h, ntds(), HIVEPORT_CS_ALL, port, 0);
+        rc = change(h, port);
     if (rc == HIVEPORT_OK)
         rc = hiveport_commit(h, NULL);
     hiveport_close(h);
@@ -75,7 +96,11 @@ static void prepare(const char *dir, uint32_t type)
 {
     char *orig = fl_join(dir, "orig"), *log = fl_join(dir, "orig.LOG1");
     fl_fixture("system-basic", orig);
-    if (set_and_commit(orig, HIVEPORT_OPEN_COMMIT_COPY, OLD_PORT) != HIVEPORT_OK)
+    bool native = native_mode;
+    native_mode = false;
+    int rc = set_and_commit(orig, HIVEPORT_OPEN_COMMIT_COPY, OLD_PORT);
+    native_mode = native;
+    if (rc != HIVEPORT_OK)
         fl_bail("cannot prepare %s", orig);
     size_t len;
     unsigned char *hive = tu_read(orig, &len);
@@ -111,8 +136,9 @@ static void run(uint32_t type, int err, int sticky)
     char *path = fl_join(dir, "SYSTEM"), *recovered = fl_join(dir, "recovered");
     prepare(dir, type);
     char label[200];
-    snprintf(label, sizeof label, "logged commit, %s logs, %s, %s", type == 6 ? "new-format" : "old-format",
-             err == ENOSPC ? "ENOSPC" : "EIO", sticky ? "every call from the Nth" : "the Nth call");
+    snprintf(label, sizeof label, "logged commit%s, %s logs, %s, %s", native_mode ? " of native edits (grown)" : "",
+             type == 6 ? "new-format" : "old-format", err == ENOSPC ? "ENOSPC" : "EIO",
+             sticky ? "every call from the Nth" : "the Nth call");
 
     /* The old and the new hive, byte for byte. */
     fresh(dir);
@@ -121,6 +147,8 @@ static void run(uint32_t type, int err, int sticky)
     if (set_and_commit(path, HIVEPORT_OPEN_COMMIT_LOG, NEW_PORT) != HIVEPORT_OK)
         fl_bail("%s: the commit fails without a fault", label);
     unsigned char *new_bytes = tu_read(path, &new_len);
+    if (native_mode && new_len <= old_len)
+        fl_bail("%s: the native change did not grow the hive (%zu bytes)", label, new_len);
 
     unsigned long n;
     unsigned failed = 0, dirty = 0;
@@ -131,7 +159,7 @@ static void run(uint32_t type, int err, int sticky)
         unlink(recovered);
         hiveport *h = NULL;
         if (hiveport_open(path, HIVEPORT_OPEN_WRITE | HIVEPORT_OPEN_COMMIT_LOG, &h) != HIVEPORT_OK ||
-            hiveport_set_port(h, ntds(), HIVEPORT_CS_ALL, NEW_PORT, 0) != HIVEPORT_OK)
+            change(h, NEW_PORT) != HIVEPORT_OK)
             fl_bail("%s: cannot prepare the change: %s", what, hiveport_errmsg(h));
         shim_arm(n, err, sticky);
         int rc = hiveport_commit(h, NULL);
@@ -159,7 +187,7 @@ static void run(uint32_t type, int err, int sticky)
         fresh(dir);
         h = NULL;
         if (hiveport_open(path, HIVEPORT_OPEN_WRITE | HIVEPORT_OPEN_COMMIT_LOG, &h) != HIVEPORT_OK ||
-            hiveport_set_port(h, ntds(), HIVEPORT_CS_ALL, NEW_PORT, 0) != HIVEPORT_OK)
+            change(h, NEW_PORT) != HIVEPORT_OK)
             fl_bail("%s: cannot prepare the change: %s", what, hiveport_errmsg(h));
         shim_arm(n, err, sticky);
         int rc2 = hiveport_commit(h, NULL);
@@ -187,9 +215,10 @@ static void run(uint32_t type, int err, int sticky)
             hiveport_close(r);
         }
         uint32_t port = 0;
-        int grc = fl_read_port(path, ntds(), 1, &port);
-        fl_check(grc == HIVEPORT_OK && (port == OLD_PORT || port == NEW_PORT), what,
-                 "reading gives status %d, port %u", grc, port);
+        int grc = fl_read_port(path, native_mode ? &native_setting : ntds(), 1, &port);
+        fl_check((grc == HIVEPORT_OK && (port == (native_mode ? 0 : OLD_PORT) || port == NEW_PORT)) ||
+                     (native_mode && grc == HIVEPORT_E_NOT_SET),
+                 what, "reading gives status %d, port %u", grc, port);
         hiveport *c = NULL;
         hiveport_findings *f = NULL;
         if (hiveport_open(path, 0, &c) == HIVEPORT_OK && hiveport_check(c, 0, &f) == HIVEPORT_OK) {
@@ -227,9 +256,12 @@ int main(void)
     setenv("SOURCE_DATE_EPOCH", "1700000000", 1);
     static const uint32_t types[] = {6, 1};
     static const int errs[] = {ENOSPC, EIO};
-    for (size_t t = 0; t < 2; t++)
-        for (size_t e = 0; e < 2; e++)
-            for (int sticky = 0; sticky < 2; sticky++)
-                run(types[t], errs[e], sticky);
+    for (int native = 0; native < 2; native++) {
+        native_mode = native;
+        for (size_t t = 0; t < 2; t++)
+            for (size_t e = 0; e < 2; e++)
+                for (int sticky = 0; sticky < 2; sticky++)
+                    run(types[t], errs[e], sticky);
+    }
     return fl_finish();
 }

@@ -1,0 +1,326 @@
+/* check_native.c: keys and values created, replaced and deleted natively (issue 21): free cells first,
+ * the list kind of the hive's version, big data, reproducible bytes.  Every hive written is read back
+ * through libhivex, the independent reader, and must pass hiveport_check. */
+#include <check.h>
+#include <errno.h>
+#include <hivex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "hiveport.h"
+#include "internal.h"
+#include "suite.h"
+#include "testutil.h"
+
+static char *dir;
+
+static void setup(void)
+{
+    dir = tu_tmpdir();
+    setenv("SOURCE_DATE_EPOCH", "1700000000", 1);
+}
+
+static void teardown(void)
+{
+    unsetenv("SOURCE_DATE_EPOCH");
+    tu_rmtree(dir);
+    free(dir);
+}
+
+static const char *const stamp_ids[] = {"exchange-sa-rfr", "exchange-sa-nspi", "exchange-is", "exchange-srs", "ntds"};
+
+/* No error in hiveport_check. */
+static void assert_checks(const char *path)
+{
+    hiveport *h = NULL;
+    hiveport_findings *f = NULL;
+    ck_assert_int_eq(hiveport_open(path, 0, &h), HIVEPORT_OK);
+    ck_assert_int_eq(hiveport_check(h, 0, &f), HIVEPORT_OK);
+    size_t errors = 0;
+    for (size_t i = 0; i < hiveport_findings_count(f); i++) {
+        const hiveport_finding *x = hiveport_findings_at(f, i);
+        if (x->severity == HIVEPORT_SEVERITY_ERROR) {
+            fprintf(stderr, "%s: %s: %s\n", path, x->code, x->message);
+            errors++;
+        }
+    }
+    ck_assert_uint_eq(errors, 0);
+    hiveport_findings_free(f);
+    hiveport_close(h);
+}
+
+/* libhivex finds ControlSet00cs\Services\KEY and its DWORD value name = want. */
+static void assert_hivex_dword(const char *path, unsigned cs, const char *key, const char *name, uint32_t want)
+{
+    hive_h *hv = hivex_open(path, 0);
+    ck_assert_ptr_nonnull(hv);
+    char csname[32];
+    snprintf(csname, sizeof csname, "ControlSet%03u", cs);
+    hive_node_h node = hivex_node_get_child(hv, hivex_root(hv), csname);
+    ck_assert(node != 0);
+    node = hivex_node_get_child(hv, node, "Services");
+    char *copy = strdup(key), *save = NULL;
+    for (char *part = strtok_r(copy, "\\", &save); part != NULL && node != 0; part = strtok_r(NULL, "\\", &save))
+        node = hivex_node_get_child(hv, node, part);
+    ck_assert_msg(node != 0, "libhivex does not find %s", key);
+    hive_value_h v = hivex_node_get_value(hv, node, name);
+    ck_assert_msg(v != 0, "libhivex does not find %s:%s", key, name);
+    errno = 0;
+    int32_t got = hivex_value_dword(hv, v);
+    ck_assert_int_eq(errno, 0);
+    ck_assert_uint_eq((uint32_t)got, want);
+    free(copy);
+    hivex_close(hv);
+}
+
+/* Sets the five stamp settings in control set 1 and commits; returns the commit's status. */
+static void stamp(const char *path, uint32_t base)
+{
+    hiveport *h = NULL;
+    ck_assert_int_eq(hiveport_open(path, HIVEPORT_OPEN_WRITE, &h), HIVEPORT_OK);
+    for (size_t i = 0; i < 5; i++)
+        ck_assert_int_eq(hiveport_set_port(h, hiveport_catalog_find(stamp_ids[i]), 1, base + (uint32_t)i, 0),
+                         HIVEPORT_OK);
+    ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
+    hiveport_close(h);
+}
+
+static void assert_stamped(const char *path, uint32_t base)
+{
+    for (size_t i = 0; i < 5; i++) {
+        const hiveport_setting *s = hiveport_catalog_find(stamp_ids[i]);
+        assert_hivex_dword(path, 1, s->key, s->value_name, base + (uint32_t)i);
+    }
+    assert_checks(path);
+}
+
+/* Whether any allocated cell of the hive is a list of signature sig. */
+static int has_list(const char *path, const char *sig)
+{
+    size_t len;
+    unsigned char *b = tu_read(path, &len);
+    ck_assert_ptr_nonnull(b);
+    int found = 0;
+    uint32_t end = 4096 + (b[0x28] | b[0x29] << 8 | b[0x2A] << 16 | (uint32_t)b[0x2B] << 24);
+    for (uint32_t bin = 4096; bin < end && bin < len;) {
+        uint32_t bsize = b[bin + 8] | b[bin + 9] << 8 | b[bin + 10] << 16 | (uint32_t)b[bin + 11] << 24;
+        for (uint32_t c = bin + 32; c < bin + bsize;) {
+            int32_t size = (int32_t)(b[c] | b[c + 1] << 8 | b[c + 2] << 16 | (uint32_t)b[c + 3] << 24);
+            if (size < 0 && memcmp(b + c + 4, sig, 2) == 0)
+                found = 1;
+            c += (uint32_t)(size < 0 ? -size : size);
+        }
+        bin += bsize;
+    }
+    free(b);
+    return found;
+}
+
+static off_t size_of(const char *path)
+{
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    return st.st_size;
+}
+
+/* The five settings' keys are created in a 1.5 hive: lh lists, the checker and libhivex agree. */
+START_TEST(creates_keys_in_15)
+{
+    char *path = tu_fixture_copy(dir, "system-empty");
+    stamp(path, 5001);
+    assert_stamped(path, 5001);
+    ck_assert(has_list(path, "lh"));
+    stamp(path, 6001); /* restamp: in place */
+    assert_stamped(path, 6001);
+    free(path);
+}
+END_TEST
+
+/* A 1.3 hive gets lf lists (never lh), passes the check, and libhivex reads it. */
+START_TEST(creates_lf_lists_in_13)
+{
+    char *path = tu_fixture_copy(dir, "system-v13");
+    ck_assert(!has_list(path, "lh"));
+    stamp(path, 5001);
+    assert_stamped(path, 5001);
+    ck_assert(!has_list(path, "lh"));
+    ck_assert(has_list(path, "lf"));
+    free(path);
+}
+END_TEST
+
+/* Unset deletes the value natively; the file keeps its size. */
+START_TEST(unset_deletes_value)
+{
+    char *path = tu_fixture_copy(dir, "system-basic");
+    off_t before = size_of(path);
+    const hiveport_setting *s = hiveport_catalog_find("ntds");
+    hiveport *h = NULL;
+    ck_assert_int_eq(hiveport_open(path, HIVEPORT_OPEN_WRITE, &h), HIVEPORT_OK);
+    ck_assert_int_eq(hiveport_unset_port(h, s, 1), HIVEPORT_OK);
+    uint32_t port;
+    ck_assert_int_eq(hiveport_get_port(h, s, 1, &port), HIVEPORT_E_NOT_SET);
+    ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
+    hiveport_close(h);
+    ck_assert_int_eq(size_of(path), before);
+    hive_h *hv = hivex_open(path, 0);
+    ck_assert_ptr_nonnull(hv);
+    hive_node_h n = hivex_node_get_child(hv, hivex_root(hv), "ControlSet001");
+    n = hivex_node_get_child(hv, hivex_node_get_child(hv, n, "Services"), "NTDS");
+    n = hivex_node_get_child(hv, n, "Parameters");
+    ck_assert(n != 0);
+    errno = 0;
+    ck_assert(hivex_node_get_value(hv, n, s->value_name) == 0 && errno == 0);
+    hivex_close(hv);
+    assert_checks(path);
+    free(path);
+}
+END_TEST
+
+/* A DWORD (inline) replaced by a REG_SZ moves into a data cell; libhivex reads the string. */
+START_TEST(value_that_no_longer_fits)
+{
+    char *path = tu_fixture_copy(dir, "system-basic");
+    hiveport_setting sz = *hiveport_catalog_find("ntds");
+    sz.type = HIVEPORT_REG_SZ;
+    hiveport *h = NULL;
+    ck_assert_int_eq(hiveport_open(path, HIVEPORT_OPEN_WRITE, &h), HIVEPORT_OK);
+    ck_assert_int_eq(hiveport_set_port(h, &sz, 1, 61234, HIVEPORT_SET_REPLACE_TYPE), HIVEPORT_OK);
+    uint32_t port = 0;
+    ck_assert_int_eq(hiveport_get_port(h, &sz, 1, &port), HIVEPORT_OK);
+    ck_assert_uint_eq(port, 61234);
+    ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
+    hiveport_close(h);
+    hive_h *hv = hivex_open(path, 0);
+    ck_assert_ptr_nonnull(hv);
+    hive_node_h n = hivex_node_get_child(hv, hivex_root(hv), "ControlSet001");
+    n = hivex_node_get_child(hv, hivex_node_get_child(hv, n, "Services"), "NTDS");
+    n = hivex_node_get_child(hv, n, "Parameters");
+    char *text = hivex_value_string(hv, hivex_node_get_value(hv, n, sz.value_name));
+    ck_assert_str_eq(text, "61234");
+    free(text);
+    hivex_close(hv);
+    assert_checks(path);
+    free(path);
+}
+END_TEST
+
+/* 600 keys under one parent: the leaf fills (507 entries), splits under an ri, and stays sorted. */
+START_TEST(full_leaf_splits_under_ri)
+{
+    char *path = tu_fixture_copy(dir, "system-empty");
+    hiveport *h = NULL;
+    ck_assert_int_eq(hiveport_open(path, HIVEPORT_OPEN_WRITE, &h), HIVEPORT_OK);
+    char key[64];
+    hiveport_setting s = {.key = key, .value_name = "Port", .type = HIVEPORT_REG_DWORD};
+    for (unsigned i = 0; i < 600; i++) {
+        snprintf(key, sizeof key, "Many\\K%04u", (i * 337) % 600); /* not in order */
+        ck_assert_int_eq(hiveport_set_port(h, &s, 1, 1000 + i, 0), HIVEPORT_OK);
+    }
+    ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
+    hiveport_close(h);
+    ck_assert(has_list(path, "ri"));
+    assert_checks(path);
+    for (unsigned i = 0; i < 600; i += 37) {
+        snprintf(key, sizeof key, "Many\\K%04u", (i * 337) % 600);
+        assert_hivex_dword(path, 1, key, "Port", 1000 + i);
+    }
+    free(path);
+}
+END_TEST
+
+/* Data over 16344 bytes goes to big data in 1.4+ (set through the library's own native call). */
+START_TEST(big_data_in_15)
+{
+    char *path = tu_fixture_copy(dir, "system-empty");
+    hiveport *h = NULL;
+    ck_assert_int_eq(hiveport_open(path, HIVEPORT_OPEN_WRITE, &h), HIVEPORT_OK);
+    size_t len = 40000;
+    unsigned char *data = malloc(len);
+    for (size_t i = 0; i < len; i++)
+        data[i] = (unsigned char)(i * 7);
+    ck_assert_int_eq(hp_edit_value_set(h, hp_nav_root(h), 0, "Big", 3, data, len), HIVEPORT_OK);
+    ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
+    hiveport_close(h);
+    ck_assert(has_list(path, "db"));
+    assert_checks(path);
+    hive_h *hv = hivex_open(path, 0);
+    ck_assert_ptr_nonnull(hv);
+    hive_type t;
+    size_t got_len;
+    char *got = hivex_value_value(hv, hivex_node_get_value(hv, hivex_root(hv), "Big"), &t, &got_len);
+    ck_assert_ptr_nonnull(got);
+    ck_assert_uint_eq(got_len, len);
+    ck_assert(memcmp(got, data, len) == 0);
+    free(got);
+    free(data);
+    hivex_close(hv);
+    free(path);
+}
+END_TEST
+
+/* The same edits give the same bytes (SOURCE_DATE_EPOCH). */
+START_TEST(reproducible)
+{
+    char *a = tu_fixture_copy(dir, "system-empty");
+    char b[4096];
+    snprintf(b, sizeof b, "%s/second.hive", dir);
+    ck_assert_int_eq(tu_copy(a, b), 0);
+    stamp(a, 5001);
+    stamp(b, 5001);
+    ck_assert(tu_same_bytes(a, b));
+    free(a);
+}
+END_TEST
+
+/* The real hives: the stamp creates keys in free cells (win10: the file keeps its size), libhivex reads
+ * the result, the check passes. */
+static void real_stamp(const char *name, int same_size)
+{
+    char *path = tu_real_hive(dir, name);
+    if (path == NULL)
+        return;
+    off_t before = size_of(path);
+    stamp(path, 5001);
+    assert_stamped(path, 5001);
+    if (same_size)
+        ck_assert_int_eq(size_of(path), before);
+    else /* win7: the Services leaf (467 entries, 3744 bytes) is larger than every free cell: one bin per growth */
+        ck_assert_int_le(size_of(path) - before, 3 * 4096);
+    stamp(path, 6001);
+    assert_stamped(path, 6001);
+    free(path);
+}
+
+START_TEST(real_win10)
+{
+    real_stamp("win10-pruned-SYSTEM", 1);
+}
+END_TEST
+
+START_TEST(real_win7)
+{
+    real_stamp("win7-SYSTEM", 0);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("native");
+    TCase *tc = tcase_create("native");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, creates_keys_in_15);
+    tcase_add_test(tc, creates_lf_lists_in_13);
+    tcase_add_test(tc, unset_deletes_value);
+    tcase_add_test(tc, value_that_no_longer_fits);
+    tcase_add_test(tc, full_leaf_splits_under_ri);
+    tcase_add_test(tc, big_data_in_15);
+    tcase_add_test(tc, reproducible);
+    tcase_add_test(tc, real_win10);
+    tcase_add_test(tc, real_win7);
+    suite_add_tcase(s, tc);
+    return tu_run_suite(s);
+}
