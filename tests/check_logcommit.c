@@ -539,6 +539,80 @@ static void native_key_logged(uint32_t type, int want_format, bool grow)
     unsetenv("SOURCE_DATE_EPOCH");
 }
 
+/* The check before a logged commit of native edits covers what the edits touched, not the whole hive
+ * (check_touched.c): damage planted there is still refused, the hive and its logs left as they were.
+ * kind 0: the new key's subkey count one too high; 1: a cell size in a changed page broken; 2: the new
+ * key's security cell reference pointing at its own record. */
+static bool file_holds(const char *path, const unsigned char *data, size_t len)
+{
+    size_t n;
+    unsigned char *now = tu_read(path, &n);
+    bool same = n == len && (len == 0 || memcmp(now, data, len) == 0);
+    free(now);
+    return same;
+}
+
+static void touched_damage_refused(int kind)
+{
+    char *hive = hive_with_logs(6), *log1 = path_in("SYSTEM.LOG1"), *log2 = path_in("SYSTEM.LOG2");
+    size_t before_len, log1_len, log2_len;
+    unsigned char *before = tu_read(hive, &before_len), *l1 = tu_read(log1, &log1_len), *l2 = tu_read(log2, &log2_len);
+    hiveport *h;
+    ck_assert_int_eq(hiveport_open(hive, HIVEPORT_OPEN_WRITE | HIVEPORT_OPEN_COMMIT_LOG, &h), HIVEPORT_OK);
+    hiveport_setting s = {.key = "HpTouched\\Parameters", .value_name = "Port", .type = HIVEPORT_REG_DWORD};
+    ck_assert_int_eq(hiveport_set_port(h, &s, 1, 4321, 0), HIVEPORT_OK);
+    ck_assert(hp_edit_active(h));
+    hive_node_h key = hp_nav_root(h);
+    const char *path[] = {"ControlSet001", "Services", "HpTouched"};
+    for (size_t i = 0; i < 3; i++)
+        ck_assert_int_eq(hp_nav_child(h, key, path[i], &key), HIVEPORT_OK);
+    ck_assert(key != 0);
+    struct hp_regf_edit *e = h->edit;
+    if (kind == 0) {
+        hp_regf_put32(e, key + 4 + 0x14, hp_regf_get32(e, key + 4 + 0x14) + 1);
+    } else if (kind == 1) {
+        uint64_t next = key + (uint64_t)(0u - hp_regf_get32(e, key)); /* the cell after the new key's */
+        hp_regf_put32(e, next, 3);
+    } else {
+        hp_regf_put32(e, key + 4 + 0x2C, (uint32_t)(key - 4096));
+    }
+    ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_E_CORRUPT);
+    const char *code = kind == 0 ? "nk-subkey-count" : kind == 1 ? "cell-size" : "sk-ref";
+    ck_assert_msg(strstr(hiveport_errmsg(h), "refusing to commit") != NULL && strstr(hiveport_errmsg(h), code) != NULL,
+                  "%s", hiveport_errmsg(h));
+    hiveport_close(h);
+    size_t after_len;
+    unsigned char *after = tu_read(hive, &after_len);
+    ck_assert_msg(after_len == before_len && memcmp(after, before, before_len) == 0, "the refused commit changed the hive");
+    ck_assert_msg(file_holds(log1, l1, log1_len) && file_holds(log2, l2, log2_len),
+                  "the refused commit changed a log");
+    free(after);
+    free(before);
+    free(l1);
+    free(l2);
+    free(log1);
+    free(log2);
+    free(hive);
+}
+
+START_TEST(touched_damage_subkey_count)
+{
+    touched_damage_refused(0);
+}
+END_TEST
+
+START_TEST(touched_damage_cell_size)
+{
+    touched_damage_refused(1);
+}
+END_TEST
+
+START_TEST(touched_damage_security)
+{
+    touched_damage_refused(2);
+}
+END_TEST
+
 START_TEST(native_key_new_format)
 {
     native_key_logged(6, HP_TXLOG_FORMAT_NEW, false);
@@ -579,6 +653,9 @@ int main(void)
     tcase_add_test(tc, native_key_old_format);
     tcase_add_test(tc, native_grown_new_format);
     tcase_add_test(tc, native_grown_old_format);
+    tcase_add_test(tc, touched_damage_subkey_count);
+    tcase_add_test(tc, touched_damage_cell_size);
+    tcase_add_test(tc, touched_damage_security);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

@@ -10,46 +10,15 @@
 #include "hive.h"
 #include "hivecheck.h"
 
-#define BIN_SEARCH_PAGES 4096 /* how far back (in 4 KiB pages) a bin header is looked for: 16 MiB */
-
-/* Tiles the hive bin holding file offset off, once; false when no valid bin holds it. */
-static int tile_bin_of(struct hp_check *c, uint64_t off, uint64_t *done, size_t ndone, bool *ok)
-{
-    *ok = false;
-    if (off < HP_REGF_HEADER_SIZE || off >= c->end)
-        return HIVEPORT_OK;
-    uint64_t page = off - (off - HP_REGF_HEADER_SIZE) % HP_REGF_HBIN_SIZE;
-    for (size_t n = 0; n < BIN_SEARCH_PAGES && page >= HP_REGF_HEADER_SIZE; n++, page -= HP_REGF_HBIN_SIZE) {
-        const unsigned char *b = c->data + page;
-        uint32_t size = hp_le32(b + 8);
-        if (memcmp(b, "hbin", 4) != 0 || hp_le32(b + 4) != page - HP_REGF_HEADER_SIZE)
-            continue;
-        if (size < HP_REGF_HBIN_SIZE || size % HP_REGF_HBIN_SIZE != 0 || page + size > c->end || off >= page + size)
-            break;
-        *ok = true;
-        for (size_t i = 0; i < ndone; i++)
-            if (done[i] == page)
-                return HIVEPORT_OK;
-        return hp_check_tile(c, page, size);
-    }
-    return hp_check_add(c, HP_ERROR, "bin-signature", NULL, off,
-                        "No valid hive bin holds offset 0x%llx.", (unsigned long long)off);
-}
-
 static int check_patch(struct hp_check *c, const struct hp_patch *p)
 {
-    uint64_t bins[3];
-    size_t nbins = 0;
-    bool ok;
-    int rc = HIVEPORT_OK;
-    uint64_t wanted[2] = {p->key, p->vk};
-    for (size_t i = 0; i < 2 && rc == HIVEPORT_OK; i++)
-        if ((rc = tile_bin_of(c, wanted[i], bins, nbins, &ok)) == HIVEPORT_OK && ok)
-            bins[nbins++] = wanted[i] - (wanted[i] - HP_REGF_HEADER_SIZE) % HP_REGF_HBIN_SIZE;
+    int rc = hp_check_tile_bin_of(c, p->key);
+    if (rc == HIVEPORT_OK)
+        rc = hp_check_tile_bin_of(c, p->vk);
     uint32_t len;
     const unsigned char *vk = hp_check_cell(c, (uint32_t)(p->vk - HP_REGF_HEADER_SIZE), &len);
     if (rc == HIVEPORT_OK && vk != NULL && len >= 0x14 && !(hp_le32(vk + 4) & 0x80000000u))
-        rc = tile_bin_of(c, HP_REGF_HEADER_SIZE + (uint64_t)hp_le32(vk + 8), bins, nbins, &ok);
+        rc = hp_check_tile_bin_of(c, HP_REGF_HEADER_SIZE + (uint64_t)hp_le32(vk + 8));
     const unsigned char *nk = hp_check_cell(c, (uint32_t)(p->key - HP_REGF_HEADER_SIZE), &len);
     if (rc == HIVEPORT_OK && (nk == NULL || len < 0x4C || nk[0] != 'n' || nk[1] != 'k'))
         rc = hp_check_add(c, HP_ERROR, "nk-signature", NULL, p->key,
@@ -94,7 +63,8 @@ int hp_check_patched_image(hiveport *h, const unsigned char *data, uint64_t size
         c.start = hp_calloc(words, sizeof *c.start);
         c.alloc = hp_calloc(words, sizeof *c.alloc);
         c.ref = hp_calloc(words, sizeof *c.ref);
-        if (c.start == NULL || c.alloc == NULL || c.ref == NULL)
+        c.tiled = hp_calloc((size_t)((c.end - HP_REGF_HEADER_SIZE) / HP_REGF_HBIN_SIZE) / 64 + 1, sizeof *c.tiled);
+        if (c.start == NULL || c.alloc == NULL || c.ref == NULL || c.tiled == NULL)
             rc = hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory while checking", h->path);
         for (size_t i = 0; rc == HIVEPORT_OK && i < h->npatches; i++)
             rc = check_patch(&c, &h->patches[i]);
@@ -106,5 +76,6 @@ int hp_check_patched_image(hiveport *h, const unsigned char *data, uint64_t size
     hp_free(c.start);
     hp_free(c.alloc);
     hp_free(c.ref);
+    hp_free(c.tiled);
     return rc;
 }

@@ -372,11 +372,19 @@ static int check_new_hive(hiveport *h, const struct hp_page_set *ps)
         memcpy(map + ps->offsets[i], ps->pages[i], PAGE);
     int rc;
     if (ps->native) {
-        /* Native edits change cells and lists anywhere: the whole new hive is checked, as the copy commit
-         * checks its temporary file. */
+        /* Native edits change cells only in the pages they mark and lists only of the keys they touch: those
+         * are checked (check_touched.c), not the whole hive. */
         hiveport_findings *f = NULL;
-        rc = hp_check_run(h, map, size, NULL, false, &f);
-        rc = hp_check_refuse(h, f, rc);
+        uint64_t *keys = hp_calloc(h->ntouched + 1, sizeof *keys);
+        if (keys == NULL) {
+            rc = hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory to check the new hive", h->path);
+        } else {
+            for (size_t i = 0; i < h->ntouched; i++)
+                keys[i] = h->touched[i];
+            rc = hp_check_touched(h, map, size, ps->offsets, ps->n, keys, h->ntouched, &f);
+            rc = hp_check_refuse(h, f, rc);
+        }
+        hp_free(keys);
         hiveport_findings_free(f);
     } else {
         rc = hp_check_patched_image(h, map, ps->new_len);

@@ -12,7 +12,7 @@
 
 /* ---- A run ------------------------------------------------------------------------------------------ */
 
-static void check_free(struct hp_check *c)
+void hp_check_free(struct hp_check *c)
 {
     hp_free(c->start);
     hp_free(c->alloc);
@@ -21,13 +21,13 @@ static void check_free(struct hp_check *c)
     hp_free(c->sk_keys);
     hp_free(c->name_a);
     hp_free(c->name_b);
+    hp_free(c->tiled);
 }
 
-int hp_check_bytes(struct hp_check *c)
+int hp_check_start(struct hp_check *c, bool *go_on)
 {
-    bool go_on;
-    int rc = hp_check_base(c, &go_on);
-    if (rc != HIVEPORT_OK || !go_on)
+    int rc = hp_check_base(c, go_on);
+    if (rc != HIVEPORT_OK || !*go_on)
         return rc;
     c->units = (size_t)((c->end - HP_REGF_HEADER_SIZE) / 8);
     size_t words = c->units / 64 + 1;
@@ -38,6 +38,15 @@ int hp_check_bytes(struct hp_check *c)
     c->name_b = hp_malloc(65536 * sizeof *c->name_b);
     if (c->start == NULL || c->alloc == NULL || c->ref == NULL || c->name_a == NULL || c->name_b == NULL)
         return hp_error(c->h, HIVEPORT_E_NOMEM, "%s: out of memory while checking", hp_name(c->h));
+    return HIVEPORT_OK;
+}
+
+int hp_check_bytes(struct hp_check *c)
+{
+    bool go_on;
+    int rc = hp_check_start(c, &go_on);
+    if (rc != HIVEPORT_OK || !go_on)
+        return rc;
     if ((rc = hp_check_bins(c)) == HIVEPORT_OK && (rc = hp_check_sk_ring(c)) == HIVEPORT_OK &&
         (rc = hp_check_keys(c)) == HIVEPORT_OK && (rc = hp_check_keys_summary(c)) == HIVEPORT_OK &&
         (rc = hp_check_sk_counts(c)) == HIVEPORT_OK)
@@ -61,7 +70,7 @@ int hp_check_run(hiveport *h, const unsigned char *data, uint64_t size, const ch
         rc = hp_check_add(&c, HP_INFO, "logs-replayed", NULL, 0, "%s", replayed);
     if (rc == HIVEPORT_OK && hp_findings_finish(c.list, NULL, NULL) != HIVEPORT_OK)
         rc = hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory while checking", hp_name(h));
-    check_free(&c);
+    hp_check_free(&c);
     if (rc == HIVEPORT_OK)
         *out = c.list;
     else

@@ -4,42 +4,6 @@
  * cells nothing references. */
 #include "hivecheck.h"
 
-static void set_bit(uint64_t *map, size_t i)
-{
-    map[i / 64] |= (uint64_t)1 << (i % 64);
-}
-
-/* Tiles the cells of the bin at off (size bytes) into the cell map. */
-int hp_check_tile(struct hp_check *c, uint64_t off, uint32_t size)
-{
-    uint64_t pos = off + 32, bin_end = off + size;
-    while (pos < bin_end) {
-        int32_t raw = (int32_t)hp_le32(c->data + pos);
-        uint32_t n = raw < 0 ? (uint32_t)0 - (uint32_t)raw : (uint32_t)raw;
-        if (raw == INT32_MIN || n < 8 || n % 8 != 0) {
-            c->bins_ok = false;
-            return hp_check_add(c, HP_ERROR, "cell-size", NULL, pos,
-                                "The cell at 0x%llx has size %d, not a multiple of 8 of at least 8: the rest of "
-                                "the hive bin at 0x%llx (up to 0x%llx) cannot be read.",
-                                (unsigned long long)pos, raw, (unsigned long long)off,
-                                (unsigned long long)bin_end);
-        }
-        if (pos + n > bin_end) {
-            c->bins_ok = false;
-            return hp_check_add(c, HP_ERROR, "cell-overrun", NULL, pos,
-                                "The cell at 0x%llx (%u bytes) runs past the end of its hive bin at 0x%llx "
-                                "(cells tile a bin exactly and never cross into the next).",
-                                (unsigned long long)pos, n, (unsigned long long)bin_end);
-        }
-        size_t u = (size_t)((pos - HP_REGF_HEADER_SIZE) / 8);
-        set_bit(c->start, u);
-        if (raw < 0)
-            set_bit(c->alloc, u);
-        pos += n;
-    }
-    return HIVEPORT_OK;
-}
-
 int hp_check_bins(struct hp_check *c)
 {
     int rc = HIVEPORT_OK;

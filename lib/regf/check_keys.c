@@ -277,7 +277,7 @@ static int check_leaf(struct walk *w, struct list_state *s, uint32_t rel, const 
 }
 
 /* A list signature Windows accepts at this version; ri only at the top. */
-static const char *list_kind_problem(const struct hp_check *c, const unsigned char *r, uint32_t len, bool top)
+static const char *list_kind_problem(struct hp_check *c, const unsigned char *r, uint32_t len, bool top)
 {
     if (len < 4)
         return "is too small for a list";
@@ -507,4 +507,23 @@ int hp_check_keys_summary(struct hp_check *c)
                         "0: volatile keys live only in memory, and Windows resets the count when it loads the hive.",
                         c->volatile_keys, c->volatile_keys == 1 ? "" : "s", (unsigned long long)c->volatile_first,
                         c->volatile_keys == 1 ? "s" : "");
+}
+
+int hp_check_key(struct hp_check *c, uint32_t rel)
+{
+    uint32_t len;
+    const unsigned char *nk = hp_check_cell(c, rel, &len);
+    if (nk == NULL || len < NK_MIN || nk[0] != 'n' || nk[1] != 'k')
+        return hp_check_add(c, HP_ERROR, "nk-signature", NULL, (uint64_t)HP_REGF_HEADER_SIZE + rel,
+                            "The key at 0x%llx that the change touched is not a key record.",
+                            (unsigned long long)HP_REGF_HEADER_SIZE + rel);
+    struct walk w = {.c = c, .path = hp_malloc(PATH_UNIT_MAX + 1)};
+    if (w.path == NULL)
+        return hp_error(c->h, HIVEPORT_E_NOMEM, "%s: out of memory while checking", hp_name(c->h));
+    struct frame f = {.rel = rel, .path_len = path_push(&w, 0, nk, len)};
+    bool is_root = rel == c->root;
+    int rc = visit(&w, &f, is_root ? HP_CHECK_REL_NIL : hp_le32(nk + 0x10), is_root);
+    hp_free(f.children);
+    hp_free(w.path);
+    return rc;
 }

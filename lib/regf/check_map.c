@@ -1,5 +1,5 @@
-/* check_map.c: what the checker's passes share: findings, the bytes read (and given back), the cell map,
- * names. */
+/* check_map.c: what the checker's passes share: findings, the bytes read (and given back), the cell map
+ * (a bin's cells tiled into it: all bins first for a whole check, on demand for a partial one), names. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -46,9 +46,89 @@ static size_t unit_of(const struct hp_check *c, uint32_t rel, bool *ok)
     return *ok ? rel / 8 : 0;
 }
 
-const unsigned char *hp_check_cell(const struct hp_check *c, uint32_t rel, uint32_t *len)
+static void set_bit(uint64_t *map, size_t i)
+{
+    map[i / 64] |= (uint64_t)1 << (i % 64);
+}
+
+/* Tiles the cells of the bin at off (size bytes) into the cell map. */
+int hp_check_tile(struct hp_check *c, uint64_t off, uint32_t size)
+{
+    uint64_t pos = off + 32, bin_end = off + size;
+    while (pos < bin_end) {
+        int32_t raw = (int32_t)hp_le32(c->data + pos);
+        uint32_t n = raw < 0 ? (uint32_t)0 - (uint32_t)raw : (uint32_t)raw;
+        if (raw == INT32_MIN || n < 8 || n % 8 != 0) {
+            c->bins_ok = false;
+            return hp_check_add(c, HP_ERROR, "cell-size", NULL, pos,
+                                "The cell at 0x%llx has size %d, not a multiple of 8 of at least 8: the rest of "
+                                "the hive bin at 0x%llx (up to 0x%llx) cannot be read.",
+                                (unsigned long long)pos, raw, (unsigned long long)off,
+                                (unsigned long long)bin_end);
+        }
+        if (pos + n > bin_end) {
+            c->bins_ok = false;
+            return hp_check_add(c, HP_ERROR, "cell-overrun", NULL, pos,
+                                "The cell at 0x%llx (%u bytes) runs past the end of its hive bin at 0x%llx "
+                                "(cells tile a bin exactly and never cross into the next).",
+                                (unsigned long long)pos, n, (unsigned long long)bin_end);
+        }
+        size_t u = (size_t)((pos - HP_REGF_HEADER_SIZE) / 8);
+        set_bit(c->start, u);
+        if (raw < 0)
+            set_bit(c->alloc, u);
+        pos += n;
+    }
+    return HIVEPORT_OK;
+}
+
+#define BIN_SEARCH_PAGES 4096 /* how far back (in 4 KiB pages) a bin header is looked for: 16 MiB */
+
+int hp_check_tile_bin_of(struct hp_check *c, uint64_t off)
+{
+    if (off < HP_REGF_HEADER_SIZE || off >= c->end)
+        return HIVEPORT_OK;
+    uint64_t page = off - (off - HP_REGF_HEADER_SIZE) % HP_REGF_HBIN_SIZE;
+    for (size_t n = 0; n < BIN_SEARCH_PAGES && page >= HP_REGF_HEADER_SIZE; n++, page -= HP_REGF_HBIN_SIZE) {
+        const unsigned char *b = c->data + page;
+        uint32_t size = hp_le32(b + 8);
+        if (memcmp(b, "hbin", 4) != 0 || hp_le32(b + 4) != page - HP_REGF_HEADER_SIZE)
+            continue;
+        if (size < HP_REGF_HBIN_SIZE || size % HP_REGF_HBIN_SIZE != 0 || page + size > c->end || off >= page + size)
+            break;
+        size_t first = (size_t)((page - HP_REGF_HEADER_SIZE) / HP_REGF_HBIN_SIZE);
+        if (c->tiled != NULL) {
+            if ((c->tiled[first / 64] >> (first % 64)) & 1u)
+                return HIVEPORT_OK;
+            for (size_t i = first; i < first + size / HP_REGF_HBIN_SIZE; i++)
+                set_bit(c->tiled, i);
+        }
+        return hp_check_tile(c, page, size);
+    }
+    if (c->tiled != NULL) /* reported once */
+        set_bit(c->tiled, (size_t)((off - HP_REGF_HEADER_SIZE) / HP_REGF_HBIN_SIZE));
+    return hp_check_add(c, HP_ERROR, "bin-signature", NULL, off, "No valid hive bin holds offset 0x%llx.",
+                        (unsigned long long)off);
+}
+
+/* A partial check tiles the bin of a cell when it first looks at one there. */
+static void tile_on_demand(struct hp_check *c, uint32_t rel)
+{
+    uint64_t off = (uint64_t)HP_REGF_HEADER_SIZE + rel;
+    if (c->tiled == NULL || rel == HP_CHECK_REL_NIL || off + 8 > c->end)
+        return;
+    size_t page = (size_t)(rel / HP_REGF_HBIN_SIZE);
+    if (bit(c->tiled, page))
+        return;
+    int rc = hp_check_tile_bin_of(c, off);
+    if (rc != HIVEPORT_OK && c->tile_rc == HIVEPORT_OK)
+        c->tile_rc = rc;
+}
+
+const unsigned char *hp_check_cell(struct hp_check *c, uint32_t rel, uint32_t *len)
 {
     bool ok;
+    tile_on_demand(c, rel);
     size_t u = unit_of(c, rel, &ok);
     if (!ok || !bit(c->alloc, u)) /* alloc is set only where a cell starts: one cache line to look at */
         return NULL;
@@ -57,9 +137,10 @@ const unsigned char *hp_check_cell(const struct hp_check *c, uint32_t rel, uint3
     return p + 4;
 }
 
-const char *hp_check_why_not_cell(const struct hp_check *c, uint32_t rel)
+const char *hp_check_why_not_cell(struct hp_check *c, uint32_t rel)
 {
     bool ok;
+    tile_on_demand(c, rel);
     size_t u = unit_of(c, rel, &ok);
     if (rel == HP_CHECK_REL_NIL)
         return "nil";

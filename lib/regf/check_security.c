@@ -19,7 +19,7 @@ static uint64_t abs_of(uint32_t rel)
     return (uint64_t)HP_REGF_HEADER_SIZE + rel;
 }
 
-static const unsigned char *sk_at(const struct hp_check *c, uint32_t rel, uint32_t *len)
+static const unsigned char *sk_at(struct hp_check *c, uint32_t rel, uint32_t *len)
 {
     const unsigned char *sk = hp_check_cell(c, rel, len);
     return sk != NULL && *len >= SK_MIN && sk[0] == 's' && sk[1] == 'k' ? sk : NULL;
@@ -160,12 +160,19 @@ int hp_check_key_sk(struct hp_check *c, uint32_t sk_rel, uint32_t nk_rel, const 
     }
     uint32_t len;
     uint64_t off = abs_of(nk_rel);
-    if (sk_at(c, sk_rel, &len) == NULL)
+    const unsigned char *sk = sk_at(c, sk_rel, &len);
+    if (sk == NULL)
         return hp_check_add(c, HP_ERROR, "sk-ref", path, off,
                             "The key at 0x%llx names 0x%llx as its security cell: %s.", (unsigned long long)off,
                             (unsigned long long)abs_of(sk_rel),
                             hp_check_cell(c, sk_rel, &len) != NULL ? "a cell, but not an sk"
                                                                    : hp_check_why_not_cell(c, sk_rel));
+    if (c->tiled != NULL) /* a partial check reads no ring: an sk that a key uses is counted */
+        return hp_le32(sk + 0x0C) > 0 ? HIVEPORT_OK
+                                       : hp_check_add(c, HP_ERROR, "sk-refcount", path, off,
+                                                      "The key at 0x%llx uses the sk at 0x%llx, which counts no "
+                                                      "references.",
+                                                      (unsigned long long)off, (unsigned long long)abs_of(sk_rel));
     if (c->ring_broken && c->off_ring++ > 0) /* the break is reported; one example is enough */
         return HIVEPORT_OK;
     return hp_check_add(c, HP_ERROR, "sk-ring", path, off,

@@ -6,21 +6,61 @@
  * page 0 is the base block. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 
 #include "regf.h"
 
 #define PAGE 4096u
 
-int hp_regf_edit_init(struct hp_regf_edit *e, const unsigned char *data, uint64_t end)
+/* Room for a hive of end bytes to grow into without moving: a quarter more and 16 MiB. */
+static size_t reservation(uint64_t end)
+{
+    uint64_t want = end + end / 4 + ((uint64_t)16 << 20);
+    return want > SIZE_MAX / 2 ? (size_t)end : (size_t)want;
+}
+
+/* A private copy-on-write mapping of the file's first end bytes inside an anonymous reservation: the
+ * kernel copies only the pages an edit writes, where a copy of the whole hive would cost more than the
+ * commit (tests/bench: restamp).  NULL when the file cannot be mapped so (the caller copies instead). */
+static unsigned char *map_file_private(int fd, uint64_t end, size_t cap)
+{
+    struct stat st;
+    if (fd < 0 || end % PAGE != 0 || fstat(fd, &st) != 0 || (uint64_t)st.st_size < end || cap < end)
+        return NULL;
+    void *room = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (room == MAP_FAILED)
+        return NULL;
+    if (mmap(room, (size_t)end, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, 0) == MAP_FAILED) {
+        munmap(room, cap);
+        return NULL;
+    }
+    return room;
+}
+
+static void release_data(struct hp_regf_edit *e)
+{
+    if (e->mapped)
+        munmap(e->data, e->cap);
+    else
+        hp_free(e->data);
+}
+
+int hp_regf_edit_init(struct hp_regf_edit *e, const unsigned char *data, uint64_t end, int fd)
 {
     memset(e, 0, sizeof *e);
     if (end < HP_REGF_HEADER_SIZE || end > SIZE_MAX / 2)
         return -1;
-    e->cap = (size_t)end;
-    e->data = hp_malloc(e->cap);
-    if (e->data == NULL)
-        return -1;
-    memcpy(e->data, data, (size_t)end);
+    e->cap = reservation(end);
+    e->data = map_file_private(fd, end, e->cap);
+    e->mapped = e->data != NULL;
+    if (!e->mapped) {
+        e->cap = (size_t)end;
+        e->data = hp_malloc(e->cap);
+        if (e->data == NULL)
+            return -1;
+        memcpy(e->data, data, (size_t)end);
+    }
     e->end = end;
     e->minor = hp_regf_get32(e, 0x18);
     if (hp_regf_edit_reserve(e, end) != 0) {
@@ -32,7 +72,7 @@ int hp_regf_edit_init(struct hp_regf_edit *e, const unsigned char *data, uint64_
 
 void hp_regf_edit_free(struct hp_regf_edit *e)
 {
-    hp_free(e->data);
+    release_data(e);
     hp_free(e->dirty);
     hp_free(e->bins);
     hp_free(e->free);
@@ -61,8 +101,9 @@ int hp_regf_edit_reserve(struct hp_regf_edit *e, uint64_t end)
         if (bigger == NULL)
             return e->oom = true, -1;
         memcpy(bigger, e->data, (size_t)e->end);
-        hp_free(e->data);
+        release_data(e);
         e->data = bigger;
+        e->mapped = false;
         e->cap = cap;
     }
     return 0;

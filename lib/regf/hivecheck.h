@@ -61,9 +61,20 @@ struct hp_check {
     uint64_t trim_every, read_since_trim;
     /* Scratch for names in UTF-16 code units (a name is at most 65535 bytes). */
     uint16_t *name_a, *name_b;
+    /* A check of part of the hive (check_touched.c): bit i set once the hive bin holding the 4 KiB page
+     * at 0x1000 + 4096 i was tiled into the cell map, which happens when a cell in it is first looked at.
+     * NULL for a whole-hive check, which tiles every bin first. */
+    uint64_t *tiled;
+    int tile_rc;                 /* a failure (memory) while tiling on demand, reported by the caller */
 };
 
-/* ---- check_map.c: findings, bytes read, the cell map, names ---- */
+/* ---- check_map.c: findings, bytes read, the cell map (bins tiled into it), names ---- */
+/* Tiles the cells of the hive bin at off (size bytes) into the cell map. */
+int hp_check_tile(struct hp_check *c, uint64_t off, uint32_t size);
+/* Tiles the hive bin holding file offset off, found by its header up to 16 MiB back, unless c->tiled says
+ * it was; a finding when no valid bin holds it.  Sets c->tiled for the bin's pages. */
+int hp_check_tile_bin_of(struct hp_check *c, uint64_t off);
+
 /* Counts n more bytes read; past trim_every, drops the file's pages from the mapping (they stay cached). */
 void hp_check_read(struct hp_check *c, uint64_t n);
 /* Adds a finding: severity, code, key path (or NULL), file offset (or 0).  HIVEPORT_OK or NOMEM. */
@@ -71,9 +82,9 @@ int hp_check_add(struct hp_check *c, int severity, const char *code, const char 
                  const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 /* The record of the allocated cell at rel offset rel (after its size field) and its length, or NULL when
  * rel is not the start of an allocated cell.  Needs the cell map. */
-const unsigned char *hp_check_cell(const struct hp_check *c, uint32_t rel, uint32_t *len);
+const unsigned char *hp_check_cell(struct hp_check *c, uint32_t rel, uint32_t *len);
 /* Why rel is not an allocated cell ("outside the hive bins", "inside another cell", "a free cell"). */
-const char *hp_check_why_not_cell(const struct hp_check *c, uint32_t rel);
+const char *hp_check_why_not_cell(struct hp_check *c, uint32_t rel);
 /* Marks rel referenced; true when it already was (a cell two structures claim). */
 bool hp_check_mark(struct hp_check *c, uint32_t rel);
 /* Decodes a key or value name (Latin-1 when compressed, else UTF-16LE) into units; returns the count. */
@@ -88,10 +99,8 @@ int hp_check_bytes(struct hp_check *c);
 /* ---- check_base.c: the base block; sets c->end, minor, root.  false: nothing more can be checked ---- */
 int hp_check_base(struct hp_check *c, bool *go_on);
 
-/* ---- check_cells.c: hive bins and cell tiling (fills the cell map); leaks at the end ---- */
+/* ---- check_cells.c: the chain of hive bins, each tiled into the cell map; leaks at the end ---- */
 int hp_check_bins(struct hp_check *c);
-/* Tiles the cells of the hive bin at off (size bytes) into the cell map. */
-int hp_check_tile(struct hp_check *c, uint64_t off, uint32_t size);
 int hp_check_leaks(struct hp_check *c);
 
 /* ---- check_upcase.c: Windows' upper-casing of one UTF-16 code unit ---- */
@@ -105,6 +114,9 @@ static inline uint16_t hp_check_upcase(uint16_t u) /* most names are ASCII */
 int hp_check_keys(struct hp_check *c);
 /* The summary of what hp_check_keys() counted rather than reported (volatile fields). */
 int hp_check_keys_summary(struct hp_check *c);
+/* One key on its own: its record (with the parent it names), values, security cell, subkey list and
+ * longest-name fields; its subkeys are claimed, not walked.  For a check of the keys an edit touched. */
+int hp_check_key(struct hp_check *c, uint32_t rel);
 
 /* ---- check_values.c: one key's values (called by check_keys.c); path is the key's, for findings ---- */
 /* *max_name / *max_data get the longest value name (UTF-16 bytes) and data size found. */
@@ -120,6 +132,10 @@ int hp_check_key_sk(struct hp_check *c, uint32_t sk_rel, uint32_t nk_rel, const 
 int hp_check_sk_counts(struct hp_check *c);
 
 /* ---- check.c: one run, and the commit-time verification ---- */
+/* The base block checked (go_on: the rest can be read) and the cell map allocated, empty. */
+int hp_check_start(struct hp_check *c, bool *go_on);
+/* Frees what a run allocated in c (not c->list). */
+void hp_check_free(struct hp_check *c);
 /* Checks data[0, size) (any bytes) into *out; failures on h.  For tests and the fuzz target. */
 int hp_check_buffer(hiveport *h, const unsigned char *data, uint64_t size, hiveport_findings **out);
 /* Checks data[0, size) into a new *out.  replayed: NULL, or the text of a "logs-replayed" finding saying
@@ -133,6 +149,12 @@ int hp_check_map_fd(hiveport *h, int fd, const char *what, const unsigned char *
 int hp_check_errors(hiveport *h, const hiveport_findings *f, size_t *errors, char **first);
 /* rc, or when it is HIVEPORT_OK and f holds an error, HIVEPORT_E_CORRUPT on h naming the first. */
 int hp_check_refuse(hiveport *h, const hiveport_findings *f, int rc);
+/* check_touched.c: the check of a commit of native edits: the base block, the hive bins holding the pages
+ * that changed (pages: file offsets), and each key the edits touched (keys: file offsets of nk cells; one
+ * no longer a key, because it was deleted, is skipped), tiling other bins only where those keys lead.
+ * Findings into a new *out. */
+int hp_check_touched(hiveport *h, const unsigned char *data, uint64_t size, const uint64_t *pages, size_t npages,
+                     const uint64_t *keys, size_t nkeys, hiveport_findings **out);
 /* Checks the hive file open on fd (a temporary file about to be committed).  HIVEPORT_OK when no error
  * was found; HIVEPORT_E_CORRUPT on h with the first error in the message otherwise. */
 int hp_check_before_commit(hiveport *h, int fd, const char *what);

@@ -63,7 +63,8 @@ struct hp_regf_bin {
 struct hp_regf_edit {
     unsigned char *data;
     uint64_t end;          /* 0x1000 + hive-bins size */
-    size_t cap;            /* bytes allocated at data */
+    size_t cap;            /* bytes allocated (or reserved) at data */
+    bool mapped;           /* data is a private mapping of the file (edit.c), not an allocation */
     uint32_t minor;        /* format minor version: the list kinds and big data it allows */
     uint64_t *dirty;       /* bit i: page i (file offset 4096 i) changed since the last commit */
     size_t dirty_words;
@@ -75,8 +76,9 @@ struct hp_regf_edit {
     bool oom;              /* a failure was for memory, not damage (cleared by the caller that reports it) */
 };
 #define HP_REGF_NIL 0xFFFFFFFFu
-/* Starts an edit from a copy of the hive bytes data[0, end).  -1 when out of memory. */
-int hp_regf_edit_init(struct hp_regf_edit *e, const unsigned char *data, uint64_t end);
+/* Starts an edit from a copy of the hive bytes data[0, end): a copy-on-write mapping of fd when fd holds
+ * them from offset 0 (else -1: an allocated copy).  -1 when out of memory. */
+int hp_regf_edit_init(struct hp_regf_edit *e, const unsigned char *data, uint64_t end, int fd);
 void hp_regf_edit_free(struct hp_regf_edit *e);
 /* Makes room for the hive to grow to end bytes (data and page map); -1 when out of memory.  Moves data. */
 int hp_regf_edit_reserve(struct hp_regf_edit *e, uint64_t end);
