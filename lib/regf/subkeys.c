@@ -215,8 +215,8 @@ static int leaf_insert(struct hp_regf_edit *e, uint64_t off, const uint16_t *u, 
     uint32_t len = hp_regf_cell_len(e, l.off);
     uint64_t grown = l.off;
     if (4 + (uint64_t)(l.count + 1) * l.stride > len) {
-        uint32_t want = len + len / 2 > len + l.stride ? len + len / 2 : len + l.stride;
-        grown = hp_regf_cell_realloc(e, l.off, want);
+        uint64_t want = (uint64_t)len + (len / 2 > l.stride ? len / 2 : l.stride);
+        grown = want <= UINT32_MAX ? hp_regf_cell_realloc(e, l.off, (uint32_t)want) : 0;
     }
     if (grown == 0)
         return -1;
