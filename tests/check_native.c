@@ -275,34 +275,55 @@ START_TEST(reproducible)
 }
 END_TEST
 
-/* The real hives: the stamp creates keys in free cells (win10: the file keeps its size), libhivex reads
- * the result, the check passes. */
-static void real_stamp(const char *name, int same_size)
+/* The hive-bins size in the base block: what the hive uses of its file (win10-pruned's file has 204 KiB of
+ * slack after its bins, so the file's size alone would not show a bin appended). */
+static uint32_t hbins_of(const char *path)
+{
+    size_t len;
+    unsigned char *b = tu_read(path, &len);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_uint_ge(len, 0x2C);
+    uint32_t size = b[0x28] | b[0x29] << 8 | b[0x2A] << 16 | (uint32_t)b[0x2B] << 24;
+    free(b);
+    return size;
+}
+
+/* The real hives: the stamp creates the keys in free cells as Windows would, libhivex reads the result,
+ * the check passes; the restamp changes values in place.  grow: the bytes Windows itself would add.
+ *   win10-pruned: Services' lh leaf (97 entries, a full 784-byte cell) grows once by half (CmpAddToLeaf),
+ *     into its 1712-byte free cell; the rest fits the freed leaf and what is left: nothing added.
+ *   win7: Services' lh leaf (467 entries, a full 3744-byte cell) must grow, and the hive has 4608 free
+ *     bytes, 3680 of them in its largest free cell: no free cell holds even 3752 bytes (one more entry).
+ *     Windows grows the leaf by half, to a 5616-byte cell, for which HvpAddBin adds a bin of 8192 bytes;
+ *     the next two keys fit the grown leaf, the other new cells the freed old one.  Growing
+ *     by one entry each time took three bins (12288 bytes); a leaf is split only at 507 entries. */
+static void real_stamp(const char *name, uint32_t grow)
 {
     char *path = tu_real_hive(dir, name);
     if (path == NULL)
         return;
     off_t before = size_of(path);
+    uint32_t bins = hbins_of(path);
     stamp(path, 5001);
     assert_stamped(path, 5001);
-    if (same_size)
-        ck_assert_int_eq(size_of(path), before);
-    else /* win7: the Services leaf (467 entries, 3744 bytes) is larger than every free cell: one bin per growth */
-        ck_assert_int_le(size_of(path) - before, 3 * 4096);
+    ck_assert_uint_eq(hbins_of(path), bins + grow);
+    ck_assert_int_eq(size_of(path), before + grow);
     stamp(path, 6001);
     assert_stamped(path, 6001);
+    ck_assert_uint_eq(hbins_of(path), bins + grow);
+    ck_assert_int_eq(size_of(path), before + grow);
     free(path);
 }
 
 START_TEST(real_win10)
 {
-    real_stamp("win10-pruned-SYSTEM", 1);
+    real_stamp("win10-pruned-SYSTEM", 0);
 }
 END_TEST
 
 START_TEST(real_win7)
 {
-    real_stamp("win7-SYSTEM", 0);
+    real_stamp("win7-SYSTEM", 8192);
 }
 END_TEST
 

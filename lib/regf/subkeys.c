@@ -4,8 +4,9 @@
  * characters; lh: offset and a hash of the upper-cased name), or in an index root (ri) of such leaves.
  * Entries are sorted by upper-cased name (UTF-16 code unit by code unit), since Windows finds a key by
  * binary search.  A new leaf gets the kind the hive's version calls for: lf below 1.5 (Windows 2000 does
- * not know lh), lh from 1.5.  A leaf grows by reallocation up to what one 4 KiB bin holds; a full leaf is
- * split in two halves under an ri, as Windows splits it.
+ * not know lh), lh from 1.5.  A leaf that is full grows by reallocation to one and a half times its cell, as
+ * Windows grows it, up to the entries one 4 KiB bin holds; a leaf with that many is split in two halves
+ * under an ri, as Windows splits it.
  *
  *   nk (record at N+4): +0x14 subkey count  +0x1C subkey list (rel)  +0x48 name length  +0x4C name
  *   leaf: "li"|"lf"|"lh"  u16 count  entries of 4 (li) or 8 bytes;  ri: "ri" u16 count  u32 leaves */
@@ -209,7 +210,14 @@ static int leaf_insert(struct hp_regf_edit *e, uint64_t off, const uint16_t *u, 
         }
         *split = upper;
     }
-    uint64_t grown = hp_regf_cell_realloc(e, l.off, 4 + (l.count + 1) * l.stride);
+    /* A leaf with no room left grows by half its cell (at least by one entry), as Windows grows it
+     * (CmpAddToLeaf): the next keys then fit without moving it again. */
+    uint32_t len = hp_regf_cell_len(e, l.off);
+    uint64_t grown = l.off;
+    if (4 + (uint64_t)(l.count + 1) * l.stride > len) {
+        uint64_t want = (uint64_t)len + (len / 2 > l.stride ? len / 2 : l.stride);
+        grown = want <= UINT32_MAX ? hp_regf_cell_realloc(e, l.off, (uint32_t)want) : 0;
+    }
     if (grown == 0)
         return -1;
     l.off = grown;
