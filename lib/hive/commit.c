@@ -374,7 +374,7 @@ static int try_logged(hiveport *h, const char *backup_path, const struct stat *o
             /* The file holds the edited copy now: the copy's base block is the file's, nothing is dirty
              * (as after the copy commit's publish). */
             memcpy(h->edit->data, ps.base_block, HP_REGF_HEADER_SIZE);
-            hp_regf_edit_clean(h->edit);
+            hp_regf_edit_clean(h->edit, true);
             hp_touched_clear(h);
         }
     }
@@ -445,7 +445,7 @@ HIVEPORT_API int hiveport_commit(hiveport *h, const char *backup_path)
             rc = publish(h, &tmp, &fd, dir, &orig, backup_path);
         if (tmp == NULL) { /* published: the copy is the file now */
             memcpy(h->edit->data, ps.base_block, HP_REGF_HEADER_SIZE);
-            hp_regf_edit_clean(h->edit);
+            hp_regf_edit_clean(h->edit, false);
             hp_touched_clear(h);
             h->commit_method = HIVEPORT_COMMIT_COPY;
         }

@@ -11,10 +11,13 @@
  *   hbin at B: B+0 "hbin"  B+4 offset (rel)  B+8 size  B+0x14 FILETIME (first bin only)  B+0x20 first cell
  *   cell:      int32 size (negative: allocated; a multiple of 8, size field included), then the record */
 #include <string.h>
+#include <unistd.h>
 
+#include "le.h"
 #include "regf.h"
 
 #define BIN_HEADER 0x20u
+#define HBIN_SIGNATURE 0x6E696268u /* "hbin" read as a little-endian word */
 #define MIN_SPLIT 16u /* a rest smaller than this stays with the allocated cell */
 
 static int add_bin(struct hp_regf_edit *e, uint64_t off, uint32_t size)
@@ -87,30 +90,64 @@ static unsigned size_class(uint32_t size)
     return c;
 }
 
+/* The bytes the index is built from: the file read through a buffer while the edit has it (reading costs
+ * less than faulting in every page of the mapping: hp_regf_check_bins), with the pages changed since laid
+ * over it; else the edited copy itself. */
+#define SCAN_CHUNK (64u * 1024u)
+struct scan {
+    const struct hp_regf_edit *e;
+    unsigned char *buf; /* NULL: read the copy */
+    uint64_t base, have;
+};
+
+static uint32_t scan32(struct scan *s, uint64_t off)
+{
+    const struct hp_regf_edit *e = s->e;
+    if (s->buf != NULL && (off < s->base || off + 4 > s->base + s->have)) {
+        s->base = off - off % SCAN_CHUNK;
+        uint64_t want = e->end - s->base < SCAN_CHUNK ? e->end - s->base : SCAN_CHUNK;
+        ssize_t got = pread(e->fd, s->buf, (size_t)want, (off_t)s->base);
+        if (got < 0 || (uint64_t)got != want) {
+            hp_free(s->buf); /* the copy holds the same bytes */
+            s->buf = NULL;
+        } else {
+            s->have = want;
+            for (uint64_t p = s->base; p < s->base + s->have; p += 4096)
+                if (hp_regf_edit_page_dirty(e, p / 4096))
+                    memcpy(s->buf + (p - s->base), e->data + p, 4096);
+        }
+    }
+    return s->buf != NULL ? hp_le32(s->buf + (off - s->base)) : hp_regf_get32(e, off);
+}
+
 /* One walk of every bin and cell: the bins and the free cells.  -1 when the bins do not tile. */
 static int build_index(struct hp_regf_edit *e)
 {
+    struct scan s = {e, e->fd >= 0 ? hp_malloc(SCAN_CHUNK) : NULL, 0, 0};
+    int rc = 0;
     e->nbins = e->nfree = 0;
-    for (uint64_t b = HP_REGF_HEADER_SIZE; b < e->end;) {
-        uint32_t size = hp_regf_get32(e, b + 8);
-        if (memcmp(e->data + b, "hbin", 4) != 0 || hp_regf_get32(e, b + 4) != b - HP_REGF_HEADER_SIZE ||
-            size < HP_REGF_HBIN_SIZE || size % HP_REGF_HBIN_SIZE != 0 || b + size > e->end)
-            return -1;
-        if (add_bin(e, b, size) != 0)
-            return -1;
+    for (uint64_t b = HP_REGF_HEADER_SIZE; b < e->end && rc == 0;) {
+        uint32_t size = scan32(&s, b + 8);
+        if (scan32(&s, b) != HBIN_SIGNATURE || scan32(&s, b + 4) != b - HP_REGF_HEADER_SIZE ||
+            size < HP_REGF_HBIN_SIZE || size % HP_REGF_HBIN_SIZE != 0 || b + size > e->end || add_bin(e, b, size) != 0) {
+            rc = -1;
+            break;
+        }
         for (uint64_t c = b + BIN_HEADER; c < b + size;) {
-            int32_t raw = (int32_t)hp_regf_get32(e, c);
+            int32_t raw = (int32_t)scan32(&s, c);
             uint32_t n = raw < 0 ? (uint32_t)-(int64_t)raw : (uint32_t)raw;
-            if (raw == INT32_MIN || n < 8 || n % 8 != 0 || c + n > b + size)
-                return -1;
-            if (raw > 0 && free_insert(e, e->nfree, c, n) != 0)
-                return -1;
+            if (raw == INT32_MIN || n < 8 || n % 8 != 0 || c + n > b + size ||
+                (raw > 0 && free_insert(e, e->nfree, c, n) != 0)) {
+                rc = -1;
+                break;
+            }
             c += n;
         }
         b += size;
     }
-    e->indexed = true;
-    return 0;
+    hp_free(s.buf);
+    e->indexed = rc == 0;
+    return rc;
 }
 
 /* Appends a bin large enough for a cell of need bytes; its space becomes one free cell. */

@@ -4,10 +4,12 @@
  * the session then sees; a commit writes it out whole (the copy commit) or only its changed pages (the page
  * set of hive/pageset.h, for a commit through the logs).  Page i is the file's bytes [4096 i, 4096 i + 4096):
  * page 0 is the base block. */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "regf.h"
 
@@ -49,11 +51,14 @@ static void release_data(struct hp_regf_edit *e)
 int hp_regf_edit_init(struct hp_regf_edit *e, const unsigned char *data, uint64_t end, int fd)
 {
     memset(e, 0, sizeof *e);
+    e->fd = -1;
     if (end < HP_REGF_HEADER_SIZE || end > SIZE_MAX / 2)
         return -1;
     e->cap = reservation(end);
     e->data = map_file_private(fd, end, e->cap);
     e->mapped = e->data != NULL;
+    if (e->mapped) /* its own descriptor: the handle's may be closed or replaced before the edit ends */
+        e->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
     if (!e->mapped) {
         e->cap = (size_t)end;
         e->data = hp_malloc(e->cap);
@@ -73,10 +78,13 @@ int hp_regf_edit_init(struct hp_regf_edit *e, const unsigned char *data, uint64_
 void hp_regf_edit_free(struct hp_regf_edit *e)
 {
     release_data(e);
+    if (e->fd >= 0)
+        close(e->fd);
     hp_free(e->dirty);
     hp_free(e->bins);
     hp_free(e->free);
     memset(e, 0, sizeof *e);
+    e->fd = -1;
 }
 
 int hp_regf_edit_reserve(struct hp_regf_edit *e, uint64_t end)
@@ -119,10 +127,14 @@ void hp_regf_edit_mark(struct hp_regf_edit *e, uint64_t off, uint64_t len)
         e->dirty[p / 64] |= 1ULL << (p % 64);
 }
 
-void hp_regf_edit_clean(struct hp_regf_edit *e)
+void hp_regf_edit_clean(struct hp_regf_edit *e, bool in_place)
 {
     if (e->dirty != NULL)
         memset(e->dirty, 0, e->dirty_words * sizeof *e->dirty);
+    if (!in_place && e->fd >= 0) {
+        close(e->fd);
+        e->fd = -1;
+    }
 }
 
 bool hp_regf_edit_page_dirty(const struct hp_regf_edit *e, uint64_t page)

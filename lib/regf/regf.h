@@ -65,6 +65,7 @@ struct hp_regf_edit {
     uint64_t end;          /* 0x1000 + hive-bins size */
     size_t cap;            /* bytes allocated (or reserved) at data */
     bool mapped;           /* data is a private mapping of the file (edit.c), not an allocation */
+    int fd;                /* that file while it holds data's unchanged pages (a dup), else -1 */
     uint32_t minor;        /* format minor version: the list kinds and big data it allows */
     uint64_t *dirty;       /* bit i: page i (file offset 4096 i) changed since the last commit */
     size_t dirty_words;
@@ -83,7 +84,10 @@ void hp_regf_edit_free(struct hp_regf_edit *e);
 /* Makes room for the hive to grow to end bytes (data and page map); -1 when out of memory.  Moves data. */
 int hp_regf_edit_reserve(struct hp_regf_edit *e, uint64_t end);
 void hp_regf_edit_mark(struct hp_regf_edit *e, uint64_t off, uint64_t len); /* pages changed */
-void hp_regf_edit_clean(struct hp_regf_edit *e);                            /* after a commit */
+/* After a commit: no page is changed any more.  in_place: the commit wrote the file the edit was made
+ * from (a logged commit), which therefore still holds the copy's unchanged pages; else (a copy commit
+ * renamed a new file over it) the edit stops reading that file. */
+void hp_regf_edit_clean(struct hp_regf_edit *e, bool in_place);
 bool hp_regf_edit_page_dirty(const struct hp_regf_edit *e, uint64_t page);
 uint32_t hp_regf_get32(const struct hp_regf_edit *e, uint64_t off);
 void hp_regf_put32(struct hp_regf_edit *e, uint64_t off, uint32_t v);  /* marks the page */
