@@ -41,6 +41,16 @@ int hp_check_handle(const hiveport *h)
     return hp_handle_usable(h) ? HIVEPORT_OK : HIVEPORT_E_INVALID_ARG;
 }
 
+int hp_check_writable(hiveport *h)
+{
+    if (!(h->flags & HIVEPORT_OPEN_WRITE))
+        return hp_error(h, HIVEPORT_E_READONLY, "%s: the hive was opened read-only", h->path);
+    if (h->broken)
+        return hp_error(h, HIVEPORT_E_INVALID_ARG,
+                        "%s: an earlier change failed half-way; discard the changes first", h->path);
+    return HIVEPORT_OK;
+}
+
 /* Reads and checks the header through fd, so that what is validated is what is then mapped. */
 static int check_header(hiveport *h, int fd, uint64_t *file_size, uint32_t *hbins_size, bool any_checksum)
 {

@@ -112,6 +112,9 @@ int hp_file_fd(const hiveport *h); /* the descriptor of the file the handle load
 bool hp_handle_usable(const hiveport *h);
 void hp_inplace_clear(hiveport *h); /* forgets the in-place edits (the handle owns the list) */
 int hp_check_handle(const hiveport *h); /* HIVEPORT_E_INVALID_ARG for NULL or failed handles */
+/* Before a change: HIVEPORT_E_READONLY for a read-only handle, HIVEPORT_E_INVALID_ARG after a change failed
+ * half-way (until hiveport_discard), with the message on h. */
+int hp_check_writable(hiveport *h);
 /* ---- hivekind.c: the kind of hive a call needs (HIVEPORT_E_NOT_HIVE, one message per kind, otherwise) ---- */
 int hp_require_system(hiveport *h);   /* a Select key or a ControlSetNNN key at the root */
 int hp_require_software(hiveport *h); /* Microsoft and Classes at the root */

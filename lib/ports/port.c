@@ -77,16 +77,6 @@ static int check_args(hiveport *h, const hiveport_setting *s)
     return hp_setting_check(h, s);
 }
 
-static int check_writable(hiveport *h)
-{
-    if (!(h->flags & HIVEPORT_OPEN_WRITE))
-        return hp_error(h, HIVEPORT_E_READONLY, "%s: the hive was opened read-only", h->path);
-    if (h->broken)
-        return hp_error(h, HIVEPORT_E_INVALID_ARG,
-                        "%s: an earlier change failed half-way; discard the changes first", h->path);
-    return HIVEPORT_OK;
-}
-
 HIVEPORT_API int hiveport_get_port(hiveport *h, const hiveport_setting *s, int target, uint32_t *port)
 {
     int rc = check_args(h, s);
@@ -175,7 +165,7 @@ HIVEPORT_API int hiveport_set_port(hiveport *h, const hiveport_setting *s, int t
                                    unsigned flags)
 {
     int rc = check_args(h, s);
-    if (rc != HIVEPORT_OK || (rc = check_writable(h)) != HIVEPORT_OK)
+    if (rc != HIVEPORT_OK || (rc = hp_check_writable(h)) != HIVEPORT_OK)
         return rc;
     if (flags & ~HIVEPORT_SET_REPLACE_TYPE)
         return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: unknown set flags 0x%x", h->path, flags);
@@ -203,7 +193,7 @@ HIVEPORT_API int hiveport_set_port(hiveport *h, const hiveport_setting *s, int t
 HIVEPORT_API int hiveport_unset_port(hiveport *h, const hiveport_setting *s, int target)
 {
     int rc = check_args(h, s);
-    if (rc != HIVEPORT_OK || (rc = check_writable(h)) != HIVEPORT_OK)
+    if (rc != HIVEPORT_OK || (rc = hp_check_writable(h)) != HIVEPORT_OK)
         return rc;
     struct located *locs = hp_calloc(HP_CONTROLSET_MAX, sizeof *locs);
     if (locs == NULL)

@@ -281,13 +281,8 @@ static int build(const char *data, size_t len, uint32_t port, char **out, size_t
 HIVEPORT_API int hiveport_dcom_set_port(hiveport *h, const char *appid, uint32_t port)
 {
     int rc = check_args(h, appid);
-    if (rc != HIVEPORT_OK)
+    if (rc != HIVEPORT_OK || (rc = hp_check_writable(h)) != HIVEPORT_OK)
         return rc;
-    if (!(h->flags & HIVEPORT_OPEN_WRITE))
-        return hp_error(h, HIVEPORT_E_READONLY, "%s: the hive was opened read-only", h->path);
-    if (h->broken)
-        return hp_error(h, HIVEPORT_E_INVALID_ARG,
-                        "%s: an earlier change failed half-way; discard the changes first", h->path);
     if (port == 0 || port > 65535)
         return hp_error(h, HIVEPORT_E_RANGE, "%s: port %u for DCOM AppID %s is outside 1-65535", h->path, port,
                         appid);

@@ -139,16 +139,6 @@ static int check_handle(hiveport *h)
     return hp_require_software(h);
 }
 
-static int check_writable(hiveport *h)
-{
-    if (!(h->flags & HIVEPORT_OPEN_WRITE))
-        return hp_error(h, HIVEPORT_E_READONLY, "%s: the hive was opened read-only", h->path);
-    if (h->broken)
-        return hp_error(h, HIVEPORT_E_INVALID_ARG,
-                        "%s: an earlier change failed half-way; discard the changes first", h->path);
-    return HIVEPORT_OK;
-}
-
 HIVEPORT_API void hiveport_free(void *p)
 {
     hp_free(p);
@@ -302,7 +292,7 @@ HIVEPORT_API int hiveport_rpc_set(hiveport *h, const char *ports, char available
     if (port_count != NULL)
         *port_count = 0;
     int rc = check_handle(h);
-    if (rc != HIVEPORT_OK || (rc = check_writable(h)) != HIVEPORT_OK)
+    if (rc != HIVEPORT_OK || (rc = hp_check_writable(h)) != HIVEPORT_OK)
         return rc;
     int avail = flag_arg(available), use = flag_arg(use_internet);
     if (avail < 0 || use < 0)
@@ -379,7 +369,7 @@ out:
 HIVEPORT_API int hiveport_rpc_clear(hiveport *h, unsigned flags)
 {
     int rc = check_handle(h);
-    if (rc != HIVEPORT_OK || (rc = check_writable(h)) != HIVEPORT_OK)
+    if (rc != HIVEPORT_OK || (rc = hp_check_writable(h)) != HIVEPORT_OK)
         return rc;
     if (flags & ~HIVEPORT_RPC_CLEAR_KEEP_KEY)
         return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: unknown RPC clear flags 0x%x", h->path, flags);
