@@ -254,8 +254,8 @@ HIVEPORT_API int hiveport_unset_port(hiveport *h, const hiveport_setting *s, int
 /* Writes the changes.  The logged commit (when the hive's transaction logs exist, as beside every installed
  * Windows hive; see HIVEPORT_OPEN_COMMIT_LOG and hiveport_commit_method()) writes them through the log, then
  * in place: a crash leaves the hive as it was, or dirty with a complete log entry that opening it (or
- * Windows at boot) replays into the new hive.  The copy commit (no logs, a backup asked for, breaking hard
- * links, changes made through libhivex (RPC range, DCOM), a hive recovered from its logs,
+ * Windows at boot) replays into the new hive; every change (ports, RPC range, DCOM) can take it.  The copy
+ * commit (no logs, a backup asked for, breaking hard links, a hive recovered from its logs,
  * HIVEPORT_OPEN_COMMIT_COPY) writes atomically: a temporary file in the same directory, fsync, rename over
  * the original (keeping its mode and, where permitted, its owner), fsync of the directory.  When
  * backup_path is not NULL the previous file is kept there first (replacing any file of that name).

@@ -51,29 +51,6 @@ static char *path_in(const char *name)
     return p;
 }
 
-static void write_bytes(const char *path, const unsigned char *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_uint_eq(fwrite(data, 1, len, f), len);
-    fclose(f);
-}
-
-/* A log as Windows leaves it after the primary caught up: its base block copy (type 6 or 1, the hive's
- * sequence number) and no entry. */
-static void make_log(const char *hive, const char *log, uint32_t type)
-{
-    size_t len;
-    unsigned char *h = tu_read(hive, &len);
-    unsigned char bb[512];
-    memcpy(bb, h, sizeof bb);
-    put32(bb + 0x08, get32(bb + 0x04));
-    put32(bb + 0x1C, type);
-    put32(bb + 0x1FC, hp_regf_checksum(bb));
-    write_bytes(log, bb, sizeof bb);
-    free(h);
-}
-
 static const hiveport_setting *ntds(void)
 {
     return hiveport_catalog_find("ntds");
@@ -91,8 +68,8 @@ static char *hive_with_logs(uint32_t type)
     ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
     hiveport_close(h);
     if (type != 0) {
-        make_log(hive, log1, type);
-        write_bytes(log2, (const unsigned char *)"", 0);
+        tu_make_log(hive, log1, type);
+        tu_write_file(log2, (const unsigned char *)"", 0);
     }
     free(log1);
     free(log2);
@@ -225,8 +202,8 @@ START_TEST(auto_log_copy)
 
     /* Logs: auto logs; a backup, or the copy flag, copies (and leaves the logs alone). */
     char *log1 = path_in("SYSTEM.LOG1"), *log2 = path_in("SYSTEM.LOG2"), *bak = path_in("SYSTEM.bak");
-    make_log(hive, log1, 6);
-    write_bytes(log2, (const unsigned char *)"", 0);
+    tu_make_log(hive, log1, 6);
+    tu_write_file(log2, (const unsigned char *)"", 0);
     ck_assert_int_eq(commit_port(hive, 0, 6004, NULL, &why), HIVEPORT_COMMIT_LOG);
     ck_assert_ptr_nonnull(strstr(why, "SYSTEM.LOG2")); /* LOG1 holds the latest base block: LOG2 is next */
     ck_assert_int_eq(commit_port(hive, 0, 6005, NULL, &why), HIVEPORT_COMMIT_LOG);
@@ -243,8 +220,8 @@ START_TEST(auto_log_copy)
     free(b);
 
     /* Logs of no known format (garbage headers): auto copies, log refuses. */
-    write_bytes(log1, (const unsigned char *)"not a log", 9);
-    write_bytes(log2, (const unsigned char *)"nor this", 8);
+    tu_write_file(log1, (const unsigned char *)"not a log", 9);
+    tu_write_file(log2, (const unsigned char *)"nor this", 8);
     ck_assert_int_eq(commit_port(hive, HIVEPORT_OPEN_COMMIT_LOG, 6008, NULL, &why), -HIVEPORT_E_INVALID_ARG);
     ck_assert_ptr_nonnull(strstr(why, "valid header"));
     ck_assert_int_eq(commit_port(hive, 0, 6009, NULL, &why), HIVEPORT_COMMIT_COPY);
@@ -277,7 +254,7 @@ START_TEST(reproducible)
     for (int round = 0; round < 2; round++) {
         for (int i = 0; i < 3; i++) {
             char *p = path_in(names[i]);
-            write_bytes(p, start[i], start_len[i]);
+            tu_write_file(p, start[i], start_len[i]);
             free(p);
         }
         ck_assert_int_eq(commit_port(hive, HIVEPORT_OPEN_COMMIT_LOG, 6100, NULL, NULL), HIVEPORT_COMMIT_LOG);
@@ -299,7 +276,7 @@ START_TEST(reproducible)
     /* The copy commit of the same edits writes the same primary. */
     for (int i = 0; i < 3; i++) {
         char *p = path_in(names[i]);
-        write_bytes(p, start[i], start_len[i]);
+        tu_write_file(p, start[i], start_len[i]);
         free(p);
     }
     ck_assert_int_eq(commit_port(hive, HIVEPORT_OPEN_COMMIT_COPY, 6100, NULL, NULL), HIVEPORT_COMMIT_COPY);
@@ -403,20 +380,6 @@ static void assert_hivex_port(const char *hive, const char *key, uint32_t want)
     hivex_close(hv);
 }
 
-static void assert_no_errors(const char *hive)
-{
-    hiveport *h;
-    hiveport_findings *f = NULL;
-    ck_assert_int_eq(hiveport_open(hive, 0, &h), HIVEPORT_OK);
-    ck_assert_int_eq(hiveport_check(h, 0, &f), HIVEPORT_OK);
-    for (size_t i = 0; i < hiveport_findings_count(f); i++) {
-        const hiveport_finding *x = hiveport_findings_at(f, i);
-        ck_assert_msg(x->severity != HIVEPORT_SEVERITY_ERROR, "%s: %s: %s", hive, x->code, x->message);
-    }
-    hiveport_findings_free(f);
-    hiveport_close(h);
-}
-
 /* Native edits (a new key under Services, and with `grow` 40000 bytes of big data, which the small hive
  * has no room for: a bin is appended) committed through the log: the commit is logged, libhivex reads the
  * new key back, the check passes, and the log on disk replayed over the primary as the dirty mark leaves
@@ -451,7 +414,7 @@ static void native_key_logged(uint32_t type, int want_format, bool grow)
 
     /* The copy commit of the same edits writes the same bytes. */
     char *copy = path_in("COPY");
-    write_bytes(copy, before, before_len);
+    tu_write_file(copy, before, before_len);
     hiveport *hc;
     ck_assert_int_eq(hiveport_open(copy, HIVEPORT_OPEN_WRITE | HIVEPORT_OPEN_COMMIT_COPY, &hc), HIVEPORT_OK);
     ck_assert_int_eq(hiveport_set_port(hc, &s, 1, 4321, 0), HIVEPORT_OK);
@@ -471,7 +434,7 @@ static void native_key_logged(uint32_t type, int want_format, bool grow)
         ck_assert_uint_eq(after_len, before_len);
     ck_assert_uint_eq(get32(after + 0x28) + 4096u, after_len);
     assert_hivex_port(hive, "HpLogged", 4321);
-    assert_no_errors(hive);
+    tu_assert_check_clean(hive);
     if (grow) {
         hive_h *hv = hivex_open(hive, 0);
         ck_assert_ptr_nonnull(hv);
@@ -508,7 +471,7 @@ static void native_key_logged(uint32_t type, int want_format, bool grow)
     hiveport_close(h);
     assert_hivex_port(hive, "HpLogged", 4321);
     assert_hivex_port(hive, "HpLogged2", 4322);
-    assert_no_errors(hive);
+    tu_assert_check_clean(hive);
 
     /* The dirty file of step 2 beside its logs (as a crash there leaves it): opening it replays the log. */
     unsigned char *dirty = hp_malloc(before_len);
@@ -517,10 +480,10 @@ static void native_key_logged(uint32_t type, int want_format, bool grow)
     put32(dirty + 0x08, get32(before + 0x04));
     put32(dirty + 0x28, get32(before + 0x28));
     put32(dirty + 0x1FC, hp_regf_checksum(dirty));
-    write_bytes(hive, dirty, before_len);
-    write_bytes(log_path, log, log_len);
+    tu_write_file(hive, dirty, before_len);
+    tu_write_file(log_path, log, log_len);
     char *other = path_in(strstr(log_path, "LOG1") ? "SYSTEM.LOG2" : "SYSTEM.LOG1");
-    write_bytes(other, (const unsigned char *)"", 0);
+    tu_write_file(other, (const unsigned char *)"", 0);
     ck_assert_int_eq(hiveport_open(hive, 0, &h), HIVEPORT_OK);
     uint32_t port = 0;
     ck_assert_int_eq(hiveport_get_port(h, &s, 1, &port), HIVEPORT_OK);

@@ -889,6 +889,170 @@ START_TEST(dcom_set_port)
 }
 END_TEST
 
+/* ---- Through the hive's transaction logs (issue 21) --------------------------------------------------- */
+
+/* A copy of fixture in tu_dir (NAME.hive) with NAME.hive.LOG1, a log of type `type` (6: new format, 1: old),
+ * and an empty NAME.hive.LOG2, as beside an installed Windows hive: commits there take the logged commit. */
+static char *with_logs(const char *fixture, uint32_t type)
+{
+    char *path = tu_fixture_copy(tu_dir, fixture), *log1 = NULL, *log2 = NULL;
+    if (asprintf(&log1, "%s.LOG1", path) < 0 || asprintf(&log2, "%s.LOG2", path) < 0)
+        abort();
+    tu_make_log(path, log1, type);
+    tu_write_file(log2, (const unsigned char *)"", 0);
+    free(log1);
+    free(log2);
+    return path;
+}
+
+/* Commits h and checks that the logged commit wrote it. */
+static void commit_logged(hiveport *h)
+{
+    ck_assert_msg(hiveport_commit(h, NULL) == HIVEPORT_OK, "%s", hiveport_errmsg(h));
+    const char *report;
+    ck_assert_msg(hiveport_commit_method(h, &report) == HIVEPORT_COMMIT_LOG, "%s", report);
+    ck_assert_msg(strstr(report, "logged commit") != NULL, "%s", report);
+}
+
+/* What libhivex, the independent reader, finds in the hive at path: whether key exists, and (name not NULL)
+ * the data of its value name (free(); NULL when absent) with *t and *len. */
+static char *hivex_find(const char *path, const char *key, const char *name, int *key_found, hive_type *t,
+                        size_t *len)
+{
+    hive_h *hv = hivex_open(path, 0);
+    ck_assert_msg(hv != NULL, "libhivex cannot open %s", path);
+    hive_node_h node = hivex_root(hv);
+    char *copy = strdup(key);
+    for (char *save = NULL, *part = strtok_r(copy, "\\", &save); node != 0 && part;
+         part = strtok_r(NULL, "\\", &save))
+        node = hivex_node_get_child(hv, node, part);
+    free(copy);
+    *key_found = node != 0;
+    hive_value_h v = node != 0 && name != NULL ? hivex_node_get_value(hv, node, name) : 0;
+    char *data = v != 0 ? hivex_value_value(hv, v, t, len) : NULL;
+    hivex_close(hv);
+    return data;
+}
+
+/* libhivex finds key:name of type t holding exactly the n bytes of want. */
+static void hivex_expect(const char *path, const char *key, const char *name, hive_type t, const char *want,
+                         size_t n)
+{
+    int found;
+    hive_type got_t = 0;
+    size_t got_len = 0;
+    char *got = hivex_find(path, key, name, &found, &got_t, &got_len);
+    ck_assert_msg(got != NULL, "libhivex finds no %s:%s", key, name);
+    ck_assert_int_eq(got_t, t);
+    ck_assert_msg(got_len == n && memcmp(got, want, n) == 0, "libhivex reads another %s:%s", key, name);
+    free(got);
+}
+
+/* rpc-range set and DCOM set on a SOFTWARE hive with logs: each commit goes through the log (the first
+ * creates Microsoft\Rpc\Internet and its three values natively), libhivex reads what was written, the hive
+ * passes the structural check, and the copy commit of the same changes writes the same bytes. */
+static void rpc_and_dcom_logged(uint32_t type)
+{
+    setenv("SOURCE_DATE_EPOCH", "1700000000", 1);
+    char *path = with_logs("software-plain", type);
+    char *copy = NULL;
+    if (asprintf(&copy, "%s/copy.hive", tu_dir) < 0)
+        abort();
+    ck_assert_int_eq(tu_copy(path, copy), 0);
+    const char *targets[] = {path, copy};
+    for (int i = 0; i < 2; i++) {
+        hiveport *h = tu_open_or_fail(targets[i], HIVEPORT_OPEN_WRITE | (i ? HIVEPORT_OPEN_COMMIT_COPY : 0));
+        ck_assert_int_eq(hiveport_rpc_set(h, "5100,5000-5050", 'Y', 'N', NULL), HIVEPORT_OK);
+        if (i == 0)
+            commit_logged(h);
+        else
+            ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
+        ck_assert_int_eq(hiveport_dcom_set_port(h, CERTSVC, 5010), HIVEPORT_OK);
+        ck_assert_int_eq(hiveport_dcom_set_port(h, APPID("1"), 6000), HIVEPORT_OK); /* among other strings */
+        if (i == 0)
+            commit_logged(h);
+        else
+            ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
+        ck_assert_int_eq(hiveport_commit_method(h, NULL), i ? HIVEPORT_COMMIT_COPY : HIVEPORT_COMMIT_LOG);
+        hiveport_close(h);
+    }
+    ck_assert_msg(tu_same_bytes(path, copy), "the logged commit and the copy commit write different hives");
+
+    char buf[128];
+    hivex_expect(path, RPC_KEY, "Ports", hive_t_REG_MULTI_SZ, buf, U16("5000-5050\0" "5100\0\0", buf));
+    hivex_expect(path, RPC_KEY, "PortsInternetAvailable", hive_t_REG_SZ, buf, U16("Y\0", buf));
+    hivex_expect(path, RPC_KEY, "UseInternetPorts", hive_t_REG_SZ, buf, U16("N\0", buf));
+    hivex_expect(path, "Classes\\AppID\\" CERTSVC, "Endpoints", hive_t_REG_MULTI_SZ, buf,
+                 U16("ncacn_ip_tcp,0,5010\0\0", buf));
+    hivex_expect(path, "Classes\\AppID\\" APPID("1"), "Endpoints", hive_t_REG_MULTI_SZ, buf,
+                 U16("ncacn_np,0,\\pipe\\one\0ncacn_ip_tcp,0,6000\0ncalrpc,0,one\0\0", buf));
+    tu_assert_check_clean(path);
+    hiveport *h = tu_open_or_fail(path, 0);
+    expect_range(h, "5000-5050,5100", 'Y', 'N', 52);
+    ck_assert_int_eq(hiveport_is_dirty(h), 0);
+    hiveport_close(h);
+    free(copy);
+    free(path);
+    unsetenv("SOURCE_DATE_EPOCH");
+}
+
+START_TEST(rpc_and_dcom_logged_new_format)
+{
+    rpc_and_dcom_logged(6);
+}
+END_TEST
+
+START_TEST(rpc_and_dcom_logged_old_format)
+{
+    rpc_and_dcom_logged(1);
+}
+END_TEST
+
+/* rpc-range unset through the logs: the Internet key (its values, the class name and value of the malformed
+ * fixture) goes natively, cells given back (the file does not grow); libhivex no longer finds it but still
+ * finds Microsoft\Rpc; the structural check passes.  Keeping the key removes only the three values. */
+START_TEST(rpc_clear_logged_deletes_natively)
+{
+    char *path = with_logs("software-rpc-malformed", 6);
+    struct stat before, after;
+    ck_assert_int_eq(tu_stat(path, &before), 0);
+    hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
+    ck_assert_int_eq(hiveport_rpc_clear(h, 0), HIVEPORT_OK);
+    commit_logged(h);
+    hiveport_close(h);
+    ck_assert_int_eq(tu_stat(path, &after), 0);
+    ck_assert_int_eq(after.st_size, before.st_size);
+    int found;
+    hive_type t;
+    size_t len;
+    ck_assert_ptr_null(hivex_find(path, RPC_KEY, NULL, &found, &t, &len));
+    ck_assert_msg(!found, "libhivex still finds " RPC_KEY);
+    ck_assert_ptr_null(hivex_find(path, "Microsoft\\Rpc", NULL, &found, &t, &len));
+    ck_assert_msg(found, "libhivex no longer finds Microsoft\\Rpc");
+    tu_assert_check_clean(path);
+    h = tu_open_or_fail(path, 0);
+    expect_problem(h, HIVEPORT_E_NOT_SET, "is absent");
+    hiveport_close(h);
+    free(path);
+
+    path = with_logs("software-rpc-malformed", 1);
+    h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
+    ck_assert_int_eq(hiveport_rpc_clear(h, HIVEPORT_RPC_CLEAR_KEEP_KEY), HIVEPORT_OK);
+    commit_logged(h);
+    hiveport_close(h);
+    static const char *const names[] = {"Ports", "PortsInternetAvailable", "UseInternetPorts"};
+    for (size_t i = 0; i < 3; i++) {
+        ck_assert_ptr_null(hivex_find(path, RPC_KEY, names[i], &found, &t, &len));
+        ck_assert(found);
+    }
+    char *comment = hivex_find(path, RPC_KEY, "Comment", &found, &t, &len);
+    ck_assert_msg(comment != NULL, "the other value of the key went too");
+    free(comment);
+    tu_assert_check_clean(path);
+    free(path);
+}
+END_TEST
+
 /* ---- Allocation failures ----------------------------------------------------------------------------- */
 
 /* Runs op on a fresh copy of fixture, failing the nth allocation for n = 1, 2, ... until it succeeds:
@@ -992,7 +1156,8 @@ int main(void)
                                   set_follows_the_write_rules, clear_deletes_the_key, clear_keep_key_removes_values,
                                   set_then_clear_in_one_session, warnings_follow_kb_154596,
                                   audit_cross_checks_written_ranges, dcom_get_port, dcom_set_port,
-                                  allocation_failures_are_clean, NULL};
+                                  rpc_and_dcom_logged_new_format, rpc_and_dcom_logged_old_format,
+                                  rpc_clear_logged_deletes_natively, allocation_failures_are_clean, NULL};
     Suite *s;
     TCase *tc = tu_tcase(&s, "rpc", "rpc", 120, tu_setup_dir, tu_teardown_dir);
     return tu_run_tests(s, tc, tests);

@@ -1,5 +1,5 @@
 /* check_loaded.c: the structural check of the hive as the handle loaded it, for the audit's hive-damaged
- * finding and for saying where the damage is when libhivex refuses a hive or a native change meets it. */
+ * finding and for saying where the damage is when a native change meets it. */
 #include "hive.h"
 #include "hivecheck.h"
 

@@ -121,7 +121,7 @@ static int make_backup(hiveport *h, const char *backup_path)
     return rc;
 }
 
-/* Rereads the sequence numbers libhivex wrote into the new header. */
+/* Rereads the sequence numbers of the new file's header. */
 static void refresh_sequence(hiveport *h, int fd)
 {
     unsigned char header[HP_REGF_HEADER_SIZE];
@@ -306,8 +306,6 @@ static const char *copy_needed(const hiveport *h, const char *backup_path, const
         return "the file has several hard links, which the commit breaks";
     if (h->replay_fd >= 0)
         return "the hive was recovered from its logs, and the recovered hive is written whole";
-    if (h->structural)
-        return "the changes are structural (new keys or values, removals), written by libhivex";
     if (h->seq_primary != h->seq_secondary)
         return "the hive is dirty (its logs were not replayed)";
     return NULL;
@@ -450,7 +448,7 @@ HIVEPORT_API int hiveport_commit(hiveport *h, const char *backup_path)
             h->commit_method = HIVEPORT_COMMIT_COPY;
         }
         hp_pages_free(&ps);
-    } else if (!h->structural) {
+    } else {
         bool wrote;
         if ((rc = write_patched(h, fd, tmp, filetime, &wrote)) != HIVEPORT_OK)
             goto out;
@@ -463,23 +461,6 @@ HIVEPORT_API int hiveport_commit(hiveport *h, const char *backup_path)
         rc = publish(h, &tmp, &fd, dir, &orig, backup_path);
         if (tmp == NULL)
             h->commit_method = HIVEPORT_COMMIT_COPY;
-    } else {
-        errno = 0;
-        if (hivex_commit(h->hive, tmp, 0) != 0) {
-            rc = hp_error(h, hp_status_from_errno(errno), "%s: cannot write the new hive to %s: %s", h->path,
-                          tmp, strerror(errno ? errno : EIO));
-            goto out;
-        }
-        if ((rc = hp_stamp_file(h, fd, h->touched, h->ntouched, false, filetime)) != HIVEPORT_OK)
-            goto out;
-        /* What libhivex wrote is checked before it replaces the hive: Windows must not be the first to see it. */
-        if ((rc = hp_check_before_commit(h, fd, tmp)) != HIVEPORT_OK)
-            goto out;
-        rc = publish(h, &tmp, &fd, dir, &orig, backup_path);
-        if (tmp == NULL) {
-            hp_touched_clear(h);
-            h->commit_method = HIVEPORT_COMMIT_COPY;
-        }
     }
 out:
     if (fd >= 0)

@@ -66,9 +66,6 @@ static int cmp_u64(const void *a, const void *b)
 int hp_pages_collect_patches(hiveport *h, uint64_t filetime, struct hp_page_set *ps)
 {
     memset(ps, 0, sizeof *ps);
-    if (h->structural)
-        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: structural changes are not collected as pages here",
-                        h->path);
     const unsigned char *img = h->img.data;
     size_t img_len = h->img.map_len;
     if (img == NULL || img_len < HP_REGF_HEADER_SIZE)

@@ -12,7 +12,7 @@
 
 bool hp_edit_active(const hiveport *h)
 {
-    return h->edit != NULL && !h->structural;
+    return h->edit != NULL;
 }
 
 void hp_edit_sync(hiveport *h)

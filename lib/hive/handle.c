@@ -41,7 +41,17 @@ int hp_check_handle(const hiveport *h)
     return hp_handle_usable(h) ? HIVEPORT_OK : HIVEPORT_E_INVALID_ARG;
 }
 
-/* Reads and checks the header through fd, so that what is validated is what libhivex then parses. */
+int hp_check_writable(hiveport *h)
+{
+    if (!(h->flags & HIVEPORT_OPEN_WRITE))
+        return hp_error(h, HIVEPORT_E_READONLY, "%s: the hive was opened read-only", h->path);
+    if (h->broken)
+        return hp_error(h, HIVEPORT_E_INVALID_ARG,
+                        "%s: an earlier change failed half-way; discard the changes first", h->path);
+    return HIVEPORT_OK;
+}
+
+/* Reads and checks the header through fd, so that what is validated is what is then mapped. */
 static int check_header(hiveport *h, int fd, uint64_t *file_size, uint32_t *hbins_size, bool any_checksum)
 {
     struct stat st;
@@ -77,47 +87,9 @@ static int check_header(hiveport *h, int fd, uint64_t *file_size, uint32_t *hbin
     return HIVEPORT_OK;
 }
 
-/* Opens libhivex on the handle's file.  Reads never need it (cells.c reads the mapping); it comes in
- * for a structural change, writable, or for callers that walk with it, read-only. */
-static int open_hivex(hiveport *h, bool writable)
-{
-    /* libhivex opens by name; /proc/self/fd names exactly the file already checked and mapped. */
-    char fd_path[64];
-    snprintf(fd_path, sizeof fd_path, "/proc/self/fd/%d", hp_file_fd(h));
-    const char *name = access(fd_path, F_OK) == 0 ? fd_path : h->path;
-    errno = 0;
-    h->hive = hivex_open(name, writable ? HIVEX_OPEN_WRITE : 0);
-    if (h->hive == NULL) {
-        int err = errno;
-        if (err == ENOMEM)
-            return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory (libhivex)", h->path);
-        /* libhivex says only "not supported": the checker says what and where. */
-        size_t errors = 0;
-        char *first = NULL;
-        if (hp_check_loaded(h, &errors, &first) == HIVEPORT_OK && first != NULL) {
-            hp_clear_error(h);
-            hp_error(h, HIVEPORT_E_CORRUPT, "%s: the hive structure is damaged (%zu error%s; the first: %s)",
-                     h->path, errors, errors == 1 ? "" : "s", first);
-            hp_free(first);
-            return HIVEPORT_E_CORRUPT;
-        }
-        hp_free(first);
-        hp_clear_error(h);
-        return hp_error(h, HIVEPORT_E_CORRUPT, "%s: the hive structure is damaged (libhivex: %s)", h->path,
-                        err ? strerror(err) : "unknown error");
-    }
-    h->hive_writable = writable;
-    return HIVEPORT_OK;
-}
-
 int hp_file_fd(const hiveport *h)
 {
     return h->replay_fd >= 0 ? h->replay_fd : h->lock_fd >= 0 ? h->lock_fd : h->read_fd;
-}
-
-int hp_hivex(hiveport *h)
-{
-    return h->hive != NULL ? HIVEPORT_OK : open_hivex(h, false);
 }
 
 /* The edited copy goes with the hive it was made from; img reads the mapping again. */
@@ -135,10 +107,6 @@ void hp_edit_end(hiveport *h)
 
 void hp_hive_unload(hiveport *h)
 {
-    if (h->hive != NULL)
-        hivex_close(h->hive);
-    h->hive = NULL;
-    h->hive_writable = false;
     hp_edit_end(h);
     if (h->img.data != NULL)
         munmap((void *)h->img.data, h->img.map_len);
@@ -244,59 +212,6 @@ int hp_hive_load(hiveport *h)
         rc = map_image(h, fd, size, hbins_size);
     if (rc != HIVEPORT_OK)
         hp_hive_unload(h);
-    return rc;
-}
-
-/* libhivex reads files only: native changes made so far go into a memory file it opens instead, which
- * then stands for the hive as a replayed image does (hp_file_fd). */
-static int edits_to_memfd(hiveport *h)
-{
-    struct hp_regf_edit *e = h->edit;
-    int fd = memfd_create("hiveport-edited", MFD_CLOEXEC);
-    if (fd < 0)
-        return hp_error(h, HIVEPORT_E_IO, "%s: cannot create a memory file: %s", h->path, strerror(errno));
-    unsigned char header[HP_REGF_HEADER_SIZE];
-    memcpy(header, e->data, sizeof header);
-    uint32_t sum = hp_regf_checksum(header);
-    for (int i = 0; i < 4; i++)
-        header[0x1FC + i] = (unsigned char)(sum >> (8 * i));
-    bool ok = pwrite(fd, header, sizeof header, 0) == (ssize_t)sizeof header;
-    for (uint64_t off = sizeof header; ok && off < e->end;) {
-        ssize_t n = pwrite(fd, e->data + off, (size_t)(e->end - off), (off_t)off);
-        ok = n > 0;
-        off += n > 0 ? (uint64_t)n : 0;
-    }
-    if (!ok) {
-        close(fd);
-        return hp_error(h, HIVEPORT_E_IO, "%s: cannot write a memory file: %s", h->path, strerror(errno));
-    }
-    if (h->replay_fd >= 0)
-        close(h->replay_fd);
-    h->replay_fd = fd;
-    return HIVEPORT_OK;
-}
-
-int hp_hive_make_writable(hiveport *h)
-{
-    if (h->hive_writable)
-        return HIVEPORT_OK;
-    if (h->edit != NULL) {
-        int rc = edits_to_memfd(h);
-        if (rc != HIVEPORT_OK) {
-            h->broken = h->changed;
-            return rc;
-        }
-    }
-    /* A read-only libhivex handle was never changed, so reopening from the same file loses nothing. */
-    if (h->hive != NULL)
-        hivex_close(h->hive);
-    h->hive = NULL;
-    /* libhivex is about to hold its own copy of the file: the mapping's pages need not stay resident. */
-    if (h->edit == NULL)
-        madvise((void *)h->img.data, h->img.map_len, MADV_DONTNEED);
-    int rc = open_hivex(h, true);
-    if (rc != HIVEPORT_OK)
-        h->broken = true;
     return rc;
 }
 
@@ -436,7 +351,6 @@ HIVEPORT_API int hiveport_discard(hiveport *h)
     hp_hive_unload(h);
     h->changed = false;
     h->broken = false;
-    h->structural = false;
     hp_inplace_clear(h); /* the file already holds what earlier commits patched */
     hp_touched_clear(h);
     return hp_hive_load(h);

@@ -1,4 +1,4 @@
-/* hive.h: an open hive: the handle, its lock, log replay, navigation, in-place edits, libhivex writes,
+/* hive.h: an open hive: the handle, its lock, log replay, navigation, in-place and native edits,
  * time stamps and commits.  Not for applications.  Uses the base and the regf format below it. */
 #ifndef HIVEPORT_HIVE_H
 #define HIVEPORT_HIVE_H
@@ -13,7 +13,7 @@
 /* A value edit written in place (inplace.c): data bytes at data_off, the vk's data-size field at size_off. */
 struct hp_patch {
     hive_node_h key;      /* the key holding the value (its timestamp is updated) */
-    hive_value_h vk;      /* the value's vk cell, as libhivex and the file both know it */
+    hive_value_h vk;      /* the value's vk cell (its file offset) */
     uint64_t data_off;    /* file offset of the data */
     uint64_t size_off;    /* file offset of the vk data-size field */
     uint32_t size_field;  /* new data-size field (bit 31: inline) */
@@ -26,8 +26,6 @@ struct hiveport {
     char *path;
     unsigned flags;          /* HIVEPORT_OPEN_* */
     struct hp_image img;     /* the file as loaded; img.data NULL when the open failed */
-    hive_h *hive;            /* libhivex, opened on demand (hp_hivex_open) */
-    bool hive_writable;      /* libhivex opened with HIVEX_OPEN_WRITE (see hp_hive_make_writable) */
     int lock_fd;             /* write handles: the locked hive file, else -1 */
     int lock_timeout_ms;     /* from the open options: how long to wait for a lock */
     int read_fd;             /* read handles: the file, else -1 */
@@ -42,8 +40,7 @@ struct hiveport {
     uint32_t seq_primary;
     uint32_t seq_secondary;
     bool changed;            /* uncommitted changes exist */
-    bool broken;             /* a change failed half-way in libhivex: commit refused until discard */
-    bool structural;         /* libhivex holds changes: commit rewrites through it, no more patches */
+    bool broken;             /* a change failed half-way: commit refused until discard */
     struct hp_patch *patches; /* in-place edits, committed or not (inplace.c) */
     size_t npatches, cappatches;
     struct hp_regf_edit *edit; /* native changes (edit.c): the hive bytes being edited, NULL until one */
@@ -56,7 +53,7 @@ struct hiveport {
     int status;              /* status of the last failed call, 0 after a success */
     char errmsg[HP_ERRMSG_MAX];
 };
-/* ---- nav.c: keys and values from the file (with the overlay) or from libhivex once structural.
+/* ---- nav.c: keys and values from the file, or the edited copy once native changes began (with the overlay).
  * Statuses carry a message; lists are zero-terminated and freed with free(); names are freed with free().
  * A child or value that is absent is 0 with HIVEPORT_OK. ---- */
 hive_node_h hp_nav_root(hiveport *h);
@@ -72,10 +69,6 @@ uint64_t hp_nav_key_time(hiveport *h, hive_node_h node);
  * cache miss per key, unless it asks for the keys HP_NAV_PREFETCH_AHEAD places ahead of the one it reads. */
 #define HP_NAV_PREFETCH_AHEAD 16
 void hp_nav_prefetch_key(const hiveport *h, hive_node_h node);
-
-/* ---- guard.c: before libhivex rewrites a key's values or deletes a subtree (it aborts on damage) ---- */
-int hp_key_rewritable(hiveport *h, hive_node_h key);
-int hp_subtree_deletable(hiveport *h, hive_node_h key);
 
 /* ---- logs.c ---- */
 /* Replays the logs of the dirty hive open on fd (size bytes).  On success *replayed_fd is a memory file
@@ -113,14 +106,15 @@ int hp_inplace_lock(hiveport *h, int timeout_ms);
 void hp_inplace_unlock(hiveport *h);
 
 /* ---- handle.c ---- */
-int hp_hive_load(hiveport *h);   /* (re)reads header and opens libhivex (read-only) on h->path */
-int hp_hive_make_writable(hiveport *h); /* opens libhivex for writing before a structural change */
+int hp_hive_load(hiveport *h);   /* (re)reads and checks the header and maps the hive at h->path */
 void hp_hive_unload(hiveport *h);
 int hp_file_fd(const hiveport *h); /* the descriptor of the file the handle loaded */
-int hp_hivex(hiveport *h);          /* makes sure h->hive is open (read-only unless already writable) */
 bool hp_handle_usable(const hiveport *h);
 void hp_inplace_clear(hiveport *h); /* forgets the in-place edits (the handle owns the list) */
 int hp_check_handle(const hiveport *h); /* HIVEPORT_E_INVALID_ARG for NULL or failed handles */
+/* Before a change: HIVEPORT_E_READONLY for a read-only handle, HIVEPORT_E_INVALID_ARG after a change failed
+ * half-way (until hiveport_discard), with the message on h. */
+int hp_check_writable(hiveport *h);
 /* ---- hivekind.c: the kind of hive a call needs (HIVEPORT_E_NOT_HIVE, one message per kind, otherwise) ---- */
 int hp_require_system(hiveport *h);   /* a Select key or a ControlSetNNN key at the root */
 int hp_require_software(hiveport *h); /* Microsoft and Classes at the root */
@@ -135,20 +129,18 @@ int hp_setting_check(hiveport *h, const hiveport_setting *s);
 
 /* ---- inplace.c ---- */
 /* Records an edit of value vk (in key) that fits its current storage; *done false when it does not
- * (or the session is already structural), in which case nothing was recorded. */
+ * (or native changes began), in which case nothing was recorded. */
 int hp_inplace_set(hiveport *h, hive_node_h key, hive_value_h vk, uint32_t type, const void *data, size_t len,
                    bool *done);
 struct hp_patch *hp_inplace_find(hiveport *h, hive_value_h vk);
 /* The value's data as the handle sees it (overlay first); free() the result. NULL with errno. */
 char *hp_value_data(hiveport *h, hive_value_h vk, hive_type *type, size_t *len);
-/* Moves every overlay edit into libhivex and makes the session structural. */
-int hp_inplace_flush(hiveport *h);
 
 /* ---- edit.c, editkey.c, editvalue.c: native changes, made in an editable copy of the hive (regf.h's
  * struct hp_regf_edit) that every read of the session sees (img points at it).  Each marks the session
  * changed and the keys it changed touched; a failure half-way marks it broken. ---- */
 int hp_edit_begin(hiveport *h);   /* makes the copy (once); in-place edits pending move into it */
-bool hp_edit_active(const hiveport *h); /* native changes are being made (not through libhivex) */
+bool hp_edit_active(const hiveport *h); /* native changes are being made */
 void hp_edit_end(hiveport *h);    /* drops the copy (handle.c, at unload) */
 void hp_edit_sync(hiveport *h);   /* img follows the copy after it grew or moved */
 /* Creates the key name under parent (which must not have it). */

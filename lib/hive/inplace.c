@@ -1,16 +1,14 @@
 /* inplace.c: value edits that fit where the old data lies, kept as an overlay and written as byte patches.
  *
- * libhivex rewrites every value of a key on each change and appends new cells, so a hive grows on every
- * write.  A port change that fits in the value's existing storage is instead recorded here and written by
- * patching those bytes in a copy of the file (commit.c).  Reads consult the overlay first.  The first
- * structural change (a new key or value, a removal, a type change) flushes the overlay into libhivex,
- * after which the whole session goes through libhivex.
+ * A port change that fits in the value's existing storage is recorded here and written by patching those
+ * bytes (commit.c: in a copy of the file, or through the log in place), without touching any cell's
+ * layout.  Reads consult the overlay first.  The first native change (edit.c: a new key or value, a
+ * removal, a type change) moves the overlay into the session's edited copy of the hive.
  *
  *   vk cell at V:  V+0x00 size (negative: allocated)   V+0x04 "vk"   V+0x06 name length
  *                  V+0x08 data size (bit 31: inline)   V+0x0C data (inline) or data cell offset (rel)
  *                  V+0x10 type
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -34,9 +32,9 @@ struct hp_patch *hp_inplace_find(hiveport *h, hive_value_h vk)
     return NULL;
 }
 
-/* Works out where new data of len bytes would go in the value's current storage, from the file bytes
- * (which equal libhivex's view plus the overlay for every vk that has not moved).  Returns 0 and fills
- * the patch's offsets, or -1 when the data does not fit in place. */
+/* Works out where new data of len bytes would go in the value's current storage, from the file bytes (the
+ * session's view but for the overlay: no native change was made yet).  Returns 0 and fills the patch's
+ * offsets, or -1 when the data does not fit in place. */
 static int plan_patch(hiveport *h, hive_value_h vk, uint32_t type, size_t len, struct hp_patch *p)
 {
     unsigned char cell[0x14];
@@ -79,7 +77,7 @@ int hp_inplace_set(hiveport *h, hive_node_h key, hive_value_h vk, uint32_t type,
                    bool *done)
 {
     *done = false;
-    if (h->structural || h->edit != NULL || h->lock_fd < 0 || len > sizeof h->patches[0].data)
+    if (h->edit != NULL || h->lock_fd < 0 || len > sizeof h->patches[0].data)
         return HIVEPORT_OK;
     struct hp_patch planned = {0};
     if (plan_patch(h, vk, type, len, &planned) != 0)
@@ -106,44 +104,4 @@ int hp_inplace_set(hiveport *h, hive_node_h key, hive_value_h vk, uint32_t type,
     memcpy(p->data, data, len);
     *done = true;
     return HIVEPORT_OK;
-}
-
-int hp_inplace_flush(hiveport *h)
-{
-    int rc = hp_hive_make_writable(h);
-    if (rc != HIVEPORT_OK)
-        return rc;
-    h->structural = true;
-    if (h->npatches == 0)
-        return rc;
-    /* Rewriting one value moves every vk of its key, so take all names before changing anything. */
-    char **names = hp_calloc(h->npatches, sizeof *names);
-    if (names == NULL)
-        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
-    for (size_t i = 0; i < h->npatches && rc == HIVEPORT_OK; i++) {
-        errno = 0;
-        names[i] = hivex_value_key(h->hive, h->patches[i].vk);
-        if (names[i] == NULL)
-            rc = hp_error(h, hp_status_from_errno(errno), "%s: cannot read a value name: %s", h->path,
-                          strerror(errno));
-    }
-    for (size_t i = 0; i < h->npatches && rc == HIVEPORT_OK; i++) {
-        struct hp_patch *p = &h->patches[i];
-        hive_set_value v = {.key = names[i], .t = (hive_type)p->type, .len = p->len, .value = (char *)p->data};
-        if ((rc = hp_key_rewritable(h, p->key)) != HIVEPORT_OK) {
-            h->broken = true;
-        } else if (hivex_node_set_value(h->hive, p->key, &v, 0) != 0) {
-            rc = hp_error(h, hp_status_from_errno(errno), "%s: cannot apply a pending change: %s", h->path,
-                          strerror(errno));
-            h->broken = true;
-        } else if ((rc = hp_touch_key(h, p->key)) != HIVEPORT_OK) {
-            h->broken = true;
-        }
-    }
-    for (size_t i = 0; i < h->npatches; i++)
-        free(names[i]);
-    hp_free(names);
-    if (rc == HIVEPORT_OK)
-        hp_inplace_clear(h);
-    return rc;
 }

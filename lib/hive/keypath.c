@@ -1,6 +1,4 @@
-/* keypath.c: backslash-separated key paths: checking, walking and creating them natively, or with libhivex
- * once a session went through it. */
-#include <errno.h>
+/* keypath.c: backslash-separated key paths: checking, walking and creating them natively. */
 #include <string.h>
 
 #include "hive.h"
@@ -25,8 +23,8 @@ static int path_component(const char *path, size_t i, char *buf, size_t buf_len)
     return (int)len;
 }
 
-/* Well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF): libhivex cannot store
- * anything else, and crashes on some of it. */
+/* Well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF): nothing else has a UTF-16
+ * name to store. */
 static bool valid_utf8(const char *text)
 {
     const unsigned char *p = (const unsigned char *)text;
@@ -91,40 +89,17 @@ int hp_key_lookup(hiveport *h, hive_node_h node, const char *path, hive_node_h *
     return HIVEPORT_OK;
 }
 
-/* Natively (editkey.c) until the session went through libhivex. */
+/* Creates what is missing natively (editkey.c). */
 int hp_key_create(hiveport *h, hive_node_h node, const char *path, hive_node_h *out)
 {
     char name[HP_NAME_MAX + 1];
-    if (!h->structural) {
-        for (size_t i = 0; path_component(path, i, name, sizeof name) >= 0; i++) {
-            hive_node_h child;
-            int rc = hp_nav_child(h, node, name, &child);
-            if (rc == HIVEPORT_OK && child == 0)
-                rc = hp_edit_key_add(h, node, name, &child);
-            if (rc != HIVEPORT_OK)
-                return rc;
-            node = child;
-        }
-        *out = node;
-        return HIVEPORT_OK;
-    }
     for (size_t i = 0; path_component(path, i, name, sizeof name) >= 0; i++) {
-        errno = 0;
-        hive_node_h child = hivex_node_get_child(h->hive, node, name);
-        if (child == 0 && errno == 0) {
-            child = hivex_node_add_child(h->hive, node, name);
-            if (child != 0) {
-                h->changed = true;
-                int rc = hp_touch_key(h, node); /* a new subkey is a change to its parent */
-                if (rc == HIVEPORT_OK)
-                    rc = hp_touch_key(h, child);
-                if (rc != HIVEPORT_OK)
-                    return rc;
-            }
-        }
-        if (child == 0)
-            return hp_error(h, hp_status_from_errno(errno), "%s: cannot create key %s in %s: %s",
-                            h->path, name, path, strerror(errno));
+        hive_node_h child;
+        int rc = hp_nav_child(h, node, name, &child);
+        if (rc == HIVEPORT_OK && child == 0)
+            rc = hp_edit_key_add(h, node, name, &child);
+        if (rc != HIVEPORT_OK)
+            return rc;
         node = child;
     }
     *out = node;

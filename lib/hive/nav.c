@@ -1,5 +1,5 @@
-/* nav.c: one way to walk keys and values, whoever holds the truth: the mapped file (cells.c, plus the
- * overlay of in-place edits) until a structural change, libhivex after it. */
+/* nav.c: one way to walk keys and values: the hive as loaded (cells.c on the mapped file, or on the
+ * session's edited copy once a native change was made; edit.c), with the overlay of in-place edits. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +12,7 @@ static int corrupt(hiveport *h, const char *what, uint64_t off)
                     (unsigned long long)off);
 }
 
-static int hivex_failed(hiveport *h, const char *what, uint64_t off)
+static int unreadable(hiveport *h, const char *what, uint64_t off)
 {
     int err = errno;
     if (err == ENOMEM)
@@ -23,7 +23,7 @@ static int hivex_failed(hiveport *h, const char *what, uint64_t off)
 
 hive_node_h hp_nav_root(hiveport *h)
 {
-    return h->structural ? hivex_root(h->hive) : (hive_node_h)hp_cells_root(&h->img);
+    return (hive_node_h)hp_cells_root(&h->img);
 }
 
 /* A key must name as its parent the key whose list holds it.  One that does not is reached by two paths
@@ -31,13 +31,7 @@ hive_node_h hp_nav_root(hiveport *h)
  * change the other, so such a key is refused, as Windows' hive check refuses a parent mismatch. */
 static int check_parent(hiveport *h, hive_node_h node, hive_node_h child)
 {
-    hive_node_h parent;
-    if (h->structural) {
-        errno = 0;
-        parent = hivex_node_parent(h->hive, child);
-    } else {
-        parent = (hive_node_h)hp_cells_key_parent(&h->img, child);
-    }
+    hive_node_h parent = (hive_node_h)hp_cells_key_parent(&h->img, child);
     if (parent == node)
         return HIVEPORT_OK;
     return hp_error(h, HIVEPORT_E_CORRUPT,
@@ -48,26 +42,10 @@ static int check_parent(hiveport *h, hive_node_h node, hive_node_h child)
 
 int hp_nav_child(hiveport *h, hive_node_h node, const char *name, hive_node_h *child)
 {
-    if (h->structural) {
-        errno = 0;
-        *child = hivex_node_get_child(h->hive, node, name);
-        if (*child == 0 && errno != 0)
-            return hivex_failed(h, "the subkeys of a key", node);
-        /* libhivex compares every name; the file's reader trusts lh hashes (cells.c).  A key both knew before
-         * the session must be found by both, or a change would land where reads do not look. */
-        uint64_t seen;
-        if (*child != 0 && node < h->img.end && *child < h->img.end &&
-            (hp_cells_child(&h->img, node, name, &seen) != 0 || seen != *child))
-            return hp_error(h, HIVEPORT_E_CORRUPT,
-                            "%s: damaged subkey list of the key at offset 0x%llx: the entry of \"%s\" does not "
-                            "carry its name's hash, so Windows would not find it",
-                            h->path, (unsigned long long)node, name);
-    } else {
-        uint64_t found;
-        if (hp_cells_child(&h->img, node, name, &found) != 0)
-            return corrupt(h, "subkey list", node);
-        *child = (hive_node_h)found;
-    }
+    uint64_t found;
+    if (hp_cells_child(&h->img, node, name, &found) != 0)
+        return corrupt(h, "subkey list", node);
+    *child = (hive_node_h)found;
     return *child == 0 ? HIVEPORT_OK : check_parent(h, node, *child);
 }
 
@@ -101,18 +79,6 @@ int hp_nav_children(hiveport *h, hive_node_h node, hive_node_h **out, size_t *co
 {
     *out = NULL;
     *count = 0;
-    if (h->structural) {
-        errno = 0;
-        hive_node_h *children = hivex_node_children(h->hive, node);
-        if (children == NULL)
-            return hivex_failed(h, "the subkeys of a key", node);
-        size_t n = 0;
-        while (children[n] != 0)
-            n++;
-        *out = children;
-        *count = n;
-        return HIVEPORT_OK;
-    }
     struct collect c = {0};
     int rc = hp_cells_walk_subkeys(&h->img, node, collect_one, &c);
     if (c.nomem) {
@@ -125,26 +91,21 @@ int hp_nav_children(hiveport *h, hive_node_h node, hive_node_h **out, size_t *co
     }
     if (c.items == NULL && (c.items = hp_calloc(1, sizeof *c.items)) == NULL)
         return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
-    *out = c.items; /* zero-terminated, like libhivex's lists */
+    *out = c.items; /* zero-terminated */
     *count = c.n;
     return HIVEPORT_OK;
 }
 
 char *hp_nav_key_name(hiveport *h, hive_node_h node)
 {
-    char *name = h->structural ? hivex_node_name(h->hive, node) : hp_cells_key_name(&h->img, node);
+    char *name = hp_cells_key_name(&h->img, node);
     if (name == NULL)
-        hivex_failed(h, "a key name", node);
+        unreadable(h, "a key name", node);
     return name;
 }
 
 int hp_nav_value(hiveport *h, hive_node_h node, const char *name, hive_value_h *vk)
 {
-    if (h->structural) {
-        errno = 0;
-        *vk = hivex_node_get_value(h->hive, node, name);
-        return (*vk == 0 && errno != 0) ? hivex_failed(h, "the values of a key", node) : HIVEPORT_OK;
-    }
     uint64_t found;
     if (hp_cells_value(&h->img, node, name, &found) != 0)
         return corrupt(h, "value list", node);
@@ -156,18 +117,6 @@ int hp_nav_values(hiveport *h, hive_node_h node, hive_value_h **out, size_t *cou
 {
     *out = NULL;
     *count = 0;
-    if (h->structural) {
-        errno = 0;
-        hive_value_h *values = hivex_node_values(h->hive, node);
-        if (values == NULL)
-            return hivex_failed(h, "the values of a key", node);
-        size_t n = 0;
-        while (values[n] != 0)
-            n++;
-        *out = values;
-        *count = n;
-        return HIVEPORT_OK;
-    }
     const unsigned char *list;
     uint32_t n;
     if (hp_cells_values(&h->img, node, &list, &n) != 0)
@@ -184,9 +133,9 @@ int hp_nav_values(hiveport *h, hive_node_h node, hive_value_h **out, size_t *cou
 
 char *hp_nav_value_name(hiveport *h, hive_value_h vk)
 {
-    char *name = h->structural ? hivex_value_key(h->hive, vk) : hp_cells_value_name(&h->img, vk);
+    char *name = hp_cells_value_name(&h->img, vk);
     if (name == NULL)
-        hivex_failed(h, "a value name", vk);
+        unreadable(h, "a value name", vk);
     return name;
 }
 
@@ -196,13 +145,6 @@ int hp_nav_value_type(hiveport *h, hive_value_h vk, uint32_t *type, size_t *len)
     if (p != NULL) {
         *type = p->type;
         *len = p->len;
-        return HIVEPORT_OK;
-    }
-    if (h->structural) {
-        hive_type t;
-        if (hivex_value_type(h->hive, vk, &t, len) != 0)
-            return hivex_failed(h, "a value", vk);
-        *type = (uint32_t)t;
         return HIVEPORT_OK;
     }
     return hp_cells_value_type(&h->img, vk, type, len) == 0 ? HIVEPORT_OK : corrupt(h, "value", vk);
@@ -222,8 +164,6 @@ char *hp_value_data(hiveport *h, hive_value_h vk, hive_type *type, size_t *len)
         *len = p->len;
         return copy;
     }
-    if (h->structural)
-        return hivex_value_value(h->hive, vk, type, len);
     uint32_t t;
     char *data = hp_cells_value_data(&h->img, vk, &t, len);
     *type = (hive_type)t;
@@ -232,7 +172,7 @@ char *hp_value_data(hiveport *h, hive_value_h vk, hive_type *type, size_t *len)
 
 void hp_nav_prefetch_key(const hiveport *h, hive_node_h node)
 {
-    if (!h->structural && node >= HP_REGF_HEADER_SIZE && node + 0x60 <= h->img.end) {
+    if (node >= HP_REGF_HEADER_SIZE && node + 0x60 <= h->img.end) {
         __builtin_prefetch(h->img.data + node);        /* size, signature, flags, counts */
         __builtin_prefetch(h->img.data + node + 0x50); /* the name */
     }
@@ -240,9 +180,5 @@ void hp_nav_prefetch_key(const hiveport *h, hive_node_h node)
 
 uint64_t hp_nav_key_time(hiveport *h, hive_node_h node)
 {
-    if (h->structural) {
-        int64_t t = hivex_node_timestamp(h->hive, node);
-        return t < 0 ? 0 : (uint64_t)t;
-    }
     return hp_cells_key_time(&h->img, node);
 }

@@ -77,16 +77,6 @@ static int check_args(hiveport *h, const hiveport_setting *s)
     return hp_setting_check(h, s);
 }
 
-static int check_writable(hiveport *h)
-{
-    if (!(h->flags & HIVEPORT_OPEN_WRITE))
-        return hp_error(h, HIVEPORT_E_READONLY, "%s: the hive was opened read-only", h->path);
-    if (h->broken)
-        return hp_error(h, HIVEPORT_E_INVALID_ARG,
-                        "%s: an earlier change failed half-way; discard the changes first", h->path);
-    return HIVEPORT_OK;
-}
-
 HIVEPORT_API int hiveport_get_port(hiveport *h, const hiveport_setting *s, int target, uint32_t *port)
 {
     int rc = check_args(h, s);
@@ -143,8 +133,7 @@ static int plan(hiveport *h, const hiveport_setting *s, int target, unsigned fla
     return rc;
 }
 
-/* Writes the encoded port into one control set: in place when it fits, else natively (or through libhivex
- * once the session went through it). */
+/* Writes the encoded port into one control set: in place when it fits, else natively. */
 static int apply_set(hiveport *h, const hiveport_setting *s, uint32_t controlset, const char *data, size_t len)
 {
     /* Locate afresh: an earlier flush may have moved this key's values. */
@@ -168,32 +157,15 @@ static int apply_set(hiveport *h, const hiveport_setting *s, uint32_t controlset
         h->broken = h->changed;
         return rc;
     }
-    if (!h->structural) /* native: the value is replaced (keeping its name's spelling) or added */
-        return hp_edit_value_set(h, key, loc.value, s->value_name, s->type, data, len);
-    /* An existing value keeps its own spelling, as RegSetValue does. */
-    char *existing = loc.value ? hivex_value_key(h->hive, loc.value) : NULL;
-    hive_set_value value = {.key = existing ? existing : (char *)s->value_name, .t = (hive_type)s->type,
-                            .len = len, .value = (char *)data};
-    if (rc == HIVEPORT_OK)
-        rc = hp_key_rewritable(h, key);
-    if (rc == HIVEPORT_OK && hivex_node_set_value(h->hive, key, &value, 0) != 0)
-        rc = hp_error(h, hp_status_from_errno(errno), "%s: ControlSet%03u\\Services\\%s: cannot set \"%s\": %s",
-                      h->path, controlset, s->key, s->value_name, strerror(errno));
-    free(existing);
-    if (rc == HIVEPORT_OK)
-        rc = hp_touch_key(h, key);
-    if (rc == HIVEPORT_OK)
-        h->changed = true;
-    else
-        h->broken = h->changed; /* earlier control sets already changed: the edit is half-done */
-    return rc;
+    /* Natively: the value is replaced (keeping its name's spelling) or added. */
+    return hp_edit_value_set(h, key, loc.value, s->value_name, s->type, data, len);
 }
 
 HIVEPORT_API int hiveport_set_port(hiveport *h, const hiveport_setting *s, int target, uint32_t port,
                                    unsigned flags)
 {
     int rc = check_args(h, s);
-    if (rc != HIVEPORT_OK || (rc = check_writable(h)) != HIVEPORT_OK)
+    if (rc != HIVEPORT_OK || (rc = hp_check_writable(h)) != HIVEPORT_OK)
         return rc;
     if (flags & ~HIVEPORT_SET_REPLACE_TYPE)
         return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: unknown set flags 0x%x", h->path, flags);
@@ -218,53 +190,10 @@ HIVEPORT_API int hiveport_set_port(hiveport *h, const hiveport_setting *s, int t
     return rc;
 }
 
-/* Every value of key except the one named skip, for hivex_node_set_values (which replaces them all). */
-static int rewrite_without(hiveport *h, hive_node_h key, hive_value_h skip)
-{
-    int rc = HIVEPORT_OK;
-    errno = 0;
-    hive_value_h *values = hivex_node_values(h->hive, key);
-    if (values == NULL)
-        return hp_error(h, hp_status_from_errno(errno), "%s: cannot list values: %s", h->path,
-                        strerror(errno));
-    size_t n = 0;
-    while (values[n] != 0)
-        n++;
-    hive_set_value *kept = hp_calloc(n, sizeof *kept);
-    size_t k = 0;
-    if (kept == NULL)
-        rc = hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
-    for (size_t i = 0; rc == HIVEPORT_OK && i < n; i++) {
-        if (values[i] == skip)
-            continue;
-        kept[k].key = hivex_value_key(h->hive, values[i]);
-        kept[k].value = kept[k].key ? hivex_value_value(h->hive, values[i], &kept[k].t, &kept[k].len) : NULL;
-        if (kept[k].key == NULL || kept[k].value == NULL) {
-            free(kept[k].key);
-            rc = hp_error(h, HIVEPORT_E_CORRUPT, "%s: a value of the key is unreadable: %s", h->path,
-                          strerror(errno));
-            break;
-        }
-        k++;
-    }
-    if (rc == HIVEPORT_OK)
-        rc = hp_key_rewritable(h, key);
-    if (rc == HIVEPORT_OK && hivex_node_set_values(h->hive, key, k, kept, 0) != 0)
-        rc = hp_error(h, hp_status_from_errno(errno), "%s: cannot rewrite the key's values: %s", h->path,
-                      strerror(errno));
-    for (size_t i = 0; kept != NULL && i < k; i++) {
-        free(kept[i].key);
-        free(kept[i].value);
-    }
-    hp_free(kept);
-    free(values);
-    return rc;
-}
-
 HIVEPORT_API int hiveport_unset_port(hiveport *h, const hiveport_setting *s, int target)
 {
     int rc = check_args(h, s);
-    if (rc != HIVEPORT_OK || (rc = check_writable(h)) != HIVEPORT_OK)
+    if (rc != HIVEPORT_OK || (rc = hp_check_writable(h)) != HIVEPORT_OK)
         return rc;
     struct located *locs = hp_calloc(HP_CONTROLSET_MAX, sizeof *locs);
     if (locs == NULL)
@@ -277,17 +206,7 @@ HIVEPORT_API int hiveport_unset_port(hiveport *h, const hiveport_setting *s, int
         /* Locate afresh: the rewrite of an earlier control set may have moved the values. */
         if ((rc = locate(h, s, locs[i].controlset, &locs[i])) != HIVEPORT_OK || locs[i].value == 0)
             continue;
-        if (!h->structural) {
-            rc = hp_edit_value_delete(h, locs[i].key, locs[i].value);
-            continue;
-        }
-        rc = rewrite_without(h, locs[i].key, locs[i].value);
-        if (rc == HIVEPORT_OK)
-            rc = hp_touch_key(h, locs[i].key);
-        if (rc == HIVEPORT_OK)
-            h->changed = true;
-        else
-            h->broken = true;
+        rc = hp_edit_value_delete(h, locs[i].key, locs[i].value);
     }
     hp_free(locs);
     return rc;

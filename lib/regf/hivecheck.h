@@ -55,9 +55,9 @@ struct hp_check {
     /* Keys with volatile fields set on disk: common in real hives, summarised in one finding. */
     size_t volatile_keys;
     uint64_t volatile_first;
-    /* A commit's check maps a second copy of the hive beside libhivex's: its pages are given back (not
+    /* A commit's check maps a second copy of the hive beside the session's: its pages are given back (not
      * kept resident) every HP_CHECK_TRIM_BYTES read, so that the peak memory of a write stays that of
-     * libhivex.  Off (0) for hiveport_check(), whose caller's mapping is its own business. */
+     * the session.  Off (0) for hiveport_check(), whose caller's mapping is its own business. */
     uint64_t trim_every, read_since_trim;
     /* Scratch for names in UTF-16 code units (a name is at most 65535 bytes). */
     uint16_t *name_a, *name_b;

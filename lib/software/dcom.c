@@ -281,18 +281,13 @@ static int build(const char *data, size_t len, uint32_t port, char **out, size_t
 HIVEPORT_API int hiveport_dcom_set_port(hiveport *h, const char *appid, uint32_t port)
 {
     int rc = check_args(h, appid);
-    if (rc != HIVEPORT_OK)
+    if (rc != HIVEPORT_OK || (rc = hp_check_writable(h)) != HIVEPORT_OK)
         return rc;
-    if (!(h->flags & HIVEPORT_OPEN_WRITE))
-        return hp_error(h, HIVEPORT_E_READONLY, "%s: the hive was opened read-only", h->path);
-    if (h->broken)
-        return hp_error(h, HIVEPORT_E_INVALID_ARG,
-                        "%s: an earlier change failed half-way; discard the changes first", h->path);
     if (port == 0 || port > 65535)
         return hp_error(h, HIVEPORT_E_RANGE, "%s: port %u for DCOM AppID %s is outside 1-65535", h->path, port,
                         appid);
     struct located loc;
-    char *data = NULL, *existing = NULL;
+    char *data = NULL;
     size_t len = 0;
     if ((rc = locate(h, appid, &loc)) != HIVEPORT_OK)
         goto out;
@@ -311,36 +306,9 @@ HIVEPORT_API int hiveport_dcom_set_port(hiveport *h, const char *appid, uint32_t
     if (loc.value != 0 && loc.len == len && memcmp(loc.data, data, len) == 0)
         goto out; /* already as asked */
 
-    if (!h->structural) {
-        free(loc.data);
-        loc.data = NULL;
-        if ((rc = hp_inplace_flush(h)) != HIVEPORT_OK || (rc = locate(h, appid, &loc)) != HIVEPORT_OK)
-            goto out;
-    }
-    /* An existing value keeps its own spelling, as RegSetValue does. */
-    errno = 0;
-    existing = loc.value ? hivex_value_key(h->hive, loc.value) : NULL;
-    if (loc.value != 0 && existing == NULL) {
-        rc = hp_error(h, hp_status_from_errno(errno), "%s: %s: a value name is unreadable: %s", h->path, loc.path,
-                      strerror(errno ? errno : EINVAL));
-        goto out;
-    }
-    hive_set_value value = {.key = existing ? existing : (char *)DCOM_ENDPOINTS, .t = hive_t_REG_MULTI_SZ,
-                            .len = len, .value = data};
-    if ((rc = hp_key_rewritable(h, loc.key)) != HIVEPORT_OK)
-        goto out;
-    if (hivex_node_set_value(h->hive, loc.key, &value, 0) != 0) {
-        rc = hp_error(h, hp_status_from_errno(errno), "%s: %s: cannot set \"" DCOM_ENDPOINTS "\": %s", h->path,
-                      loc.path, strerror(errno));
-        h->broken = true;
-        goto out;
-    }
-    if ((rc = hp_touch_key(h, loc.key)) != HIVEPORT_OK)
-        h->broken = true;
-    else
-        h->changed = true;
+    /* An existing value keeps its own spelling (and its place), as RegSetValue does. */
+    rc = hp_edit_value_set(h, loc.key, loc.value, DCOM_ENDPOINTS, hive_t_REG_MULTI_SZ, data, len);
 out:
-    free(existing);
     hp_free(data);
     free(loc.data);
     return rc;

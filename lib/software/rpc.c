@@ -49,7 +49,7 @@ static void state_free(struct rpc_state *st)
     memset(st, 0, sizeof *st);
 }
 
-/* Finds the key and reads the three values (through lib/nav.c: the file, or libhivex once structural). */
+/* Finds the key and reads the three values (through lib/hive/nav.c: the file, or the session's edited copy). */
 static int state_load(hiveport *h, struct rpc_state *st)
 {
     memset(st, 0, sizeof *st);
@@ -139,16 +139,6 @@ static int check_handle(hiveport *h)
     return hp_require_software(h);
 }
 
-static int check_writable(hiveport *h)
-{
-    if (!(h->flags & HIVEPORT_OPEN_WRITE))
-        return hp_error(h, HIVEPORT_E_READONLY, "%s: the hive was opened read-only", h->path);
-    if (h->broken)
-        return hp_error(h, HIVEPORT_E_INVALID_ARG,
-                        "%s: an earlier change failed half-way; discard the changes first", h->path);
-    return HIVEPORT_OK;
-}
-
 HIVEPORT_API void hiveport_free(void *p)
 {
     hp_free(p);
@@ -227,107 +217,49 @@ static bool holds(const struct rpc_value *v, hive_type type, const char *data, s
            memcmp(v->data, data, len) == 0;
 }
 
-/* Rewrites the values of key: those named in writes (compared case-insensitively, keeping an existing
- * spelling) set or removed, the others kept as they are.  One libhivex call, so that the key is never
- * left with half of the change; *attempted says whether that call was made (before it nothing changes). */
+/* Sets or removes the values of key named in writes (compared case-insensitively): an existing value keeps
+ * its spelling and its place, a new one goes after the others, and a second value of one of those names (a
+ * damaged key) goes.  Natively (lib/hive/editvalue.c), one value at a time: *attempted says whether a change
+ * was begun (before it nothing changed; after it a failure leaves the session broken). */
 static int rewrite_values(hiveport *h, hive_node_h key, const struct rpc_write w[V_COUNT], bool *attempted)
 {
     *attempted = false;
-    int rc = HIVEPORT_OK;
-    errno = 0;
-    hive_value_h *values = hivex_node_values(h->hive, key);
-    if (values == NULL)
-        return hp_error(h, hp_status_from_errno(errno), "%s: " HP_RPC_KEY ": cannot list the values: %s",
-                        h->path, strerror(errno));
-    size_t n = 0;
-    while (values[n] != 0)
-        n++;
-    hive_set_value *out = hp_calloc(n + V_COUNT, sizeof *out);
-    bool *done = hp_calloc(V_COUNT, sizeof *done);
-    char **names = hp_calloc(n + 1, sizeof *names); /* what libhivex returned, to free */
-    size_t k = 0;
-    if (out == NULL || done == NULL || names == NULL)
-        rc = hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
+    hive_value_h *values, found[V_COUNT] = {0};
+    size_t n;
+    int rc = hp_nav_values(h, key, &values, &n);
+    if (rc != HIVEPORT_OK)
+        return rc;
+    size_t nextra = 0;
     for (size_t i = 0; rc == HIVEPORT_OK && i < n; i++) {
         errno = 0;
-        char *name = hivex_value_key(h->hive, values[i]);
+        char *name = hp_nav_value_name(h, values[i]);
         if (name == NULL) {
-            rc = hp_error(h, hp_status_from_errno(errno), "%s: " HP_RPC_KEY ": a value name is unreadable: %s",
-                          h->path, strerror(errno ? errno : EINVAL));
+            int err = errno ? errno : EINVAL;
+            hp_clear_error(h);
+            rc = hp_error(h, hp_status_from_errno(err), "%s: " HP_RPC_KEY ": a value name is unreadable: %s",
+                          h->path, strerror(err));
             break;
         }
-        names[i] = name;
-        int which = -1;
-        for (int j = 0; j < V_COUNT; j++)
-            if (w[j].write && strcasecmp(name, value_names[j]) == 0)
-                which = j;
-        if (which >= 0 && done[which])
-            continue; /* a second value of the same name (a damaged key): dropped */
-        if (which >= 0) {
-            done[which] = true;
-            if (!w[which].remove)
-                out[k++] = (hive_set_value){.key = name, .t = w[which].type, .len = w[which].len,
-                                            .value = w[which].data};
+        for (int j = 0; j < V_COUNT; j++) {
+            if (!w[j].write || strcasecmp(name, value_names[j]) != 0)
+                continue;
+            if (found[j] == 0)
+                found[j] = values[i];
+            else
+                values[nextra++] = values[i]; /* to delete: kept at the front, read already */
+        }
+        free(name);
+    }
+    for (int j = 0; rc == HIVEPORT_OK && j < V_COUNT; j++) {
+        if (!w[j].write || (w[j].remove && found[j] == 0))
             continue;
-        }
-        errno = 0;
-        out[k].key = name;
-        out[k].value = hivex_value_value(h->hive, values[i], &out[k].t, &out[k].len);
-        if (out[k].value == NULL) {
-            rc = hp_error(h, hp_status_from_errno(errno), "%s: " HP_RPC_KEY ": value \"%s\" is unreadable: %s",
-                          h->path, name, strerror(errno ? errno : EINVAL));
-            break;
-        }
-        k++;
-    }
-    for (int j = 0; rc == HIVEPORT_OK && j < V_COUNT; j++)
-        if (w[j].write && !w[j].remove && !done[j])
-            out[k++] = (hive_set_value){.key = (char *)value_names[j], .t = w[j].type, .len = w[j].len,
-                                        .value = w[j].data};
-    if (rc == HIVEPORT_OK)
-        rc = hp_key_rewritable(h, key);
-    if (rc == HIVEPORT_OK) {
         *attempted = true;
-        if (hivex_node_set_values(h->hive, key, k, out, 0) != 0)
-            rc = hp_error(h, hp_status_from_errno(errno), "%s: " HP_RPC_KEY ": cannot write the values: %s",
-                          h->path, strerror(errno));
+        rc = w[j].remove ? hp_edit_value_delete(h, key, found[j])
+                         : hp_edit_value_set(h, key, found[j], value_names[j], w[j].type, w[j].data, w[j].len);
     }
-    /* Free the data libhivex read for the kept values: those whose value is not one of ours. */
-    for (size_t i = 0; out != NULL && i < k; i++) {
-        bool ours = false;
-        for (int j = 0; j < V_COUNT; j++)
-            ours = ours || out[i].value == w[j].data;
-        if (!ours)
-            free(out[i].value);
-    }
-    for (size_t i = 0; names != NULL && i < n; i++)
-        free(names[i]);
-    hp_free(names);
-    hp_free(done);
-    hp_free(out);
+    for (size_t i = 0; rc == HIVEPORT_OK && i < nextra; i++)
+        rc = hp_edit_value_delete(h, key, values[i]);
     free(values);
-    return rc;
-}
-
-/* Forgets a deleted key (and so stops the commit from stamping a freed cell). */
-static void untouch(hiveport *h, hive_node_h key)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < h->ntouched; i++)
-        if (h->touched[i] != key)
-            h->touched[k++] = h->touched[i];
-    h->ntouched = k;
-}
-
-/* Makes libhivex hold the session (a structural change follows) and reloads the state from it. */
-static int go_structural(hiveport *h, struct rpc_state *st)
-{
-    int rc = HIVEPORT_OK;
-    if (!h->structural) {
-        state_free(st);
-        if ((rc = hp_inplace_flush(h)) == HIVEPORT_OK)
-            rc = state_load(h, st);
-    }
     return rc;
 }
 
@@ -360,7 +292,7 @@ HIVEPORT_API int hiveport_rpc_set(hiveport *h, const char *ports, char available
     if (port_count != NULL)
         *port_count = 0;
     int rc = check_handle(h);
-    if (rc != HIVEPORT_OK || (rc = check_writable(h)) != HIVEPORT_OK)
+    if (rc != HIVEPORT_OK || (rc = hp_check_writable(h)) != HIVEPORT_OK)
         return rc;
     int avail = flag_arg(available), use = flag_arg(use_internet);
     if (avail < 0 || use < 0)
@@ -414,9 +346,7 @@ HIVEPORT_API int hiveport_rpc_set(hiveport *h, const char *ports, char available
     if (!w[V_PORTS].write && !w[V_AVAILABLE].write && !w[V_USE].write)
         goto out; /* already as asked */
 
-    /* Apply: the key (created when missing), then every value in one rewrite. */
-    if ((rc = go_structural(h, &st)) != HIVEPORT_OK)
-        goto out;
+    /* Apply: the key (created when missing), then the values. */
     if (st.key == 0 && (rc = hp_key_create(h, hp_nav_root(h), HP_RPC_KEY, &key)) != HIVEPORT_OK) {
         h->broken = h->changed; /* some keys may have been created */
         goto out;
@@ -425,11 +355,7 @@ HIVEPORT_API int hiveport_rpc_set(hiveport *h, const char *ports, char available
         key = st.key;
     bool attempted;
     rc = rewrite_values(h, key, w, &attempted);
-    if (rc == HIVEPORT_OK)
-        rc = hp_touch_key(h, key);
-    if (rc == HIVEPORT_OK)
-        h->changed = true;
-    else if (attempted || st.key == 0)
+    if (rc != HIVEPORT_OK && (attempted || st.key == 0))
         h->broken = true; /* the key was created, or its values may be half-rewritten */
 out:
     if (rc != HIVEPORT_OK && port_count != NULL)
@@ -443,7 +369,7 @@ out:
 HIVEPORT_API int hiveport_rpc_clear(hiveport *h, unsigned flags)
 {
     int rc = check_handle(h);
-    if (rc != HIVEPORT_OK || (rc = check_writable(h)) != HIVEPORT_OK)
+    if (rc != HIVEPORT_OK || (rc = hp_check_writable(h)) != HIVEPORT_OK)
         return rc;
     if (flags & ~HIVEPORT_RPC_CLEAR_KEEP_KEY)
         return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: unknown RPC clear flags 0x%x", h->path, flags);
@@ -458,27 +384,12 @@ HIVEPORT_API int hiveport_rpc_clear(hiveport *h, unsigned flags)
     }
     if (st.key == 0 || ((flags & HIVEPORT_RPC_CLEAR_KEEP_KEY) && !any))
         goto out; /* nothing to remove */
-    if ((rc = go_structural(h, &st)) != HIVEPORT_OK)
-        goto out;
     bool attempted = true;
-    if (flags & HIVEPORT_RPC_CLEAR_KEEP_KEY) {
+    if (flags & HIVEPORT_RPC_CLEAR_KEEP_KEY)
         rc = rewrite_values(h, st.key, w, &attempted);
-        if (rc == HIVEPORT_OK)
-            rc = hp_touch_key(h, st.key);
-    } else {
-        errno = 0;
-        rc = hp_subtree_deletable(h, st.key);
-        if (rc == HIVEPORT_OK && hivex_node_delete_child(h->hive, st.key) != 0)
-            rc = hp_error(h, hp_status_from_errno(errno), "%s: cannot delete " HP_RPC_KEY ": %s", h->path,
-                          strerror(errno ? errno : EINVAL));
-        if (rc == HIVEPORT_OK) {
-            untouch(h, st.key);
-            rc = hp_touch_key(h, st.parent); /* one subkey fewer */
-        }
-    }
-    if (rc == HIVEPORT_OK)
-        h->changed = true;
-    else if (attempted)
+    else /* the key, its values and whatever lies below it; its parent has one subkey fewer */
+        rc = hp_edit_subtree_delete(h, st.parent, st.key);
+    if (rc != HIVEPORT_OK && attempted)
         h->broken = true;
 out:
     state_free(&st);

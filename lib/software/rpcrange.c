@@ -76,6 +76,33 @@ int hp_rpcrange_parse_one(const char *text, struct hp_rpc_range *out, char *why,
     return 0;
 }
 
+/* The string of a REG_MULTI_SZ that starts at unit *pos: its units up to (not including) its NUL or the
+ * end of the data, copied into buf as ASCII ('?' for anything that is not printable ASCII, or with blanks
+ * a blank); *len gets its length in units (which may exceed what buf holds) and *ascii whether every unit
+ * was one of those.  *pos moves past the string and its NUL. */
+static void take_string(const unsigned char *p, size_t units, size_t *pos, char *buf, size_t buf_len, size_t *len,
+                        bool *ascii, bool blanks)
+{
+    size_t n = 0;
+    *ascii = true;
+    for (; *pos < units; (*pos)++) {
+        unsigned c = p[2 * *pos] | (unsigned)p[2 * *pos + 1] << 8;
+        if (c == 0) {
+            (*pos)++;
+            break;
+        }
+        if (!(c >= 0x20 && c <= 0x7e) && !(blanks && c >= '\t' && c <= '\r')) {
+            *ascii = false;
+            c = '?';
+        }
+        if (n + 1 < buf_len)
+            buf[n] = (char)c;
+        n++;
+    }
+    buf[n < buf_len ? n : buf_len - 1] = '\0';
+    *len = n;
+}
+
 /* The next string of a REG_MULTI_SZ at unit *pos of units: copies it (ASCII, '?' for anything else) into buf,
  * sets *ascii and *too_long, advances *pos past its terminator.  Returns false at the end of the list. */
 static bool next_string(const unsigned char *p, size_t units, size_t *pos, char *buf, size_t buf_len,
@@ -83,25 +110,9 @@ static bool next_string(const unsigned char *p, size_t units, size_t *pos, char 
 {
     if (*pos >= units || (p[2 * *pos] == 0 && p[2 * *pos + 1] == 0))
         return false;
-    size_t n = 0;
-    *ascii = true;
-    *too_long = false;
-    for (; *pos < units; (*pos)++) {
-        unsigned c = p[2 * *pos] | (unsigned)p[2 * *pos + 1] << 8;
-        if (c == 0) {
-            (*pos)++;
-            break;
-        }
-        if (c < 0x20 || c > 0x7e) {
-            *ascii = false;
-            c = '?';
-        }
-        if (n + 1 < buf_len)
-            buf[n++] = (char)c;
-        else
-            *too_long = true;
-    }
-    buf[n] = '\0';
+    size_t len;
+    take_string(p, units, pos, buf, buf_len, &len, ascii, false);
+    *too_long = len >= buf_len;
     return true;
 }
 
@@ -267,26 +278,39 @@ static long crt_strtol(const char *text, const char **end, bool *digits)
     return negative ? -value : value;
 }
 
+/* What is wrong with one end of a range, in the words for that end. */
+struct end_words {
+    const char *no_digit, *negative, *above;
+};
+
+/* One end of a range as the RPC runtime reads it (crt_strtol), which must be 0-65535: 0 with *value and
+ * *end, or -1 with the reason in why. */
+static int read_end(const char *text, const char **end, long *value, const struct end_words *words, char *why,
+                    size_t why_len)
+{
+    bool digits;
+    *value = crt_strtol(text, end, &digits);
+    const char *problem = !digits       ? words->no_digit
+                          : *value < 0    ? words->negative
+                          : *value > 65535 ? words->above
+                                          : NULL;
+    if (problem != NULL)
+        set_why(why, why_len, problem);
+    return problem != NULL ? -1 : 0;
+}
+
 int hp_rpcrange_read_one(const char *text, struct hp_rpc_range *out, char *why, size_t why_len)
 {
-    const char *end;
-    bool digits;
-    long low = crt_strtol(text, &end, &digits), high;
-    if (!digits) {
-        const char *p = text;
-        while (is_blank(*p))
-            p++;
-        set_why(why, why_len, *p == '-' ? "the range has no low end" : "not a port number");
+    const char *first = text, *end;
+    while (is_blank(*first))
+        first++;
+    const struct end_words low_words = {*first == '-' ? "the range has no low end" : "not a port number",
+                                        "a negative port", "the port is above 65535"};
+    static const struct end_words high_words = {"the range has no high end", "a negative high end",
+                                                "the high end is above 65535"};
+    long low, high;
+    if (read_end(text, &end, &low, &low_words, why, why_len) != 0)
         return -1;
-    }
-    if (low < 0) {
-        set_why(why, why_len, "a negative port");
-        return -1;
-    }
-    if (low > 65535) {
-        set_why(why, why_len, "the port is above 65535");
-        return -1;
-    }
     if (*end == '\0') {
         out->low = out->high = (uint32_t)low;
         return 0;
@@ -297,20 +321,8 @@ int hp_rpcrange_read_one(const char *text, struct hp_rpc_range *out, char *why, 
                                : "only '-' and a high end may follow the port");
         return -1;
     }
-    const char *rest = end + 1;
-    high = crt_strtol(rest, &end, &digits);
-    if (!digits) {
-        set_why(why, why_len, "the range has no high end");
+    if (read_end(end + 1, &end, &high, &high_words, why, why_len) != 0)
         return -1;
-    }
-    if (high < 0) {
-        set_why(why, why_len, "a negative high end");
-        return -1;
-    }
-    if (high > 65535) {
-        set_why(why, why_len, "the high end is above 65535");
-        return -1;
-    }
     if (low > high) {
         set_why(why, why_len, "the low end is above the high end");
         return -1;
@@ -324,33 +336,6 @@ int hp_rpcrange_read_one(const char *text, struct hp_rpc_range *out, char *why, 
     out->low = (uint32_t)low;
     out->high = (uint32_t)high;
     return 0;
-}
-
-/* The string of a REG_MULTI_SZ that starts at unit *pos: its units up to (not including) its NUL or the
- * end of the data, copied into buf as ASCII ('?' for anything that is not printable ASCII or a blank);
- * *len gets its length in units (which may exceed what buf holds) and *ascii whether every unit was one of
- * those.  *pos moves past the string and its NUL. */
-static void take_string(const unsigned char *p, size_t units, size_t *pos, char *buf, size_t buf_len, size_t *len,
-                        bool *ascii)
-{
-    size_t n = 0;
-    *ascii = true;
-    for (; *pos < units; (*pos)++) {
-        unsigned c = p[2 * *pos] | (unsigned)p[2 * *pos + 1] << 8;
-        if (c == 0) {
-            (*pos)++;
-            break;
-        }
-        if (!(c >= 0x20 && c <= 0x7e) && !(c >= '\t' && c <= '\r')) {
-            *ascii = false;
-            c = '?';
-        }
-        if (n + 1 < buf_len)
-            buf[n] = (char)c;
-        n++;
-    }
-    buf[n < buf_len ? n : buf_len - 1] = '\0';
-    *len = n;
 }
 
 /* text as it may be quoted in a message: blanks other than space shown as '?', cut at 40 characters. */
@@ -377,14 +362,14 @@ int hp_rpcrange_read(const char *data, size_t len, struct hp_rpc_range **ranges,
     *count = 0;
     /* First pass: count and check every string, so that nothing is allocated for an invalid list. */
     while (pos < units) {
-        take_string(p, units, &pos, text, sizeof text, &text_len, &ascii);
+        take_string(p, units, &pos, text, sizeof text, &text_len, &ascii, true);
         if (text_len == 0) { /* the end of the list, unless more strings follow */
             size_t more = 0;
             for (size_t at = pos; at < units;) {
                 size_t l;
                 bool a;
                 char ignored[2];
-                take_string(p, units, &at, ignored, sizeof ignored, &l, &a);
+                take_string(p, units, &at, ignored, sizeof ignored, &l, &a, true);
                 more += l > 0;
             }
             if (more > 0) {
@@ -429,7 +414,7 @@ int hp_rpcrange_read(const char *data, size_t len, struct hp_rpc_range **ranges,
     }
     pos = 0;
     for (size_t i = 0; i < n; i++) {
-        take_string(p, units, &pos, text, sizeof text, &text_len, &ascii);
+        take_string(p, units, &pos, text, sizeof text, &text_len, &ascii, true);
         (void)hp_rpcrange_read_one(text, &out[i], NULL, 0); /* checked above */
     }
     *ranges = out;

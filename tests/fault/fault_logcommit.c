@@ -12,9 +12,11 @@
  *     finds no error;
  *   - a failed commit has a message naming the file; once the hive was marked dirty the handle refuses to
  *     commit again until hiveport_discard(), after which (the log replayed) a commit succeeds.
- * Two kinds of change: the port patched in place, and native edits that grow the file (a new key under
+ * Three kinds of change: the port patched in place, native edits that grow the file (a new key under
  * Services and 40000 bytes of big data, for which system-basic has no free room: a bin is appended, so
- * the file is extended during the commit). */
+ * the file is extended during the commit), and rpc-range unset on a SOFTWARE hive (software-rpc-inside:
+ * Microsoft\Rpc\Internet and its values deleted natively, their cells freed).  For the last, "old" and "new"
+ * are the range read back and no range (HIVEPORT_E_NOT_SET). */
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
@@ -59,11 +61,14 @@ static const hiveport_setting *ntds(void)
 /* The native change: a new key under Services with its port, and a big value that makes the hive grow. */
 static const hiveport_setting native_setting = {.key = "HpFault\\Parameters", .value_name = "Port",
                                                 .type = HIVEPORT_REG_DWORD};
-static bool native_mode;
+enum mode { PATCHED, NATIVE, RPC_CLEAR };
+static enum mode mode;
 
 static int change(hiveport *h, uint32_t port)
 {
-    if (!native_mode)
+    if (mode == RPC_CLEAR)
+        return hiveport_rpc_clear(h, 0);
+    if (mode == PATCHED)
         return hiveport_set_port(h, ntds(), HIVEPORT_CS_ALL, port, 0);
     int rc = hiveport_set_port(h, &native_setting, 1, port, 0);
     static unsigned char big[40000];
@@ -86,20 +91,34 @@ static int set_and_commit(const char *path, unsigned flags, uint32_t port)
     return rc;
 }
 
+/* A reader of h sees the old or the new state; what it saw goes into seen. */
+static bool old_or_new(hiveport *h, char *seen, size_t seen_len)
+{
+    uint32_t port = 0;
+    int rc = mode == RPC_CLEAR ? hiveport_rpc_get(h, NULL, NULL, NULL, NULL)
+                               : hiveport_get_port(h, mode == NATIVE ? &native_setting : ntds(), 1, &port);
+    snprintf(seen, seen_len, "status %d, port %u", rc, port);
+    if (mode == RPC_CLEAR)
+        return rc == HIVEPORT_OK || rc == HIVEPORT_E_NOT_SET;
+    return (rc == HIVEPORT_OK && (port == (mode == NATIVE ? 0 : OLD_PORT) || port == NEW_PORT)) ||
+           (mode == NATIVE && rc == HIVEPORT_E_NOT_SET);
+}
+
 static bool same(const unsigned char *a, size_t a_len, const unsigned char *b, size_t b_len)
 {
     return a_len == b_len && memcmp(a, b, a_len) == 0;
 }
 
-/* dir/orig (the hive, ntds OLD_PORT, patchable) and dir/orig.LOG1 (a log header of type type). */
+/* dir/orig (the hive: system-basic with ntds OLD_PORT, patchable; software-rpc-inside for RPC_CLEAR) and
+ * dir/orig.LOG1 (a log header of type type). */
 static void prepare(const char *dir, uint32_t type)
 {
     char *orig = fl_join(dir, "orig"), *log = fl_join(dir, "orig.LOG1");
-    fl_fixture("system-basic", orig);
-    bool native = native_mode;
-    native_mode = false;
-    int rc = set_and_commit(orig, HIVEPORT_OPEN_COMMIT_COPY, OLD_PORT);
-    native_mode = native;
+    fl_fixture(mode == RPC_CLEAR ? "software-rpc-inside" : "system-basic", orig);
+    enum mode was = mode;
+    mode = PATCHED;
+    int rc = was == RPC_CLEAR ? HIVEPORT_OK : set_and_commit(orig, HIVEPORT_OPEN_COMMIT_COPY, OLD_PORT);
+    mode = was;
     if (rc != HIVEPORT_OK)
         fl_bail("cannot prepare %s", orig);
     size_t len;
@@ -136,7 +155,8 @@ static void run(uint32_t type, int err, int sticky)
     char *path = fl_join(dir, "SYSTEM"), *recovered = fl_join(dir, "recovered");
     prepare(dir, type);
     char label[200];
-    snprintf(label, sizeof label, "logged commit%s, %s logs, %s, %s", native_mode ? " of native edits (grown)" : "",
+    static const char *const kinds[] = {"", " of native edits (grown)", " of rpc-range unset (native key deletion)"};
+    snprintf(label, sizeof label, "logged commit%s, %s logs, %s, %s", kinds[mode],
              type == 6 ? "new-format" : "old-format", err == ENOSPC ? "ENOSPC" : "EIO",
              sticky ? "every call from the Nth" : "the Nth call");
 
@@ -147,7 +167,7 @@ static void run(uint32_t type, int err, int sticky)
     if (set_and_commit(path, HIVEPORT_OPEN_COMMIT_LOG, NEW_PORT) != HIVEPORT_OK)
         fl_bail("%s: the commit fails without a fault", label);
     unsigned char *new_bytes = tu_read(path, &new_len);
-    if (native_mode && new_len <= old_len)
+    if (mode == NATIVE && new_len <= old_len)
         fl_bail("%s: the native change did not grow the hive (%zu bytes)", label, new_len);
 
     unsigned long n;
@@ -174,11 +194,9 @@ static void run(uint32_t type, int err, int sticky)
             /* Committing again works at once (nothing reached the hive), or is refused until
              * hiveport_discard(), which rereads the file (its log replayed when it is dirty). */
             if (hiveport_commit(h, NULL) != HIVEPORT_OK) {
-                uint32_t seen = 0;
-                fl_check(hiveport_discard(h) == HIVEPORT_OK &&
-                             hiveport_get_port(h, ntds(), 1, &seen) == HIVEPORT_OK &&
-                             (seen == OLD_PORT || seen == NEW_PORT),
-                         what, "after the failure, discard gives %s, port %u", hiveport_errmsg(h), seen);
+                char seen[64] = "";
+                fl_check(hiveport_discard(h) == HIVEPORT_OK && old_or_new(h, seen, sizeof seen), what,
+                         "after the failure, discard gives %s, %s", hiveport_errmsg(h), seen);
             }
         }
         hiveport_close(h);
@@ -214,11 +232,12 @@ static void run(uint32_t type, int err, int sticky)
             }
             hiveport_close(r);
         }
-        uint32_t port = 0;
-        int grc = fl_read_port(path, native_mode ? &native_setting : ntds(), 1, &port);
-        fl_check((grc == HIVEPORT_OK && (port == (native_mode ? 0 : OLD_PORT) || port == NEW_PORT)) ||
-                     (native_mode && grc == HIVEPORT_E_NOT_SET),
-                 what, "reading gives status %d, port %u", grc, port);
+        hiveport *rd = NULL;
+        char seen[64] = "";
+        int orc = hiveport_open(path, 0, &rd);
+        fl_check(orc == HIVEPORT_OK && old_or_new(rd, seen, sizeof seen), what, "reading gives %s (%s)", seen,
+                 hiveport_errmsg(rd));
+        hiveport_close(rd);
         hiveport *c = NULL;
         hiveport_findings *f = NULL;
         if (hiveport_open(path, 0, &c) == HIVEPORT_OK && hiveport_check(c, 0, &f) == HIVEPORT_OK) {
@@ -256,8 +275,8 @@ int main(void)
     setenv("SOURCE_DATE_EPOCH", "1700000000", 1);
     static const uint32_t types[] = {6, 1};
     static const int errs[] = {ENOSPC, EIO};
-    for (int native = 0; native < 2; native++) {
-        native_mode = native;
+    for (int m = PATCHED; m <= RPC_CLEAR; m++) {
+        mode = (enum mode)m;
         for (size_t t = 0; t < 2; t++)
             for (size_t e = 0; e < 2; e++)
                 for (int sticky = 0; sticky < 2; sticky++)

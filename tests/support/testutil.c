@@ -10,6 +10,7 @@
 #include <check.h>
 #include <hivex.h>
 
+#include "regf.h" /* hp_regf_checksum */
 #include "testutil.h"
 
 char *tu_dir;
@@ -366,4 +367,41 @@ void tu_skip(const char *what, const char *reason)
         exit(1);
     }
     printf("SKIP: %s: %s\n", what, reason);
+}
+
+void tu_write_file(const char *path, const unsigned char *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    ck_assert_msg(f != NULL, "cannot write %s: %s", path, strerror(errno));
+    ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+void tu_make_log(const char *hive_path, const char *log_path, uint32_t type)
+{
+    size_t len;
+    unsigned char *h = tu_read(hive_path, &len), bb[512];
+    ck_assert_msg(h != NULL && len >= sizeof bb, "cannot read %s", hive_path);
+    memcpy(bb, h, sizeof bb);
+    free(h);
+    memcpy(bb + 0x08, bb + 0x04, 4); /* the secondary sequence number is the primary's */
+    for (int i = 0; i < 4; i++)
+        bb[0x1C + i] = (unsigned char)(type >> (8 * i));
+    uint32_t sum = hp_regf_checksum(bb);
+    for (int i = 0; i < 4; i++)
+        bb[0x1FC + i] = (unsigned char)(sum >> (8 * i));
+    tu_write_file(log_path, bb, sizeof bb);
+}
+
+void tu_assert_check_clean(const char *path)
+{
+    hiveport *h = tu_open_or_fail(path, 0);
+    hiveport_findings *f = NULL;
+    ck_assert_int_eq(hiveport_check(h, 0, &f), HIVEPORT_OK);
+    for (size_t i = 0; i < hiveport_findings_count(f); i++) {
+        const hiveport_finding *x = hiveport_findings_at(f, i);
+        ck_assert_msg(x->severity != HIVEPORT_SEVERITY_ERROR, "%s: %s: %s", path, x->code, x->message);
+    }
+    hiveport_findings_free(f);
+    hiveport_close(h);
 }
