@@ -355,6 +355,7 @@ static bool write_part(ntfs_volume *vol, const struct wb_file *w, enum wb_part p
     if (!na)
         return false;
     bool ok = true;
+    errno = 0;
     if (part == WB_HEADER) {
         ok = ntfsapi.ntfs_attr_pwrite(na, 0, HEADER, hdr) == HEADER;
     } else {
@@ -367,7 +368,7 @@ static bool write_part(ntfs_volume *vol, const struct wb_file *w, enum wb_part p
             at = end;
         }
     }
-    int e = errno;
+    int e = errno ? errno : EIO; /* a short write sets none */
     ntfsapi.ntfs_attr_close(na);
     if (ntfsapi.ntfs_inode_close(ni) != 0 && ok) {
         e = errno;
