@@ -58,3 +58,13 @@ CHECK_TARGETS += check-images
 # WIM and NTFS round trips on fixtures the test builds (wimcapture, mkntfs); skips what is not installed.
 check-images: $(TOOL) fixtures
 	BUILD=$(BUILD) HIVEPORT=$(abspath $(TOOL)) bash tests/cli-images.sh
+
+.PHONY: check-imglog-kill
+CHECK_TARGETS += check-imglog-kill
+
+# SIGKILL at every write and flush of a write-back into an NTFS volume (raw, and qcow2 through qemu-nbd):
+# the image holds the old hive, the new one, or a dirty one whose logs replay to the new one
+# (tests/imglog-kill.sh; strace, like check-fault's logcommit-kill.sh).
+check-imglog-kill: $(TOOL) fixtures
+	BUILD=$(BUILD) HIVEPORT=$(abspath $(TOOL)) HIVEPORT_FIXTURES=$(BUILD)/fixtures HIVEPORT_SHARED=../shared \
+	    bash tests/imglog-kill.sh

@@ -287,22 +287,216 @@ static int ntfs_open(struct image *im)
     return rc;
 }
 
-/* Writes data (size bytes) over the file's data attribute, resized first if the size changed: only the
- * 4 KiB blocks that differ from orig (orig_size bytes), so that a copy-on-write image or an overlay gets
- * the hive's changed clusters, not all of them (a hive that grows gains whole 4 KiB bins at its end). */
-static bool write_changes(ntfs_attr *na, const char *data, s64 size, const unsigned char *orig, s64 orig_size)
+/* ---- The write-back (issue 21): in the order of the logged commit, each step flushed to the image ---- */
+
+enum { BLOCK = 4096, HEADER = 512 };
+
+static uint32_t get32(const unsigned char *p)
 {
-    enum { BLOCK = 4096 };
-    if (na->data_size != size && ntfsapi.ntfs_attr_truncate(na, size) != 0)
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void put32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16);
+    p[3] = (unsigned char)(v >> 24);
+}
+
+/* The base block's checksum: the XOR of its first 127 dwords, 0 and -1 avoided (regf-format.md §2). */
+static uint32_t regf_checksum(const unsigned char *h)
+{
+    uint32_t x = 0;
+    for (size_t i = 0; i < 0x1FC; i += 4)
+        x ^= get32(h + i);
+    return x == 0xFFFFFFFFu ? 0xFFFFFFFEu : x == 0 ? 1 : x;
+}
+
+/* A base block (of a hive, or a log's copy of one) with its signature and checksum: its file type, else -1. */
+static int base_block_type(const unsigned char *h, size_t len)
+{
+    if (len < HEADER || memcmp(h, "regf", 4) != 0 || get32(h + 0x1FC) != regf_checksum(h))
+        return -1;
+    return (int)get32(h + 0x1C);
+}
+
+/* A valid primary base block whose sequence numbers are equal. */
+static bool hive_clean(const unsigned char *h, size_t len)
+{
+    return base_block_type(h, len) == 0 && get32(h + 0x04) == get32(h + 0x08);
+}
+
+/* One file's write-back: the new bytes and which part of them a step writes. */
+struct wb_file {
+    struct image_file *f;
+    unsigned char *data; /* the edited copy */
+    s64 size;
+};
+
+enum wb_part {
+    WB_ALL,    /* every changed block, resized first */
+    WB_BODY,   /* every changed block but the first 512 bytes, resized first */
+    WB_HEADER, /* the first 512 bytes only, from hdr */
+};
+
+/* Writes part of w over the file's data attribute: only the 4 KiB blocks that differ from what the image
+ * holds (its bytes as extracted), so that a copy-on-write image or an overlay gets the hive's changed
+ * clusters, not all of them (a hive that grows gains whole 4 KiB bins at its end).  An attribute that
+ * keeps its size and is written where it is allocated changes no NTFS metadata: libntfs-3g writes
+ * non-resident data in place.  The inode is closed (libntfs-3g syncs its record, and the directory's
+ * entry when its size changed) before returning. */
+static bool write_part(ntfs_volume *vol, const struct wb_file *w, enum wb_part part, const unsigned char *hdr)
+{
+    const unsigned char *orig = w->f->orig;
+    s64 orig_size = (s64)w->f->orig_size;
+    ntfs_inode *ni;
+    ntfs_attr *na = open_data(vol, w->f->image_path, &ni);
+    if (!na)
         return false;
-    for (s64 at = 0; at < size; at += BLOCK) {
-        s64 n = size - at < BLOCK ? size - at : BLOCK;
-        if (at + n <= orig_size && memcmp(data + at, orig + at, (size_t)n) == 0)
-            continue;
-        if (ntfsapi.ntfs_attr_pwrite(na, at, n, data + at) != n)
-            return false;
+    bool ok = true;
+    errno = 0;
+    if (part == WB_HEADER) {
+        ok = ntfsapi.ntfs_attr_pwrite(na, 0, HEADER, hdr) == HEADER;
+    } else {
+        if (na->data_size != w->size && ntfsapi.ntfs_attr_truncate(na, w->size) != 0)
+            ok = false;
+        for (s64 at = part == WB_BODY ? HEADER : 0; ok && at < w->size;) {
+            s64 end = (at / BLOCK + 1) * BLOCK < w->size ? (at / BLOCK + 1) * BLOCK : w->size, n = end - at;
+            if (!(end <= orig_size && memcmp(w->data + at, orig + at, (size_t)n) == 0))
+                ok = ntfsapi.ntfs_attr_pwrite(na, at, n, w->data + at) == n;
+            at = end;
+        }
     }
-    return true;
+    int e = errno ? errno : EIO; /* a short write sets none */
+    ntfsapi.ntfs_attr_close(na);
+    if (ntfsapi.ntfs_inode_close(ni) != 0 && ok) {
+        e = errno;
+        ok = false;
+    }
+    errno = e;
+    return ok;
+}
+
+/* Everything written so far reaches the image: libntfs-3g keeps nothing back once the inodes are closed
+ * (write_part), so the device's sync is enough: fsync of a raw image, NBD_CMD_FLUSH to qemu-nbd (which
+ * writes its caches and fdatasyncs the image).  An overlay is a new file renamed into place only when
+ * complete: a crash leaves no overlay, so it is not flushed step by step. */
+static bool flush_volume(const struct image *im, ntfs_volume *vol)
+{
+    if (im->overlay)
+        return true;
+    return vol->dev->d_ops->sync(vol->dev) == 0;
+}
+
+/* The local commit of the edited copy went through the hive's log: the hive was clean and is clean with a
+ * higher sequence number, and one log changed, now holding a base block of a log format (old, new) with
+ * the new hive's sequence number, as the library's logged commit leaves it (lib/hive/commit_log.c). */
+static int logged_log(struct wb_file *w)
+{
+    const struct wb_file *hive = &w[IMAGE_FILE_HIVE];
+    if (!hive->f->changed || !hive_clean(hive->f->orig, hive->f->orig_size) ||
+        !hive_clean(hive->data, (size_t)hive->size))
+        return -1;
+    uint32_t seq = get32(hive->data + 0x04);
+    if (seq == get32(hive->f->orig + 0x04))
+        return -1;
+    int log = -1;
+    for (int i = IMAGE_FILE_HIVE + 1; i < IMAGE_FILES; i++) {
+        if (!w[i].f->present || !w[i].f->changed)
+            continue;
+        int type = base_block_type(w[i].data, (size_t)w[i].size);
+        if (log >= 0 || (type != 1 && type != 6) || get32(w[i].data + 0x04) != seq)
+            return -1;
+        log = i;
+    }
+    return log;
+}
+
+/* The dirty mark the write-back puts on the hive before its pages (ntfs_commit). */
+static void dirty_mark(const struct wb_file *w, bool logged, unsigned char *hdr)
+{
+    const struct wb_file *hive = &w[IMAGE_FILE_HIVE];
+    memcpy(hdr, hive->data, HEADER);
+    if (logged) {
+        /* As the logged commit marks the file: the primary sequence number the log entry's, the
+         * secondary as it was; its replay then gives the new hive. */
+        put32(hdr + 0x08, get32(hive->f->orig + 0x08));
+    } else {
+        /* No log holds the change: numbers above every log's (a log whose base block is numbered at or
+         * above the secondary would be replayed over the half-written pages), the primary one more. */
+        uint32_t secondary = get32(hive->data + 0x04);
+        for (int i = IMAGE_FILE_HIVE + 1; i < IMAGE_FILES; i++) {
+            const unsigned char *b = w[i].f->present ? w[i].data : NULL;
+            if (b && base_block_type(b, (size_t)w[i].size) >= 1 && get32(b + 0x04) - secondary < 0x80000000u)
+                secondary = get32(b + 0x04) + 1;
+        }
+        put32(hdr + 0x08, secondary);
+        put32(hdr + 0x04, secondary + 1);
+    }
+    /* A hive that grows keeps the hive-bins size of the file as it still is in the image: a header claiming
+     * more bins than the file holds is refused as truncated. */
+    if (hive->size > (s64)hive->f->orig_size && hive->f->orig_size >= HEADER)
+        memcpy(hdr + 0x28, hive->f->orig + 0x28, 4);
+    put32(hdr + 0x1FC, regf_checksum(hdr));
+}
+
+/* Writes the changed files back into the mounted volume.  The hive goes in the order of the logged commit
+ * (lib/hive/commit_log.c), each step flushed to the image before the next:
+ *   1. the changed log (when the local commit went through it: logged_log), whole;
+ *   2. the hive's base block marked dirty (dirty_mark);
+ *   3. the hive grown if it grows, its other changed blocks;
+ *   4. its new base block.
+ * A crash leaves the old hive (before 2), a dirty hive whose log entry replays to the new one (2-3), or
+ * the new hive.  Without a log of the change (no logs in the image, a copy commit), the same order with
+ * a dirty mark no log applies to: a crash in 2-3 leaves a hive marked dirty, with some pages new, that
+ * readers take for one whose logs are lost (hiveport reads it with a warning and refuses to write it
+ * without --discard-logs), not a clean-looking torn one.  *how says which. */
+static int write_back(const struct image *im, ntfs_volume *vol, struct wb_file *w, const char **step,
+                      const char **left, const char **how)
+{
+    int log = logged_log(w);
+    bool logged = log >= 0;
+    struct wb_file *hive = &w[IMAGE_FILE_HIVE];
+    *how = logged ? "through its log" : hive->f->changed ? "marked dirty until complete" : "";
+    *left = "the hive is as it was";
+    bool logs = false;
+    for (int i = IMAGE_FILE_HIVE + 1; i < IMAGE_FILES; i++) {
+        if (!w[i].f->present || !w[i].f->changed)
+            continue;
+        *step = w[i].f->image_path + 1;
+        if (!write_part(vol, &w[i], WB_ALL, NULL))
+            return -1;
+        logs = true;
+    }
+    *step = "the logs";
+    if (logs && !flush_volume(im, vol))
+        return -1;
+    if (!hive->f->changed)
+        return 0;
+    *step = "the hive's dirty mark";
+    *left = logged ? "the hive is as it was, or marked dirty with its log holding the change (reading it replays "
+                     "the log)"
+                   : "the hive is as it was, or marked dirty (see hiveport(1), IMAGES)";
+    unsigned char hdr[HEADER];
+    dirty_mark(w, logged, hdr);
+    if (!write_part(vol, hive, WB_HEADER, hdr) || !flush_volume(im, vol))
+        return -1;
+    *step = "the hive's pages";
+    *left = logged ? "the hive is marked dirty and its log holds the change: reading it replays the log"
+                   : "the hive is marked dirty with some of its pages written: see hiveport(1), IMAGES";
+    if (!write_part(vol, hive, WB_BODY, NULL) || !flush_volume(im, vol))
+        return -1;
+    *step = "the hive's base block";
+    if (!write_part(vol, hive, WB_HEADER, hive->data) || !flush_volume(im, vol))
+        return -1;
+    return 0;
+}
+
+static void free_files(struct wb_file *w)
+{
+    for (int i = 0; i < IMAGE_FILES; i++)
+        free(w[i].data);
 }
 
 static int ntfs_commit(struct image *im)
@@ -312,46 +506,45 @@ static int ntfs_commit(struct image *im)
     bool any = false;
     for (int i = 0; i < IMAGE_FILES; i++)
         any |= im->files[i].present && im->files[i].changed;
-    if (volume_open_write(im, &ns->vol) != CLI_OK)
-        return CLI_FAILED;
-    ntfs_volume *vol = any ? mount_volume(im, ns, true) : NULL;
-    if (any && !vol) {
-        volume_close(im, &ns->vol, false);
-        return CLI_FAILED;
-    }
+    struct wb_file w[IMAGE_FILES];
+    memset(w, 0, sizeof w);
     int rc = CLI_OK;
-    for (int i = 0; any && rc == CLI_OK && i < IMAGE_FILES; i++) {
+    for (int i = 0; i < IMAGE_FILES && rc == CLI_OK; i++) {
         struct image_file *f = &im->files[i];
-        if (!f->present || !f->changed)
+        w[i].f = f;
+        if (!f->present)
             continue;
+        /* Every present file's bytes, changed or not: the dirty mark looks at the logs' numbers. */
         int fd = open(f->local, O_RDONLY | O_CLOEXEC);
         struct stat st;
-        char *buf = NULL;
-        if (fd < 0 || fstat(fd, &st) != 0 || !(buf = malloc((size_t)st.st_size + 1)) ||
-            read(fd, buf, (size_t)st.st_size) != (ssize_t)st.st_size) {
+        if (fd < 0 || fstat(fd, &st) != 0 || !(w[i].data = malloc((size_t)st.st_size + 1)) ||
+            read(fd, w[i].data, (size_t)st.st_size) != (ssize_t)st.st_size) {
             cli_error(im->prog, "%s: cannot read %s: %s", im->label, f->local, strerror(errno));
             rc = CLI_FAILED;
         }
+        w[i].size = rc == CLI_OK ? (s64)st.st_size : 0;
         if (fd >= 0)
             close(fd);
-        ntfs_inode *ni = NULL;
-        ntfs_attr *na = rc == CLI_OK ? open_data(vol, f->image_path, &ni) : NULL;
-        if (rc == CLI_OK && !na) {
-            cli_error(im->prog, "%s: cannot open %s for writing: %s", target, f->image_path + 1, strerror(errno));
-            rc = CLI_FAILED;
-        }
-        if (rc == CLI_OK && !write_changes(na, buf, (s64)st.st_size, f->orig, (s64)f->orig_size)) {
-            cli_error(im->prog, "%s: cannot write %s: %s", target, f->image_path + 1, strerror(errno));
-            rc = CLI_FAILED;
-        }
-        free(buf);
-        if (na)
-            ntfsapi.ntfs_attr_close(na);
-        if (ni && ntfsapi.ntfs_inode_close(ni) != 0 && rc == CLI_OK) {
-            cli_error(im->prog, "%s: cannot write %s: %s", target, f->image_path + 1, strerror(errno));
-            rc = CLI_FAILED;
-        }
     }
+    if (rc != CLI_OK || volume_open_write(im, &ns->vol) != CLI_OK) {
+        free_files(w);
+        return CLI_FAILED;
+    }
+    ntfs_volume *vol = any ? mount_volume(im, ns, true) : NULL;
+    if (any && !vol) {
+        volume_close(im, &ns->vol, false);
+        free_files(w);
+        return CLI_FAILED;
+    }
+    const char *step = "", *left = "", *how = "";
+    if (any && write_back(im, vol, w, &step, &left, &how) != 0) {
+        if (im->overlay)
+            cli_error(im->prog, "%s: cannot write %s: %s", target, step, strerror(errno));
+        else
+            cli_error(im->prog, "%s: cannot write %s: %s; %s", target, step, strerror(errno), left);
+        rc = CLI_FAILED;
+    }
+    free_files(w);
     if (vol && ntfsapi.ntfs_umount(vol, FALSE) != 0 && rc == CLI_OK) {
         cli_error(im->prog, "%s: cannot close the NTFS volume: %s", target, strerror(errno));
         rc = CLI_FAILED;
@@ -365,7 +558,8 @@ static int ntfs_commit(struct image *im)
         fprintf(stderr, "%s: wrote %s into the new qcow2 overlay %s (backed by %s, which is unchanged)\n", im->prog,
                 im->label, im->overlay, ns->vol.file);
     else if (rc == CLI_OK && im->verbose)
-        fprintf(stderr, "%s: wrote %s back into %s\n", im->prog, im->label, ns->vol.file);
+        fprintf(stderr, "%s: wrote %s back into %s%s%s%s\n", im->prog, im->label, ns->vol.file, *how ? " (" : "",
+                how, *how ? ", each step flushed)" : "");
     return rc;
 }
 
