@@ -121,6 +121,9 @@ int hp_hivex(hiveport *h);          /* makes sure h->hive is open (read-only unl
 bool hp_handle_usable(const hiveport *h);
 void hp_inplace_clear(hiveport *h); /* forgets the in-place edits (the handle owns the list) */
 int hp_check_handle(const hiveport *h); /* HIVEPORT_E_INVALID_ARG for NULL or failed handles */
+/* The start of a call that gives a findings list (check, audit: what): *out NULL, then h usable and out
+ * given, else HIVEPORT_E_INVALID_ARG (with the error on h when it is usable). */
+int hp_findings_call(hiveport *h, hiveport_findings **out, const char *what);
 /* ---- hivekind.c: the kind of hive a call needs (HIVEPORT_E_NOT_HIVE, one message per kind, otherwise) ---- */
 int hp_require_system(hiveport *h);   /* a Select key or a ControlSetNNN key at the root */
 int hp_require_software(hiveport *h); /* Microsoft and Classes at the root */

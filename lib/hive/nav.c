@@ -21,6 +21,20 @@ static int hivex_failed(hiveport *h, const char *what, uint64_t off)
                     (unsigned long long)off, strerror(err ? err : EINVAL));
 }
 
+/* A zero-terminated list from libhivex into *out and its length; list NULL: libhivex failed to read what,
+ * whose errno says why. */
+static int hivex_list(hiveport *h, size_t *list, size_t **out, size_t *count, const char *what, hive_node_h node)
+{
+    if (list == NULL)
+        return hivex_failed(h, what, node);
+    size_t n = 0;
+    while (list[n] != 0)
+        n++;
+    *out = list;
+    *count = n;
+    return HIVEPORT_OK;
+}
+
 hive_node_h hp_nav_root(hiveport *h)
 {
     return h->structural ? hivex_root(h->hive) : (hive_node_h)hp_cells_root(&h->img);
@@ -103,15 +117,7 @@ int hp_nav_children(hiveport *h, hive_node_h node, hive_node_h **out, size_t *co
     *count = 0;
     if (h->structural) {
         errno = 0;
-        hive_node_h *children = hivex_node_children(h->hive, node);
-        if (children == NULL)
-            return hivex_failed(h, "the subkeys of a key", node);
-        size_t n = 0;
-        while (children[n] != 0)
-            n++;
-        *out = children;
-        *count = n;
-        return HIVEPORT_OK;
+        return hivex_list(h, hivex_node_children(h->hive, node), out, count, "the subkeys of a key", node);
     }
     struct collect c = {0};
     int rc = hp_cells_walk_subkeys(&h->img, node, collect_one, &c);
@@ -130,12 +136,18 @@ int hp_nav_children(hiveport *h, hive_node_h node, hive_node_h **out, size_t *co
     return HIVEPORT_OK;
 }
 
+/* name, or the error that what at off could not be read when it is NULL (errno says why). */
+static char *name_or_error(hiveport *h, char *name, const char *what, uint64_t off)
+{
+    if (name == NULL)
+        hivex_failed(h, what, off);
+    return name;
+}
+
 char *hp_nav_key_name(hiveport *h, hive_node_h node)
 {
-    char *name = h->structural ? hivex_node_name(h->hive, node) : hp_cells_key_name(&h->img, node);
-    if (name == NULL)
-        hivex_failed(h, "a key name", node);
-    return name;
+    return name_or_error(h, h->structural ? hivex_node_name(h->hive, node) : hp_cells_key_name(&h->img, node),
+                         "a key name", node);
 }
 
 int hp_nav_value(hiveport *h, hive_node_h node, const char *name, hive_value_h *vk)
@@ -158,15 +170,7 @@ int hp_nav_values(hiveport *h, hive_node_h node, hive_value_h **out, size_t *cou
     *count = 0;
     if (h->structural) {
         errno = 0;
-        hive_value_h *values = hivex_node_values(h->hive, node);
-        if (values == NULL)
-            return hivex_failed(h, "the values of a key", node);
-        size_t n = 0;
-        while (values[n] != 0)
-            n++;
-        *out = values;
-        *count = n;
-        return HIVEPORT_OK;
+        return hivex_list(h, hivex_node_values(h->hive, node), out, count, "the values of a key", node);
     }
     const unsigned char *list;
     uint32_t n;
@@ -184,10 +188,8 @@ int hp_nav_values(hiveport *h, hive_node_h node, hive_value_h **out, size_t *cou
 
 char *hp_nav_value_name(hiveport *h, hive_value_h vk)
 {
-    char *name = h->structural ? hivex_value_key(h->hive, vk) : hp_cells_value_name(&h->img, vk);
-    if (name == NULL)
-        hivex_failed(h, "a value name", vk);
-    return name;
+    return name_or_error(h, h->structural ? hivex_value_key(h->hive, vk) : hp_cells_value_name(&h->img, vk),
+                         "a value name", vk);
 }
 
 int hp_nav_value_type(hiveport *h, hive_value_h vk, uint32_t *type, size_t *len)
