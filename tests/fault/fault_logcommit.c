@@ -25,6 +25,7 @@
 #include "fault.h"
 #include "internal.h"
 #include "testutil.h"
+#include "le.h"
 
 static void (*shim_arm)(unsigned long, int, int);
 static unsigned long (*shim_disarm)(void);
@@ -33,21 +34,9 @@ static const char *(*shim_failed)(void);
 #define OLD_PORT 7300u
 #define NEW_PORT 7301u
 
-static uint32_t get32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
 static void write_file(const char *path, const unsigned char *data, size_t len)
 {
-    FILE *f = fopen(path, "wb");
-    if (f == NULL || (len > 0 && fwrite(data, 1, len, f) != len) || fclose(f) != 0)
+    if (tu_write(path, data, len) != 0)
         fl_bail("cannot write %s", path);
 }
 
@@ -102,15 +91,8 @@ static void prepare(const char *dir, uint32_t type)
     native_mode = native;
     if (rc != HIVEPORT_OK)
         fl_bail("cannot prepare %s", orig);
-    size_t len;
-    unsigned char *hive = tu_read(orig, &len);
-    unsigned char bb[512];
-    memcpy(bb, hive, sizeof bb);
-    put32(bb + 0x08, get32(bb + 0x04));
-    put32(bb + 0x1C, type);
-    put32(bb + 0x1FC, hp_regf_checksum(bb));
-    write_file(log, bb, sizeof bb);
-    free(hive);
+    if (tu_write_caught_up_log(orig, log, type) != 0)
+        fl_bail("cannot write %s", log);
     free(orig);
     free(log);
 }

@@ -11,6 +11,8 @@
 #include <hivex.h>
 
 #include "testutil.h"
+#include "le.h"
+#include "regf.h"
 
 char *tu_dir;
 
@@ -328,23 +330,18 @@ void tu_expect_diff(const char *before, const char *path, const char *added, con
     free(after);
 }
 
-static uint32_t tu_le32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 size_t tu_subkey_entry(const unsigned char *hive, size_t len, uint64_t parent, uint64_t child)
 {
     if (parent + 4 + 0x20 > len)
         return 0;
-    uint64_t list = 0x1000 + (uint64_t)tu_le32(hive + parent + 4 + 0x1C) + 4; /* past the cell's size */
+    uint64_t list = 0x1000 + (uint64_t)hp_le32(hive + parent + 4 + 0x1C) + 4; /* past the cell's size */
     if (list + 4 > len || hive[list] != 'l')
         return 0;
     size_t stride = hive[list + 1] == 'i' ? 4 : 8;
     size_t count = (size_t)hive[list + 2] | (size_t)hive[list + 3] << 8;
     for (size_t i = 0; i < count && list + 4 + (i + 1) * stride <= len; i++) {
         size_t entry = (size_t)list + 4 + i * stride;
-        if (0x1000 + (uint64_t)tu_le32(hive + entry) == child)
+        if (0x1000 + (uint64_t)hp_le32(hive + entry) == child)
             return entry;
     }
     return 0;
@@ -366,4 +363,38 @@ void tu_skip(const char *what, const char *reason)
         exit(1);
     }
     printf("SKIP: %s: %s\n", what, reason);
+}
+
+char *tu_path_in(const char *dir, const char *name)
+{
+    char *p = NULL;
+    if (asprintf(&p, "%s/%s", dir, name) < 0)
+        abort();
+    return p;
+}
+
+int tu_write(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    bool ok = f != NULL && (len == 0 || fwrite(data, 1, len, f) == len);
+    if (f != NULL && fclose(f) != 0)
+        ok = false;
+    return ok ? 0 : -1;
+}
+
+int tu_write_caught_up_log(const char *hive, const char *log, uint32_t type)
+{
+    size_t len;
+    unsigned char *h = tu_read(hive, &len);
+    if (h == NULL || len < 512) {
+        free(h);
+        return -1;
+    }
+    unsigned char bb[512];
+    memcpy(bb, h, sizeof bb);
+    free(h);
+    hp_put_le32(bb + 0x08, hp_le32(bb + 0x04));
+    hp_put_le32(bb + 0x1C, type);
+    hp_put_le32(bb + 0x1FC, hp_regf_checksum(bb));
+    return tu_write(log, bb, sizeof bb);
 }

@@ -53,5 +53,12 @@ int tu_same_mtime(const struct stat *a, const struct stat *b);
  * lies (parent and child: key offsets as libhivex gives them); 0 when there is none.  For tests that
  * damage a list on purpose. */
 size_t tu_subkey_entry(const unsigned char *hive, size_t len, uint64_t parent, uint64_t child);
+/* dir/name (caller frees). */
+char *tu_path_in(const char *dir, const char *name);
+/* Writes len bytes of data as the file path (created or truncated): 0, or -1. */
+int tu_write(const char *path, const void *data, size_t len);
+/* log: a log as Windows leaves it after the primary caught up: the hive's base block (both sequence
+ * numbers the primary's, file type type: 6 new format, 1 old) and no entry.  0, or -1. */
+int tu_write_caught_up_log(const char *hive, const char *log, uint32_t type);
 
 #endif
