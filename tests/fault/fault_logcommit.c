@@ -15,7 +15,6 @@
  * Two kinds of change: the port patched in place, and native edits that grow the file (a new key under
  * Services and 40000 bytes of big data, for which system-basic has no free room: a bin is appended, so
  * the file is extended during the commit). */
-#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,9 +26,7 @@
 #include "testutil.h"
 #include "le.h"
 
-static void (*shim_arm)(unsigned long, int, int);
-static unsigned long (*shim_disarm)(void);
-static const char *(*shim_failed)(void);
+static struct fl_shim shim;
 
 #define OLD_PORT 7300u
 #define NEW_PORT 7301u
@@ -143,10 +140,10 @@ static void run(uint32_t type, int err, int sticky)
         if (hiveport_open(path, HIVEPORT_OPEN_WRITE | HIVEPORT_OPEN_COMMIT_LOG, &h) != HIVEPORT_OK ||
             change(h, NEW_PORT) != HIVEPORT_OK)
             fl_bail("%s: cannot prepare the change: %s", what, hiveport_errmsg(h));
-        shim_arm(n, err, sticky);
+        shim.arm(n, err, sticky);
         int rc = hiveport_commit(h, NULL);
-        unsigned long calls = shim_disarm();
-        const char *call = shim_failed();
+        unsigned long calls = shim.disarm();
+        const char *call = shim.failed();
         char msg[1100];
         snprintf(msg, sizeof msg, "%s", hiveport_errmsg(h));
         if (rc != HIVEPORT_OK) {
@@ -171,9 +168,9 @@ static void run(uint32_t type, int err, int sticky)
         if (hiveport_open(path, HIVEPORT_OPEN_WRITE | HIVEPORT_OPEN_COMMIT_LOG, &h) != HIVEPORT_OK ||
             change(h, NEW_PORT) != HIVEPORT_OK)
             fl_bail("%s: cannot prepare the change: %s", what, hiveport_errmsg(h));
-        shim_arm(n, err, sticky);
+        shim.arm(n, err, sticky);
         int rc2 = hiveport_commit(h, NULL);
-        shim_disarm();
+        shim.disarm();
         hiveport_close(h);
         size_t now_len;
         unsigned char *now = tu_read(path, &now_len);
@@ -230,11 +227,7 @@ static void run(uint32_t type, int err, int sticky)
 
 int main(void)
 {
-    shim_arm = (void (*)(unsigned long, int, int))dlsym(RTLD_DEFAULT, "fault_shim_arm");
-    shim_disarm = (unsigned long (*)(void))dlsym(RTLD_DEFAULT, "fault_shim_disarm");
-    shim_failed = (const char *(*)(void))dlsym(RTLD_DEFAULT, "fault_shim_failed");
-    if (shim_arm == NULL || shim_disarm == NULL || shim_failed == NULL)
-        fl_bail("fault_logcommit needs LD_PRELOAD=failshim.so");
+    shim = fl_shim("fault_logcommit");
     setenv("SOURCE_DATE_EPOCH", "1700000000", 1);
     static const uint32_t types[] = {6, 1};
     static const int errs[] = {ENOSPC, EIO};

@@ -110,6 +110,17 @@ const char *fz_write_file(const char *name, const uint8_t *data, size_t size)
     return path;
 }
 
+uint8_t *fz_copy_fixed(const uint8_t *data, size_t size)
+{
+    uint8_t *buf = malloc(size ? size : 1);
+    if (buf == NULL)
+        return NULL;
+    memcpy(buf, data, size);
+    if (fz_hash(data, size) % 16 != 0)
+        fz_fix_checksum(buf, size);
+    return buf;
+}
+
 void fz_fix_checksum(uint8_t *buf, size_t len)
 {
     if (len < 0x200 || memcmp(buf, "regf", 4) != 0)
