@@ -18,6 +18,7 @@
 #include "pageset.h"
 #include "suite.h"
 #include "testutil.h"
+#include "le.h"
 
 static char *dir;
 
@@ -32,23 +33,9 @@ static void teardown(void)
     free(dir);
 }
 
-static uint32_t get32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
 static char *path_in(const char *name)
 {
-    char *p = NULL;
-    if (asprintf(&p, "%s/%s", dir, name) < 0)
-        abort();
-    return p;
+    return tu_path_in(dir, name);
 }
 
 static const hiveport_setting *ntds(void)
@@ -109,7 +96,7 @@ static void replay_equals_commit(uint32_t type, int want_format)
     struct hp_log_pages pg = {ps.n, ps.offsets, (const unsigned char *const *)ps.pages};
     unsigned char *log;
     size_t log_len;
-    uint32_t seq = get32(ps.base_block + 4);
+    uint32_t seq = hp_le32(ps.base_block + 4);
     ck_assert_int_eq(want_format == HP_TXLOG_FORMAT_NEW ? hp_logwrite_new(ps.base_block, seq, &pg, &log, &log_len)
                                                         : hp_logwrite_old(ps.base_block, seq, &pg, &log, &log_len),
                      HIVEPORT_OK);
@@ -117,11 +104,11 @@ static void replay_equals_commit(uint32_t type, int want_format)
     /* The primary as it stands after step 2: old pages, dirty base block. */
     size_t before_len;
     unsigned char *image = tu_read(hive, &before_len);
-    uint32_t old_seq = get32(image + 8);
+    uint32_t old_seq = hp_le32(image + 8);
     ck_assert_uint_eq(seq, old_seq + 1);
     memcpy(image, ps.base_block, 512);
-    put32(image + 8, old_seq);
-    put32(image + 0x1FC, hp_regf_checksum(image));
+    hp_put_le32(image + 8, old_seq);
+    hp_put_le32(image + 0x1FC, hp_regf_checksum(image));
     char *plan_path = strdup(plan.path);
     hp_pages_free(&ps);
     hp_log_plan_free(&plan);
@@ -432,7 +419,7 @@ static void native_key_logged(uint32_t type, int want_format, bool grow)
         ck_assert_uint_gt(after_len, before_len);
     else
         ck_assert_uint_eq(after_len, before_len);
-    ck_assert_uint_eq(get32(after + 0x28) + 4096u, after_len);
+    ck_assert_uint_eq(hp_le32(after + 0x28) + 4096u, after_len);
     assert_hivex_port(hive, "HpLogged", 4321);
     tu_assert_check_clean(hive);
     if (grow) {
@@ -451,9 +438,9 @@ static void native_key_logged(uint32_t type, int want_format, bool grow)
     unsigned char *image = hp_malloc(before_len);
     memcpy(image, before, before_len);
     memcpy(image, after, 512);
-    put32(image + 0x08, get32(before + 0x04));
-    put32(image + 0x28, get32(before + 0x28));
-    put32(image + 0x1FC, hp_regf_checksum(image));
+    hp_put_le32(image + 0x08, hp_le32(before + 0x04));
+    hp_put_le32(image + 0x28, hp_le32(before + 0x28));
+    hp_put_le32(image + 0x1FC, hp_regf_checksum(image));
     size_t image_len = before_len;
     struct hp_txlog_input in[1] = {{"LOG", log, log_len}};
     struct hp_txlog_result res;
@@ -477,9 +464,9 @@ static void native_key_logged(uint32_t type, int want_format, bool grow)
     unsigned char *dirty = hp_malloc(before_len);
     memcpy(dirty, before, before_len);
     memcpy(dirty, after, 512);
-    put32(dirty + 0x08, get32(before + 0x04));
-    put32(dirty + 0x28, get32(before + 0x28));
-    put32(dirty + 0x1FC, hp_regf_checksum(dirty));
+    hp_put_le32(dirty + 0x08, hp_le32(before + 0x04));
+    hp_put_le32(dirty + 0x28, hp_le32(before + 0x28));
+    hp_put_le32(dirty + 0x1FC, hp_regf_checksum(dirty));
     tu_write_file(hive, dirty, before_len);
     tu_write_file(log_path, log, log_len);
     char *other = path_in(strstr(log_path, "LOG1") ? "SYSTEM.LOG2" : "SYSTEM.LOG1");

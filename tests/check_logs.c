@@ -12,33 +12,16 @@
 #include "suite.h"
 #include "testutil.h"
 #include "txlog.h"
-
-static void put32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void put64(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
+#include "le.h"
 
 static char *path_in(const char *name)
 {
-    char *p = NULL;
-    if (asprintf(&p, "%s/%s", tu_dir, name) < 0)
-        abort();
-    return p;
+    return tu_path_in(tu_dir, name);
 }
 
 static void write_bytes(const char *path, const unsigned char *data, size_t len)
 {
-    FILE *f = fopen(path, "wb");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_uint_eq(fwrite(data, 1, len, f), len);
-    fclose(f);
+    ck_assert_int_eq(tu_write(path, data, len), 0);
 }
 
 /* Makes dir/NAME a dirty copy of fixture `before` whose new-format log NAME.LOG1 holds the change to
@@ -75,29 +58,29 @@ static char *dirty_with_log(const char *name, const char *log_name, uint32_t new
     size_t log_len = 512 + entry_len;
     unsigned char *log = calloc(1, log_len);
     memcpy(log, a, 512);
-    put32(log + 0x04, seq);
-    put32(log + 0x08, seq);
-    put32(log + 0x1C, 6);
-    put32(log + 0x1FC, hp_regf_checksum(log));
+    hp_put_le32(log + 0x04, seq);
+    hp_put_le32(log + 0x08, seq);
+    hp_put_le32(log + 0x1C, 6);
+    hp_put_le32(log + 0x1FC, hp_regf_checksum(log));
     unsigned char *e = log + 512;
     memcpy(e, "HvLE", 4);
-    put32(e + 0x04, (uint32_t)entry_len);
-    put32(e + 0x0C, seq);
+    hp_put_le32(e + 0x04, (uint32_t)entry_len);
+    hp_put_le32(e + 0x0C, seq);
     memcpy(e + 0x10, a + 0x28, 4); /* hive-bins size */
-    put32(e + 0x14, (uint32_t)npages);
+    hp_put_le32(e + 0x14, (uint32_t)npages);
     for (size_t i = 0; i < npages; i++) {
-        put32(e + 0x28 + 8 * i, rel[i]);
-        put32(e + 0x2C + 8 * i, 4096);
+        hp_put_le32(e + 0x28 + 8 * i, rel[i]);
+        hp_put_le32(e + 0x2C + 8 * i, 4096);
         memcpy(e + 0x28 + 8 * npages + 4096 * i, b + 4096 + rel[i], 4096);
     }
-    put64(e + 0x18, hp_marvin32(HP_MARVIN32_REGF_SEED, e + 0x28, entry_len - 0x28));
-    put64(e + 0x20, hp_marvin32(HP_MARVIN32_REGF_SEED, e, 0x20));
+    hp_put_le64(e + 0x18, hp_marvin32(HP_MARVIN32_REGF_SEED, e + 0x28, entry_len - 0x28));
+    hp_put_le64(e + 0x20, hp_marvin32(HP_MARVIN32_REGF_SEED, e, 0x20));
     char *log_path = path_in(log_name);
     write_bytes(log_path, log, log_len);
 
     /* The primary: the old bytes, its primary sequence number advanced (a write began, never finished). */
-    put32(a + 0x04, seq);
-    put32(a + 0x1FC, hp_regf_checksum(a));
+    hp_put_le32(a + 0x04, seq);
+    hp_put_le32(a + 0x1FC, hp_regf_checksum(a));
     write_bytes(hive, a, a_len);
     unlink(after);
     free(rel);

@@ -13,6 +13,7 @@
 #include "partition.h"
 #include "suite.h"
 #include "testutil.h"
+#include "le.h"
 
 #define SECTOR 512
 #define DISK_SECTORS 8192 /* 4 MiB */
@@ -28,18 +29,6 @@ static void setup(void)
 static void teardown(void)
 {
     tu_teardown_dir();
-}
-
-static void put32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void put64(unsigned char *p, uint64_t v)
-{
-    put32(p, (uint32_t)v);
-    put32(p + 4, (uint32_t)(v >> 32));
 }
 
 static uint32_t crc32_ieee(const unsigned char *p, size_t n)
@@ -58,8 +47,8 @@ static void entry(uint64_t lba, int slot, unsigned type, uint32_t first, uint32_
 {
     unsigned char *e = disk + lba * SECTOR + 0x1BE + 16 * slot;
     e[4] = (unsigned char)type;
-    put32(e + 8, first);
-    put32(e + 12, count);
+    hp_put_le32(e + 8, first);
+    hp_put_le32(e + 12, count);
     disk[lba * SECTOR + 510] = 0x55;
     disk[lba * SECTOR + 511] = 0xAA;
 }
@@ -175,17 +164,17 @@ static void gpt_header(uint64_t lba, uint64_t backup_lba, uint64_t table_lba, ui
     unsigned char *h = disk + lba * SECTOR;
     memset(h, 0, SECTOR);
     memcpy(h, "EFI PART", 8);
-    put32(h + 8, 0x00010000);
-    put32(h + 12, 92);
-    put64(h + 24, lba);
-    put64(h + 32, backup_lba);
-    put64(h + 72, table_lba);
-    put32(h + 80, count);
-    put32(h + 84, 128);
+    hp_put_le32(h + 8, 0x00010000);
+    hp_put_le32(h + 12, 92);
+    hp_put_le64(h + 24, lba);
+    hp_put_le64(h + 32, backup_lba);
+    hp_put_le64(h + 72, table_lba);
+    hp_put_le32(h + 80, count);
+    hp_put_le32(h + 84, 128);
     size_t table_len = (size_t)count * 128;
     bool fits = table_len <= sizeof disk - table_lba * SECTOR;
-    put32(h + 88, fits ? crc32_ieee(disk + table_lba * SECTOR, table_len) : 0);
-    put32(h + 16, crc32_ieee(h, 92));
+    hp_put_le32(h + 88, fits ? crc32_ieee(disk + table_lba * SECTOR, table_len) : 0);
+    hp_put_le32(h + 16, crc32_ieee(h, 92));
 }
 
 static void gpt(void)
@@ -194,11 +183,11 @@ static void gpt(void)
     unsigned char *table = disk + 2 * SECTOR;
     memset(table, 0, 32 * SECTOR);
     table[0] = 0xA2;                          /* slot 1: used */
-    put64(table + 32, 2048);
-    put64(table + 40, 4095);
+    hp_put_le64(table + 32, 2048);
+    hp_put_le64(table + 40, 4095);
     table[2 * 128] = 0xA2;                    /* slot 3: used; slot 2 unused */
-    put64(table + 2 * 128 + 32, 4096);
-    put64(table + 2 * 128 + 40, 8000);
+    hp_put_le64(table + 2 * 128 + 32, 4096);
+    hp_put_le64(table + 2 * 128 + 40, 8000);
     gpt_header(1, DISK_SECTORS - 1, 2, 128);
     gpt_header(DISK_SECTORS - 1, 1, 2, 128);
 }
@@ -222,7 +211,7 @@ START_TEST(gpt_entries_and_crcs)
     expect_error(1, "CRC32 mismatch");
 
     gpt();
-    put64(disk + 2 * SECTOR + 40, 100); /* last before first */
+    hp_put_le64(disk + 2 * SECTOR + 40, 100); /* last before first */
     gpt_header(1, DISK_SECTORS - 1, 2, 128);
     expect_error(1, "last sector before first");
 

@@ -11,34 +11,18 @@
 #include "suite.h"
 #include "testutil.h"
 #include "txlog.h"
+#include "le.h"
 
 /* ---- little-endian helpers ---- */
 
-static uint32_t get32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static uint64_t get64(const unsigned char *p)
 {
-    return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
-static void put32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void put64(unsigned char *p, uint64_t v)
-{
-    put32(p, (uint32_t)v);
-    put32(p + 4, (uint32_t)(v >> 32));
+    return (uint64_t)hp_le32(p) | (uint64_t)hp_le32(p + 4) << 32;
 }
 
 static void fix_checksum(unsigned char *base_block)
 {
-    put32(base_block + 0x1FC, hp_regf_checksum(base_block));
+    hp_put_le32(base_block + 0x1FC, hp_regf_checksum(base_block));
 }
 
 /* ---- byte buffers ---- */
@@ -138,8 +122,8 @@ static int load_real_hives(void)
 /* Bytes 4096 to the end equal the file Windows recovered, and so does the hive-bins size. */
 static void assert_matches_recovered(const unsigned char *img, size_t len, const struct blob *recovered)
 {
-    uint32_t hbins = get32(recovered->data + 0x28);
-    ck_assert_uint_eq(get32(img + 0x28), hbins);
+    uint32_t hbins = hp_le32(recovered->data + 0x28);
+    ck_assert_uint_eq(hp_le32(img + 0x28), hbins);
     ck_assert_uint_ge(len, 0x1000 + (size_t)hbins);
     ck_assert_msg(memcmp(img + 0x1000, recovered->data + 0x1000, hbins) == 0,
                   "the hive-bins data differs from what Windows recovered");
@@ -159,12 +143,12 @@ static void assert_matches_recovered(const unsigned char *img, size_t len, const
 static void assert_matches_windows7(const unsigned char *img, size_t len)
 {
     const struct blob *rec = &real[OLD_RECOVERED];
-    ck_assert_uint_eq(get32(img + 0x28), get32(rec->data + 0x28));
+    ck_assert_uint_eq(hp_le32(img + 0x28), hp_le32(rec->data + 0x28));
     ck_assert_uint_eq(len, rec->len);
     ck_assert_uint_eq(get64(img + 0x1014), get64(real[OLD_LOG1].data + 0x0C));
     ck_assert_uint_eq(get64(rec->data + 0x1014), get64(rec->data + 0x0C));
-    ck_assert_uint_eq(get32(img + 0x6BDC8), 0x18);
-    ck_assert_uint_eq(get32(rec->data + 0x6BDC8), 2);
+    ck_assert_uint_eq(hp_le32(img + 0x6BDC8), 0x18);
+    ck_assert_uint_eq(hp_le32(rec->data + 0x6BDC8), 2);
     unsigned char *masked = malloc(len);
     ck_assert_ptr_nonnull(masked);
     memcpy(masked, img, len);
@@ -223,9 +207,9 @@ START_TEST(marvin32_matches_real_entry_hashes)
 {
     /* Entry 3 of NewDirtyHive.LOG2 at 0x200: Hash-1 over [0x28, size), Hash-2 over [0, 0x20). */
     const unsigned char *e = real[NEW_LOG2].data + 0x200;
-    uint32_t size = get32(e + 4);
-    uint64_t hash1 = (uint64_t)get32(e + 0x18) | (uint64_t)get32(e + 0x1C) << 32;
-    uint64_t hash2 = (uint64_t)get32(e + 0x20) | (uint64_t)get32(e + 0x24) << 32;
+    uint32_t size = hp_le32(e + 4);
+    uint64_t hash1 = (uint64_t)hp_le32(e + 0x18) | (uint64_t)hp_le32(e + 0x1C) << 32;
+    uint64_t hash2 = (uint64_t)hp_le32(e + 0x20) | (uint64_t)hp_le32(e + 0x24) << 32;
     ck_assert_uint_eq(hp_marvin32(HP_MARVIN32_REGF_SEED, e + 0x28, size - 0x28), hash1);
     ck_assert_uint_eq(hp_marvin32(HP_MARVIN32_REGF_SEED, e, 0x20), hash2);
 }
@@ -324,8 +308,8 @@ END_TEST
 static struct blob new_hive_with_sequence(uint32_t primary, uint32_t secondary)
 {
     struct blob h = blob_copy(&real[NEW_HIVE], real[NEW_HIVE].len);
-    put32(h.data + 4, primary);
-    put32(h.data + 8, secondary);
+    hp_put_le32(h.data + 4, primary);
+    hp_put_le32(h.data + 8, secondary);
     fix_checksum(h.data);
     return h;
 }
@@ -374,12 +358,12 @@ static struct blob expected_after_entry_3(void)
 {
     const unsigned char *e2 = real[NEW_LOG1].data + 0x200, *e3 = real[NEW_LOG2].data + 0x200;
     /* Each has one reference at rel 0: 0x5000 bytes for entry 2, 0x1000 for entry 3. */
-    ck_assert_uint_eq(get32(e2 + 0x14), 1);
-    ck_assert_uint_eq(get32(e2 + 0x28), 0);
-    ck_assert_uint_eq(get32(e2 + 0x2C), 0x5000);
-    ck_assert_uint_eq(get32(e3 + 0x14), 1);
-    ck_assert_uint_eq(get32(e3 + 0x28), 0);
-    ck_assert_uint_eq(get32(e3 + 0x2C), 0x1000);
+    ck_assert_uint_eq(hp_le32(e2 + 0x14), 1);
+    ck_assert_uint_eq(hp_le32(e2 + 0x28), 0);
+    ck_assert_uint_eq(hp_le32(e2 + 0x2C), 0x5000);
+    ck_assert_uint_eq(hp_le32(e3 + 0x14), 1);
+    ck_assert_uint_eq(hp_le32(e3 + 0x28), 0);
+    ck_assert_uint_eq(hp_le32(e3 + 0x2C), 0x1000);
     struct blob x = blob_copy(&real[NEW_HIVE], real[NEW_HIVE].len);
     memcpy(x.data + 0x1000, e2 + 0x30, 0x5000);
     memcpy(x.data + 0x1000, e3 + 0x30, 0x1000);
@@ -412,7 +396,7 @@ static void assert_stops_after_entry_3(const struct blob *log2)
 START_TEST(corrupted_entry_stops_replay_before_it)
 {
     /* LOG2's entry 4 is at 0x2000 (entry 3 at 0x200 is 0x1E00 long). */
-    ck_assert_uint_eq(get32(real[NEW_LOG2].data + 0x2000 + 0x0C), 4);
+    ck_assert_uint_eq(hp_le32(real[NEW_LOG2].data + 0x2000 + 0x0C), 4);
 
     struct blob data_byte = blob_copy(&real[NEW_LOG2], real[NEW_LOG2].len);
     data_byte.data[0x2000 + 0x30 + 0x123] ^= 0x01; /* a page byte: Hash-1 */
@@ -514,10 +498,10 @@ START_TEST(log_of_another_hive)
         if (variant == 0)
             log2.data[0x80] ^= 0xFF; /* LogId */
         else if (variant == 1)
-            put32(log2.data + 0x24, 0x1020); /* root cell */
+            hp_put_le32(log2.data + 0x24, 0x1020); /* root cell */
         else if (variant == 2) {
-            put32(log2.data + 4, 9); /* its entries (3..) do not start at its number */
-            put32(log2.data + 8, 9);
+            hp_put_le32(log2.data + 4, 9); /* its entries (3..) do not start at its number */
+            hp_put_le32(log2.data + 8, 9);
         } else
             log2.data[0x200 + 0x0C] = 7; /* entry 3 renumbered 7: no longer follows 2 (hash fails too) */
         fix_checksum(log2.data);
@@ -642,16 +626,16 @@ static void syn_base_block(unsigned char *bb, uint32_t primary, uint32_t seconda
 {
     memset(bb, 0, 512);
     memcpy(bb, "regf", 4);
-    put32(bb + 0x04, primary);
-    put32(bb + 0x08, secondary);
-    put64(bb + 0x0C, SYN_TIMESTAMP);
-    put32(bb + 0x14, 1);
-    put32(bb + 0x18, 5);
-    put32(bb + 0x1C, type);
-    put32(bb + 0x20, 1);
-    put32(bb + 0x24, 0x20);
-    put32(bb + 0x28, hbins);
-    put32(bb + 0x2C, 1);
+    hp_put_le32(bb + 0x04, primary);
+    hp_put_le32(bb + 0x08, secondary);
+    hp_put_le64(bb + 0x0C, SYN_TIMESTAMP);
+    hp_put_le32(bb + 0x14, 1);
+    hp_put_le32(bb + 0x18, 5);
+    hp_put_le32(bb + 0x1C, type);
+    hp_put_le32(bb + 0x20, 1);
+    hp_put_le32(bb + 0x24, 0x20);
+    hp_put_le32(bb + 0x28, hbins);
+    hp_put_le32(bb + 0x2C, 1);
     for (int i = 0x70; i < 0x90; i++) /* RmId, LogId */
         bb[i] = (unsigned char)(i * 7);
     fix_checksum(bb);
@@ -666,9 +650,9 @@ static struct blob syn_hive(uint32_t primary, uint32_t secondary, uint32_t hbins
     for (uint32_t rel = 0; rel < hbins; rel += 0x1000) {
         unsigned char *bin = h.data + 0x1000 + rel;
         memcpy(bin, "hbin", 4);
-        put32(bin + 4, rel);
-        put32(bin + 8, 0x1000);
-        put32(bin + 0x20, 0x1000 - 0x20);
+        hp_put_le32(bin + 4, rel);
+        hp_put_le32(bin + 8, 0x1000);
+        hp_put_le32(bin + 0x20, 0x1000 - 0x20);
     }
     return h;
 }
@@ -687,9 +671,9 @@ struct syn_entry {
 /* Hash-1 and Hash-2 of the entry at e (its size field already set). */
 static void syn_hash_entry(unsigned char *e)
 {
-    uint32_t size = get32(e + 4);
-    put64(e + 0x18, hp_marvin32(HP_MARVIN32_REGF_SEED, e + 0x28, size - 0x28));
-    put64(e + 0x20, hp_marvin32(HP_MARVIN32_REGF_SEED, e, 0x20));
+    uint32_t size = hp_le32(e + 4);
+    hp_put_le64(e + 0x18, hp_marvin32(HP_MARVIN32_REGF_SEED, e + 0x28, size - 0x28));
+    hp_put_le64(e + 0x20, hp_marvin32(HP_MARVIN32_REGF_SEED, e, 0x20));
 }
 
 /* A new-format log whose base block says base_seq, holding the entries given. */
@@ -711,20 +695,20 @@ static struct blob syn_new_log(uint32_t base_seq, const struct syn_entry *entrie
         unsigned char *e = log.data + off;
         size_t size = 0x28 + 8 * (size_t)se->npages;
         memcpy(e, "HvLE", 4);
-        put32(e + 0x08, se->flags);
-        put32(e + 0x0C, se->seq);
-        put32(e + 0x10, se->hbins);
-        put32(e + 0x14, se->npages);
+        hp_put_le32(e + 0x08, se->flags);
+        hp_put_le32(e + 0x0C, se->seq);
+        hp_put_le32(e + 0x10, se->hbins);
+        hp_put_le32(e + 0x14, se->npages);
         unsigned char *data = e + 0x28 + 8 * (size_t)se->npages;
         for (unsigned p = 0; p < se->npages; p++) {
-            put32(e + 0x28 + 8 * p, se->pages[p].rel);
-            put32(e + 0x2C + 8 * p, se->pages[p].len);
+            hp_put_le32(e + 0x28 + 8 * p, se->pages[p].rel);
+            hp_put_le32(e + 0x2C + 8 * p, se->pages[p].len);
             memset(data, se->pages[p].fill, se->pages[p].len);
             data += se->pages[p].len;
             size += se->pages[p].len;
         }
         size = (size + 511) / 512 * 512;
-        put32(e + 4, (uint32_t)size);
+        hp_put_le32(e + 4, (uint32_t)size);
         syn_hash_entry(e);
         off += size;
     }
@@ -769,8 +753,8 @@ START_TEST(synthetic_chain_grows_the_hive)
     ck_assert_uint_eq(res.new_sequence, 12);
     ck_assert_uint_eq(len, 0x4000); /* grown to 0x1000 + the entries' hive-bins size */
     assert_clean_header(img, len, 12);
-    ck_assert_uint_eq(get32(img + 0x28), 0x3000);
-    ck_assert_uint_eq(get32(img + 0x90) & 1, 1); /* the last entry's KTM flag */
+    ck_assert_uint_eq(hp_le32(img + 0x28), 0x3000);
+    ck_assert_uint_eq(hp_le32(img + 0x90) & 1, 1); /* the last entry's KTM flag */
     ck_assert_uint_eq(img[0x1000], 0xA1);
     ck_assert_uint_eq(img[0x2FFF], 0xB2);
     ck_assert_uint_eq(img[0x31FF], 0xC3);
@@ -854,13 +838,13 @@ START_TEST(synthetic_bad_entries_stop_the_chain)
     for (int variant = 0; variant < 3; variant++) {
         struct syn_entry pair[] = {good, {3, 0x1000, 0, 1, {{0, 0x200, 0x22}}}};
         struct blob log = syn_new_log(2, pair, 2);
-        unsigned char *e = log.data + 0x200 + get32(log.data + 0x204); /* the second entry */
+        unsigned char *e = log.data + 0x200 + hp_le32(log.data + 0x204); /* the second entry */
         if (variant == 0)
-            put32(e + 0x14, 0x10000000u);
+            hp_put_le32(e + 0x14, 0x10000000u);
         else if (variant == 1)
-            put32(e + 0x2C, 0x1000); /* entry is 0x400 bytes */
+            hp_put_le32(e + 0x2C, 0x1000); /* entry is 0x400 bytes */
         else
-            put32(e + 4, 0xFFFFFE00u); /* size beyond the file */
+            hp_put_le32(e + 4, 0xFFFFFE00u); /* size beyond the file */
         if (variant != 2)
             syn_hash_entry(e);
         struct hp_txlog_input logs[] = {in("LOG1", &log)};
@@ -892,7 +876,7 @@ START_TEST(synthetic_old_format)
     ck_assert_uint_eq(res.used_mask, 2);
     ck_assert_uint_eq(len, 0x4000);
     assert_clean_header(img, len, 8);
-    ck_assert_uint_eq(get32(img + 0x28), 0x3000);
+    ck_assert_uint_eq(hp_le32(img + 0x28), 0x3000);
     ck_assert_uint_eq(img[0x1000], 0);
     ck_assert_uint_eq(img[0x1200], 1);
     ck_assert_uint_eq(img[0x1000 + 9 * 512], 9);
@@ -968,7 +952,7 @@ START_TEST(bad_arguments_and_images)
     img[0] = 'R';
     ck_assert_int_eq(hp_txlog_replay(&img, &len, NULL, 0, &res, why, sizeof why), HIVEPORT_E_NOT_HIVE);
     img[0] = 'r';
-    put32(img + 0x1C, 6); /* a log passed as the hive */
+    hp_put_le32(img + 0x1C, 6); /* a log passed as the hive */
     fix_checksum(img);
     ck_assert_int_eq(hp_txlog_replay(&img, &len, NULL, 0, &res, why, sizeof why), HIVEPORT_E_NOT_HIVE);
     ck_assert_ptr_nonnull(strstr(why, "transaction log"));
@@ -976,7 +960,7 @@ START_TEST(bad_arguments_and_images)
 
     /* A valid header that announces more hive bins than the file has: the logs may supply them. */
     memcpy(img, hive.data, 0x1000);
-    put32(img + 0x28, 0x3000);
+    hp_put_le32(img + 0x28, 0x3000);
     fix_checksum(img);
     struct blob shortened = {img, len};
     struct blob log = syn_new_log(2, (struct syn_entry[]){{2, 0x3000, 0, 1, {{0x2000, 0x1000, 6}}}}, 1);
@@ -1069,7 +1053,7 @@ static void mutate(struct blob *b)
         }
         if (rng() % 3 == 0 && where + 4 <= b->len) {
             static const uint32_t nasty[] = {0, 1, 0x1000, 0x7FFFFFFF, 0x80000000u, 0xFFFFFFFFu, 0xFFFFF000u};
-            put32(b->data + where, nasty[rng() % (sizeof nasty / sizeof nasty[0])]);
+            hp_put_le32(b->data + where, nasty[rng() % (sizeof nasty / sizeof nasty[0])]);
         } else
             b->data[where] ^= (unsigned char)(1u << (rng() % 8));
     }
@@ -1078,7 +1062,7 @@ static void mutate(struct blob *b)
     if (rng() % 2 == 0 && b->len >= 512) {
         fix_checksum(b->data);
         for (size_t off = 0x200; off + 0x28 <= b->len;) {
-            uint32_t size = get32(b->data + off + 4);
+            uint32_t size = hp_le32(b->data + off + 4);
             if (memcmp(b->data + off, "HvLE", 4) != 0 || size < 0x28 || size > b->len - off)
                 break;
             syn_hash_entry(b->data + off);

@@ -47,6 +47,21 @@ void hp_free(void *p)
     free(p);
 }
 
+void *hp_grow(void *items, size_t count, size_t *cap, size_t size, size_t first)
+{
+    if (count < *cap)
+        return items;
+    size_t bigger_cap = *cap ? 2 * *cap : first;
+    void *bigger = hp_calloc(bigger_cap, size);
+    if (bigger == NULL)
+        return NULL;
+    if (count > 0)
+        memcpy(bigger, items, count * size);
+    hp_free(items);
+    *cap = bigger_cap;
+    return bigger;
+}
+
 char *hp_vformat(const char *fmt, va_list ap)
 {
     va_list copy;

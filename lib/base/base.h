@@ -25,6 +25,10 @@ void *hp_malloc(size_t n);
 void *hp_calloc(size_t count, size_t size);
 char *hp_strdup(const char *s);
 void hp_free(void *p);
+/* items (count used of *cap, size bytes each) with room for one more: items itself when there is room,
+ * else a copy of twice the capacity (first at the start; *cap updated) and items freed.  NULL when out
+ * of memory, items untouched.  One array-growing rule for every list the library keeps. */
+void *hp_grow(void *items, size_t count, size_t *cap, size_t size, size_t first);
 /* Test hook: fail the nth allocation from now on (1 = the next one); 0 disables. */
 void hp_alloc_fail_after(unsigned long n);
 

@@ -88,17 +88,10 @@ static int add_set(struct hp_finding_item *it, uint32_t cs)
 
 int hp_findings_grow(hiveport_findings *list)
 {
-    if (list->count < list->capacity)
-        return HIVEPORT_OK;
-    size_t capacity = list->capacity ? list->capacity * 2 : 16;
-    struct hp_finding_item *items = hp_calloc(capacity, sizeof *items);
+    struct hp_finding_item *items = hp_grow(list->items, list->count, &list->capacity, sizeof *items, 16);
     if (items == NULL)
         return HIVEPORT_E_NOMEM;
-    if (list->count > 0)
-        memcpy(items, list->items, list->count * sizeof *items);
-    hp_free(list->items);
     list->items = items;
-    list->capacity = capacity;
     return HIVEPORT_OK;
 }
 

@@ -8,20 +8,15 @@
 
 HIVEPORT_API int hiveport_check(hiveport *h, unsigned flags, hiveport_findings **out)
 {
-    if (out != NULL)
-        *out = NULL;
-    if (!hp_handle_usable(h))
-        return HIVEPORT_E_INVALID_ARG;
-    hp_clear_error(h);
-    if (out == NULL)
-        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: check needs a place for the findings", h->path);
+    int rc = hp_findings_call(h, out, "check");
+    if (rc != HIVEPORT_OK)
+        return rc;
     if (flags & ~HIVEPORT_CHECK_PRIMARY)
         return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: unknown check flags 0x%x", h->path,
                         flags & ~HIVEPORT_CHECK_PRIMARY);
     bool primary = (flags & HIVEPORT_CHECK_PRIMARY) && h->replay_fd >= 0;
     const unsigned char *data = h->img.data;
     uint64_t size = h->img.map_len;
-    int rc = HIVEPORT_OK;
     if (primary)
         rc = hp_check_map_fd(h, h->lock_fd >= 0 ? h->lock_fd : h->read_fd, "the primary file", &data, &size);
     char *note = NULL;

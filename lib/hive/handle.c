@@ -51,6 +51,18 @@ int hp_check_writable(hiveport *h)
     return HIVEPORT_OK;
 }
 
+int hp_findings_call(hiveport *h, hiveport_findings **out, const char *what)
+{
+    if (out != NULL)
+        *out = NULL;
+    if (!hp_handle_usable(h))
+        return HIVEPORT_E_INVALID_ARG;
+    hp_clear_error(h);
+    if (out == NULL)
+        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: %s needs a place for the findings", h->path, what);
+    return HIVEPORT_OK;
+}
+
 /* Reads and checks the header through fd, so that what is validated is what is then mapped. */
 static int check_header(hiveport *h, int fd, uint64_t *file_size, uint32_t *hbins_size, bool any_checksum)
 {

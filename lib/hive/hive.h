@@ -115,6 +115,9 @@ int hp_check_handle(const hiveport *h); /* HIVEPORT_E_INVALID_ARG for NULL or fa
 /* Before a change: HIVEPORT_E_READONLY for a read-only handle, HIVEPORT_E_INVALID_ARG after a change failed
  * half-way (until hiveport_discard), with the message on h. */
 int hp_check_writable(hiveport *h);
+/* The start of a call that gives a findings list (check, audit: what): *out NULL, then h usable and out
+ * given, else HIVEPORT_E_INVALID_ARG (with the error on h when it is usable). */
+int hp_findings_call(hiveport *h, hiveport_findings **out, const char *what);
 /* ---- hivekind.c: the kind of hive a call needs (HIVEPORT_E_NOT_HIVE, one message per kind, otherwise) ---- */
 int hp_require_system(hiveport *h);   /* a Select key or a ControlSetNNN key at the root */
 int hp_require_software(hiveport *h); /* Microsoft and Classes at the root */

@@ -2,6 +2,7 @@
  * its root; a SOFTWARE hive has Microsoft and Classes.  Without this, a SOFTWARE hive given where a SYSTEM
  * hive belongs (or the reverse) reads as one where nothing is set, and the answers are wrong, not refused.
  * One message per kind, whatever the call. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -52,30 +53,37 @@ static int looks_like_software(hiveport *h, bool *software)
     return rc;
 }
 
+/* One kind of hive: how to recognize it, and what its root lacks when it is not one. */
+struct kind {
+    const char *name;
+    int (*looks_like)(hiveport *h, bool *is);
+    const char *lacks;
+};
+static const struct kind system_kind = {"SYSTEM", looks_like_system, "has no Select key and no ControlSetNNN key"};
+static const struct kind software_kind = {"SOFTWARE", looks_like_software, "lacks the Microsoft and Classes keys"};
+
+/* HIVEPORT_OK when h is of kind want; else NOT_HIVE, naming the other kind when h is that. */
+static int require(hiveport *h, const struct kind *want, const struct kind *other)
+{
+    bool is_want, is_other;
+    int rc = want->looks_like(h, &is_want);
+    if (rc != HIVEPORT_OK || is_want)
+        return rc;
+    if ((rc = other->looks_like(h, &is_other)) != HIVEPORT_OK)
+        return rc;
+    char note[32] = "";
+    if (is_other)
+        snprintf(note, sizeof note, " (it is a %s hive)", other->name);
+    return hp_error(h, HIVEPORT_E_NOT_HIVE, "%s: not a %s hive: its root %s%s; give Windows\\System32\\config\\%s",
+                    h->path, want->name, want->lacks, note, want->name);
+}
+
 int hp_require_system(hiveport *h)
 {
-    bool system, software;
-    int rc = looks_like_system(h, &system);
-    if (rc != HIVEPORT_OK || system)
-        return rc;
-    if ((rc = looks_like_software(h, &software)) != HIVEPORT_OK)
-        return rc;
-    return hp_error(h, HIVEPORT_E_NOT_HIVE,
-                    "%s: not a SYSTEM hive: its root has no Select key and no ControlSetNNN key%s; give "
-                    "Windows\\System32\\config\\SYSTEM",
-                    h->path, software ? " (it is a SOFTWARE hive)" : "");
+    return require(h, &system_kind, &software_kind);
 }
 
 int hp_require_software(hiveport *h)
 {
-    bool system, software;
-    int rc = looks_like_software(h, &software);
-    if (rc != HIVEPORT_OK || software)
-        return rc;
-    if ((rc = looks_like_system(h, &system)) != HIVEPORT_OK)
-        return rc;
-    return hp_error(h, HIVEPORT_E_NOT_HIVE,
-                    "%s: not a SOFTWARE hive: its root lacks the Microsoft and Classes keys%s; give "
-                    "Windows\\System32\\config\\SOFTWARE",
-                    h->path, system ? " (it is a SYSTEM hive)" : "");
+    return require(h, &software_kind, &system_kind);
 }

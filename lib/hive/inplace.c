@@ -84,17 +84,10 @@ int hp_inplace_set(hiveport *h, hive_node_h key, hive_value_h vk, uint32_t type,
         return HIVEPORT_OK;
     struct hp_patch *p = hp_inplace_find(h, vk);
     if (p == NULL) {
-        if (h->npatches == h->cappatches) {
-            size_t cap = h->cappatches ? 2 * h->cappatches : 8;
-            struct hp_patch *bigger = hp_calloc(cap, sizeof *bigger);
-            if (bigger == NULL)
-                return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
-            if (h->npatches)
-                memcpy(bigger, h->patches, h->npatches * sizeof *bigger);
-            hp_free(h->patches);
-            h->patches = bigger;
-            h->cappatches = cap;
-        }
+        struct hp_patch *patches = hp_grow(h->patches, h->npatches, &h->cappatches, sizeof *patches, 8);
+        if (patches == NULL)
+            return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
+        h->patches = patches;
         p = &h->patches[h->npatches++];
     }
     *p = planned;

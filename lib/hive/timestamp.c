@@ -39,17 +39,10 @@ int hp_touch_key(hiveport *h, hive_node_h key)
     for (size_t i = 0; i < h->ntouched; i++)
         if (h->touched[i] == key)
             return HIVEPORT_OK;
-    if (h->ntouched == h->captouched) {
-        size_t cap = h->captouched ? 2 * h->captouched : 16;
-        hive_node_h *bigger = hp_calloc(cap, sizeof *bigger);
-        if (bigger == NULL)
-            return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
-        if (h->ntouched)
-            memcpy(bigger, h->touched, h->ntouched * sizeof *bigger);
-        hp_free(h->touched);
-        h->touched = bigger;
-        h->captouched = cap;
-    }
+    hive_node_h *touched = hp_grow(h->touched, h->ntouched, &h->captouched, sizeof *touched, 16);
+    if (touched == NULL)
+        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
+    h->touched = touched;
     h->touched[h->ntouched++] = key;
     return HIVEPORT_OK;
 }

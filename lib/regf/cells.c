@@ -54,24 +54,27 @@ static const unsigned char *record(const struct hp_image *img, uint64_t off, con
     return r;
 }
 
-const unsigned char *hp_cells_nk(const struct hp_image *img, uint64_t off, uint32_t *len)
+/* A record of at least fixed bytes whose name (its length a 16-bit field at name_len_at) follows them
+ * inside the cell: nk and vk. */
+static const unsigned char *named_record(const struct hp_image *img, uint64_t off, const char sig[2], uint32_t fixed,
+                                         uint32_t name_len_at, uint32_t *len)
 {
     uint32_t n;
-    const unsigned char *nk = record(img, off, "nk", 0x4C, &n);
-    if (nk == NULL || 0x4Cu + hp_le16(nk + 0x48) > n)
+    const unsigned char *r = record(img, off, sig, fixed, &n);
+    if (r == NULL || fixed + hp_le16(r + name_len_at) > n)
         return NULL;
     *len = n;
-    return nk;
+    return r;
+}
+
+const unsigned char *hp_cells_nk(const struct hp_image *img, uint64_t off, uint32_t *len)
+{
+    return named_record(img, off, "nk", 0x4C, 0x48, len);
 }
 
 const unsigned char *hp_cells_vk(const struct hp_image *img, uint64_t off, uint32_t *len)
 {
-    uint32_t n;
-    const unsigned char *vk = record(img, off, "vk", 0x14, &n);
-    if (vk == NULL || 0x14u + hp_le16(vk + 0x02) > n)
-        return NULL;
-    *len = n;
-    return vk;
+    return named_record(img, off, "vk", 0x14, 0x02, len);
 }
 
 uint64_t hp_cells_root(const struct hp_image *img)
@@ -177,26 +180,28 @@ static char *name_to_utf8(const unsigned char *stored, size_t len, bool latin1)
     return out;
 }
 
-char *hp_cells_key_name(const struct hp_image *img, uint64_t nk_off)
+/* The name of record r (NULL: not a record, errno EINVAL) in UTF-8: stored at name_at, its length at
+ * len_at, Latin-1 when the 16-bit flags at flags_at have latin1 set (else UTF-16LE). */
+static char *record_name(const unsigned char *r, uint32_t name_at, uint32_t len_at, uint32_t flags_at,
+                         uint16_t latin1)
 {
-    uint32_t len;
-    const unsigned char *nk = hp_cells_nk(img, nk_off, &len);
-    if (nk == NULL) {
+    if (r == NULL) {
         errno = EINVAL;
         return NULL;
     }
-    return name_to_utf8(nk + 0x4C, hp_le16(nk + 0x48), (hp_le16(nk + 0x02) & 0x20) != 0);
+    return name_to_utf8(r + name_at, hp_le16(r + len_at), (hp_le16(r + flags_at) & latin1) != 0);
+}
+
+char *hp_cells_key_name(const struct hp_image *img, uint64_t nk_off)
+{
+    uint32_t len;
+    return record_name(hp_cells_nk(img, nk_off, &len), 0x4C, 0x48, 0x02, 0x20);
 }
 
 char *hp_cells_value_name(const struct hp_image *img, uint64_t vk_off)
 {
     uint32_t len;
-    const unsigned char *vk = hp_cells_vk(img, vk_off, &len);
-    if (vk == NULL) {
-        errno = EINVAL;
-        return NULL;
-    }
-    return name_to_utf8(vk + 0x14, hp_le16(vk + 0x02), (hp_le16(vk + 0x10) & 0x1) != 0);
+    return record_name(hp_cells_vk(img, vk_off, &len), 0x14, 0x02, 0x10, 0x1);
 }
 
 /* ---- subkeys ---- */

@@ -176,17 +176,10 @@ struct list_state {
 
 static bool push_child(struct list_state *s, uint32_t rel)
 {
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 16;
-        uint32_t *bigger = hp_malloc(cap * sizeof *bigger);
-        if (bigger == NULL)
-            return false;
-        if (s->n > 0)
-            memcpy(bigger, s->children, s->n * sizeof *bigger);
-        hp_free(s->children);
-        s->children = bigger;
-        s->cap = cap;
-    }
+    uint32_t *children = hp_grow(s->children, s->n, &s->cap, sizeof *children, 16);
+    if (children == NULL)
+        return false;
+    s->children = children;
     s->children[s->n++] = rel;
     return true;
 }

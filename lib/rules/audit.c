@@ -182,13 +182,9 @@ HIVEPORT_API int hiveport_audit(hiveport *h, hiveport *software, hiveport_findin
 
 int hp_audit_run(hiveport *h, hiveport *software, bool structural, hiveport_findings **out)
 {
-    if (out != NULL)
-        *out = NULL;
-    if (!hp_handle_usable(h))
-        return HIVEPORT_E_INVALID_ARG;
-    hp_clear_error(h);
-    if (out == NULL)
-        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: audit needs a place for the findings", h->path);
+    int rc = hp_findings_call(h, out, "audit");
+    if (rc != HIVEPORT_OK)
+        return rc;
     if (software != NULL) {
         if (!hp_handle_usable(software))
             return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: the SOFTWARE hive handle is not open", h->path);
@@ -208,7 +204,7 @@ int hp_audit_run(hiveport *h, hiveport *software, bool structural, hiveport_find
     a->budget = HP_AUDIT_BUDGET;
     if (h->img.end / 16 > a->budget) /* a budget that grows with the hive: large real hives are not hostile */
         a->budget = (size_t)(h->img.end / 16);
-    int rc = HIVEPORT_OK;
+    rc = HIVEPORT_OK;
     a->list = hp_calloc(1, sizeof *a->list);
     if (a->list == NULL)
         rc = nomem(a);

@@ -70,6 +70,28 @@ static int read_yn(struct hp_audit *a, hive_node_h key, const char *key_name, co
     return rc;
 }
 
+/* read_yn() of value name of key; when it is neither Y nor N, the finding (in *spec) that says so: its
+ * data as found, or its absence beside Ports (ports_name), needed_for saying what the runtime needs it
+ * for.  Sets *invalid then. */
+static int audit_yn(struct hp_audit *a, struct hp_finding_spec *spec, hive_node_h key, const char *key_name,
+                    const char *name, const char *ports_name, const char *needed_for, int *yn, char **as_found,
+                    bool *invalid)
+{
+    bool present;
+    char shown[96] = "";
+    int rc = read_yn(a, key, key_name, name, &present, yn, as_found, shown, sizeof shown);
+    if (rc != HIVEPORT_OK || *yn >= 0)
+        return rc;
+    *invalid = true;
+    spec->value_name = present ? *as_found : name;
+    if (present)
+        return hp_audit_add(a, spec, "In the SOFTWARE hive, %s \"%s\" is %s, not the REG_SZ \"Y\" or \"N\" the RPC "
+                                     "runtime reads: %s.",
+                            key_name, *as_found, shown, consequence);
+    return hp_audit_add(a, spec, "In the SOFTWARE hive, %s has \"%s\" but no \"%s\"%s: %s.", key_name, ports_name,
+                        name, needed_for, consequence);
+}
+
 int hp_audit_rpc_load(struct hp_audit *a)
 {
     static const char *const path[] = {"Microsoft", "Rpc", "Internet"};
@@ -135,35 +157,12 @@ int hp_audit_rpc_load(struct hp_audit *a)
     if (rc != HIVEPORT_OK)
         goto out;
 
-    bool present;
     int available, use;
-    char shown[96] = "";
-    rc = read_yn(a, node, key, HP_RPC_PORTS_AVAILABLE, &present, &available, &avail_name, shown, sizeof shown);
-    if (rc == HIVEPORT_OK && available < 0) {
-        invalid = true;
-        spec.value_name = present ? avail_name : HP_RPC_PORTS_AVAILABLE;
-        if (present)
-            rc = hp_audit_add(a, &spec, "In the SOFTWARE hive, %s \"%s\" is %s, not the REG_SZ \"Y\" or \"N\" the "
-                                        "RPC runtime reads: %s.",
-                              key, avail_name, shown, consequence);
-        else
-            rc = hp_audit_add(a, &spec, "In the SOFTWARE hive, %s has \"%s\" but no \"%s\" to say whether it lists "
-                                        "the ports dynamic RPC may use or those it must not: %s.",
-                              key, ports_name, HP_RPC_PORTS_AVAILABLE, consequence);
-    }
+    rc = audit_yn(a, &spec, node, key, HP_RPC_PORTS_AVAILABLE, ports_name,
+                  " to say whether it lists the ports dynamic RPC may use or those it must not", &available,
+                  &avail_name, &invalid);
     if (rc == HIVEPORT_OK)
-        rc = read_yn(a, node, key, HP_RPC_USE_INTERNET, &present, &use, &use_name, shown, sizeof shown);
-    if (rc == HIVEPORT_OK && use < 0) {
-        invalid = true;
-        spec.value_name = present ? use_name : HP_RPC_USE_INTERNET;
-        if (present)
-            rc = hp_audit_add(a, &spec, "In the SOFTWARE hive, %s \"%s\" is %s, not the REG_SZ \"Y\" or \"N\" the "
-                                        "RPC runtime reads: %s.",
-                              key, use_name, shown, consequence);
-        else
-            rc = hp_audit_add(a, &spec, "In the SOFTWARE hive, %s has \"%s\" but no \"%s\": %s.", key, ports_name,
-                              HP_RPC_USE_INTERNET, consequence);
-    }
+        rc = audit_yn(a, &spec, node, key, HP_RPC_USE_INTERNET, ports_name, "", &use, &use_name, &invalid);
     if (rc != HIVEPORT_OK || invalid)
         goto out;
 

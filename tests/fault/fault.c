@@ -1,5 +1,6 @@
 /* fault.c: reporting, scratch directories and read-back helpers for the fault-injection drivers. */
 #include <dirent.h>
+#include <dlfcn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,4 +125,16 @@ int64_t fl_now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct fl_shim fl_shim(const char *driver)
+{
+    struct fl_shim s = {
+        .arm = (void (*)(unsigned long, int, int))dlsym(RTLD_DEFAULT, "fault_shim_arm"),
+        .disarm = (unsigned long (*)(void))dlsym(RTLD_DEFAULT, "fault_shim_disarm"),
+        .failed = (const char *(*)(void))dlsym(RTLD_DEFAULT, "fault_shim_failed"),
+    };
+    if (s.arm == NULL || s.disarm == NULL || s.failed == NULL)
+        fl_bail("%s needs LD_PRELOAD=failshim.so", driver);
+    return s;
 }

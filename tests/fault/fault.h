@@ -34,6 +34,17 @@ char *fl_leftovers(const char *dir, const char *const *keep);
  * Returns the status; *port gets the port on success. */
 int fl_read_port(const char *path, const hiveport_setting *s, int target, uint32_t *port);
 
+/* failshim.so's controls (LD_PRELOAD): arm(n, err, sticky) fails the nth write-side call from now with
+ * errno err (every later one too when sticky); disarm() stops and says how many calls were counted;
+ * failed() names the call that was failed. */
+struct fl_shim {
+    void (*arm)(unsigned long n, int err, int sticky);
+    unsigned long (*disarm)(void);
+    const char *(*failed)(void);
+};
+/* The shim's controls, or a bail naming driver when it is not preloaded. */
+struct fl_shim fl_shim(const char *driver);
+
 /* Milliseconds on a monotonic clock. */
 int64_t fl_now_ms(void);
 

@@ -12,7 +12,6 @@
  *     the changes stay on the handle, and committing again without the fault succeeds;
  *   - a commit that survives the fault (the backup falls back from a hard link to a copy) writes the new
  *     hive correctly, with the same checks on leftovers and the backup. */
-#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,9 +22,7 @@
 #include "logmaker.h"
 #include "testutil.h"
 
-static void (*shim_arm)(unsigned long, int, int);
-static unsigned long (*shim_disarm)(void);
-static const char *(*shim_failed)(void);
+static struct fl_shim shim;
 
 struct change {
     const char *id;
@@ -168,10 +165,10 @@ static void run(const struct scenario *sc)
         if (rc != HIVEPORT_OK)
             fl_bail("%s: cannot prepare the change: %s", what, hiveport_errmsg(h));
 
-        shim_arm(n, sc->err, sc->sticky);
+        shim.arm(n, sc->err, sc->sticky);
         rc = sc->op == COMMIT ? hiveport_commit(h, backup) : hiveport_save_copy(h, copy);
-        unsigned long calls = shim_disarm();
-        const char *call = shim_failed();
+        unsigned long calls = shim.disarm();
+        const char *call = shim.failed();
         char msg[1100];
         snprintf(msg, sizeof msg, "%s", hiveport_errmsg(h));
         snprintf(what, sizeof what, "%s: call %lu (%s)", label, n, call ? call : "none left");
@@ -270,11 +267,7 @@ static void backup_is_the_hive(void)
 
 int main(void)
 {
-    shim_arm = (void (*)(unsigned long, int, int))dlsym(RTLD_DEFAULT, "fault_shim_arm");
-    shim_disarm = (unsigned long (*)(void))dlsym(RTLD_DEFAULT, "fault_shim_disarm");
-    shim_failed = (const char *(*)(void))dlsym(RTLD_DEFAULT, "fault_shim_failed");
-    if (shim_arm == NULL || shim_disarm == NULL || shim_failed == NULL)
-        fl_bail("fault_commit needs LD_PRELOAD=failshim.so");
+    shim = fl_shim("fault_commit");
     backup_is_the_hive();
 
     static const struct scenario kinds[] = {

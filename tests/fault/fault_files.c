@@ -36,23 +36,13 @@
 #include "fault.h"
 #include "fuzz.h"
 #include "testutil.h"
+#include "le.h"
 
 #define GIB4 (UINT64_C(1) << 32)
 
 static char *dir;
 static unsigned char *basic; /* the system-basic fixture */
 static size_t basic_len;
-
-static void put32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 static unsigned long rng_state = 12345;
 
@@ -78,8 +68,8 @@ static void fix_checksum(unsigned char *h)
 {
     uint32_t sum = 0;
     for (int off = 0; off < 0x1FC; off += 4)
-        sum ^= get32(h + off);
-    put32(h + 0x1FC, sum == 0 ? 1 : sum == 0xFFFFFFFFu ? 0xFFFFFFFEu : sum);
+        sum ^= hp_le32(h + off);
+    hp_put_le32(h + 0x1FC, sum == 0 ? 1 : sum == 0xFFFFFFFFu ? 0xFFFFFFFEu : sum);
 }
 
 /* What a write-open does before committing (NULL: set ntds to 6100 and check it reads back). */
@@ -210,7 +200,7 @@ static void huge_files(bool write_too)
     /* The header announces 4 GiB - 4 KiB of hive bins, which the file has: only the bins are wrong. */
     unsigned char *h = malloc(basic_len);
     memcpy(h, basic, basic_len);
-    put32(h + 0x28, 0xFFFFF000u);
+    hp_put_le32(h + 0x28, 0xFFFFF000u);
     fix_checksum(h);
     p = make_file("bins-4g", h, basic_len, GIB4);
     expect("a header announcing 4 GiB of hive bins, zeros behind the first", p, HIVEPORT_E_CORRUPT,
@@ -266,11 +256,11 @@ static void all_cells_free(unsigned char *h, size_t len)
 {
     for (size_t bin = 4096; bin + 32 < len; bin += 4096)
         for (size_t off = bin + 32; off + 4 <= bin + 4096;) {
-            int32_t size = (int32_t)get32(h + off);
+            int32_t size = (int32_t)hp_le32(h + off);
             if (size == 0)
                 break;
             uint32_t abs = size < 0 ? (uint32_t)-size : (uint32_t)size;
-            put32(h + off, abs);
+            hp_put_le32(h + off, abs);
             if (abs < 8)
                 break;
             off += abs;
@@ -280,31 +270,31 @@ static void all_cells_free(unsigned char *h, size_t len)
 static void bin_size_zero(unsigned char *h, size_t len)
 {
     (void)len;
-    put32(h + 4096 + 8, 0);
+    hp_put_le32(h + 4096 + 8, 0);
 }
 
 static void bin_size_huge(unsigned char *h, size_t len)
 {
     (void)len;
-    put32(h + 4096 + 8, 0x7FFFF000u);
+    hp_put_le32(h + 4096 + 8, 0x7FFFF000u);
 }
 
 static void root_outside(unsigned char *h, size_t len)
 {
     (void)len;
-    put32(h + 0x24, 0xFFFFFFF0u);
+    hp_put_le32(h + 0x24, 0xFFFFFFF0u);
 }
 
 static void root_mid_cell(unsigned char *h, size_t len)
 {
     (void)len;
-    put32(h + 0x24, get32(h + 0x24) + 8);
+    hp_put_le32(h + 0x24, hp_le32(h + 0x24) + 8);
 }
 
 static void header_only_bins(unsigned char *h, size_t len)
 {
     (void)len;
-    put32(h + 0x28, 4096); /* fewer bins than the file has: the rest is slack, the root still inside */
+    hp_put_le32(h + 0x28, 4096); /* fewer bins than the file has: the rest is slack, the root still inside */
 }
 
 static void garbage_files(void)
@@ -328,19 +318,19 @@ static void garbage_files(void)
 
     unsigned char h[8192];
     memcpy(h, basic, 4096);
-    put32(h + 0x28, 0);
+    hp_put_le32(h + 0x28, 0);
     fix_checksum(h);
     char *p = make_file("header-only", h, 4096, 0);
     expect("only a header, announcing no hive bins", p, HIVEPORT_E_CORRUPT, HIVEPORT_E_CORRUPT, "hive-bins");
     free(p);
     memcpy(h, basic, 4096);
-    put32(h + 0x18, 7);
+    hp_put_le32(h + 0x18, 7);
     fix_checksum(h);
     p = make_file("minor-7", h, 4096, 0);
     expect("format version 1.7", p, HIVEPORT_E_NOT_HIVE, HIVEPORT_E_NOT_HIVE, "version");
     free(p);
     memcpy(h, basic, 4096);
-    put32(h + 0x28, 0x1001);
+    hp_put_le32(h + 0x28, 0x1001);
     fix_checksum(h);
     p = make_file("bins-unaligned", h, 4096, 0);
     expect("a hive-bins size that is not a multiple of 4096", p, HIVEPORT_E_CORRUPT, HIVEPORT_E_CORRUPT,
@@ -360,7 +350,7 @@ static size_t record_named(const unsigned char *h, size_t len, const char *sig, 
     for (size_t i = 0x1000 + name_at; i + n <= len; i++) {
         const unsigned char *rec = h + i - name_at;
         if (memcmp(h + i, name, n) == 0 && memcmp(rec, sig, 2) == 0 && (rec[len_at] | rec[len_at + 1] << 8) == (int)n &&
-            (int32_t)get32(rec - 4) < 0) /* an allocated cell, not an old record left in a free one */
+            (int32_t)hp_le32(rec - 4) < 0) /* an allocated cell, not an old record left in a free one */
             return i - name_at;
     }
     return 0;
@@ -370,11 +360,11 @@ static size_t record_named(const unsigned char *h, size_t len, const char *sig, 
  * it looks like an allocated cell but is none (libhivex's map of cells says so). */
 static size_t fake_cell_in_data(unsigned char *h, size_t rec)
 {
-    size_t data = 0x1000 + get32(h + rec + 8);
-    int32_t size = (int32_t)get32(h + data);
+    size_t data = 0x1000 + hp_le32(h + rec + 8);
+    int32_t size = (int32_t)hp_le32(h + data);
     if (size > -16)
         fl_bail("the data cell at 0x%zx is too small to hide a fake cell in", data);
-    put32(h + data + 8, (uint32_t)-8);
+    hp_put_le32(h + data + 8, (uint32_t)-8);
     return data + 8;
 }
 
@@ -427,7 +417,7 @@ static void ab_data_mid_cell(unsigned char *h, size_t len)
     size_t rec = record_named(h, len, "vk", "RpcTcpPort");
     if (rec == 0)
         fl_bail("no RpcTcpPort value in regsz-port");
-    put32(h + rec + 8, (uint32_t)(fake_cell_in_data(h, rec) - 0x1000));
+    hp_put_le32(h + rec + 8, (uint32_t)(fake_cell_in_data(h, rec) - 0x1000));
 }
 
 /* The vk named name in the same key (value list) as the vk at other, or 0. */
@@ -437,16 +427,16 @@ static size_t sibling_named(const unsigned char *h, size_t len, size_t other, co
     for (size_t nk = 0x1004; nk + 0x50 <= len; nk += 8) { /* records follow 4-byte cell sizes */
         if (memcmp(h + nk, "nk", 2) != 0)
             continue;
-        uint32_t count = get32(h + nk + 0x24), list = get32(h + nk + 0x28);
+        uint32_t count = hp_le32(h + nk + 0x24), list = hp_le32(h + nk + 0x28);
         size_t at = 0x1000 + (size_t)list + 4;
         if (list == 0xFFFFFFFFu || count > 64 || at + 4 * (size_t)count > len)
             continue;
         bool holds = false;
         for (uint32_t i = 0; i < count; i++)
-            holds = holds || 0x1000 + (size_t)get32(h + at + 4 * i) + 4 == other;
+            holds = holds || 0x1000 + (size_t)hp_le32(h + at + 4 * i) + 4 == other;
         for (uint32_t i = 0; holds && i < count; i++) {
-            size_t vk = 0x1000 + (size_t)get32(h + at + 4 * i) + 4;
-            if (vk + 0x14 + n <= len && memcmp(h + vk, "vk", 2) == 0 && get32(h + vk + 2) % 65536 == n &&
+            size_t vk = 0x1000 + (size_t)hp_le32(h + at + 4 * i) + 4;
+            if (vk + 0x14 + n <= len && memcmp(h + vk, "vk", 2) == 0 && hp_le32(h + vk + 2) % 65536 == n &&
                 memcmp(h + vk + 0x14, name, n) == 0)
                 return vk;
         }
@@ -461,8 +451,8 @@ static void rfr_shares_data(unsigned char *h, size_t len)
     size_t rfr = mbx ? sibling_named(h, len, mbx, "TCP/IP Port") : 0;
     if (rfr == 0 || mbx == 0)
         fl_bail("no TCP/IP Port next to Mailbox Server in system-basic");
-    put32(h + rfr + 4, 4);                    /* 4 bytes, not inline */
-    put32(h + rfr + 8, get32(h + mbx + 8)); /* the other value's data cell */
+    hp_put_le32(h + rfr + 4, 4);                    /* 4 bytes, not inline */
+    hp_put_le32(h + rfr + 8, hp_le32(h + mbx + 8)); /* the other value's data cell */
 }
 
 /* Microsoft\Rpc\Internet with its class name pointing into the middle of a cell. */
@@ -471,8 +461,8 @@ static void internet_class_mid_cell(unsigned char *h, size_t len)
     size_t nk = record_named(h, len, "nk", "Internet"), ports = record_named(h, len, "vk", "Ports");
     if (nk == 0 || ports == 0)
         fl_bail("no Internet key or Ports value in software-rpc-inside");
-    put32(h + nk + 0x30, (uint32_t)(fake_cell_in_data(h, ports) - 0x1000));
-    put32(h + nk + 0x4A, 8); /* class name length */
+    hp_put_le32(h + nk + 0x30, (uint32_t)(fake_cell_in_data(h, ports) - 0x1000));
+    hp_put_le32(h + nk + 0x4A, 8); /* class name length */
 }
 
 /* ... and with the data of Ports pointing into the middle of a cell. */
@@ -481,7 +471,7 @@ static void internet_data_mid_cell(unsigned char *h, size_t len)
     size_t ports = record_named(h, len, "vk", "Ports");
     if (ports == 0)
         fl_bail("no Ports value in software-rpc-inside");
-    put32(h + ports + 8, (uint32_t)(fake_cell_in_data(h, ports) - 0x1000));
+    hp_put_le32(h + ports + 8, (uint32_t)(fake_cell_in_data(h, ports) - 0x1000));
 }
 
 static void directed_damage(void)

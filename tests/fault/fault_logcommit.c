@@ -27,29 +27,16 @@
 #include "fault.h"
 #include "internal.h"
 #include "testutil.h"
+#include "le.h"
 
-static void (*shim_arm)(unsigned long, int, int);
-static unsigned long (*shim_disarm)(void);
-static const char *(*shim_failed)(void);
+static struct fl_shim shim;
 
 #define OLD_PORT 7300u
 #define NEW_PORT 7301u
 
-static uint32_t get32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
 static void write_file(const char *path, const unsigned char *data, size_t len)
 {
-    FILE *f = fopen(path, "wb");
-    if (f == NULL || (len > 0 && fwrite(data, 1, len, f) != len) || fclose(f) != 0)
+    if (tu_write(path, data, len) != 0)
         fl_bail("cannot write %s", path);
 }
 
@@ -121,15 +108,8 @@ static void prepare(const char *dir, uint32_t type)
     mode = was;
     if (rc != HIVEPORT_OK)
         fl_bail("cannot prepare %s", orig);
-    size_t len;
-    unsigned char *hive = tu_read(orig, &len);
-    unsigned char bb[512];
-    memcpy(bb, hive, sizeof bb);
-    put32(bb + 0x08, get32(bb + 0x04));
-    put32(bb + 0x1C, type);
-    put32(bb + 0x1FC, hp_regf_checksum(bb));
-    write_file(log, bb, sizeof bb);
-    free(hive);
+    if (tu_write_caught_up_log(orig, log, type) != 0)
+        fl_bail("cannot write %s", log);
     free(orig);
     free(log);
 }
@@ -181,10 +161,10 @@ static void run(uint32_t type, int err, int sticky)
         if (hiveport_open(path, HIVEPORT_OPEN_WRITE | HIVEPORT_OPEN_COMMIT_LOG, &h) != HIVEPORT_OK ||
             change(h, NEW_PORT) != HIVEPORT_OK)
             fl_bail("%s: cannot prepare the change: %s", what, hiveport_errmsg(h));
-        shim_arm(n, err, sticky);
+        shim.arm(n, err, sticky);
         int rc = hiveport_commit(h, NULL);
-        unsigned long calls = shim_disarm();
-        const char *call = shim_failed();
+        unsigned long calls = shim.disarm();
+        const char *call = shim.failed();
         char msg[1100];
         snprintf(msg, sizeof msg, "%s", hiveport_errmsg(h));
         if (rc != HIVEPORT_OK) {
@@ -207,9 +187,9 @@ static void run(uint32_t type, int err, int sticky)
         if (hiveport_open(path, HIVEPORT_OPEN_WRITE | HIVEPORT_OPEN_COMMIT_LOG, &h) != HIVEPORT_OK ||
             change(h, NEW_PORT) != HIVEPORT_OK)
             fl_bail("%s: cannot prepare the change: %s", what, hiveport_errmsg(h));
-        shim_arm(n, err, sticky);
+        shim.arm(n, err, sticky);
         int rc2 = hiveport_commit(h, NULL);
-        shim_disarm();
+        shim.disarm();
         hiveport_close(h);
         size_t now_len;
         unsigned char *now = tu_read(path, &now_len);
@@ -267,11 +247,7 @@ static void run(uint32_t type, int err, int sticky)
 
 int main(void)
 {
-    shim_arm = (void (*)(unsigned long, int, int))dlsym(RTLD_DEFAULT, "fault_shim_arm");
-    shim_disarm = (unsigned long (*)(void))dlsym(RTLD_DEFAULT, "fault_shim_disarm");
-    shim_failed = (const char *(*)(void))dlsym(RTLD_DEFAULT, "fault_shim_failed");
-    if (shim_arm == NULL || shim_disarm == NULL || shim_failed == NULL)
-        fl_bail("fault_logcommit needs LD_PRELOAD=failshim.so");
+    shim = fl_shim("fault_logcommit");
     setenv("SOURCE_DATE_EPOCH", "1700000000", 1);
     static const uint32_t types[] = {6, 1};
     static const int errs[] = {ENOSPC, EIO};

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "fuzz.h"
+#include "le.h"
+#include "regf.h"
 
 /* Functions still being written when these targets were: called once the library has them (weak: NULL
  * until then; the targets link the library's objects, so a new one is picked up without a change here). */
@@ -108,24 +110,22 @@ const char *fz_write_file(const char *name, const uint8_t *data, size_t size)
     return path;
 }
 
-static uint32_t le32(const uint8_t *p)
+uint8_t *fz_copy_fixed(const uint8_t *data, size_t size)
 {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    uint8_t *buf = malloc(size ? size : 1);
+    if (buf == NULL)
+        return NULL;
+    memcpy(buf, data, size);
+    if (fz_hash(data, size) % 16 != 0)
+        fz_fix_checksum(buf, size);
+    return buf;
 }
 
 void fz_fix_checksum(uint8_t *buf, size_t len)
 {
     if (len < 0x200 || memcmp(buf, "regf", 4) != 0)
         return;
-    uint32_t sum = 0;
-    for (size_t off = 0; off < 0x1FC; off += 4)
-        sum ^= le32(buf + off);
-    if (sum == 0xFFFFFFFFu)
-        sum = 0xFFFFFFFEu;
-    else if (sum == 0)
-        sum = 1;
-    for (int i = 0; i < 4; i++)
-        buf[0x1FC + i] = (uint8_t)(sum >> (8 * i));
+    hp_put_le32(buf + 0x1FC, hp_regf_checksum(buf)); /* the library's own rule, so the input gets past it */
 }
 
 void fz_expect_explained(hiveport *h, int rc, const char *call)

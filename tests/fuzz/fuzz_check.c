@@ -48,12 +48,9 @@ static size_t well_formed(const hiveport_findings *f, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    uint8_t *buf = malloc(size ? size : 1);
+    uint8_t *buf = fz_copy_fixed(data, size);
     if (buf == NULL)
         return 0;
-    memcpy(buf, data, size);
-    if (fz_hash(data, size) % 16 != 0)
-        fz_fix_checksum(buf, size);
 
     hiveport_findings *f = NULL;
     int rc = hp_check_buffer(reporter(), buf, size, &f);

@@ -9,12 +9,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    uint8_t *buf = malloc(size ? size : 1);
+    uint8_t *buf = fz_copy_fixed(data, size);
     if (buf == NULL)
         return 0;
-    memcpy(buf, data, size);
-    if (fz_hash(data, size) % 16 != 0)
-        fz_fix_checksum(buf, size);
     const char *path = fz_write_file("hive", buf, size);
 
     hiveport *h = NULL;

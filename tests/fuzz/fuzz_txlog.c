@@ -20,6 +20,7 @@
 #include "fuzz.h"
 #include "internal.h"
 #include "txlog.h"
+#include "le.h"
 
 #ifndef HP_FUZZ_FIXTURES
 #define HP_FUZZ_FIXTURES "build/fixtures"
@@ -52,17 +53,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         exit(2);
     }
     return 0;
-}
-
-static void put32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 static bool same_file(const char *path, const unsigned char *data, size_t len)
@@ -171,7 +161,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (mode & 8)
         logs[n++] = (struct hp_txlog_input){"SYSTEM.LOG", (const unsigned char *)"", 0};
     if (mode & 1) {
-        size_t len1 = size >= 4 ? get32(data) : 0, off = size >= 4 ? 4 : size;
+        size_t len1 = size >= 4 ? hp_le32(data) : 0, off = size >= 4 ? 4 : size;
         if (len1 > size - off)
             len1 = size - off;
         logs[n++] = (struct hp_txlog_input){"SYSTEM.LOG1", data + off, len1};
@@ -185,10 +175,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(image, hive, hive_len);
     if (mode & 4) {
         memcpy(image + 0x8, image + 0x4, 4);
-        put32(image + 0x1FC, hp_regf_checksum(image));
+        hp_put_le32(image + 0x1FC, hp_regf_checksum(image));
     }
     if (mode & 2)
-        put32(image + 0x1FC, hp_regf_checksum(image) ^ 0x5A5A5A5A);
+        hp_put_le32(image + 0x1FC, hp_regf_checksum(image) ^ 0x5A5A5A5A);
     unsigned char *before = malloc(hive_len);
     memcpy(before, image, hive_len);
 

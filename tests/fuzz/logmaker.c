@@ -4,33 +4,17 @@
 #include "internal.h"
 #include "logmaker.h"
 #include "txlog.h"
-
-static void put32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void put64(unsigned char *p, uint64_t v)
-{
-    put32(p, (uint32_t)v);
-    put32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
+#include "le.h"
 
 /* The log's 512-byte copy of the hive's base block, with both sequence numbers seq and file type type. */
 static void base_block(const unsigned char *hive, unsigned char *out, uint32_t seq, uint32_t type)
 {
     memcpy(out, hive, 512);
-    put32(out + 0x04, seq);
-    put32(out + 0x08, seq);
-    put32(out + 0x1C, type);
-    put32(out + 0x2C, 1);
-    put32(out + 0x1FC, hp_regf_checksum(out));
+    hp_put_le32(out + 0x04, seq);
+    hp_put_le32(out + 0x08, seq);
+    hp_put_le32(out + 0x1C, type);
+    hp_put_le32(out + 0x2C, 1);
+    hp_put_le32(out + 0x1FC, hp_regf_checksum(out));
 }
 
 size_t lm_new_log(const unsigned char *hive, unsigned char *out, uint32_t first_seq, const struct lm_patch *patches,
@@ -43,16 +27,16 @@ size_t lm_new_log(const unsigned char *hive, unsigned char *out, uint32_t first_
         size_t size = (0x28 + 8 + 4096 + 511) / 512 * 512;
         memset(e, 0, size);
         memcpy(e, "HvLE", 4);
-        put32(e + 0x04, (uint32_t)size);
-        put32(e + 0x0C, first_seq + (uint32_t)i);
-        put32(e + 0x10, get32(hive + 0x28));
-        put32(e + 0x14, 1);
-        put32(e + 0x28, patches[i].rel);
-        put32(e + 0x2C, 4096);
+        hp_put_le32(e + 0x04, (uint32_t)size);
+        hp_put_le32(e + 0x0C, first_seq + (uint32_t)i);
+        hp_put_le32(e + 0x10, hp_le32(hive + 0x28));
+        hp_put_le32(e + 0x14, 1);
+        hp_put_le32(e + 0x28, patches[i].rel);
+        hp_put_le32(e + 0x2C, 4096);
         memcpy(e + 0x30, hive + 0x1000 + patches[i].rel, 4096);
         memcpy(e + 0x30 + patches[i].off, patches[i].bytes, patches[i].len);
-        put64(e + 0x18, hp_marvin32(HP_MARVIN32_REGF_SEED, e + 0x28, size - 0x28));
-        put64(e + 0x20, hp_marvin32(HP_MARVIN32_REGF_SEED, e, 0x20));
+        hp_put_le64(e + 0x18, hp_marvin32(HP_MARVIN32_REGF_SEED, e + 0x28, size - 0x28));
+        hp_put_le64(e + 0x20, hp_marvin32(HP_MARVIN32_REGF_SEED, e, 0x20));
         off += size;
     }
     return off;
@@ -62,7 +46,7 @@ size_t lm_old_log(const unsigned char *hive, unsigned char *out, uint32_t seq, c
                   size_t n)
 {
     base_block(hive, out, seq, 1);
-    uint32_t hbins = get32(hive + 0x28);
+    uint32_t hbins = hp_le32(hive + 0x28);
     size_t vector_len = hbins / 4096;
     memcpy(out + 0x200, "DIRT", 4);
     memset(out + 0x204, 0, vector_len);

@@ -8,14 +8,10 @@
 #include <string.h>
 
 #include "logmaker.h"
+#include "le.h"
 
 static unsigned char hive[1 << 20];
 static size_t hive_len;
-
-static uint32_t get32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 static void save(const char *dir, const char *name, unsigned mode, const unsigned char *log1, size_t len1,
                  const unsigned char *log2, size_t len2)
@@ -56,12 +52,12 @@ int main(int argc, char **argv)
     }
     hive_len = fread(hive, 1, sizeof hive, f);
     fclose(f);
-    uint32_t hbins = hive_len >= 0x1000 ? get32(hive + 0x28) : 0;
+    uint32_t hbins = hive_len >= 0x1000 ? hp_le32(hive + 0x28) : 0;
     if (hive_len < 0x2000 || hbins < 4096 || hive_len < 0x1000 + hbins) {
         fprintf(stderr, "%s: not a usable hive\n", argv[1]);
         return 1;
     }
-    uint32_t secondary = get32(hive + 0x08);
+    uint32_t secondary = hp_le32(hive + 0x08);
 
     /* A value the logs change: the fixture's 5001 (0x1389) becomes 5017; and two stray bytes. */
     static const unsigned char port_le[4] = {0x89, 0x13, 0, 0}, new_port[4] = {0x99, 0x13, 0, 0};

@@ -10,8 +10,9 @@
 #include <check.h>
 #include <hivex.h>
 
-#include "regf.h" /* hp_regf_checksum */
 #include "testutil.h"
+#include "le.h"
+#include "regf.h"
 
 char *tu_dir;
 
@@ -329,23 +330,18 @@ void tu_expect_diff(const char *before, const char *path, const char *added, con
     free(after);
 }
 
-static uint32_t tu_le32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 size_t tu_subkey_entry(const unsigned char *hive, size_t len, uint64_t parent, uint64_t child)
 {
     if (parent + 4 + 0x20 > len)
         return 0;
-    uint64_t list = 0x1000 + (uint64_t)tu_le32(hive + parent + 4 + 0x1C) + 4; /* past the cell's size */
+    uint64_t list = 0x1000 + (uint64_t)hp_le32(hive + parent + 4 + 0x1C) + 4; /* past the cell's size */
     if (list + 4 > len || hive[list] != 'l')
         return 0;
     size_t stride = hive[list + 1] == 'i' ? 4 : 8;
     size_t count = (size_t)hive[list + 2] | (size_t)hive[list + 3] << 8;
     for (size_t i = 0; i < count && list + 4 + (i + 1) * stride <= len; i++) {
         size_t entry = (size_t)list + 4 + i * stride;
-        if (0x1000 + (uint64_t)tu_le32(hive + entry) == child)
+        if (0x1000 + (uint64_t)hp_le32(hive + entry) == child)
             return entry;
     }
     return 0;
@@ -369,28 +365,49 @@ void tu_skip(const char *what, const char *reason)
     printf("SKIP: %s: %s\n", what, reason);
 }
 
-void tu_write_file(const char *path, const unsigned char *data, size_t len)
+char *tu_path_in(const char *dir, const char *name)
+{
+    char *p = NULL;
+    if (asprintf(&p, "%s/%s", dir, name) < 0)
+        abort();
+    return p;
+}
+
+int tu_write(const char *path, const void *data, size_t len)
 {
     FILE *f = fopen(path, "wb");
-    ck_assert_msg(f != NULL, "cannot write %s: %s", path, strerror(errno));
-    ck_assert_uint_eq(fwrite(data, 1, len, f), len);
-    ck_assert_int_eq(fclose(f), 0);
+    bool ok = f != NULL && (len == 0 || fwrite(data, 1, len, f) == len);
+    if (f != NULL && fclose(f) != 0)
+        ok = false;
+    return ok ? 0 : -1;
+}
+
+int tu_write_caught_up_log(const char *hive, const char *log, uint32_t type)
+{
+    size_t len;
+    unsigned char *h = tu_read(hive, &len);
+    if (h == NULL || len < 512) {
+        free(h);
+        return -1;
+    }
+    unsigned char bb[512];
+    memcpy(bb, h, sizeof bb);
+    free(h);
+    hp_put_le32(bb + 0x08, hp_le32(bb + 0x04));
+    hp_put_le32(bb + 0x1C, type);
+    hp_put_le32(bb + 0x1FC, hp_regf_checksum(bb));
+    return tu_write(log, bb, sizeof bb);
+}
+
+void tu_write_file(const char *path, const unsigned char *data, size_t len)
+{
+    ck_assert_msg(tu_write(path, data, len) == 0, "cannot write %s: %s", path, strerror(errno));
 }
 
 void tu_make_log(const char *hive_path, const char *log_path, uint32_t type)
 {
-    size_t len;
-    unsigned char *h = tu_read(hive_path, &len), bb[512];
-    ck_assert_msg(h != NULL && len >= sizeof bb, "cannot read %s", hive_path);
-    memcpy(bb, h, sizeof bb);
-    free(h);
-    memcpy(bb + 0x08, bb + 0x04, 4); /* the secondary sequence number is the primary's */
-    for (int i = 0; i < 4; i++)
-        bb[0x1C + i] = (unsigned char)(type >> (8 * i));
-    uint32_t sum = hp_regf_checksum(bb);
-    for (int i = 0; i < 4; i++)
-        bb[0x1FC + i] = (unsigned char)(sum >> (8 * i));
-    tu_write_file(log_path, bb, sizeof bb);
+    ck_assert_msg(tu_write_caught_up_log(hive_path, log_path, type) == 0, "cannot make the log %s of %s", log_path,
+                  hive_path);
 }
 
 void tu_assert_check_clean(const char *path)

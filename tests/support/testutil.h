@@ -53,11 +53,17 @@ int tu_same_mtime(const struct stat *a, const struct stat *b);
  * lies (parent and child: key offsets as libhivex gives them); 0 when there is none.  For tests that
  * damage a list on purpose. */
 size_t tu_subkey_entry(const unsigned char *hive, size_t len, uint64_t parent, uint64_t child);
-/* Writes len bytes of data as the whole file at path; the test fails when it cannot. */
+/* dir/name (caller frees). */
+char *tu_path_in(const char *dir, const char *name);
+/* Writes len bytes of data as the file path (created or truncated): 0, or -1. */
+int tu_write(const char *path, const void *data, size_t len);
+/* log: a log as Windows leaves it after the primary caught up: the hive's base block (both sequence
+ * numbers the primary's, file type type: 6 new format, 1 old) and no entry.  0, or -1. */
+int tu_write_caught_up_log(const char *hive, const char *log, uint32_t type);
+/* tu_write, and the test fails when it cannot. */
 void tu_write_file(const char *path, const unsigned char *data, size_t len);
-/* The log at log_path as Windows leaves it after the primary (the hive at hive_path) caught up: a copy of the
- * hive's base block, of type 6 (new format, Windows 8.1+) or 1 (old, Vista/7), with the hive's sequence
- * number as both, and no entry.  A hive with such a .LOG1 and an empty .LOG2 takes the logged commit. */
+/* tu_write_caught_up_log, and the test fails when it cannot.  A hive with such a .LOG1 and an empty .LOG2
+ * takes the logged commit. */
 void tu_make_log(const char *hive_path, const char *log_path, uint32_t type);
 /* hiveport_check() finds no error in the hive at path; otherwise the test fails, naming the first. */
 void tu_assert_check_clean(const char *path);

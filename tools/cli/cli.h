@@ -54,6 +54,9 @@ enum cli_option {
 #define CLI_LONGOPT_HELP {"help", no_argument, NULL, OPT_HELP}
 #define CLI_LONGOPT_CONTROLSET {"controlset", required_argument, NULL, OPT_CONTROLSET}
 #define CLI_LONGOPT_JSON {"json", no_argument, NULL, OPT_JSON}
+#define CLI_LONGOPT_BACKUP {"backup", no_argument, NULL, OPT_BACKUP}
+#define CLI_LONGOPT_DRY_RUN {"dry-run", no_argument, NULL, OPT_DRY_RUN}
+#define CLI_LONGOPT_REPLACE_TYPE {"replace-type", no_argument, NULL, OPT_REPLACE_TYPE}
 #define CLI_LONGOPT_END {NULL, 0, NULL, 0}
 /* Every command that reads a hive takes these; writers take CLI_LONGOPTS_WRITE as well. */
 #define CLI_LONGOPTS_READ {"no-logs", no_argument, NULL, OPT_NO_LOGS}, {"log", required_argument, NULL, OPT_LOG}
@@ -95,12 +98,43 @@ void cli_open_init(struct cli_open *o);
 bool cli_parse_lock_timeout(const char *arg, int *ms);
 /* Handles option c if it is one of CLI_LONGOPTS_READ/WRITE: CLI_OK, CLI_USAGE, or -1 when it is not. */
 int cli_open_option(const char *prog, int c, const char *arg, struct cli_open *o);
-/* The end of every command's option switch: --help (prints usage), --controlset (into *target; only when
- * target is not NULL), the CLI_LONGOPTS_READ/WRITE options, and anything else (a usage error).  Returns
- * CLI_CONTINUE when parsing goes on, else the status the command returns at once. */
-enum { CLI_CONTINUE = -1 };
-int cli_common_option(const char *prog, int c, const char *arg, const char *usage, struct cli_open *o,
-                      int *target);
+/* Opens path read-only (with extra flags such as HIVEPORT_OPEN_DAMAGED), as every reader does: on failure
+ * prints the error and returns CLI_FAILED (*h may still need hiveport_close); else reports the logs
+ * (cli_report_logs) and returns CLI_OK. */
+int cli_open_reader(const char *prog, const char *path, const struct cli_open *o, unsigned flags, hiveport **h);
+/* What cli_parse_options() and an option handler return besides an exit status: parsing goes on; an
+ * option nobody took (a usage error). */
+enum { CLI_CONTINUE = -1, CLI_UNKNOWN = -2 };
+
+/* ---- option_loop.c: every command's option loop ---- */
+/* One of a command's own options that needs no code: a switch turned on (flag), or an argument kept
+ * (text; the last one given wins).  A table ends with CLI_STORE_END. */
+struct cli_store {
+    int option;
+    bool *flag;
+    const char **text;
+};
+#define CLI_FLAG(option, var) {(option), &(var), NULL}
+#define CLI_TEXT(option, var) {(option), NULL, &(var)}
+#define CLI_STORE_END {0, NULL, NULL}
+/* A command's options.  Besides the store, --help prints usage, --controlset goes into *target (when not
+ * NULL), the CLI_LONGOPTS_READ/WRITE options into *open (when not NULL); any other option goes to
+ * option() (which returns CLI_CONTINUE, or the status to return at once), or is a usage error. */
+struct cli_parse {
+    const char *usage;
+    const struct option *longopts;
+    const char *shortopts; /* NULL: ":h" (cli_getopt) */
+    const struct cli_store *store;
+    struct cli_open *open;
+    int *target;
+    int (*option)(void *ctx, const char *prog, int c, const char *arg);
+    void *ctx;
+    int min_operands, max_operands; /* cli_check_operands(); min_operands < 0: the command checks them */
+};
+/* Parses argv[0]'s options: CLI_CONTINUE with optind at the first operand, else the status the command
+ * returns at once (CLI_OK after --help, CLI_USAGE after the message). */
+int cli_parse_options(int argc, char **argv, const struct cli_parse *p);
+
 /* "HIVE.bak", where --backup keeps the previous file (malloc'd; NULL when out of memory). */
 char *cli_backup_path(const char *hive);
 /* hiveport_commit(h), the file it replaces kept as HIVE.bak when backup is set (--backup); *changed tells
@@ -114,12 +148,35 @@ int cli_open(const char *path, const struct cli_open *o, unsigned flags, hivepor
 const char *cli_log_state_name(int state);
 /* --fail-on LEVEL of audit and check: error, warning or info into *severity; else a usage error. */
 int cli_parse_fail_on(const char *prog, const char *text, int *severity);
+/* The option handler (struct cli_parse) of a command whose only option with code is --fail-on: into
+ * *(int *)severity. */
+int cli_fail_on_option(void *severity, const char *prog, int c, const char *arg);
 /* Says on stderr what became of a dirty hive's logs (nothing for a clean hive). */
 void cli_report_logs(const char *prog, const hiveport *h);
 /* Opens path for writing, as every writer does: on failure prints the error with its way out
  * (cli_write_hint) and returns CLI_FAILED (*h may still need hiveport_close); else reports the logs
  * (cli_report_logs) and returns CLI_OK. */
 int cli_open_writer(const char *prog, const char *path, const struct cli_open *o, hiveport **h);
+
+/* ---- writer.c: what the commands that write one hive (set, unset, rpc-range, dcom) share ---- */
+/* --backup, --dry-run, --verbose and the logs and lock options, as every such command spells them. */
+struct cli_writer {
+    bool backup, dry_run, verbose;
+    struct cli_open open;
+};
+#define CLI_LONGOPTS_WRITER                                                                                  \
+    CLI_LONGOPT_BACKUP, CLI_LONGOPT_DRY_RUN, CLI_LONGOPT_VERBOSE, CLI_LONGOPTS_READ, CLI_LONGOPTS_WRITE
+/* The struct cli_store entries of w's switches. */
+#define CLI_STORE_WRITER(w)                                                                                  \
+    CLI_FLAG(OPT_BACKUP, (w).backup), CLI_FLAG(OPT_DRY_RUN, (w).dry_run), CLI_FLAG(OPT_VERBOSE, (w).verbose)
+void cli_writer_init(struct cli_writer *w);
+/* --backup with --dry-run is a usage error (printed): CLI_USAGE, else CLI_OK. */
+int cli_writer_check(const char *prog, const struct cli_writer *w);
+/* cli_commit() with w's --backup, then what a writer says after it: the Select warning
+ * (cli_warn_current_default() with target and verb; none when verb is NULL) and, with --verbose, whether
+ * the file was written (cli_report_commit()).  CLI_OK, or CLI_FAILED after the message. */
+int cli_writer_commit(const char *prog, hiveport *h, const char *hive, const struct cli_writer *w, int target,
+                      const char *verb);
 
 /* ---- setting_spec.c: SETTING and SETTING=PORT operands ---- */
 /* A setting named on the command line: a catalog entry (copied) or a custom key:value REG_DWORD. */
@@ -180,9 +237,27 @@ void cli_error(const char *prog, const char *fmt, ...) __attribute__((format(pri
 int cli_fail(const char *prog, const hiveport *h);
 /* "REG_DWORD" or "REG_SZ". */
 const char *cli_type_name(unsigned type);
+/* ---- json.c: pieces of the JSON documents ---- */
+/* Appends item (taking the reference) to *array; when it cannot, drops the array (*array = NULL) and
+ * returns false. */
+bool cli_json_append(json_t **array, json_t *item);
+/* [numbers...] (NULL when out of memory). */
+json_t *cli_json_numbers(const uint32_t *numbers, size_t count);
+/* {"state", "entries", "report"}: what became of a dirty hive's logs (NULL when out of memory). */
+json_t *cli_json_logs(const hiveport *h);
 /* Writes root (taking the reference) as indented JSON plus a newline to stdout; NULL means the document
  * could not be built (out of memory). */
 int cli_json_print(const char *prog, json_t *root);
+
+/* ---- findings.c: the findings of audit and check ---- */
+/* Counts f's findings into counts (by HIVEPORT_SEVERITY_*); true when one is at or above fail_on. */
+bool cli_findings_count(const hiveport_findings *f, int fail_on, size_t counts[3]);
+/* "summary: N errors, N warnings, N info" on stdout. */
+void cli_findings_summary(const size_t counts[3]);
+/* [finding_json(x)...] over f (NULL when out of memory). */
+json_t *cli_findings_json(const hiveport_findings *f, json_t *(*finding_json)(const hiveport_finding *x));
+/* {"error", "warning", "info"}: the counts (NULL when out of memory). */
+json_t *cli_findings_counts_json(const size_t counts[3]);
 
 /* ---- audit, firewall, recover, diff (cmd_audit.c, cmd_firewall.c, cmd_recover.c, cmd_diff.c) ---- */
 /* Exit status 4 (hiveport(1)): audit found something at or above --fail-on; diff found differences.
@@ -204,6 +279,9 @@ int cli_print_changes(const char *prog, hiveport *old_hive, hiveport *new_hive, 
 
 /* Prints s with control characters as \u00XX, so that a name cannot break or forge a line. */
 void cli_print_text(FILE *out, const char *s);
+/* Length of the valid UTF-8 sequence at p, within avail bytes (as jansson accepts it: no surrogates, no
+ * overlong forms, at most U+10FFFF), or 0. */
+size_t cli_utf8_valid_at(const unsigned char *p, size_t avail);
 /* A JSON string for s (json_null() for NULL), with invalid UTF-8 bytes replaced by U+FFFD. */
 json_t *cli_json_text(const char *s);
 

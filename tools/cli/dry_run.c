@@ -21,6 +21,13 @@ int cli_dry_run_dirty(const char *prog, hiveport *h, const struct cli_open *open
     return CLI_OK;
 }
 
+int cli_dry_run_open(const char *prog, const char *hive, const struct cli_open *open, const char *verb, hiveport **h)
+{
+    if (cli_open_reader(prog, hive, open, 0, h) != CLI_OK)
+        return CLI_FAILED;
+    return cli_dry_run_dirty(prog, *h, open, verb);
+}
+
 static char *join(const char *dir, const char *name)
 {
     size_t len = strlen(dir) + strlen(name) + 2;

@@ -10,6 +10,10 @@
  * (printed). */
 int cli_dry_run_dirty(const char *prog, hiveport *h, const struct cli_open *open, const char *verb);
 
+/* Opens the hive of a dry run read-only, as a reader (cli_open_reader), and refuses it as above (verb:
+ * cli_dry_run_dirty).  CLI_OK or CLI_FAILED (printed; *h may still need hiveport_close). */
+int cli_dry_run_open(const char *prog, const char *hive, const struct cli_open *open, const char *verb, hiveport **h);
+
 /* A private writable copy of a read-only handle's hive, for the library's own change functions
  * (hiveport_rpc_set(), hiveport_dcom_set_port(), ...) to run on and be discarded: their checks are the
  * real write's, and the user's file is only read.  It lives in $TMPDIR (default /tmp), as one copy of the

@@ -57,19 +57,6 @@ int cli_open_option(const char *prog, int c, const char *arg, struct cli_open *o
     }
 }
 
-int cli_common_option(const char *prog, int c, const char *arg, const char *usage, struct cli_open *o,
-                      int *target)
-{
-    int rc;
-    if (c == OPT_HELP)
-        return cli_help(usage);
-    if (c == OPT_CONTROLSET && target != NULL)
-        return (rc = cli_parse_controlset(prog, arg, target)) == CLI_OK ? CLI_CONTINUE : rc;
-    if ((rc = cli_open_option(prog, c, arg, o)) != -1)
-        return rc == CLI_OK ? CLI_CONTINUE : rc;
-    return cli_usage_error(prog, NULL);
-}
-
 char *cli_backup_path(const char *hive)
 {
     size_t n = strlen(hive) + sizeof ".bak";
@@ -107,6 +94,14 @@ int cli_open_writer(const char *prog, const char *path, const struct cli_open *o
     int status = cli_open(path, o, HIVEPORT_OPEN_WRITE, h);
     if (status != HIVEPORT_OK)
         return cli_fail_hint(prog, *h, cli_write_hint(status));
+    cli_report_logs(prog, *h);
+    return CLI_OK;
+}
+
+int cli_open_reader(const char *prog, const char *path, const struct cli_open *o, unsigned flags, hiveport **h)
+{
+    if (cli_open(path, o, flags, h) != HIVEPORT_OK)
+        return cli_fail(prog, *h);
     cli_report_logs(prog, *h);
     return CLI_OK;
 }

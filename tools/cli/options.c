@@ -105,3 +105,10 @@ int cli_parse_fail_on(const char *prog, const char *text, int *severity)
         }
     return cli_usage_error(prog, "invalid --fail-on '%s': expected error, warning or info", text);
 }
+
+int cli_fail_on_option(void *severity, const char *prog, int c, const char *arg)
+{
+    (void)c;
+    int rc = cli_parse_fail_on(prog, arg, severity);
+    return rc == CLI_OK ? CLI_CONTINUE : rc;
+}

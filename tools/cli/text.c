@@ -16,9 +16,7 @@ void cli_print_text(FILE *out, const char *s)
     }
 }
 
-/* Length of the valid UTF-8 sequence at p (as jansson accepts it: no surrogates, no overlong forms,
- * at most U+10FFFF), or 0. */
-static size_t utf8_valid_at(const unsigned char *p)
+size_t cli_utf8_valid_at(const unsigned char *p, size_t avail)
 {
     unsigned c = p[0];
     size_t n;
@@ -33,9 +31,11 @@ static size_t utf8_valid_at(const unsigned char *p)
         n = 4, min = 0x10000;
     else
         return 0;
+    if (avail < n)
+        return 0;
     unsigned cp = c & (0x3Fu >> (n - 1));
     for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xC0) != 0x80) /* also stops at the terminator */
+        if ((p[i] & 0xC0) != 0x80)
             return 0;
         cp = cp << 6 | (p[i] & 0x3Fu);
     }
@@ -58,7 +58,7 @@ json_t *cli_json_text(const char *s)
         return NULL;
     size_t k = 0;
     for (const unsigned char *p = (const unsigned char *)s; *p != '\0';) {
-        size_t n = utf8_valid_at(p);
+        size_t n = cli_utf8_valid_at(p, len - (size_t)(p - (const unsigned char *)s));
         if (n == 0) {
             memcpy(fixed + k, "\xEF\xBF\xBD", 3);
             k += 3;

@@ -768,65 +768,37 @@ static int parse_jobs(const char *prog, const char *text, unsigned *jobs)
     return CLI_OK;
 }
 
+/* --jobs and --shard (cli_parse_options()). */
+static int parse_option(void *ctx, const char *prog, int c, const char *arg)
+{
+    struct apply_run *r = ctx;
+    int rc = c == OPT_JOBS ? parse_jobs(prog, arg, &r->jobs) : targets_parse_shard(prog, arg, &r->shard_k, &r->shard_n);
+    return rc == CLI_OK ? CLI_CONTINUE : rc;
+}
+
 int cmd_apply(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"check", no_argument, NULL, OPT_CHECK},
-        {"jobs", required_argument, NULL, OPT_JOBS},
-        {"from", required_argument, NULL, OPT_FROM},
-        {"shard", required_argument, NULL, OPT_SHARD},
-        CLI_LONGOPT_JSON,
-        {"backup", no_argument, NULL, OPT_BACKUP},
-        {"replace-type", no_argument, NULL, OPT_REPLACE_TYPE},
-        CLI_LONGOPTS_RULES,
-        CLI_LONGOPT_QUIET,
-        CLI_LONGOPTS_READ,
-        CLI_LONGOPTS_WRITE,
-        CLI_LONGOPT_HELP,
-        CLI_LONGOPT_END,
-    };
+    static const struct option longopts[] = {{"check", no_argument, NULL, OPT_CHECK},
+                                             {"jobs", required_argument, NULL, OPT_JOBS},
+                                             {"from", required_argument, NULL, OPT_FROM},
+                                             {"shard", required_argument, NULL, OPT_SHARD}, CLI_LONGOPT_JSON,
+                                             CLI_LONGOPT_BACKUP, CLI_LONGOPT_REPLACE_TYPE, CLI_LONGOPTS_RULES,
+                                             CLI_LONGOPT_QUIET, CLI_LONGOPTS_READ, CLI_LONGOPTS_WRITE,
+                                             CLI_LONGOPT_HELP, CLI_LONGOPT_END};
     struct apply_run r = {.prog = argv[0], .jobs = 1};
     cli_open_init(&r.open);
-    int c, rc;
-    while ((c = cli_getopt(argc, argv, longopts)) != -1) {
-        switch (c) {
-        case OPT_CHECK:
-            r.check = true;
-            break;
-        case OPT_JOBS:
-            if ((rc = parse_jobs(r.prog, optarg, &r.jobs)) != CLI_OK)
-                return rc;
-            break;
-        case OPT_JSON:
-            r.json = true;
-            break;
-        case OPT_FROM:
-            r.manifest_path = optarg;
-            break;
-        case OPT_SHARD:
-            if ((rc = targets_parse_shard(r.prog, optarg, &r.shard_k, &r.shard_n)) != CLI_OK)
-                return rc;
-            break;
-        case OPT_BACKUP:
-            r.backup = true;
-            break;
-        case OPT_REPLACE_TYPE:
-            r.set_flags |= HIVEPORT_SET_REPLACE_TYPE;
-            break;
-        case OPT_FORCE:
-            r.rules.force = true;
-            break;
-        case OPT_STRICT:
-            r.rules.strict = true;
-            break;
-        case OPT_QUIET:
-            r.quiet = true;
-            break;
-        default:
-            if ((rc = cli_common_option(r.prog, c, optarg, usage, &r.open, NULL)) != CLI_CONTINUE)
-                return rc;
-        }
-    }
+    bool replace_type = false;
+    const struct cli_store store[] = {CLI_FLAG(OPT_CHECK, r.check), CLI_FLAG(OPT_JSON, r.json),
+                                      CLI_TEXT(OPT_FROM, r.manifest_path), CLI_FLAG(OPT_BACKUP, r.backup),
+                                      CLI_FLAG(OPT_REPLACE_TYPE, replace_type), CLI_FLAG(OPT_FORCE, r.rules.force),
+                                      CLI_FLAG(OPT_STRICT, r.rules.strict), CLI_FLAG(OPT_QUIET, r.quiet),
+                                      CLI_STORE_END};
+    int rc = cli_parse_options(argc, argv, &(struct cli_parse){usage, longopts, .store = store, .open = &r.open,
+                                                               .option = parse_option, .ctx = &r,
+                                                               .min_operands = -1});
+    if (rc != CLI_CONTINUE)
+        return rc;
+    r.set_flags = replace_type ? HIVEPORT_SET_REPLACE_TYPE : 0;
     if ((rc = cli_check_operands(r.prog, argc, argv, r.manifest_path != NULL ? 1 : 2, -1)) != CLI_OK)
         return rc;
     r.profile_path = argv[optind];

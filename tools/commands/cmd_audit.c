@@ -51,9 +51,7 @@ static void print_report(const hiveport_findings *f, const size_t counts[3])
 {
     for (size_t i = 0; i < hiveport_findings_count(f); i++)
         print_finding(hiveport_findings_at(f, i));
-    size_t e = counts[HIVEPORT_SEVERITY_ERROR], w = counts[HIVEPORT_SEVERITY_WARNING];
-    printf("summary: %zu error%s, %zu warning%s, %zu info\n", e, e == 1 ? "" : "s", w, w == 1 ? "" : "s",
-           counts[HIVEPORT_SEVERITY_INFO]);
+    cli_findings_summary(counts);
 }
 
 /* ---- JSON ---- */
@@ -70,22 +68,10 @@ static json_t *finding_json(const hiveport_finding *x)
 static int print_json(const char *prog, hiveport *h, const char *software, const hiveport_findings *f,
                       const size_t counts[3], int fail_on, bool failed)
 {
-    json_t *findings = json_array();
-    for (size_t i = 0; findings != NULL && i < hiveport_findings_count(f); i++)
-        if (json_array_append_new(findings, finding_json(hiveport_findings_at(f, i))) != 0) {
-            json_decref(findings);
-            findings = NULL;
-        }
-    unsigned entries = 0;
-    int state = hiveport_log_state(h, &entries);
-    json_t *doc = json_pack(
-        "{s:o, s:o, s:b, s:{s:s, s:i, s:o}, s:s, s:b, s:{s:i, s:i, s:i}, s:o}", "hive",
-        cli_json_text(hiveport_path(h)), "software", cli_json_text(software), "dirty", hiveport_is_dirty(h) == 1,
-        "logs", "state", cli_log_state_name(state), "entries",
-        (json_int_t)entries, "report", cli_json_text(hiveport_log_report(h)), "fail_on",
-        hiveport_severity_name(fail_on), "failed", failed, "counts", "error",
-        (json_int_t)counts[HIVEPORT_SEVERITY_ERROR], "warning", (json_int_t)counts[HIVEPORT_SEVERITY_WARNING],
-        "info", (json_int_t)counts[HIVEPORT_SEVERITY_INFO], "findings", findings);
+    json_t *doc = json_pack("{s:o, s:o, s:b, s:o, s:s, s:b, s:o, s:o}", "hive", cli_json_text(hiveport_path(h)),
+                            "software", cli_json_text(software), "dirty", hiveport_is_dirty(h) == 1, "logs",
+                            cli_json_logs(h), "fail_on", hiveport_severity_name(fail_on), "failed", failed, "counts",
+                            cli_findings_counts_json(counts), "findings", cli_findings_json(f, finding_json));
     return cli_json_print(prog, doc);
 }
 
@@ -113,39 +99,20 @@ static void report_unauditable(const char *prog, hiveport *h, char *why, size_t 
 
 int cmd_audit(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"software", required_argument, NULL, OPT_SOFTWARE},
-        {"fail-on", required_argument, NULL, OPT_FAIL_ON},
-        CLI_LONGOPT_JSON,
-        CLI_LONGOPTS_READ,
-        CLI_LONGOPT_HELP,
-        CLI_LONGOPT_END,
-    };
+    static const struct option longopts[] = {{"software", required_argument, NULL, OPT_SOFTWARE},
+                                             {"fail-on", required_argument, NULL, OPT_FAIL_ON}, CLI_LONGOPT_JSON,
+                                             CLI_LONGOPTS_READ, CLI_LONGOPT_HELP, CLI_LONGOPT_END};
     const char *prog = argv[0];
     const char *software = NULL;
     int fail_on = HIVEPORT_SEVERITY_ERROR;
     bool json = false;
     struct cli_open open;
     cli_open_init(&open);
-    int c, rc;
-    while ((c = cli_getopt(argc, argv, longopts)) != -1) {
-        switch (c) {
-        case OPT_SOFTWARE:
-            software = optarg;
-            break;
-        case OPT_FAIL_ON:
-            if ((rc = cli_parse_fail_on(prog, optarg, &fail_on)) != CLI_OK)
-                return rc;
-            break;
-        case OPT_JSON:
-            json = true;
-            break;
-        default:
-            if ((rc = cli_common_option(prog, c, optarg, usage, &open, NULL)) != CLI_CONTINUE)
-                return rc;
-        }
-    }
-    if ((rc = cli_check_operands(prog, argc, argv, 1, 1)) != CLI_OK)
+    const struct cli_store store[] = {CLI_TEXT(OPT_SOFTWARE, software), CLI_FLAG(OPT_JSON, json), CLI_STORE_END};
+    int rc = cli_parse_options(argc, argv, &(struct cli_parse){usage, longopts, .store = store, .open = &open,
+                                                               .option = cli_fail_on_option, .ctx = &fail_on,
+                                                               .min_operands = 1, .max_operands = 1});
+    if (rc != CLI_CONTINUE)
         return rc;
 
     /* Both hives read-only: an audit never opens a file for writing, so bytes and times stay. */
@@ -176,14 +143,8 @@ int cmd_audit(int argc, char **argv)
         unread = h;
         goto out;
     }
-    size_t counts[3] = {0, 0, 0};
-    bool failed = false;
-    for (size_t i = 0; i < hiveport_findings_count(f); i++) {
-        int s = hiveport_findings_at(f, i)->severity;
-        if (s >= HIVEPORT_SEVERITY_INFO && s <= HIVEPORT_SEVERITY_ERROR)
-            counts[s]++;
-        failed = failed || s >= fail_on;
-    }
+    size_t counts[3];
+    bool failed = cli_findings_count(f, fail_on, counts);
     if (json) {
         if (print_json(prog, h, software, f, counts, fail_on, failed) != CLI_OK)
             goto out;

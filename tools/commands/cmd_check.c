@@ -48,21 +48,9 @@ static json_t *finding_json(const hiveport_finding *x)
 /* One hive's result as JSON (NULL when out of memory). */
 static json_t *hive_json(hiveport *h, const hiveport_findings *f, const size_t counts[3])
 {
-    json_t *findings = json_array();
-    for (size_t i = 0; findings != NULL && i < hiveport_findings_count(f); i++)
-        if (json_array_append_new(findings, finding_json(hiveport_findings_at(f, i))) != 0) {
-            json_decref(findings);
-            findings = NULL;
-        }
-    unsigned entries = 0;
-    int state = hiveport_log_state(h, &entries);
-    return json_pack("{s:o, s:b, s:{s:s, s:i, s:o}, s:{s:i, s:i, s:i}, s:o}", "hive", cli_json_text(hiveport_path(h)),
-                     "dirty", hiveport_is_dirty(h) == 1, "logs", "state",
-                     cli_log_state_name(state), "entries", (json_int_t)entries,
-                     "report", cli_json_text(hiveport_log_report(h)), "counts", "error",
-                     (json_int_t)counts[HIVEPORT_SEVERITY_ERROR], "warning",
-                     (json_int_t)counts[HIVEPORT_SEVERITY_WARNING], "info", (json_int_t)counts[HIVEPORT_SEVERITY_INFO],
-                     "findings", findings);
+    return json_pack("{s:o, s:b, s:o, s:o, s:o}", "hive", cli_json_text(hiveport_path(h)), "dirty",
+                     hiveport_is_dirty(h) == 1, "logs", cli_json_logs(h), "counts", cli_findings_counts_json(counts),
+                     "findings", cli_findings_json(f, finding_json));
 }
 
 /* Checks one hive: CLI_OK, CLI_FOUND (something at or above fail_on) or CLI_FAILED (printed).  With json,
@@ -79,14 +67,8 @@ static int check_one(const char *prog, const char *path, const struct cli_open *
                                                   cli_json_text(hiveport_errmsg(h))));
         goto out;
     }
-    size_t counts[3] = {0, 0, 0};
-    bool failed = false;
-    for (size_t i = 0; i < hiveport_findings_count(f); i++) {
-        int s = hiveport_findings_at(f, i)->severity;
-        if (s >= HIVEPORT_SEVERITY_INFO && s <= HIVEPORT_SEVERITY_ERROR)
-            counts[s]++;
-        failed = failed || s >= fail_on;
-    }
+    size_t counts[3];
+    bool failed = cli_findings_count(f, fail_on, counts);
     if (docs != NULL) {
         json_t *doc = hive_json(h, f, counts);
         if (doc == NULL || json_array_append_new(docs, doc) != 0) {
@@ -96,10 +78,9 @@ static int check_one(const char *prog, const char *path, const struct cli_open *
     } else {
         for (size_t i = 0; i < hiveport_findings_count(f); i++)
             print_finding(path, hiveport_findings_at(f, i));
-        size_t e = counts[HIVEPORT_SEVERITY_ERROR], w = counts[HIVEPORT_SEVERITY_WARNING];
         cli_print_text(stdout, path);
-        printf(": summary: %zu error%s, %zu warning%s, %zu info\n", e, e == 1 ? "" : "s", w, w == 1 ? "" : "s",
-               counts[HIVEPORT_SEVERITY_INFO]);
+        fputs(": ", stdout);
+        cli_findings_summary(counts);
     }
     rc = failed ? CLI_FOUND : CLI_OK;
 out:
@@ -110,34 +91,18 @@ out:
 
 int cmd_check(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"fail-on", required_argument, NULL, OPT_FAIL_ON},
-        CLI_LONGOPT_JSON,
-        CLI_LONGOPTS_READ,
-        CLI_LONGOPT_HELP,
-        CLI_LONGOPT_END,
-    };
+    static const struct option longopts[] = {{"fail-on", required_argument, NULL, OPT_FAIL_ON}, CLI_LONGOPT_JSON,
+                                             CLI_LONGOPTS_READ, CLI_LONGOPT_HELP, CLI_LONGOPT_END};
     const char *prog = argv[0];
     int fail_on = HIVEPORT_SEVERITY_ERROR;
     bool json = false;
     struct cli_open open;
     cli_open_init(&open);
-    int c, rc;
-    while ((c = cli_getopt(argc, argv, longopts)) != -1) {
-        switch (c) {
-        case OPT_FAIL_ON:
-            if ((rc = cli_parse_fail_on(prog, optarg, &fail_on)) != CLI_OK)
-                return rc;
-            break;
-        case OPT_JSON:
-            json = true;
-            break;
-        default:
-            if ((rc = cli_common_option(prog, c, optarg, usage, &open, NULL)) != CLI_CONTINUE)
-                return rc;
-        }
-    }
-    if ((rc = cli_check_operands(prog, argc, argv, 1, -1)) != CLI_OK)
+    const struct cli_store store[] = {CLI_FLAG(OPT_JSON, json), CLI_STORE_END};
+    int rc = cli_parse_options(argc, argv, &(struct cli_parse){usage, longopts, .store = store, .open = &open,
+                                                               .option = cli_fail_on_option, .ctx = &fail_on,
+                                                               .min_operands = 1, .max_operands = -1});
+    if (rc != CLI_CONTINUE)
         return rc;
     if (open.nlogs > 0 && argc - optind > 1)
         return cli_usage_error(prog, "--log names the logs of one hive: give one HIVE with it");

@@ -23,7 +23,7 @@ static const char usage[] =
     CLI_HELP_VERBOSE CLI_HELP_READ CLI_HELP_WRITE
     "  --help            print this help\n";
 
-enum { OPT_PORT = 0x500, OPT_DCOM_BACKUP };
+enum { OPT_PORT = 0x500 };
 
 /* "{8-4-4-4-12}" in hexadecimal digits of either case, the braces optional (as regedit and PowerShell
  * users type it either way), into braced (the form of the registry key's name). */
@@ -45,21 +45,18 @@ static bool parse_guid(const char *s, char braced[39])
 struct dcom_request {
     const char *hive, *appid;
     uint32_t port;
-    bool backup, dry_run, quiet, verbose;
-    struct cli_open open;
+    bool quiet;
+    struct cli_writer w;
 };
 
 static int print_port(const char *prog, const struct dcom_request *req)
 {
     const char *hive = req->hive, *appid = req->appid;
-    const struct cli_open *open = &req->open;
+    const struct cli_open *open = &req->w.open;
     hiveport *h = NULL;
     uint32_t port;
-    int rc;
-    if (cli_open(hive, open, 0, &h) != HIVEPORT_OK) {
-        rc = cli_fail(prog, h);
-    } else {
-        cli_report_logs(prog, h);
+    int rc = cli_open_reader(prog, hive, open, 0, &h);
+    if (rc == CLI_OK) {
         int status = hiveport_dcom_get_port(h, appid, &port);
         if (status == HIVEPORT_OK) {
             printf("%u\n", port);
@@ -82,12 +79,7 @@ static int dry_run(const char *prog, const struct dcom_request *req)
     struct cli_scratch scratch = {0};
     int rc = CLI_FAILED;
     uint32_t before = 0;
-    if (cli_open(req->hive, &req->open, 0, &h) != HIVEPORT_OK) {
-        cli_fail(prog, h);
-        goto out;
-    }
-    cli_report_logs(prog, h);
-    if (cli_dry_run_dirty(prog, h, &req->open, "dcom") != CLI_OK ||
+    if (cli_dry_run_open(prog, req->hive, &req->w.open, "dcom", &h) != CLI_OK ||
         cli_scratch_open(prog, h, req->hive, &scratch) != CLI_OK)
         goto out;
     int was = hiveport_dcom_get_port(h, req->appid, &before);
@@ -111,69 +103,30 @@ out:
 static int set_port(const char *prog, const struct dcom_request *req)
 {
     const char *hive = req->hive, *appid = req->appid;
-    const struct cli_open *open = &req->open;
+    const struct cli_open *open = &req->w.open;
     hiveport *h = NULL;
-    char *backup_path = NULL;
-    int rc = CLI_FAILED;
-    if (cli_open_writer(prog, hive, open, &h) != CLI_OK)
-        goto out;
-    if (hiveport_dcom_set_port(h, appid, req->port) != HIVEPORT_OK) {
-        cli_fail(prog, h);
-        goto out;
-    }
-    bool changed;
-    if (cli_commit(prog, h, hive, req->backup, &changed, &backup_path) != CLI_OK)
-        goto out;
-    if (req->verbose)
-        cli_report_commit(prog, h, hive, changed, changed ? backup_path : NULL);
-    rc = CLI_OK;
-out:
-    free(backup_path);
+    int rc = cli_open_writer(prog, hive, open, &h);
+    if (rc == CLI_OK && hiveport_dcom_set_port(h, appid, req->port) != HIVEPORT_OK)
+        rc = cli_fail(prog, h);
+    if (rc == CLI_OK)
+        rc = cli_writer_commit(prog, h, hive, &req->w, 0, NULL);
     hiveport_close(h);
     return rc;
 }
 
 int cmd_dcom(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"port", required_argument, NULL, OPT_PORT},
-        {"backup", no_argument, NULL, OPT_DCOM_BACKUP},
-        {"dry-run", no_argument, NULL, OPT_DRY_RUN},
-        CLI_LONGOPT_QUIET,
-        CLI_LONGOPT_VERBOSE,
-        CLI_LONGOPTS_READ,
-        CLI_LONGOPTS_WRITE,
-        CLI_LONGOPT_HELP,
-        CLI_LONGOPT_END,
-    };
+    static const struct option longopts[] = {{"port", required_argument, NULL, OPT_PORT}, CLI_LONGOPT_QUIET,
+                                             CLI_LONGOPTS_WRITER, CLI_LONGOPT_HELP, CLI_LONGOPT_END};
     const char *prog = argv[0];
     struct dcom_request req = {0};
-    cli_open_init(&req.open);
+    cli_writer_init(&req.w);
     const char *port_text = NULL;
-    int c, rc;
-    while ((c = cli_getopt(argc, argv, longopts)) != -1) {
-        switch (c) {
-        case OPT_PORT:
-            port_text = optarg;
-            break;
-        case OPT_DCOM_BACKUP:
-            req.backup = true;
-            break;
-        case OPT_DRY_RUN:
-            req.dry_run = true;
-            break;
-        case OPT_QUIET:
-            req.quiet = true;
-            break;
-        case OPT_VERBOSE:
-            req.verbose = true;
-            break;
-        default:
-            if ((rc = cli_common_option(prog, c, optarg, usage, &req.open, NULL)) != CLI_CONTINUE)
-                return rc;
-        }
-    }
-    if ((rc = cli_check_operands(prog, argc, argv, 2, 2)) != CLI_OK)
+    const struct cli_store store[] = {CLI_TEXT(OPT_PORT, port_text), CLI_FLAG(OPT_QUIET, req.quiet),
+                                      CLI_STORE_WRITER(req.w), CLI_STORE_END};
+    int rc = cli_parse_options(argc, argv, &(struct cli_parse){usage, longopts, .store = store, .open = &req.w.open,
+                                                               .min_operands = 2, .max_operands = 2});
+    if (rc != CLI_CONTINUE)
         return rc;
     char appid[39];
     req.hive = argv[optind];
@@ -183,17 +136,17 @@ int cmd_dcom(int argc, char **argv)
                                "{D99E6E74-FC88-11D0-B498-00A0C90312F3} (the braces may be left out)",
                                argv[optind + 1]);
     if (port_text == NULL) {
-        if (req.backup || req.dry_run || req.verbose)
+        if (req.w.backup || req.w.dry_run || req.w.verbose)
             return cli_usage_error(prog, "--backup, --dry-run and --verbose go with --port");
         return print_port(prog, &req);
     }
     if (req.quiet)
         return cli_usage_error(prog, "--quiet goes without --port (it silences 'no port', exit status 3)");
-    if (req.dry_run && req.backup)
-        return cli_usage_error(prog, "--backup keeps the file a write replaces; --dry-run writes nothing");
+    if ((rc = cli_writer_check(prog, &req.w)) != CLI_OK)
+        return rc;
     static const hiveport_setting tcp_port = {0}; /* 1-65535, as for every setting without 0 = dynamic */
     char why[600];
     if (!cli_port_parse(port_text, &tcp_port, appid, &req.port, why, sizeof why))
         return cli_usage_error(prog, "%s", why);
-    return req.dry_run ? dry_run(prog, &req) : set_port(prog, &req);
+    return req.w.dry_run ? dry_run(prog, &req) : set_port(prog, &req);
 }

@@ -163,28 +163,17 @@ out:
 
 int cmd_diff(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"bytes", no_argument, NULL, OPT_BYTES},
-        {"no-logs", no_argument, NULL, OPT_NO_LOGS},
-        CLI_LONGOPT_HELP,
-        CLI_LONGOPT_END,
-    };
+    static const struct option longopts[] = {{"bytes", no_argument, NULL, OPT_BYTES},
+                                             {"no-logs", no_argument, NULL, OPT_NO_LOGS}, CLI_LONGOPT_HELP,
+                                             CLI_LONGOPT_END};
     const char *prog = argv[0];
     bool bytes = false;
     struct cli_open open;
     cli_open_init(&open);
-    int c, rc;
-    while ((c = cli_getopt(argc, argv, longopts)) != -1) {
-        switch (c) {
-        case OPT_BYTES:
-            bytes = true;
-            break;
-        default:
-            if ((rc = cli_common_option(prog, c, optarg, usage, &open, NULL)) != CLI_CONTINUE)
-                return rc;
-        }
-    }
-    if ((rc = cli_check_operands(prog, argc, argv, 2, 2)) != CLI_OK)
+    const struct cli_store store[] = {CLI_FLAG(OPT_BYTES, bytes), CLI_STORE_END};
+    int rc = cli_parse_options(argc, argv, &(struct cli_parse){usage, longopts, .store = store, .open = &open,
+                                                               .min_operands = 2, .max_operands = 2});
+    if (rc != CLI_CONTINUE)
         return rc;
 
     const char *old_path = argv[optind], *new_path = argv[optind + 1];

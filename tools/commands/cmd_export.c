@@ -274,42 +274,38 @@ static int export_software(const char *prog, hiveport *h, int format, bool unset
     return ok ? CLI_OK : CLI_FAILED;
 }
 
+/* --format (cli_parse_options()). */
+static int parse_option(void *format, const char *prog, int c, const char *arg)
+{
+    (void)c;
+    if (strcmp(arg, "profile") == 0)
+        *(int *)format = FORMAT_PROFILE;
+    else if (strcmp(arg, "reg") == 0)
+        *(int *)format = REGWRITE_REG5;
+    else if (strcmp(arg, "reg4") == 0)
+        *(int *)format = REGWRITE_REG4;
+    else
+        return cli_usage_error(prog, "invalid --format '%s': expected profile, reg or reg4", arg);
+    return CLI_CONTINUE;
+}
+
 int cmd_export(int argc, char **argv)
 {
     static const struct option longopts[] = {CLI_LONGOPT_CONTROLSET,
                                              {"unset-absent", no_argument, NULL, OPT_UNSET_ABSENT},
-                                             {"format", required_argument, NULL, OPT_FORMAT},
-                                             CLI_LONGOPTS_READ,
-                                             CLI_LONGOPT_HELP,
-                                             CLI_LONGOPT_END};
+                                             {"format", required_argument, NULL, OPT_FORMAT}, CLI_LONGOPTS_READ,
+                                             CLI_LONGOPT_HELP, CLI_LONGOPT_END};
     const char *prog = argv[0];
     int target = HIVEPORT_CS_CURRENT;
     bool unset_absent = false;
     int format = FORMAT_PROFILE;
     struct cli_open open;
     cli_open_init(&open);
-    int c, rc;
-    while ((c = cli_getopt(argc, argv, longopts)) != -1) {
-        switch (c) {
-        case OPT_UNSET_ABSENT:
-            unset_absent = true;
-            break;
-        case OPT_FORMAT:
-            if (strcmp(optarg, "profile") == 0)
-                format = FORMAT_PROFILE;
-            else if (strcmp(optarg, "reg") == 0)
-                format = REGWRITE_REG5;
-            else if (strcmp(optarg, "reg4") == 0)
-                format = REGWRITE_REG4;
-            else
-                return cli_usage_error(prog, "invalid --format '%s': expected profile, reg or reg4", optarg);
-            break;
-        default:
-            if ((rc = cli_common_option(prog, c, optarg, usage, &open, &target)) != CLI_CONTINUE)
-                return rc;
-        }
-    }
-    if ((rc = cli_check_operands(prog, argc, argv, 1, 1)) != CLI_OK)
+    const struct cli_store store[] = {CLI_FLAG(OPT_UNSET_ABSENT, unset_absent), CLI_STORE_END};
+    int rc = cli_parse_options(argc, argv, &(struct cli_parse){usage, longopts, .store = store, .open = &open,
+                                                               .target = &target, .option = parse_option,
+                                                               .ctx = &format, .min_operands = 1, .max_operands = 1});
+    if (rc != CLI_CONTINUE)
         return rc;
     if (format != FORMAT_PROFILE && target == HIVEPORT_CS_ALL)
         return cli_usage_error(prog, "--format %s writes one control set: not --controlset all",
@@ -318,10 +314,7 @@ int cmd_export(int argc, char **argv)
     hiveport *h = NULL;
     char *text = NULL;
     size_t len = 0;
-    if (cli_open(argv[optind], &open, 0, &h) != HIVEPORT_OK) {
-        rc = cli_fail(prog, h);
-    } else {
-        cli_report_logs(prog, h);
+    if ((rc = cli_open_reader(prog, argv[optind], &open, 0, &h)) == CLI_OK) {
         /* Printed only when complete: a failure prints nothing on standard output. */
         size_t sets;
         /* A hive that is not a SYSTEM hive may be a SOFTWARE hive; one with the keys of both is a SYSTEM one. */

@@ -243,17 +243,6 @@ static void print_rule(const struct firewall *fw, size_t first, size_t end, enum
 
 /* ---- JSON ---- */
 
-static json_t *numbers_json(const uint32_t *numbers, size_t count)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; a != NULL && i < count; i++)
-        if (json_array_append_new(a, json_integer(numbers[i])) != 0) {
-            json_decref(a);
-            a = NULL;
-        }
-    return a;
-}
-
 static json_t *rule_json(const struct firewall *fw, size_t first, size_t end)
 {
     json_t *services = json_array();
@@ -262,21 +251,15 @@ static json_t *rule_json(const struct firewall *fw, size_t first, size_t end)
             continue;
         json_t *cs;
         if (fw->hits[i].setting == EPMAP) {
-            cs = numbers_json(fw->controlsets, fw->ncontrolsets);
+            cs = cli_json_numbers(fw->controlsets, fw->ncontrolsets);
         } else {
             cs = json_array();
             for (size_t j = i; cs != NULL && j < end && fw->hits[j].setting == fw->hits[i].setting; j++)
-                if (json_array_append_new(cs, json_integer(fw->hits[j].controlset)) != 0) {
-                    json_decref(cs);
-                    cs = NULL;
-                }
+                cli_json_append(&cs, json_integer(fw->hits[j].controlset));
         }
         json_t *svc = json_pack("{s:s, s:s, s:o}", "id", service_id(fw->hits[i].setting), "description",
                                 service_description(fw->hits[i].setting), "controlsets", cs);
-        if (json_array_append_new(services, svc) != 0) {
-            json_decref(services);
-            services = NULL;
-        }
+        cli_json_append(&services, svc);
     }
     return json_pack("{s:s, s:i, s:o}", "protocol", "tcp", "port", (json_int_t)fw->hits[first].port, "services",
                      services);
@@ -297,18 +280,12 @@ static int print_json(const char *prog, const struct firewall *fw)
 {
     json_t *rules = json_array();
     for (size_t first = 0; rules != NULL && first < fw->nhits; first = rule_end(fw, first))
-        if (json_array_append_new(rules, rule_json(fw, first, rule_end(fw, first))) != 0) {
-            json_decref(rules);
-            rules = NULL;
-        }
+        cli_json_append(&rules, rule_json(fw, first, rule_end(fw, first)));
     json_t *skipped = json_array();
     for (size_t i = 0; skipped != NULL && i < fw->nskipped; i++)
-        if (json_array_append_new(skipped, skipped_json(&fw->skipped[i])) != 0) {
-            json_decref(skipped);
-            skipped = NULL;
-        }
+        cli_json_append(&skipped, skipped_json(&fw->skipped[i]));
     return cli_json_print(prog, json_pack("{s:o, s:o, s:o, s:o}", "hive", cli_json_text(hiveport_path(fw->h)),
-                                          "controlsets", numbers_json(fw->controlsets, fw->ncontrolsets), "rules",
+                                          "controlsets", cli_json_numbers(fw->controlsets, fw->ncontrolsets), "rules",
                                           rules, "skipped", skipped));
 }
 
@@ -322,41 +299,32 @@ static int parse_format(const char *prog, const char *text, enum format *format)
     return cli_usage_error(prog, "invalid --format '%s': expected list, json, nftables, netsh or iptables", text);
 }
 
+/* --format (cli_parse_options()). */
+static int parse_option(void *format, const char *prog, int c, const char *arg)
+{
+    (void)c;
+    int rc = parse_format(prog, arg, format);
+    return rc == CLI_OK ? CLI_CONTINUE : rc;
+}
+
 int cmd_firewall(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"format", required_argument, NULL, OPT_FORMAT},
-        CLI_LONGOPT_CONTROLSET,
-        CLI_LONGOPTS_READ,
-        CLI_LONGOPT_HELP,
-        CLI_LONGOPT_END,
-    };
+    static const struct option longopts[] = {{"format", required_argument, NULL, OPT_FORMAT}, CLI_LONGOPT_CONTROLSET,
+                                             CLI_LONGOPTS_READ, CLI_LONGOPT_HELP, CLI_LONGOPT_END};
     const char *prog = argv[0];
     enum format format = FORMAT_LIST;
     int target = INT_MIN; /* none given: the firewall follows the control set Windows boots */
     struct cli_open open;
     cli_open_init(&open);
-    int c, rc;
-    while ((c = cli_getopt(argc, argv, longopts)) != -1) {
-        switch (c) {
-        case OPT_FORMAT:
-            if ((rc = parse_format(prog, optarg, &format)) != CLI_OK)
-                return rc;
-            break;
-        default:
-            if ((rc = cli_common_option(prog, c, optarg, usage, &open, &target)) != CLI_CONTINUE)
-                return rc;
-        }
-    }
-    if ((rc = cli_check_operands(prog, argc, argv, 1, 1)) != CLI_OK)
+    int rc = cli_parse_options(argc, argv, &(struct cli_parse){usage, longopts, .open = &open, .target = &target,
+                                                               .option = parse_option, .ctx = &format,
+                                                               .min_operands = 1, .max_operands = 1});
+    if (rc != CLI_CONTINUE)
         return rc;
 
     struct firewall fw = {0};
-    if (cli_open(argv[optind], &open, 0, &fw.h) != HIVEPORT_OK) {
-        rc = cli_fail(prog, fw.h);
+    if ((rc = cli_open_reader(prog, argv[optind], &open, 0, &fw.h)) != CLI_OK)
         goto out;
-    }
-    cli_report_logs(prog, fw.h);
     bool explicit_target = target != INT_MIN;
     if (!explicit_target)
         target = HIVEPORT_CS_DEFAULT;

@@ -45,10 +45,7 @@ static int print_json(const char *prog, hiveport *h, int target, const struct cl
                               cli_json_text(s->key), "value_name", cli_json_text(s->value_name), "type",
                               cli_type_name(s->type), "port", ok ? json_integer(r->port) : json_null(), "problem",
                               ok ? json_null() : json_string(hiveport_strerror(r->status)));
-        if (json_array_append_new(list, o) != 0) {
-            json_decref(list);
-            list = NULL;
-        }
+        cli_json_append(&list, o);
     }
     json_t *doc = json_pack("{s:o, s:I, s:o}", "hive", cli_json_text(hiveport_path(h)), "controlset",
                             (json_int_t)(hiveport_resolve_controlset(h, target, &number) == HIVEPORT_OK ? number : 0),
@@ -79,11 +76,8 @@ static int get_all(const char *prog, const char *hive, const struct cli_open *op
         cli_error(prog, "out of memory");
         return CLI_FAILED;
     }
-    if (cli_open(hive, open, 0, &h) != HIVEPORT_OK) {
-        rc = cli_fail(prog, h);
+    if ((rc = cli_open_reader(prog, hive, open, 0, &h)) != CLI_OK)
         goto out;
-    }
-    cli_report_logs(prog, h);
     for (size_t i = 0; i < count; i++) {
         struct reading *r = &readings[i];
         r->status = hiveport_get_port(h, &settings[i].setting, target, &r->port);
@@ -118,21 +112,11 @@ int cmd_get(int argc, char **argv)
     struct cli_open open;
     cli_open_init(&open);
     bool json = false, quiet = false;
-    int c, rc;
-    while ((c = cli_getopt(argc, argv, longopts)) != -1) {
-        switch (c) {
-        case OPT_JSON:
-            json = true;
-            break;
-        case OPT_QUIET:
-            quiet = true;
-            break;
-        default:
-            if ((rc = cli_common_option(prog, c, optarg, usage, &open, &target)) != CLI_CONTINUE)
-                return rc;
-        }
-    }
-    if ((rc = cli_check_operands(prog, argc, argv, 2, -1)) != CLI_OK)
+    const struct cli_store store[] = {CLI_FLAG(OPT_JSON, json), CLI_FLAG(OPT_QUIET, quiet), CLI_STORE_END};
+    int rc = cli_parse_options(argc, argv, &(struct cli_parse){usage, longopts, .store = store, .open = &open,
+                                                               .target = &target, .min_operands = 2,
+                                                               .max_operands = -1});
+    if (rc != CLI_CONTINUE)
         return rc;
     if (target == HIVEPORT_CS_ALL)
         return cli_usage_error(prog, "get reads one control set; use 'hiveport show --controlset all' "

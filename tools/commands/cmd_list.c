@@ -22,10 +22,7 @@ static int list_json(void)
 {
     json_t *settings = json_array();
     for (size_t i = 0; settings != NULL && i < hiveport_catalog_count(); i++)
-        if (json_array_append_new(settings, setting_json(hiveport_catalog_at(i))) != 0) {
-            json_decref(settings);
-            settings = NULL;
-        }
+        cli_json_append(&settings, setting_json(hiveport_catalog_at(i)));
     return cli_json_print("hiveport list", settings ? json_pack("{s:o}", "settings", settings) : NULL);
 }
 
@@ -43,20 +40,9 @@ int cmd_list(int argc, char **argv)
 {
     static const struct option longopts[] = {CLI_LONGOPT_JSON, CLI_LONGOPT_HELP, CLI_LONGOPT_END};
     bool json = false;
-    int c;
-    while ((c = cli_getopt(argc, argv, longopts)) != -1) {
-        switch (c) {
-        case OPT_JSON:
-            json = true;
-            break;
-        case OPT_HELP:
-            return cli_help(usage);
-        default:
-            return cli_usage_error(argv[0], NULL);
-        }
-    }
-    int rc = cli_check_operands(argv[0], argc, argv, 0, 0);
-    if (rc != CLI_OK)
+    const struct cli_store store[] = {CLI_FLAG(OPT_JSON, json), CLI_STORE_END};
+    int rc = cli_parse_options(argc, argv, &(struct cli_parse){usage, longopts, .store = store, .max_operands = 0});
+    if (rc != CLI_CONTINUE)
         return rc;
     return json ? list_json() : list_text();
 }

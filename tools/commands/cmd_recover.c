@@ -19,29 +19,18 @@ enum { OPT_OUTPUT = 'o' };
 
 int cmd_recover(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"output", required_argument, NULL, OPT_OUTPUT},
-        {"log", required_argument, NULL, OPT_LOG},
-        CLI_LONGOPT_HELP,
-        CLI_LONGOPT_END,
-    };
+    static const struct option longopts[] = {{"output", required_argument, NULL, OPT_OUTPUT},
+                                             {"log", required_argument, NULL, OPT_LOG}, CLI_LONGOPT_HELP,
+                                             CLI_LONGOPT_END};
     const char *prog = argv[0];
     const char *out = NULL;
     struct cli_open open;
     cli_open_init(&open);
-    int c, rc;
+    const struct cli_store store[] = {CLI_TEXT(OPT_OUTPUT, out), CLI_STORE_END};
     /* The only command with a short option of its own. */
-    while ((c = cli_getopt_short(argc, argv, ":ho:", longopts)) != -1) {
-        switch (c) {
-        case OPT_OUTPUT:
-            out = optarg;
-            break;
-        default:
-            if ((rc = cli_common_option(prog, c, optarg, usage, &open, NULL)) != CLI_CONTINUE)
-                return rc;
-        }
-    }
-    if ((rc = cli_check_operands(prog, argc, argv, 1, 1)) != CLI_OK)
+    int rc = cli_parse_options(argc, argv, &(struct cli_parse){usage, longopts, ":ho:", store, &open,
+                                                               .min_operands = 1, .max_operands = 1});
+    if (rc != CLI_CONTINUE)
         return rc;
     if (out == NULL || *out == '\0')
         return cli_usage_error(prog, "no output file given (-o OUT)");

@@ -31,14 +31,14 @@ static const char usage[] =
     CLI_HELP_VERBOSE CLI_HELP_READ CLI_HELP_WRITE
     "  --help              print this help\n";
 
-enum { OPT_SET = 0x400, OPT_AVAILABLE, OPT_USE_INTERNET, OPT_CLEAR, OPT_KEEP_KEY, OPT_RPC_BACKUP };
+enum { OPT_SET = 0x400, OPT_AVAILABLE, OPT_USE_INTERNET, OPT_CLEAR, OPT_KEEP_KEY };
 
 struct request {
     const char *hive;
     const char *ports; /* --set, or NULL */
     char available, use_internet; /* 'Y', 'N' or 0 */
-    bool clear, keep_key, backup, dry_run, quiet, verbose;
-    struct cli_open open;
+    bool clear, keep_key, quiet;
+    struct cli_writer w;
 };
 
 /* y|n (either case) into 'Y' or 'N'. */
@@ -105,12 +105,7 @@ static int dry_run(const char *prog, const struct request *req)
     hiveport *h = NULL;
     struct cli_scratch scratch = {0};
     int rc = CLI_FAILED;
-    if (cli_open(req->hive, &req->open, 0, &h) != HIVEPORT_OK) {
-        cli_fail(prog, h);
-        goto out;
-    }
-    cli_report_logs(prog, h);
-    if (cli_dry_run_dirty(prog, h, &req->open, "rpc-range") != CLI_OK ||
+    if (cli_dry_run_open(prog, req->hive, &req->w.open, "rpc-range", &h) != CLI_OK ||
         cli_scratch_open(prog, h, req->hive, &scratch) != CLI_OK)
         goto out;
     if (make_change(scratch.h, req) != CLI_OK) {
@@ -132,20 +127,20 @@ static int change(const char *prog, const struct request *req)
     hiveport *h = NULL;
     char *backup = NULL;
     int rc = CLI_FAILED;
-    if (cli_open_writer(prog, req->hive, &req->open, &h) != CLI_OK)
+    if (cli_open_writer(prog, req->hive, &req->w.open, &h) != CLI_OK)
         goto out;
     if (make_change(h, req) != CLI_OK) {
         cli_fail(prog, h); /* closing without a commit writes nothing */
         goto out;
     }
     bool changed;
-    if (cli_commit(prog, h, req->hive, req->backup, &changed, &backup) != CLI_OK)
+    if (cli_commit(prog, h, req->hive, req->w.backup, &changed, &backup) != CLI_OK)
         goto out;
     if (req->clear && req->keep_key)
         cli_error(prog, "warning: %s: Microsoft\\Rpc\\Internet is kept without its values, which Windows reads "
                         "as an invalid configuration; remove it with --clear alone",
                   req->hive);
-    if (req->verbose)
+    if (req->w.verbose)
         cli_report_commit(prog, h, req->hive, changed, changed ? backup : NULL);
     rc = req->clear ? CLI_OK : show(prog, h, false);
 out:
@@ -154,64 +149,34 @@ out:
     return rc;
 }
 
+/* --available and --use-internet (cli_parse_options()). */
+static int parse_option(void *ctx, const char *prog, int c, const char *arg)
+{
+    struct request *req = ctx;
+    bool available = c == OPT_AVAILABLE;
+    int rc = parse_yn(prog, available ? "--available" : "--use-internet", arg,
+                      available ? &req->available : &req->use_internet);
+    return rc == CLI_OK ? CLI_CONTINUE : rc;
+}
+
 int cmd_rpc_range(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"set", required_argument, NULL, OPT_SET},
-        {"available", required_argument, NULL, OPT_AVAILABLE},
-        {"use-internet", required_argument, NULL, OPT_USE_INTERNET},
-        {"clear", no_argument, NULL, OPT_CLEAR},
-        {"keep-key", no_argument, NULL, OPT_KEEP_KEY},
-        {"backup", no_argument, NULL, OPT_RPC_BACKUP},
-        {"dry-run", no_argument, NULL, OPT_DRY_RUN},
-        CLI_LONGOPT_QUIET,
-        CLI_LONGOPT_VERBOSE,
-        CLI_LONGOPTS_READ,
-        CLI_LONGOPTS_WRITE,
-        CLI_LONGOPT_HELP,
-        CLI_LONGOPT_END,
-    };
+    static const struct option longopts[] = {{"set", required_argument, NULL, OPT_SET},
+                                             {"available", required_argument, NULL, OPT_AVAILABLE},
+                                             {"use-internet", required_argument, NULL, OPT_USE_INTERNET},
+                                             {"clear", no_argument, NULL, OPT_CLEAR},
+                                             {"keep-key", no_argument, NULL, OPT_KEEP_KEY}, CLI_LONGOPT_QUIET,
+                                             CLI_LONGOPTS_WRITER, CLI_LONGOPT_HELP, CLI_LONGOPT_END};
     const char *prog = argv[0];
     struct request req = {0};
-    cli_open_init(&req.open);
-    int c, rc;
-    while ((c = cli_getopt(argc, argv, longopts)) != -1) {
-        switch (c) {
-        case OPT_SET:
-            req.ports = optarg;
-            break;
-        case OPT_AVAILABLE:
-            if ((rc = parse_yn(prog, "--available", optarg, &req.available)) != CLI_OK)
-                return rc;
-            break;
-        case OPT_USE_INTERNET:
-            if ((rc = parse_yn(prog, "--use-internet", optarg, &req.use_internet)) != CLI_OK)
-                return rc;
-            break;
-        case OPT_CLEAR:
-            req.clear = true;
-            break;
-        case OPT_KEEP_KEY:
-            req.keep_key = true;
-            break;
-        case OPT_RPC_BACKUP:
-            req.backup = true;
-            break;
-        case OPT_DRY_RUN:
-            req.dry_run = true;
-            break;
-        case OPT_QUIET:
-            req.quiet = true;
-            break;
-        case OPT_VERBOSE:
-            req.verbose = true;
-            break;
-        default:
-            if ((rc = cli_common_option(prog, c, optarg, usage, &req.open, NULL)) != CLI_CONTINUE)
-                return rc;
-        }
-    }
-    if ((rc = cli_check_operands(prog, argc, argv, 1, 1)) != CLI_OK)
+    cli_writer_init(&req.w);
+    const struct cli_store store[] = {CLI_TEXT(OPT_SET, req.ports), CLI_FLAG(OPT_CLEAR, req.clear),
+                                      CLI_FLAG(OPT_KEEP_KEY, req.keep_key), CLI_FLAG(OPT_QUIET, req.quiet),
+                                      CLI_STORE_WRITER(req.w), CLI_STORE_END};
+    int rc = cli_parse_options(argc, argv, &(struct cli_parse){usage, longopts, .store = store, .open = &req.w.open,
+                                                               .option = parse_option, .ctx = &req,
+                                                               .min_operands = 1, .max_operands = 1});
+    if (rc != CLI_CONTINUE)
         return rc;
     req.hive = argv[optind];
     bool setting = req.ports != NULL || req.available != 0 || req.use_internet != 0;
@@ -219,13 +184,13 @@ int cmd_rpc_range(int argc, char **argv)
         return cli_usage_error(prog, "--clear cannot be combined with --set, --available or --use-internet");
     if (req.keep_key && !req.clear)
         return cli_usage_error(prog, "--keep-key goes with --clear");
-    if ((req.backup || req.dry_run || req.verbose) && !req.clear && !setting)
+    if ((req.w.backup || req.w.dry_run || req.w.verbose) && !req.clear && !setting)
         return cli_usage_error(prog, "--backup, --dry-run and --verbose go with --set, --available, "
                                "--use-internet or --clear");
     if (req.quiet && (req.clear || setting))
         return cli_usage_error(prog, "--quiet goes with showing the range (it silences 'absent', exit status 3)");
-    if (req.dry_run && req.backup)
-        return cli_usage_error(prog, "--backup keeps the file a write replaces; --dry-run writes nothing");
+    if ((rc = cli_writer_check(prog, &req.w)) != CLI_OK)
+        return rc;
     if (req.ports != NULL) {
         char *why = NULL; /* a malformed list is a usage error: nothing is opened */
         rc = CLI_OK;
@@ -237,15 +202,11 @@ int cmd_rpc_range(int argc, char **argv)
             return rc;
     }
     if (req.clear || setting)
-        return req.dry_run ? dry_run(prog, &req) : change(prog, &req);
+        return req.w.dry_run ? dry_run(prog, &req) : change(prog, &req);
 
     hiveport *h = NULL;
-    if (cli_open(req.hive, &req.open, 0, &h) != HIVEPORT_OK) {
-        rc = cli_fail(prog, h);
-    } else {
-        cli_report_logs(prog, h);
+    if ((rc = cli_open_reader(prog, req.hive, &req.w.open, 0, &h)) == CLI_OK)
         rc = show(prog, h, req.quiet);
-    }
     hiveport_close(h);
     return rc;
 }

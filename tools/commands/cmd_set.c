@@ -29,11 +29,9 @@ struct set_request {
     size_t count;
     int target;
     unsigned flags; /* HIVEPORT_SET_* */
-    bool backup;
     bool diff; /* --diff: print what the commit changed */
     struct cli_rules rules;
-    bool verbose;
-    struct cli_open open;
+    struct cli_writer w;
 };
 
 /* The audit's rules over every assignment (tools/preflight.c); CLI_OK or CLI_FAILED (printed). */
@@ -97,12 +95,8 @@ static int dry_run(const char *prog, const struct set_request *req)
     uint32_t *numbers = NULL;
     size_t count = 0;
     int rc = CLI_OK;
-    if (cli_open(req->hive, &req->open, 0, &h) != HIVEPORT_OK) {
-        rc = cli_fail(prog, h);
-        goto out;
-    }
-    cli_report_logs(prog, h);
-    if ((rc = cli_dry_run_dirty(prog, h, &req->open, "set")) != CLI_OK || (rc = cli_check_select(prog, h)) != CLI_OK ||
+    if ((rc = cli_dry_run_open(prog, req->hive, &req->w.open, "set", &h)) != CLI_OK ||
+        (rc = cli_check_select(prog, h)) != CLI_OK ||
         (rc = cli_targets(prog, h, req->target, &numbers, &count)) != CLI_OK)
         goto out;
     /* Everything is checked before the first line, so a refused plan prints no plan. */
@@ -130,13 +124,12 @@ enum { OPT_SET_DIFF = 0x300 }; /* --diff, this command's own */
 static int apply(const char *prog, const struct set_request *req)
 {
     hiveport *h = NULL, *before = NULL, *after = NULL;
-    char *backup = NULL;
     int rc = CLI_FAILED;
-    if (cli_open_writer(prog, req->hive, &req->open, &h) != CLI_OK)
+    if (cli_open_writer(prog, req->hive, &req->w.open, &h) != CLI_OK)
         goto out;
     /* --diff: a read handle on the file as it is now, under our lock (no other writer can slip in).  It
      * maps the old file, which a commit renames away but does not change, so it stays the "before". */
-    if (req->diff && cli_open(req->hive, &req->open, 0, &before) != HIVEPORT_OK) {
+    if (req->diff && cli_open(req->hive, &req->w.open, 0, &before) != HIVEPORT_OK) {
         cli_fail(prog, before);
         goto out;
     }
@@ -151,12 +144,8 @@ static int apply(const char *prog, const struct set_request *req)
             goto out;
         }
     }
-    bool changed;
-    if (cli_commit(prog, h, req->hive, req->backup, &changed, &backup) != CLI_OK)
+    if (cli_writer_commit(prog, h, req->hive, &req->w, req->target, "wrote") != CLI_OK)
         goto out;
-    cli_warn_current_default(prog, h, req->target, "wrote");
-    if (req->verbose)
-        cli_report_commit(prog, h, req->hive, changed, changed ? backup : NULL);
     rc = CLI_OK;
     /* The new file as a reader sees it, opened while the lock is still ours.  The write has landed: a
      * failure to list it is a warning, not exit status 1 (which promises an unchanged file). */
@@ -168,7 +157,6 @@ static int apply(const char *prog, const struct set_request *req)
             cli_error(prog, "warning: %s was written, but its changes cannot be listed", req->hive);
     }
 out:
-    free(backup);
     hiveport_close(after);
     hiveport_close(before);
     hiveport_close(h);
@@ -198,61 +186,30 @@ static int parse_assignments(const char *prog, int argc, char **argv, struct set
 
 int cmd_set(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        CLI_LONGOPT_CONTROLSET,
-        {"backup", no_argument, NULL, OPT_BACKUP},
-        {"dry-run", no_argument, NULL, OPT_DRY_RUN},
-        {"replace-type", no_argument, NULL, OPT_REPLACE_TYPE},
-        {"diff", no_argument, NULL, OPT_SET_DIFF},
-        CLI_LONGOPTS_RULES,
-        CLI_LONGOPT_VERBOSE,
-        CLI_LONGOPTS_READ,
-        CLI_LONGOPTS_WRITE,
-        CLI_LONGOPT_HELP,
-        CLI_LONGOPT_END,
-    };
+    static const struct option longopts[] = {CLI_LONGOPT_CONTROLSET, CLI_LONGOPT_REPLACE_TYPE,
+                                             {"diff", no_argument, NULL, OPT_SET_DIFF}, CLI_LONGOPTS_RULES,
+                                             CLI_LONGOPTS_WRITER, CLI_LONGOPT_HELP, CLI_LONGOPT_END};
     const char *prog = argv[0];
     struct set_request req = {.target = HIVEPORT_CS_CURRENT};
-    cli_open_init(&req.open);
-    bool dry = false;
-    int c, rc;
-    while ((c = cli_getopt(argc, argv, longopts)) != -1) {
-        switch (c) {
-        case OPT_BACKUP:
-            req.backup = true;
-            break;
-        case OPT_DRY_RUN:
-            dry = true;
-            break;
-        case OPT_REPLACE_TYPE:
-            req.flags |= HIVEPORT_SET_REPLACE_TYPE;
-            break;
-        case OPT_SET_DIFF:
-            req.diff = true;
-            break;
-        case OPT_FORCE:
-            req.rules.force = true;
-            break;
-        case OPT_STRICT:
-            req.rules.strict = true;
-            break;
-        case OPT_VERBOSE:
-            req.verbose = true;
-            break;
-        default:
-            if ((rc = cli_common_option(prog, c, optarg, usage, &req.open, &req.target)) != CLI_CONTINUE)
-                return rc;
-        }
-    }
-    if ((rc = cli_check_operands(prog, argc, argv, 2, -1)) != CLI_OK)
+    cli_writer_init(&req.w);
+    bool replace_type = false;
+    const struct cli_store store[] = {CLI_STORE_WRITER(req.w),
+                                      CLI_FLAG(OPT_REPLACE_TYPE, replace_type), CLI_FLAG(OPT_SET_DIFF, req.diff),
+                                      CLI_FLAG(OPT_FORCE, req.rules.force), CLI_FLAG(OPT_STRICT, req.rules.strict),
+                                      CLI_STORE_END};
+    int rc = cli_parse_options(argc, argv, &(struct cli_parse){usage, longopts, .store = store, .open = &req.w.open,
+                                                               .target = &req.target, .min_operands = 2,
+                                                               .max_operands = -1});
+    if (rc != CLI_CONTINUE)
         return rc;
-    if (dry && req.diff)
+    req.flags = replace_type ? HIVEPORT_SET_REPLACE_TYPE : 0;
+    if (req.w.dry_run && req.diff)
         return cli_usage_error(prog, "--diff lists what a write changed; --dry-run writes nothing (its plan "
                                "already says what would change)");
     req.hive = argv[optind];
     rc = parse_assignments(prog, argc, argv, &req);
     if (rc == CLI_OK)
-        rc = dry ? dry_run(prog, &req) : apply(prog, &req);
+        rc = req.w.dry_run ? dry_run(prog, &req) : apply(prog, &req);
     for (size_t i = 0; req.assignments != NULL && i < req.count; i++)
         cli_setting_free(&req.assignments[i].target);
     free(req.assignments);

@@ -75,26 +75,12 @@ static json_t *select_json(const struct cli_select *sel)
     return o;
 }
 
-static json_t *numbers_json(const uint32_t *numbers, size_t count)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; a != NULL && i < count; i++)
-        if (json_array_append_new(a, json_integer(numbers[i])) != 0) {
-            json_decref(a);
-            a = NULL;
-        }
-    return a;
-}
-
 static json_t *roles_json(const struct cli_select *sel, uint32_t number)
 {
     json_t *a = json_array();
     for (int f = HIVEPORT_SELECT_CURRENT; a != NULL && sel->present && f <= HIVEPORT_SELECT_LASTKNOWNGOOD; f++)
-        if (sel->valid[f] && sel->value[f] == number &&
-            json_array_append_new(a, json_string(cli_select_field_names[f])) != 0) {
-            json_decref(a);
-            a = NULL;
-        }
+        if (sel->valid[f] && sel->value[f] == number)
+            cli_json_append(&a, json_string(cli_select_field_names[f]));
     return a;
 }
 
@@ -111,10 +97,8 @@ static json_t *controlset_json(const struct report *r, uint32_t number)
 {
     json_t *settings = json_array();
     for (size_t i = 0; settings != NULL && i < r->found_count; i++)
-        if (r->found[i].controlset == number && json_array_append_new(settings, found_json(&r->found[i])) != 0) {
-            json_decref(settings);
-            settings = NULL;
-        }
+        if (r->found[i].controlset == number)
+            cli_json_append(&settings, found_json(&r->found[i]));
     char name[32];
     snprintf(name, sizeof name, "ControlSet%03u", number);
     return json_pack("{s:i, s:s, s:o, s:o}", "controlset", (json_int_t)number, "name", name, "roles",
@@ -122,30 +106,18 @@ static json_t *controlset_json(const struct report *r, uint32_t number)
 }
 
 
-static json_t *logs_json(hiveport *h)
-{
-    unsigned entries = 0;
-    int state = hiveport_log_state(h, &entries);
-    const char *name = cli_log_state_name(state);
-    return json_pack("{s:s, s:i, s:o}", "state", name, "entries", (json_int_t)entries, "report",
-                     cli_json_text(hiveport_log_report(h)));
-}
-
 static int show_json(const char *prog, const struct report *r)
 {
     json_t *selected = json_array();
     for (size_t i = 0; selected != NULL && i < r->selected_count; i++)
-        if (json_array_append_new(selected, controlset_json(r, r->selected[i])) != 0) {
-            json_decref(selected);
-            selected = NULL;
-        }
+        cli_json_append(&selected, controlset_json(r, r->selected[i]));
     uint32_t primary = 0, secondary = 0;
     hiveport_sequence(r->h, &primary, &secondary);
     json_t *doc = json_pack("{s:o, s:b, s:{s:i, s:i}, s:o, s:o, s:o, s:o}", "hive",
                             cli_json_text(hiveport_path(r->h)), "dirty", hiveport_is_dirty(r->h) == 1, "sequence",
                             "primary", (json_int_t)primary, "secondary", (json_int_t)secondary, "logs",
-                            logs_json(r->h), "select", select_json(&r->sel), "controlsets",
-                            numbers_json(r->all, r->all_count), "selected", selected);
+                            cli_json_logs(r->h), "select", select_json(&r->sel), "controlsets",
+                            cli_json_numbers(r->all, r->all_count), "selected", selected);
     return cli_json_print(prog, doc);
 }
 
@@ -222,18 +194,11 @@ int cmd_show(int argc, char **argv)
     struct cli_open open;
     cli_open_init(&open);
     bool json = false;
-    int c, rc;
-    while ((c = cli_getopt(argc, argv, longopts)) != -1) {
-        switch (c) {
-        case OPT_JSON:
-            json = true;
-            break;
-        default:
-            if ((rc = cli_common_option(prog, c, optarg, usage, &open, &target)) != CLI_CONTINUE)
-                return rc;
-        }
-    }
-    if ((rc = cli_check_operands(prog, argc, argv, 1, 1)) != CLI_OK)
+    const struct cli_store store[] = {CLI_FLAG(OPT_JSON, json), CLI_STORE_END};
+    int rc = cli_parse_options(argc, argv, &(struct cli_parse){usage, longopts, .store = store, .open = &open,
+                                                               .target = &target, .min_operands = 1,
+                                                               .max_operands = 1});
+    if (rc != CLI_CONTINUE)
         return rc;
 
     struct report r = {0};

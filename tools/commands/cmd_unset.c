@@ -24,9 +24,8 @@ struct unset_request {
     const struct cli_setting *settings;
     size_t count;
     int target;
-    bool backup, dry_run, verbose;
     struct cli_rules rules;
-    struct cli_open open;
+    struct cli_writer w;
 };
 
 /* --dry-run: one line per setting and control set, in the form of 'hiveport set --dry-run'. */
@@ -104,12 +103,7 @@ static int dry_run(const char *prog, const struct unset_request *req)
     int *status = NULL;
     size_t n = 0;
     int rc = CLI_FAILED;
-    if (cli_open(req->hive, &req->open, 0, &h) != HIVEPORT_OK) {
-        cli_fail(prog, h);
-        goto out;
-    }
-    cli_report_logs(prog, h);
-    if (cli_dry_run_dirty(prog, h, &req->open, "unset") != CLI_OK || cli_check_select(prog, h) != CLI_OK ||
+    if (cli_dry_run_open(prog, req->hive, &req->w.open, "unset", &h) != CLI_OK || cli_check_select(prog, h) != CLI_OK ||
         read_before(prog, h, req, &numbers, &n, &status, &ports) != CLI_OK || check_rules(prog, h, req) != CLI_OK)
         goto out;
     rc = print_plan(prog, h, req, status, ports, numbers, n);
@@ -124,9 +118,8 @@ out:
 static int unset_all(const char *prog, const struct unset_request *req)
 {
     hiveport *h = NULL;
-    char *backup = NULL;
     int rc = CLI_FAILED;
-    if (cli_open_writer(prog, req->hive, &req->open, &h) != CLI_OK)
+    if (cli_open_writer(prog, req->hive, &req->w.open, &h) != CLI_OK)
         goto out;
     if (cli_check_select(prog, h) != CLI_OK || check_rules(prog, h, req) != CLI_OK)
         goto out;
@@ -135,60 +128,30 @@ static int unset_all(const char *prog, const struct unset_request *req)
             cli_fail(prog, h); /* closing without a commit writes nothing */
             goto out;
         }
-    bool changed;
-    if (cli_commit(prog, h, req->hive, req->backup, &changed, &backup) != CLI_OK)
+    if (cli_writer_commit(prog, h, req->hive, &req->w, req->target, "removed from") != CLI_OK)
         goto out;
-    cli_warn_current_default(prog, h, req->target, "removed from");
-    if (req->verbose)
-        cli_report_commit(prog, h, req->hive, changed, changed ? backup : NULL);
     rc = CLI_OK;
 out:
-    free(backup);
     hiveport_close(h);
     return rc;
 }
 
 int cmd_unset(int argc, char **argv)
 {
-    static const struct option longopts[] = {CLI_LONGOPT_CONTROLSET,
-                                             {"backup", no_argument, NULL, OPT_BACKUP},
-                                             {"dry-run", no_argument, NULL, OPT_DRY_RUN},
-                                             CLI_LONGOPTS_RULES,
-                                             CLI_LONGOPT_VERBOSE,
-                                             CLI_LONGOPTS_READ,
-                                             CLI_LONGOPTS_WRITE,
-                                             CLI_LONGOPT_HELP,
-                                             CLI_LONGOPT_END};
+    static const struct option longopts[] = {CLI_LONGOPT_CONTROLSET, CLI_LONGOPTS_RULES, CLI_LONGOPTS_WRITER,
+                                             CLI_LONGOPT_HELP, CLI_LONGOPT_END};
     const char *prog = argv[0];
     struct unset_request req = {.target = HIVEPORT_CS_CURRENT};
-    cli_open_init(&req.open);
-    int c, rc;
-    while ((c = cli_getopt(argc, argv, longopts)) != -1) {
-        switch (c) {
-        case OPT_BACKUP:
-            req.backup = true;
-            break;
-        case OPT_DRY_RUN:
-            req.dry_run = true;
-            break;
-        case OPT_FORCE:
-            req.rules.force = true;
-            break;
-        case OPT_STRICT:
-            req.rules.strict = true;
-            break;
-        case OPT_VERBOSE:
-            req.verbose = true;
-            break;
-        default:
-            if ((rc = cli_common_option(prog, c, optarg, usage, &req.open, &req.target)) != CLI_CONTINUE)
-                return rc;
-        }
-    }
-    if ((rc = cli_check_operands(prog, argc, argv, 2, -1)) != CLI_OK)
+    cli_writer_init(&req.w);
+    const struct cli_store store[] = {CLI_STORE_WRITER(req.w), CLI_FLAG(OPT_FORCE, req.rules.force),
+                                      CLI_FLAG(OPT_STRICT, req.rules.strict), CLI_STORE_END};
+    int rc = cli_parse_options(argc, argv, &(struct cli_parse){usage, longopts, .store = store, .open = &req.w.open,
+                                                               .target = &req.target, .min_operands = 2,
+                                                               .max_operands = -1});
+    if (rc != CLI_CONTINUE)
         return rc;
-    if (req.dry_run && req.backup)
-        return cli_usage_error(prog, "--backup keeps the file a write replaces; --dry-run writes nothing");
+    if ((rc = cli_writer_check(prog, &req.w)) != CLI_OK)
+        return rc;
     req.hive = argv[optind];
     req.count = (size_t)(argc - optind - 1);
     struct cli_setting *settings = calloc(req.count, sizeof *settings);
@@ -201,7 +164,7 @@ int cmd_unset(int argc, char **argv)
     for (size_t i = 0; i < req.count && rc == CLI_OK; i++)
         rc = cli_setting_parse(prog, argv[optind + 1 + (int)i], &settings[i]);
     if (rc == CLI_OK)
-        rc = req.dry_run ? dry_run(prog, &req) : unset_all(prog, &req);
+        rc = req.w.dry_run ? dry_run(prog, &req) : unset_all(prog, &req);
     for (size_t i = 0; i < req.count; i++)
         cli_setting_free(&settings[i]);
     free(settings);

@@ -72,34 +72,9 @@ static bool keyword(const char *s, const char *kw)
 
 bool profile_valid_utf8(const unsigned char *s, size_t len)
 {
-    for (size_t i = 0; i < len;) {
-        unsigned c = s[i];
-        size_t n;
-        unsigned min;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c >= 0xC2 && c <= 0xDF)
-            n = 2, min = 0x80;
-        else if (c >= 0xE0 && c <= 0xEF)
-            n = 3, min = 0x800;
-        else if (c >= 0xF0 && c <= 0xF4)
-            n = 4, min = 0x10000;
-        else
+    for (size_t i = 0, n; i < len; i += n)
+        if ((n = cli_utf8_valid_at(s + i, len - i)) == 0)
             return false;
-        if (len - i < n)
-            return false;
-        unsigned cp = c & (0x3Fu >> (n - 1));
-        for (size_t k = 1; k < n; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return false;
-            cp = cp << 6 | (s[i + k] & 0x3Fu);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        i += n;
-    }
     return true;
 }
 
@@ -257,6 +232,18 @@ static void parse_controlset(struct parser *ps, unsigned line, const char *value
     }
 }
 
+/* Unquotes the setting at s (at its '"') in place: the rest of the line after the closing quote and its
+ * blanks, or NULL after the problem when the quote is not closed. */
+static char *quoted_setting(struct parser *ps, unsigned line, char *s)
+{
+    char *rest = unquote(s);
+    if (rest == NULL) {
+        problem(ps, line, "unterminated quoted setting (a \" inside quotes is written \"\")");
+        return NULL;
+    }
+    return skip_blank(rest);
+}
+
 /* 'unset SETTING', s just after the keyword and its blanks. */
 static void parse_unset(struct parser *ps, unsigned line, char *s)
 {
@@ -266,12 +253,9 @@ static void parse_unset(struct parser *ps, unsigned line, char *s)
         return;
     }
     if (*s == '"') {
-        char *rest = unquote(s);
-        if (rest == NULL) {
-            problem(ps, line, "unterminated quoted setting (a \" inside quotes is written \"\")");
+        char *rest = quoted_setting(ps, line, s);
+        if (rest == NULL)
             return;
-        }
-        rest = skip_blank(rest);
         cut_comment(rest);
         trim_end(rest);
         if (*rest == '=') {
@@ -303,12 +287,9 @@ static void parse_assignment(struct parser *ps, unsigned line, char *s)
 {
     char *setting = s, *value;
     if (*s == '"') {
-        char *rest = unquote(s);
-        if (rest == NULL) {
-            problem(ps, line, "unterminated quoted setting (a \" inside quotes is written \"\")");
+        char *rest = quoted_setting(ps, line, s);
+        if (rest == NULL)
             return;
-        }
-        rest = skip_blank(rest);
         if (*rest != '=') {
             cut_comment(rest);
             trim_end(rest);

@@ -104,17 +104,42 @@ static bool written_before(const struct regwrite_value *values, size_t count, si
     return false;
 }
 
-bool regwrite_build(enum regwrite_format format, const char *controlset, const char *note,
-                    const struct regwrite_value *values, size_t count, char **text, size_t *len)
+/* A .reg file in memory (*text, *len), begun with the format's first line and the note: NULL when out of
+ * memory. */
+static FILE *begin_file(enum regwrite_format format, const char *note, char **text, size_t *len)
 {
     *text = NULL;
     *len = 0;
     FILE *out = open_memstream(text, len);
     if (out == NULL)
-        return false;
+        return NULL;
     fputs(format == REGWRITE_REG5 ? "Windows Registry Editor Version 5.00\r\n" : "REGEDIT4\r\n", out);
     fputs("\r\n", out);
     put_comment(out, note);
+    return out;
+}
+
+/* Ends the file begun by begin_file() and gives it in its format's encoding (UTF-16LE for REG5); false,
+ * with *text freed, when out of memory. */
+static bool end_file(FILE *out, enum regwrite_format format, char **text, size_t *len)
+{
+    fputs("\r\n", out); /* regedit ends its files with an empty line */
+    bool ok = fclose(out) == 0;
+    if (ok && format == REGWRITE_REG5)
+        ok = to_utf16(text, len);
+    if (!ok) {
+        free(*text);
+        *text = NULL;
+    }
+    return ok;
+}
+
+bool regwrite_build(enum regwrite_format format, const char *controlset, const char *note,
+                    const struct regwrite_value *values, size_t count, char **text, size_t *len)
+{
+    FILE *out = begin_file(format, note, text, len);
+    if (out == NULL)
+        return false;
     for (size_t i = 0; i < count; i++)
         if (values[i].left_out != NULL) {
             char line[512];
@@ -158,15 +183,7 @@ bool regwrite_build(enum regwrite_format format, const char *controlset, const c
         header = true;
         fprintf(out, "; hiveport: unset %s\r\n", values[i].setting->id);
     }
-    fputs("\r\n", out); /* regedit ends its files with an empty line */
-    bool ok = fclose(out) == 0;
-    if (ok && format == REGWRITE_REG5)
-        ok = to_utf16(text, len);
-    if (!ok) {
-        free(*text);
-        *text = NULL;
-    }
-    return ok;
+    return end_file(out, format, text, len);
 }
 
 /* The strings of a REG_MULTI_SZ, one per comma-separated entry of list, as regedit writes hex(7) data:
@@ -198,14 +215,9 @@ static void put_multi_sz(FILE *out, const char *list)
 bool regwrite_build_rpc(enum regwrite_format format, const char *note, const char *ports, char available,
                         char use_internet, char **text, size_t *len)
 {
-    *text = NULL;
-    *len = 0;
-    FILE *out = open_memstream(text, len);
+    FILE *out = begin_file(format, note, text, len);
     if (out == NULL)
         return false;
-    fputs(format == REGWRITE_REG5 ? "Windows Registry Editor Version 5.00\r\n" : "REGEDIT4\r\n", out);
-    fputs("\r\n", out);
-    put_comment(out, note);
     if (ports == NULL) {
         fputs("\r\n[-HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Rpc\\Internet]\r\n", out);
     } else {
@@ -214,13 +226,5 @@ bool regwrite_build_rpc(enum regwrite_format format, const char *note, const cha
         put_multi_sz(out, ports);
         fprintf(out, "\"PortsInternetAvailable\"=\"%c\"\r\n\"UseInternetPorts\"=\"%c\"\r\n", available, use_internet);
     }
-    fputs("\r\n", out);
-    bool ok = fclose(out) == 0;
-    if (ok && format == REGWRITE_REG5)
-        ok = to_utf16(text, len);
-    if (!ok) {
-        free(*text);
-        *text = NULL;
-    }
-    return ok;
+    return end_file(out, format, text, len);
 }
