@@ -46,6 +46,9 @@ char *hp_dir_of(const char *path);  /* the directory part of path ("." when none
 int hp_fsync_dir(const char *dir);  /* 0, or -1 with errno */
 
 /* ---- utf16.c ---- */
+/* The next code point of the UTF-8 text at *p (before end), advancing *p; -1 at the end or on malformed
+ * input. */
+int32_t hp_utf8_next(const unsigned char **p, const unsigned char *end);
 /* Decimal text from a REG_SZ payload (UTF-16LE, optional terminator). Returns 0 and *number, or -1. */
 int hp_sz_to_number(const char *data, size_t len, uint32_t *number);
 /* UTF-16LE "NNNN\0" for number into buf (>= 24 bytes); returns the byte length. */

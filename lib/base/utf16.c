@@ -45,3 +45,21 @@ size_t hp_number_to_sz(uint32_t number, char *buf)
     buf[len++] = 0;
     return len;
 }
+
+int32_t hp_utf8_next(const unsigned char **p, const unsigned char *end)
+{
+    if (*p >= end)
+        return -1;
+    uint32_t c = *(*p)++;
+    int extra = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : -1;
+    if (extra < 0)
+        return -1;
+    if (extra > 0)
+        c &= 0x3Fu >> extra;
+    for (; extra > 0; extra--) {
+        if (*p >= end || (**p & 0xC0) != 0x80)
+            return -1;
+        c = c << 6 | (*(*p)++ & 0x3Fu);
+    }
+    return (int32_t)c;
+}

@@ -68,13 +68,7 @@ int hp_edit_key_add(hiveport *h, hive_node_h parent, const char *name, hive_node
     hp_regf_put32(e, r + 0x2C, hp_regf_rel(sk));
     hp_regf_put32(e, r + 0x30, HP_REGF_NIL);
     hp_regf_put16(e, r + 0x48, (uint16_t)name_len);
-    for (size_t i = 0; i < n; i++) {
-        if (latin1)
-            e->data[r + 0x4C + i] = (unsigned char)units[i];
-        else
-            hp_regf_put16(e, r + 0x4C + 2 * i, units[i]);
-    }
-    hp_regf_edit_mark(e, r + 0x4C, name_len);
+    hp_regf_put_name(e, r + 0x4C, units, n, latin1);
     hp_regf_put32(e, sk + 4 + 0x0C, hp_regf_get32(e, sk + 4 + 0x0C) + 1);
     h->changed = true;
     if (hp_regf_subkey_insert(e, p, nk) != 0) {

@@ -55,13 +55,7 @@ static uint64_t new_vk(hiveport *h, const char *name, uint32_t *utf16_bytes)
         hp_regf_put16(e, r, 'v' | 'k' << 8);
         hp_regf_put16(e, r + 0x02, (uint16_t)name_len);
         hp_regf_put16(e, r + 0x10, latin1 ? VK_COMP_NAME : 0);
-        for (size_t i = 0; i < n; i++) {
-            if (latin1)
-                e->data[r + 0x14 + i] = (unsigned char)units[i];
-            else
-                hp_regf_put16(e, r + 0x14 + 2 * i, units[i]);
-        }
-        hp_regf_edit_mark(e, r + 0x14, name_len);
+        hp_regf_put_name(e, r + 0x14, units, n, latin1);
     }
     *utf16_bytes = (uint32_t)n * 2;
     hp_free(units);

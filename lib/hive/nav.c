@@ -96,12 +96,17 @@ int hp_nav_children(hiveport *h, hive_node_h node, hive_node_h **out, size_t *co
     return HIVEPORT_OK;
 }
 
+/* name, or NULL with the error that what at off could not be read. */
+static char *name_or_error(hiveport *h, char *name, const char *what, uint64_t off)
+{
+    if (name == NULL)
+        unreadable(h, what, off);
+    return name;
+}
+
 char *hp_nav_key_name(hiveport *h, hive_node_h node)
 {
-    char *name = hp_cells_key_name(&h->img, node);
-    if (name == NULL)
-        unreadable(h, "a key name", node);
-    return name;
+    return name_or_error(h, hp_cells_key_name(&h->img, node), "a key name", node);
 }
 
 int hp_nav_value(hiveport *h, hive_node_h node, const char *name, hive_value_h *vk)
@@ -133,10 +138,7 @@ int hp_nav_values(hiveport *h, hive_node_h node, hive_value_h **out, size_t *cou
 
 char *hp_nav_value_name(hiveport *h, hive_value_h vk)
 {
-    char *name = hp_cells_value_name(&h->img, vk);
-    if (name == NULL)
-        unreadable(h, "a value name", vk);
-    return name;
+    return name_or_error(h, hp_cells_value_name(&h->img, vk), "a value name", vk);
 }
 
 int hp_nav_value_type(hiveport *h, hive_value_h vk, uint32_t *type, size_t *len)

@@ -98,25 +98,6 @@ static uint32_t upcase(uint32_t c)
     return c;
 }
 
-/* Next code point of UTF-8 text, or -1 at the end or on malformed input. */
-static int32_t utf8_next(const unsigned char **p, const unsigned char *end)
-{
-    if (*p >= end)
-        return -1;
-    uint32_t c = *(*p)++;
-    int extra = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : -1;
-    if (extra < 0)
-        return -1;
-    if (extra > 0)
-        c &= 0x3Fu >> extra;
-    for (; extra > 0; extra--) {
-        if (*p >= end || (**p & 0xC0) != 0x80)
-            return -1;
-        c = c << 6 | (*(*p)++ & 0x3Fu);
-    }
-    return (int32_t)c;
-}
-
 /* Next code point of a stored name (Latin-1 or UTF-16LE), or -1 at the end. */
 static int32_t stored_next(const unsigned char **p, const unsigned char *end, bool latin1)
 {
@@ -140,7 +121,7 @@ static bool name_equals(const unsigned char *stored, size_t stored_len, bool lat
     const unsigned char *s = stored, *s_end = stored + stored_len;
     const unsigned char *q = (const unsigned char *)utf8, *q_end = q + strlen(utf8);
     for (;;) {
-        int32_t a = stored_next(&s, s_end, latin1), b = utf8_next(&q, q_end);
+        int32_t a = stored_next(&s, s_end, latin1), b = hp_utf8_next(&q, q_end);
         if (a < 0 || b < 0)
             return a < 0 && b < 0 && s >= s_end && q >= q_end;
         if (upcase((uint32_t)a) != upcase((uint32_t)b))

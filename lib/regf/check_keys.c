@@ -54,17 +54,6 @@ static size_t path_push(struct walk *w, size_t at, const unsigned char *nk, uint
     return at + hp_check_name_utf8_into(name, n < max ? n : max, compressed, w->path + at);
 }
 
-/* -1, 0, 1: a against b as Windows orders subkeys (upper-cased code units, then length). */
-static int compare_units(const uint16_t *a, size_t na, const uint16_t *b, size_t nb)
-{
-    for (size_t i = 0; i < na && i < nb; i++) {
-        uint16_t x = hp_check_upcase(a[i]), y = hp_check_upcase(b[i]);
-        if (x != y)
-            return x < y ? -1 : 1;
-    }
-    return na < nb ? -1 : na > nb;
-}
-
 /* Checks one key record's own fields.  is_root: the hive's root key. */
 static int check_nk(struct walk *w, uint32_t rel, const unsigned char *nk, uint32_t len, uint32_t parent,
                     bool is_root)
@@ -220,7 +209,7 @@ static int check_leaf(struct walk *w, struct list_state *s, uint32_t rel, const 
         s->max_class = class_len > s->max_class ? class_len : s->max_class;
         uint64_t child_off = (uint64_t)HP_REGF_HEADER_SIZE + child;
         if (s->have_prev) {
-            int order = compare_units(c->name_a, s->prev_len, units, n);
+            int order = hp_check_compare_names(c->name_a, s->prev_len, units, n);
             if (order >= 0) {
                 char *shown = hp_check_name_utf8(name, name_len, compressed);
                 rc = hp_check_add(c, HP_ERROR, order == 0 ? "list-duplicate" : "list-order", w->path, list_off,

@@ -60,3 +60,13 @@ uint16_t hp_check_upcase_slow(uint16_t u)
         return (uint16_t)(u - 0x20);
     return u;
 }
+
+int hp_check_compare_names(const uint16_t *a, size_t na, const uint16_t *b, size_t nb)
+{
+    for (size_t i = 0; i < na && i < nb; i++) {
+        uint16_t x = hp_check_upcase(a[i]), y = hp_check_upcase(b[i]);
+        if (x != y)
+            return x < y ? -1 : 1;
+    }
+    return na < nb ? -1 : na > nb;
+}

@@ -186,3 +186,14 @@ uint32_t hp_regf_rel(uint64_t off)
 {
     return off == 0 ? HP_REGF_NIL : (uint32_t)(off - HP_REGF_HEADER_SIZE);
 }
+
+void hp_regf_put_name(struct hp_regf_edit *e, uint64_t off, const uint16_t *units, size_t n, bool latin1)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (latin1)
+            e->data[off + i] = (unsigned char)units[i];
+        else
+            hp_regf_put16(e, off + 2 * i, units[i]);
+    }
+    hp_regf_edit_mark(e, off, latin1 ? n : 2 * n);
+}

@@ -103,12 +103,14 @@ int hp_check_base(struct hp_check *c, bool *go_on);
 int hp_check_bins(struct hp_check *c);
 int hp_check_leaks(struct hp_check *c);
 
-/* ---- check_upcase.c: Windows' upper-casing of one UTF-16 code unit ---- */
+/* ---- check_upcase.c: Windows' upper-casing of one UTF-16 code unit, and its order of names ---- */
 uint16_t hp_check_upcase_slow(uint16_t unit);
 static inline uint16_t hp_check_upcase(uint16_t u) /* most names are ASCII */
 {
     return u < 0x80 ? (uint16_t)(u >= 'a' && u <= 'z' ? u - 0x20 : u) : hp_check_upcase_slow(u);
 }
+/* -1, 0, 1: the name a (na code units) against b as Windows orders subkeys (upper-cased units, then length). */
+int hp_check_compare_names(const uint16_t *a, size_t na, const uint16_t *b, size_t nb);
 
 /* ---- check_keys.c: the key tree from the root: nk, subkey lists, order, hashes, hints, limits ---- */
 int hp_check_keys(struct hp_check *c);

@@ -93,6 +93,8 @@ uint32_t hp_regf_get32(const struct hp_regf_edit *e, uint64_t off);
 void hp_regf_put32(struct hp_regf_edit *e, uint64_t off, uint32_t v);  /* marks the page */
 void hp_regf_put16(struct hp_regf_edit *e, uint64_t off, uint16_t v);
 void hp_regf_write(struct hp_regf_edit *e, uint64_t off, const void *src, size_t len);
+/* A stored name at off: n UTF-16 units, as Latin-1 bytes when latin1 (every unit below 0x100), else UTF-16LE. */
+void hp_regf_put_name(struct hp_regf_edit *e, uint64_t off, const uint16_t *units, size_t n, bool latin1);
 /* The record length (cell size minus 4) of the allocated cell at off, 0 when off is not one. */
 uint32_t hp_regf_cell_len(const struct hp_regf_edit *e, uint64_t off);
 uint64_t hp_regf_abs(uint32_t rel);  /* 0 for nil */

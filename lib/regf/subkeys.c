@@ -33,20 +33,12 @@ uint32_t hp_regf_lh_hash(const uint16_t *units, size_t n)
 
 int hp_regf_utf16_of(const char *utf8, uint16_t *out, size_t *n)
 {
-    const unsigned char *p = (const unsigned char *)utf8;
+    const unsigned char *p = (const unsigned char *)utf8, *end = p + strlen(utf8);
     size_t k = 0;
-    while (*p) {
-        uint32_t c = *p++;
-        int extra = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : -1;
-        if (extra < 0)
+    while (p < end) {
+        int32_t c = hp_utf8_next(&p, end);
+        if (c < 0)
             return -1;
-        if (extra > 0)
-            c &= 0x3Fu >> extra;
-        for (; extra > 0; extra--) {
-            if ((*p & 0xC0) != 0x80)
-                return -1;
-            c = c << 6 | (*p++ & 0x3Fu);
-        }
         if (c >= 0x10000) {
             out[k++] = (uint16_t)(0xD800 + ((c - 0x10000) >> 10));
             out[k++] = (uint16_t)(0xDC00 + ((c - 0x10000) & 0x3FF));
@@ -70,16 +62,6 @@ static int key_units(const struct hp_regf_edit *e, uint64_t nk, uint16_t *out, s
         return -1;
     *n = hp_check_name_units(r + 0x4C, name_len, (r[2] & 0x20) != 0, out);
     return 0;
-}
-
-static int compare_units(const uint16_t *a, size_t na, const uint16_t *b, size_t nb)
-{
-    for (size_t i = 0; i < na && i < nb; i++) {
-        uint16_t x = hp_check_upcase(a[i]), y = hp_check_upcase(b[i]);
-        if (x != y)
-            return x < y ? -1 : 1;
-    }
-    return na < nb ? -1 : na > nb;
 }
 
 /* The second word of a leaf entry for a key named units: lh's hash, lf's hint. */
@@ -144,7 +126,7 @@ static int64_t position(const struct hp_regf_edit *e, const struct leaf *l, cons
         size_t m;
         if (key_units(e, hp_regf_abs(hp_regf_get32(e, entry_at(l, mid))), nm->b, &m) != 0)
             return -1;
-        int order = compare_units(u, n, nm->b, m);
+        int order = hp_check_compare_names(u, n, nm->b, m);
         if (order == 0)
             return -1;
         if (order > 0)
@@ -267,7 +249,7 @@ static int insert_with(struct hp_regf_edit *e, uint64_t parent, uint64_t child, 
             size_t m;
             if (last_name(e, hp_regf_abs(hp_regf_get32(e, list + 8 + 4 * (uint64_t)j)), nm->a, &m) != 0)
                 return -1;
-            if (compare_units(u, n, nm->a, m) < 0)
+            if (hp_check_compare_names(u, n, nm->a, m) < 0)
                 break;
         }
         if (leaf_insert(e, hp_regf_abs(hp_regf_get32(e, list + 8 + 4 * (uint64_t)j)), u, n, child, nm, &leaf,
@@ -345,7 +327,7 @@ int hp_regf_subkey_has(struct hp_regf_edit *e, uint64_t parent, const uint16_t *
             size_t m;
             if (key_units(e, hp_regf_abs(hp_regf_get32(e, entry_at(&l, i))), other, &m) != 0)
                 found = -1;
-            else if (compare_units(units, n, other, m) == 0)
+            else if (hp_check_compare_names(units, n, other, m) == 0)
                 found = 1;
         }
     }
