@@ -261,6 +261,54 @@ START_TEST(big_data_in_15)
 }
 END_TEST
 
+/* The edited copy starts as a copy-on-write mapping of the file with room to grow (regf/edit.c); data past
+ * that room (18 MiB of big data into a hive of a few pages) moves it into memory of its own, which must
+ * carry every byte over: libhivex reads the value back and the check passes. */
+START_TEST(grows_past_the_mapping)
+{
+    char *path = tu_fixture_copy(dir, "system-empty");
+    hiveport *h = NULL;
+    ck_assert_int_eq(hiveport_open(path, HIVEPORT_OPEN_WRITE, &h), HIVEPORT_OK);
+    unsigned char small[4] = {1, 2, 3, 4};
+    ck_assert_int_eq(hp_edit_value_set(h, hp_nav_root(h), 0, "Small", 3, small, sizeof small), HIVEPORT_OK);
+    ck_assert(h->edit->mapped);
+    /* Three values of 6 MiB (libhivex reads at most 8 MB of one value): 18 MiB of big data. */
+    size_t len = (size_t)6 << 20;
+    const char *names[] = {"Huge0", "Huge1", "Huge2"};
+    unsigned char *data = malloc(len);
+    ck_assert_ptr_nonnull(data);
+    for (int k = 0; k < 3; k++) {
+        for (size_t i = 0; i < len; i++)
+            data[i] = (unsigned char)(i * 131 + (i >> 16) + (size_t)k);
+        ck_assert_int_eq(hp_edit_value_set(h, hp_nav_root(h), 0, names[k], 3, data, len), HIVEPORT_OK);
+    }
+    ck_assert(!h->edit->mapped);
+    ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
+    hiveport_close(h);
+    assert_checks(path);
+    hive_h *hv = hivex_open(path, 0);
+    ck_assert_ptr_nonnull(hv);
+    hive_type t;
+    size_t got_len;
+    for (int k = 0; k < 3; k++) {
+        for (size_t i = 0; i < len; i++)
+            data[i] = (unsigned char)(i * 131 + (i >> 16) + (size_t)k);
+        char *got = hivex_value_value(hv, hivex_node_get_value(hv, hivex_root(hv), names[k]), &t, &got_len);
+        ck_assert_ptr_nonnull(got);
+        ck_assert_uint_eq(got_len, len);
+        ck_assert(memcmp(got, data, len) == 0);
+        free(got);
+    }
+    char *got = hivex_value_value(hv, hivex_node_get_value(hv, hivex_root(hv), "Small"), &t, &got_len);
+    ck_assert_ptr_nonnull(got);
+    ck_assert(got_len == sizeof small && memcmp(got, small, sizeof small) == 0);
+    free(got);
+    free(data);
+    hivex_close(hv);
+    free(path);
+}
+END_TEST
+
 /* The same edits give the same bytes (SOURCE_DATE_EPOCH). */
 START_TEST(reproducible)
 {
@@ -339,6 +387,7 @@ int main(void)
     tcase_add_test(tc, value_that_no_longer_fits);
     tcase_add_test(tc, full_leaf_splits_under_ri);
     tcase_add_test(tc, big_data_in_15);
+    tcase_add_test(tc, grows_past_the_mapping);
     tcase_add_test(tc, reproducible);
     tcase_add_test(tc, real_win10);
     tcase_add_test(tc, real_win7);
