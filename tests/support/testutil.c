@@ -422,3 +422,17 @@ void tu_assert_check_clean(const char *path)
     hiveport_findings_free(f);
     hiveport_close(h);
 }
+
+void tu_assert_root_value(const char *path, const char *name, const void *data, size_t len)
+{
+    hive_h *hv = hivex_open(path, 0);
+    ck_assert_msg(hv != NULL, "libhivex cannot open %s", path);
+    hive_type t;
+    size_t got_len = 0;
+    char *got = hivex_value_value(hv, hivex_node_get_value(hv, hivex_root(hv), name), &t, &got_len);
+    ck_assert_msg(got != NULL, "libhivex does not read the value %s of %s", name, path);
+    ck_assert_msg(got_len == len && memcmp(got, data, len) == 0, "%s: the value %s is not what was written", path,
+                  name);
+    free(got);
+    hivex_close(hv);
+}

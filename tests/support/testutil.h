@@ -65,6 +65,8 @@ void tu_write_file(const char *path, const unsigned char *data, size_t len);
 /* tu_write_caught_up_log, and the test fails when it cannot.  A hive with such a .LOG1 and an empty .LOG2
  * takes the logged commit. */
 void tu_make_log(const char *hive_path, const char *log_path, uint32_t type);
+/* libhivex reads the root key's value name in the hive at path as exactly len bytes of data. */
+void tu_assert_root_value(const char *path, const char *name, const void *data, size_t len);
 /* hiveport_check() finds no error in the hive at path; otherwise the test fails, naming the first. */
 void tu_assert_check_clean(const char *path);
 
