@@ -542,27 +542,11 @@ START_TEST(touched_damage)
 }
 END_TEST
 
-START_TEST(native_key_new_format)
+/* _i: bit 0, the old (Vista/7) log format instead of the new; bit 1, a bin appended. */
+START_TEST(native_key)
 {
-    native_key_logged(6, HP_TXLOG_FORMAT_NEW, false);
-}
-END_TEST
-
-START_TEST(native_key_old_format)
-{
-    native_key_logged(1, HP_TXLOG_FORMAT_OLD, false);
-}
-END_TEST
-
-START_TEST(native_grown_new_format)
-{
-    native_key_logged(6, HP_TXLOG_FORMAT_NEW, true);
-}
-END_TEST
-
-START_TEST(native_grown_old_format)
-{
-    native_key_logged(1, HP_TXLOG_FORMAT_OLD, true);
+    bool old = _i & 1;
+    native_key_logged(old ? 1 : 6, old ? HP_TXLOG_FORMAT_OLD : HP_TXLOG_FORMAT_NEW, (_i & 2) != 0);
 }
 END_TEST
 
@@ -578,10 +562,7 @@ int main(void)
     tcase_add_test(tc, reproducible);
     tcase_add_test(tc, replayed_hive_is_copied);
     tcase_add_test(tc, readers_and_in_place_commits);
-    tcase_add_test(tc, native_key_new_format);
-    tcase_add_test(tc, native_key_old_format);
-    tcase_add_test(tc, native_grown_new_format);
-    tcase_add_test(tc, native_grown_old_format);
+    tcase_add_loop_test(tc, native_key, 0, 4);
     tcase_add_loop_test(tc, touched_damage, 0, 3);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
