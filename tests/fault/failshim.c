@@ -103,6 +103,18 @@ static void note_created(int fd)
     if (real_##name == NULL)                                                                               \
     real_##name = (__typeof__(&name))dlsym(RTLD_NEXT, #name)
 
+/* In an open-like function: the mode that follows flags in its variadic list when flags create a file
+ * (O_CREAT, O_TMPFILE), else it stays as it is. */
+#define CREATION_MODE(flags, mode)                                                                         \
+    do {                                                                                                   \
+        if ((flags) & O_CREAT || ((flags) & O_TMPFILE) == O_TMPFILE) {                                     \
+            va_list ap;                                                                                    \
+            va_start(ap, flags);                                                                           \
+            (mode) = (mode_t)va_arg(ap, int);                                                              \
+            va_end(ap);                                                                                    \
+        }                                                                                                  \
+    } while (0)
+
 static int open_common(const char *name, int (*real)(const char *, int, ...), const char *path, int flags,
                        mode_t mode)
 {
@@ -120,12 +132,7 @@ int open(const char *path, int flags, ...)
 {
     REAL(open);
     mode_t mode = 0;
-    if (flags & O_CREAT || (flags & O_TMPFILE) == O_TMPFILE) {
-        va_list ap;
-        va_start(ap, flags);
-        mode = (mode_t)va_arg(ap, int);
-        va_end(ap);
-    }
+    CREATION_MODE(flags, mode);
     return open_common("open", real_open, path, flags, mode);
 }
 
@@ -134,12 +141,7 @@ int open64(const char *path, int flags, ...)
 {
     REAL(open64);
     mode_t mode = 0;
-    if (flags & O_CREAT || (flags & O_TMPFILE) == O_TMPFILE) {
-        va_list ap;
-        va_start(ap, flags);
-        mode = (mode_t)va_arg(ap, int);
-        va_end(ap);
-    }
+    CREATION_MODE(flags, mode);
     return open_common("open64", real_open64, path, flags, mode);
 }
 
@@ -160,12 +162,7 @@ int openat(int dirfd, const char *path, int flags, ...)
 {
     REAL(openat);
     mode_t mode = 0;
-    if (flags & O_CREAT || (flags & O_TMPFILE) == O_TMPFILE) {
-        va_list ap;
-        va_start(ap, flags);
-        mode = (mode_t)va_arg(ap, int);
-        va_end(ap);
-    }
+    CREATION_MODE(flags, mode);
     return openat_common("openat", real_openat, dirfd, path, flags, mode);
 }
 
@@ -174,12 +171,7 @@ int openat64(int dirfd, const char *path, int flags, ...)
 {
     REAL(openat64);
     mode_t mode = 0;
-    if (flags & O_CREAT || (flags & O_TMPFILE) == O_TMPFILE) {
-        va_list ap;
-        va_start(ap, flags);
-        mode = (mode_t)va_arg(ap, int);
-        va_end(ap);
-    }
+    CREATION_MODE(flags, mode);
     return openat_common("openat64", real_openat64, dirfd, path, flags, mode);
 }
 
