@@ -99,10 +99,16 @@ $(FAULT_SHIM): tests/fault/failshim.c | $(BUILD)/.deps-ok
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -g -fPIC -shared -o $@ $< -ldl
 
+# logcommit-kill.sh tests the order of a logged commit's writes and flushes, not memory: under SANITIZE=1 the
+# instrumented hiveport makes 198 pwrite64 calls where the plain one makes 8 (CI, 2026-12-05), and killing
+# it at each of them, on four hives, added minutes to CI while the fault drivers above already run the
+# logged commit's every failure under the sanitizers.  The plain `make check` runs it.
 check-fault: $(FAULT_BINS) $(FAULT_SHIM) $(TOOL) fixtures
 	HIVEPORT_FIXTURES=$(BUILD)/fixtures SANITIZE=$(SANITIZE) bash tests/fault/run.sh $(FAULT_DIR) $(FAULT_DRIVERS)
+ifneq ($(SANITIZE),1)
 	BUILD=$(BUILD) HIVEPORT=$(abspath $(TOOL)) HIVEPORT_FIXTURES=$(BUILD)/fixtures HIVEPORT_SHARED=../shared \
 	    bash tests/fault/logcommit-kill.sh
+endif
 
 # ---- valgrind (never with the sanitizers: they do not mix) ----
 check-valgrind: $(TEST_BINS) $(REPLAY_BINS) fuzz-seeds $(FAULT_BINS) $(FAULT_SHIM) fixtures
