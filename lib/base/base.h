@@ -38,7 +38,7 @@ int hp_error(hiveport *h, int status, const char *fmt, ...) __attribute__((forma
 int hp_verror(hiveport *h, int status, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
 /* The hive file's name as the handle was opened, for messages (layers below the handle use it). */
 const char *hp_name(const hiveport *h);
-/* The status for an errno value left by libhivex or a system call. */
+/* The status for an errno value left by a system call. */
 int hp_status_from_errno(int err);
 
 /* ---- fileutil.c ---- */

@@ -30,7 +30,7 @@ int hp_error(hiveport *h, int status, const char *fmt, ...)
     return rc;
 }
 
-/* libhivex reports through errno only; this table is the one place its values become statuses. */
+/* System calls report through errno; this table is the one place its values become statuses. */
 static const struct {
     int err;
     int status;

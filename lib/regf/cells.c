@@ -269,8 +269,9 @@ static bool lh_hash(const unsigned char *name, size_t len, size_t unit, uint32_t
 
 /* Looking a subkey up by name.  In an lh list only the entries whose hash matches the name's are read, as
  * Windows reads them: one key instead of 50000 in a large Services list.  A key whose stored hash is wrong
- * is therefore not found; libhivex, which compares every name, would find it, so nav.c refuses a
- * structural change that reaches such a key (hp_nav_child). */
+ * is therefore not found; libhivex, which compares every name, would find it, so a new key is refused
+ * when its name is listed already behind a wrong hash (hive/editkey.c): that would be a second key of
+ * the name. */
 struct lookup {
     const struct hp_image *img;
     const char *name;
