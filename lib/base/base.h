@@ -44,6 +44,13 @@ int hp_status_from_errno(int err);
 /* ---- fileutil.c ---- */
 char *hp_dir_of(const char *path);  /* the directory part of path ("." when none); caller hp_free()s */
 int hp_fsync_dir(const char *dir);  /* 0, or -1 with errno */
+/* A private copy-on-write mapping of fd's first file_len bytes at the start of total bytes of anonymous
+ * address space (pages beyond file_len read as zero instead of faulting); writes go to private pages only.
+ * MAP_FAILED with errno, else unmapped with munmap(map, total). */
+void *hp_map_file_private(int fd, size_t file_len, size_t total);
+/* Writes all len bytes at off, again after EINTR and short writes: 0, or -1 with errno (EIO when the file
+ * takes no more). */
+int hp_pwrite_all(int fd, const void *buf, size_t len, uint64_t off);
 
 /* ---- utf16.c ---- */
 /* The next code point of the UTF-8 text at *p (before end), advancing *p; -1 at the end or on malformed

@@ -1,7 +1,8 @@
-/* fileutil.c: small file-system helpers shared by the lock and the commit. */
+/* fileutil.c: small file-system helpers shared by the lock, the edit copy and the commit. */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "base.h"
@@ -35,4 +36,39 @@ int hp_fsync_dir(const char *dir)
     if (rc != 0 && (errno == EINVAL || errno == ENOTSUP))
         rc = 0;
     return rc;
+}
+
+void *hp_map_file_private(int fd, size_t file_len, size_t total)
+{
+    if (file_len > total) {
+        errno = EINVAL;
+        return MAP_FAILED;
+    }
+    void *room = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (room == MAP_FAILED || file_len == 0)
+        return room;
+    if (mmap(room, file_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, 0) == MAP_FAILED) {
+        int saved = errno;
+        munmap(room, total);
+        errno = saved;
+        return MAP_FAILED;
+    }
+    return room;
+}
+
+int hp_pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
+{
+    const unsigned char *p = buf;
+    while (len > 0) {
+        ssize_t n = pwrite(fd, p, len, (off_t)off);
+        if (n > 0) {
+            p += n;
+            len -= (size_t)n;
+            off += (uint64_t)n;
+        } else if (n == 0 || errno != EINTR) {
+            errno = n == 0 ? EIO : errno;
+            return -1;
+        }
+    }
+    return 0;
 }

@@ -213,23 +213,13 @@ static int write_patched(hiveport *h, int fd, const char *tmp, uint64_t filetime
 /* The native write: the edited copy of the hive, whole, with the new base block of its page set. */
 static int write_edited(hiveport *h, int fd, const char *tmp, const struct hp_page_set *ps)
 {
-    const unsigned char *data = h->edit->data;
-    bool ok = pwrite(fd, ps->base_block, HP_REGF_HEADER_SIZE, 0) == HP_REGF_HEADER_SIZE;
-    uint64_t end = h->edit->end;
-    for (uint64_t off = HP_REGF_HEADER_SIZE; ok && off < end;) {
-        ssize_t n = pwrite(fd, data + off, (size_t)(end - off), (off_t)off);
-        ok = n > 0;
-        off += n > 0 ? (uint64_t)n : 0;
-    }
-    /* The file's bytes past the hive bins, as they were (the mapping holds them). */
-    const unsigned char *tail = h->mapping;
-    for (uint64_t off = end; ok && off < ps->new_len;) {
-        ssize_t n = pwrite(fd, tail + off, (size_t)(ps->new_len - off), (off_t)off);
-        ok = n > 0;
-        off += n > 0 ? (uint64_t)n : 0;
-    }
+    const uint64_t head = HP_REGF_HEADER_SIZE, end = h->edit->end;
+    /* After the hive bins, the file's bytes as they were (the mapping holds them). */
+    bool ok = hp_pwrite_all(fd, ps->base_block, head, 0) == 0 &&
+              hp_pwrite_all(fd, h->edit->data + head, (size_t)(end - head), head) == 0 &&
+              (ps->new_len <= end || hp_pwrite_all(fd, (const unsigned char *)h->mapping + end, (size_t)(ps->new_len - end), end) == 0);
     if (!ok)
-        return hp_error(h, HIVEPORT_E_IO, "%s: cannot write %s: %s", h->path, tmp, strerror(errno ? errno : EIO));
+        return hp_error(h, HIVEPORT_E_IO, "%s: cannot write %s: %s", h->path, tmp, strerror(errno));
     return HIVEPORT_OK;
 }
 

@@ -318,24 +318,6 @@ int hp_log_plan(hiveport *h, struct hp_log_plan *plan)
 
 /* ---- The protocol ---- */
 
-static int write_all(int fd, const unsigned char *buf, size_t len, uint64_t off)
-{
-    while (len > 0) {
-        ssize_t n = pwrite(fd, buf, len, (off_t)off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            if (n == 0)
-                errno = EIO;
-            return -1;
-        }
-        buf += n;
-        len -= (size_t)n;
-        off += (uint64_t)n;
-    }
-    return 0;
-}
-
 static int flush(int fd)
 {
     while (fdatasync(fd) != 0)
@@ -356,14 +338,10 @@ static int check_new_hive(hiveport *h, const struct hp_page_set *ps)
         return hp_error(h, HIVEPORT_E_CORRUPT, "%s: refusing to commit: the new hive has %llu bytes", h->path,
                         (unsigned long long)size);
     /* Beyond the file's end (a grown hive) the mapping would fault: map anonymous memory there. */
-    unsigned char *map = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    unsigned char *map = hp_map_file_private(h->lock_fd, (size_t)st.st_size, (size_t)size);
     if (map == MAP_FAILED)
-        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory to check the new hive", h->path);
-    if (st.st_size > 0 && mmap(map, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, h->lock_fd, 0) ==
-                              MAP_FAILED) {
-        munmap(map, (size_t)size);
-        return hp_error(h, HIVEPORT_E_IO, "%s: cannot map: %s", h->path, strerror(errno));
-    }
+        return hp_error(h, errno == ENOMEM ? HIVEPORT_E_NOMEM : HIVEPORT_E_IO, "%s: cannot map the new hive to check "
+                        "it: %s", h->path, strerror(errno));
     memcpy(map, ps->base_block, sizeof ps->base_block);
     for (size_t i = 0; i < ps->n; i++)
         memcpy(map + ps->offsets[i], ps->pages[i], PAGE);
@@ -428,7 +406,7 @@ int hp_commit_logged(hiveport *h, const struct hp_log_plan *plan, const struct h
                       plan->path, strerror(errno));
         goto out;
     }
-    if (write_all(log_fd, log, write_len, 0) != 0 || flush(log_fd) != 0) {
+    if (hp_pwrite_all(log_fd, log, write_len, 0) != 0 || flush(log_fd) != 0) {
         rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot write the log %s: %s; the hive is unchanged", h->path,
                       plan->path, strerror(errno));
         goto out;
@@ -457,7 +435,7 @@ int hp_commit_logged(hiveport *h, const struct hp_log_plan *plan, const struct h
         memcpy(header + 0x28, old_size, 4);
     hp_put_le32(header + 0x1FC, hp_regf_checksum(header));
     h->broken = true;
-    if (write_all(fd, header, sizeof header, 0) != 0 || flush(fd) != 0) {
+    if (hp_pwrite_all(fd, header, sizeof header, 0) != 0 || flush(fd) != 0) {
         rc = hp_error(h, HIVEPORT_E_IO,
                       "%s: cannot mark the hive dirty: %s; its log %s holds the commit, which opening it "
                       "replays if the mark reached the disk",
@@ -473,7 +451,7 @@ int hp_commit_logged(hiveport *h, const struct hp_log_plan *plan, const struct h
         size_t j = i + 1;
         while (j < ps->n && ps->offsets[j] == ps->offsets[j - 1] + PAGE && ps->pages[j] == ps->pages[j - 1] + PAGE)
             j++;
-        if (write_all(fd, ps->pages[i], (j - i) * PAGE, ps->offsets[i]) != 0)
+        if (hp_pwrite_all(fd, ps->pages[i], (j - i) * PAGE, ps->offsets[i]) != 0)
             rc = HIVEPORT_E_IO;
         i = j;
     }
@@ -486,7 +464,7 @@ int hp_commit_logged(hiveport *h, const struct hp_log_plan *plan, const struct h
     }
 
     /* 4. The base block with equal sequence numbers, flushed. */
-    if (write_all(fd, ps->base_block, 512, 0) != 0 || flush(fd) != 0) {
+    if (hp_pwrite_all(fd, ps->base_block, 512, 0) != 0 || flush(fd) != 0) {
         rc = hp_error(h, HIVEPORT_E_IO,
                       "%s: cannot write the final base block: %s; the hive is dirty and its log %s holds the "
                       "commit: opening it replays the log",

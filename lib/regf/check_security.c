@@ -4,6 +4,8 @@
  * is a well-formed self-relative SECURITY_DESCRIPTOR (revision 1, SIDs and ACLs inside it).
  *
  *   sk: +0x00 "sk"  +0x04 flink  +0x08 blink  +0x0C reference count  +0x10 descriptor size  +0x14 descriptor */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,6 +82,19 @@ static int by_offset(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
+/* The walk cannot go on from the sk at 'at': a finding, and the ring marked broken. */
+static int ring_broken(struct hp_check *c, uint32_t at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int ring_broken(struct hp_check *c, uint32_t at, const char *fmt, ...)
+{
+    char text[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    c->ring_broken = true;
+    return hp_check_add(c, HP_ERROR, "sk-ring", NULL, abs_of(at), "%s", text);
+}
+
 int hp_check_sk_ring(struct hp_check *c)
 {
     uint32_t len;
@@ -116,11 +131,8 @@ int hp_check_sk_ring(struct hp_check *c)
         uint32_t next = hp_le32(sk + 0x04), next_len;
         const unsigned char *nsk = sk_at(c, next, &next_len);
         if (nsk == NULL) {
-            c->ring_broken = true;
-            rc = hp_check_add(c, HP_ERROR, "sk-ring", NULL, abs_of(cur),
-                              "The sk at 0x%llx links forward to 0x%llx, which is not an sk cell: the ring of "
-                              "security cells is broken.",
-                              (unsigned long long)abs_of(cur), (unsigned long long)abs_of(next));
+            rc = ring_broken(c, cur, "The sk at 0x%llx links forward to 0x%llx, which is not an sk cell: the ring of "
+                             "security cells is broken.", (unsigned long long)abs_of(cur), (unsigned long long)abs_of(next));
             break;
         }
         if (hp_le32(nsk + 0x08) != cur) {
@@ -135,11 +147,9 @@ int hp_check_sk_ring(struct hp_check *c)
         if (next == start)
             break;
         if (hp_check_mark(c, next)) {
-            c->ring_broken = true;
-            rc = hp_check_add(c, HP_ERROR, "sk-ring", NULL, abs_of(next),
-                              "The ring of security cells loops back to 0x%llx without returning to the root key's "
-                              "sk at 0x%llx.",
-                              (unsigned long long)abs_of(next), (unsigned long long)abs_of(start));
+            rc = ring_broken(c, next, "The ring of security cells loops back to 0x%llx without returning to the root "
+                             "key's sk at 0x%llx.", (unsigned long long)abs_of(next),
+                             (unsigned long long)abs_of(start));
             break;
         }
         cur = next;

@@ -30,14 +30,8 @@ static unsigned char *map_file_private(int fd, uint64_t end, size_t cap)
     struct stat st;
     if (fd < 0 || end % PAGE != 0 || fstat(fd, &st) != 0 || (uint64_t)st.st_size < end || cap < end)
         return NULL;
-    void *room = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (room == MAP_FAILED)
-        return NULL;
-    if (mmap(room, (size_t)end, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, 0) == MAP_FAILED) {
-        munmap(room, cap);
-        return NULL;
-    }
-    return room;
+    void *room = hp_map_file_private(fd, (size_t)end, cap);
+    return room == MAP_FAILED ? NULL : room;
 }
 
 static void release_data(struct hp_regf_edit *e)

@@ -15,28 +15,13 @@ struct raw_disk {
     int fd;
 };
 
-static int raw_pread(struct disk *d, void *buf, size_t len, uint64_t off)
+/* Moves all len bytes, again after EINTR and short transfers; a file that ends early is EIO.  buf is only
+ * written to when reading. */
+static int transfer(int fd, char *buf, size_t len, uint64_t off, bool write)
 {
-    struct raw_disk *r = (struct raw_disk *)d;
     for (size_t done = 0; done < len;) {
-        ssize_t n = pread(r->fd, (char *)buf + done, len - done, (off_t)(off + done));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            if (n == 0)
-                errno = EIO; /* the file ended early */
-            return -1;
-        }
-        done += (size_t)n;
-    }
-    return 0;
-}
-
-static int raw_pwrite(struct disk *d, const void *buf, size_t len, uint64_t off)
-{
-    struct raw_disk *r = (struct raw_disk *)d;
-    for (size_t done = 0; done < len;) {
-        ssize_t n = pwrite(r->fd, (const char *)buf + done, len - done, (off_t)(off + done));
+        off_t at = (off_t)(off + done);
+        ssize_t n = write ? pwrite(fd, buf + done, len - done, at) : pread(fd, buf + done, len - done, at);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
@@ -47,6 +32,16 @@ static int raw_pwrite(struct disk *d, const void *buf, size_t len, uint64_t off)
         done += (size_t)n;
     }
     return 0;
+}
+
+static int raw_pread(struct disk *d, void *buf, size_t len, uint64_t off)
+{
+    return transfer(((struct raw_disk *)d)->fd, buf, len, off, false);
+}
+
+static int raw_pwrite(struct disk *d, const void *buf, size_t len, uint64_t off)
+{
+    return transfer(((struct raw_disk *)d)->fd, (char *)buf, len, off, true);
 }
 
 static int raw_flush(struct disk *d)
