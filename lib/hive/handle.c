@@ -227,6 +227,39 @@ int hp_hive_load(hiveport *h)
     return rc;
 }
 
+int hp_hive_open_scratch(hiveport *h, hiveport **out)
+{
+    *out = NULL;
+    hiveport *s = hp_calloc(1, sizeof *s);
+    if (s == NULL || (s->path = hp_strdup(h->path)) == NULL) {
+        hp_free(s);
+        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
+    }
+    s->lock_fd = -1;
+    s->replay_fd = -1;
+    s->read_fd = fcntl(hp_file_fd(h), F_DUPFD_CLOEXEC, 0); /* the same open file: its read lock covers both */
+    void *map = s->read_fd < 0 ? MAP_FAILED : mmap(NULL, h->img.map_len, PROT_READ, MAP_SHARED, s->read_fd, 0);
+    if (map == MAP_FAILED) {
+        int rc = hp_error(h, errno == ENOMEM ? HIVEPORT_E_NOMEM : HIVEPORT_E_IO, "%s: cannot map: %s", h->path,
+                          strerror(errno));
+        hiveport_close(s);
+        return rc;
+    }
+    s->img = (struct hp_image){map, h->img.end, h->img.map_len};
+    s->flags = (h->flags & (HIVEPORT_OPEN_NO_LOGS | HIVEPORT_OPEN_DISCARD_LOGS)) | HIVEPORT_OPEN_WRITE;
+    s->scratch = true;
+    s->lock_timeout_ms = h->lock_timeout_ms;
+    s->log_state = h->log_state;
+    s->log_entries = h->log_entries;
+    memcpy(s->log_report, h->log_report, sizeof s->log_report);
+    s->dev = h->dev;
+    s->ino = h->ino;
+    s->seq_primary = h->seq_primary;
+    s->seq_secondary = h->seq_secondary;
+    *out = s;
+    return HIVEPORT_OK;
+}
+
 static int copy_log_paths(hiveport *h, const char *const *paths, size_t n)
 {
     if (paths == NULL || n > 8)

@@ -41,6 +41,7 @@ struct hiveport {
     uint32_t seq_secondary;
     bool changed;            /* uncommitted changes exist */
     bool broken;             /* a change failed half-way: commit refused until discard */
+    bool scratch;            /* changes in memory only, never committed (preflight.c): see no_reuse in regf.h */
     struct hp_patch *patches; /* in-place edits, committed or not (inplace.c) */
     size_t npatches, cappatches;
     struct hp_regf_edit *edit; /* native changes (edit.c): the hive bytes being edited, NULL until one */
@@ -108,6 +109,10 @@ void hp_inplace_unlock(hiveport *h);
 /* ---- handle.c ---- */
 int hp_hive_load(hiveport *h);   /* (re)reads and checks the header and maps the hive at h->path */
 void hp_hive_unload(hiveport *h);
+/* A scratch handle (h->scratch) on what h loaded: the same file or recovered image, mapped again without
+ * the checks h's open made.  h must hold no changes and not be a damaged hive's.  Returns the status with
+ * the message on h. */
+int hp_hive_open_scratch(hiveport *h, hiveport **out);
 int hp_file_fd(const hiveport *h); /* the descriptor of the file the handle loaded */
 bool hp_handle_usable(const hiveport *h);
 void hp_inplace_clear(hiveport *h); /* forgets the in-place edits (the handle owns the list) */

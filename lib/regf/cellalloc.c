@@ -150,6 +150,17 @@ static int build_index(struct hp_regf_edit *e)
     return rc;
 }
 
+/* The index a session needs before its first allocation: the whole walk, or for a scratch edit none (only
+ * the bins it appends are indexed). */
+static int ensure_index(struct hp_regf_edit *e)
+{
+    if (e->indexed)
+        return 0;
+    if (e->no_reuse)
+        return e->indexed = true, 0;
+    return build_index(e);
+}
+
 /* Appends a bin large enough for a cell of need bytes; its space becomes one free cell. */
 static int append_bin(struct hp_regf_edit *e, uint32_t need)
 {
@@ -171,7 +182,7 @@ static int append_bin(struct hp_regf_edit *e, uint32_t need)
 
 uint64_t hp_regf_cell_alloc(struct hp_regf_edit *e, uint32_t record_len)
 {
-    if (record_len > 0x7FFFFFF0u - 4 || (!e->indexed && build_index(e) != 0))
+    if (record_len > 0x7FFFFFF0u - 4 || ensure_index(e) != 0)
         return 0;
     uint32_t need = (record_len + 4 + 7) & ~7u;
     size_t best = e->nfree;
@@ -221,10 +232,14 @@ static const struct hp_regf_bin *bin_of(const struct hp_regf_edit *e, uint64_t o
 
 int hp_regf_cell_free(struct hp_regf_edit *e, uint64_t off)
 {
-    if (!e->indexed && build_index(e) != 0)
+    if (ensure_index(e) != 0)
         return -1;
     uint32_t len = hp_regf_cell_len(e, off);
     const struct hp_regf_bin *bin = bin_of(e, off);
+    if (len != 0 && bin == NULL && e->no_reuse && (e->nbins == 0 || off < e->bins[0].off)) {
+        hp_regf_put32(e, off, len + 4); /* a bin of the file, not indexed: no neighbour merges */
+        return 0;
+    }
     if (len == 0 || bin == NULL || off + len + 4 > bin->off + bin->size)
         return -1;
     uint64_t start = off, stop = off + len + 4;
@@ -259,7 +274,7 @@ int hp_regf_cell_free(struct hp_regf_edit *e, uint64_t off)
 uint64_t hp_regf_cell_realloc(struct hp_regf_edit *e, uint64_t off, uint32_t record_len)
 {
     uint32_t len = hp_regf_cell_len(e, off);
-    if (len == 0 || record_len > 0x7FFFFFF0u - 4 || (!e->indexed && build_index(e) != 0))
+    if (len == 0 || record_len > 0x7FFFFFF0u - 4 || ensure_index(e) != 0)
         return 0;
     if (len >= record_len)
         return off;

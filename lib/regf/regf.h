@@ -74,6 +74,8 @@ struct hp_regf_edit {
     struct hp_regf_free_cell *free; /* every free cell, ascending by offset */
     size_t nfree, capfree;
     bool indexed;          /* bins and free are built */
+    bool no_reuse;         /* a scratch edit, never written: new cells come from bins it appends, a freed cell
+                            * is only marked free; the file's free cells are not indexed (no walk of the bins) */
     bool oom;              /* a failure was for memory, not damage (cleared by the caller that reports it) */
 };
 #define HP_REGF_NIL 0xFFFFFFFFu

@@ -115,12 +115,13 @@ static int fix_kind(struct hp_regf_edit *e, struct leaf *l, struct names *nm)
     return 0;
 }
 
-/* Where in the leaf a name goes: the first entry whose name sorts after it.  -1 on damage or when the name
- * is there already. */
-static int64_t position(const struct hp_regf_edit *e, const struct leaf *l, const uint16_t *u, size_t n,
-                        struct names *nm)
+/* Binary search of the leaf: the index of the first entry whose name does not sort before u, *equal when
+ * that entry is u.  -1 on damage. */
+static int64_t lower_bound(const struct hp_regf_edit *e, const struct leaf *l, const uint16_t *u, size_t n,
+                           struct names *nm, bool *equal)
 {
     uint32_t lo = 0, hi = l->count;
+    *equal = false;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
         size_t m;
@@ -128,13 +129,23 @@ static int64_t position(const struct hp_regf_edit *e, const struct leaf *l, cons
             return -1;
         int order = hp_check_compare_names(u, n, nm->b, m);
         if (order == 0)
-            return -1;
+            return *equal = true, mid;
         if (order > 0)
             lo = mid + 1;
         else
             hi = mid;
     }
     return lo;
+}
+
+/* Where in the leaf a name goes: the first entry whose name sorts after it.  -1 on damage or when the name
+ * is there already. */
+static int64_t position(const struct hp_regf_edit *e, const struct leaf *l, const uint16_t *u, size_t n,
+                        struct names *nm)
+{
+    bool equal;
+    int64_t p = lower_bound(e, l, u, n, nm, &equal);
+    return equal ? -1 : p;
 }
 
 /* Puts an entry for child at index p of the leaf (which must have room for count + 1 entries). */
@@ -217,6 +228,24 @@ static int last_name(const struct hp_regf_edit *e, uint64_t off, uint16_t *out, 
     return key_units(e, hp_regf_abs(hp_regf_get32(e, entry_at(&l, l.count - 1))), out, n);
 }
 
+/* The leaf of the ri at list (len bytes) where u belongs: the first whose last name does not sort before
+ * it, else the last.  -1 on damage. */
+static int64_t leaf_for(const struct hp_regf_edit *e, uint64_t list, uint32_t len, const uint16_t *u, size_t n,
+                        struct names *nm)
+{
+    uint32_t nleaves = (uint32_t)(e->data[list + 6] | e->data[list + 7] << 8), j = 0;
+    if (nleaves == 0 || 4 + (uint64_t)nleaves * 4 > len)
+        return -1;
+    for (; j + 1 < nleaves; j++) {
+        size_t m;
+        if (last_name(e, hp_regf_abs(hp_regf_get32(e, list + 8 + 4 * (uint64_t)j)), nm->a, &m) != 0)
+            return -1;
+        if (hp_check_compare_names(u, n, nm->a, m) <= 0)
+            break;
+    }
+    return j;
+}
+
 static int insert_with(struct hp_regf_edit *e, uint64_t parent, uint64_t child, struct names *nm,
                        uint16_t *u, size_t n)
 {
@@ -241,17 +270,10 @@ static int insert_with(struct hp_regf_edit *e, uint64_t parent, uint64_t child, 
         return -1;
     uint64_t leaf, split;
     if (e->data[list + 4] == 'r' && e->data[list + 5] == 'i') {
-        uint32_t nleaves = (uint32_t)(e->data[list + 6] | e->data[list + 7] << 8), j = 0;
-        if (nleaves == 0 || 4 + (uint64_t)nleaves * 4 > len)
+        uint32_t nleaves = (uint32_t)(e->data[list + 6] | e->data[list + 7] << 8);
+        int64_t j = leaf_for(e, list, len, u, n, nm);
+        if (j < 0)
             return -1;
-        /* The first leaf whose last name sorts after the new one, else the last leaf. */
-        for (; j + 1 < nleaves; j++) {
-            size_t m;
-            if (last_name(e, hp_regf_abs(hp_regf_get32(e, list + 8 + 4 * (uint64_t)j)), nm->a, &m) != 0)
-                return -1;
-            if (hp_check_compare_names(u, n, nm->a, m) < 0)
-                break;
-        }
         if (leaf_insert(e, hp_regf_abs(hp_regf_get32(e, list + 8 + 4 * (uint64_t)j)), u, n, child, nm, &leaf,
                         &split) != 0)
             return -1;
@@ -305,33 +327,24 @@ int hp_regf_subkey_has(struct hp_regf_edit *e, uint64_t parent, const uint16_t *
         return -1;
     uint32_t count = hp_regf_get32(e, rec + 0x14);
     uint64_t list = hp_regf_abs(hp_regf_get32(e, rec + 0x1C));
-    uint32_t len = hp_regf_cell_len(e, list), nleaves = 1;
+    uint32_t len = hp_regf_cell_len(e, list);
     if (count == 0)
         return 0;
     if (len < 4)
         return -1;
-    bool ri = e->data[list + 4] == 'r' && e->data[list + 5] == 'i';
-    if (ri && 4 + (uint64_t)(nleaves = (uint32_t)(e->data[list + 6] | e->data[list + 7] << 8)) * 4 > len)
-        return -1;
-    uint16_t *other = hp_malloc(NAME_UNITS_MAX * sizeof *other);
-    if (other == NULL)
+    struct names *nm = hp_malloc(sizeof *nm);
+    if (nm == NULL)
         return e->oom = true, -1;
-    int found = 0;
-    for (uint32_t j = 0; j < nleaves && found == 0; j++) {
-        struct leaf l;
-        if (read_leaf(e, ri ? hp_regf_abs(hp_regf_get32(e, list + 8 + 4 * (uint64_t)j)) : list, &l) != 0) {
-            found = -1;
-            break;
-        }
-        for (uint32_t i = 0; i < l.count && found == 0; i++) {
-            size_t m;
-            if (key_units(e, hp_regf_abs(hp_regf_get32(e, entry_at(&l, i))), other, &m) != 0)
-                found = -1;
-            else if (hp_check_compare_names(units, n, other, m) == 0)
-                found = 1;
-        }
-    }
-    hp_free(other);
+    /* By name, as the insertion looks (whatever the hashes say): the leaf the name belongs in, then a
+     * binary search of it.  A list out of order is the commit's check to find (check_touched.c). */
+    int64_t j = e->data[list + 4] == 'r' && e->data[list + 5] == 'i' ? leaf_for(e, list, len, units, n, nm) : -2;
+    struct leaf l;
+    bool equal = false;
+    int found = j == -1 || read_leaf(e, j >= 0 ? hp_regf_abs(hp_regf_get32(e, list + 8 + 4 * (uint64_t)j)) : list,
+                                     &l) != 0 || lower_bound(e, &l, units, n, nm, &equal) < 0
+                    ? -1
+                    : equal;
+    hp_free(nm);
     return found;
 }
 

@@ -20,9 +20,15 @@ static int nomem(hiveport *h)
     return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
 }
 
-/* A private read handle on h's file, as h loaded it (same logs), that accepts changes in memory. */
+/* A private handle on what h loaded (same file, same logs) that accepts changes in memory: a second
+ * mapping of h's file when h holds no changes (no second open, no second check of the bins), else the file
+ * opened again.  Writable in memory only: it holds no lock and is closed without a commit, so where its new
+ * cells go does not matter (what the audit reads does): they are not taken from the file's free cells,
+ * which would cost a walk of every cell of the hive. */
 static int open_scratch(hiveport *h, hiveport **out)
 {
+    if (!h->changed && h->edit == NULL && h->npatches == 0 && !(h->flags & HIVEPORT_OPEN_DAMAGED))
+        return hp_hive_open_scratch(h, out);
     hiveport_options opts;
     hiveport_options_init(&opts);
     opts.flags = h->flags & (HIVEPORT_OPEN_NO_LOGS | HIVEPORT_OPEN_DISCARD_LOGS);
@@ -35,8 +41,8 @@ static int open_scratch(hiveport *h, hiveport **out)
         *out = NULL;
         return rc;
     }
-    /* Writable in memory only: it holds no lock and is closed without a commit. */
     (*out)->flags |= HIVEPORT_OPEN_WRITE;
+    (*out)->scratch = true;
     return HIVEPORT_OK;
 }
 
