@@ -340,6 +340,39 @@ START_TEST(a_saved_copy_has_the_mode_of_its_hive)
 }
 END_TEST
 
+/* The preflight audits what the handle loaded: a dirty hive as its log replay left it (system-logged: ntds
+ * is 5005 in the file and 6005 after its .LOG1), whether the handle is untouched (the scratch maps what the
+ * handle checked) or holds changes of its own (the file is opened again, with the same logs). */
+START_TEST(preflight_sees_the_replayed_hive)
+{
+    char *path = tu_fixture_copy(tu_dir, "system-logged");
+    char log[4096], src[4096];
+    snprintf(log, sizeof log, "%s.LOG1", path);
+    snprintf(src, sizeof src, "%s.LOG1", tu_fixture_path("system-logged"));
+    ck_assert_int_eq(tu_copy(src, log), 0);
+    const hiveport_setting *netlogon = hiveport_catalog_find("netlogon");
+    for (int changed = 0; changed <= 1; changed++) {
+        hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
+        if (changed)
+            ck_assert_int_eq(hiveport_set_port(h, hiveport_catalog_find("exchange-srs"), 1, 7004, 0), HIVEPORT_OK);
+        hiveport_plan_item plan[] = {{netlogon, 6005, 0}};
+        hiveport_findings *f = NULL;
+        ck_assert_int_eq(hiveport_preflight(h, plan, 1, 1, 0, NULL, &f), HIVEPORT_OK);
+        const hiveport_finding *c = find(f, "port-conflict");
+        ck_assert_msg(c != NULL && c->port == 6005, "changed %d: no conflict with the replayed ntds port", changed);
+        hiveport_findings_free(f);
+        plan[0].port = 5005; /* the port ntds has only in the file, before its log */
+        ck_assert_int_eq(hiveport_preflight(h, plan, 1, 1, 0, NULL, &f), HIVEPORT_OK);
+        ck_assert_msg(find(f, "port-conflict") == NULL, "changed %d: the preflight read the file, not its replay",
+                      changed);
+        hiveport_findings_free(f);
+        ck_assert_int_eq(hiveport_has_changes(h), changed);
+        hiveport_close(h);
+    }
+    free(path);
+}
+END_TEST
+
 int main(void)
 {
     const TTest *const tests[] = {preflight_finds_a_conflict_with_a_port_already_set,
@@ -350,7 +383,7 @@ int main(void)
                                   preflight_checks_the_rpc_range_with_software,
                                   preflight_allocation_failures_are_clean, each_call_needs_its_kind_of_hive,
                                   a_hard_linked_hive_is_written_only_on_request,
-                                  a_saved_copy_has_the_mode_of_its_hive, NULL};
+                                  a_saved_copy_has_the_mode_of_its_hive, preflight_sees_the_replayed_hive, NULL};
     Suite *s;
     TCase *tc = tu_tcase(&s, "rules", "rules", 0, tu_setup_dir, tu_teardown_dir);
     return tu_run_tests(s, tc, tests);
