@@ -26,9 +26,6 @@ struct hp_regf_header {
     uint32_t checksum_computed;
 };
 uint32_t hp_regf_checksum(const unsigned char *base_block);
-/* Checks the chain of hive bins of the file open on fd: each "hbin" where the previous one ends, its
- * offset field right, its size a multiple of 4096 inside the hive-bins area. */
-int hp_regf_check_bins(int fd, uint64_t file_size, uint32_t hbins_size, char *why, size_t why_len);
 /* Parses and validates a base block of file_size-byte file. Returns 0 or a status, with a reason in why. */
 int hp_regf_parse_header(const unsigned char *buf, size_t buf_len, uint64_t file_size,
                          struct hp_regf_header *out, char *why, size_t why_len);
@@ -60,6 +57,21 @@ struct hp_regf_bin {
     uint64_t off;
     uint32_t size;
 };
+/* Every hive bin and every free cell of a hive, ascending by offset (cellalloc.c). */
+struct hp_regf_cells {
+    struct hp_regf_bin *bins;
+    size_t nbins, capbins;
+    struct hp_regf_free_cell *free;
+    size_t nfree, capfree;
+    bool complete;         /* the cells tile every bin: the lists hold every bin and free cell */
+};
+void hp_regf_cells_free(struct hp_regf_cells *cells);
+/* Checks the chain of hive bins of the file open on fd (cellalloc.c): each "hbin" where the previous one
+ * ends, its offset field right, its size a multiple of 4096 inside the hive-bins area.  cells (or NULL)
+ * gets every bin and free cell in the same read of the file, complete when the cells tile every bin (a
+ * writer's open: its first allocation then needs no walk of its own; hp_regf_edit_adopt_cells). */
+int hp_regf_check_bins(int fd, uint64_t file_size, uint32_t hbins_size, struct hp_regf_cells *cells, char *why,
+                       size_t why_len);
 struct hp_regf_edit {
     unsigned char *data;
     uint64_t end;          /* 0x1000 + hive-bins size */
@@ -69,11 +81,8 @@ struct hp_regf_edit {
     uint32_t minor;        /* format minor version: the list kinds and big data it allows */
     uint64_t *dirty;       /* bit i: page i (file offset 4096 i) changed since the last commit */
     size_t dirty_words;
-    struct hp_regf_bin *bins;       /* every hive bin, ascending (built on the first allocation) */
-    size_t nbins, capbins;
-    struct hp_regf_free_cell *free; /* every free cell, ascending by offset */
-    size_t nfree, capfree;
-    bool indexed;          /* bins and free are built */
+    struct hp_regf_cells cells; /* built on the first allocation, unless the open built them (adopted) */
+    bool indexed;          /* cells are built */
     bool no_reuse;         /* a scratch edit, never written: new cells come from bins it appends, a freed cell
                             * is only marked free; the file's free cells are not indexed (no walk of the bins) */
     bool oom;              /* a failure was for memory, not damage (cleared by the caller that reports it) */
@@ -83,6 +92,8 @@ struct hp_regf_edit {
  * them from offset 0 (else -1: an allocated copy).  -1 when out of memory. */
 int hp_regf_edit_init(struct hp_regf_edit *e, const unsigned char *data, uint64_t end, int fd);
 void hp_regf_edit_free(struct hp_regf_edit *e);
+/* The edit takes cells (complete, of the bytes it was made from) as its index; cells is left empty. */
+void hp_regf_edit_adopt_cells(struct hp_regf_edit *e, struct hp_regf_cells *cells);
 /* Makes room for the hive to grow to end bytes (data and page map); -1 when out of memory.  Moves data. */
 int hp_regf_edit_reserve(struct hp_regf_edit *e, uint64_t end);
 void hp_regf_edit_mark(struct hp_regf_edit *e, uint64_t off, uint64_t len); /* pages changed */
