@@ -78,6 +78,62 @@ START_TEST(refuse_damaged_files)
 }
 END_TEST
 
+/* hiveport_open_named(): messages name the hive by its name (a copy extracted from an image), files go by path. */
+static void expect_named(const char *path, const char *name, const char *shown)
+{
+    hiveport *h = NULL;
+    ck_assert_int_eq(hiveport_open_named(path, name, NULL, &h), HIVEPORT_E_TRUNCATED);
+    const char *msg = hiveport_errmsg(h);
+    ck_assert_msg(strncmp(msg, shown, strlen(shown)) == 0 && msg[strlen(shown)] == ':',
+                  "message does not start with '%s:': %s", shown, msg);
+    if (strcmp(shown, path) != 0)
+        ck_assert_msg(strstr(msg, path) == NULL && strstr(msg, tu_dir) == NULL, "message names the file: %s", msg);
+    hiveport_close(h);
+    /* hiveport_open_ext() names the path. */
+    ck_assert_int_eq(hiveport_open_ext(path, NULL, &h), HIVEPORT_E_TRUNCATED);
+    ck_assert_msg(strncmp(hiveport_errmsg(h), path, strlen(path)) == 0, "message: %s", hiveport_errmsg(h));
+    hiveport_close(h);
+}
+
+START_TEST(named_hive_messages)
+{
+    static const char name[] = "install.wim:2:Windows/System32/config/SYSTEM";
+    char *truncated = tu_fixture_copy(tu_dir, "truncated");
+    expect_named(truncated, name, name);
+    expect_named(truncated, NULL, truncated);
+    expect_named(truncated, "", truncated);
+
+    /* The logs found beside a named hive take its name (with their own spelling of the suffix); the handle
+     * still reads and reports its path. */
+    char *dirty = tu_fixture_copy(tu_dir, "dirty"), *log = NULL;
+    if (asprintf(&log, "%s.log1", dirty) < 0)
+        abort();
+    ck_assert_int_eq(tu_write(log, "not a log", 9), 0);
+    hiveport *h = NULL;
+    ck_assert_int_eq(hiveport_open_named(dirty, name, NULL, &h), HIVEPORT_OK);
+    ck_assert_str_eq(hiveport_path(h), dirty);
+    const char *report = hiveport_log_report(h);
+    ck_assert_msg(strstr(report, "install.wim:2:Windows/System32/config/SYSTEM.log1") != NULL &&
+                      strstr(report, tu_dir) == NULL, "log report: %s", report);
+    hiveport_close(h);
+    ck_assert_int_eq(hiveport_open(dirty, 0, &h), HIVEPORT_OK); /* without a name: the log's path */
+    report = hiveport_log_report(h);
+    ck_assert_msg(strstr(report, log) != NULL, "log report: %s", report);
+    hiveport_close(h);
+    /* A write refused for the dirty hive names it too. */
+    hiveport_options opts;
+    hiveport_options_init(&opts);
+    opts.flags = HIVEPORT_OPEN_WRITE;
+    ck_assert_int_eq(hiveport_open_named(dirty, name, &opts, &h), HIVEPORT_E_DIRTY);
+    ck_assert_msg(strncmp(hiveport_errmsg(h), name, sizeof name - 1) == 0 && strstr(hiveport_errmsg(h), tu_dir) == NULL,
+                  "message: %s", hiveport_errmsg(h));
+    hiveport_close(h);
+    free(log);
+    free(dirty);
+    free(truncated);
+}
+END_TEST
+
 static char *write_file(const char *name, const void *data, size_t len)
 {
     char *path = NULL;
@@ -366,7 +422,7 @@ END_TEST
 
 int main(void)
 {
-    const TTest *const tests[] = {open_fixture_read_and_write, lookups_trust_lh_hashes, refuse_damaged_files,
+    const TTest *const tests[] = {open_fixture_read_and_write, lookups_trust_lh_hashes, refuse_damaged_files, named_hive_messages,
                                   refuse_non_hives, refuse_what_is_not_a_file, symlink_reads_but_refuses_writes,
                                   read_only_file_and_directory, dirty_hive_reads_and_refuses_writes,
                                   select_and_controlsets, missing_and_bad_select,
