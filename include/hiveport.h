@@ -37,7 +37,7 @@ extern "C" {
 #define HIVEPORT_VERSION_MICRO 0
 #define HIVEPORT_VERSION "0.3.0"
 /* 0xMMmmuu: compare with HIVEPORT_VERSION_HEX >= 0x000300 in #if (0.2 added hiveport_check, hiveport_preflight;
- * 0.3 hiveport_commit_method, hiveport_open_named and the HIVEPORT_OPEN_COMMIT_* flags). */
+ * 0.3 hiveport_commit_method, hiveport_open_named, hiveport_name and the HIVEPORT_OPEN_COMMIT_* flags). */
 #define HIVEPORT_VERSION_HEX \
     ((HIVEPORT_VERSION_MAJOR << 16) | (HIVEPORT_VERSION_MINOR << 8) | HIVEPORT_VERSION_MICRO)
 
@@ -133,6 +133,9 @@ HIVEPORT_API const char *hiveport_errmsg(const hiveport *h);
 
 /* The path the handle was opened with. */
 HIVEPORT_API const char *hiveport_path(const hiveport *h);
+
+/* How the handle's messages name the hive: the name given to hiveport_open_named(), else the path (0.3). */
+HIVEPORT_API const char *hiveport_name(const hiveport *h);
 
 /* ---- Hive state ---------------------------------------------------------------------------------- */
 

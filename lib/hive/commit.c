@@ -249,7 +249,7 @@ static int publish(hiveport *h, char **tmp, int *fd, const char *dir, const stru
     int rc;
     if (backup_path != NULL && (rc = make_backup(h, backup_path)) != HIVEPORT_OK)
         return rc;
-    if (rename(*tmp, hp_name(h)) != 0)
+    if (rename(*tmp, h->path) != 0)
         return hp_error(h, HIVEPORT_E_IO, "%s: cannot replace the file: %s", hp_name(h), strerror(errno));
     hp_free(*tmp);
     *tmp = NULL; /* renamed: no longer ours to remove */

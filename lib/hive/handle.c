@@ -343,6 +343,11 @@ HIVEPORT_API const char *hiveport_path(const hiveport *h)
     return h != NULL && h->path != NULL ? h->path : "";
 }
 
+HIVEPORT_API const char *hiveport_name(const hiveport *h)
+{
+    return h != NULL && h->path != NULL ? hp_name(h) : "";
+}
+
 HIVEPORT_API int hiveport_sequence(const hiveport *h, uint32_t *primary, uint32_t *secondary)
 {
     if (!hp_handle_usable(h))
