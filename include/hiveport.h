@@ -37,7 +37,7 @@ extern "C" {
 #define HIVEPORT_VERSION_MICRO 0
 #define HIVEPORT_VERSION "0.3.0"
 /* 0xMMmmuu: compare with HIVEPORT_VERSION_HEX >= 0x000300 in #if (0.2 added hiveport_check, hiveport_preflight;
- * 0.3 hiveport_commit_method and the HIVEPORT_OPEN_COMMIT_* flags). */
+ * 0.3 hiveport_commit_method, hiveport_open_named, hiveport_name and the HIVEPORT_OPEN_COMMIT_* flags). */
 #define HIVEPORT_VERSION_HEX \
     ((HIVEPORT_VERSION_MAJOR << 16) | (HIVEPORT_VERSION_MINOR << 8) | HIVEPORT_VERSION_MICRO)
 
@@ -117,6 +117,13 @@ HIVEPORT_API int hiveport_open(const char *path, unsigned flags, hiveport **out)
 /* hiveport_open() with options (opts may be NULL for the defaults). */
 HIVEPORT_API int hiveport_open_ext(const char *path, const hiveport_options *opts, hiveport **out);
 
+/* hiveport_open_ext() for a hive known by another name than the file read, such as a copy extracted from an
+ * image (0.3): every message of the handle names the hive name ("install.wim:2:Windows/System32/config/SYSTEM")
+ * instead of path, and the logs found next to it NAME.LOG1, NAME.LOG2, NAME.LOG; files are still read and
+ * written through path, which hiveport_path() returns.  name NULL or "": hiveport_open_ext(). */
+HIVEPORT_API int hiveport_open_named(const char *path, const char *name, const hiveport_options *opts,
+                                     hiveport **out);
+
 /* Frees the handle, discarding uncommitted changes and releasing the lock.  NULL is accepted. */
 HIVEPORT_API void hiveport_close(hiveport *h);
 
@@ -126,6 +133,9 @@ HIVEPORT_API const char *hiveport_errmsg(const hiveport *h);
 
 /* The path the handle was opened with. */
 HIVEPORT_API const char *hiveport_path(const hiveport *h);
+
+/* How the handle's messages name the hive: the name given to hiveport_open_named(), else the path (0.3). */
+HIVEPORT_API const char *hiveport_name(const hiveport *h);
 
 /* ---- Hive state ---------------------------------------------------------------------------------- */
 

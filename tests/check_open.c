@@ -78,6 +78,105 @@ START_TEST(refuse_damaged_files)
 }
 END_TEST
 
+/* hiveport_open_named(): messages name the hive by its name (a copy extracted from an image), files go by path. */
+static void expect_named(const char *path, const char *name, const char *shown)
+{
+    hiveport *h = NULL;
+    ck_assert_int_eq(hiveport_open_named(path, name, NULL, &h), HIVEPORT_E_TRUNCATED);
+    const char *msg = hiveport_errmsg(h);
+    ck_assert_msg(strncmp(msg, shown, strlen(shown)) == 0 && msg[strlen(shown)] == ':',
+                  "message does not start with '%s:': %s", shown, msg);
+    if (strcmp(shown, path) != 0)
+        ck_assert_msg(strstr(msg, path) == NULL && strstr(msg, tu_dir) == NULL, "message names the file: %s", msg);
+    hiveport_close(h);
+    /* hiveport_open_ext() names the path. */
+    ck_assert_int_eq(hiveport_open_ext(path, NULL, &h), HIVEPORT_E_TRUNCATED);
+    ck_assert_msg(strncmp(hiveport_errmsg(h), path, strlen(path)) == 0, "message: %s", hiveport_errmsg(h));
+    hiveport_close(h);
+}
+
+START_TEST(named_hive_messages)
+{
+    static const char name[] = "install.wim:2:Windows/System32/config/SYSTEM";
+    char *truncated = tu_fixture_copy(tu_dir, "truncated");
+    expect_named(truncated, name, name);
+    expect_named(truncated, NULL, truncated);
+    expect_named(truncated, "", truncated);
+
+    /* The logs found beside a named hive take its name (with their own spelling of the suffix); the handle
+     * still reads and reports its path. */
+    char *dirty = tu_fixture_copy(tu_dir, "dirty"), *log = NULL;
+    if (asprintf(&log, "%s.log1", dirty) < 0)
+        abort();
+    ck_assert_int_eq(tu_write(log, "not a log", 9), 0);
+    hiveport *h = NULL;
+    ck_assert_int_eq(hiveport_open_named(dirty, name, NULL, &h), HIVEPORT_OK);
+    ck_assert_str_eq(hiveport_path(h), dirty);
+    ck_assert_str_eq(hiveport_name(h), name);
+    const char *report = hiveport_log_report(h);
+    ck_assert_msg(strstr(report, "install.wim:2:Windows/System32/config/SYSTEM.log1") != NULL &&
+                      strstr(report, tu_dir) == NULL, "log report: %s", report);
+    hiveport_close(h);
+    ck_assert_int_eq(hiveport_open(dirty, 0, &h), HIVEPORT_OK); /* without a name: the log's path */
+    ck_assert_str_eq(hiveport_name(h), dirty);
+    report = hiveport_log_report(h);
+    ck_assert_msg(strstr(report, log) != NULL, "log report: %s", report);
+    hiveport_close(h);
+    /* A write refused for the dirty hive names it too. */
+    hiveport_options opts;
+    hiveport_options_init(&opts);
+    opts.flags = HIVEPORT_OPEN_WRITE;
+    ck_assert_int_eq(hiveport_open_named(dirty, name, &opts, &h), HIVEPORT_E_DIRTY);
+    ck_assert_msg(strncmp(hiveport_errmsg(h), name, sizeof name - 1) == 0 && strstr(hiveport_errmsg(h), tu_dir) == NULL,
+                  "message: %s", hiveport_errmsg(h));
+    hiveport_close(h);
+    free(log);
+    free(dirty);
+    free(truncated);
+}
+END_TEST
+
+/* A named hive is written through its path, by either commit; the logged one's report names the log
+ * NAME.LOG1 or NAME.LOG2. */
+START_TEST(named_hive_commits)
+{
+    static const char name[] = "install.wim:2:Windows/System32/config/SYSTEM";
+    const hiveport_setting *ntds = hiveport_catalog_find("ntds");
+    for (int logged = 0; logged < 2; logged++) {
+        char *path = tu_fixture_copy(tu_dir, "system-basic"), *log1 = NULL, *log2 = NULL;
+        if (asprintf(&log1, "%s.LOG1", path) < 0 || asprintf(&log2, "%s.LOG2", path) < 0)
+            abort();
+        if (logged) {
+            tu_make_log(path, log1, 6);
+            tu_write_file(log2, (const unsigned char *)"", 0);
+        }
+        hiveport_options opts;
+        hiveport_options_init(&opts);
+        opts.flags = HIVEPORT_OPEN_WRITE;
+        hiveport *h = NULL;
+        ck_assert_int_eq(hiveport_open_named(path, name, &opts, &h), HIVEPORT_OK);
+        ck_assert_int_eq(hiveport_set_port(h, ntds, HIVEPORT_CS_CURRENT, 6123, 0), HIVEPORT_OK);
+        ck_assert_msg(hiveport_commit(h, NULL) == HIVEPORT_OK, "commit: %s", hiveport_errmsg(h));
+        const char *report = NULL;
+        ck_assert_int_eq(hiveport_commit_method(h, &report), logged ? HIVEPORT_COMMIT_LOG : HIVEPORT_COMMIT_COPY);
+        if (logged)
+            ck_assert_msg(strstr(report, "through install.wim:2:Windows/System32/config/SYSTEM.LOG") != NULL &&
+                              strstr(report, tu_dir) == NULL, "report: %s", report);
+        hiveport_close(h);
+        uint32_t port = 0;
+        ck_assert_int_eq(hiveport_open(path, 0, &h), HIVEPORT_OK);
+        ck_assert_int_eq(hiveport_get_port(h, ntds, HIVEPORT_CS_CURRENT, &port), HIVEPORT_OK);
+        ck_assert_uint_eq(port, 6123);
+        hiveport_close(h);
+        unlink(log1);
+        unlink(log2);
+        free(log1);
+        free(log2);
+        free(path);
+    }
+}
+END_TEST
+
 static char *write_file(const char *name, const void *data, size_t len)
 {
     char *path = NULL;
@@ -367,6 +466,7 @@ END_TEST
 int main(void)
 {
     const TTest *const tests[] = {open_fixture_read_and_write, lookups_trust_lh_hashes, refuse_damaged_files,
+                                  named_hive_messages, named_hive_commits,
                                   refuse_non_hives, refuse_what_is_not_a_file, symlink_reads_but_refuses_writes,
                                   read_only_file_and_directory, dirty_hive_reads_and_refuses_writes,
                                   select_and_controlsets, missing_and_bad_select,

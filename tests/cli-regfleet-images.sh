@@ -122,6 +122,15 @@ has out "--wim t.wim:2: failed: refused: the audit would report 1 error"
 has out "--disk vm.qcow2: failed: refused:"
 check "refused: every image file byte-identical" [ "$(images)" = "$before" ]
 check "refused: the plain hives unchanged" cmp -s h1.hive "$fixtures/system-basic.hive"
+run 1 apply reserved.profile --from manifest --json --jobs 3
+check "refused: an image's notes name the hive in the image, never its private copy" /usr/bin/python3 -c '
+import json
+recs = [json.loads(l) for l in open("out").read().splitlines()]
+wim = [r for r in recs if r.get("target") == "--wim t.wim:2"][0]
+text = " ".join(wim["notes"]) + " " + (wim["error"] or "")
+assert "t.wim:2:Windows/System32/config/SYSTEM: " in text, wim
+assert "hiveport-image." not in text, wim
+'
 
 # ---------------------------------------------------------------- apply, re-apply, check
 run 0 apply p.profile --from manifest --jobs 3

@@ -58,5 +58,5 @@ HIVEPORT_API const char *hiveport_errmsg(const hiveport *h)
 
 const char *hp_name(const hiveport *h)
 {
-    return h->path;
+    return h->name != NULL ? h->name : h->path;
 }

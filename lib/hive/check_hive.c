@@ -12,7 +12,7 @@ HIVEPORT_API int hiveport_check(hiveport *h, unsigned flags, hiveport_findings *
     if (rc != HIVEPORT_OK)
         return rc;
     if (flags & ~HIVEPORT_CHECK_PRIMARY)
-        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: unknown check flags 0x%x", h->path,
+        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: unknown check flags 0x%x", hp_name(h),
                         flags & ~HIVEPORT_CHECK_PRIMARY);
     bool primary = (flags & HIVEPORT_CHECK_PRIMARY) && h->replay_fd >= 0;
     const unsigned char *data = h->img.data;
@@ -25,7 +25,7 @@ HIVEPORT_API int hiveport_check(hiveport *h, unsigned flags, hiveport_findings *
                           "replayed in memory (%s) and this check read the result, as Windows would load it; "
                           "check the primary file as it is with --no-logs.",
                           h->seq_primary, h->seq_secondary, h->log_report)) == NULL)
-        rc = hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory while checking", h->path);
+        rc = hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory while checking", hp_name(h));
     if (rc == HIVEPORT_OK)
         rc = hp_check_run(h, data, size, note, false, out);
     hp_free(note);

@@ -33,9 +33,9 @@ int hp_damage_error(hiveport *h, const char *what, uint64_t off)
         rc = hp_error(h, HIVEPORT_E_CORRUPT,
                       "%s: cannot change the %s at offset 0x%llx: the hive structure is damaged (%zu error%s; the "
                       "first: %s)",
-                      h->path, what, (unsigned long long)off, errors, errors == 1 ? "" : "s", first);
+                      hp_name(h), what, (unsigned long long)off, errors, errors == 1 ? "" : "s", first);
     else
-        rc = hp_error(h, HIVEPORT_E_CORRUPT, "%s: cannot change the %s at offset 0x%llx: it is damaged", h->path,
+        rc = hp_error(h, HIVEPORT_E_CORRUPT, "%s: cannot change the %s at offset 0x%llx: it is damaged", hp_name(h),
                       what, (unsigned long long)off);
     hp_free(first);
     return rc;

@@ -33,13 +33,13 @@ int hp_check_patched(hiveport *h, int fd, const char *what)
 {
     struct stat st;
     if (fstat(fd, &st) != 0)
-        return hp_error(h, HIVEPORT_E_IO, "%s: cannot stat %s: %s", h->path, what, strerror(errno));
+        return hp_error(h, HIVEPORT_E_IO, "%s: cannot stat %s: %s", hp_name(h), what, strerror(errno));
     if (st.st_size < HP_REGF_HEADER_SIZE)
-        return hp_error(h, HIVEPORT_E_CORRUPT, "%s: refusing to commit: %s is shorter than a base block", h->path,
+        return hp_error(h, HIVEPORT_E_CORRUPT, "%s: refusing to commit: %s is shorter than a base block", hp_name(h),
                         what);
     void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
     if (map == MAP_FAILED)
-        return hp_error(h, errno == ENOMEM ? HIVEPORT_E_NOMEM : HIVEPORT_E_IO, "%s: cannot map %s: %s", h->path,
+        return hp_error(h, errno == ENOMEM ? HIVEPORT_E_NOMEM : HIVEPORT_E_IO, "%s: cannot map %s: %s", hp_name(h),
                         what, strerror(errno));
     int rc = hp_check_patched_image(h, map, (uint64_t)st.st_size);
     munmap(map, (size_t)st.st_size);
@@ -55,7 +55,7 @@ int hp_check_patched_image(hiveport *h, const unsigned char *data, uint64_t size
     c.size = size;
     bool go_on = false;
     int rc = (c.list = hp_calloc(1, sizeof *c.list)) == NULL
-                 ? hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory while checking", h->path)
+                 ? hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory while checking", hp_name(h))
                  : hp_check_base(&c, &go_on);
     if (rc == HIVEPORT_OK && go_on) {
         size_t words = (size_t)((c.end - HP_REGF_HEADER_SIZE) / 8) / 64 + 1;
@@ -65,12 +65,12 @@ int hp_check_patched_image(hiveport *h, const unsigned char *data, uint64_t size
         c.ref = hp_calloc(words, sizeof *c.ref);
         c.tiled = hp_calloc((size_t)((c.end - HP_REGF_HEADER_SIZE) / HP_REGF_HBIN_SIZE) / 64 + 1, sizeof *c.tiled);
         if (c.start == NULL || c.alloc == NULL || c.ref == NULL || c.tiled == NULL)
-            rc = hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory while checking", h->path);
+            rc = hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory while checking", hp_name(h));
         for (size_t i = 0; rc == HIVEPORT_OK && i < h->npatches; i++)
             rc = check_patch(&c, &h->patches[i]);
     }
     if (rc == HIVEPORT_OK && hp_findings_finish(c.list, NULL, NULL) != HIVEPORT_OK)
-        rc = hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory while checking", h->path);
+        rc = hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory while checking", hp_name(h));
     rc = hp_check_refuse(h, c.list, rc);
     hiveport_findings_free(c.list);
     hp_free(c.start);

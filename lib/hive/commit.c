@@ -60,11 +60,11 @@ static int copy_file(hiveport *h, int src_fd, const char *dest)
 {
     char *tmp = temp_template(dest);
     if (tmp == NULL)
-        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
+        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", hp_name(h));
     int rc = HIVEPORT_OK;
     int out = mkstemp(tmp);
     if (out < 0) {
-        rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot create a backup next to %s: %s", h->path, dest,
+        rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot create a backup next to %s: %s", hp_name(h), dest,
                       strerror(errno));
         hp_free(tmp);
         return rc;
@@ -76,17 +76,17 @@ static int copy_file(hiveport *h, int src_fd, const char *dest)
         if (got == 0)
             break;
         if (got < 0 || write(out, buf, (size_t)got) != got) {
-            rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot write the backup %s: %s", h->path, dest,
+            rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot write the backup %s: %s", hp_name(h), dest,
                           strerror(errno ? errno : EIO));
             break;
         }
         off += got;
     }
     if (rc == HIVEPORT_OK && fsync(out) != 0)
-        rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot sync the backup %s: %s", h->path, dest, strerror(errno));
+        rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot sync the backup %s: %s", hp_name(h), dest, strerror(errno));
     close(out);
     if (rc == HIVEPORT_OK && rename(tmp, dest) != 0)
-        rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot create the backup %s: %s", h->path, dest,
+        rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot create the backup %s: %s", hp_name(h), dest,
                       strerror(errno));
     if (rc != HIVEPORT_OK)
         unlink(tmp);
@@ -99,7 +99,7 @@ static int make_backup(hiveport *h, const char *backup_path)
 {
     char *tmp = temp_template(backup_path);
     if (tmp == NULL)
-        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
+        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", hp_name(h));
     /* mkstemp reserves a unique name; link() needs it free, so drop the file and link in its place. */
     int fd = mkstemp(tmp);
     int rc = HIVEPORT_OK;
@@ -109,7 +109,7 @@ static int make_backup(hiveport *h, const char *backup_path)
     }
     if (fd >= 0 && link(h->path, tmp) == 0) {
         if (rename(tmp, backup_path) != 0)
-            rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot create the backup %s: %s", h->path, backup_path,
+            rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot create the backup %s: %s", hp_name(h), backup_path,
                           strerror(errno));
         /* rename() does nothing when backup_path is already a link to the hive (a commit retried after a
          * failure): the temporary link would stay behind. */
@@ -147,7 +147,7 @@ static int copy_current(hiveport *h, int out, const char *tmp)
             break;
     }
     if (errno != EXDEV && errno != ENOSYS && errno != EINVAL && errno != EOPNOTSUPP)
-        return hp_error(h, HIVEPORT_E_IO, "%s: cannot copy into %s: %s", h->path, tmp, strerror(errno));
+        return hp_error(h, HIVEPORT_E_IO, "%s: cannot copy into %s: %s", hp_name(h), tmp, strerror(errno));
     /* No in-kernel copy between these files: do it by hand from where it stopped. */
     char buf[1 << 16];
     for (;;) {
@@ -155,7 +155,7 @@ static int copy_current(hiveport *h, int out, const char *tmp)
         if (got == 0)
             return HIVEPORT_OK;
         if (got < 0 || pwrite(out, buf, (size_t)got, out_off) != got)
-            return hp_error(h, HIVEPORT_E_IO, "%s: cannot copy into %s: %s", h->path, tmp,
+            return hp_error(h, HIVEPORT_E_IO, "%s: cannot copy into %s: %s", hp_name(h), tmp,
                             strerror(errno ? errno : EIO));
         in_off += got;
         out_off += got;
@@ -180,7 +180,7 @@ static int write_patched(hiveport *h, int fd, const char *tmp, uint64_t filetime
     *wrote = false;
     hive_node_h *keys = hp_calloc(h->npatches, sizeof *keys);
     if (keys == NULL)
-        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
+        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", hp_name(h));
     size_t nkeys = 0;
     int rc = HIVEPORT_OK;
     for (size_t i = 0; i < h->npatches; i++) {
@@ -199,7 +199,7 @@ static int write_patched(hiveport *h, int fd, const char *tmp, uint64_t filetime
                                      (unsigned char)(p->size_field >> 16), (unsigned char)(p->size_field >> 24)};
             if (pwrite(fd, p->data, p->len, (off_t)p->data_off) != (ssize_t)p->len ||
                 pwrite(fd, size, 4, (off_t)p->size_off) != 4)
-                rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot write %s: %s", h->path, tmp,
+                rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot write %s: %s", hp_name(h), tmp,
                               strerror(errno ? errno : EIO));
         }
         if (rc == HIVEPORT_OK)
@@ -217,9 +217,10 @@ static int write_edited(hiveport *h, int fd, const char *tmp, const struct hp_pa
     /* After the hive bins, the file's bytes as they were (the mapping holds them). */
     bool ok = hp_pwrite_all(fd, ps->base_block, head, 0) == 0 &&
               hp_pwrite_all(fd, h->edit->data + head, (size_t)(end - head), head) == 0 &&
-              (ps->new_len <= end || hp_pwrite_all(fd, (const unsigned char *)h->mapping + end, (size_t)(ps->new_len - end), end) == 0);
+              (ps->new_len <= end ||
+               hp_pwrite_all(fd, (const unsigned char *)h->mapping + end, (size_t)(ps->new_len - end), end) == 0);
     if (!ok)
-        return hp_error(h, HIVEPORT_E_IO, "%s: cannot write %s: %s", h->path, tmp, strerror(errno));
+        return hp_error(h, HIVEPORT_E_IO, "%s: cannot write %s: %s", hp_name(h), tmp, strerror(errno));
     return HIVEPORT_OK;
 }
 
@@ -228,24 +229,24 @@ static int publish(hiveport *h, char **tmp, int *fd, const char *dir, const stru
                    const char *backup_path)
 {
     if (fchmod(*fd, orig->st_mode & 07777) != 0)
-        return hp_error(h, HIVEPORT_E_IO, "%s: cannot set the mode of %s: %s", h->path, *tmp, strerror(errno));
+        return hp_error(h, HIVEPORT_E_IO, "%s: cannot set the mode of %s: %s", hp_name(h), *tmp, strerror(errno));
     if (fchown(*fd, orig->st_uid, orig->st_gid) != 0 && errno != EPERM)
-        return hp_error(h, HIVEPORT_E_IO, "%s: cannot set the owner of %s: %s", h->path, *tmp, strerror(errno));
+        return hp_error(h, HIVEPORT_E_IO, "%s: cannot set the owner of %s: %s", hp_name(h), *tmp, strerror(errno));
     if (fsync(*fd) != 0)
-        return hp_error(h, HIVEPORT_E_IO, "%s: cannot sync %s: %s", h->path, *tmp, strerror(errno));
+        return hp_error(h, HIVEPORT_E_IO, "%s: cannot sync %s: %s", hp_name(h), *tmp, strerror(errno));
     /* Lock the new file before its name goes public, so that no other writer slips in between. */
     if (flock(*fd, LOCK_EX | LOCK_NB) != 0)
-        return hp_error(h, HIVEPORT_E_IO, "%s: cannot lock %s: %s", h->path, *tmp, strerror(errno));
+        return hp_error(h, HIVEPORT_E_IO, "%s: cannot lock %s: %s", hp_name(h), *tmp, strerror(errno));
     int rc;
     if (backup_path != NULL && (rc = make_backup(h, backup_path)) != HIVEPORT_OK)
         return rc;
     if (rename(*tmp, h->path) != 0)
-        return hp_error(h, HIVEPORT_E_IO, "%s: cannot replace the file: %s", h->path, strerror(errno));
+        return hp_error(h, HIVEPORT_E_IO, "%s: cannot replace the file: %s", hp_name(h), strerror(errno));
     hp_free(*tmp);
     *tmp = NULL; /* renamed: no longer ours to remove */
     rc = HIVEPORT_OK;
     if (hp_fsync_dir(dir) != 0)
-        rc = hp_error(h, HIVEPORT_E_IO, "%s: the new hive is in place but syncing %s failed: %s", h->path, dir,
+        rc = hp_error(h, HIVEPORT_E_IO, "%s: the new hive is in place but syncing %s failed: %s", hp_name(h), dir,
                       strerror(errno));
     hp_lock_release(h);
     h->lock_fd = *fd;
@@ -321,7 +322,7 @@ static int try_logged(hiveport *h, const char *backup_path, const struct stat *o
         snprintf(h->commit_report, sizeof h->commit_report, "copy commit (temporary file, rename): %s", why);
         if (h->flags & HIVEPORT_OPEN_COMMIT_LOG)
             rc = hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: a logged commit was asked for, but %s; nothing was written",
-                          h->path, why);
+                          hp_name(h), why);
         hp_log_plan_free(&plan);
         *logged = rc != HIVEPORT_OK;
         return rc;
@@ -354,9 +355,11 @@ static int try_logged(hiveport *h, const char *backup_path, const struct stat *o
             if (ps.new_len > (uint64_t)orig->st_size)
                 snprintf(grew, sizeof grew, "; the file grew from %llu to %llu bytes",
                          (unsigned long long)orig->st_size, (unsigned long long)ps.new_len);
+            char log[512];
             snprintf(h->commit_report, sizeof h->commit_report,
                      "logged commit: %zu page%s through %s (%s, entry %u), then in place%s", ps.n,
-                     ps.n == 1 ? "" : "s", plan.path, log_format_name(plan.format), h->seq_primary, grew);
+                     ps.n == 1 ? "" : "s", hp_log_name(h, plan.path, log, sizeof log), log_format_name(plan.format),
+                     h->seq_primary, grew);
         }
         if (rc == HIVEPORT_OK && ps.native) {
             /* The file holds the edited copy now: the copy's base block is the file's, nothing is dirty
@@ -388,22 +391,22 @@ HIVEPORT_API int hiveport_commit(hiveport *h, const char *backup_path)
         return HIVEPORT_E_INVALID_ARG;
     hp_clear_error(h);
     if (!(h->flags & HIVEPORT_OPEN_WRITE))
-        return hp_error(h, HIVEPORT_E_READONLY, "%s: the hive was opened read-only", h->path);
+        return hp_error(h, HIVEPORT_E_READONLY, "%s: the hive was opened read-only", hp_name(h));
     if (h->broken)
         return hp_error(h, HIVEPORT_E_INVALID_ARG,
                         "%s: an earlier change failed half-way; nothing was written (discard the changes)",
-                        h->path);
+                        hp_name(h));
     if (!h->changed)
         return HIVEPORT_OK; /* nothing to do: the file keeps its bytes and its mtime */
     if (backup_path != NULL && names_the_hive(h, backup_path))
         return hp_error(h, HIVEPORT_E_INVALID_ARG,
                         "%s: the backup path %s names the hive itself; the new hive would replace the backup",
-                        h->path, backup_path);
+                        hp_name(h), backup_path);
 
     struct stat orig;
     uint64_t filetime;
     if (fstat(h->lock_fd, &orig) != 0)
-        return hp_error(h, HIVEPORT_E_IO, "%s: cannot stat: %s", h->path, strerror(errno));
+        return hp_error(h, HIVEPORT_E_IO, "%s: cannot stat: %s", hp_name(h), strerror(errno));
     int rc = hp_write_time(h, &filetime);
     if (rc != HIVEPORT_OK)
         return rc;
@@ -414,14 +417,14 @@ HIVEPORT_API int hiveport_commit(hiveport *h, const char *backup_path)
     char *dir = hp_dir_of(h->path);
     int fd = -1;
     if (tmp == NULL || dir == NULL) {
-        rc = hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
+        rc = hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", hp_name(h));
         goto out;
     }
     remove_stale_temps(h, dir);
     fd = mkstemp(tmp);
     if (fd < 0) {
         rc = hp_error(h, errno == EROFS || errno == EACCES ? HIVEPORT_E_READONLY : HIVEPORT_E_IO,
-                      "%s: cannot create a temporary file in %s: %s", h->path, dir, strerror(errno));
+                      "%s: cannot create a temporary file in %s: %s", hp_name(h), dir, strerror(errno));
         goto out;
     }
     if (hp_edit_active(h)) {
@@ -469,23 +472,23 @@ HIVEPORT_API int hiveport_save_copy(hiveport *h, const char *dest)
         return HIVEPORT_E_INVALID_ARG;
     hp_clear_error(h);
     if (dest == NULL || *dest == '\0')
-        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: no destination given", h->path);
+        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: no destination given", hp_name(h));
     if (h->changed || h->broken)
         return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: commit or discard the changes before saving a copy",
-                        h->path);
+                        hp_name(h));
     if (h->seq_primary != h->seq_secondary && h->log_state != HIVEPORT_LOGS_REPLAYED && h->replay_fd < 0 &&
         h->lock_fd < 0)
-        return hp_error(h, HIVEPORT_E_DIRTY, "%s: the hive is dirty and %s; a copy would be as stale", h->path,
+        return hp_error(h, HIVEPORT_E_DIRTY, "%s: the hive is dirty and %s; a copy would be as stale", hp_name(h),
                         h->log_report);
     struct stat st;
     if (lstat(dest, &st) == 0 || errno != ENOENT)
-        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: will not write %s: it already exists", h->path, dest);
+        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: will not write %s: it already exists", hp_name(h), dest);
     char *tmp = temp_template(dest);
     if (tmp == NULL)
-        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
+        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", hp_name(h));
     int rc = HIVEPORT_OK, fd = mkstemp(tmp);
     if (fd < 0) {
-        rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot create a file next to %s: %s", h->path, dest, strerror(errno));
+        rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot create a file next to %s: %s", hp_name(h), dest, strerror(errno));
     } else if ((rc = copy_current(h, fd, tmp)) == HIVEPORT_OK) {
         /* The patches of earlier in-place commits are in the file already; apply them to a recovered image. */
         for (size_t i = 0; rc == HIVEPORT_OK && i < h->npatches; i++) {
@@ -494,22 +497,22 @@ HIVEPORT_API int hiveport_save_copy(hiveport *h, const char *dest)
                                      (unsigned char)(p->size_field >> 16), (unsigned char)(p->size_field >> 24)};
             if (pwrite(fd, p->data, p->len, (off_t)p->data_off) != (ssize_t)p->len ||
                 pwrite(fd, size, 4, (off_t)p->size_off) != 4)
-                rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot write %s: %s", h->path, tmp, strerror(errno ? errno : EIO));
+                rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot write %s: %s", hp_name(h), tmp, strerror(errno ? errno : EIO));
         }
         /* The copy gets the mode of the hive file (not of a replayed image), as a commit keeps it; mkstemp
          * made it 0600. */
         struct stat src;
         int file_fd = h->lock_fd >= 0 ? h->lock_fd : h->read_fd;
         if (rc == HIVEPORT_OK && (fstat(file_fd, &src) != 0 || fchmod(fd, src.st_mode & 07777) != 0))
-            rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot give %s the mode of the hive: %s", h->path, tmp,
+            rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot give %s the mode of the hive: %s", hp_name(h), tmp,
                           strerror(errno));
         if (rc == HIVEPORT_OK)
             rc = hp_check_before_commit(h, fd, tmp);
         if (rc == HIVEPORT_OK && fsync(fd) != 0)
-            rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot sync %s: %s", h->path, tmp, strerror(errno));
+            rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot sync %s: %s", hp_name(h), tmp, strerror(errno));
         /* link() refuses an existing name: a file that appeared meanwhile is not overwritten either. */
         if (rc == HIVEPORT_OK && link(tmp, dest) != 0)
-            rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot create %s: %s", h->path, dest, strerror(errno));
+            rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot create %s: %s", hp_name(h), dest, strerror(errno));
     }
     if (fd >= 0) {
         close(fd);

@@ -69,7 +69,7 @@ int hp_pages_collect_patches(hiveport *h, uint64_t filetime, struct hp_page_set 
     const unsigned char *img = h->img.data;
     size_t img_len = h->img.map_len;
     if (img == NULL || img_len < HP_REGF_HEADER_SIZE)
-        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: no hive loaded", h->path);
+        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: no hive loaded", hp_name(h));
 
     /* The spans: each effective patch's data and size field, and its key's last-write time. */
     size_t cap = 3 * h->npatches, nspans = 0;
@@ -79,7 +79,7 @@ int hp_pages_collect_patches(hiveport *h, uint64_t filetime, struct hp_page_set 
     hp_put_le64(stamp, filetime);
     int rc = HIVEPORT_OK;
     if (spans == NULL || sizes == NULL) {
-        rc = hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
+        rc = hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", hp_name(h));
         goto out;
     }
     for (size_t i = 0; i < h->npatches; i++) {
@@ -88,7 +88,7 @@ int hp_pages_collect_patches(hiveport *h, uint64_t filetime, struct hp_page_set 
         struct span data = {p->data_off, p->data, p->len}, size = {p->size_off, sizes[i], 4};
         if (data.off < HP_REGF_HEADER_SIZE || size.off < HP_REGF_HEADER_SIZE || data.off + data.len > img_len ||
             size.off + 4 > img_len) {
-            rc = hp_error(h, HIVEPORT_E_CORRUPT, "%s: a pending change lies outside the hive", h->path);
+            rc = hp_error(h, HIVEPORT_E_CORRUPT, "%s: a pending change lies outside the hive", hp_name(h));
             goto out;
         }
         if (!span_is_new(h, &data) && !span_is_new(h, &size))
@@ -101,7 +101,7 @@ int hp_pages_collect_patches(hiveport *h, uint64_t filetime, struct hp_page_set 
         if (seen)
             continue;
         if (p->key < HP_REGF_HEADER_SIZE || p->key + 16 > img_len || memcmp(img + p->key + 4, "nk", 2) != 0) {
-            rc = hp_error(h, HIVEPORT_E_CORRUPT, "%s: no key record at offset 0x%llx to time-stamp", h->path,
+            rc = hp_error(h, HIVEPORT_E_CORRUPT, "%s: no key record at offset 0x%llx to time-stamp", hp_name(h),
                           (unsigned long long)p->key);
             goto out;
         }
@@ -113,7 +113,7 @@ int hp_pages_collect_patches(hiveport *h, uint64_t filetime, struct hp_page_set 
     /* The pages the spans touch, ascending and once each. */
     uint64_t *offs = hp_calloc(2 * nspans, sizeof *offs);
     if (offs == NULL) {
-        rc = hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
+        rc = hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", hp_name(h));
         goto out;
     }
     size_t n = 0;
@@ -134,7 +134,7 @@ int hp_pages_collect_patches(hiveport *h, uint64_t filetime, struct hp_page_set 
         hp_free(offs);
         hp_free(ps->pages);
         ps->pages = NULL;
-        rc = hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
+        rc = hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", hp_name(h));
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
@@ -300,14 +300,16 @@ int hp_log_plan(hiveport *h, struct hp_log_plan *plan)
                 target = (int)i;
     }
     if (target >= 0 && access(logs[target].path, W_OK) != 0) {
-        snprintf(plan->why, sizeof plan->why, "the log %s is not writable: %s", logs[target].path, strerror(errno));
+        char shown[HP_ERRMSG_MAX / 2];
+        snprintf(plan->why, sizeof plan->why, "the log %s is not writable: %s",
+                 hp_log_name(h, logs[target].path, shown, sizeof shown), strerror(errno));
         target = -1;
     }
     if (target >= 0) {
         plan->path = hp_strdup(logs[target].path);
         plan->log_len = logs[target].len;
         if (plan->path == NULL)
-            rc = hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
+            rc = hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", hp_name(h));
     } else {
         plan->format = HP_TXLOG_FORMAT_NONE;
     }
@@ -332,16 +334,16 @@ static int check_new_hive(hiveport *h, const struct hp_page_set *ps)
 {
     struct stat st;
     if (fstat(h->lock_fd, &st) != 0)
-        return hp_error(h, HIVEPORT_E_IO, "%s: cannot stat: %s", h->path, strerror(errno));
+        return hp_error(h, HIVEPORT_E_IO, "%s: cannot stat: %s", hp_name(h), strerror(errno));
     uint64_t size = ps->new_len > (uint64_t)st.st_size ? ps->new_len : (uint64_t)st.st_size;
     if (size > SIZE_MAX || size < HP_REGF_HEADER_SIZE)
-        return hp_error(h, HIVEPORT_E_CORRUPT, "%s: refusing to commit: the new hive has %llu bytes", h->path,
+        return hp_error(h, HIVEPORT_E_CORRUPT, "%s: refusing to commit: the new hive has %llu bytes", hp_name(h),
                         (unsigned long long)size);
     /* Beyond the file's end (a grown hive) the mapping would fault: map anonymous memory there. */
     unsigned char *map = hp_map_file_private(h->lock_fd, (size_t)st.st_size, (size_t)size);
     if (map == MAP_FAILED)
         return hp_error(h, errno == ENOMEM ? HIVEPORT_E_NOMEM : HIVEPORT_E_IO, "%s: cannot map the new hive to check "
-                        "it: %s", h->path, strerror(errno));
+                        "it: %s", hp_name(h), strerror(errno));
     memcpy(map, ps->base_block, sizeof ps->base_block);
     for (size_t i = 0; i < ps->n; i++)
         memcpy(map + ps->offsets[i], ps->pages[i], PAGE);
@@ -352,7 +354,7 @@ static int check_new_hive(hiveport *h, const struct hp_page_set *ps)
         hiveport_findings *f = NULL;
         uint64_t *keys = hp_calloc(h->ntouched + 1, sizeof *keys);
         if (keys == NULL) {
-            rc = hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory to check the new hive", h->path);
+            rc = hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory to check the new hive", hp_name(h));
         } else {
             for (size_t i = 0; i < h->ntouched; i++)
                 keys[i] = h->touched[i];
@@ -371,10 +373,12 @@ static int check_new_hive(hiveport *h, const struct hp_page_set *ps)
 int hp_commit_logged(hiveport *h, const struct hp_log_plan *plan, const struct hp_page_set *ps)
 {
     if (ps->new_len < HP_REGF_HEADER_SIZE || (ps->n > 0 && ps->offsets[ps->n - 1] + PAGE > ps->new_len))
-        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: the pages lie beyond the new hive's length", h->path);
+        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: the pages lie beyond the new hive's length", hp_name(h));
     int crc = check_new_hive(h, ps);
     if (crc != HIVEPORT_OK)
         return crc;
+    char log_buf[HP_ERRMSG_MAX / 2];
+    const char *log_name = hp_log_name(h, plan->path, log_buf, sizeof log_buf);
     int rc = HIVEPORT_OK, log_fd = -1;
     unsigned char *log = NULL;
     size_t log_len = 0;
@@ -383,7 +387,7 @@ int hp_commit_logged(hiveport *h, const struct hp_log_plan *plan, const struct h
     rc = plan->format == HP_TXLOG_FORMAT_NEW ? hp_logwrite_new(ps->base_block, seq, &pg, &log, &log_len)
                                              : hp_logwrite_old(ps->base_block, seq, &pg, &log, &log_len);
     if (rc != HIVEPORT_OK)
-        return hp_error(h, rc, "%s: cannot build the log entry for %s", h->path, plan->path);
+        return hp_error(h, rc, "%s: cannot build the log entry for %s", hp_name(h), log_name);
     size_t write_len = log_len;
     if (plan->format == HP_TXLOG_FORMAT_NEW && plan->log_len > log_len) {
         /* 512 zero bytes after the entry: no remnant entry may pass for the next one. */
@@ -391,7 +395,7 @@ int hp_commit_logged(hiveport *h, const struct hp_log_plan *plan, const struct h
         unsigned char *bigger = hp_calloc(1, log_len + extra);
         if (bigger == NULL) {
             hp_free(log);
-            return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
+            return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", hp_name(h));
         }
         memcpy(bigger, log, log_len);
         hp_free(log);
@@ -402,13 +406,13 @@ int hp_commit_logged(hiveport *h, const struct hp_log_plan *plan, const struct h
     /* 1. The log entry, flushed. */
     log_fd = open(plan->path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (log_fd < 0) {
-        rc = hp_error(h, hp_status_from_errno(errno), "%s: cannot open the log %s for writing: %s", h->path,
-                      plan->path, strerror(errno));
+        rc = hp_error(h, hp_status_from_errno(errno), "%s: cannot open the log %s for writing: %s", hp_name(h),
+                      log_name, strerror(errno));
         goto out;
     }
     if (hp_pwrite_all(log_fd, log, write_len, 0) != 0 || flush(log_fd) != 0) {
-        rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot write the log %s: %s; the hive is unchanged", h->path,
-                      plan->path, strerror(errno));
+        rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot write the log %s: %s; the hive is unchanged", hp_name(h),
+                      log_name, strerror(errno));
         goto out;
     }
 
@@ -426,7 +430,7 @@ int hp_commit_logged(hiveport *h, const struct hp_log_plan *plan, const struct h
     struct stat st;
     unsigned char old_size[4];
     if (fstat(fd, &st) != 0 || pread(fd, old_size, 4, 0x28) != 4) {
-        rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot read the hive's header: %s; the hive is unchanged", h->path,
+        rc = hp_error(h, HIVEPORT_E_IO, "%s: cannot read the hive's header: %s; the hive is unchanged", hp_name(h),
                       strerror(errno ? errno : EIO));
         goto out;
     }
@@ -439,7 +443,7 @@ int hp_commit_logged(hiveport *h, const struct hp_log_plan *plan, const struct h
         rc = hp_error(h, HIVEPORT_E_IO,
                       "%s: cannot mark the hive dirty: %s; its log %s holds the commit, which opening it "
                       "replays if the mark reached the disk",
-                      h->path, strerror(errno), plan->path);
+                      hp_name(h), strerror(errno), log_name);
         goto out;
     }
 
@@ -459,7 +463,7 @@ int hp_commit_logged(hiveport *h, const struct hp_log_plan *plan, const struct h
         rc = hp_error(h, HIVEPORT_E_IO,
                       "%s: cannot write the hive's pages: %s; the hive is dirty and its log %s holds the "
                       "commit: opening it replays the log",
-                      h->path, strerror(errno), plan->path);
+                      hp_name(h), strerror(errno), log_name);
         goto out;
     }
 
@@ -468,7 +472,7 @@ int hp_commit_logged(hiveport *h, const struct hp_log_plan *plan, const struct h
         rc = hp_error(h, HIVEPORT_E_IO,
                       "%s: cannot write the final base block: %s; the hive is dirty and its log %s holds the "
                       "commit: opening it replays the log",
-                      h->path, strerror(errno), plan->path);
+                      hp_name(h), strerror(errno), log_name);
         goto out;
     }
     h->seq_primary = h->seq_secondary = seq;

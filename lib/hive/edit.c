@@ -37,7 +37,7 @@ int hp_edit_begin(hiveport *h)
     struct hp_regf_edit *e = hp_calloc(1, sizeof *e);
     if (e == NULL || hp_regf_edit_init(e, h->img.data, h->img.end, hp_file_fd(h)) != 0) {
         hp_free(e);
-        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory for a copy of the hive", h->path);
+        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory for a copy of the hive", hp_name(h));
     }
     e->no_reuse = h->scratch;
     hp_regf_edit_adopt_cells(e, &h->cells);

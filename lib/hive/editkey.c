@@ -22,7 +22,7 @@ static int damaged(hiveport *h, const char *what, uint64_t off)
     h->broken = h->changed;
     if (h->edit != NULL && h->edit->oom) {
         h->edit->oom = false;
-        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
+        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", hp_name(h));
     }
     return hp_damage_error(h, what, off);
 }
@@ -37,7 +37,7 @@ int hp_edit_key_add(hiveport *h, hive_node_h parent, const char *name, hive_node
     size_t n;
     bool latin1 = true;
     if (strlen(name) > HP_NAME_MAX || hp_regf_utf16_of(name, units, &n) != 0 || n == 0)
-        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: \"%s\" cannot be a key name", h->path, name);
+        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: \"%s\" cannot be a key name", hp_name(h), name);
     for (size_t i = 0; i < n; i++)
         latin1 = latin1 && units[i] <= 0xFF;
     uint32_t name_len = latin1 ? (uint32_t)n : (uint32_t)n * 2;
@@ -54,7 +54,7 @@ int hp_edit_key_add(hiveport *h, hive_node_h parent, const char *name, hive_node
         return hp_error(h, HIVEPORT_E_CORRUPT,
                         "%s: damaged subkey list of the key at offset 0x%llx: the entry of \"%s\" does not carry "
                         "its name's hash, so Windows would not find it",
-                        h->path, (unsigned long long)p, name);
+                        hp_name(h), (unsigned long long)p, name);
     uint64_t nk = hp_regf_cell_alloc(e, 0x4C + name_len);
     if (nk == 0)
         return damaged(h, "hive bins for a new subkey of the key", p);

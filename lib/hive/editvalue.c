@@ -22,7 +22,7 @@ static int damaged(hiveport *h, const char *what, uint64_t off)
     h->broken = true;
     if (h->edit != NULL && h->edit->oom) {
         h->edit->oom = false;
-        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
+        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", hp_name(h));
     }
     return hp_damage_error(h, what, off);
 }

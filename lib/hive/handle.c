@@ -44,10 +44,10 @@ int hp_check_handle(const hiveport *h)
 int hp_check_writable(hiveport *h)
 {
     if (!(h->flags & HIVEPORT_OPEN_WRITE))
-        return hp_error(h, HIVEPORT_E_READONLY, "%s: the hive was opened read-only", h->path);
+        return hp_error(h, HIVEPORT_E_READONLY, "%s: the hive was opened read-only", hp_name(h));
     if (h->broken)
         return hp_error(h, HIVEPORT_E_INVALID_ARG,
-                        "%s: an earlier change failed half-way; discard the changes first", h->path);
+                        "%s: an earlier change failed half-way; discard the changes first", hp_name(h));
     return HIVEPORT_OK;
 }
 
@@ -59,7 +59,7 @@ int hp_findings_call(hiveport *h, hiveport_findings **out, const char *what)
         return HIVEPORT_E_INVALID_ARG;
     hp_clear_error(h);
     if (out == NULL)
-        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: %s needs a place for the findings", h->path, what);
+        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: %s needs a place for the findings", hp_name(h), what);
     return HIVEPORT_OK;
 }
 
@@ -68,19 +68,19 @@ static int check_header(hiveport *h, int fd, uint64_t *file_size, uint32_t *hbin
 {
     struct stat st;
     if (fstat(fd, &st) != 0)
-        return hp_error(h, HIVEPORT_E_IO, "%s: cannot stat: %s", h->path, strerror(errno));
+        return hp_error(h, HIVEPORT_E_IO, "%s: cannot stat: %s", hp_name(h), strerror(errno));
     if (S_ISDIR(st.st_mode))
-        return hp_error(h, HIVEPORT_E_NOT_REGULAR, "%s: is a directory, not a hive file", h->path);
+        return hp_error(h, HIVEPORT_E_NOT_REGULAR, "%s: is a directory, not a hive file", hp_name(h));
     if (!S_ISREG(st.st_mode))
         return hp_error(h, HIVEPORT_E_NOT_REGULAR, "%s: is not a regular file (a device, FIFO or socket)",
-                        h->path);
+                        hp_name(h));
     if (st.st_size == 0)
-        return hp_error(h, HIVEPORT_E_NOT_HIVE, "%s: the file is empty, not a registry hive", h->path);
+        return hp_error(h, HIVEPORT_E_NOT_HIVE, "%s: the file is empty, not a registry hive", hp_name(h));
 
     unsigned char header[HP_REGF_HEADER_SIZE];
     ssize_t got = pread(fd, header, sizeof header, 0);
     if (got < 0)
-        return hp_error(h, HIVEPORT_E_IO, "%s: cannot read: %s", h->path, strerror(errno));
+        return hp_error(h, HIVEPORT_E_IO, "%s: cannot read: %s", hp_name(h), strerror(errno));
 
     if (any_checksum && got >= 0x200) { /* the checker reports the checksum (base-checksum); the rest must hold */
         uint32_t sum = hp_regf_checksum(header);
@@ -91,7 +91,7 @@ static int check_header(hiveport *h, int fd, uint64_t *file_size, uint32_t *hbin
     char why[256];
     int rc = hp_regf_parse_header(header, (size_t)got, (uint64_t)st.st_size, &hdr, why, sizeof why);
     if (rc != HIVEPORT_OK)
-        return hp_error(h, rc, "%s: %s", h->path, why);
+        return hp_error(h, rc, "%s: %s", hp_name(h), why);
     h->seq_primary = hdr.seq_primary;
     h->seq_secondary = hdr.seq_secondary;
     *file_size = (uint64_t)st.st_size;
@@ -136,11 +136,11 @@ void hp_hive_unload(hiveport *h)
 static int map_image(hiveport *h, int fd, uint64_t size, uint32_t hbins_size)
 {
     if (size > SIZE_MAX / 2)
-        return hp_error(h, HIVEPORT_E_NOT_HIVE, "%s: %llu bytes is too large for a hive", h->path,
+        return hp_error(h, HIVEPORT_E_NOT_HIVE, "%s: %llu bytes is too large for a hive", hp_name(h),
                         (unsigned long long)size);
     void *map = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, fd, 0);
     if (map == MAP_FAILED)
-        return hp_error(h, errno == ENOMEM ? HIVEPORT_E_NOMEM : HIVEPORT_E_IO, "%s: cannot map: %s", h->path,
+        return hp_error(h, errno == ENOMEM ? HIVEPORT_E_NOMEM : HIVEPORT_E_IO, "%s: cannot map: %s", hp_name(h),
                         strerror(errno));
     h->img.data = map;
     h->img.map_len = (size_t)size;
@@ -150,11 +150,11 @@ static int map_image(hiveport *h, int fd, uint64_t size, uint32_t hbins_size)
     bool index = (h->flags & HIVEPORT_OPEN_WRITE) && !(h->flags & HIVEPORT_OPEN_DAMAGED);
     int rc = hp_regf_check_bins(fd, size, hbins_size, index ? &h->cells : NULL, why, sizeof why);
     if (h->flags & HIVEPORT_OPEN_DAMAGED) /* cells.c bounds every read: damage gives errors, not crashes */
-        return rc == HIVEPORT_E_NOMEM || rc == HIVEPORT_E_IO ? hp_error(h, rc, "%s: %s", h->path, why) : HIVEPORT_OK;
+        return rc == HIVEPORT_E_NOMEM || rc == HIVEPORT_E_IO ? hp_error(h, rc, "%s: %s", hp_name(h), why) : HIVEPORT_OK;
     if (rc != HIVEPORT_OK)
-        return hp_error(h, rc, "%s: %s", h->path, why);
+        return hp_error(h, rc, "%s: %s", hp_name(h), why);
     if (hp_cells_root(&h->img) == 0)
-        return hp_error(h, HIVEPORT_E_CORRUPT, "%s: the root key record is damaged", h->path);
+        return hp_error(h, HIVEPORT_E_CORRUPT, "%s: the root key record is damaged", hp_name(h));
     return HIVEPORT_OK;
 }
 
@@ -172,13 +172,13 @@ static int handle_dirty(hiveport *h, int fd, uint64_t size, int header_rc)
     if (rc != HIVEPORT_OK)
         return rc;
     if (h->replay_fd < 0 && header_rc != HIVEPORT_OK && !(h->flags & HIVEPORT_OPEN_DAMAGED))
-        return hp_error(h, header_rc, "%s: the header checksum does not match and %s", h->path, h->log_report);
+        return hp_error(h, header_rc, "%s: the header checksum does not match and %s", hp_name(h), h->log_report);
     if (h->replay_fd < 0 && (h->flags & HIVEPORT_OPEN_WRITE) && !(h->flags & HIVEPORT_OPEN_DISCARD_LOGS))
         return hp_error(h, HIVEPORT_E_DIRTY,
                         "%s: the hive is dirty (sequence numbers %u and %u differ) and %s: its transaction "
                         "logs hold changes this file lacks, and writing it would discard them; it can still "
                         "be opened read-only",
-                        h->path, h->seq_primary, h->seq_secondary, h->log_report);
+                        hp_name(h), h->seq_primary, h->seq_secondary, h->log_report);
     return HIVEPORT_OK;
 }
 
@@ -189,10 +189,10 @@ int hp_hive_load(hiveport *h)
         fd = open(h->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0 && errno == ENXIO) /* a socket (or a device without a driver) cannot be opened at all */
             return hp_error(h, HIVEPORT_E_NOT_REGULAR, "%s: is not a regular file (a device, FIFO or socket)",
-                            h->path);
+                            hp_name(h));
         if (fd < 0)
             return hp_error(h, errno == EISDIR ? HIVEPORT_E_NOT_REGULAR : HIVEPORT_E_IO,
-                            "%s: cannot open: %s", h->path, strerror(errno));
+                            "%s: cannot open: %s", hp_name(h), strerror(errno));
         h->read_fd = fd;
         int rc = hp_read_lock(h, fd, h->lock_timeout_ms);
         if (rc != HIVEPORT_OK)
@@ -234,16 +234,19 @@ int hp_hive_open_scratch(hiveport *h, hiveport **out)
 {
     *out = NULL;
     hiveport *s = hp_calloc(1, sizeof *s);
-    if (s == NULL || (s->path = hp_strdup(h->path)) == NULL) {
+    if (s == NULL || (s->path = hp_strdup(h->path)) == NULL ||
+        (h->name != NULL && (s->name = hp_strdup(h->name)) == NULL)) {
+        if (s != NULL)
+            hp_free(s->path);
         hp_free(s);
-        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
+        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", hp_name(h));
     }
     s->lock_fd = -1;
     s->replay_fd = -1;
     s->read_fd = fcntl(hp_file_fd(h), F_DUPFD_CLOEXEC, 0); /* the same open file: its read lock covers both */
     void *map = s->read_fd < 0 ? MAP_FAILED : mmap(NULL, h->img.map_len, PROT_READ, MAP_SHARED, s->read_fd, 0);
     if (map == MAP_FAILED) {
-        int rc = hp_error(h, errno == ENOMEM ? HIVEPORT_E_NOMEM : HIVEPORT_E_IO, "%s: cannot map: %s", h->path,
+        int rc = hp_error(h, errno == ENOMEM ? HIVEPORT_E_NOMEM : HIVEPORT_E_IO, "%s: cannot map: %s", hp_name(h),
                           strerror(errno));
         hiveport_close(s);
         return rc;
@@ -266,20 +269,21 @@ int hp_hive_open_scratch(hiveport *h, hiveport **out)
 static int copy_log_paths(hiveport *h, const char *const *paths, size_t n)
 {
     if (paths == NULL || n > 8)
-        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: give 1 to 8 log paths", h->path);
+        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: give 1 to 8 log paths", hp_name(h));
     if ((h->log_paths = hp_calloc(n, sizeof *h->log_paths)) == NULL)
-        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
+        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", hp_name(h));
     for (size_t i = 0; i < n; i++) {
         if (paths[i] == NULL || *paths[i] == '\0')
-            return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: log path %zu is empty", h->path, i + 1);
+            return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: log path %zu is empty", hp_name(h), i + 1);
         if ((h->log_paths[i] = hp_strdup(paths[i])) == NULL)
-            return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
+            return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", hp_name(h));
         h->nlog_paths = i + 1;
     }
     return HIVEPORT_OK;
 }
 
-HIVEPORT_API int hiveport_open_ext(const char *path, const hiveport_options *opts, hiveport **out)
+HIVEPORT_API int hiveport_open_named(const char *path, const char *name, const hiveport_options *opts,
+                                     hiveport **out)
 {
     if (out == NULL)
         return HIVEPORT_E_INVALID_ARG;
@@ -309,15 +313,21 @@ HIVEPORT_API int hiveport_open_ext(const char *path, const hiveport_options *opt
     if (opts->size < offsetof(hiveport_options, lock_timeout_ms) + sizeof opts->lock_timeout_ms)
         return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: hiveport_options.size %zu is too small", path,
                         opts->size);
+    if (name != NULL && *name != '\0' && (h->name = hp_strdup(name)) == NULL) {
+        hiveport_close(h);
+        *out = NULL;
+        return HIVEPORT_E_NOMEM;
+    }
     if (opts->flags & ~HP_KNOWN_OPEN_FLAGS)
-        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: unknown open flags 0x%x", path,
+        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: unknown open flags 0x%x", hp_name(h),
                         opts->flags & ~HP_KNOWN_OPEN_FLAGS);
     h->flags = opts->flags;
     h->lock_timeout_ms = opts->lock_timeout_ms;
     if ((h->flags & HIVEPORT_OPEN_COMMIT_LOG) && (h->flags & HIVEPORT_OPEN_COMMIT_COPY))
-        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: a commit is either logged or copied, not both", path);
+        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: a commit is either logged or copied, not both",
+                        hp_name(h));
     if ((h->flags & HIVEPORT_OPEN_DAMAGED) && (h->flags & HIVEPORT_OPEN_WRITE))
-        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: a damaged hive is opened read-only", path);
+        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: a damaged hive is opened read-only", hp_name(h));
     if (opts->size >= offsetof(hiveport_options, log_path_count) + sizeof opts->log_path_count &&
         opts->log_path_count > 0) {
         int rc = copy_log_paths(h, opts->log_paths, opts->log_path_count);
@@ -336,6 +346,11 @@ HIVEPORT_API int hiveport_open_ext(const char *path, const hiveport_options *opt
         hp_lock_release(h);
     }
     return rc;
+}
+
+HIVEPORT_API int hiveport_open_ext(const char *path, const hiveport_options *opts, hiveport **out)
+{
+    return hiveport_open_named(path, NULL, opts, out);
 }
 
 HIVEPORT_API int hiveport_open(const char *path, unsigned flags, hiveport **out)
@@ -358,12 +373,18 @@ HIVEPORT_API void hiveport_close(hiveport *h)
         hp_free(h->log_paths[i]);
     hp_free(h->log_paths);
     hp_free(h->path);
+    hp_free(h->name);
     hp_free(h);
 }
 
 HIVEPORT_API const char *hiveport_path(const hiveport *h)
 {
     return h != NULL && h->path != NULL ? h->path : "";
+}
+
+HIVEPORT_API const char *hiveport_name(const hiveport *h)
+{
+    return h != NULL && h->path != NULL ? hp_name(h) : "";
 }
 
 HIVEPORT_API int hiveport_sequence(const hiveport *h, uint32_t *primary, uint32_t *secondary)

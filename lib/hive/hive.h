@@ -23,7 +23,9 @@ struct hp_patch {
 };
 
 struct hiveport {
-    char *path;
+    char *path;              /* the path opened: every file operation uses it */
+    char *name;              /* hiveport_open_named() (a hive inside an image), hp_malloc'd; NULL: messages
+                                name the hive by path (hp_name()) */
     unsigned flags;          /* HIVEPORT_OPEN_* */
     struct hp_image img;     /* the file as loaded; img.data NULL when the open failed */
     int lock_fd;             /* write handles: the locked hive file, else -1 */
@@ -79,6 +81,9 @@ int hp_logs_replay(hiveport *h, int fd, uint64_t size, int *replayed_fd);
 
 /* Finds NAME.LOG1, NAME.LOG2, NAME.LOG next to the hive (paths[0..2], hp_malloc'd, NULL when absent). */
 int hp_logs_find(hiveport *h, char *paths[3]);
+/* How messages name the log at path: path, or for a log found beside a hive opened with a name
+ * (hiveport_open_named()), NAME.LOG1, NAME.LOG2 or NAME.LOG (the suffix as the file spells it), in buf. */
+const char *hp_log_name(const hiveport *h, const char *path, char *buf, size_t len);
 
 /* ---- commit_log.c: the logged commit (pageset.h has the page set and its collection) ---- */
 struct hp_page_set;

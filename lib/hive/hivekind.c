@@ -75,7 +75,7 @@ static int require(hiveport *h, const struct kind *want, const struct kind *othe
     if (is_other)
         snprintf(note, sizeof note, " (it is a %s hive)", other->name);
     return hp_error(h, HIVEPORT_E_NOT_HIVE, "%s: not a %s hive: its root %s%s; give Windows\\System32\\config\\%s",
-                    h->path, want->name, want->lacks, note, want->name);
+                    hp_name(h), want->name, want->lacks, note, want->name);
 }
 
 int hp_require_system(hiveport *h)

@@ -86,7 +86,7 @@ int hp_inplace_set(hiveport *h, hive_node_h key, hive_value_h vk, uint32_t type,
     if (p == NULL) {
         struct hp_patch *patches = hp_grow(h->patches, h->npatches, &h->cappatches, sizeof *patches, 8);
         if (patches == NULL)
-            return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
+            return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", hp_name(h));
         h->patches = patches;
         p = &h->patches[h->npatches++];
     }

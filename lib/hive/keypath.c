@@ -48,16 +48,16 @@ static bool valid_utf8(const char *text)
 int hp_setting_check(hiveport *h, const hiveport_setting *s)
 {
     if (s == NULL || s->key == NULL || s->value_name == NULL)
-        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: setting has no key or value name", h->path);
+        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: setting has no key or value name", hp_name(h));
     if (s->type != HIVEPORT_REG_DWORD && s->type != HIVEPORT_REG_SZ)
         return hp_error(h, HIVEPORT_E_INVALID_ARG,
                         "%s: setting %s:%s has type %u; only REG_DWORD (4) and REG_SZ (1) hold ports",
-                        h->path, s->key, s->value_name, s->type);
+                        hp_name(h), s->key, s->value_name, s->type);
     if (!valid_utf8(s->key) || !valid_utf8(s->value_name))
-        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: setting names must be valid UTF-8", h->path);
+        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: setting names must be valid UTF-8", hp_name(h));
     if (s->value_name[0] == '\0' || strlen(s->value_name) > HP_VALUE_NAME_MAX)
         return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: setting %s has an empty or overlong value name",
-                        h->path, s->key);
+                        hp_name(h), s->key);
     size_t depth = 0;
     for (const char *p = s->key;; depth++) {
         size_t len = strcspn(p, "\\");
@@ -65,7 +65,7 @@ int hp_setting_check(hiveport *h, const hiveport_setting *s)
             return hp_error(h, HIVEPORT_E_INVALID_ARG,
                             "%s: key \"%s\" must be 1-%d names of 1-%d bytes separated by single "
                             "backslashes",
-                            h->path, s->key, HP_PATH_MAX_DEPTH, HP_NAME_MAX);
+                            hp_name(h), s->key, HP_PATH_MAX_DEPTH, HP_NAME_MAX);
         if (p[len] == '\0')
             break;
         p += len + 1;

@@ -36,36 +36,36 @@ static int check_writable_path(hiveport *h)
     struct stat st;
     if (lstat(h->path, &st) != 0)
         return hp_error(h, errno == ENOENT ? HIVEPORT_E_IO : hp_status_from_errno(errno),
-                        "%s: cannot open: %s", h->path, strerror(errno));
+                        "%s: cannot open: %s", hp_name(h), strerror(errno));
     if (S_ISLNK(st.st_mode))
         return hp_error(h, HIVEPORT_E_NOT_REGULAR,
                         "%s: is a symbolic link; writing would replace the link with a file, so give the "
                         "path of its target",
-                        h->path);
+                        hp_name(h));
     if (S_ISDIR(st.st_mode))
-        return hp_error(h, HIVEPORT_E_NOT_REGULAR, "%s: is a directory, not a hive file", h->path);
+        return hp_error(h, HIVEPORT_E_NOT_REGULAR, "%s: is a directory, not a hive file", hp_name(h));
     if (!S_ISREG(st.st_mode))
         return hp_error(h, HIVEPORT_E_NOT_REGULAR, "%s: is not a regular file (a device, FIFO or socket)",
-                        h->path);
+                        hp_name(h));
     /* A commit renames a new file over the path: other names of the same file would silently keep the
      * old hive.  Only on request. */
     if (st.st_nlink > 1 && !(h->flags & HIVEPORT_OPEN_BREAK_LINKS))
         return hp_error(h, HIVEPORT_E_NOT_REGULAR,
                         "%s: the file has %lu hard links; a write replaces the file, so the other %lu would keep "
                         "the old hive (allow it with --break-links, HIVEPORT_OPEN_BREAK_LINKS)",
-                        h->path, (unsigned long)st.st_nlink, (unsigned long)st.st_nlink - 1);
+                        hp_name(h), (unsigned long)st.st_nlink, (unsigned long)st.st_nlink - 1);
     if ((st.st_mode & 0222) == 0)
-        return hp_error(h, HIVEPORT_E_READONLY, "%s: the file is read-only (mode %04o)", h->path,
+        return hp_error(h, HIVEPORT_E_READONLY, "%s: the file is read-only (mode %04o)", hp_name(h),
                         (unsigned)(st.st_mode & 07777));
     char *dir = hp_dir_of(h->path);
     if (dir == NULL)
-        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
+        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", hp_name(h));
     int rc = HIVEPORT_OK;
     if (access(dir, W_OK | X_OK) != 0)
         rc = hp_error(h, errno == EROFS || errno == EACCES ? HIVEPORT_E_READONLY : HIVEPORT_E_IO,
                       "%s: its directory %s is not writable (%s); a commit needs to create a "
                       "temporary file there",
-                      h->path, dir, strerror(errno));
+                      hp_name(h), dir, strerror(errno));
     hp_free(dir);
     return rc;
 }
@@ -78,7 +78,7 @@ static int open_for_lock(hiveport *h, int *fd_out)
         int status = (err == EACCES || err == EPERM || err == EROFS || err == ETXTBSY)
                          ? HIVEPORT_E_READONLY
                          : (err == ELOOP ? HIVEPORT_E_NOT_REGULAR : HIVEPORT_E_IO);
-        return hp_error(h, status, "%s: cannot open for writing: %s", h->path, strerror(err));
+        return hp_error(h, status, "%s: cannot open for writing: %s", hp_name(h), strerror(err));
     }
     *fd_out = fd;
     return HIVEPORT_OK;
@@ -102,14 +102,14 @@ int hp_lock_acquire(hiveport *h, int timeout_ms)
             if (errno != EWOULDBLOCK) {
                 int err = errno;
                 close(fd);
-                return hp_error(h, HIVEPORT_E_IO, "%s: cannot lock: %s", h->path, strerror(err));
+                return hp_error(h, HIVEPORT_E_IO, "%s: cannot lock: %s", hp_name(h), strerror(err));
             }
             if (now_ms() >= deadline) {
                 close(fd);
                 return hp_error(h, HIVEPORT_E_LOCKED,
                                 "%s: locked by another writer (waited %d ms); try again later or raise "
                                 "the lock timeout",
-                                h->path, timeout_ms);
+                                hp_name(h), timeout_ms);
             }
             sleep_ms(pause_ms);
             if (pause_ms < 50)
@@ -172,7 +172,7 @@ int hp_read_lock(hiveport *h, int fd, int timeout_ms)
         return hp_error(h, HIVEPORT_E_LOCKED,
                         "%s: a writer is committing it in place (waited %d ms); try again later or raise the "
                         "lock timeout",
-                        h->path, timeout_ms);
+                        hp_name(h), timeout_ms);
     /* Locks refused (a file system without them): read all the same. */
     return HIVEPORT_OK;
 }
@@ -184,9 +184,9 @@ int hp_inplace_lock(hiveport *h, int timeout_ms)
         return hp_error(h, HIVEPORT_E_LOCKED,
                         "%s: readers hold the hive open (waited %d ms for them to finish before writing it in "
                         "place)",
-                        h->path, timeout_ms);
+                        hp_name(h), timeout_ms);
     if (rc < 0 && errno != ENOLCK && errno != EINVAL && errno != EOPNOTSUPP)
-        return hp_error(h, HIVEPORT_E_IO, "%s: cannot lock it for writing in place: %s", h->path, strerror(errno));
+        return hp_error(h, HIVEPORT_E_IO, "%s: cannot lock it for writing in place: %s", hp_name(h), strerror(errno));
     return HIVEPORT_OK;
 }
 

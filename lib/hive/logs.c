@@ -21,7 +21,7 @@ int hp_logs_find(hiveport *h, char *paths[3])
 {
     char *dir = hp_dir_of(h->path);
     if (dir == NULL)
-        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
+        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", hp_name(h));
     const char *slash = strrchr(h->path, '/');
     const char *base = slash ? slash + 1 : h->path;
     size_t base_len = strlen(base);
@@ -35,7 +35,7 @@ int hp_logs_find(hiveport *h, char *paths[3])
                 continue;
             size_t n = strlen(dir) + strlen(e->d_name) + 2;
             if ((paths[i] = hp_malloc(n)) == NULL)
-                rc = hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
+                rc = hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", hp_name(h));
             else /* name it as the hive was named: no "./" before a bare file name */
                 snprintf(paths[i], n, "%s%s%s", slash ? dir : "", slash ? "/" : "", e->d_name);
         }
@@ -50,15 +50,15 @@ int hp_logs_find(hiveport *h, char *paths[3])
 static int read_fd_fully(hiveport *h, int fd, uint64_t size, unsigned char **out)
 {
     if (size > HP_TXLOG_MAX_FILE)
-        return hp_error(h, HIVEPORT_E_NOT_HIVE, "%s: too large to replay logs into", h->path);
+        return hp_error(h, HIVEPORT_E_NOT_HIVE, "%s: too large to replay logs into", hp_name(h));
     unsigned char *buf = hp_malloc((size_t)size);
     if (buf == NULL)
-        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
+        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", hp_name(h));
     for (uint64_t off = 0; off < size;) {
         ssize_t got = pread(fd, buf + off, (size_t)(size - off), (off_t)off);
         if (got <= 0) {
             hp_free(buf);
-            return hp_error(h, HIVEPORT_E_IO, "%s: cannot read: %s", h->path, got < 0 ? strerror(errno) : "short read");
+            return hp_error(h, HIVEPORT_E_IO, "%s: cannot read: %s", hp_name(h), got < 0 ? strerror(errno) : "short read");
         }
         off += (uint64_t)got;
     }
@@ -71,19 +71,34 @@ static int memory_file(hiveport *h, const unsigned char *data, size_t len, int *
 {
     int fd = memfd_create("hiveport-recovered", MFD_CLOEXEC);
     if (fd < 0)
-        return hp_error(h, HIVEPORT_E_IO, "%s: cannot create a memory file: %s", h->path, strerror(errno));
+        return hp_error(h, HIVEPORT_E_IO, "%s: cannot create a memory file: %s", hp_name(h), strerror(errno));
     for (size_t off = 0; off < len;) {
         ssize_t n = write(fd, data + off, len - off);
         if (n <= 0) {
             int err = n < 0 ? errno : EIO;
             close(fd);
             return hp_error(h, err == ENOSPC || err == ENOMEM ? HIVEPORT_E_NOMEM : HIVEPORT_E_IO,
-                            "%s: cannot fill a memory file: %s", h->path, strerror(err));
+                            "%s: cannot fill a memory file: %s", hp_name(h), strerror(err));
         }
         off += (size_t)n;
     }
     *out = fd;
     return HIVEPORT_OK;
+}
+
+const char *hp_log_name(const hiveport *h, const char *path, char *buf, size_t len)
+{
+    size_t plen = strlen(path);
+    if (h->name == NULL || h->nlog_paths > 0)
+        return path;
+    for (size_t i = 0; i < sizeof log_suffixes / sizeof log_suffixes[0]; i++) {
+        size_t n = strlen(log_suffixes[i]);
+        if (plen >= n && strcasecmp(path + plen - n, log_suffixes[i]) == 0) {
+            snprintf(buf, len, "%s%s", h->name, path + plen - n); /* the suffix as the file spells it */
+            return buf;
+        }
+    }
+    return path;
 }
 
 int hp_logs_replay(hiveport *h, int fd, uint64_t size, int *replayed_fd)
@@ -102,18 +117,20 @@ int hp_logs_replay(hiveport *h, int fd, uint64_t size, int *replayed_fd)
     unsigned char *bytes[HP_TXLOG_MAX_LOGS] = {NULL};
     size_t nlogs = 0;
     char names[512] = "", why[512] = "";
+    char shown[HP_TXLOG_MAX_LOGS][512]; /* the names of the logs found beside a named hive */
     for (size_t i = 0; rc == HIVEPORT_OK && i < npaths && nlogs < HP_TXLOG_MAX_LOGS; i++) {
         if (paths[i] == NULL)
             continue;
+        const char *name = hp_log_name(h, paths[i], shown[nlogs], sizeof shown[nlogs]);
         size_t len;
         rc = hp_txlog_read_file(paths[i], &bytes[nlogs], &len, why, sizeof why);
         if (rc != HIVEPORT_OK) {
-            rc = hp_error(h, rc, "%s: cannot read the log %s: %s", h->path, paths[i], why);
+            rc = hp_error(h, rc, "%s: cannot read the log %s: %s", hp_name(h), name, why);
             break;
         }
-        logs[nlogs] = (struct hp_txlog_input){paths[i], bytes[nlogs], len};
+        logs[nlogs] = (struct hp_txlog_input){name, bytes[nlogs], len};
         nlogs++;
-        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", *names ? ", " : "", paths[i]);
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", *names ? ", " : "", name);
     }
     unsigned char *image = NULL;
     size_t image_len = (size_t)size;
@@ -124,7 +141,7 @@ int hp_logs_replay(hiveport *h, int fd, uint64_t size, int *replayed_fd)
     } else if (rc == HIVEPORT_OK && (rc = read_fd_fully(h, fd, size, &image)) == HIVEPORT_OK) {
         rc = hp_txlog_replay(&image, &image_len, logs, nlogs, &res, why, sizeof why);
         if (rc != HIVEPORT_OK) {
-            rc = hp_error(h, rc, "%s: cannot replay its logs: %s", h->path, why);
+            rc = hp_error(h, rc, "%s: cannot replay its logs: %s", hp_name(h), why);
         } else if (res.format == HP_TXLOG_FORMAT_NONE || !res.clean) {
             h->log_state = HIVEPORT_LOGS_UNUSABLE;
             snprintf(h->log_report, sizeof h->log_report, "no usable log among %s: %s", names, why);

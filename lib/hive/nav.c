@@ -8,7 +8,7 @@
 
 static int corrupt(hiveport *h, const char *what, uint64_t off)
 {
-    return hp_error(h, HIVEPORT_E_CORRUPT, "%s: damaged %s at offset 0x%llx", h->path, what,
+    return hp_error(h, HIVEPORT_E_CORRUPT, "%s: damaged %s at offset 0x%llx", hp_name(h), what,
                     (unsigned long long)off);
 }
 
@@ -16,8 +16,8 @@ static int unreadable(hiveport *h, const char *what, uint64_t off)
 {
     int err = errno;
     if (err == ENOMEM)
-        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
-    return hp_error(h, HIVEPORT_E_CORRUPT, "%s: cannot read %s at offset 0x%llx: %s", h->path, what,
+        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", hp_name(h));
+    return hp_error(h, HIVEPORT_E_CORRUPT, "%s: cannot read %s at offset 0x%llx: %s", hp_name(h), what,
                     (unsigned long long)off, strerror(err ? err : EINVAL));
 }
 
@@ -37,7 +37,7 @@ static int check_parent(hiveport *h, hive_node_h node, hive_node_h child)
     return hp_error(h, HIVEPORT_E_CORRUPT,
                     "%s: damaged key at offset 0x%llx: it is listed under the key at 0x%llx but names 0x%llx as "
                     "its parent (one key reached by two paths)",
-                    h->path, (unsigned long long)child, (unsigned long long)node, (unsigned long long)parent);
+                    hp_name(h), (unsigned long long)child, (unsigned long long)node, (unsigned long long)parent);
 }
 
 int hp_nav_child(hiveport *h, hive_node_h node, const char *name, hive_node_h *child)
@@ -83,14 +83,14 @@ int hp_nav_children(hiveport *h, hive_node_h node, hive_node_h **out, size_t *co
     int rc = hp_cells_walk_subkeys(&h->img, node, collect_one, &c);
     if (c.nomem) {
         hp_free(c.items);
-        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
+        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", hp_name(h));
     }
     if (rc < 0) {
         hp_free(c.items);
         return corrupt(h, "subkey list", node);
     }
     if (c.items == NULL && (c.items = hp_calloc(1, sizeof *c.items)) == NULL)
-        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
+        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", hp_name(h));
     *out = c.items; /* zero-terminated */
     *count = c.n;
     return HIVEPORT_OK;
@@ -128,7 +128,7 @@ int hp_nav_values(hiveport *h, hive_node_h node, hive_value_h **out, size_t *cou
         return corrupt(h, "value list", node);
     hive_value_h *values = hp_calloc((size_t)n + 1, sizeof *values);
     if (values == NULL)
-        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
+        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", hp_name(h));
     for (uint32_t i = 0; i < n; i++)
         values[i] = (hive_value_h)hp_cells_value_at(list, i);
     *out = values;

@@ -35,7 +35,7 @@ int hp_pages_collect_edits(hiveport *h, uint64_t filetime, struct hp_page_set *p
     memset(ps, 0, sizeof *ps);
     ps->native = true;
     if (!hp_edit_active(h))
-        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: no native changes to collect", h->path);
+        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: no native changes to collect", hp_name(h));
     struct hp_regf_edit *e = h->edit;
     stamp_keys(h, filetime);
     unsigned char *b = ps->base_block;
@@ -57,7 +57,7 @@ int hp_pages_collect_edits(hiveport *h, uint64_t filetime, struct hp_page_set *p
         ps->pages = hp_calloc(n, sizeof *ps->pages);
         if (ps->offsets == NULL || ps->pages == NULL) {
             hp_pages_free(ps);
-            return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
+            return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", hp_name(h));
         }
     }
     for (size_t p = 1; p < pages; p++) {

@@ -24,7 +24,7 @@ int hp_write_time(hiveport *h, uint64_t *filetime)
         if (n == 0 || n > 12 || strspn(sde, "0123456789") != n ||
             (secs = strtoull(sde, NULL, 10)) > SOURCE_DATE_EPOCH_MAX)
             return hp_error(h, HIVEPORT_E_INVALID_ARG,
-                            "%s: SOURCE_DATE_EPOCH=\"%s\" is not a number of seconds since 1970", h->path, sde);
+                            "%s: SOURCE_DATE_EPOCH=\"%s\" is not a number of seconds since 1970", hp_name(h), sde);
         *filetime = FILETIME_UNIX_EPOCH + secs * FILETIME_PER_SECOND;
         return HIVEPORT_OK;
     }
@@ -41,7 +41,7 @@ int hp_touch_key(hiveport *h, hive_node_h key)
             return HIVEPORT_OK;
     hive_node_h *touched = hp_grow(h->touched, h->ntouched, &h->captouched, sizeof *touched, 16);
     if (touched == NULL)
-        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
+        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", hp_name(h));
     h->touched = touched;
     h->touched[h->ntouched++] = key;
     return HIVEPORT_OK;
@@ -62,14 +62,14 @@ int hp_stamp_file(hiveport *h, int fd, const hive_node_h *keys, size_t nkeys, bo
     for (size_t i = 0; i < nkeys; i++) {
         unsigned char nk[8]; /* size, "nk", flags; the timestamp follows at +8 */
         if (pread(fd, nk, sizeof nk, (off_t)keys[i]) != (ssize_t)sizeof nk || memcmp(nk + 4, "nk", 2) != 0)
-            return hp_error(h, HIVEPORT_E_CORRUPT, "%s: no key record at offset 0x%zx to time-stamp", h->path,
+            return hp_error(h, HIVEPORT_E_CORRUPT, "%s: no key record at offset 0x%zx to time-stamp", hp_name(h),
                             (size_t)keys[i]);
         if (pwrite(fd, stamp, sizeof stamp, (off_t)keys[i] + 8) != (ssize_t)sizeof stamp)
-            return hp_error(h, HIVEPORT_E_IO, "%s: cannot write the new hive: %s", h->path, strerror(errno));
+            return hp_error(h, HIVEPORT_E_IO, "%s: cannot write the new hive: %s", hp_name(h), strerror(errno));
     }
     unsigned char header[512];
     if (pread(fd, header, sizeof header, 0) != (ssize_t)sizeof header)
-        return hp_error(h, HIVEPORT_E_IO, "%s: cannot reread the new header: %s", h->path, strerror(errno));
+        return hp_error(h, HIVEPORT_E_IO, "%s: cannot reread the new header: %s", hp_name(h), strerror(errno));
     if (bump_sequence) {
         /* What a completed Windows write leaves: both numbers one past the old primary. */
         uint32_t seq = (uint32_t)header[4] | (uint32_t)header[5] << 8 | (uint32_t)header[6] << 16 |
@@ -80,6 +80,6 @@ int hp_stamp_file(hiveport *h, int fd, const hive_node_h *keys, size_t nkeys, bo
     hp_put_le64(header + 0x0C, filetime);
     hp_put_le32(header + 0x1FC, hp_regf_checksum(header));
     if (pwrite(fd, header, sizeof header, 0) != (ssize_t)sizeof header)
-        return hp_error(h, HIVEPORT_E_IO, "%s: cannot write the new header: %s", h->path, strerror(errno));
+        return hp_error(h, HIVEPORT_E_IO, "%s: cannot write the new header: %s", hp_name(h), strerror(errno));
     return HIVEPORT_OK;
 }

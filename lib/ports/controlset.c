@@ -22,22 +22,22 @@ static int read_select(hiveport *h, int field, uint32_t *number)
         return rc;
     if (select == 0)
         return hp_error(h, HIVEPORT_E_NO_SELECT, "%s: no Select key at the root: not a usable SYSTEM hive",
-                        h->path);
+                        hp_name(h));
     const char *name = select_names[field];
     hive_value_h value;
     if ((rc = hp_nav_value(h, select, name, &value)) != HIVEPORT_OK)
         return rc;
     if (value == 0)
-        return hp_error(h, HIVEPORT_E_BAD_SELECT, "%s: Select has no \"%s\" value", h->path, name);
+        return hp_error(h, HIVEPORT_E_BAD_SELECT, "%s: Select has no \"%s\" value", hp_name(h), name);
     hive_type type;
     size_t len;
     char *data = hp_value_data(h, value, &type, &len);
     if (data == NULL)
         return hp_error(h, errno == ENOMEM ? HIVEPORT_E_NOMEM : HIVEPORT_E_CORRUPT,
-                        "%s: Select\\%s is unreadable: %s", h->path, name, strerror(errno));
+                        "%s: Select\\%s is unreadable: %s", hp_name(h), name, strerror(errno));
     if (type != hive_t_REG_DWORD || len != 4)
         rc = hp_error(h, HIVEPORT_E_BAD_SELECT, "%s: Select\\%s is %s of %zu bytes, expected a 4-byte REG_DWORD",
-                      h->path, name, hp_type_name(type), len);
+                      hp_name(h), name, hp_type_name(type), len);
     else
         *number = (uint32_t)(unsigned char)data[0] | (uint32_t)(unsigned char)data[1] << 8 |
                   (uint32_t)(unsigned char)data[2] << 16 | (uint32_t)(unsigned char)data[3] << 24;
@@ -128,7 +128,7 @@ int hp_controlset_node(hiveport *h, uint32_t number, hive_node_h *node)
     snprintf(name, sizeof name, "ControlSet%03u", number);
     int rc = hp_nav_child(h, hp_nav_root(h), name, node);
     if (rc == HIVEPORT_OK && *node == 0)
-        rc = hp_error(h, HIVEPORT_E_NO_CONTROLSET, "%s: %s does not exist", h->path, name);
+        rc = hp_error(h, HIVEPORT_E_NO_CONTROLSET, "%s: %s does not exist", hp_name(h), name);
     return rc;
 }
 
@@ -147,13 +147,13 @@ static int resolve(hiveport *h, int target, uint32_t *number)
             return rc;
         if (n < 1 || n > HP_CONTROLSET_MAX)
             return hp_error(h, HIVEPORT_E_BAD_SELECT,
-                            "%s: Select\\%s is %u, which names no control set (1-999)", h->path,
+                            "%s: Select\\%s is %u, which names no control set (1-999)", hp_name(h),
                             select_names[field], n);
     } else if (target >= 1 && target <= HP_CONTROLSET_MAX) {
         n = (uint32_t)target;
     } else {
         return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: control set target %d is not 1-999, current, "
-                        "default or lastknowngood", h->path, target);
+                        "default or lastknowngood", hp_name(h), target);
     }
     hive_node_h node;
     int rc = hp_controlset_node(h, n, &node);
@@ -185,7 +185,7 @@ int hp_controlset_targets(hiveport *h, int target, uint32_t *numbers, size_t cap
     }
     rc = hiveport_controlsets(h, numbers, capacity, count);
     if (rc == HIVEPORT_OK && *count == 0)
-        rc = hp_error(h, HIVEPORT_E_NO_CONTROLSET, "%s: the hive has no ControlSetNNN key", h->path);
+        rc = hp_error(h, HIVEPORT_E_NO_CONTROLSET, "%s: the hive has no ControlSetNNN key", hp_name(h));
     return rc;
 }
 

@@ -52,12 +52,12 @@ static int list(hiveport *h, hive_node_h node, bool want_values, struct entry **
         return rc;
     struct entry *e = hp_calloc(count, sizeof *e);
     if (e == NULL)
-        rc = hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
+        rc = hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", hp_name(h));
     for (size_t i = 0; rc == HIVEPORT_OK && i < count; i++) {
         e[i].off = items[i];
         e[i].name = want_values ? hp_nav_value_name(h, items[i]) : hp_nav_key_name(h, items[i]);
         if (e[i].name == NULL)
-            rc = h->status ? h->status : hp_error(h, HIVEPORT_E_CORRUPT, "%s: unreadable name", h->path);
+            rc = h->status ? h->status : hp_error(h, HIVEPORT_E_CORRUPT, "%s: unreadable name", hp_name(h));
     }
     free(items);
     if (rc != HIVEPORT_OK) {
@@ -144,7 +144,7 @@ static int compare_values(struct diff *d, hive_node_h ka, hive_node_h kb, const 
         char *ta = order <= 0 ? value_text(d->a, va[i].off) : NULL;
         char *tb = order >= 0 ? value_text(d->b, vb[j].off) : NULL;
         if ((order <= 0 && ta == NULL) || (order >= 0 && tb == NULL))
-            rc = hp_error(d->b, HIVEPORT_E_NOMEM, "%s: out of memory", d->b->path);
+            rc = hp_error(d->b, HIVEPORT_E_NOMEM, "%s: out of memory", hp_name(d->b));
         else if (order < 0)
             rc = emit(d, HIVEPORT_CHANGE_VALUE_REMOVED, path, va[i].name, ta, NULL);
         else if (order > 0)
@@ -165,7 +165,7 @@ static int compare_keys(struct diff *d, hive_node_h ka, hive_node_h kb, const ch
 {
     if (depth > DIFF_MAX_DEPTH || d->budget == 0)
         return hp_error(d->b, HIVEPORT_E_CORRUPT, "%s: keys nested too deep or too many to compare (damage?)",
-                        d->b->path);
+                        hp_name(d->b));
     d->budget--;
     int rc = HIVEPORT_OK;
     if (ka != 0 && kb != 0) {
@@ -192,7 +192,7 @@ static int compare_keys(struct diff *d, hive_node_h ka, hive_node_h kb, const ch
         size_t len = strlen(path) + strlen(name) + 2;
         char *sub = hp_malloc(len);
         if (sub == NULL) {
-            rc = hp_error(d->b, HIVEPORT_E_NOMEM, "%s: out of memory", d->b->path);
+            rc = hp_error(d->b, HIVEPORT_E_NOMEM, "%s: out of memory", hp_name(d->b));
             break;
         }
         snprintf(sub, len, "%s%s%s", path, *path ? "\\" : "", name);

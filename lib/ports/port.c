@@ -40,7 +40,7 @@ static int decode(hiveport *h, const hiveport_setting *s, const struct located *
 {
     if (loc->type != (hive_type)s->type)
         return hp_error(h, HIVEPORT_E_WRONG_TYPE,
-                        "%s: ControlSet%03u\\Services\\%s: value \"%s\" is %s, expected %s", h->path,
+                        "%s: ControlSet%03u\\Services\\%s: value \"%s\" is %s, expected %s", hp_name(h),
                         loc->controlset, s->key, s->value_name, hp_type_name(loc->type),
                         hp_type_name(s->type));
     hive_type type;
@@ -49,20 +49,20 @@ static int decode(hiveport *h, const hiveport_setting *s, const struct located *
     char *data = hp_value_data(h, loc->value, &type, &len);
     if (data == NULL)
         return hp_error(h, hp_status_from_errno(errno),
-                        "%s: ControlSet%03u\\Services\\%s: value \"%s\" is unreadable: %s", h->path,
+                        "%s: ControlSet%03u\\Services\\%s: value \"%s\" is unreadable: %s", hp_name(h),
                         loc->controlset, s->key, s->value_name, strerror(errno));
     int rc = HIVEPORT_OK;
     if (s->type == HIVEPORT_REG_DWORD) {
         if (len != 4)
             rc = hp_error(h, HIVEPORT_E_BAD_DATA,
                           "%s: ControlSet%03u\\Services\\%s: REG_DWORD \"%s\" holds %zu bytes, not 4",
-                          h->path, loc->controlset, s->key, s->value_name, len);
+                          hp_name(h), loc->controlset, s->key, s->value_name, len);
         else
             *port = (uint32_t)(unsigned char)data[0] | (uint32_t)(unsigned char)data[1] << 8 |
                     (uint32_t)(unsigned char)data[2] << 16 | (uint32_t)(unsigned char)data[3] << 24;
     } else if (hp_sz_to_number(data, len, port) != 0) {
         rc = hp_error(h, HIVEPORT_E_BAD_DATA,
-                      "%s: ControlSet%03u\\Services\\%s: REG_SZ \"%s\" is not a decimal number", h->path,
+                      "%s: ControlSet%03u\\Services\\%s: REG_SZ \"%s\" is not a decimal number", hp_name(h),
                       loc->controlset, s->key, s->value_name);
     }
     free(data);
@@ -84,14 +84,14 @@ HIVEPORT_API int hiveport_get_port(hiveport *h, const hiveport_setting *s, int t
         return rc;
     if (port == NULL || target == HIVEPORT_CS_ALL)
         return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: get needs one control set and a place for the port",
-                        h->path);
+                        hp_name(h));
     uint32_t cs;
     struct located loc;
     if ((rc = hiveport_resolve_controlset(h, target, &cs)) != HIVEPORT_OK ||
         (rc = locate(h, s, cs, &loc)) != HIVEPORT_OK)
         return rc;
     if (loc.value == 0)
-        return hp_error(h, HIVEPORT_E_NOT_SET, "%s: ControlSet%03u\\Services\\%s: \"%s\" is not set", h->path,
+        return hp_error(h, HIVEPORT_E_NOT_SET, "%s: ControlSet%03u\\Services\\%s: \"%s\" is not set", hp_name(h),
                         cs, s->key, s->value_name);
     return decode(h, s, &loc, port);
 }
@@ -168,15 +168,15 @@ HIVEPORT_API int hiveport_set_port(hiveport *h, const hiveport_setting *s, int t
     if (rc != HIVEPORT_OK || (rc = hp_check_writable(h)) != HIVEPORT_OK)
         return rc;
     if (flags & ~HIVEPORT_SET_REPLACE_TYPE)
-        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: unknown set flags 0x%x", h->path, flags);
+        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: unknown set flags 0x%x", hp_name(h), flags);
     if (port > 65535 || (port == 0 && !(s->flags & HIVEPORT_SETTING_ZERO_DYNAMIC)))
-        return hp_error(h, HIVEPORT_E_RANGE, "%s: port %u for %s:%s is outside %s", h->path, port, s->key,
+        return hp_error(h, HIVEPORT_E_RANGE, "%s: port %u for %s:%s is outside %s", hp_name(h), port, s->key,
                         s->value_name,
                         (s->flags & HIVEPORT_SETTING_ZERO_DYNAMIC) ? "0-65535 (0 = dynamic)" : "1-65535");
 
     struct located *locs = hp_calloc(HP_CONTROLSET_MAX, sizeof *locs);
     if (locs == NULL)
-        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
+        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", hp_name(h));
     size_t count = 0;
     rc = plan(h, s, target, flags, port, locs, &count);
 
@@ -197,7 +197,7 @@ HIVEPORT_API int hiveport_unset_port(hiveport *h, const hiveport_setting *s, int
         return rc;
     struct located *locs = hp_calloc(HP_CONTROLSET_MAX, sizeof *locs);
     if (locs == NULL)
-        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
+        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", hp_name(h));
     size_t count = 0;
     rc = plan(h, s, target, 0, UINT32_MAX, locs, &count);
     for (size_t i = 0; rc == HIVEPORT_OK && i < count; i++) {

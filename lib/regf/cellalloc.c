@@ -59,13 +59,6 @@ static int free_insert(struct hp_regf_cells *x, size_t i, uint64_t off, uint32_t
     return 0;
 }
 
-void hp_regf_cells_free(struct hp_regf_cells *cells)
-{
-    hp_free(cells->bins);
-    hp_free(cells->free);
-    memset(cells, 0, sizeof *cells);
-}
-
 static void free_remove(struct hp_regf_edit *e, size_t i)
 {
     memmove(e->cells.free + i, e->cells.free + i + 1, (e->cells.nfree - i - 1) * sizeof *e->cells.free);

@@ -69,6 +69,13 @@ int hp_regf_edit_init(struct hp_regf_edit *e, const unsigned char *data, uint64_
     return 0;
 }
 
+void hp_regf_cells_free(struct hp_regf_cells *cells)
+{
+    hp_free(cells->bins);
+    hp_free(cells->free);
+    memset(cells, 0, sizeof *cells);
+}
+
 void hp_regf_edit_free(struct hp_regf_edit *e)
 {
     release_data(e);

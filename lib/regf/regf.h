@@ -57,7 +57,7 @@ struct hp_regf_bin {
     uint64_t off;
     uint32_t size;
 };
-/* Every hive bin and every free cell of a hive, ascending by offset (cellalloc.c). */
+/* Every hive bin and every free cell of a hive, ascending by offset (cellalloc.c builds them). */
 struct hp_regf_cells {
     struct hp_regf_bin *bins;
     size_t nbins, capbins;
@@ -65,7 +65,7 @@ struct hp_regf_cells {
     size_t nfree, capfree;
     bool complete;         /* the cells tile every bin: the lists hold every bin and free cell */
 };
-void hp_regf_cells_free(struct hp_regf_cells *cells);
+void hp_regf_cells_free(struct hp_regf_cells *cells); /* edit.c */
 /* Checks the chain of hive bins of the file open on fd (cellalloc.c): each "hbin" where the previous one
  * ends, its offset field right, its size a multiple of 4096 inside the hive-bins area.  cells (or NULL)
  * gets every bin and free cell in the same read of the file, complete when the cells tile every bin (a

@@ -11,7 +11,7 @@
 
 static int nomem(struct hp_audit *a)
 {
-    return hp_error(a->h, HIVEPORT_E_NOMEM, "%s: out of memory while auditing", a->h->path);
+    return hp_error(a->h, HIVEPORT_E_NOMEM, "%s: out of memory while auditing", hp_name(a->h));
 }
 
 /* ---- The hive as a whole -------------------------------------------------------------------------- */
@@ -27,14 +27,14 @@ static int check_dirty(struct hp_audit *a, const hiveport *hive, const char *whi
         return hp_audit_add(a, &spec,
                             "%s %s is dirty: its sequence numbers %u and %u differ; its transaction logs were "
                             "replayed in memory (%s), so this audit read what Windows would.",
-                            which, hive->path, hive->seq_primary, hive->seq_secondary, hive->log_report);
+                            which, hp_name(hive), hive->seq_primary, hive->seq_secondary, hive->log_report);
     }
     struct hp_finding_spec spec = {.severity = HP_WARNING, .code = "hive-dirty"};
     return hp_audit_add(a, &spec,
                         "%s %s is dirty: its sequence numbers %u and %u differ, so its transaction logs "
                         "(.LOG1/.LOG2) hold changes the file lacks; they were not replayed (%s), and what this "
                         "audit read may be out of date.",
-                        which, hive->path, hive->seq_primary, hive->seq_secondary, hive->log_report);
+                        which, hp_name(hive), hive->seq_primary, hive->seq_secondary, hive->log_report);
 }
 
 /* The structural check (hiveport_check()): its errors as one finding, the audit being about settings. */
@@ -187,7 +187,7 @@ int hp_audit_run(hiveport *h, hiveport *software, bool structural, hiveport_find
         return rc;
     if (software != NULL) {
         if (!hp_handle_usable(software))
-            return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: the SOFTWARE hive handle is not open", h->path);
+            return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: the SOFTWARE hive handle is not open", hp_name(h));
         hp_clear_error(software);
     }
     int kind = hp_require_system(h);
@@ -198,7 +198,7 @@ int hp_audit_run(hiveport *h, hiveport *software, bool structural, hiveport_find
 
     struct hp_audit *a = hp_calloc(1, sizeof *a);
     if (a == NULL)
-        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory while auditing", h->path);
+        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory while auditing", hp_name(h));
     a->h = h;
     a->software = software;
     a->budget = HP_AUDIT_BUDGET;

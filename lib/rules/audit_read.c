@@ -20,7 +20,7 @@ const char *const hp_audit_select_names[4] = {
 
 static int nomem(struct hp_audit *a)
 {
-    return hp_error(a->h, HIVEPORT_E_NOMEM, "%s: out of memory while auditing", a->h->path);
+    return hp_error(a->h, HIVEPORT_E_NOMEM, "%s: out of memory while auditing", hp_name(a->h));
 }
 
 int hp_audit_add(struct hp_audit *a, const struct hp_finding_spec *spec, const char *fmt, ...)
@@ -41,7 +41,7 @@ int hp_audit_spend(struct hp_audit *a, size_t n)
         return hp_error(a->h, HIVEPORT_E_CORRUPT,
                         "%s: the audit would read more than %lu key and value names: the hive is damaged or "
                         "hostile",
-                        a->h->path, HP_AUDIT_BUDGET);
+                        hp_name(a->h), HP_AUDIT_BUDGET);
     }
     a->budget -= n;
     return HIVEPORT_OK;
@@ -152,7 +152,7 @@ int hp_audit_read(struct hp_audit *a, hiveport *hive, hive_value_h value, const 
         int err = errno;
         if (err == ENOMEM)
             return nomem(a);
-        return hp_error(a->h, HIVEPORT_E_CORRUPT, "%s: %s: a value's data is unreadable (%s)", hive->path, where,
+        return hp_error(a->h, HIVEPORT_E_CORRUPT, "%s: %s: a value's data is unreadable (%s)", hp_name(hive), where,
                         strerror(err ? err : EINVAL));
     }
     *type = (uint32_t)t;

@@ -147,7 +147,7 @@ int hp_audit_rpc_load(struct hp_audit *a)
         char why[160];
         int prc = hp_rpcrange_read(data, len, &ranges, &nranges, why, sizeof why);
         if (prc == HIVEPORT_E_NOMEM) {
-            rc = hp_error(a->h, HIVEPORT_E_NOMEM, "%s: out of memory while auditing", a->h->path);
+            rc = hp_error(a->h, HIVEPORT_E_NOMEM, "%s: out of memory while auditing", hp_name(a->h));
         } else if (prc != HIVEPORT_OK) {
             invalid = true;
             rc = hp_audit_add(a, &spec, "In the SOFTWARE hive, %s \"%s\" has an invalid entry (%s): %s.", key,
@@ -168,7 +168,7 @@ int hp_audit_rpc_load(struct hp_audit *a)
 
     a->rpc_text = ranges_text(ranges, nranges);
     if (a->rpc_text == NULL) {
-        rc = hp_error(a->h, HIVEPORT_E_NOMEM, "%s: out of memory while auditing", a->h->path);
+        rc = hp_error(a->h, HIVEPORT_E_NOMEM, "%s: out of memory while auditing", hp_name(a->h));
         goto out;
     }
     a->rpc_available = available == 1;

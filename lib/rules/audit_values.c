@@ -99,7 +99,7 @@ static int build_catalog(struct hp_audit *a, struct cat_entry **out, size_t *cou
     size_t n = hiveport_catalog_count();
     struct cat_entry *cat = hp_calloc(n, sizeof *cat);
     if (cat == NULL)
-        return hp_error(a->h, HIVEPORT_E_NOMEM, "%s: out of memory while auditing", a->h->path);
+        return hp_error(a->h, HIVEPORT_E_NOMEM, "%s: out of memory while auditing", hp_name(a->h));
     for (size_t i = 0; i < n; i++) {
         struct cat_entry *c = &cat[i];
         c->s = hiveport_catalog_at(i);
@@ -212,7 +212,7 @@ static int real_value(struct scan *sc, size_t i, hive_value_h value, const char 
         eff->value_name = hp_strdup(name);
         eff->set = true;
         if (eff->key == NULL || eff->key_rel == NULL || eff->value_name == NULL)
-            rc = hp_error(sc->a->h, HIVEPORT_E_NOMEM, "%s: out of memory while auditing", sc->a->h->path);
+            rc = hp_error(sc->a->h, HIVEPORT_E_NOMEM, "%s: out of memory while auditing", hp_name(sc->a->h));
     }
     free(data);
     return rc;
@@ -295,7 +295,7 @@ static int place_init(struct scan *sc, struct place *pl, const char *service, co
     pl->key = hp_format("%s\\%s\\%s%s%s", sc->cs_name, sc->services_name, service, sep, tail);
     pl->key_rel = hp_format("%s\\%s%s%s", sc->services_name, service, sep, tail);
     if (pl->key == NULL || pl->key_rel == NULL)
-        return hp_error(sc->a->h, HIVEPORT_E_NOMEM, "%s: out of memory while auditing", sc->a->h->path);
+        return hp_error(sc->a->h, HIVEPORT_E_NOMEM, "%s: out of memory while auditing", hp_name(sc->a->h));
     pl->shown = pl->key_rel + strlen(sc->services_name) + 1;
     return HIVEPORT_OK;
 }
@@ -669,7 +669,7 @@ int hp_audit_settings(struct hp_audit *a)
         all = hp_calloc(a->nsets * ncat, sizeof *all);
         family = hp_calloc(ncat, sizeof *family);
         if (all == NULL || family == NULL)
-            rc = hp_error(a->h, HIVEPORT_E_NOMEM, "%s: out of memory while auditing", a->h->path);
+            rc = hp_error(a->h, HIVEPORT_E_NOMEM, "%s: out of memory while auditing", hp_name(a->h));
     }
     /* The control set Windows boots first, so that a finding it shares with others is filed under it. */
     size_t boot_index = a->boot != 0 ? index_of(a, a->boot) : a->nsets;

@@ -17,7 +17,7 @@
 
 static int nomem(hiveport *h)
 {
-    return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
+    return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", hp_name(h));
 }
 
 /* A private handle on what h loaded (same file, same logs) that accepts changes in memory: a second
@@ -34,7 +34,7 @@ static int open_scratch(hiveport *h, hiveport **out)
     opts.flags = h->flags & (HIVEPORT_OPEN_NO_LOGS | HIVEPORT_OPEN_DISCARD_LOGS);
     opts.log_paths = (const char *const *)h->log_paths;
     opts.log_path_count = h->nlog_paths;
-    int rc = hiveport_open_ext(h->path, &opts, out);
+    int rc = hiveport_open_named(h->path, h->name, &opts, out); /* its messages name the hive as h's do */
     if (rc != HIVEPORT_OK) {
         rc = *out != NULL ? hp_error(h, rc, "%s", (*out)->errmsg) : nomem(h);
         hiveport_close(*out);
@@ -182,12 +182,12 @@ HIVEPORT_API int hiveport_preflight(hiveport *h, const hiveport_plan_item *plan,
     hp_clear_error(h);
     if (out == NULL || (plan == NULL && count > 0))
         return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: preflight needs the plan and a place for the findings",
-                        h->path);
+                        hp_name(h));
     for (size_t i = 0; i < count; i++)
         if (plan[i].setting == NULL)
-            return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: plan item %zu names no setting", h->path, i + 1);
+            return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: plan item %zu names no setting", hp_name(h), i + 1);
     if (software != NULL && !hp_handle_usable(software))
-        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: the SOFTWARE hive handle is not open", h->path);
+        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: the SOFTWARE hive handle is not open", hp_name(h));
 
     hiveport *scratch = NULL;
     hiveport_findings *before = NULL, *after = NULL;

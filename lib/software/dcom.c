@@ -126,7 +126,7 @@ static int check_args(hiveport *h, const char *appid)
     if (appid == NULL || !braced_guid(appid))
         return hp_error(h, HIVEPORT_E_INVALID_ARG,
                         "%s: AppID \"%s\" is not a braced GUID like {D99E6E74-FC88-11D0-B498-00A0C90312F3}",
-                        h->path, appid ? appid : "(null)");
+                        hp_name(h), appid ? appid : "(null)");
     return hp_require_software(h);
 }
 
@@ -147,7 +147,7 @@ static int locate(hiveport *h, const char *appid, struct located *loc)
     loc->data = hp_value_data(h, loc->value, &type, &len);
     if (loc->data == NULL)
         return hp_error(h, errno == ENOMEM ? HIVEPORT_E_NOMEM : HIVEPORT_E_CORRUPT,
-                        "%s: %s: \"" DCOM_ENDPOINTS "\" is unreadable: %s", h->path, loc->path,
+                        "%s: %s: \"" DCOM_ENDPOINTS "\" is unreadable: %s", hp_name(h), loc->path,
                         strerror(errno ? errno : EINVAL));
     loc->len = len;
     return HIVEPORT_OK;
@@ -158,9 +158,9 @@ static int check_endpoints(hiveport *h, const struct located *loc)
 {
     if (loc->type != hive_t_REG_MULTI_SZ)
         return hp_error(h, HIVEPORT_E_WRONG_TYPE, "%s: %s: \"" DCOM_ENDPOINTS "\" is %s, not REG_MULTI_SZ",
-                        h->path, loc->path, hp_type_name(loc->type));
+                        hp_name(h), loc->path, hp_type_name(loc->type));
     if (loc->data == NULL)
-        return hp_error(h, HIVEPORT_E_BAD_DATA, "%s: %s: \"" DCOM_ENDPOINTS "\" is %zu bytes long", h->path,
+        return hp_error(h, HIVEPORT_E_BAD_DATA, "%s: %s: \"" DCOM_ENDPOINTS "\" is %zu bytes long", hp_name(h),
                         loc->path, loc->len);
     return HIVEPORT_OK;
 }
@@ -171,25 +171,25 @@ HIVEPORT_API int hiveport_dcom_get_port(hiveport *h, const char *appid, uint32_t
     if (rc != HIVEPORT_OK)
         return rc;
     if (port == NULL)
-        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: no place for the port", h->path);
+        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: no place for the port", hp_name(h));
     struct located loc;
     struct endpoint *list = NULL;
     size_t n = 0, tail;
     if ((rc = locate(h, appid, &loc)) != HIVEPORT_OK)
         goto out;
     if (loc.key == 0) {
-        rc = hp_error(h, HIVEPORT_E_NOT_SET, "%s: no AppID %s in " DCOM_APPID_KEY, h->path, appid);
+        rc = hp_error(h, HIVEPORT_E_NOT_SET, "%s: no AppID %s in " DCOM_APPID_KEY, hp_name(h), appid);
         goto out;
     }
     if (loc.value == 0) {
         rc = hp_error(h, HIVEPORT_E_NOT_SET, "%s: %s has no \"" DCOM_ENDPOINTS "\": DCOM picks a dynamic port",
-                      h->path, loc.path);
+                      hp_name(h), loc.path);
         goto out;
     }
     if ((rc = check_endpoints(h, &loc)) != HIVEPORT_OK)
         goto out;
     if (split(loc.data, loc.len, &list, &n, &tail) != HIVEPORT_OK) {
-        rc = hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
+        rc = hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", hp_name(h));
         goto out;
     }
     const struct endpoint *first = NULL;
@@ -200,17 +200,17 @@ HIVEPORT_API int hiveport_dcom_get_port(hiveport *h, const char *appid, uint32_t
             rc = hp_error(h, HIVEPORT_E_BAD_DATA,
                           "%s: %s: \"" DCOM_ENDPOINTS "\" string %zu, \"%s\", is not \"" DCOM_TCP ",0,PORT\" with "
                           "a port 1-65535",
-                          h->path, loc.path, i + 1, list[i].text);
+                          hp_name(h), loc.path, i + 1, list[i].text);
         else if (first == NULL)
             first = &list[i];
         else if (first->port != list[i].port)
             rc = hp_error(h, HIVEPORT_E_BAD_DATA,
-                          "%s: %s: \"" DCOM_ENDPOINTS "\" has two TCP endpoints, \"%s\" and \"%s\"", h->path,
+                          "%s: %s: \"" DCOM_ENDPOINTS "\" has two TCP endpoints, \"%s\" and \"%s\"", hp_name(h),
                           loc.path, first->text, list[i].text);
     }
     if (rc == HIVEPORT_OK && first == NULL)
         rc = hp_error(h, HIVEPORT_E_NOT_SET, "%s: %s: \"" DCOM_ENDPOINTS "\" has no " DCOM_TCP " endpoint",
-                      h->path, loc.path);
+                      hp_name(h), loc.path);
     if (rc == HIVEPORT_OK)
         *port = first->port;
 out:
@@ -284,7 +284,7 @@ HIVEPORT_API int hiveport_dcom_set_port(hiveport *h, const char *appid, uint32_t
     if (rc != HIVEPORT_OK || (rc = hp_check_writable(h)) != HIVEPORT_OK)
         return rc;
     if (port == 0 || port > 65535)
-        return hp_error(h, HIVEPORT_E_RANGE, "%s: port %u for DCOM AppID %s is outside 1-65535", h->path, port,
+        return hp_error(h, HIVEPORT_E_RANGE, "%s: port %u for DCOM AppID %s is outside 1-65535", hp_name(h), port,
                         appid);
     struct located loc;
     char *data = NULL;
@@ -294,13 +294,13 @@ HIVEPORT_API int hiveport_dcom_set_port(hiveport *h, const char *appid, uint32_t
     if (loc.key == 0) {
         rc = hp_error(h, HIVEPORT_E_NOT_SET,
                       "%s: no AppID %s in " DCOM_APPID_KEY ": the application is not registered in this hive",
-                      h->path, appid);
+                      hp_name(h), appid);
         goto out;
     }
     if (loc.value != 0 && (rc = check_endpoints(h, &loc)) != HIVEPORT_OK)
         goto out;
     if (build(loc.data, loc.value ? loc.len : 0, port, &data, &len) != HIVEPORT_OK) {
-        rc = hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
+        rc = hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", hp_name(h));
         goto out;
     }
     if (loc.value != 0 && loc.len == len && memcmp(loc.data, data, len) == 0)

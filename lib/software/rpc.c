@@ -68,7 +68,7 @@ static int state_load(hiveport *h, struct rpc_state *st)
         v->data = hp_value_data(h, v->vk, &type, &len);
         if (v->data == NULL)
             rc = hp_error(h, errno == ENOMEM ? HIVEPORT_E_NOMEM : HIVEPORT_E_CORRUPT,
-                          "%s: " HP_RPC_KEY ": \"%s\" is unreadable: %s", h->path, value_names[i],
+                          "%s: " HP_RPC_KEY ": \"%s\" is unreadable: %s", hp_name(h), value_names[i],
                           strerror(errno ? errno : EINVAL));
         else
             v->len = len;
@@ -87,21 +87,21 @@ static int check_ports(hiveport *h, const struct rpc_value *v, struct hp_rpc_ran
         return hp_error(h, HIVEPORT_E_BAD_DATA,
                         "%s: " HP_RPC_KEY " has no \"Ports\": the RPC runtime treats the configuration as "
                         "invalid",
-                        h->path);
+                        hp_name(h));
     if (v->type != hive_t_REG_MULTI_SZ)
         return hp_error(h, HIVEPORT_E_WRONG_TYPE,
                         "%s: " HP_RPC_KEY ": \"Ports\" is %s, not REG_MULTI_SZ: the RPC runtime treats the "
                         "configuration as invalid",
-                        h->path, hp_type_name(v->type));
+                        hp_name(h), hp_type_name(v->type));
     if (v->data == NULL)
         return hp_error(h, HIVEPORT_E_BAD_DATA, "%s: " HP_RPC_KEY ": \"Ports\" is %zu bytes long, far more than "
-                        "a list of ports needs", h->path, v->len);
+                        "a list of ports needs", hp_name(h), v->len);
     char why[160];
     int rc = hp_rpcrange_read(v->data, v->len, ranges, n, why, sizeof why);
     if (rc == HIVEPORT_E_NOMEM)
-        return hp_error(h, rc, "%s: out of memory", h->path);
+        return hp_error(h, rc, "%s: out of memory", hp_name(h));
     if (rc != HIVEPORT_OK)
-        return hp_error(h, rc, "%s: " HP_RPC_KEY ": \"Ports\" is invalid: %s", h->path, why);
+        return hp_error(h, rc, "%s: " HP_RPC_KEY ": \"Ports\" is invalid: %s", hp_name(h), why);
     return HIVEPORT_OK;
 }
 
@@ -112,12 +112,12 @@ static int check_yn(hiveport *h, const struct rpc_value *v, const char *name, ch
     if (v->vk == 0)
         return hp_error(h, HIVEPORT_E_BAD_DATA,
                         "%s: " HP_RPC_KEY " has no \"%s\": the RPC runtime treats the configuration as invalid",
-                        h->path, name);
+                        hp_name(h), name);
     if (v->type != hive_t_REG_SZ)
         return hp_error(h, HIVEPORT_E_WRONG_TYPE,
                         "%s: " HP_RPC_KEY ": \"%s\" is %s, not REG_SZ \"Y\" or \"N\": the RPC runtime treats "
                         "the configuration as invalid",
-                        h->path, name, hp_type_name(v->type));
+                        hp_name(h), name, hp_type_name(v->type));
     char why[128];
     int r = v->data == NULL ? -1 : hp_rpcrange_read_yn(v->data, v->len, why, sizeof why);
     if (v->data == NULL)
@@ -126,7 +126,7 @@ static int check_yn(hiveport *h, const struct rpc_value *v, const char *name, ch
         return hp_error(h, HIVEPORT_E_BAD_DATA,
                         "%s: " HP_RPC_KEY ": \"%s\" is not \"Y\" or \"N\" as the RPC runtime reads it (%s): it "
                         "treats the configuration as invalid",
-                        h->path, name, why);
+                        hp_name(h), name, why);
     *yn = r ? 'Y' : 'N';
     return HIVEPORT_OK;
 }
@@ -166,7 +166,7 @@ HIVEPORT_API int hiveport_rpc_get(hiveport *h, char **ports, char *available, ch
     char avail = 0, use = 0, *text = NULL;
     if (st.key == 0)
         rc = hp_error(h, HIVEPORT_E_NOT_SET, "%s: " HP_RPC_KEY " is absent: dynamic RPC may use any port",
-                      h->path);
+                      hp_name(h));
     if (rc == HIVEPORT_OK)
         rc = check_ports(h, &st.v[V_PORTS], &ranges, &n);
     if (rc == HIVEPORT_OK)
@@ -176,7 +176,7 @@ HIVEPORT_API int hiveport_rpc_get(hiveport *h, char **ports, char *available, ch
     if (rc == HIVEPORT_OK) {
         n = hp_rpcrange_normalize(ranges, n);
         if (ports != NULL && (text = hp_rpcrange_text(ranges, n)) == NULL)
-            rc = hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
+            rc = hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", hp_name(h));
     }
     if (rc == HIVEPORT_OK) {
         if (ports != NULL)
@@ -237,7 +237,7 @@ static int rewrite_values(hiveport *h, hive_node_h key, const struct rpc_write w
             int err = errno ? errno : EINVAL;
             hp_clear_error(h);
             rc = hp_error(h, hp_status_from_errno(err), "%s: " HP_RPC_KEY ": a value name is unreadable: %s",
-                          h->path, strerror(err));
+                          hp_name(h), strerror(err));
             break;
         }
         for (int j = 0; j < V_COUNT; j++) {
@@ -296,7 +296,7 @@ HIVEPORT_API int hiveport_rpc_set(hiveport *h, const char *ports, char available
         return rc;
     int avail = flag_arg(available), use = flag_arg(use_internet);
     if (avail < 0 || use < 0)
-        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: %s must be 'Y', 'N' or 0 (keep), not 0x%02x", h->path,
+        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: %s must be 'Y', 'N' or 0 (keep), not 0x%02x", hp_name(h),
                         avail < 0 ? HP_RPC_PORTS_AVAILABLE : HP_RPC_USE_INTERNET,
                         (unsigned char)(avail < 0 ? available : use_internet));
 
@@ -309,15 +309,15 @@ HIVEPORT_API int hiveport_rpc_set(hiveport *h, const char *ports, char available
     if (ports != NULL) {
         rc = hp_rpcrange_parse_list(ports, &ranges, &n, why, sizeof why);
         if (rc != HIVEPORT_OK) {
-            rc = rc == HIVEPORT_E_NOMEM ? hp_error(h, rc, "%s: out of memory", h->path)
-                                        : hp_error(h, rc, "%s: invalid RPC port list: %s", h->path, why);
+            rc = rc == HIVEPORT_E_NOMEM ? hp_error(h, rc, "%s: out of memory", hp_name(h))
+                                        : hp_error(h, rc, "%s: invalid RPC port list: %s", hp_name(h), why);
             goto out;
         }
         n = hp_rpcrange_normalize(ranges, n);
         w[V_PORTS].write = true;
         w[V_PORTS].type = hive_t_REG_MULTI_SZ;
         if (hp_rpcrange_format(ranges, n, &w[V_PORTS].data, &w[V_PORTS].len) != HIVEPORT_OK) {
-            rc = hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", h->path);
+            rc = hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory", hp_name(h));
             goto out;
         }
     }
@@ -328,7 +328,7 @@ HIVEPORT_API int hiveport_rpc_set(hiveport *h, const char *ports, char available
     if (ports == NULL) {
         if (st.key == 0 || st.v[V_PORTS].vk == 0) {
             rc = hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: " HP_RPC_KEY " has no \"Ports\" to keep: give the ports",
-                          h->path);
+                          hp_name(h));
             goto out;
         }
         if ((rc = check_ports(h, &st.v[V_PORTS], &ranges, &n)) != HIVEPORT_OK)
@@ -372,7 +372,7 @@ HIVEPORT_API int hiveport_rpc_clear(hiveport *h, unsigned flags)
     if (rc != HIVEPORT_OK || (rc = hp_check_writable(h)) != HIVEPORT_OK)
         return rc;
     if (flags & ~HIVEPORT_RPC_CLEAR_KEEP_KEY)
-        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: unknown RPC clear flags 0x%x", h->path, flags);
+        return hp_error(h, HIVEPORT_E_INVALID_ARG, "%s: unknown RPC clear flags 0x%x", hp_name(h), flags);
     struct rpc_state st;
     if ((rc = state_load(h, &st)) != HIVEPORT_OK)
         return rc;

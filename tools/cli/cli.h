@@ -143,6 +143,9 @@ char *cli_backup_path(const char *hive);
 int cli_commit(const char *prog, hiveport *h, const char *hive, bool backup, bool *changed, char **backup_path);
 /* hiveport_open_ext() with the options and extra flags (HIVEPORT_OPEN_WRITE). */
 int cli_open(const char *path, const struct cli_open *o, unsigned flags, hiveport **h);
+/* cli_open() of a hive that messages name name (hiveport_open_named(): a copy extracted from an image);
+ * name NULL: cli_open(). */
+int cli_open_named(const char *path, const char *name, const struct cli_open *o, unsigned flags, hiveport **h);
 /* What became of a dirty hive's logs, by enum hiveport_log_state, as the JSON outputs name it ("clean",
  * "replayed", "unusable", "ignored"; "unknown" for anything else). */
 const char *cli_log_state_name(int state);

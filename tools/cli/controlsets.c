@@ -30,7 +30,7 @@ int cli_targets(const char *prog, hiveport *h, int target, uint32_t **numbers, s
     if (target == HIVEPORT_CS_ALL && hiveport_controlsets(h, NULL, 0, &total) != HIVEPORT_OK)
         return cli_fail(prog, h);
     if (total == 0) {
-        cli_error(prog, "%s: the hive has no ControlSetNNN key", hiveport_path(h));
+        cli_error(prog, "%s: the hive has no ControlSetNNN key", hiveport_name(h));
         return CLI_FAILED;
     }
     uint32_t *list = calloc(total, sizeof *list);
@@ -87,6 +87,6 @@ void cli_warn_current_default(const char *prog, hiveport *h, int target, const c
     cli_error(prog,
               "warning: %s: Select\\Current (%u) and Select\\Default (%u) differ: %s ControlSet%03u; "
               "Windows boots ControlSet%03u next (--controlset all writes every control set)",
-              hiveport_path(h), sel.value[HIVEPORT_SELECT_CURRENT], sel.value[HIVEPORT_SELECT_DEFAULT], verb,
+              hiveport_name(h), sel.value[HIVEPORT_SELECT_CURRENT], sel.value[HIVEPORT_SELECT_DEFAULT], verb,
             written, sel.value[HIVEPORT_SELECT_DEFAULT]);
 }

@@ -14,7 +14,7 @@ int cli_dry_run_dirty(const char *prog, hiveport *h, const struct cli_open *open
 {
     if (hiveport_is_dirty(h) == 1 && hiveport_log_state(h, NULL) != HIVEPORT_LOGS_REPLAYED &&
         !(open->flags & HIVEPORT_OPEN_DISCARD_LOGS)) {
-        cli_error(prog, "%s: the hive is dirty and %s: %s would refuse to write it (%s)", hiveport_path(h),
+        cli_error(prog, "%s: the hive is dirty and %s: %s would refuse to write it (%s)", hiveport_name(h),
                   hiveport_log_report(h), verb, CLI_HINT_DIRTY);
         return CLI_FAILED;
     }
@@ -90,7 +90,7 @@ int cli_scratch_open(const char *prog, hiveport *src, const char *hive, struct c
     hiveport_options opts;
     hiveport_options_init(&opts);
     opts.flags = HIVEPORT_OPEN_WRITE | (stale ? HIVEPORT_OPEN_DISCARD_LOGS | HIVEPORT_OPEN_NO_LOGS : 0);
-    if (hiveport_open_ext(s->file, &opts, &s->h) != HIVEPORT_OK) {
+    if (hiveport_open_named(s->file, s->hive, &opts, &s->h) != HIVEPORT_OK) { /* its messages name the user's hive */
         cli_scratch_fail(prog, s);
         goto fail;
     }
@@ -103,10 +103,10 @@ fail:
 int cli_scratch_fail(const char *prog, const struct cli_scratch *s)
 {
     const char *msg = hiveport_errmsg(s->h);
-    size_t len = strlen(s->file);
-    /* The library's messages begin with the path of the file it worked on: show the user's. */
-    if (strncmp(msg, s->file, len) == 0)
-        cli_error(prog, "%s%s", s->hive, msg + len);
+    size_t len = strlen(s->hive);
+    /* The copy was opened under the user's hive's name: the library's messages begin with it. */
+    if (strncmp(msg, s->hive, len) == 0)
+        cli_error(prog, "%s", msg);
     else
         cli_error(prog, "%s: %s", s->hive, msg);
     return CLI_FAILED;

@@ -78,7 +78,7 @@ int cli_commit(const char *prog, hiveport *h, const char *hive, bool backup, boo
     return CLI_OK;
 }
 
-int cli_open(const char *path, const struct cli_open *o, unsigned flags, hiveport **h)
+int cli_open_named(const char *path, const char *name, const struct cli_open *o, unsigned flags, hiveport **h)
 {
     hiveport_options opts;
     hiveport_options_init(&opts);
@@ -86,7 +86,12 @@ int cli_open(const char *path, const struct cli_open *o, unsigned flags, hivepor
     opts.lock_timeout_ms = o->lock_timeout_ms;
     opts.log_paths = o->nlogs ? o->logs : NULL;
     opts.log_path_count = o->nlogs;
-    return hiveport_open_ext(path, &opts, h);
+    return hiveport_open_named(path, name, &opts, h);
+}
+
+int cli_open(const char *path, const struct cli_open *o, unsigned flags, hiveport **h)
+{
+    return cli_open_named(path, NULL, o, flags, h);
 }
 
 int cli_open_writer(const char *prog, const char *path, const struct cli_open *o, hiveport **h)
@@ -111,13 +116,13 @@ void cli_report_logs(const char *prog, const hiveport *h)
     unsigned entries;
     switch (hiveport_log_state(h, &entries)) {
     case HIVEPORT_LOGS_REPLAYED:
-        cli_error(prog, "%s is dirty: %s (in memory; the files are unchanged)", hiveport_path(h),
+        cli_error(prog, "%s is dirty: %s (in memory; the files are unchanged)", hiveport_name(h),
                   hiveport_log_report(h));
         break;
     case HIVEPORT_LOGS_UNUSABLE:
     case HIVEPORT_LOGS_IGNORED:
         cli_error(prog, "warning: %s is dirty and its logs were not replayed (%s): values may be stale",
-                  hiveport_path(h), hiveport_log_report(h));
+                  hiveport_name(h), hiveport_log_report(h));
         break;
     default:
         break;

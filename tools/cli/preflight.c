@@ -31,7 +31,7 @@ int cli_preflight(hiveport *h, const hiveport_plan_item *plan, size_t count, int
         }
         created += service;
         char line[2048];
-        snprintf(line, sizeof line, "%s: %s %s: %s", hiveport_path(h),
+        snprintf(line, sizeof line, "%s: %s %s: %s", hiveport_name(h),
                  service ? "notice" : hiveport_severity_name(x->severity), x->code, x->message);
         say(ctx, line);
     }
@@ -40,14 +40,14 @@ int cli_preflight(hiveport *h, const hiveport_plan_item *plan, size_t count, int
         snprintf(refusal, len,
                  "%s: refused: the audit would report %zu error%s in the written hive (%s%s); nothing was "
                  "written (--force writes anyway)",
-                 hiveport_path(h), errors, errors == 1 ? "" : "s", rules_broken, errors > 4 ? ", ..." : "");
+                 hiveport_name(h), errors, errors == 1 ? "" : "s", rules_broken, errors > 4 ? ", ..." : "");
         return CLI_FAILED;
     }
     if (created > 0 && rules->strict) {
         snprintf(refusal, len,
                  "%s: refused under --strict: a custom setting would create a service key that did not exist "
                  "(above); nothing was written",
-                 hiveport_path(h));
+                 hiveport_name(h));
         return CLI_FAILED;
     }
     return CLI_OK;

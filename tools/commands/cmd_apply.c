@@ -147,11 +147,11 @@ static void note_logs(struct outcome *o, const hiveport *h)
 {
     switch (hiveport_log_state(h, NULL)) {
     case HIVEPORT_LOGS_REPLAYED:
-        note(o, "%s is dirty: %s (in memory; the files are unchanged)", hiveport_path(h), hiveport_log_report(h));
+        note(o, "%s is dirty: %s (in memory; the files are unchanged)", hiveport_name(h), hiveport_log_report(h));
         break;
     case HIVEPORT_LOGS_UNUSABLE:
     case HIVEPORT_LOGS_IGNORED:
-        note(o, "warning: %s is dirty and its logs were not replayed (%s): values may be stale", hiveport_path(h),
+        note(o, "warning: %s is dirty and its logs were not replayed (%s): values may be stale", hiveport_name(h),
              hiveport_log_report(h));
         break;
     default:
@@ -172,7 +172,7 @@ static void note_current_default(struct outcome *o, hiveport *h, int target, con
     note(o,
          "warning: %s: Select\\Current (%u) and Select\\Default (%u) differ: %s ControlSet%03u; Windows boots "
          "ControlSet%03u next ('controlset = all' in the profile covers every control set)",
-         hiveport_path(h), sel.value[HIVEPORT_SELECT_CURRENT], sel.value[HIVEPORT_SELECT_DEFAULT], verb, used,
+         hiveport_name(h), sel.value[HIVEPORT_SELECT_CURRENT], sel.value[HIVEPORT_SELECT_DEFAULT], verb, used,
          sel.value[HIVEPORT_SELECT_DEFAULT]);
 }
 
@@ -313,7 +313,7 @@ static bool apply_changes(struct outcome *o, const char *hive, hiveport *h, cons
 static bool commit(struct outcome *o, const char *hive, hiveport *h, const struct apply_run *r)
 {
     char *backup = NULL;
-    if (r->backup && (backup = cli_backup_path(hive)) == NULL) {
+    if (r->backup && (backup = cli_backup_path(hiveport_path(h))) == NULL) {
         fail(o, hive, "out of memory");
         return false;
     }
@@ -342,8 +342,9 @@ static void process_software(struct outcome *o, const char *hive, hiveport *h, c
     }
 }
 
-/* Applies (or checks) the profile on one hive; returns the result object, NULL when out of memory. */
-static json_t *process_hive(const struct apply_run *r, const char *hive)
+/* Applies (or checks) the profile on the hive at path, which results and messages name hive (the path, or
+ * the name of a hive inside an image); returns the result object, NULL when out of memory. */
+static json_t *process_hive(const struct apply_run *r, const char *path, const char *hive)
 {
     struct outcome o;
     if (new_result(hive, &o) == NULL)
@@ -352,7 +353,7 @@ static json_t *process_hive(const struct apply_run *r, const char *hive)
     hiveport *h = NULL;
     uint32_t *numbers = NULL;
     size_t count = 0;
-    int opened = cli_open(hive, &r->open, r->check ? 0 : HIVEPORT_OPEN_WRITE, &h);
+    int opened = cli_open_named(path, hive, &r->open, r->check ? 0 : HIVEPORT_OPEN_WRITE, &h);
     if (opened != HIVEPORT_OK) {
         if (opened == HIVEPORT_E_DIRTY && h != NULL)
             fail(&o, hive, "%s (%s)", hiveport_errmsg(h), CLI_HINT_DIRTY);
@@ -390,16 +391,16 @@ out:
     return o.obj;
 }
 
-static json_t *process_image_hive(void *ctx, const char *hive)
+static json_t *process_image_hive(void *ctx, const char *hive, const char *name)
 {
-    return process_hive(ctx, hive);
+    return process_hive(ctx, hive, name);
 }
 
 /* A hive, or an image named by a manifest line (apply_image.h). */
 static json_t *process_target(const struct apply_run *r, const char *target)
 {
     if (!apply_image_is_target(target))
-        return process_hive(r, target);
+        return process_hive(r, target, target);
     return apply_image_run(r->prog, target, !r->check, r->backup, r->open.lock_timeout_ms, process_image_hive,
                            (void *)r);
 }

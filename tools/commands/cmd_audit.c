@@ -68,7 +68,7 @@ static json_t *finding_json(const hiveport_finding *x)
 static int print_json(const char *prog, hiveport *h, const char *software, const hiveport_findings *f,
                       const size_t counts[3], int fail_on, bool failed)
 {
-    json_t *doc = json_pack("{s:o, s:o, s:b, s:o, s:s, s:b, s:o, s:o}", "hive", cli_json_text(hiveport_path(h)),
+    json_t *doc = json_pack("{s:o, s:o, s:b, s:o, s:s, s:b, s:o, s:o}", "hive", cli_json_text(hiveport_name(h)),
                             "software", cli_json_text(software), "dirty", hiveport_is_dirty(h) == 1, "logs",
                             cli_json_logs(h), "fail_on", hiveport_severity_name(fail_on), "failed", failed, "counts",
                             cli_findings_counts_json(counts), "findings", cli_findings_json(f, finding_json));
@@ -91,7 +91,7 @@ static void report_unauditable(const char *prog, hiveport *h, char *why, size_t 
         }
     if (first != NULL)
         snprintf(why, why_len, "%s: the hive is too damaged to audit (%zu error%s; the first: %s at offset 0x%llx: %s)",
-                 hiveport_path(h), errors, errors == 1 ? "" : "s", first->code, (unsigned long long)first->offset,
+                 hiveport_name(h), errors, errors == 1 ? "" : "s", first->code, (unsigned long long)first->offset,
                  first->message);
     cli_error(prog, "%s", why);
     hiveport_findings_free(cf);

@@ -48,7 +48,7 @@ static json_t *finding_json(const hiveport_finding *x)
 /* One hive's result as JSON (NULL when out of memory). */
 static json_t *hive_json(hiveport *h, const hiveport_findings *f, const size_t counts[3])
 {
-    return json_pack("{s:o, s:b, s:o, s:o, s:o}", "hive", cli_json_text(hiveport_path(h)), "dirty",
+    return json_pack("{s:o, s:b, s:o, s:o, s:o}", "hive", cli_json_text(hiveport_name(h)), "dirty",
                      hiveport_is_dirty(h) == 1, "logs", cli_json_logs(h), "counts", cli_findings_counts_json(counts),
                      "findings", cli_findings_json(f, finding_json));
 }

@@ -92,7 +92,7 @@ static int check_agree(const char *prog, hiveport *h, const uint32_t *numbers, s
             cli_error(prog,
                       "%s: the control sets differ: %s is %s in ControlSet%03u and %s in ControlSet%03u; a profile "
                       "sets every control set alike, so export one of them (--controlset N)",
-                      hiveport_path(h), s->id, x, numbers[0], y, numbers[i]);
+                      hiveport_name(h), s->id, x, numbers[0], y, numbers[i]);
             return CLI_FAILED;
         }
     return CLI_OK;
@@ -111,7 +111,7 @@ static int check_distinct(const char *prog, hiveport *h, uint32_t controlset, co
             cli_error(prog,
                       "%s: ControlSet%03u: %s and %s both use port %u; a profile cannot give two settings one port "
                       "(fix the hive first: two services cannot listen on one port)",
-                      hiveport_path(h), controlset, a->id, b->id, states[k].port);
+                      hiveport_name(h), controlset, a->id, b->id, states[k].port);
             return CLI_FAILED;
         }
     return CLI_OK;
@@ -124,7 +124,7 @@ static void write_header(FILE *out, hiveport *h, int target, const uint32_t *num
     struct cli_select sel;
     bool have_sel = cli_select_read(h, &sel) == HIVEPORT_OK;
     fputs("# hiveport profile exported from ", out);
-    cli_print_text(out, hiveport_path(h));
+    cli_print_text(out, hiveport_name(h));
     fputs(",", out);
     for (size_t i = 0; i < count; i++) {
         char roles[64] = "";
@@ -166,7 +166,7 @@ static int export_reg(const char *prog, hiveport *h, int format, int target, uin
             describe(s, &states[k], what[k], sizeof what[k]);
             values[n++] = (struct regwrite_value){.setting = s, .left_out = what[k]};
             fprintf(stderr, "%s: warning: %s: %s left out of the .reg file: Windows cannot use its value (%s)\n",
-                    prog, hiveport_path(h), s->id, what[k]);
+                    prog, hiveport_name(h), s->id, what[k]);
         }
     }
     char controlset[32], *note = NULL;
@@ -175,7 +175,7 @@ static int export_reg(const char *prog, hiveport *h, int format, int target, uin
     else
         snprintf(controlset, sizeof controlset, "ControlSet%03u", number);
     int rc = CLI_OK;
-    if (asprintf(&note, "hiveport export of %s, ControlSet%03u; hiveport apply reads it back", hiveport_path(h),
+    if (asprintf(&note, "hiveport export of %s, ControlSet%03u; hiveport apply reads it back", hiveport_name(h),
                  number) < 0)
         note = NULL;
     if (note == NULL ||
@@ -231,7 +231,7 @@ static int export_profile(const char *prog, hiveport *h, int target, bool unset_
             describe(s, st, what, sizeof what);
             fprintf(out, "# %s left out: Windows cannot use its value (%s)\n", s->id, what);
             cli_error(prog, "warning: %s: %s left out of the profile: Windows cannot use its value (%s)",
-                      hiveport_path(h), s->id, what);
+                      hiveport_name(h), s->id, what);
         }
     }
     if (written == 0)
@@ -262,7 +262,7 @@ static int export_software(const char *prog, hiveport *h, int format, bool unset
     if (status != HIVEPORT_OK && status != HIVEPORT_E_NOT_SET)
         return cli_fail(prog, h);
     char note[4096];
-    snprintf(note, sizeof note, "RPC port range of %s, exported by hiveport %s%s", hiveport_path(h),
+    snprintf(note, sizeof note, "RPC port range of %s, exported by hiveport %s%s", hiveport_name(h),
              hiveport_version(), status == HIVEPORT_E_NOT_SET && !unset_absent ? ": none" : "");
     /* Without a range, the key's deletion only with --unset-absent, as for absent SYSTEM settings. */
     bool ok = status == HIVEPORT_E_NOT_SET && !unset_absent

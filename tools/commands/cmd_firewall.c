@@ -102,7 +102,7 @@ static int boot_controlsets(const char *prog, struct firewall *fw)
         cli_error(prog,
                   "warning: %s: Select\\Current (%u) and Select\\Default (%u) differ: the rules cover both "
                   "ControlSet%03u and ControlSet%03u (--controlset picks one)",
-                  hiveport_path(fw->h), cur, def, cur, def);
+                  hiveport_name(fw->h), cur, def, cur, def);
     return CLI_OK;
 }
 
@@ -136,7 +136,7 @@ static int collect(const char *prog, struct firewall *fw)
                 cli_error(prog, "warning: %s: no rule for it (see hiveport audit)", hiveport_errmsg(fw->h));
             else if (!(port == 0 && (s->flags & HIVEPORT_SETTING_ZERO_DYNAMIC)))
                 cli_error(prog, "warning: %s: ControlSet%03u %s is %u, not a TCP port (1-65535): no rule for it",
-                          hiveport_path(fw->h), cs, s->id, port);
+                          hiveport_name(fw->h), cs, s->id, port);
         }
     }
     qsort(fw->hits, fw->nhits, sizeof *fw->hits, cmp_hit);
@@ -284,7 +284,7 @@ static int print_json(const char *prog, const struct firewall *fw)
     json_t *skipped = json_array();
     for (size_t i = 0; skipped != NULL && i < fw->nskipped; i++)
         cli_json_append(&skipped, skipped_json(&fw->skipped[i]));
-    return cli_json_print(prog, json_pack("{s:o, s:o, s:o, s:o}", "hive", cli_json_text(hiveport_path(fw->h)),
+    return cli_json_print(prog, json_pack("{s:o, s:o, s:o, s:o}", "hive", cli_json_text(hiveport_name(fw->h)),
                                           "controlsets", cli_json_numbers(fw->controlsets, fw->ncontrolsets), "rules",
                                           rules, "skipped", skipped));
 }

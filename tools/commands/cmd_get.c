@@ -47,7 +47,7 @@ static int print_json(const char *prog, hiveport *h, int target, const struct cl
                               ok ? json_null() : json_string(hiveport_strerror(r->status)));
         cli_json_append(&list, o);
     }
-    json_t *doc = json_pack("{s:o, s:I, s:o}", "hive", cli_json_text(hiveport_path(h)), "controlset",
+    json_t *doc = json_pack("{s:o, s:I, s:o}", "hive", cli_json_text(hiveport_name(h)), "controlset",
                             (json_int_t)(hiveport_resolve_controlset(h, target, &number) == HIVEPORT_OK ? number : 0),
                             "settings", list);
     return cli_json_print(prog, doc);

@@ -45,7 +45,7 @@ int cmd_recover(int argc, char **argv)
     int state = hiveport_log_state(h, &entries);
     if (state != HIVEPORT_LOGS_CLEAN && state != HIVEPORT_LOGS_REPLAYED) {
         cli_error(prog, "%s is dirty and %s: nothing to recover it from; %s not written (%s)",
-                  hiveport_path(h), hiveport_log_report(h), out, "--log PATH replays logs kept elsewhere");
+                  hiveport_name(h), hiveport_log_report(h), out, "--log PATH replays logs kept elsewhere");
         goto done;
     }
     /* hiveport_save_copy() refuses an existing OUT itself (no window between a check and the write). */
@@ -56,11 +56,11 @@ int cmd_recover(int argc, char **argv)
     if (state == HIVEPORT_LOGS_REPLAYED) {
         uint32_t primary = 0, secondary = 0;
         hiveport_sequence(h, &primary, &secondary);
-        printf("%s is dirty (sequence numbers %u and %u differ): %s\n", hiveport_path(h), primary, secondary,
+        printf("%s is dirty (sequence numbers %u and %u differ): %s\n", hiveport_name(h), primary, secondary,
                hiveport_log_report(h));
         printf("wrote the recovered hive to %s (clean)\n", out);
     } else {
-        printf("%s is clean: there is nothing to replay\n", hiveport_path(h));
+        printf("%s is clean: there is nothing to replay\n", hiveport_name(h));
         printf("wrote a copy to %s\n", out);
     }
     rc = CLI_OK;

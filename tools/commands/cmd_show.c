@@ -114,7 +114,7 @@ static int show_json(const char *prog, const struct report *r)
     uint32_t primary = 0, secondary = 0;
     hiveport_sequence(r->h, &primary, &secondary);
     json_t *doc = json_pack("{s:o, s:b, s:{s:i, s:i}, s:o, s:o, s:o, s:o}", "hive",
-                            cli_json_text(hiveport_path(r->h)), "dirty", hiveport_is_dirty(r->h) == 1, "sequence",
+                            cli_json_text(hiveport_name(r->h)), "dirty", hiveport_is_dirty(r->h) == 1, "sequence",
                             "primary", (json_int_t)primary, "secondary", (json_int_t)secondary, "logs",
                             cli_json_logs(r->h), "select", select_json(&r->sel), "controlsets",
                             cli_json_numbers(r->all, r->all_count), "selected", selected);
@@ -148,7 +148,7 @@ static int show_text(const struct report *r)
 {
     uint32_t primary = 0, secondary = 0;
     hiveport_sequence(r->h, &primary, &secondary);
-    printf("hive:          %s\n", hiveport_path(r->h));
+    printf("hive:          %s\n", hiveport_name(r->h));
     if (hiveport_is_dirty(r->h) == 1) {
         printf("dirty:         yes (sequence numbers %u and %u differ)\n", primary, secondary);
         /* Replayed logs are what Windows would see; without them the file's values may be stale. */

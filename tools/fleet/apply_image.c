@@ -76,38 +76,6 @@ const char *apply_image_problem(const char *line)
     return problem;
 }
 
-/* s with every occurrence of from replaced by to (malloc'd; NULL when out of memory). */
-static char *replace_all(const char *s, const char *from, const char *to)
-{
-    size_t flen = strlen(from), tlen = strlen(to), count = 0;
-    for (const char *p = s; flen > 0 && (p = strstr(p, from)) != NULL; p += flen)
-        count++;
-    char *out = malloc(strlen(s) + count * (tlen > flen ? tlen - flen : 0) + 1), *w = out;
-    if (out == NULL)
-        return NULL;
-    for (const char *p = s, *hit; *p != '\0'; p = hit + flen) {
-        hit = flen > 0 ? strstr(p, from) : NULL;
-        size_t n = hit != NULL ? (size_t)(hit - p) : strlen(p);
-        memcpy(w, p, n);
-        w += n;
-        if (hit == NULL)
-            break;
-        memcpy(w, to, tlen);
-        w += tlen;
-    }
-    *w = '\0';
-    return out;
-}
-
-static void relabel_string(json_t *str, const char *from, const char *to)
-{
-    const char *s = json_string_value(str);
-    char *replaced = s != NULL ? replace_all(s, from, to) : NULL;
-    if (replaced != NULL)
-        json_string_set(str, replaced);
-    free(replaced);
-}
-
 struct run_state {
     apply_hive_fn *fn;
     void *ctx;
@@ -123,15 +91,9 @@ static bool failed(const json_t *result)
 static int on_hive(void *ctx, const char *hive, const char *label)
 {
     struct run_state *st = ctx;
-    st->result = st->fn(st->ctx, hive);
+    st->result = st->fn(st->ctx, hive, label);
     if (st->result == NULL)
         return CLI_FAILED;
-    relabel_string(json_object_get(st->result, "error"), hive, label);
-    size_t i;
-    json_t *note;
-    json_array_foreach(json_object_get(st->result, "notes"), i, note) {
-        relabel_string(note, hive, label);
-    }
     /* Only a result that succeeded is written back (a refusal leaves the image unchanged). */
     return failed(st->result) ? CLI_FAILED : CLI_OK;
 }

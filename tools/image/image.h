@@ -22,7 +22,8 @@
 int image_dispatch(const char *name, int (*run)(int argc, char **argv), int argc, char **argv);
 /* One image named outside a command line (a line of apply's manifest, apply_image.h): image_with_hive()
  * runs fn(ctx, HIVE, LABEL) on the private copy HIVE of its SYSTEM hive, LABEL naming it as messages
- * should ("install.wim:2:Windows/System32/config/SYSTEM"), with the lock, the deferred signals and the
+ * should ("install.wim:2:Windows/System32/config/SYSTEM"; fn opens HIVE with hiveport_open_named(HIVE,
+ * LABEL, ...) so that the library's messages say it too), with the lock, the deferred signals and the
  * write-back of image_dispatch(): the hive goes back when fn returned CLI_OK, may_write is set and the
  * bytes changed.  Prints the image layer's errors; returns fn's status, or the image layer's. */
 struct image_target {
