@@ -266,6 +266,14 @@ int hp_hive_open_scratch(hiveport *h, hiveport **out)
     return HIVEPORT_OK;
 }
 
+void hp_hive_release_pages(hiveport *h)
+{
+    const void *map = h->edit != NULL ? h->mapping : h->img.data; /* never the edit's private pages */
+    size_t len = h->edit != NULL ? h->mapping_len : h->img.map_len;
+    if (map != NULL)
+        madvise((void *)map, len, MADV_DONTNEED);
+}
+
 static int copy_log_paths(hiveport *h, const char *const *paths, size_t n)
 {
     if (paths == NULL || n > 8)

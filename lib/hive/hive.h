@@ -119,6 +119,9 @@ void hp_hive_unload(hiveport *h);
  * the checks h's open made.  h must hold no changes and not be a damaged hive's.  Returns the status with
  * the message on h. */
 int hp_hive_open_scratch(hiveport *h, hiveport **out);
+/* Drops the pages of the file's mapping from this process (they stay in the page cache, and come back on
+ * the next read): after a walk over the whole hive, so that the next one does not hold them twice. */
+void hp_hive_release_pages(hiveport *h);
 int hp_file_fd(const hiveport *h); /* the descriptor of the file the handle loaded */
 bool hp_handle_usable(const hiveport *h);
 void hp_inplace_clear(hiveport *h); /* forgets the in-place edits (the handle owns the list) */

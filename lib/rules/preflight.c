@@ -195,6 +195,8 @@ HIVEPORT_API int hiveport_preflight(hiveport *h, const hiveport_plan_item *plan,
     int rc = result == NULL || services == NULL ? nomem(h) : open_scratch(h, &scratch);
     if (rc == HIVEPORT_OK)
         rc = relay(h, scratch, hp_audit_run(scratch, software, false, &before));
+    if (rc == HIVEPORT_OK) /* the "after" audit reads the edited copy: both would hold every page read */
+        hp_hive_release_pages(scratch);
     if (rc == HIVEPORT_OK)
         rc = check_services(h, scratch, plan, count, target, services);
     if (rc == HIVEPORT_OK)
