@@ -817,23 +817,15 @@ END_TEST
 
 int main(void)
 {
+    const TTest *const tests[] = {clean_exchange_dc_has_no_warning_or_error, keys_and_values_as_found,
+                                  equal_findings_merge_across_controlsets, findings_are_capped,
+                                  read_only_files_untouched, audit_sees_uncommitted_changes,
+                                  arguments_and_accessors, damaged_hives_never_crash,
+                                  rpcrange_parses_like_windows, rpcrange_allocation_failure, names_normalise, NULL};
     Suite *s;
     TCase *tc = tu_tcase(&s, "audit", "audit", 120, tu_setup_dir, tu_teardown_dir);
     tcase_add_loop_test(tc, each_fixture_gives_exactly_its_findings, 0, NCASES);
-    tcase_add_test(tc, clean_exchange_dc_has_no_warning_or_error);
-    tcase_add_test(tc, keys_and_values_as_found);
-    tcase_add_test(tc, equal_findings_merge_across_controlsets);
-    tcase_add_test(tc, findings_are_capped);
-    tcase_add_test(tc, read_only_files_untouched);
-    tcase_add_test(tc, audit_sees_uncommitted_changes);
-    tcase_add_test(tc, arguments_and_accessors);
-    tcase_add_loop_test(tc, allocation_failures_are_clean, 0,
-                        (int)(sizeof alloc_cases / sizeof alloc_cases[0]));
-    tcase_add_test(tc, damaged_hives_never_crash);
-    tcase_add_loop_test(tc, real_hives_audit_and_stay_untouched, 0,
-                        (int)(sizeof real_hives / sizeof real_hives[0]));
-    tcase_add_test(tc, rpcrange_parses_like_windows);
-    tcase_add_test(tc, rpcrange_allocation_failure);
-    tcase_add_test(tc, names_normalise);
-    return tu_run_suite(s);
+    tcase_add_loop_test(tc, allocation_failures_are_clean, 0, (int)(sizeof alloc_cases / sizeof alloc_cases[0]));
+    tcase_add_loop_test(tc, real_hives_audit_and_stay_untouched, 0, (int)(sizeof real_hives / sizeof real_hives[0]));
+    return tu_run_tests(s, tc, tests);
 }

@@ -684,15 +684,12 @@ END_TEST
 
 int main(void)
 {
+    const TTest *const tests[] = {keys_deeper_than_512_levels, big_value_in_one_cell_is_caught_and_never_committed,
+                                  writes_refuse_a_damaged_result, dirty_hive_replayed_or_primary,
+                                  allocation_failures_are_clean, arguments, NULL};
     Suite *s;
     TCase *tc = tu_tcase(&s, "check", "check", 120, tu_setup_dir, tu_teardown_dir);
     tcase_add_loop_test(tc, each_edit_gives_exactly_its_code, 0, NEDITS);
-    tcase_add_test(tc, keys_deeper_than_512_levels);
-    tcase_add_test(tc, big_value_in_one_cell_is_caught_and_never_committed);
-    tcase_add_test(tc, writes_refuse_a_damaged_result);
-    tcase_add_test(tc, dirty_hive_replayed_or_primary);
     tcase_add_loop_test(tc, real_hives, 0, (int)(sizeof reals / sizeof reals[0]));
-    tcase_add_test(tc, allocation_failures_are_clean);
-    tcase_add_test(tc, arguments);
-    return tu_run_suite(s);
+    return tu_run_tests(s, tc, tests);
 }

@@ -552,18 +552,11 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("logcommit");
-    TCase *tc = tcase_create("logcommit");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, new_format_replay_equals_commit);
-    tcase_add_test(tc, old_format_replay_equals_commit);
-    tcase_add_test(tc, auto_log_copy);
-    tcase_add_test(tc, reproducible);
-    tcase_add_test(tc, replayed_hive_is_copied);
-    tcase_add_test(tc, readers_and_in_place_commits);
+    const TTest *const tests[] = {new_format_replay_equals_commit, old_format_replay_equals_commit, auto_log_copy,
+                                  reproducible, replayed_hive_is_copied, readers_and_in_place_commits, NULL};
+    Suite *s;
+    TCase *tc = tu_tcase(&s, "logcommit", "logcommit", 60, setup, teardown);
     tcase_add_loop_test(tc, native_key, 0, 4);
     tcase_add_loop_test(tc, touched_damage, 0, 3);
-    suite_add_tcase(s, tc);
-    return tu_run_suite(s);
+    return tu_run_tests(s, tc, tests);
 }

@@ -361,20 +361,10 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("native");
-    TCase *tc = tcase_create("native");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, creates_keys_in_15);
-    tcase_add_test(tc, creates_lf_lists_in_13);
-    tcase_add_test(tc, unset_deletes_value);
-    tcase_add_test(tc, value_that_no_longer_fits);
-    tcase_add_test(tc, full_leaf_splits_under_ri);
-    tcase_add_test(tc, big_data_in_15);
-    tcase_add_test(tc, grows_past_the_mapping);
-    tcase_add_test(tc, reproducible);
-    tcase_add_test(tc, real_win10);
-    tcase_add_test(tc, real_win7);
-    suite_add_tcase(s, tc);
-    return tu_run_suite(s);
+    const TTest *const tests[] = {creates_keys_in_15, creates_lf_lists_in_13, unset_deletes_value,
+                                  value_that_no_longer_fits, full_leaf_splits_under_ri, big_data_in_15,
+                                  grows_past_the_mapping, reproducible, real_win10, real_win7, NULL};
+    Suite *s;
+    TCase *tc = tu_tcase(&s, "native", "native", 120, setup, teardown);
+    return tu_run_tests(s, tc, tests);
 }

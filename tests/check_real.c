@@ -131,13 +131,11 @@ END_TEST
 
 int main(void)
 {
+    const TTest *const tests[] = {control_sets_of_real_hives, dirty_real_hive_refuses_writes_untouched,
+                                  corrupt_real_hive_is_refused, differencing_hive_without_select, NULL};
     Suite *s;
     TCase *tc = tu_tcase(&s, "real hives", "real", 120, tu_setup_dir, tu_teardown_dir);
     tcase_add_loop_test(tc, round_trip_on_clean_real_hive, 0,
                         (int)(sizeof clean_system_hives / sizeof clean_system_hives[0]));
-    tcase_add_test(tc, control_sets_of_real_hives);
-    tcase_add_test(tc, dirty_real_hive_refuses_writes_untouched);
-    tcase_add_test(tc, corrupt_real_hive_is_refused);
-    tcase_add_test(tc, differencing_hive_without_select);
-    return tu_run_suite(s);
+    return tu_run_tests(s, tc, tests);
 }
