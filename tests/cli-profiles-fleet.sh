@@ -61,13 +61,21 @@ EOF
 good=$((fleet - 2))
 bad_before=$(state "$corrupt" "$readonly")
 
-t0=$(now)
-"$HIVEPORT" apply --jobs "$jobs" plan.profile "${images[@]}" >apply1.out 2>apply1.err
-rc=$?
-t1=$(now)
-check "first apply: exit status $rc, expected 1 (two hives failed)" [ "$rc" = 1 ]
-check "first apply: summary line" grep -qx "$fleet hives: $good changed, 0 unchanged, 2 failed" apply1.out
-check "first apply: $good 'changed' lines" [ "$(grep -c ': changed (' apply1.out)" = "$good" ]
+# apply_fleet NAME OUT SUMMARY WORD PATTERN: `apply --jobs $jobs` of plan.profile on the fleet, its output in
+# OUT.out and OUT.err, its seconds in $took; exit status 1 (the two bad hives failed), the summary line
+# SUMMARY, and $good lines (the good hives) matching PATTERN (those that say WORD).
+apply_fleet() {
+    local name=$1 out=$2 summary=$3 word=$4 pattern=$5 t0 rc
+    t0=$(now)
+    "$HIVEPORT" apply --jobs "$jobs" plan.profile "${images[@]}" >"$out.out" 2>"$out.err"
+    rc=$?
+    took=$(elapsed "$t0" "$(now)")
+    check "$name: exit status $rc, expected 1 (two hives failed)" [ "$rc" = 1 ]
+    check "$name: summary line" grep -qx "$summary" "$out.out"
+    check "$name: $good '$word' lines" [ "$(grep -c "$pattern" "$out.out")" = "$good" ]
+}
+apply_fleet "first apply" apply1 "$fleet hives: $good changed, 0 unchanged, 2 failed" changed ': changed ('
+took1=$took
 check "first apply: the corrupt hive's reason" grep -qx "$corrupt: failed: no hive bin at offset 0x2000 (the structure is damaged)" apply1.out
 check "first apply: the read-only hive's reason" grep -qx "$readonly: failed: the file is read-only (mode 0444)" apply1.out
 check "first apply: one line per hive, in the order given" \
@@ -89,13 +97,8 @@ for img in fleet/img01/SYSTEM fleet/img50/SYSTEM; do
 done
 
 all_before=$(state "${images[@]}")
-t2=$(now)
-"$HIVEPORT" apply --jobs "$jobs" plan.profile "${images[@]}" >apply2.out 2>apply2.err
-rc=$?
-t3=$(now)
-check "second apply: exit status $rc, expected 1" [ "$rc" = 1 ]
-check "second apply: summary line" grep -qx "$fleet hives: 0 changed, $good unchanged, 2 failed" apply2.out
-check "second apply: $good 'unchanged' lines" [ "$(grep -c ': unchanged$' apply2.out)" = "$good" ]
+apply_fleet "second apply" apply2 "$fleet hives: 0 changed, $good unchanged, 2 failed" unchanged ': unchanged$'
+took2=$took
 check "second apply: no hive rewritten (bytes, mtimes, inodes kept)" [ "$(state "${images[@]}")" = "$all_before" ]
 
 # The same output whatever --jobs (read-only runs, so that each sees the same hives).
@@ -116,7 +119,7 @@ t4=$(now)
 "$HIVEPORT" apply --jobs 1 plan.profile serial/img* >serial.out 2>&1
 t5=$(now)
 check "serial apply: all changed" grep -qx "$fleet hives: $fleet changed, 0 unchanged, 0 failed" serial.out
-echo "fleet of $fleet: first apply --jobs $jobs $(elapsed "$t0" "$t1") s, second (no change) $(elapsed "$t2" "$t3") s;" \
+echo "fleet of $fleet: first apply --jobs $jobs $took1 s, second (no change) $took2 s;" \
     "first apply --jobs 1 $(elapsed "$t4" "$t5") s ($(nproc 2>/dev/null || echo ?) CPUs)"
 
 # ---- real hives ----
