@@ -590,9 +590,7 @@ START_TEST(real_hives_audit_and_stay_untouched)
     char *path = tu_real_hive(tu_dir, name);
     if (path == NULL)
         return;
-    char *original = NULL;
-    if (asprintf(&original, "%s.orig", path) < 0 || tu_copy(path, original) != 0)
-        abort();
+    char *original = tu_copy_beside(path, ".orig");
     ck_assert_int_eq(chmod(path, 0444), 0);
     struct stat st;
     ck_assert_int_eq(tu_stat(path, &st), 0);

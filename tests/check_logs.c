@@ -32,8 +32,7 @@ static char *dirty_with_log(const char *name, const char *log_name, uint32_t new
     char *hive = path_in(name), *after = path_in("after.tmp");
     ck_assert_int_eq(tu_copy(tu_fixture_path("system-basic"), hive), 0);
     ck_assert_int_eq(tu_copy(hive, after), 0);
-    hiveport *h;
-    ck_assert_int_eq(hiveport_open(after, HIVEPORT_OPEN_WRITE, &h), HIVEPORT_OK);
+    hiveport *h = tu_open_or_fail(after, HIVEPORT_OPEN_WRITE);
     ck_assert_int_eq(hiveport_set_port(h, hiveport_catalog_find("ntds"), 1, new_port, 0), HIVEPORT_OK);
     ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
     hiveport_close(h);
@@ -105,8 +104,7 @@ START_TEST(read_replays_logs_found_case_insensitively)
     char *hive = dirty_with_log("SYSTEM", "system.log1", 7000);
     char *orig = path_in("orig");
     ck_assert_int_eq(tu_copy(hive, orig), 0);
-    hiveport *h;
-    ck_assert_int_eq(hiveport_open(hive, 0, &h), HIVEPORT_OK);
+    hiveport *h = tu_open_or_fail(hive, 0);
     ck_assert_int_eq(hiveport_is_dirty(h), 1);
     unsigned entries = 0;
     ck_assert_int_eq(hiveport_log_state(h, &entries), HIVEPORT_LOGS_REPLAYED);
@@ -169,8 +167,7 @@ END_TEST
 START_TEST(write_keeps_logged_changes)
 {
     char *hive = dirty_with_log("SYSTEM", "SYSTEM.LOG1", 7002);
-    hiveport *h;
-    ck_assert_int_eq(hiveport_open(hive, HIVEPORT_OPEN_WRITE, &h), HIVEPORT_OK);
+    hiveport *h = tu_open_or_fail(hive, HIVEPORT_OPEN_WRITE);
     ck_assert_int_eq(hiveport_set_port(h, hiveport_catalog_find("netlogon"), 1, 7100, 0), HIVEPORT_OK);
     ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
     hiveport_close(h);
@@ -219,8 +216,7 @@ START_TEST(corrupt_log_is_not_applied)
     unsigned char *data = tu_read(log, &len);
     data[512 + 0x28 + 8 + 100] ^= 0xFF; /* a byte of page data: Hash-1 no longer matches */
     write_bytes(log, data, len);
-    hiveport *h;
-    ck_assert_int_eq(hiveport_open(hive, 0, &h), HIVEPORT_OK);
+    hiveport *h = tu_open_or_fail(hive, 0);
     ck_assert_int_eq(hiveport_log_state(h, NULL), HIVEPORT_LOGS_UNUSABLE);
     ck_assert_uint_eq(get_ntds(h), 5005);
     hiveport_close(h);
@@ -238,8 +234,7 @@ START_TEST(clean_hive_ignores_logs)
     char *clean = path_in("CLEAN"), *log = path_in("SYSTEM.LOG1"), *clean_log = path_in("CLEAN.LOG1");
     ck_assert_int_eq(tu_copy(tu_fixture_path("system-basic"), clean), 0);
     ck_assert_int_eq(tu_copy(log, clean_log), 0);
-    hiveport *h;
-    ck_assert_int_eq(hiveport_open(clean, 0, &h), HIVEPORT_OK);
+    hiveport *h = tu_open_or_fail(clean, 0);
     ck_assert_int_eq(hiveport_log_state(h, NULL), HIVEPORT_LOGS_CLEAN);
     ck_assert_str_eq(hiveport_log_report(h), "");
     ck_assert_uint_eq(get_ntds(h), 5005);
@@ -255,8 +250,7 @@ START_TEST(save_copy_writes_recovered_hive)
 {
     char *hive = dirty_with_log("SYSTEM", "SYSTEM.LOG1", 7005);
     char *out = path_in("recovered");
-    hiveport *h;
-    ck_assert_int_eq(hiveport_open(hive, 0, &h), HIVEPORT_OK);
+    hiveport *h = tu_open_or_fail(hive, 0);
     ck_assert_int_eq(hiveport_save_copy(h, out), HIVEPORT_OK);
     ck_assert_int_eq(hiveport_save_copy(h, out), HIVEPORT_E_INVALID_ARG); /* never over a file */
     ck_assert_ptr_nonnull(strstr(hiveport_errmsg(h), "already exists"));
@@ -307,8 +301,7 @@ START_TEST(matches_windows_recovery)
         }
         char *want = tu_real_hive(tu_dir, cases[c].recovered), *got = path_in("got");
         unlink(got);
-        hiveport *h;
-        ck_assert_int_eq(hiveport_open(moved, 0, &h), HIVEPORT_OK);
+        hiveport *h = tu_open_or_fail(moved, 0);
         ck_assert_int_eq(hiveport_log_state(h, NULL), HIVEPORT_LOGS_REPLAYED);
         ck_assert_int_eq(hiveport_save_copy(h, got), HIVEPORT_OK);
         hiveport_close(h);

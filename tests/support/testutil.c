@@ -365,6 +365,14 @@ void tu_skip(const char *what, const char *reason)
     printf("SKIP: %s: %s\n", what, reason);
 }
 
+char *tu_copy_beside(const char *path, const char *suffix)
+{
+    char *copy = NULL;
+    if (asprintf(&copy, "%s%s", path, suffix) < 0 || tu_copy(path, copy) != 0)
+        abort();
+    return copy;
+}
+
 char *tu_path_in(const char *dir, const char *name)
 {
     char *p = NULL;
