@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "hiveport.h"
+#include "hvlelog.h"
 #include "internal.h"
 #include "suite.h"
 #include "testutil.h"
@@ -46,34 +47,9 @@ static char *dirty_with_log(const char *name, const char *log_name, uint32_t new
 
     /* The log: a 512-byte base block (type 6, both numbers = first entry) and one HvLE entry holding
      * every 4 KiB page of the hive bins that differs. */
-    size_t npages = 0, pages_max = (a_len - 4096) / 4096;
-    uint32_t *rel = calloc(pages_max, sizeof *rel);
-    for (size_t off = 4096; off < a_len; off += 4096)
-        if (memcmp(a + off, b + off, 4096) != 0)
-            rel[npages++] = (uint32_t)(off - 4096);
-    ck_assert_uint_gt(npages, 0);
-    size_t entry_len = 0x28 + 8 * npages + 4096 * npages;
-    entry_len = (entry_len + 511) / 512 * 512;
-    size_t log_len = 512 + entry_len;
-    unsigned char *log = calloc(1, log_len);
-    memcpy(log, a, 512);
-    hp_put_le32(log + 0x04, seq);
-    hp_put_le32(log + 0x08, seq);
-    hp_put_le32(log + 0x1C, 6);
-    hp_put_le32(log + 0x1FC, hp_regf_checksum(log));
-    unsigned char *e = log + 512;
-    memcpy(e, "HvLE", 4);
-    hp_put_le32(e + 0x04, (uint32_t)entry_len);
-    hp_put_le32(e + 0x0C, seq);
-    memcpy(e + 0x10, a + 0x28, 4); /* hive-bins size */
-    hp_put_le32(e + 0x14, (uint32_t)npages);
-    for (size_t i = 0; i < npages; i++) {
-        hp_put_le32(e + 0x28 + 8 * i, rel[i]);
-        hp_put_le32(e + 0x2C + 8 * i, 4096);
-        memcpy(e + 0x28 + 8 * npages + 4096 * i, b + 4096 + rel[i], 4096);
-    }
-    hp_put_le64(e + 0x18, hp_marvin32(HP_MARVIN32_REGF_SEED, e + 0x28, entry_len - 0x28));
-    hp_put_le64(e + 0x20, hp_marvin32(HP_MARVIN32_REGF_SEED, e, 0x20));
+    size_t log_len;
+    unsigned char *log = tu_hvle_log(a, a, a_len, b, b_len, seq, &log_len);
+    ck_assert_ptr_nonnull(log);
     char *log_path = path_in(log_name);
     write_bytes(log_path, log, log_len);
 
@@ -82,7 +58,6 @@ static char *dirty_with_log(const char *name, const char *log_name, uint32_t new
     hp_put_le32(a + 0x1FC, hp_regf_checksum(a));
     write_bytes(hive, a, a_len);
     unlink(after);
-    free(rel);
     free(log);
     free(a);
     free(b);
