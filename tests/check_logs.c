@@ -27,8 +27,9 @@ static void write_bytes(const char *path, const unsigned char *data, size_t len)
 
 /* Makes dir/NAME a dirty copy of fixture `before` whose new-format log NAME.LOG1 holds the change to
  * `after` (the fixture with ntds set to 7000), the way Windows 8.1+ leaves a hive between a log write
- * and the primary file's update: primary sequence one ahead of the secondary. */
-static char *dirty_with_log(const char *name, const char *log_name, uint32_t new_port)
+ * and the primary file's update: primary sequence one ahead of the secondary.  The log's path in *log_out
+ * (the caller frees it) unless log_out is NULL. */
+static char *dirty_with_log(const char *name, const char *log_name, uint32_t new_port, char **log_out)
 {
     char *hive = path_in(name), *after = path_in("after.tmp");
     ck_assert_int_eq(tu_copy(tu_fixture_path("system-basic"), hive), 0);
@@ -62,7 +63,10 @@ static char *dirty_with_log(const char *name, const char *log_name, uint32_t new
     free(a);
     free(b);
     free(after);
-    free(log_path);
+    if (log_out != NULL)
+        *log_out = log_path;
+    else
+        free(log_path);
     return hive;
 }
 
@@ -74,9 +78,24 @@ static uint32_t get_ntds(hiveport *h)
     return port;
 }
 
+/* hive opened read-only with the options o (hiveport_open's defaults when NULL): its log state is state, its
+ * log report holds report (when not NULL) and ntds reads port. */
+static void expect_log_state(const char *hive, const hiveport_options *o, int state, const char *report,
+                             uint32_t port)
+{
+    hiveport *h = NULL;
+    int rc = o != NULL ? hiveport_open_ext(hive, o, &h) : hiveport_open(hive, 0, &h);
+    ck_assert_msg(rc == HIVEPORT_OK, "open %s: %s", hive, hiveport_errmsg(h));
+    ck_assert_int_eq(hiveport_log_state(h, NULL), state);
+    if (report != NULL)
+        ck_assert_ptr_nonnull(strstr(hiveport_log_report(h), report));
+    ck_assert_uint_eq(get_ntds(h), port);
+    hiveport_close(h);
+}
+
 START_TEST(read_replays_logs_found_case_insensitively)
 {
-    char *hive = dirty_with_log("SYSTEM", "system.log1", 7000);
+    char *hive = dirty_with_log("SYSTEM", "system.log1", 7000, NULL);
     char *orig = path_in("orig");
     ck_assert_int_eq(tu_copy(hive, orig), 0);
     hiveport *h = tu_open_or_fail(hive, 0);
@@ -103,10 +122,7 @@ START_TEST(read_replays_logs_found_case_insensitively)
     hiveport_options o;
     hiveport_options_init(&o);
     o.flags = HIVEPORT_OPEN_NO_LOGS;
-    ck_assert_int_eq(hiveport_open_ext(hive, &o, &h), HIVEPORT_OK);
-    ck_assert_int_eq(hiveport_log_state(h, NULL), HIVEPORT_LOGS_IGNORED);
-    ck_assert_uint_eq(get_ntds(h), 5005);
-    hiveport_close(h);
+    expect_log_state(hive, &o, HIVEPORT_LOGS_IGNORED, NULL, 5005);
     free(orig);
     free(hive);
 }
@@ -114,23 +130,16 @@ END_TEST
 
 START_TEST(explicit_log_path)
 {
-    char *hive = dirty_with_log("hive", "elsewhere.bin", 7001);
-    char *log = path_in("elsewhere.bin");
+    char *log = NULL, *hive = dirty_with_log("hive", "elsewhere.bin", 7001, &log);
     const char *logs[] = {log};
     hiveport_options o;
     hiveport_options_init(&o);
     o.log_paths = logs;
     o.log_path_count = 1;
+    expect_log_state(hive, &o, HIVEPORT_LOGS_REPLAYED, NULL, 7001);
+    /* not found by name: stale, and says so */
+    expect_log_state(hive, NULL, HIVEPORT_LOGS_UNUSABLE, "no transaction logs", 5005);
     hiveport *h;
-    ck_assert_int_eq(hiveport_open_ext(hive, &o, &h), HIVEPORT_OK);
-    ck_assert_int_eq(hiveport_log_state(h, NULL), HIVEPORT_LOGS_REPLAYED);
-    ck_assert_uint_eq(get_ntds(h), 7001);
-    hiveport_close(h);
-    ck_assert_int_eq(hiveport_open(hive, 0, &h), HIVEPORT_OK); /* not found by name: stale, and says so */
-    ck_assert_int_eq(hiveport_log_state(h, NULL), HIVEPORT_LOGS_UNUSABLE);
-    ck_assert_ptr_nonnull(strstr(hiveport_log_report(h), "no transaction logs"));
-    ck_assert_uint_eq(get_ntds(h), 5005);
-    hiveport_close(h);
     o.log_path_count = 9;
     ck_assert_int_eq(hiveport_open_ext(hive, &o, &h), HIVEPORT_E_INVALID_ARG);
     hiveport_close(h);
@@ -141,7 +150,7 @@ END_TEST
 
 START_TEST(write_keeps_logged_changes)
 {
-    char *hive = dirty_with_log("SYSTEM", "SYSTEM.LOG1", 7002);
+    char *hive = dirty_with_log("SYSTEM", "SYSTEM.LOG1", 7002, NULL);
     hiveport *h = tu_open_or_fail(hive, HIVEPORT_OPEN_WRITE);
     ck_assert_int_eq(hiveport_set_port(h, hiveport_catalog_find("netlogon"), 1, 7100, 0), HIVEPORT_OK);
     ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
@@ -185,16 +194,13 @@ END_TEST
 
 START_TEST(corrupt_log_is_not_applied)
 {
-    char *hive = dirty_with_log("SYSTEM", "SYSTEM.LOG1", 7003);
-    char *log = path_in("SYSTEM.LOG1");
+    char *log = NULL, *hive = dirty_with_log("SYSTEM", "SYSTEM.LOG1", 7003, &log);
     size_t len;
     unsigned char *data = tu_read(log, &len);
     data[512 + 0x28 + 8 + 100] ^= 0xFF; /* a byte of page data: Hash-1 no longer matches */
     write_bytes(log, data, len);
-    hiveport *h = tu_open_or_fail(hive, 0);
-    ck_assert_int_eq(hiveport_log_state(h, NULL), HIVEPORT_LOGS_UNUSABLE);
-    ck_assert_uint_eq(get_ntds(h), 5005);
-    hiveport_close(h);
+    expect_log_state(hive, NULL, HIVEPORT_LOGS_UNUSABLE, NULL, 5005);
+    hiveport *h;
     ck_assert_int_eq(hiveport_open(hive, HIVEPORT_OPEN_WRITE, &h), HIVEPORT_E_DIRTY);
     hiveport_close(h);
     free(data);
@@ -205,8 +211,8 @@ END_TEST
 
 START_TEST(clean_hive_ignores_logs)
 {
-    char *hive = dirty_with_log("SYSTEM", "SYSTEM.LOG1", 7004);
-    char *clean = path_in("CLEAN"), *log = path_in("SYSTEM.LOG1"), *clean_log = path_in("CLEAN.LOG1");
+    char *log = NULL, *hive = dirty_with_log("SYSTEM", "SYSTEM.LOG1", 7004, &log);
+    char *clean = path_in("CLEAN"), *clean_log = path_in("CLEAN.LOG1");
     ck_assert_int_eq(tu_copy(tu_fixture_path("system-basic"), clean), 0);
     ck_assert_int_eq(tu_copy(log, clean_log), 0);
     hiveport *h = tu_open_or_fail(clean, 0);
@@ -223,7 +229,7 @@ END_TEST
 
 START_TEST(save_copy_writes_recovered_hive)
 {
-    char *hive = dirty_with_log("SYSTEM", "SYSTEM.LOG1", 7005);
+    char *hive = dirty_with_log("SYSTEM", "SYSTEM.LOG1", 7005, NULL);
     char *out = path_in("recovered");
     hiveport *h = tu_open_or_fail(hive, 0);
     ck_assert_int_eq(hiveport_save_copy(h, out), HIVEPORT_OK);
