@@ -184,6 +184,40 @@ static void assert_nothing_applied(const struct blob *hive, const struct hp_txlo
     hp_free(img);
 }
 
+/* log as the only log (LOG1) of real[hive]: nothing of it applies (assert_nothing_applied) and why names
+ * reason; the result. */
+static struct hp_txlog_result assert_lone_log_refused(int hive, const struct blob *log, const char *reason)
+{
+    struct hp_txlog_result res;
+    char why[512];
+    struct hp_txlog_input logs[] = {in("LOG1", log)};
+    assert_nothing_applied(&real[hive], logs, 1, &res, why, sizeof why);
+    ck_assert_msg(strstr(why, reason) != NULL, "expected \"%s\" in: %s", reason, why);
+    return res;
+}
+
+/* log1 and log2 as LOG1 and LOG2 of the new-format hive, replayed (the image is dropped): the result, and in
+ * why what the replay says. */
+static struct hp_txlog_result replay_new_logs(const struct blob *log1, const struct blob *log2, char *why,
+                                              size_t why_len)
+{
+    struct hp_txlog_input logs[] = {in("LOG1", log1), in("LOG2", log2)};
+    struct hp_txlog_result res;
+    unsigned char *img;
+    size_t len;
+    ck_assert_int_eq(replay(&real[NEW_HIVE], logs, 2, &img, &len, &res, why, why_len), HIVEPORT_OK);
+    hp_free(img);
+    return res;
+}
+
+/* A whole copy of real[which] with the byte at `at` XORed with mask (the caller frees its data). */
+static struct blob flipped(int which, size_t at, unsigned char mask)
+{
+    struct blob b = blob_copy(&real[which], real[which].len);
+    b.data[at] ^= mask;
+    return b;
+}
+
 /* ---- Marvin32 ---- */
 
 START_TEST(marvin32_test_vectors)
@@ -398,35 +432,25 @@ START_TEST(corrupted_entry_stops_replay_before_it)
     /* LOG2's entry 4 is at 0x2000 (entry 3 at 0x200 is 0x1E00 long). */
     ck_assert_uint_eq(hp_le32(real[NEW_LOG2].data + 0x2000 + 0x0C), 4);
 
-    struct blob data_byte = blob_copy(&real[NEW_LOG2], real[NEW_LOG2].len);
-    data_byte.data[0x2000 + 0x30 + 0x123] ^= 0x01; /* a page byte: Hash-1 */
-    assert_stops_after_entry_3(&data_byte);
-    free(data_byte.data);
-
-    struct blob hash_byte = blob_copy(&real[NEW_LOG2], real[NEW_LOG2].len);
-    hash_byte.data[0x2000 + 0x18] ^= 0x80; /* the stored Hash-1: Hash-2 */
-    assert_stops_after_entry_3(&hash_byte);
-    free(hash_byte.data);
-
-    struct blob padding = blob_copy(&real[NEW_LOG2], real[NEW_LOG2].len);
-    padding.data[0x2000 + 0x6000 - 1] ^= 0x40; /* the padding is hashed too */
-    assert_stops_after_entry_3(&padding);
-    free(padding.data);
+    /* A byte of entry 4 changed: a page byte (Hash-1), the stored Hash-1 (Hash-2), the padding (hashed too). */
+    static const struct {
+        size_t at;
+        unsigned char mask;
+    } entry4[] = {{0x2000 + 0x30 + 0x123, 0x01}, {0x2000 + 0x18, 0x80}, {0x2000 + 0x6000 - 1, 0x40}};
+    for (size_t i = 0; i < sizeof entry4 / sizeof entry4[0]; i++) {
+        struct blob log2 = flipped(NEW_LOG2, entry4[i].at, entry4[i].mask);
+        assert_stops_after_entry_3(&log2);
+        free(log2.data);
+    }
 
     /* Corrupting entry 3 (LOG2's first) leaves LOG2 out entirely: only LOG1's entry 2 applies. */
-    struct blob first = blob_copy(&real[NEW_LOG2], real[NEW_LOG2].len);
-    first.data[0x200 + 0x40] ^= 0x01;
-    struct hp_txlog_input logs[] = {in("LOG1", &real[NEW_LOG1]), in("LOG2", &first)};
-    struct hp_txlog_result res;
+    struct blob first = flipped(NEW_LOG2, 0x200 + 0x40, 0x01);
     char why[512];
-    unsigned char *img;
-    size_t len;
-    ck_assert_int_eq(replay(&real[NEW_HIVE], logs, 2, &img, &len, &res, why, sizeof why), HIVEPORT_OK);
+    struct hp_txlog_result res = replay_new_logs(&real[NEW_LOG1], &first, why, sizeof why);
     ck_assert_uint_eq(res.entries_applied, 1);
     ck_assert_uint_eq(res.used_mask, 1);
     ck_assert_uint_eq(res.new_sequence, 2);
     ck_assert_ptr_nonnull(strstr(why, "Hash-1"));
-    hp_free(img);
     free(first.data);
 }
 END_TEST
@@ -444,33 +468,23 @@ START_TEST(truncated_log)
 
     /* A log cut inside its base block is ignored. */
     struct blob stub = blob_copy(&real[NEW_LOG2], 300);
-    struct hp_txlog_input logs[] = {in("LOG1", &real[NEW_LOG1]), in("LOG2", &stub)};
-    struct hp_txlog_result res;
     char why[512];
-    unsigned char *img;
-    size_t len;
-    ck_assert_int_eq(replay(&real[NEW_HIVE], logs, 2, &img, &len, &res, why, sizeof why), HIVEPORT_OK);
+    struct hp_txlog_result res = replay_new_logs(&real[NEW_LOG1], &stub, why, sizeof why);
     ck_assert_uint_eq(res.entries_applied, 1);
     ck_assert_uint_eq(res.logs_rejected, 1);
-    hp_free(img);
     free(stub.data);
 
     /* LOG1 cut inside its only entry: LOG2 (3-5) still applies, it is not older than the hive. */
     struct blob log1 = blob_copy(&real[NEW_LOG1], 0x3000);
-    logs[0] = in("LOG1", &log1);
-    logs[1] = in("LOG2", &real[NEW_LOG2]);
-    ck_assert_int_eq(replay(&real[NEW_HIVE], logs, 2, &img, &len, &res, why, sizeof why), HIVEPORT_OK);
+    res = replay_new_logs(&log1, &real[NEW_LOG2], why, sizeof why);
     ck_assert_uint_eq(res.entries_applied, 3);
     ck_assert_uint_eq(res.used_mask, 2);
     ck_assert_ptr_nonnull(strstr(why, "truncated"));
-    hp_free(img);
     free(log1.data);
 
     /* An old-format log cut inside its dirty pages is refused as a whole. */
     struct blob old = blob_copy(&real[OLD_LOG1], real[OLD_LOG1].len - 100);
-    struct hp_txlog_input old_logs[] = {in("LOG1", &old)};
-    assert_nothing_applied(&real[OLD_HIVE], old_logs, 1, &res, why, sizeof why);
-    ck_assert_ptr_nonnull(strstr(why, "truncated"));
+    assert_lone_log_refused(OLD_HIVE, &old, "truncated");
     free(old.data);
 }
 END_TEST
@@ -481,10 +495,8 @@ START_TEST(log_of_another_hive)
     char why[512];
 
     /* The old-format log of another hive, on the new-format hive. */
-    struct hp_txlog_input swapped[] = {in("LOG1", &real[OLD_LOG1])};
-    assert_nothing_applied(&real[NEW_HIVE], swapped, 1, &res, why, sizeof why);
+    res = assert_lone_log_refused(NEW_HIVE, &real[OLD_LOG1], "another hive");
     ck_assert_uint_eq(res.logs_rejected, 1);
-    ck_assert_ptr_nonnull(strstr(why, "another hive"));
 
     /* The new-format logs, on the old-format hive. */
     struct hp_txlog_input swapped2[] = {in("LOG1", &real[NEW_LOG1]), in("LOG2", &real[NEW_LOG2])};
@@ -505,32 +517,22 @@ START_TEST(log_of_another_hive)
         } else
             log2.data[0x200 + 0x0C] = 7; /* entry 3 renumbered 7: no longer follows 2 (hash fails too) */
         fix_checksum(log2.data);
-        struct hp_txlog_input logs[] = {in("LOG1", &real[NEW_LOG1]), in("LOG2", &log2)};
-        unsigned char *img;
-        size_t len;
-        ck_assert_int_eq(replay(&real[NEW_HIVE], logs, 2, &img, &len, &res, why, sizeof why), HIVEPORT_OK);
+        res = replay_new_logs(&real[NEW_LOG1], &log2, why, sizeof why);
         ck_assert_msg(res.entries_applied == 1 && res.used_mask == 1 && res.new_sequence == 2,
                       "variant %d: %s", variant, why);
         ck_assert_uint_eq(res.logs_rejected, 1);
-        hp_free(img);
         free(log2.data);
     }
 
     /* An old log whose timestamp is not the hive's belongs to another write. */
-    struct blob stale = blob_copy(&real[OLD_LOG1], real[OLD_LOG1].len);
-    stale.data[0x0C] ^= 1;
+    struct blob stale = flipped(OLD_LOG1, 0x0C, 1);
     fix_checksum(stale.data);
-    struct hp_txlog_input old_logs[] = {in("LOG1", &stale)};
-    assert_nothing_applied(&real[OLD_HIVE], old_logs, 1, &res, why, sizeof why);
-    ck_assert_ptr_nonnull(strstr(why, "timestamp"));
+    assert_lone_log_refused(OLD_HIVE, &stale, "timestamp");
     free(stale.data);
 
     /* A log with a broken base block (checksum) is invalid. */
-    struct blob broken = blob_copy(&real[NEW_LOG1], real[NEW_LOG1].len);
-    broken.data[0x40] ^= 1;
-    struct hp_txlog_input broken_logs[] = {in("LOG1", &broken)};
-    assert_nothing_applied(&real[NEW_HIVE], broken_logs, 1, &res, why, sizeof why);
-    ck_assert_ptr_nonnull(strstr(why, "checksum"));
+    struct blob broken = flipped(NEW_LOG1, 0x40, 1);
+    assert_lone_log_refused(NEW_HIVE, &broken, "checksum");
     free(broken.data);
 }
 END_TEST
@@ -543,8 +545,7 @@ START_TEST(invalid_primary_header_is_rebuilt_from_the_log)
     size_t len;
 
     /* New format: only the log with the latest entries (LOG2) is used, and its header copy. */
-    struct blob hive = blob_copy(&real[NEW_HIVE], real[NEW_HIVE].len);
-    hive.data[0x40] ^= 0x20; /* a file-name byte: the checksum no longer matches */
+    struct blob hive = flipped(NEW_HIVE, 0x40, 0x20); /* a file-name byte: the checksum no longer matches */
     struct hp_txlog_input logs[] = {in("LOG1", &real[NEW_LOG1]), in("LOG2", &real[NEW_LOG2])};
     ck_assert_int_eq(replay(&hive, logs, 2, &img, &len, &res, why, sizeof why), HIVEPORT_OK);
     ck_assert_int_eq(res.format, HP_TXLOG_FORMAT_NEW);
@@ -561,8 +562,7 @@ START_TEST(invalid_primary_header_is_rebuilt_from_the_log)
     free(hive.data);
 
     /* Old format. */
-    hive = blob_copy(&real[OLD_HIVE], real[OLD_HIVE].len);
-    hive.data[0x40] ^= 0x20;
+    hive = flipped(OLD_HIVE, 0x40, 0x20);
     struct hp_txlog_input old[] = {in("LOG1", &real[OLD_LOG1])};
     ck_assert_int_eq(replay(&hive, old, 1, &img, &len, &res, why, sizeof why), HIVEPORT_OK);
     ck_assert_int_eq(res.format, HP_TXLOG_FORMAT_OLD);
