@@ -168,6 +168,21 @@ static int replay(const struct blob *hive, const struct hp_txlog_input *logs, si
     return hp_txlog_replay(img, len, logs, n, res, why, why_len);
 }
 
+/* What a replay that must succeed gives: the image (hp_free it), its length, the result and the message. */
+struct replayed {
+    unsigned char *img;
+    size_t len;
+    struct hp_txlog_result res;
+    char why[512];
+};
+
+/* replay() of logs on hive, which must return HIVEPORT_OK (the message names why not). */
+static void replay_ok(const struct blob *hive, const struct hp_txlog_input *logs, size_t n, struct replayed *r)
+{
+    int rc = replay(hive, logs, n, &r->img, &r->len, &r->res, r->why, sizeof r->why);
+    ck_assert_msg(rc == HIVEPORT_OK, "replay: %d: %s", rc, r->why);
+}
+
 /* A replay that must change nothing: OK, format NONE, the same buffer and bytes. */
 static void assert_nothing_applied(const struct blob *hive, const struct hp_txlog_input *logs, size_t n,
                                    struct hp_txlog_result *res, char *why, size_t why_len)
@@ -254,32 +269,29 @@ END_TEST
 START_TEST(new_format_matches_windows)
 {
     struct hp_txlog_input logs[] = {in("LOG1", &real[NEW_LOG1]), in("LOG2", &real[NEW_LOG2])};
-    struct hp_txlog_result res;
-    char why[512];
-    unsigned char *img;
-    size_t len;
-    ck_assert_int_eq(replay(&real[NEW_HIVE], logs, 2, &img, &len, &res, why, sizeof why), HIVEPORT_OK);
-    ck_assert_int_eq(res.format, HP_TXLOG_FORMAT_NEW);
-    ck_assert_uint_eq(res.entries_applied, 4); /* LOG1: 2; LOG2: 3, 4, 5 */
-    ck_assert_uint_eq(res.logs_used, 2);
-    ck_assert_uint_eq(res.used_mask, 3);
-    ck_assert_uint_eq(res.logs_rejected, 0);
-    ck_assert_uint_eq(res.new_sequence, 5);
-    ck_assert(res.was_dirty && res.clean && !res.header_from_log);
-    ck_assert_ptr_nonnull(strstr(why, "replayed 4 new-format entries"));
-    assert_clean_header(img, len, 5);
-    assert_matches_recovered(img, len, &real[NEW_RECOVERED]);
+    struct replayed r;
+    replay_ok(&real[NEW_HIVE], logs, 2, &r);
+    ck_assert_int_eq(r.res.format, HP_TXLOG_FORMAT_NEW);
+    ck_assert_uint_eq(r.res.entries_applied, 4); /* LOG1: 2; LOG2: 3, 4, 5 */
+    ck_assert_uint_eq(r.res.logs_used, 2);
+    ck_assert_uint_eq(r.res.used_mask, 3);
+    ck_assert_uint_eq(r.res.logs_rejected, 0);
+    ck_assert_uint_eq(r.res.new_sequence, 5);
+    ck_assert(r.res.was_dirty && r.res.clean && !r.res.header_from_log);
+    ck_assert_ptr_nonnull(strstr(r.why, "replayed 4 new-format entries"));
+    assert_clean_header(r.img, r.len, 5);
+    assert_matches_recovered(r.img, r.len, &real[NEW_RECOVERED]);
     /* Besides the sequence numbers and the checksum, the header is the primary's. */
-    ck_assert_mem_eq(img + 0x0C, real[NEW_HIVE].data + 0x0C, 0x1FC - 0x0C);
-    ck_assert_mem_eq(img + 0x200, real[NEW_HIVE].data + 0x200, 0xE00);
+    ck_assert_mem_eq(r.img + 0x0C, real[NEW_HIVE].data + 0x0C, 0x1FC - 0x0C);
+    ck_assert_mem_eq(r.img + 0x200, real[NEW_HIVE].data + 0x200, 0xE00);
 
     /* Replaying the result again changes nothing: it is clean now. */
-    struct blob once = {malloc(len), len};
-    memcpy(once.data, img, len);
-    assert_nothing_applied(&once, logs, 2, &res, why, sizeof why);
-    ck_assert(res.clean && !res.was_dirty);
+    struct blob once = {malloc(r.len), r.len};
+    memcpy(once.data, r.img, r.len);
+    assert_nothing_applied(&once, logs, 2, &r.res, r.why, sizeof r.why);
+    ck_assert(r.res.clean && !r.res.was_dirty);
     free(once.data);
-    hp_free(img);
+    hp_free(r.img);
 }
 END_TEST
 
@@ -305,21 +317,18 @@ END_TEST
 START_TEST(old_format_matches_windows)
 {
     struct hp_txlog_input logs[] = {in("OldDirtyHive.LOG1", &real[OLD_LOG1]), {"LOG2", NULL, 0}};
-    struct hp_txlog_result res;
-    char why[512];
-    unsigned char *img;
-    size_t len;
-    ck_assert_int_eq(replay(&real[OLD_HIVE], logs, 2, &img, &len, &res, why, sizeof why), HIVEPORT_OK);
-    ck_assert_int_eq(res.format, HP_TXLOG_FORMAT_OLD);
-    ck_assert_uint_eq(res.entries_applied, 64); /* 64 dirty 512-byte pages */
-    ck_assert_uint_eq(res.logs_used, 1);
-    ck_assert_uint_eq(res.used_mask, 1);
-    ck_assert_uint_eq(res.logs_rejected, 0); /* an empty LOG2 is normal */
-    ck_assert_uint_eq(res.new_sequence, 5);  /* the primary's primary number (5/4 before) */
-    ck_assert(res.clean && !res.header_from_log);
-    assert_clean_header(img, len, 5);
-    assert_matches_windows7(img, len);
-    hp_free(img);
+    struct replayed r;
+    replay_ok(&real[OLD_HIVE], logs, 2, &r);
+    ck_assert_int_eq(r.res.format, HP_TXLOG_FORMAT_OLD);
+    ck_assert_uint_eq(r.res.entries_applied, 64); /* 64 dirty 512-byte pages */
+    ck_assert_uint_eq(r.res.logs_used, 1);
+    ck_assert_uint_eq(r.res.used_mask, 1);
+    ck_assert_uint_eq(r.res.logs_rejected, 0); /* an empty LOG2 is normal */
+    ck_assert_uint_eq(r.res.new_sequence, 5);  /* the primary's primary number (5/4 before) */
+    ck_assert(r.res.clean && !r.res.header_from_log);
+    assert_clean_header(r.img, r.len, 5);
+    assert_matches_windows7(r.img, r.len);
+    hp_free(r.img);
 }
 END_TEST
 
@@ -408,23 +417,20 @@ static struct blob expected_after_entry_3(void)
 static void assert_stops_after_entry_3(const struct blob *log2)
 {
     struct hp_txlog_input logs[] = {in("LOG1", &real[NEW_LOG1]), in("LOG2", log2)};
-    struct hp_txlog_result res;
-    char why[512];
-    unsigned char *img;
-    size_t len;
-    ck_assert_int_eq(replay(&real[NEW_HIVE], logs, 2, &img, &len, &res, why, sizeof why), HIVEPORT_OK);
-    ck_assert_int_eq(res.format, HP_TXLOG_FORMAT_NEW);
-    ck_assert_uint_eq(res.entries_applied, 2);
-    ck_assert_uint_eq(res.logs_used, 2);
-    ck_assert_uint_eq(res.new_sequence, 3);
-    assert_clean_header(img, len, 3);
+    struct replayed r;
+    replay_ok(&real[NEW_HIVE], logs, 2, &r);
+    ck_assert_int_eq(r.res.format, HP_TXLOG_FORMAT_NEW);
+    ck_assert_uint_eq(r.res.entries_applied, 2);
+    ck_assert_uint_eq(r.res.logs_used, 2);
+    ck_assert_uint_eq(r.res.new_sequence, 3);
+    assert_clean_header(r.img, r.len, 3);
     struct blob expected = expected_after_entry_3();
-    ck_assert_uint_eq(len, expected.len);
-    ck_assert_mem_eq(img + 0x1000, expected.data + 0x1000, len - 0x1000);
+    ck_assert_uint_eq(r.len, expected.len);
+    ck_assert_mem_eq(r.img + 0x1000, expected.data + 0x1000, r.len - 0x1000);
     /* Entry 4's data is not there: Windows' result differs. */
-    ck_assert(memcmp(img + 0x1000, real[NEW_RECOVERED].data + 0x1000, 0x5000) != 0);
+    ck_assert(memcmp(r.img + 0x1000, real[NEW_RECOVERED].data + 0x1000, 0x5000) != 0);
     free(expected.data);
-    hp_free(img);
+    hp_free(r.img);
 }
 
 START_TEST(corrupted_entry_stops_replay_before_it)
@@ -743,25 +749,22 @@ START_TEST(synthetic_chain_grows_the_hive)
     struct syn_entry e2[] = {{12, 0x3000, 1, 1, {{0x2200, 0x100, 0xD4}}}};
     struct blob log1 = syn_new_log(10, e, 2), log2 = syn_new_log(12, e2, 1);
     struct hp_txlog_input logs[] = {in("LOG2", &log2), in("LOG1", &log1)};
-    struct hp_txlog_result res;
-    char why[512];
-    unsigned char *img;
-    size_t len;
-    ck_assert_int_eq(replay(&hive, logs, 2, &img, &len, &res, why, sizeof why), HIVEPORT_OK);
-    ck_assert_uint_eq(res.entries_applied, 3);
-    ck_assert_uint_eq(res.used_mask, 3);
-    ck_assert_uint_eq(res.new_sequence, 12);
-    ck_assert_uint_eq(len, 0x4000); /* grown to 0x1000 + the entries' hive-bins size */
-    assert_clean_header(img, len, 12);
-    ck_assert_uint_eq(hp_le32(img + 0x28), 0x3000);
-    ck_assert_uint_eq(hp_le32(img + 0x90) & 1, 1); /* the last entry's KTM flag */
-    ck_assert_uint_eq(img[0x1000], 0xA1);
-    ck_assert_uint_eq(img[0x2FFF], 0xB2);
-    ck_assert_uint_eq(img[0x31FF], 0xC3);
-    ck_assert_uint_eq(img[0x3200], 0xD4);
-    ck_assert_uint_eq(img[0x32FF], 0xD4);
-    ck_assert_uint_eq(img[0x3300], 0); /* grown with zeros */
-    hp_free(img);
+    struct replayed r;
+    replay_ok(&hive, logs, 2, &r);
+    ck_assert_uint_eq(r.res.entries_applied, 3);
+    ck_assert_uint_eq(r.res.used_mask, 3);
+    ck_assert_uint_eq(r.res.new_sequence, 12);
+    ck_assert_uint_eq(r.len, 0x4000); /* grown to 0x1000 + the entries' hive-bins size */
+    assert_clean_header(r.img, r.len, 12);
+    ck_assert_uint_eq(hp_le32(r.img + 0x28), 0x3000);
+    ck_assert_uint_eq(hp_le32(r.img + 0x90) & 1, 1); /* the last entry's KTM flag */
+    ck_assert_uint_eq(r.img[0x1000], 0xA1);
+    ck_assert_uint_eq(r.img[0x2FFF], 0xB2);
+    ck_assert_uint_eq(r.img[0x31FF], 0xC3);
+    ck_assert_uint_eq(r.img[0x3200], 0xD4);
+    ck_assert_uint_eq(r.img[0x32FF], 0xD4);
+    ck_assert_uint_eq(r.img[0x3300], 0); /* grown with zeros */
+    hp_free(r.img);
     free(log1.data);
     free(log2.data);
     free(hive.data);
@@ -866,45 +869,42 @@ START_TEST(synthetic_old_format)
     unsigned pages[] = {9, 0, 1, 16, 17, 18, 19, 20, 21, 22, 23};
     struct blob log = syn_old_log(8, 0x3000, pages, 11);
     struct hp_txlog_input logs[] = {{"LOG", NULL, 0}, in("LOG1", &log)};
-    struct hp_txlog_result res;
-    char why[512];
-    unsigned char *img;
-    size_t len;
-    ck_assert_int_eq(replay(&hive, logs, 2, &img, &len, &res, why, sizeof why), HIVEPORT_OK);
-    ck_assert_int_eq(res.format, HP_TXLOG_FORMAT_OLD);
-    ck_assert_uint_eq(res.entries_applied, 11);
-    ck_assert_uint_eq(res.used_mask, 2);
-    ck_assert_uint_eq(len, 0x4000);
-    assert_clean_header(img, len, 8);
-    ck_assert_uint_eq(hp_le32(img + 0x28), 0x3000);
-    ck_assert_uint_eq(img[0x1000], 0);
-    ck_assert_uint_eq(img[0x1200], 1);
-    ck_assert_uint_eq(img[0x1000 + 9 * 512], 9);
-    ck_assert_uint_eq(img[0x1000 + 9 * 512 + 511], 9);
-    ck_assert_mem_eq(img + 0x1400, hive.data + 0x1400, 9 * 512 - 0x400);
-    ck_assert_uint_eq(img[0x1000 + 23 * 512 + 511], 23);
-    hp_free(img);
+    struct replayed r;
+    replay_ok(&hive, logs, 2, &r);
+    ck_assert_int_eq(r.res.format, HP_TXLOG_FORMAT_OLD);
+    ck_assert_uint_eq(r.res.entries_applied, 11);
+    ck_assert_uint_eq(r.res.used_mask, 2);
+    ck_assert_uint_eq(r.len, 0x4000);
+    assert_clean_header(r.img, r.len, 8);
+    ck_assert_uint_eq(hp_le32(r.img + 0x28), 0x3000);
+    ck_assert_uint_eq(r.img[0x1000], 0);
+    ck_assert_uint_eq(r.img[0x1200], 1);
+    ck_assert_uint_eq(r.img[0x1000 + 9 * 512], 9);
+    ck_assert_uint_eq(r.img[0x1000 + 9 * 512 + 511], 9);
+    ck_assert_mem_eq(r.img + 0x1400, hive.data + 0x1400, 9 * 512 - 0x400);
+    ck_assert_uint_eq(r.img[0x1000 + 23 * 512 + 511], 23);
+    hp_free(r.img);
 
     /* The same log without the new bin's pages claims growth it does not hold. */
     struct blob no_growth = syn_old_log(8, 0x3000, pages, 3);
     struct hp_txlog_input claims[] = {in("LOG1", &no_growth)};
-    assert_nothing_applied(&hive, claims, 1, &res, why, sizeof why);
-    ck_assert_ptr_nonnull(strstr(why, "beyond what the logs hold"));
+    assert_nothing_applied(&hive, claims, 1, &r.res, r.why, sizeof r.why);
+    ck_assert_ptr_nonnull(strstr(r.why, "beyond what the logs hold"));
     free(no_growth.data);
 
     /* A new-format log that applies wins over an old-format one. */
     struct blob newer = syn_new_log(7, (struct syn_entry[]){{7, 0x2000, 0, 1, {{0, 0x200, 0x77}}}}, 1);
     struct hp_txlog_input both[] = {in("LOG1", &log), in("LOG2", &newer)};
-    ck_assert_int_eq(replay(&hive, both, 2, &img, &len, &res, why, sizeof why), HIVEPORT_OK);
-    ck_assert_int_eq(res.format, HP_TXLOG_FORMAT_NEW);
-    ck_assert_uint_eq(res.logs_rejected, 1);
-    hp_free(img);
+    ck_assert_int_eq(replay(&hive, both, 2, &r.img, &r.len, &r.res, r.why, sizeof r.why), HIVEPORT_OK);
+    ck_assert_int_eq(r.res.format, HP_TXLOG_FORMAT_NEW);
+    ck_assert_uint_eq(r.res.logs_rejected, 1);
+    hp_free(r.img);
     free(newer.data);
 
     /* A dirty vector that announces more pages than the log holds. */
     struct blob cut = blob_copy(&log, log.len - 512);
     struct hp_txlog_input cuts[] = {in("LOG1", &cut)};
-    assert_nothing_applied(&hive, cuts, 1, &res, why, sizeof why);
+    assert_nothing_applied(&hive, cuts, 1, &r.res, r.why, sizeof r.why);
     free(cut.data);
     free(log.data);
     free(hive.data);
