@@ -26,10 +26,7 @@
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/tests/support/clilib.sh"
-[ -f "$fixtures/system-empty.hive" ] || { echo "cli-regfleet: no fixtures in $fixtures (run make fixtures)"; exit 1; }
-work=$(mktemp -d "${TMPDIR:-/tmp}/hiveport-regfleet.XXXXXX")
-trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
-cd "$work" || exit 1
+enter_workdir cli-regfleet system-empty
 export SOURCE_DATE_EPOCH=1700000000
 
 

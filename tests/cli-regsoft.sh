@@ -22,11 +22,8 @@
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/tests/support/clilib.sh"
-[ -f "$fixtures/software-plain.hive" ] || { echo "cli-regsoft: no fixtures in $fixtures (run make fixtures)"; exit 1; }
 command -v hivexget >/dev/null || { echo "cli-regsoft: hivexget is missing (Debian libhivex-bin)"; exit 1; }
-work=$(mktemp -d "${TMPDIR:-/tmp}/hiveport-regsoft.XXXXXX")
-trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
-cd "$work" || exit 1
+enter_workdir cli-regsoft software-plain
 export SOURCE_DATE_EPOCH=1700000000 # the same key times in every hive written
 
 # check_exit NAME STATUS COMMAND...: the command exits with STATUS.

@@ -12,6 +12,8 @@
 #                                 "hiveport apply: LINE" for each LINE, "bad.reg" in a LINE read as REG;
 #   crlf, utf16                   filters: CRLF line ends; UTF-16LE with a byte-order mark (as regedit writes);
 #   regedit5 FILE...              the files after the line "Windows Registry Editor Version 5.00";
+#   enter_workdir SUITE FIXTURE   exits 1 unless the fixture FIXTURE was made (make fixtures); otherwise $work, a
+#                                 fresh directory removed at exit (kept when KEEP is set), and cd into it;
 #   need_real_hives AREA COUNT [COMMAND PACKAGE]...  returns when the real hives, python3 and each COMMAND are
 #                                 there; otherwise the suite's COUNT cases are skipped ("0 passed, 0 failed,
 #                                 COUNT skipped", exit 0), or under CI=true it fails (exit 1).
@@ -46,6 +48,12 @@ check_refusals() {
     done
 }
 crlf() { sed 's/$/\r/'; }
+enter_workdir() {
+    [ -f "$fixtures/$2.hive" ] || { echo "$1: no fixtures in $fixtures (run make fixtures)"; exit 1; }
+    work=$(mktemp -d "${TMPDIR:-/tmp}/hiveport-$1.XXXXXX")
+    trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+    cd "$work" || exit 1
+}
 regedit5() { echo 'Windows Registry Editor Version 5.00'; cat "$@"; }
 need_real_hives() {
     local area=$1 count=$2 why=
