@@ -116,8 +116,10 @@ $(TOOL): $(TOOL_OBJ) $(STATIC)
 # ---- fixtures: generated from the readable descriptions in fixtures/*.spec ----
 # The generator is not what the sanitizers test: built without them, it makes the same bytes minutes sooner
 # (audit-findings-truncated takes 2.5 min under ASan, 0.3 s without).
-$(MKFIXTURE): fixtures/mkfixture.c lib/regf/marvin32.c lib/regf/txlog.h | $(BUILD)
-	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude $(LIB_INC) $(HIVEX_CFLAGS) $(CFLAGS) -o $@ fixtures/mkfixture.c lib/regf/marvin32.c \
+$(MKFIXTURE): fixtures/mkfixture.c tests/support/hvlelog.c tests/support/hvlelog.h lib/regf/marvin32.c lib/regf/txlog.h \
+              | $(BUILD)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude $(LIB_INC) -Itests/support $(HIVEX_CFLAGS) $(CFLAGS) -o $@ \
+	    fixtures/mkfixture.c tests/support/hvlelog.c lib/regf/marvin32.c \
 	    $(HIVEX_LIBS)
 
 $(BUILD)/fixtures/%.hive: fixtures/%.spec $(MKFIXTURE) | $(BUILD)/fixtures

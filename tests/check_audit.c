@@ -29,6 +29,36 @@ static hiveport_findings *audit_or_fail(hiveport *h, hiveport *software)
     return f;
 }
 
+/* A SYSTEM fixture's copy in tu_dir opened read-only, with a SOFTWARE fixture's copy when software is not
+ * NULL, and their audit (audit_or_fail). */
+struct audited {
+    char *path, *sw_path;
+    hiveport *h, *sw;
+    hiveport_findings *f;
+};
+
+static struct audited audit_copies(const char *system, const char *software)
+{
+    struct audited a = {.path = tu_fixture_copy(tu_dir, system)};
+    a.h = tu_open_or_fail(a.path, 0);
+    if (software != NULL) {
+        a.sw_path = tu_fixture_copy(tu_dir, software);
+        a.sw = tu_open_or_fail(a.sw_path, 0);
+    }
+    a.f = audit_or_fail(a.h, a.sw);
+    return a;
+}
+
+/* Frees what audit_copies made (the findings, unless NULL: freed already). */
+static void audited_free(struct audited *a)
+{
+    hiveport_findings_free(a->f);
+    hiveport_close(a->sw);
+    hiveport_close(a->h);
+    free(a->sw_path);
+    free(a->path);
+}
+
 static void print_findings(const char *what, const hiveport_findings *f)
 {
     fprintf(stderr, "%s: %zu findings\n", what, hiveport_findings_count(f));
@@ -218,13 +248,8 @@ static bool matches(const hiveport_finding *x, const struct expect *e)
 START_TEST(each_fixture_gives_exactly_its_findings)
 {
     const struct audit_case *c = &cases[_i];
-    char *path = tu_fixture_copy(tu_dir, c->system), *sw_path = NULL;
-    hiveport *h = tu_open_or_fail(path, 0), *sw = NULL;
-    if (c->software != NULL) {
-        sw_path = tu_fixture_copy(tu_dir, c->software);
-        sw = tu_open_or_fail(sw_path, 0);
-    }
-    hiveport_findings *f = audit_or_fail(h, sw);
+    struct audited a = audit_copies(c->system, c->software);
+    const hiveport_findings *f = a.f;
     char what[128];
     snprintf(what, sizeof what, "%s%s%s", c->system, c->software ? " + " : "", c->software ? c->software : "");
     check_well_formed(f);
@@ -247,24 +272,17 @@ START_TEST(each_fixture_gives_exactly_its_findings)
                       c->e[j].setting_id ? c->e[j].setting_id : "the hive", c->e[j].in_message);
         used[k] = true;
     }
-    hiveport_findings_free(f);
-    hiveport_close(sw);
-    hiveport_close(h);
-    free(sw_path);
-    free(path);
+    audited_free(&a);
 }
 END_TEST
 
 /* The correct Exchange 2003 + domain controller image: nothing to report at all. */
 START_TEST(clean_exchange_dc_has_no_warning_or_error)
 {
-    char *path = tu_fixture_copy(tu_dir, "audit-clean");
-    hiveport *h = tu_open_or_fail(path, 0);
-    hiveport_findings *f = audit_or_fail(h, NULL);
-    for (size_t i = 0; i < hiveport_findings_count(f); i++)
-        ck_assert_int_eq(hiveport_findings_at(f, i)->severity, I);
-    ck_assert_uint_eq(hiveport_findings_count(f), 0);
-    hiveport_findings_free(f);
+    struct audited a = audit_copies("audit-clean", NULL);
+    for (size_t i = 0; i < hiveport_findings_count(a.f); i++)
+        ck_assert_int_eq(hiveport_findings_at(a.f, i)->severity, I);
+    ck_assert_uint_eq(hiveport_findings_count(a.f), 0);
 
     /* Every port it sets is one Windows reads (the audit looked at the right values). */
     static const char *const ids[] = {"exchange-sa-rfr", "exchange-sa-nspi", "exchange-is", "exchange-srs", "ntds",
@@ -272,22 +290,19 @@ START_TEST(clean_exchange_dc_has_no_warning_or_error)
                                       "exchange-is-rpchttp"};
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
         uint32_t port;
-        ck_assert_int_eq(hiveport_get_port(h, hiveport_catalog_find(ids[i]), HIVEPORT_CS_DEFAULT, &port), HIVEPORT_OK);
+        ck_assert_int_eq(hiveport_get_port(a.h, hiveport_catalog_find(ids[i]), HIVEPORT_CS_DEFAULT, &port), HIVEPORT_OK);
     }
-    hiveport_close(h);
-    free(path);
+    audited_free(&a);
 }
 END_TEST
 
 /* The finding's key and value name are the hive's own spelling; the control set's label marks the boot one. */
 START_TEST(keys_and_values_as_found)
 {
-    char *path = tu_fixture_copy(tu_dir, "audit-wrong-key");
-    hiveport *h = tu_open_or_fail(path, 0);
-    hiveport_findings *f = audit_or_fail(h, NULL);
+    struct audited a = audit_copies("audit-wrong-key", NULL);
     bool seen = false;
-    for (size_t i = 0; i < hiveport_findings_count(f); i++) {
-        const hiveport_finding *x = hiveport_findings_at(f, i);
+    for (size_t i = 0; i < hiveport_findings_count(a.f); i++) {
+        const hiveport_finding *x = hiveport_findings_at(a.f, i);
         if (strcmp(x->setting_id, "exchange-sa-rfr") == 0) {
             ck_assert_str_eq(x->key, "ControlSet001\\Services\\MSExchange SA\\Parameters");
             ck_assert_str_eq(x->value_name, "TCP/IP Port");
@@ -297,48 +312,35 @@ START_TEST(keys_and_values_as_found)
         }
     }
     ck_assert(seen);
-    hiveport_findings_free(f);
-    hiveport_close(h);
-    free(path);
+    audited_free(&a);
 
-    path = tu_fixture_copy(tu_dir, "audit-select-bad-type");
-    h = tu_open_or_fail(path, 0);
-    f = audit_or_fail(h, NULL);
-    ck_assert_uint_eq(hiveport_findings_count(f), 2);
-    ck_assert_str_eq(hiveport_findings_at(f, 0)->key, "Select");
-    ck_assert_ptr_null(hiveport_findings_at(f, 0)->setting_id);
-    hiveport_findings_free(f);
-    hiveport_close(h);
-    free(path);
+    a = audit_copies("audit-select-bad-type", NULL);
+    ck_assert_uint_eq(hiveport_findings_count(a.f), 2);
+    ck_assert_str_eq(hiveport_findings_at(a.f, 0)->key, "Select");
+    ck_assert_ptr_null(hiveport_findings_at(a.f, 0)->setting_id);
+    audited_free(&a);
 }
 END_TEST
 
 /* An equal finding in several control sets is listed once, under the control set Windows boots. */
 START_TEST(equal_findings_merge_across_controlsets)
 {
-    char *path = tu_fixture_copy(tu_dir, "audit-clean"), *sw_path = tu_fixture_copy(tu_dir, "software-rpc-inside");
-    hiveport *h = tu_open_or_fail(path, 0), *sw = tu_open_or_fail(sw_path, 0);
-    hiveport_findings *f = audit_or_fail(h, sw);
-    ck_assert_uint_eq(hiveport_findings_count(f), 1);
-    const hiveport_finding *x = hiveport_findings_at(f, 0);
+    struct audited a = audit_copies("audit-clean", "software-rpc-inside");
+    ck_assert_uint_eq(hiveport_findings_count(a.f), 1);
+    const hiveport_finding *x = hiveport_findings_at(a.f, 0);
     ck_assert_uint_eq(x->controlset, 1);
     ck_assert_str_eq(x->key, "ControlSet001\\Services\\MSExchangeIS\\ParametersSystem");
     ck_assert_ptr_nonnull(strstr(x->message, "ControlSet002 (LastKnownGood)"));
-    hiveport_findings_free(f);
-    ck_assert_str_eq(hiveport_errmsg(sw), "");
-    hiveport_close(sw);
-    hiveport_close(h);
-    free(sw_path);
-    free(path);
+    ck_assert_str_eq(hiveport_errmsg(a.sw), "");
+    audited_free(&a);
 }
 END_TEST
 
 /* More than HP_FINDINGS_MAX: the first 1000 are kept and one warning says how many were left out. */
 START_TEST(findings_are_capped)
 {
-    char *path = tu_fixture_copy(tu_dir, "audit-findings-truncated");
-    hiveport *h = tu_open_or_fail(path, 0);
-    hiveport_findings *f = audit_or_fail(h, NULL);
+    struct audited a = audit_copies("audit-findings-truncated", NULL);
+    const hiveport_findings *f = a.f;
     check_well_formed(f);
     ck_assert_uint_eq(hiveport_findings_count(f), HP_FINDINGS_MAX + 1);
     const hiveport_finding *x = hiveport_findings_at(f, 0);
@@ -347,9 +349,7 @@ START_TEST(findings_are_capped)
     ck_assert_str_eq(x->message, "An audit lists at most 1000 findings; 1 more were left out.");
     for (size_t i = 1; i < hiveport_findings_count(f); i++)
         ck_assert_str_eq(hiveport_findings_at(f, i)->code, "misspelled-name");
-    hiveport_findings_free(f);
-    hiveport_close(h);
-    free(path);
+    audited_free(&a);
 }
 END_TEST
 
@@ -590,9 +590,7 @@ START_TEST(real_hives_audit_and_stay_untouched)
     char *path = tu_real_hive(tu_dir, name);
     if (path == NULL)
         return;
-    char *original = NULL;
-    if (asprintf(&original, "%s.orig", path) < 0 || tu_copy(path, original) != 0)
-        abort();
+    char *original = tu_copy_beside(path, ".orig");
     ck_assert_int_eq(chmod(path, 0444), 0);
     struct stat st;
     ck_assert_int_eq(tu_stat(path, &st), 0);
@@ -643,16 +641,7 @@ END_TEST
 /* ---- lib/rpcrange.c ----------------------------------------------------------------------------------- */
 
 /* A REG_MULTI_SZ payload from NUL-separated ASCII (the final empty string included by the caller). */
-static size_t utf16(const char *ascii, size_t n, char *out)
-{
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = ascii[i];
-        out[2 * i + 1] = 0;
-    }
-    return 2 * n;
-}
-
-#define MSZ(lit, buf) utf16(lit, sizeof lit - 1, buf)
+#define MSZ(lit, buf) TU_UTF16(lit, buf)
 
 START_TEST(rpcrange_parses_like_windows)
 {
@@ -817,23 +806,15 @@ END_TEST
 
 int main(void)
 {
+    const TTest *const tests[] = {clean_exchange_dc_has_no_warning_or_error, keys_and_values_as_found,
+                                  equal_findings_merge_across_controlsets, findings_are_capped,
+                                  read_only_files_untouched, audit_sees_uncommitted_changes,
+                                  arguments_and_accessors, damaged_hives_never_crash,
+                                  rpcrange_parses_like_windows, rpcrange_allocation_failure, names_normalise, NULL};
     Suite *s;
     TCase *tc = tu_tcase(&s, "audit", "audit", 120, tu_setup_dir, tu_teardown_dir);
     tcase_add_loop_test(tc, each_fixture_gives_exactly_its_findings, 0, NCASES);
-    tcase_add_test(tc, clean_exchange_dc_has_no_warning_or_error);
-    tcase_add_test(tc, keys_and_values_as_found);
-    tcase_add_test(tc, equal_findings_merge_across_controlsets);
-    tcase_add_test(tc, findings_are_capped);
-    tcase_add_test(tc, read_only_files_untouched);
-    tcase_add_test(tc, audit_sees_uncommitted_changes);
-    tcase_add_test(tc, arguments_and_accessors);
-    tcase_add_loop_test(tc, allocation_failures_are_clean, 0,
-                        (int)(sizeof alloc_cases / sizeof alloc_cases[0]));
-    tcase_add_test(tc, damaged_hives_never_crash);
-    tcase_add_loop_test(tc, real_hives_audit_and_stay_untouched, 0,
-                        (int)(sizeof real_hives / sizeof real_hives[0]));
-    tcase_add_test(tc, rpcrange_parses_like_windows);
-    tcase_add_test(tc, rpcrange_allocation_failure);
-    tcase_add_test(tc, names_normalise);
-    return tu_run_suite(s);
+    tcase_add_loop_test(tc, allocation_failures_are_clean, 0, (int)(sizeof alloc_cases / sizeof alloc_cases[0]));
+    tcase_add_loop_test(tc, real_hives_audit_and_stay_untouched, 0, (int)(sizeof real_hives / sizeof real_hives[0]));
+    return tu_run_tests(s, tc, tests);
 }

@@ -371,6 +371,30 @@ static const struct edit {
 };
 #define NEDITS ((int)(sizeof edits / sizeof edits[0]))
 
+/* hiveport_check(h, 0, ...) succeeds; its findings. */
+static hiveport_findings *check_or_fail(hiveport *h)
+{
+    hiveport_findings *f = NULL;
+    ck_assert_int_eq(hiveport_check(h, 0, &f), HIVEPORT_OK);
+    return f;
+}
+
+/* A copy of the fixture name in tu_dir (*path, the caller frees it), open in libhivex for writing. */
+static hive_h *hivex_copy_for_writing(const char *name, char **path)
+{
+    *path = tu_fixture_copy(tu_dir, name);
+    hive_h *hx = hivex_open(*path, HIVEX_OPEN_WRITE);
+    ck_assert_ptr_nonnull(hx);
+    return hx;
+}
+
+/* Commits what libhivex changed in hx and closes it. */
+static void hivex_commit_and_close(hive_h *hx)
+{
+    ck_assert_int_eq(hivex_commit(hx, NULL, 0), 0);
+    hivex_close(hx);
+}
+
 static void dump(const hiveport_findings *f)
 {
     for (size_t i = 0; i < hiveport_findings_count(f); i++) {
@@ -397,8 +421,7 @@ START_TEST(each_edit_gives_exactly_its_code)
     x.hx = hivex_open(path, 0);
     ck_assert_ptr_nonnull(x.hx);
     e->edit(&x);
-    hiveport *h = NULL;
-    ck_assert_int_eq(hiveport_open(path, 0, &h), HIVEPORT_OK);
+    hiveport *h = tu_open_or_fail(path, 0);
     hiveport_findings *f = NULL;
     ck_assert_int_eq(hp_check_buffer(h, x.b, x.len, &f), HIVEPORT_OK);
     bool found = false, wrong = false;
@@ -428,18 +451,14 @@ END_TEST
 /* Deeper than 512 levels, written by libhivex itself. */
 START_TEST(keys_deeper_than_512_levels)
 {
-    char *path = tu_fixture_copy(tu_dir, "system-basic");
-    hive_h *hx = hivex_open(path, HIVEX_OPEN_WRITE);
-    ck_assert_ptr_nonnull(hx);
+    char *path = NULL;
+    hive_h *hx = hivex_copy_for_writing("system-basic", &path);
     hive_node_h n = hivex_root(hx);
     for (int i = 0; i < 515; i++)
         ck_assert((n = hivex_node_add_child(hx, n, "D")) != 0);
-    ck_assert_int_eq(hivex_commit(hx, NULL, 0), 0);
-    hivex_close(hx);
-    hiveport *h = NULL;
-    hiveport_findings *f = NULL;
-    ck_assert_int_eq(hiveport_open(path, 0, &h), HIVEPORT_OK);
-    ck_assert_int_eq(hiveport_check(h, 0, &f), HIVEPORT_OK);
+    hivex_commit_and_close(hx);
+    hiveport *h = tu_open_or_fail(path, 0);
+    hiveport_findings *f = check_or_fail(h);
     size_t depth = 0;
     for (size_t i = 0; i < hiveport_findings_count(f); i++) {
         const hiveport_finding *y = hiveport_findings_at(f, i);
@@ -458,20 +477,16 @@ END_TEST
  * commit over such a hive is refused with the finding, the file untouched. */
 START_TEST(big_value_in_one_cell_is_caught_and_never_committed)
 {
-    char *path = tu_fixture_copy(tu_dir, "system-basic");
-    hive_h *hx = hivex_open(path, HIVEX_OPEN_WRITE);
-    ck_assert_ptr_nonnull(hx);
+    char *path = NULL;
+    hive_h *hx = hivex_copy_for_writing("system-basic", &path);
     static char big[20000];
     hive_node_h select = hivex_node_get_child(hx, hivex_root(hx), "Setup");
     hive_set_value v = {.key = (char *)"Big", .t = hive_t_REG_BINARY, .len = sizeof big, .value = big};
     ck_assert_int_eq(hivex_node_set_values(hx, select, 1, &v, 0), 0);
-    ck_assert_int_eq(hivex_commit(hx, NULL, 0), 0);
-    hivex_close(hx);
+    hivex_commit_and_close(hx);
 
-    hiveport *h = NULL;
-    hiveport_findings *f = NULL;
-    ck_assert_int_eq(hiveport_open(path, HIVEPORT_OPEN_WRITE, &h), HIVEPORT_OK);
-    ck_assert_int_eq(hiveport_check(h, 0, &f), HIVEPORT_OK);
+    hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
+    hiveport_findings *f = check_or_fail(h);
     bool big_data = false;
     for (size_t i = 0; i < hiveport_findings_count(f); i++)
         big_data = big_data || strcmp(hiveport_findings_at(f, i)->code, "vk-big-data") == 0;
@@ -533,8 +548,7 @@ START_TEST(writes_refuse_a_damaged_result)
         unsigned char *bytes;
         size_t len;
         char *path = damaged_copy(damage[structural], &bytes, &len);
-        hiveport *h = NULL;
-        ck_assert_int_eq(hiveport_open(path, HIVEPORT_OPEN_WRITE, &h), HIVEPORT_OK);
+        hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
         /* ntds is set in ControlSet001 (patched in place); ControlSet002 has no NTDS key (libhivex makes it) */
         ck_assert_int_eq(hiveport_set_port(h, hiveport_catalog_find("ntds"), structural ? 2 : 1, 6001, 0),
                          HIVEPORT_OK);
@@ -570,9 +584,8 @@ START_TEST(dirty_hive_replayed_or_primary)
     snprintf(src, sizeof src, "%s.LOG1", tu_fixture_path("system-logged"));
     ck_assert_int_eq(tu_copy(src, log), 0);
     for (int mode = 0; mode < 3; mode++) {
-        hiveport *h = NULL;
+        hiveport *h = tu_open_or_fail(path, mode == 2 ? HIVEPORT_OPEN_NO_LOGS : 0);
         hiveport_findings *f = NULL;
-        ck_assert_int_eq(hiveport_open(path, mode == 2 ? HIVEPORT_OPEN_NO_LOGS : 0, &h), HIVEPORT_OK);
         ck_assert_int_eq(hiveport_check(h, mode == 1 ? HIVEPORT_CHECK_PRIMARY : 0, &f), HIVEPORT_OK);
         bool replayed = false, sequence = false;
         for (size_t i = 0; i < hiveport_findings_count(f); i++) {
@@ -611,10 +624,8 @@ START_TEST(real_hives)
     char *path = tu_real_hive(tu_dir, r->name);
     if (path == NULL)
         return;
-    hiveport *h = NULL;
-    hiveport_findings *f = NULL;
-    ck_assert_int_eq(hiveport_open(path, HIVEPORT_OPEN_DAMAGED, &h), HIVEPORT_OK);
-    ck_assert_int_eq(hiveport_check(h, 0, &f), HIVEPORT_OK);
+    hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_DAMAGED);
+    hiveport_findings *f = check_or_fail(h);
     const hiveport_finding *first = NULL;
     for (size_t i = 0; i < hiveport_findings_count(f) && first == NULL; i++)
         if (hiveport_findings_at(f, i)->severity == HIVEPORT_SEVERITY_ERROR)
@@ -638,10 +649,8 @@ END_TEST
 START_TEST(allocation_failures_are_clean)
 {
     char *path = tu_fixture_copy(tu_dir, "system-logged");
-    hiveport *h = NULL;
-    hiveport_findings *f = NULL;
-    ck_assert_int_eq(hiveport_open(path, 0, &h), HIVEPORT_OK);
-    ck_assert_int_eq(hiveport_check(h, 0, &f), HIVEPORT_OK);
+    hiveport *h = tu_open_or_fail(path, 0);
+    hiveport_findings *f = check_or_fail(h);
     size_t expected = hiveport_findings_count(f);
     hiveport_findings_free(f);
     unsigned long n;
@@ -684,15 +693,12 @@ END_TEST
 
 int main(void)
 {
+    const TTest *const tests[] = {keys_deeper_than_512_levels, big_value_in_one_cell_is_caught_and_never_committed,
+                                  writes_refuse_a_damaged_result, dirty_hive_replayed_or_primary,
+                                  allocation_failures_are_clean, arguments, NULL};
     Suite *s;
     TCase *tc = tu_tcase(&s, "check", "check", 120, tu_setup_dir, tu_teardown_dir);
     tcase_add_loop_test(tc, each_edit_gives_exactly_its_code, 0, NEDITS);
-    tcase_add_test(tc, keys_deeper_than_512_levels);
-    tcase_add_test(tc, big_value_in_one_cell_is_caught_and_never_committed);
-    tcase_add_test(tc, writes_refuse_a_damaged_result);
-    tcase_add_test(tc, dirty_hive_replayed_or_primary);
     tcase_add_loop_test(tc, real_hives, 0, (int)(sizeof reals / sizeof reals[0]));
-    tcase_add_test(tc, allocation_failures_are_clean);
-    tcase_add_test(tc, arguments);
-    return tu_run_suite(s);
+    return tu_run_tests(s, tc, tests);
 }

@@ -58,6 +58,18 @@ static void set_port(const char *path, const char *id, uint32_t port)
     hiveport_close(h);
 }
 
+/* A copy of fixture with the setting id set to port: its diff against the fixture is exactly expected.  Returns
+ * the copy's path (the caller frees it). */
+static char *set_port_and_expect_diff(const char *fixture, const char *id, uint32_t port, const char *expected)
+{
+    char *path = tu_fixture_copy(tu_dir, fixture);
+    set_port(path, id, port);
+    struct seen s = {0};
+    diff_files(tu_fixture_path(fixture), path, &s);
+    ck_assert_str_eq(s.text, expected);
+    return path;
+}
+
 START_TEST(identical_hives_have_no_changes)
 {
     struct seen s = {0};
@@ -68,32 +80,25 @@ END_TEST
 
 START_TEST(in_place_change_shows_value_and_key_time)
 {
-    char *path = tu_fixture_copy(tu_dir, "system-basic");
-    set_port(path, "exchange-sa-rfr", 6000);
-    struct seen s = {0};
-    diff_files(tu_fixture_path("system-basic"), path, &s);
-    ck_assert_str_eq(s.text,
-                     "time ControlSet001\\Services\\MSExchangeSA\\Parameters | FILETIME 0 | 2023-11-14T22:13:20Z\n"
-                     "value~ ControlSet001\\Services\\MSExchangeSA\\Parameters:TCP/IP Port | "
-                     "REG_DWORD 5001 (0x00001389) | REG_DWORD 6000 (0x00001770)\n");
-    free(path);
+    free(set_port_and_expect_diff(
+        "system-basic", "exchange-sa-rfr", 6000,
+        "time ControlSet001\\Services\\MSExchangeSA\\Parameters | FILETIME 0 | 2023-11-14T22:13:20Z\n"
+        "value~ ControlSet001\\Services\\MSExchangeSA\\Parameters:TCP/IP Port | "
+        "REG_DWORD 5001 (0x00001389) | REG_DWORD 6000 (0x00001770)\n"));
 }
 END_TEST
 
 START_TEST(new_keys_and_values_are_listed)
 {
-    char *path = tu_fixture_copy(tu_dir, "system-empty");
-    set_port(path, "exchange-is", 5003);
-    struct seen s = {0};
-    diff_files(tu_fixture_path("system-empty"), path, &s);
-    ck_assert_str_eq(s.text,
-                     "time ControlSet001\\Services | FILETIME 0 | 2023-11-14T22:13:20Z\n"
-                     "key+ ControlSet001\\Services\\MSExchangeIS | - | -\n"
-                     "key+ ControlSet001\\Services\\MSExchangeIS\\ParametersSystem | - | -\n"
-                     "value+ ControlSet001\\Services\\MSExchangeIS\\ParametersSystem:TCP/IP Port | - | "
-                     "REG_DWORD 5003 (0x0000138b)\n");
+    char *path = set_port_and_expect_diff(
+        "system-empty", "exchange-is", 5003,
+        "time ControlSet001\\Services | FILETIME 0 | 2023-11-14T22:13:20Z\n"
+        "key+ ControlSet001\\Services\\MSExchangeIS | - | -\n"
+        "key+ ControlSet001\\Services\\MSExchangeIS\\ParametersSystem | - | -\n"
+        "value+ ControlSet001\\Services\\MSExchangeIS\\ParametersSystem:TCP/IP Port | - | "
+        "REG_DWORD 5003 (0x0000138b)\n");
     /* And the other way round: removals. */
-    memset(&s, 0, sizeof s);
+    struct seen s = {0};
     diff_files(path, tu_fixture_path("system-empty"), &s);
     ck_assert_ptr_nonnull(strstr(s.text, "key- ControlSet001\\Services\\MSExchangeIS | - | -\n"));
     ck_assert_ptr_nonnull(strstr(s.text, "value- ControlSet001\\Services\\MSExchangeIS\\ParametersSystem:TCP/IP Port"));

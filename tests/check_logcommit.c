@@ -225,47 +225,56 @@ START_TEST(auto_log_copy)
 }
 END_TEST
 
+/* The primary and its two logs, as reproducible reads and writes them. */
+static const char *const hive_and_logs[3] = {"SYSTEM", "SYSTEM.LOG1", "SYSTEM.LOG2"};
+
+/* Reads the three files (hive_and_logs) into data and len. */
+static void read_hive_and_logs(unsigned char *data[3], size_t len[3])
+{
+    for (int i = 0; i < 3; i++) {
+        char *p = path_in(hive_and_logs[i]);
+        data[i] = tu_read(p, &len[i]);
+        free(p);
+    }
+}
+
+/* Writes the three files (hive_and_logs) back as data and len hold them. */
+static void write_hive_and_logs(unsigned char *const data[3], const size_t len[3])
+{
+    for (int i = 0; i < 3; i++) {
+        char *p = path_in(hive_and_logs[i]);
+        tu_write_file(p, data[i], len[i]);
+        free(p);
+    }
+}
+
 /* The same hive, logs and edits give the same bytes in the primary and the logs (SOURCE_DATE_EPOCH). */
 START_TEST(reproducible)
 {
     setenv("SOURCE_DATE_EPOCH", "1700000000", 1);
     char *hive = hive_with_logs(6);
-    char *names[3] = {"SYSTEM", "SYSTEM.LOG1", "SYSTEM.LOG2"};
     unsigned char *first[3] = {NULL}, *start[3] = {NULL};
     size_t first_len[3], start_len[3];
-    for (int i = 0; i < 3; i++) {
-        char *p = path_in(names[i]);
-        start[i] = tu_read(p, &start_len[i]);
-        free(p);
-    }
+    read_hive_and_logs(start, start_len);
     for (int round = 0; round < 2; round++) {
-        for (int i = 0; i < 3; i++) {
-            char *p = path_in(names[i]);
-            tu_write_file(p, start[i], start_len[i]);
-            free(p);
-        }
+        write_hive_and_logs(start, start_len);
         ck_assert_int_eq(commit_port(hive, HIVEPORT_OPEN_COMMIT_LOG, 6100, NULL, NULL), HIVEPORT_COMMIT_LOG);
         ck_assert_int_eq(commit_port(hive, HIVEPORT_OPEN_COMMIT_LOG, 6101, NULL, NULL), HIVEPORT_COMMIT_LOG);
+        if (round == 0) {
+            read_hive_and_logs(first, first_len);
+            continue;
+        }
+        unsigned char *now[3];
+        size_t len[3];
+        read_hive_and_logs(now, len);
         for (int i = 0; i < 3; i++) {
-            char *p = path_in(names[i]);
-            size_t len;
-            unsigned char *now = tu_read(p, &len);
-            if (round == 0) {
-                first[i] = now;
-                first_len[i] = len;
-            } else {
-                ck_assert_msg(len == first_len[i] && memcmp(now, first[i], len) == 0, "%s differs", names[i]);
-                free(now);
-            }
-            free(p);
+            ck_assert_msg(len[i] == first_len[i] && memcmp(now[i], first[i], len[i]) == 0, "%s differs",
+                          hive_and_logs[i]);
+            free(now[i]);
         }
     }
     /* The copy commit of the same edits writes the same primary. */
-    for (int i = 0; i < 3; i++) {
-        char *p = path_in(names[i]);
-        tu_write_file(p, start[i], start_len[i]);
-        free(p);
-    }
+    write_hive_and_logs(start, start_len);
     ck_assert_int_eq(commit_port(hive, HIVEPORT_OPEN_COMMIT_COPY, 6100, NULL, NULL), HIVEPORT_COMMIT_COPY);
     ck_assert_int_eq(commit_port(hive, HIVEPORT_OPEN_COMMIT_COPY, 6101, NULL, NULL), HIVEPORT_COMMIT_COPY);
     size_t copy_len;
@@ -367,6 +376,19 @@ static void assert_hivex_port(const char *hive, const char *key, uint32_t want)
     hivex_close(hv);
 }
 
+/* The primary as step 2 of a logged commit leaves it: the old pages (before, before_len bytes) under the new
+ * base block (after's) with the secondary sequence number and hive-bins size of the old one (dirty). */
+static unsigned char *dirty_primary(const unsigned char *before, size_t before_len, const unsigned char *after)
+{
+    unsigned char *dirty = hp_malloc(before_len);
+    memcpy(dirty, before, before_len);
+    memcpy(dirty, after, 512);
+    hp_put_le32(dirty + 0x08, hp_le32(before + 0x04));
+    hp_put_le32(dirty + 0x28, hp_le32(before + 0x28));
+    hp_put_le32(dirty + 0x1FC, hp_regf_checksum(dirty));
+    return dirty;
+}
+
 /* Native edits (a new key under Services, and with `grow` 40000 bytes of big data, which the small hive
  * has no room for: a bin is appended) committed through the log: the commit is logged, libhivex reads the
  * new key back, the check passes, and the log on disk replayed over the primary as the dirty mark leaves
@@ -426,12 +448,7 @@ static void native_key_logged(uint32_t type, int want_format, bool grow)
         tu_assert_root_value(hive, "Big", big, big_len);
 
     /* The primary after step 2: the old pages under the dirty base block. */
-    unsigned char *image = hp_malloc(before_len);
-    memcpy(image, before, before_len);
-    memcpy(image, after, 512);
-    hp_put_le32(image + 0x08, hp_le32(before + 0x04));
-    hp_put_le32(image + 0x28, hp_le32(before + 0x28));
-    hp_put_le32(image + 0x1FC, hp_regf_checksum(image));
+    unsigned char *image = dirty_primary(before, before_len, after);
     size_t image_len = before_len;
     struct hp_txlog_input in[1] = {{"LOG", log, log_len}};
     struct hp_txlog_result res;
@@ -452,12 +469,7 @@ static void native_key_logged(uint32_t type, int want_format, bool grow)
     tu_assert_check_clean(hive);
 
     /* The dirty file of step 2 beside its logs (as a crash there leaves it): opening it replays the log. */
-    unsigned char *dirty = hp_malloc(before_len);
-    memcpy(dirty, before, before_len);
-    memcpy(dirty, after, 512);
-    hp_put_le32(dirty + 0x08, hp_le32(before + 0x04));
-    hp_put_le32(dirty + 0x28, hp_le32(before + 0x28));
-    hp_put_le32(dirty + 0x1FC, hp_regf_checksum(dirty));
+    unsigned char *dirty = dirty_primary(before, before_len, after);
     tu_write_file(hive, dirty, before_len);
     tu_write_file(log_path, log, log_len);
     char *other = path_in(strstr(log_path, "LOG1") ? "SYSTEM.LOG2" : "SYSTEM.LOG1");
@@ -552,18 +564,11 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("logcommit");
-    TCase *tc = tcase_create("logcommit");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, new_format_replay_equals_commit);
-    tcase_add_test(tc, old_format_replay_equals_commit);
-    tcase_add_test(tc, auto_log_copy);
-    tcase_add_test(tc, reproducible);
-    tcase_add_test(tc, replayed_hive_is_copied);
-    tcase_add_test(tc, readers_and_in_place_commits);
+    const TTest *const tests[] = {new_format_replay_equals_commit, old_format_replay_equals_commit, auto_log_copy,
+                                  reproducible, replayed_hive_is_copied, readers_and_in_place_commits, NULL};
+    Suite *s;
+    TCase *tc = tu_tcase(&s, "logcommit", "logcommit", 60, setup, teardown);
     tcase_add_loop_test(tc, native_key, 0, 4);
     tcase_add_loop_test(tc, touched_damage, 0, 3);
-    suite_add_tcase(s, tc);
-    return tu_run_suite(s);
+    return tu_run_tests(s, tc, tests);
 }

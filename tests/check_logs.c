@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "hiveport.h"
+#include "hvlelog.h"
 #include "internal.h"
 #include "suite.h"
 #include "testutil.h"
@@ -26,14 +27,14 @@ static void write_bytes(const char *path, const unsigned char *data, size_t len)
 
 /* Makes dir/NAME a dirty copy of fixture `before` whose new-format log NAME.LOG1 holds the change to
  * `after` (the fixture with ntds set to 7000), the way Windows 8.1+ leaves a hive between a log write
- * and the primary file's update: primary sequence one ahead of the secondary. */
-static char *dirty_with_log(const char *name, const char *log_name, uint32_t new_port)
+ * and the primary file's update: primary sequence one ahead of the secondary.  The log's path in *log_out
+ * (the caller frees it) unless log_out is NULL. */
+static char *dirty_with_log(const char *name, const char *log_name, uint32_t new_port, char **log_out)
 {
     char *hive = path_in(name), *after = path_in("after.tmp");
     ck_assert_int_eq(tu_copy(tu_fixture_path("system-basic"), hive), 0);
     ck_assert_int_eq(tu_copy(hive, after), 0);
-    hiveport *h;
-    ck_assert_int_eq(hiveport_open(after, HIVEPORT_OPEN_WRITE, &h), HIVEPORT_OK);
+    hiveport *h = tu_open_or_fail(after, HIVEPORT_OPEN_WRITE);
     ck_assert_int_eq(hiveport_set_port(h, hiveport_catalog_find("ntds"), 1, new_port, 0), HIVEPORT_OK);
     ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
     hiveport_close(h);
@@ -47,34 +48,9 @@ static char *dirty_with_log(const char *name, const char *log_name, uint32_t new
 
     /* The log: a 512-byte base block (type 6, both numbers = first entry) and one HvLE entry holding
      * every 4 KiB page of the hive bins that differs. */
-    size_t npages = 0, pages_max = (a_len - 4096) / 4096;
-    uint32_t *rel = calloc(pages_max, sizeof *rel);
-    for (size_t off = 4096; off < a_len; off += 4096)
-        if (memcmp(a + off, b + off, 4096) != 0)
-            rel[npages++] = (uint32_t)(off - 4096);
-    ck_assert_uint_gt(npages, 0);
-    size_t entry_len = 0x28 + 8 * npages + 4096 * npages;
-    entry_len = (entry_len + 511) / 512 * 512;
-    size_t log_len = 512 + entry_len;
-    unsigned char *log = calloc(1, log_len);
-    memcpy(log, a, 512);
-    hp_put_le32(log + 0x04, seq);
-    hp_put_le32(log + 0x08, seq);
-    hp_put_le32(log + 0x1C, 6);
-    hp_put_le32(log + 0x1FC, hp_regf_checksum(log));
-    unsigned char *e = log + 512;
-    memcpy(e, "HvLE", 4);
-    hp_put_le32(e + 0x04, (uint32_t)entry_len);
-    hp_put_le32(e + 0x0C, seq);
-    memcpy(e + 0x10, a + 0x28, 4); /* hive-bins size */
-    hp_put_le32(e + 0x14, (uint32_t)npages);
-    for (size_t i = 0; i < npages; i++) {
-        hp_put_le32(e + 0x28 + 8 * i, rel[i]);
-        hp_put_le32(e + 0x2C + 8 * i, 4096);
-        memcpy(e + 0x28 + 8 * npages + 4096 * i, b + 4096 + rel[i], 4096);
-    }
-    hp_put_le64(e + 0x18, hp_marvin32(HP_MARVIN32_REGF_SEED, e + 0x28, entry_len - 0x28));
-    hp_put_le64(e + 0x20, hp_marvin32(HP_MARVIN32_REGF_SEED, e, 0x20));
+    size_t log_len;
+    unsigned char *log = tu_hvle_log(a, a, a_len, b, b_len, seq, &log_len);
+    ck_assert_ptr_nonnull(log);
     char *log_path = path_in(log_name);
     write_bytes(log_path, log, log_len);
 
@@ -83,12 +59,14 @@ static char *dirty_with_log(const char *name, const char *log_name, uint32_t new
     hp_put_le32(a + 0x1FC, hp_regf_checksum(a));
     write_bytes(hive, a, a_len);
     unlink(after);
-    free(rel);
     free(log);
     free(a);
     free(b);
     free(after);
-    free(log_path);
+    if (log_out != NULL)
+        *log_out = log_path;
+    else
+        free(log_path);
     return hive;
 }
 
@@ -100,13 +78,27 @@ static uint32_t get_ntds(hiveport *h)
     return port;
 }
 
+/* hive opened read-only with the options o (hiveport_open's defaults when NULL): its log state is state, its
+ * log report holds report (when not NULL) and ntds reads port. */
+static void expect_log_state(const char *hive, const hiveport_options *o, int state, const char *report,
+                             uint32_t port)
+{
+    hiveport *h = NULL;
+    int rc = o != NULL ? hiveport_open_ext(hive, o, &h) : hiveport_open(hive, 0, &h);
+    ck_assert_msg(rc == HIVEPORT_OK, "open %s: %s", hive, hiveport_errmsg(h));
+    ck_assert_int_eq(hiveport_log_state(h, NULL), state);
+    if (report != NULL)
+        ck_assert_ptr_nonnull(strstr(hiveport_log_report(h), report));
+    ck_assert_uint_eq(get_ntds(h), port);
+    hiveport_close(h);
+}
+
 START_TEST(read_replays_logs_found_case_insensitively)
 {
-    char *hive = dirty_with_log("SYSTEM", "system.log1", 7000);
+    char *hive = dirty_with_log("SYSTEM", "system.log1", 7000, NULL);
     char *orig = path_in("orig");
     ck_assert_int_eq(tu_copy(hive, orig), 0);
-    hiveport *h;
-    ck_assert_int_eq(hiveport_open(hive, 0, &h), HIVEPORT_OK);
+    hiveport *h = tu_open_or_fail(hive, 0);
     ck_assert_int_eq(hiveport_is_dirty(h), 1);
     unsigned entries = 0;
     ck_assert_int_eq(hiveport_log_state(h, &entries), HIVEPORT_LOGS_REPLAYED);
@@ -130,10 +122,7 @@ START_TEST(read_replays_logs_found_case_insensitively)
     hiveport_options o;
     hiveport_options_init(&o);
     o.flags = HIVEPORT_OPEN_NO_LOGS;
-    ck_assert_int_eq(hiveport_open_ext(hive, &o, &h), HIVEPORT_OK);
-    ck_assert_int_eq(hiveport_log_state(h, NULL), HIVEPORT_LOGS_IGNORED);
-    ck_assert_uint_eq(get_ntds(h), 5005);
-    hiveport_close(h);
+    expect_log_state(hive, &o, HIVEPORT_LOGS_IGNORED, NULL, 5005);
     free(orig);
     free(hive);
 }
@@ -141,23 +130,16 @@ END_TEST
 
 START_TEST(explicit_log_path)
 {
-    char *hive = dirty_with_log("hive", "elsewhere.bin", 7001);
-    char *log = path_in("elsewhere.bin");
+    char *log = NULL, *hive = dirty_with_log("hive", "elsewhere.bin", 7001, &log);
     const char *logs[] = {log};
     hiveport_options o;
     hiveport_options_init(&o);
     o.log_paths = logs;
     o.log_path_count = 1;
+    expect_log_state(hive, &o, HIVEPORT_LOGS_REPLAYED, NULL, 7001);
+    /* not found by name: stale, and says so */
+    expect_log_state(hive, NULL, HIVEPORT_LOGS_UNUSABLE, "no transaction logs", 5005);
     hiveport *h;
-    ck_assert_int_eq(hiveport_open_ext(hive, &o, &h), HIVEPORT_OK);
-    ck_assert_int_eq(hiveport_log_state(h, NULL), HIVEPORT_LOGS_REPLAYED);
-    ck_assert_uint_eq(get_ntds(h), 7001);
-    hiveport_close(h);
-    ck_assert_int_eq(hiveport_open(hive, 0, &h), HIVEPORT_OK); /* not found by name: stale, and says so */
-    ck_assert_int_eq(hiveport_log_state(h, NULL), HIVEPORT_LOGS_UNUSABLE);
-    ck_assert_ptr_nonnull(strstr(hiveport_log_report(h), "no transaction logs"));
-    ck_assert_uint_eq(get_ntds(h), 5005);
-    hiveport_close(h);
     o.log_path_count = 9;
     ck_assert_int_eq(hiveport_open_ext(hive, &o, &h), HIVEPORT_E_INVALID_ARG);
     hiveport_close(h);
@@ -168,9 +150,8 @@ END_TEST
 
 START_TEST(write_keeps_logged_changes)
 {
-    char *hive = dirty_with_log("SYSTEM", "SYSTEM.LOG1", 7002);
-    hiveport *h;
-    ck_assert_int_eq(hiveport_open(hive, HIVEPORT_OPEN_WRITE, &h), HIVEPORT_OK);
+    char *hive = dirty_with_log("SYSTEM", "SYSTEM.LOG1", 7002, NULL);
+    hiveport *h = tu_open_or_fail(hive, HIVEPORT_OPEN_WRITE);
     ck_assert_int_eq(hiveport_set_port(h, hiveport_catalog_find("netlogon"), 1, 7100, 0), HIVEPORT_OK);
     ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
     hiveport_close(h);
@@ -213,17 +194,13 @@ END_TEST
 
 START_TEST(corrupt_log_is_not_applied)
 {
-    char *hive = dirty_with_log("SYSTEM", "SYSTEM.LOG1", 7003);
-    char *log = path_in("SYSTEM.LOG1");
+    char *log = NULL, *hive = dirty_with_log("SYSTEM", "SYSTEM.LOG1", 7003, &log);
     size_t len;
     unsigned char *data = tu_read(log, &len);
     data[512 + 0x28 + 8 + 100] ^= 0xFF; /* a byte of page data: Hash-1 no longer matches */
     write_bytes(log, data, len);
+    expect_log_state(hive, NULL, HIVEPORT_LOGS_UNUSABLE, NULL, 5005);
     hiveport *h;
-    ck_assert_int_eq(hiveport_open(hive, 0, &h), HIVEPORT_OK);
-    ck_assert_int_eq(hiveport_log_state(h, NULL), HIVEPORT_LOGS_UNUSABLE);
-    ck_assert_uint_eq(get_ntds(h), 5005);
-    hiveport_close(h);
     ck_assert_int_eq(hiveport_open(hive, HIVEPORT_OPEN_WRITE, &h), HIVEPORT_E_DIRTY);
     hiveport_close(h);
     free(data);
@@ -234,12 +211,11 @@ END_TEST
 
 START_TEST(clean_hive_ignores_logs)
 {
-    char *hive = dirty_with_log("SYSTEM", "SYSTEM.LOG1", 7004);
-    char *clean = path_in("CLEAN"), *log = path_in("SYSTEM.LOG1"), *clean_log = path_in("CLEAN.LOG1");
+    char *log = NULL, *hive = dirty_with_log("SYSTEM", "SYSTEM.LOG1", 7004, &log);
+    char *clean = path_in("CLEAN"), *clean_log = path_in("CLEAN.LOG1");
     ck_assert_int_eq(tu_copy(tu_fixture_path("system-basic"), clean), 0);
     ck_assert_int_eq(tu_copy(log, clean_log), 0);
-    hiveport *h;
-    ck_assert_int_eq(hiveport_open(clean, 0, &h), HIVEPORT_OK);
+    hiveport *h = tu_open_or_fail(clean, 0);
     ck_assert_int_eq(hiveport_log_state(h, NULL), HIVEPORT_LOGS_CLEAN);
     ck_assert_str_eq(hiveport_log_report(h), "");
     ck_assert_uint_eq(get_ntds(h), 5005);
@@ -253,10 +229,9 @@ END_TEST
 
 START_TEST(save_copy_writes_recovered_hive)
 {
-    char *hive = dirty_with_log("SYSTEM", "SYSTEM.LOG1", 7005);
+    char *hive = dirty_with_log("SYSTEM", "SYSTEM.LOG1", 7005, NULL);
     char *out = path_in("recovered");
-    hiveport *h;
-    ck_assert_int_eq(hiveport_open(hive, 0, &h), HIVEPORT_OK);
+    hiveport *h = tu_open_or_fail(hive, 0);
     ck_assert_int_eq(hiveport_save_copy(h, out), HIVEPORT_OK);
     ck_assert_int_eq(hiveport_save_copy(h, out), HIVEPORT_E_INVALID_ARG); /* never over a file */
     ck_assert_ptr_nonnull(strstr(hiveport_errmsg(h), "already exists"));
@@ -307,8 +282,7 @@ START_TEST(matches_windows_recovery)
         }
         char *want = tu_real_hive(tu_dir, cases[c].recovered), *got = path_in("got");
         unlink(got);
-        hiveport *h;
-        ck_assert_int_eq(hiveport_open(moved, 0, &h), HIVEPORT_OK);
+        hiveport *h = tu_open_or_fail(moved, 0);
         ck_assert_int_eq(hiveport_log_state(h, NULL), HIVEPORT_LOGS_REPLAYED);
         ck_assert_int_eq(hiveport_save_copy(h, got), HIVEPORT_OK);
         hiveport_close(h);

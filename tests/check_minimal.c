@@ -98,9 +98,7 @@ static void assert_clean_header(const char *path, uint32_t expect_seq)
 
 START_TEST(existing_dword_is_patched_in_place)
 {
-    char *path = tu_fixture_copy(tu_dir, "system-basic"), *old = NULL;
-    if (asprintf(&old, "%s.old", path) < 0 || tu_copy(path, old) != 0)
-        abort();
+    char *path = tu_fixture_copy(tu_dir, "system-basic"), *old = tu_copy_beside(path, ".old");
     const char *ids[] = {"exchange-sa-rfr"};
     uint32_t ports[] = {6000};
     stamp(path, ids, ports, 1);
@@ -130,9 +128,7 @@ START_TEST(repeated_edit_changes_nothing)
     stamp(path, ids, ports, 5);
     ck_assert_int_eq(tu_stat(path, &st1), 0);
     ck_assert_msg(st1.st_size - st0.st_size <= 4096, "grew by %lld", (long long)(st1.st_size - st0.st_size));
-    char *copy = NULL;
-    if (asprintf(&copy, "%s.first", path) < 0 || tu_copy(path, copy) != 0)
-        abort();
+    char *copy = tu_copy_beside(path, ".first");
     sleep(1);
     stamp(path, ids, ports, 5);
     ck_assert_int_eq(tu_stat(path, &st2), 0);
@@ -148,8 +144,7 @@ END_TEST
 START_TEST(edit_and_revert_before_commit_writes_nothing)
 {
     char *path = tu_fixture_copy(tu_dir, "system-basic");
-    hiveport *h;
-    ck_assert_int_eq(hiveport_open(path, HIVEPORT_OPEN_WRITE, &h), HIVEPORT_OK);
+    hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
     ck_assert_int_eq(hiveport_set_port(h, S("ntds"), 1, 7000, 0), HIVEPORT_OK);
     ck_assert_int_eq(hiveport_set_port(h, S("ntds"), 1, 5005, 0), HIVEPORT_OK);
     ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
@@ -163,8 +158,7 @@ END_TEST
 START_TEST(patch_then_structural_change_in_one_session)
 {
     char *path = tu_fixture_copy(tu_dir, "system-basic");
-    hiveport *h;
-    ck_assert_int_eq(hiveport_open(path, HIVEPORT_OPEN_WRITE, &h), HIVEPORT_OK);
+    hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
     ck_assert_int_eq(hiveport_set_port(h, S("exchange-sa-rfr"), HIVEPORT_CS_ALL, 6100, 0), HIVEPORT_OK);
     ck_assert_int_eq(hiveport_set_port(h, S("exchange-sa-nspi"), 1, 6101, 0), HIVEPORT_OK); /* same key */
     ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK); /* in place */
@@ -243,8 +237,7 @@ START_TEST(bad_source_date_epoch_is_refused)
 {
     char *path = tu_fixture_copy(tu_dir, "system-basic");
     setenv("SOURCE_DATE_EPOCH", "yesterday", 1);
-    hiveport *h;
-    ck_assert_int_eq(hiveport_open(path, HIVEPORT_OPEN_WRITE, &h), HIVEPORT_OK);
+    hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
     ck_assert_int_eq(hiveport_set_port(h, S("ntds"), 1, 7000, 0), HIVEPORT_OK);
     ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_E_INVALID_ARG);
     ck_assert_ptr_nonnull(strstr(hiveport_errmsg(h), "SOURCE_DATE_EPOCH=\"yesterday\""));

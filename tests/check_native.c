@@ -31,24 +31,11 @@ static void teardown(void)
 
 static const char *const stamp_ids[] = {"exchange-sa-rfr", "exchange-sa-nspi", "exchange-is", "exchange-srs", "ntds"};
 
-/* No error in hiveport_check. */
-static void assert_checks(const char *path)
+/* A copy of the system-empty fixture in dir (*path, the caller frees it), open for writing. */
+static hiveport *open_empty_for_writing(char **path)
 {
-    hiveport *h = NULL;
-    hiveport_findings *f = NULL;
-    ck_assert_int_eq(hiveport_open(path, 0, &h), HIVEPORT_OK);
-    ck_assert_int_eq(hiveport_check(h, 0, &f), HIVEPORT_OK);
-    size_t errors = 0;
-    for (size_t i = 0; i < hiveport_findings_count(f); i++) {
-        const hiveport_finding *x = hiveport_findings_at(f, i);
-        if (x->severity == HIVEPORT_SEVERITY_ERROR) {
-            fprintf(stderr, "%s: %s: %s\n", path, x->code, x->message);
-            errors++;
-        }
-    }
-    ck_assert_uint_eq(errors, 0);
-    hiveport_findings_free(f);
-    hiveport_close(h);
+    *path = tu_fixture_copy(dir, "system-empty");
+    return tu_open_or_fail(*path, HIVEPORT_OPEN_WRITE);
 }
 
 /* libhivex finds ControlSet00cs\Services\KEY and its DWORD value name = want. */
@@ -78,8 +65,7 @@ static void assert_hivex_dword(const char *path, unsigned cs, const char *key, c
 /* Sets the five stamp settings in control set 1 and commits; returns the commit's status. */
 static void stamp(const char *path, uint32_t base)
 {
-    hiveport *h = NULL;
-    ck_assert_int_eq(hiveport_open(path, HIVEPORT_OPEN_WRITE, &h), HIVEPORT_OK);
+    hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
     for (size_t i = 0; i < 5; i++)
         ck_assert_int_eq(hiveport_set_port(h, hiveport_catalog_find(stamp_ids[i]), 1, base + (uint32_t)i, 0),
                          HIVEPORT_OK);
@@ -93,7 +79,7 @@ static void assert_stamped(const char *path, uint32_t base)
         const hiveport_setting *s = hiveport_catalog_find(stamp_ids[i]);
         assert_hivex_dword(path, 1, s->key, s->value_name, base + (uint32_t)i);
     }
-    assert_checks(path);
+    tu_assert_check_clean(path);
 }
 
 /* Whether any allocated cell of the hive is a list of signature sig. */
@@ -157,8 +143,7 @@ START_TEST(unset_deletes_value)
     char *path = tu_fixture_copy(dir, "system-basic");
     off_t before = size_of(path);
     const hiveport_setting *s = hiveport_catalog_find("ntds");
-    hiveport *h = NULL;
-    ck_assert_int_eq(hiveport_open(path, HIVEPORT_OPEN_WRITE, &h), HIVEPORT_OK);
+    hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
     ck_assert_int_eq(hiveport_unset_port(h, s, 1), HIVEPORT_OK);
     uint32_t port;
     ck_assert_int_eq(hiveport_get_port(h, s, 1, &port), HIVEPORT_E_NOT_SET);
@@ -174,7 +159,7 @@ START_TEST(unset_deletes_value)
     errno = 0;
     ck_assert(hivex_node_get_value(hv, n, s->value_name) == 0 && errno == 0);
     hivex_close(hv);
-    assert_checks(path);
+    tu_assert_check_clean(path);
     free(path);
 }
 END_TEST
@@ -185,8 +170,7 @@ START_TEST(value_that_no_longer_fits)
     char *path = tu_fixture_copy(dir, "system-basic");
     hiveport_setting sz = *hiveport_catalog_find("ntds");
     sz.type = HIVEPORT_REG_SZ;
-    hiveport *h = NULL;
-    ck_assert_int_eq(hiveport_open(path, HIVEPORT_OPEN_WRITE, &h), HIVEPORT_OK);
+    hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
     ck_assert_int_eq(hiveport_set_port(h, &sz, 1, 61234, HIVEPORT_SET_REPLACE_TYPE), HIVEPORT_OK);
     uint32_t port = 0;
     ck_assert_int_eq(hiveport_get_port(h, &sz, 1, &port), HIVEPORT_OK);
@@ -202,7 +186,7 @@ START_TEST(value_that_no_longer_fits)
     ck_assert_str_eq(text, "61234");
     free(text);
     hivex_close(hv);
-    assert_checks(path);
+    tu_assert_check_clean(path);
     free(path);
 }
 END_TEST
@@ -210,9 +194,8 @@ END_TEST
 /* 600 keys under one parent: the leaf fills (507 entries), splits under an ri, and stays sorted. */
 START_TEST(full_leaf_splits_under_ri)
 {
-    char *path = tu_fixture_copy(dir, "system-empty");
-    hiveport *h = NULL;
-    ck_assert_int_eq(hiveport_open(path, HIVEPORT_OPEN_WRITE, &h), HIVEPORT_OK);
+    char *path = NULL;
+    hiveport *h = open_empty_for_writing(&path);
     char key[64];
     hiveport_setting s = {.key = key, .value_name = "Port", .type = HIVEPORT_REG_DWORD};
     for (unsigned i = 0; i < 600; i++) {
@@ -222,7 +205,7 @@ START_TEST(full_leaf_splits_under_ri)
     ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
     hiveport_close(h);
     ck_assert(has_list(path, "ri"));
-    assert_checks(path);
+    tu_assert_check_clean(path);
     for (unsigned i = 0; i < 600; i += 37) {
         snprintf(key, sizeof key, "Many\\K%04u", (i * 337) % 600);
         assert_hivex_dword(path, 1, key, "Port", 1000 + i);
@@ -234,9 +217,8 @@ END_TEST
 /* Data over 16344 bytes goes to big data in 1.4+ (set through the library's own native call). */
 START_TEST(big_data_in_15)
 {
-    char *path = tu_fixture_copy(dir, "system-empty");
-    hiveport *h = NULL;
-    ck_assert_int_eq(hiveport_open(path, HIVEPORT_OPEN_WRITE, &h), HIVEPORT_OK);
+    char *path = NULL;
+    hiveport *h = open_empty_for_writing(&path);
     size_t len = 40000;
     unsigned char *data = malloc(len);
     for (size_t i = 0; i < len; i++)
@@ -245,7 +227,7 @@ START_TEST(big_data_in_15)
     ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
     hiveport_close(h);
     ck_assert(has_list(path, "db"));
-    assert_checks(path);
+    tu_assert_check_clean(path);
     tu_assert_root_value(path, "Big", data, len);
     free(data);
     free(path);
@@ -264,9 +246,8 @@ static void fill(unsigned char *data, size_t len, int k)
 
 START_TEST(grows_past_the_mapping)
 {
-    char *path = tu_fixture_copy(dir, "system-empty");
-    hiveport *h = NULL;
-    ck_assert_int_eq(hiveport_open(path, HIVEPORT_OPEN_WRITE, &h), HIVEPORT_OK);
+    char *path = NULL;
+    hiveport *h = open_empty_for_writing(&path);
     unsigned char small[4] = {1, 2, 3, 4};
     ck_assert_int_eq(hp_edit_value_set(h, hp_nav_root(h), 0, "Small", 3, small, sizeof small), HIVEPORT_OK);
     ck_assert(h->edit->mapped);
@@ -282,7 +263,7 @@ START_TEST(grows_past_the_mapping)
     ck_assert(!h->edit->mapped);
     ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
     hiveport_close(h);
-    assert_checks(path);
+    tu_assert_check_clean(path);
     for (int k = 0; k < 3; k++) {
         fill(data, len, k);
         tu_assert_root_value(path, names[k], data, len);
@@ -361,20 +342,10 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("native");
-    TCase *tc = tcase_create("native");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, creates_keys_in_15);
-    tcase_add_test(tc, creates_lf_lists_in_13);
-    tcase_add_test(tc, unset_deletes_value);
-    tcase_add_test(tc, value_that_no_longer_fits);
-    tcase_add_test(tc, full_leaf_splits_under_ri);
-    tcase_add_test(tc, big_data_in_15);
-    tcase_add_test(tc, grows_past_the_mapping);
-    tcase_add_test(tc, reproducible);
-    tcase_add_test(tc, real_win10);
-    tcase_add_test(tc, real_win7);
-    suite_add_tcase(s, tc);
-    return tu_run_suite(s);
+    const TTest *const tests[] = {creates_keys_in_15, creates_lf_lists_in_13, unset_deletes_value,
+                                  value_that_no_longer_fits, full_leaf_splits_under_ri, big_data_in_15,
+                                  grows_past_the_mapping, reproducible, real_win10, real_win7, NULL};
+    Suite *s;
+    TCase *tc = tu_tcase(&s, "native", "native", 120, setup, teardown);
+    return tu_run_tests(s, tc, tests);
 }

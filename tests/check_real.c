@@ -22,8 +22,7 @@ START_TEST(round_trip_on_clean_real_hive)
         return;
     char *before = tu_dump_hive(path);
     ck_assert_ptr_nonnull(before);
-    hiveport *h;
-    ck_assert_int_eq(hiveport_open(path, HIVEPORT_OPEN_WRITE, &h), HIVEPORT_OK);
+    hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
     ck_assert_int_eq(hiveport_is_dirty(h), 0);
     uint32_t cs;
     ck_assert_int_eq(hiveport_resolve_controlset(h, HIVEPORT_CS_CURRENT, &cs), HIVEPORT_OK);
@@ -56,13 +55,11 @@ START_TEST(round_trip_on_clean_real_hive)
 }
 END_TEST
 
-START_TEST(control_sets_of_real_hives)
+/* The other real hives, each with its own question: a loop test over real_cases, each case a function of the
+ * decompressed hive's path (a failure names its line there, and Check the case's index). */
+static void control_sets_of_real_hives(const char *path)
 {
-    char *path = tu_real_hive(tu_dir, "win7-SYSTEM");
-    if (path == NULL)
-        return;
-    hiveport *h;
-    ck_assert_int_eq(hiveport_open(path, 0, &h), HIVEPORT_OK);
+    hiveport *h = tu_open_or_fail(path, 0);
     uint32_t sets[8];
     size_t n;
     ck_assert_int_eq(hiveport_controlsets(h, sets, 8, &n), HIVEPORT_OK);
@@ -73,58 +70,58 @@ START_TEST(control_sets_of_real_hives)
     ck_assert_int_eq(hiveport_select_value(h, HIVEPORT_SELECT_LASTKNOWNGOOD, &v), HIVEPORT_OK);
     ck_assert_uint_eq(v, 2);
     hiveport_close(h);
-    free(path);
 }
-END_TEST
 
-START_TEST(dirty_real_hive_refuses_writes_untouched)
+static void dirty_real_hive_refuses_writes_untouched(const char *path)
 {
-    char *path = tu_real_hive(tu_dir, "dirty-nolog-SYSTEM");
-    if (path == NULL)
-        return;
-    char *copy = NULL;
-    if (asprintf(&copy, "%s.orig", path) < 0 || tu_copy(path, copy) != 0)
-        abort();
+    char *copy = tu_copy_beside(path, ".orig");
     hiveport *h;
     ck_assert_int_eq(hiveport_open(path, HIVEPORT_OPEN_WRITE, &h), HIVEPORT_E_DIRTY);
     ck_assert_ptr_nonnull(strstr(hiveport_errmsg(h), "sequence numbers 205 and 204 differ"));
     hiveport_close(h);
-    ck_assert_int_eq(hiveport_open(path, 0, &h), HIVEPORT_OK);
+    h = tu_open_or_fail(path, 0);
     ck_assert_int_eq(hiveport_is_dirty(h), 1);
     uint32_t cs;
     ck_assert_int_eq(hiveport_resolve_controlset(h, HIVEPORT_CS_CURRENT, &cs), HIVEPORT_OK);
     hiveport_close(h);
     ck_assert(tu_same_bytes(path, copy));
     free(copy);
-    free(path);
 }
-END_TEST
 
-START_TEST(corrupt_real_hive_is_refused)
+static void corrupt_real_hive_is_refused(const char *path)
 {
-    char *path = tu_real_hive(tu_dir, "corrupt-SYSTEM");
-    if (path == NULL)
-        return;
     hiveport *h;
     int rc = hiveport_open(path, 0, &h);
     ck_assert_msg(rc == HIVEPORT_E_CORRUPT || rc == HIVEPORT_E_CHECKSUM || rc == HIVEPORT_E_TRUNCATED,
                   "got %d: %s", rc, hiveport_errmsg(h));
     ck_assert_ptr_nonnull(strstr(hiveport_errmsg(h), path));
     hiveport_close(h);
-    free(path);
 }
-END_TEST
 
-START_TEST(differencing_hive_without_select)
+static void differencing_hive_without_select(const char *path)
 {
-    char *path = tu_real_hive(tu_dir, "delta-1.6-SYSTEM");
-    if (path == NULL)
-        return;
-    hiveport *h;
-    ck_assert_int_eq(hiveport_open(path, 0, &h), HIVEPORT_OK);
+    hiveport *h = tu_open_or_fail(path, 0);
     uint32_t v;
     ck_assert_int_eq(hiveport_resolve_controlset(h, HIVEPORT_CS_CURRENT, &v), HIVEPORT_E_NO_SELECT);
     hiveport_close(h);
+}
+
+static const struct {
+    const char *hive;
+    void (*test)(const char *path);
+} real_cases[] = {
+    {"win7-SYSTEM", control_sets_of_real_hives},
+    {"dirty-nolog-SYSTEM", dirty_real_hive_refuses_writes_untouched},
+    {"corrupt-SYSTEM", corrupt_real_hive_is_refused},
+    {"delta-1.6-SYSTEM", differencing_hive_without_select},
+};
+
+START_TEST(each_real_case)
+{
+    char *path = tu_real_hive(tu_dir, real_cases[_i].hive);
+    if (path == NULL)
+        return;
+    real_cases[_i].test(path);
     free(path);
 }
 END_TEST
@@ -135,9 +132,6 @@ int main(void)
     TCase *tc = tu_tcase(&s, "real hives", "real", 120, tu_setup_dir, tu_teardown_dir);
     tcase_add_loop_test(tc, round_trip_on_clean_real_hive, 0,
                         (int)(sizeof clean_system_hives / sizeof clean_system_hives[0]));
-    tcase_add_test(tc, control_sets_of_real_hives);
-    tcase_add_test(tc, dirty_real_hive_refuses_writes_untouched);
-    tcase_add_test(tc, corrupt_real_hive_is_refused);
-    tcase_add_test(tc, differencing_hive_without_select);
+    tcase_add_loop_test(tc, each_real_case, 0, (int)(sizeof real_cases / sizeof real_cases[0]));
     return tu_run_suite(s);
 }

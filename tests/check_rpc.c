@@ -59,16 +59,7 @@ static void expect_problem(hiveport *h, int rc, const char *text)
 }
 
 /* A REG_MULTI_SZ or REG_SZ payload from ASCII with explicit NULs (n bytes of text, no final NUL added). */
-static size_t utf16(const char *ascii, size_t n, char *out)
-{
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = ascii[i];
-        out[2 * i + 1] = 0;
-    }
-    return 2 * n;
-}
-
-#define U16(lit, buf) utf16(lit, sizeof lit - 1, buf)
+#define U16(lit, buf) TU_UTF16(lit, buf)
 
 /* Writes one value of Microsoft\Rpc\Internet (or of key) straight through libhivex, as any other tool
  * might have. */
@@ -224,7 +215,7 @@ START_TEST(get_every_ports_form)
     char *path = tu_fixture_copy(tu_dir, "software-rpc-inside");
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char buf[128];
-        size_t len = utf16(cases[i].text, cases[i].len, buf);
+        size_t len = tu_utf16(cases[i].text, cases[i].len, buf);
         put_raw(path, RPC_KEY, "Ports", hive_t_REG_MULTI_SZ, buf, len);
         hiveport *h = tu_open_or_fail(path, 0);
         if (cases[i].rc == HIVEPORT_OK)
@@ -286,7 +277,7 @@ START_TEST(get_every_flag_form)
         const char *name = which ? "UseInternetPorts" : "PortsInternetAvailable";
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
             char buf[16];
-            size_t len = utf16(cases[i].text, cases[i].len, buf);
+            size_t len = tu_utf16(cases[i].text, cases[i].len, buf);
             put_raw(path, RPC_KEY, name, cases[i].type, buf, len);
             hiveport *h = tu_open_or_fail(path, 0);
             struct rpc_read r = rpc_read(h);

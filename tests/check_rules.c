@@ -18,9 +18,7 @@ static hiveport_findings *preflight(const char *fixture, unsigned flags, const h
                                     size_t count, int target)
 {
     char *path = tu_fixture_copy(tu_dir, fixture);
-    char *orig = NULL;
-    if (asprintf(&orig, "%s.orig", path) < 0 || tu_copy(path, orig) != 0)
-        abort();
+    char *orig = tu_copy_beside(path, ".orig");
     hiveport *h = tu_open_or_fail(path, flags);
     hiveport_findings *f = NULL;
     int rc = hiveport_preflight(h, plan, count, target, 0, NULL, &f);

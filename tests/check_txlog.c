@@ -168,6 +168,21 @@ static int replay(const struct blob *hive, const struct hp_txlog_input *logs, si
     return hp_txlog_replay(img, len, logs, n, res, why, why_len);
 }
 
+/* What a replay that must succeed gives: the image (hp_free it), its length, the result and the message. */
+struct replayed {
+    unsigned char *img;
+    size_t len;
+    struct hp_txlog_result res;
+    char why[512];
+};
+
+/* replay() of logs on hive, which must return HIVEPORT_OK (the message names why not). */
+static void replay_ok(const struct blob *hive, const struct hp_txlog_input *logs, size_t n, struct replayed *r)
+{
+    int rc = replay(hive, logs, n, &r->img, &r->len, &r->res, r->why, sizeof r->why);
+    ck_assert_msg(rc == HIVEPORT_OK, "replay: %d: %s", rc, r->why);
+}
+
 /* A replay that must change nothing: OK, format NONE, the same buffer and bytes. */
 static void assert_nothing_applied(const struct blob *hive, const struct hp_txlog_input *logs, size_t n,
                                    struct hp_txlog_result *res, char *why, size_t why_len)
@@ -182,6 +197,40 @@ static void assert_nothing_applied(const struct blob *hive, const struct hp_txlo
     ck_assert_uint_eq(len, hive->len);
     ck_assert_mem_eq(img, hive->data, len);
     hp_free(img);
+}
+
+/* log as the only log (LOG1) of real[hive]: nothing of it applies (assert_nothing_applied) and why names
+ * reason; the result. */
+static struct hp_txlog_result assert_lone_log_refused(int hive, const struct blob *log, const char *reason)
+{
+    struct hp_txlog_result res;
+    char why[512];
+    struct hp_txlog_input logs[] = {in("LOG1", log)};
+    assert_nothing_applied(&real[hive], logs, 1, &res, why, sizeof why);
+    ck_assert_msg(strstr(why, reason) != NULL, "expected \"%s\" in: %s", reason, why);
+    return res;
+}
+
+/* log1 and log2 as LOG1 and LOG2 of the new-format hive, replayed (the image is dropped): the result, and in
+ * why what the replay says. */
+static struct hp_txlog_result replay_new_logs(const struct blob *log1, const struct blob *log2, char *why,
+                                              size_t why_len)
+{
+    struct hp_txlog_input logs[] = {in("LOG1", log1), in("LOG2", log2)};
+    struct hp_txlog_result res;
+    unsigned char *img;
+    size_t len;
+    ck_assert_int_eq(replay(&real[NEW_HIVE], logs, 2, &img, &len, &res, why, why_len), HIVEPORT_OK);
+    hp_free(img);
+    return res;
+}
+
+/* A whole copy of real[which] with the byte at `at` XORed with mask (the caller frees its data). */
+static struct blob flipped(int which, size_t at, unsigned char mask)
+{
+    struct blob b = blob_copy(&real[which], real[which].len);
+    b.data[at] ^= mask;
+    return b;
 }
 
 /* ---- Marvin32 ---- */
@@ -220,32 +269,29 @@ END_TEST
 START_TEST(new_format_matches_windows)
 {
     struct hp_txlog_input logs[] = {in("LOG1", &real[NEW_LOG1]), in("LOG2", &real[NEW_LOG2])};
-    struct hp_txlog_result res;
-    char why[512];
-    unsigned char *img;
-    size_t len;
-    ck_assert_int_eq(replay(&real[NEW_HIVE], logs, 2, &img, &len, &res, why, sizeof why), HIVEPORT_OK);
-    ck_assert_int_eq(res.format, HP_TXLOG_FORMAT_NEW);
-    ck_assert_uint_eq(res.entries_applied, 4); /* LOG1: 2; LOG2: 3, 4, 5 */
-    ck_assert_uint_eq(res.logs_used, 2);
-    ck_assert_uint_eq(res.used_mask, 3);
-    ck_assert_uint_eq(res.logs_rejected, 0);
-    ck_assert_uint_eq(res.new_sequence, 5);
-    ck_assert(res.was_dirty && res.clean && !res.header_from_log);
-    ck_assert_ptr_nonnull(strstr(why, "replayed 4 new-format entries"));
-    assert_clean_header(img, len, 5);
-    assert_matches_recovered(img, len, &real[NEW_RECOVERED]);
+    struct replayed r;
+    replay_ok(&real[NEW_HIVE], logs, 2, &r);
+    ck_assert_int_eq(r.res.format, HP_TXLOG_FORMAT_NEW);
+    ck_assert_uint_eq(r.res.entries_applied, 4); /* LOG1: 2; LOG2: 3, 4, 5 */
+    ck_assert_uint_eq(r.res.logs_used, 2);
+    ck_assert_uint_eq(r.res.used_mask, 3);
+    ck_assert_uint_eq(r.res.logs_rejected, 0);
+    ck_assert_uint_eq(r.res.new_sequence, 5);
+    ck_assert(r.res.was_dirty && r.res.clean && !r.res.header_from_log);
+    ck_assert_ptr_nonnull(strstr(r.why, "replayed 4 new-format entries"));
+    assert_clean_header(r.img, r.len, 5);
+    assert_matches_recovered(r.img, r.len, &real[NEW_RECOVERED]);
     /* Besides the sequence numbers and the checksum, the header is the primary's. */
-    ck_assert_mem_eq(img + 0x0C, real[NEW_HIVE].data + 0x0C, 0x1FC - 0x0C);
-    ck_assert_mem_eq(img + 0x200, real[NEW_HIVE].data + 0x200, 0xE00);
+    ck_assert_mem_eq(r.img + 0x0C, real[NEW_HIVE].data + 0x0C, 0x1FC - 0x0C);
+    ck_assert_mem_eq(r.img + 0x200, real[NEW_HIVE].data + 0x200, 0xE00);
 
     /* Replaying the result again changes nothing: it is clean now. */
-    struct blob once = {malloc(len), len};
-    memcpy(once.data, img, len);
-    assert_nothing_applied(&once, logs, 2, &res, why, sizeof why);
-    ck_assert(res.clean && !res.was_dirty);
+    struct blob once = {malloc(r.len), r.len};
+    memcpy(once.data, r.img, r.len);
+    assert_nothing_applied(&once, logs, 2, &r.res, r.why, sizeof r.why);
+    ck_assert(r.res.clean && !r.res.was_dirty);
     free(once.data);
-    hp_free(img);
+    hp_free(r.img);
 }
 END_TEST
 
@@ -271,21 +317,18 @@ END_TEST
 START_TEST(old_format_matches_windows)
 {
     struct hp_txlog_input logs[] = {in("OldDirtyHive.LOG1", &real[OLD_LOG1]), {"LOG2", NULL, 0}};
-    struct hp_txlog_result res;
-    char why[512];
-    unsigned char *img;
-    size_t len;
-    ck_assert_int_eq(replay(&real[OLD_HIVE], logs, 2, &img, &len, &res, why, sizeof why), HIVEPORT_OK);
-    ck_assert_int_eq(res.format, HP_TXLOG_FORMAT_OLD);
-    ck_assert_uint_eq(res.entries_applied, 64); /* 64 dirty 512-byte pages */
-    ck_assert_uint_eq(res.logs_used, 1);
-    ck_assert_uint_eq(res.used_mask, 1);
-    ck_assert_uint_eq(res.logs_rejected, 0); /* an empty LOG2 is normal */
-    ck_assert_uint_eq(res.new_sequence, 5);  /* the primary's primary number (5/4 before) */
-    ck_assert(res.clean && !res.header_from_log);
-    assert_clean_header(img, len, 5);
-    assert_matches_windows7(img, len);
-    hp_free(img);
+    struct replayed r;
+    replay_ok(&real[OLD_HIVE], logs, 2, &r);
+    ck_assert_int_eq(r.res.format, HP_TXLOG_FORMAT_OLD);
+    ck_assert_uint_eq(r.res.entries_applied, 64); /* 64 dirty 512-byte pages */
+    ck_assert_uint_eq(r.res.logs_used, 1);
+    ck_assert_uint_eq(r.res.used_mask, 1);
+    ck_assert_uint_eq(r.res.logs_rejected, 0); /* an empty LOG2 is normal */
+    ck_assert_uint_eq(r.res.new_sequence, 5);  /* the primary's primary number (5/4 before) */
+    ck_assert(r.res.clean && !r.res.header_from_log);
+    assert_clean_header(r.img, r.len, 5);
+    assert_matches_windows7(r.img, r.len);
+    hp_free(r.img);
 }
 END_TEST
 
@@ -374,23 +417,20 @@ static struct blob expected_after_entry_3(void)
 static void assert_stops_after_entry_3(const struct blob *log2)
 {
     struct hp_txlog_input logs[] = {in("LOG1", &real[NEW_LOG1]), in("LOG2", log2)};
-    struct hp_txlog_result res;
-    char why[512];
-    unsigned char *img;
-    size_t len;
-    ck_assert_int_eq(replay(&real[NEW_HIVE], logs, 2, &img, &len, &res, why, sizeof why), HIVEPORT_OK);
-    ck_assert_int_eq(res.format, HP_TXLOG_FORMAT_NEW);
-    ck_assert_uint_eq(res.entries_applied, 2);
-    ck_assert_uint_eq(res.logs_used, 2);
-    ck_assert_uint_eq(res.new_sequence, 3);
-    assert_clean_header(img, len, 3);
+    struct replayed r;
+    replay_ok(&real[NEW_HIVE], logs, 2, &r);
+    ck_assert_int_eq(r.res.format, HP_TXLOG_FORMAT_NEW);
+    ck_assert_uint_eq(r.res.entries_applied, 2);
+    ck_assert_uint_eq(r.res.logs_used, 2);
+    ck_assert_uint_eq(r.res.new_sequence, 3);
+    assert_clean_header(r.img, r.len, 3);
     struct blob expected = expected_after_entry_3();
-    ck_assert_uint_eq(len, expected.len);
-    ck_assert_mem_eq(img + 0x1000, expected.data + 0x1000, len - 0x1000);
+    ck_assert_uint_eq(r.len, expected.len);
+    ck_assert_mem_eq(r.img + 0x1000, expected.data + 0x1000, r.len - 0x1000);
     /* Entry 4's data is not there: Windows' result differs. */
-    ck_assert(memcmp(img + 0x1000, real[NEW_RECOVERED].data + 0x1000, 0x5000) != 0);
+    ck_assert(memcmp(r.img + 0x1000, real[NEW_RECOVERED].data + 0x1000, 0x5000) != 0);
     free(expected.data);
-    hp_free(img);
+    hp_free(r.img);
 }
 
 START_TEST(corrupted_entry_stops_replay_before_it)
@@ -398,35 +438,25 @@ START_TEST(corrupted_entry_stops_replay_before_it)
     /* LOG2's entry 4 is at 0x2000 (entry 3 at 0x200 is 0x1E00 long). */
     ck_assert_uint_eq(hp_le32(real[NEW_LOG2].data + 0x2000 + 0x0C), 4);
 
-    struct blob data_byte = blob_copy(&real[NEW_LOG2], real[NEW_LOG2].len);
-    data_byte.data[0x2000 + 0x30 + 0x123] ^= 0x01; /* a page byte: Hash-1 */
-    assert_stops_after_entry_3(&data_byte);
-    free(data_byte.data);
-
-    struct blob hash_byte = blob_copy(&real[NEW_LOG2], real[NEW_LOG2].len);
-    hash_byte.data[0x2000 + 0x18] ^= 0x80; /* the stored Hash-1: Hash-2 */
-    assert_stops_after_entry_3(&hash_byte);
-    free(hash_byte.data);
-
-    struct blob padding = blob_copy(&real[NEW_LOG2], real[NEW_LOG2].len);
-    padding.data[0x2000 + 0x6000 - 1] ^= 0x40; /* the padding is hashed too */
-    assert_stops_after_entry_3(&padding);
-    free(padding.data);
+    /* A byte of entry 4 changed: a page byte (Hash-1), the stored Hash-1 (Hash-2), the padding (hashed too). */
+    static const struct {
+        size_t at;
+        unsigned char mask;
+    } entry4[] = {{0x2000 + 0x30 + 0x123, 0x01}, {0x2000 + 0x18, 0x80}, {0x2000 + 0x6000 - 1, 0x40}};
+    for (size_t i = 0; i < sizeof entry4 / sizeof entry4[0]; i++) {
+        struct blob log2 = flipped(NEW_LOG2, entry4[i].at, entry4[i].mask);
+        assert_stops_after_entry_3(&log2);
+        free(log2.data);
+    }
 
     /* Corrupting entry 3 (LOG2's first) leaves LOG2 out entirely: only LOG1's entry 2 applies. */
-    struct blob first = blob_copy(&real[NEW_LOG2], real[NEW_LOG2].len);
-    first.data[0x200 + 0x40] ^= 0x01;
-    struct hp_txlog_input logs[] = {in("LOG1", &real[NEW_LOG1]), in("LOG2", &first)};
-    struct hp_txlog_result res;
+    struct blob first = flipped(NEW_LOG2, 0x200 + 0x40, 0x01);
     char why[512];
-    unsigned char *img;
-    size_t len;
-    ck_assert_int_eq(replay(&real[NEW_HIVE], logs, 2, &img, &len, &res, why, sizeof why), HIVEPORT_OK);
+    struct hp_txlog_result res = replay_new_logs(&real[NEW_LOG1], &first, why, sizeof why);
     ck_assert_uint_eq(res.entries_applied, 1);
     ck_assert_uint_eq(res.used_mask, 1);
     ck_assert_uint_eq(res.new_sequence, 2);
     ck_assert_ptr_nonnull(strstr(why, "Hash-1"));
-    hp_free(img);
     free(first.data);
 }
 END_TEST
@@ -444,33 +474,23 @@ START_TEST(truncated_log)
 
     /* A log cut inside its base block is ignored. */
     struct blob stub = blob_copy(&real[NEW_LOG2], 300);
-    struct hp_txlog_input logs[] = {in("LOG1", &real[NEW_LOG1]), in("LOG2", &stub)};
-    struct hp_txlog_result res;
     char why[512];
-    unsigned char *img;
-    size_t len;
-    ck_assert_int_eq(replay(&real[NEW_HIVE], logs, 2, &img, &len, &res, why, sizeof why), HIVEPORT_OK);
+    struct hp_txlog_result res = replay_new_logs(&real[NEW_LOG1], &stub, why, sizeof why);
     ck_assert_uint_eq(res.entries_applied, 1);
     ck_assert_uint_eq(res.logs_rejected, 1);
-    hp_free(img);
     free(stub.data);
 
     /* LOG1 cut inside its only entry: LOG2 (3-5) still applies, it is not older than the hive. */
     struct blob log1 = blob_copy(&real[NEW_LOG1], 0x3000);
-    logs[0] = in("LOG1", &log1);
-    logs[1] = in("LOG2", &real[NEW_LOG2]);
-    ck_assert_int_eq(replay(&real[NEW_HIVE], logs, 2, &img, &len, &res, why, sizeof why), HIVEPORT_OK);
+    res = replay_new_logs(&log1, &real[NEW_LOG2], why, sizeof why);
     ck_assert_uint_eq(res.entries_applied, 3);
     ck_assert_uint_eq(res.used_mask, 2);
     ck_assert_ptr_nonnull(strstr(why, "truncated"));
-    hp_free(img);
     free(log1.data);
 
     /* An old-format log cut inside its dirty pages is refused as a whole. */
     struct blob old = blob_copy(&real[OLD_LOG1], real[OLD_LOG1].len - 100);
-    struct hp_txlog_input old_logs[] = {in("LOG1", &old)};
-    assert_nothing_applied(&real[OLD_HIVE], old_logs, 1, &res, why, sizeof why);
-    ck_assert_ptr_nonnull(strstr(why, "truncated"));
+    assert_lone_log_refused(OLD_HIVE, &old, "truncated");
     free(old.data);
 }
 END_TEST
@@ -481,10 +501,8 @@ START_TEST(log_of_another_hive)
     char why[512];
 
     /* The old-format log of another hive, on the new-format hive. */
-    struct hp_txlog_input swapped[] = {in("LOG1", &real[OLD_LOG1])};
-    assert_nothing_applied(&real[NEW_HIVE], swapped, 1, &res, why, sizeof why);
+    res = assert_lone_log_refused(NEW_HIVE, &real[OLD_LOG1], "another hive");
     ck_assert_uint_eq(res.logs_rejected, 1);
-    ck_assert_ptr_nonnull(strstr(why, "another hive"));
 
     /* The new-format logs, on the old-format hive. */
     struct hp_txlog_input swapped2[] = {in("LOG1", &real[NEW_LOG1]), in("LOG2", &real[NEW_LOG2])};
@@ -505,32 +523,22 @@ START_TEST(log_of_another_hive)
         } else
             log2.data[0x200 + 0x0C] = 7; /* entry 3 renumbered 7: no longer follows 2 (hash fails too) */
         fix_checksum(log2.data);
-        struct hp_txlog_input logs[] = {in("LOG1", &real[NEW_LOG1]), in("LOG2", &log2)};
-        unsigned char *img;
-        size_t len;
-        ck_assert_int_eq(replay(&real[NEW_HIVE], logs, 2, &img, &len, &res, why, sizeof why), HIVEPORT_OK);
+        res = replay_new_logs(&real[NEW_LOG1], &log2, why, sizeof why);
         ck_assert_msg(res.entries_applied == 1 && res.used_mask == 1 && res.new_sequence == 2,
                       "variant %d: %s", variant, why);
         ck_assert_uint_eq(res.logs_rejected, 1);
-        hp_free(img);
         free(log2.data);
     }
 
     /* An old log whose timestamp is not the hive's belongs to another write. */
-    struct blob stale = blob_copy(&real[OLD_LOG1], real[OLD_LOG1].len);
-    stale.data[0x0C] ^= 1;
+    struct blob stale = flipped(OLD_LOG1, 0x0C, 1);
     fix_checksum(stale.data);
-    struct hp_txlog_input old_logs[] = {in("LOG1", &stale)};
-    assert_nothing_applied(&real[OLD_HIVE], old_logs, 1, &res, why, sizeof why);
-    ck_assert_ptr_nonnull(strstr(why, "timestamp"));
+    assert_lone_log_refused(OLD_HIVE, &stale, "timestamp");
     free(stale.data);
 
     /* A log with a broken base block (checksum) is invalid. */
-    struct blob broken = blob_copy(&real[NEW_LOG1], real[NEW_LOG1].len);
-    broken.data[0x40] ^= 1;
-    struct hp_txlog_input broken_logs[] = {in("LOG1", &broken)};
-    assert_nothing_applied(&real[NEW_HIVE], broken_logs, 1, &res, why, sizeof why);
-    ck_assert_ptr_nonnull(strstr(why, "checksum"));
+    struct blob broken = flipped(NEW_LOG1, 0x40, 1);
+    assert_lone_log_refused(NEW_HIVE, &broken, "checksum");
     free(broken.data);
 }
 END_TEST
@@ -543,8 +551,7 @@ START_TEST(invalid_primary_header_is_rebuilt_from_the_log)
     size_t len;
 
     /* New format: only the log with the latest entries (LOG2) is used, and its header copy. */
-    struct blob hive = blob_copy(&real[NEW_HIVE], real[NEW_HIVE].len);
-    hive.data[0x40] ^= 0x20; /* a file-name byte: the checksum no longer matches */
+    struct blob hive = flipped(NEW_HIVE, 0x40, 0x20); /* a file-name byte: the checksum no longer matches */
     struct hp_txlog_input logs[] = {in("LOG1", &real[NEW_LOG1]), in("LOG2", &real[NEW_LOG2])};
     ck_assert_int_eq(replay(&hive, logs, 2, &img, &len, &res, why, sizeof why), HIVEPORT_OK);
     ck_assert_int_eq(res.format, HP_TXLOG_FORMAT_NEW);
@@ -561,8 +568,7 @@ START_TEST(invalid_primary_header_is_rebuilt_from_the_log)
     free(hive.data);
 
     /* Old format. */
-    hive = blob_copy(&real[OLD_HIVE], real[OLD_HIVE].len);
-    hive.data[0x40] ^= 0x20;
+    hive = flipped(OLD_HIVE, 0x40, 0x20);
     struct hp_txlog_input old[] = {in("LOG1", &real[OLD_LOG1])};
     ck_assert_int_eq(replay(&hive, old, 1, &img, &len, &res, why, sizeof why), HIVEPORT_OK);
     ck_assert_int_eq(res.format, HP_TXLOG_FORMAT_OLD);
@@ -743,25 +749,22 @@ START_TEST(synthetic_chain_grows_the_hive)
     struct syn_entry e2[] = {{12, 0x3000, 1, 1, {{0x2200, 0x100, 0xD4}}}};
     struct blob log1 = syn_new_log(10, e, 2), log2 = syn_new_log(12, e2, 1);
     struct hp_txlog_input logs[] = {in("LOG2", &log2), in("LOG1", &log1)};
-    struct hp_txlog_result res;
-    char why[512];
-    unsigned char *img;
-    size_t len;
-    ck_assert_int_eq(replay(&hive, logs, 2, &img, &len, &res, why, sizeof why), HIVEPORT_OK);
-    ck_assert_uint_eq(res.entries_applied, 3);
-    ck_assert_uint_eq(res.used_mask, 3);
-    ck_assert_uint_eq(res.new_sequence, 12);
-    ck_assert_uint_eq(len, 0x4000); /* grown to 0x1000 + the entries' hive-bins size */
-    assert_clean_header(img, len, 12);
-    ck_assert_uint_eq(hp_le32(img + 0x28), 0x3000);
-    ck_assert_uint_eq(hp_le32(img + 0x90) & 1, 1); /* the last entry's KTM flag */
-    ck_assert_uint_eq(img[0x1000], 0xA1);
-    ck_assert_uint_eq(img[0x2FFF], 0xB2);
-    ck_assert_uint_eq(img[0x31FF], 0xC3);
-    ck_assert_uint_eq(img[0x3200], 0xD4);
-    ck_assert_uint_eq(img[0x32FF], 0xD4);
-    ck_assert_uint_eq(img[0x3300], 0); /* grown with zeros */
-    hp_free(img);
+    struct replayed r;
+    replay_ok(&hive, logs, 2, &r);
+    ck_assert_uint_eq(r.res.entries_applied, 3);
+    ck_assert_uint_eq(r.res.used_mask, 3);
+    ck_assert_uint_eq(r.res.new_sequence, 12);
+    ck_assert_uint_eq(r.len, 0x4000); /* grown to 0x1000 + the entries' hive-bins size */
+    assert_clean_header(r.img, r.len, 12);
+    ck_assert_uint_eq(hp_le32(r.img + 0x28), 0x3000);
+    ck_assert_uint_eq(hp_le32(r.img + 0x90) & 1, 1); /* the last entry's KTM flag */
+    ck_assert_uint_eq(r.img[0x1000], 0xA1);
+    ck_assert_uint_eq(r.img[0x2FFF], 0xB2);
+    ck_assert_uint_eq(r.img[0x31FF], 0xC3);
+    ck_assert_uint_eq(r.img[0x3200], 0xD4);
+    ck_assert_uint_eq(r.img[0x32FF], 0xD4);
+    ck_assert_uint_eq(r.img[0x3300], 0); /* grown with zeros */
+    hp_free(r.img);
     free(log1.data);
     free(log2.data);
     free(hive.data);
@@ -866,45 +869,42 @@ START_TEST(synthetic_old_format)
     unsigned pages[] = {9, 0, 1, 16, 17, 18, 19, 20, 21, 22, 23};
     struct blob log = syn_old_log(8, 0x3000, pages, 11);
     struct hp_txlog_input logs[] = {{"LOG", NULL, 0}, in("LOG1", &log)};
-    struct hp_txlog_result res;
-    char why[512];
-    unsigned char *img;
-    size_t len;
-    ck_assert_int_eq(replay(&hive, logs, 2, &img, &len, &res, why, sizeof why), HIVEPORT_OK);
-    ck_assert_int_eq(res.format, HP_TXLOG_FORMAT_OLD);
-    ck_assert_uint_eq(res.entries_applied, 11);
-    ck_assert_uint_eq(res.used_mask, 2);
-    ck_assert_uint_eq(len, 0x4000);
-    assert_clean_header(img, len, 8);
-    ck_assert_uint_eq(hp_le32(img + 0x28), 0x3000);
-    ck_assert_uint_eq(img[0x1000], 0);
-    ck_assert_uint_eq(img[0x1200], 1);
-    ck_assert_uint_eq(img[0x1000 + 9 * 512], 9);
-    ck_assert_uint_eq(img[0x1000 + 9 * 512 + 511], 9);
-    ck_assert_mem_eq(img + 0x1400, hive.data + 0x1400, 9 * 512 - 0x400);
-    ck_assert_uint_eq(img[0x1000 + 23 * 512 + 511], 23);
-    hp_free(img);
+    struct replayed r;
+    replay_ok(&hive, logs, 2, &r);
+    ck_assert_int_eq(r.res.format, HP_TXLOG_FORMAT_OLD);
+    ck_assert_uint_eq(r.res.entries_applied, 11);
+    ck_assert_uint_eq(r.res.used_mask, 2);
+    ck_assert_uint_eq(r.len, 0x4000);
+    assert_clean_header(r.img, r.len, 8);
+    ck_assert_uint_eq(hp_le32(r.img + 0x28), 0x3000);
+    ck_assert_uint_eq(r.img[0x1000], 0);
+    ck_assert_uint_eq(r.img[0x1200], 1);
+    ck_assert_uint_eq(r.img[0x1000 + 9 * 512], 9);
+    ck_assert_uint_eq(r.img[0x1000 + 9 * 512 + 511], 9);
+    ck_assert_mem_eq(r.img + 0x1400, hive.data + 0x1400, 9 * 512 - 0x400);
+    ck_assert_uint_eq(r.img[0x1000 + 23 * 512 + 511], 23);
+    hp_free(r.img);
 
     /* The same log without the new bin's pages claims growth it does not hold. */
     struct blob no_growth = syn_old_log(8, 0x3000, pages, 3);
     struct hp_txlog_input claims[] = {in("LOG1", &no_growth)};
-    assert_nothing_applied(&hive, claims, 1, &res, why, sizeof why);
-    ck_assert_ptr_nonnull(strstr(why, "beyond what the logs hold"));
+    assert_nothing_applied(&hive, claims, 1, &r.res, r.why, sizeof r.why);
+    ck_assert_ptr_nonnull(strstr(r.why, "beyond what the logs hold"));
     free(no_growth.data);
 
     /* A new-format log that applies wins over an old-format one. */
     struct blob newer = syn_new_log(7, (struct syn_entry[]){{7, 0x2000, 0, 1, {{0, 0x200, 0x77}}}}, 1);
     struct hp_txlog_input both[] = {in("LOG1", &log), in("LOG2", &newer)};
-    ck_assert_int_eq(replay(&hive, both, 2, &img, &len, &res, why, sizeof why), HIVEPORT_OK);
-    ck_assert_int_eq(res.format, HP_TXLOG_FORMAT_NEW);
-    ck_assert_uint_eq(res.logs_rejected, 1);
-    hp_free(img);
+    ck_assert_int_eq(replay(&hive, both, 2, &r.img, &r.len, &r.res, r.why, sizeof r.why), HIVEPORT_OK);
+    ck_assert_int_eq(r.res.format, HP_TXLOG_FORMAT_NEW);
+    ck_assert_uint_eq(r.res.logs_rejected, 1);
+    hp_free(r.img);
     free(newer.data);
 
     /* A dirty vector that announces more pages than the log holds. */
     struct blob cut = blob_copy(&log, log.len - 512);
     struct hp_txlog_input cuts[] = {in("LOG1", &cut)};
-    assert_nothing_applied(&hive, cuts, 1, &res, why, sizeof why);
+    assert_nothing_applied(&hive, cuts, 1, &r.res, r.why, sizeof r.why);
     free(cut.data);
     free(log.data);
     free(hive.data);

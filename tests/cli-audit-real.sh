@@ -24,14 +24,7 @@ expect=(win7-SYSTEM:clean vista-SYSTEM:clean win10-pruned-SYSTEM:clean dirty-nol
 txlogs=(new-format/NewDirtyHive:RecoveredHive_Windows10 old-format/OldDirtyHive:RecoveredHive_Windows7)
 total=$((${#expect[@]} + ${#txlogs[@]}))
 
-skip_all() {
-    hp_skip cli-audit-real "$1" || { echo "0 passed, 1 failed"; exit 1; }
-    echo "0 passed, 0 failed, $total skipped"
-    exit 0
-}
-[ -d "$hives" ] || skip_all "$hives is absent (real hives are not part of the repository)"
-command -v xz >/dev/null || skip_all "xz is not installed (Debian package xz-utils)"
-command -v python3 >/dev/null || skip_all "python3 is not installed"
+need_real_hives cli-audit-real "$total" xz xz-utils
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/hiveport-audit-real.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -169,20 +162,10 @@ check_txlog() {
 
 passed=0 failed=0
 for e in "${expect[@]}"; do
-    if check_hive "${e%%:*}" "${e#*:}"; then
-        passed=$((passed + 1))
-    else
-        echo "FAIL ${e%%:*}"
-        failed=$((failed + 1))
-    fi
+    tally "${e%%:*}" check_hive "${e%%:*}" "${e#*:}"
 done
 for t in "${txlogs[@]}"; do
-    if check_txlog "$t"; then
-        passed=$((passed + 1))
-    else
-        echo "FAIL txlog/${t%%:*}"
-        failed=$((failed + 1))
-    fi
+    tally "txlog/${t%%:*}" check_txlog "$t"
 done
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

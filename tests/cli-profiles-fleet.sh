@@ -26,12 +26,6 @@ profiles=$root/examples/profiles
 work=$(mktemp -d "${TMPDIR:-/tmp}/hiveport-fleet.XXXXXX")
 trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
 
-# check NAME COMMAND...: passes when COMMAND succeeds.
-check() {
-    local name=$1
-    shift
-    if "$@"; then pass; else fail "$name"; fi
-}
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 # Bytes, modification time (ns) and inode of each file given: a rewrite by rename changes the inode.
@@ -61,53 +55,56 @@ EOF
 good=$((fleet - 2))
 bad_before=$(state "$corrupt" "$readonly")
 
-t0=$(now)
-"$HIVEPORT" apply --jobs "$jobs" plan.profile "${images[@]}" >apply1.out 2>apply1.err
-rc=$?
-t1=$(now)
-check "first apply: exit status $rc, expected 1 (two hives failed)" [ "$rc" = 1 ]
-check "first apply: summary line" grep -qx "$fleet hives: $good changed, 0 unchanged, 2 failed" apply1.out
-check "first apply: $good 'changed' lines" [ "$(grep -c ': changed (' apply1.out)" = "$good" ]
-check "first apply: the corrupt hive's reason" grep -qx "$corrupt: failed: no hive bin at offset 0x2000 (the structure is damaged)" apply1.out
-check "first apply: the read-only hive's reason" grep -qx "$readonly: failed: the file is read-only (mode 0444)" apply1.out
-check "first apply: one line per hive, in the order given" \
+# apply_fleet NAME OUT SUMMARY WORD PATTERN: `apply --jobs $jobs` of plan.profile on the fleet, its output in
+# OUT.out and OUT.err, its seconds in $took; exit status 1 (the two bad hives failed), the summary line
+# SUMMARY, and $good lines (the good hives) matching PATTERN (those that say WORD).
+apply_fleet() {
+    local name=$1 out=$2 summary=$3 word=$4 pattern=$5 t0 rc
+    t0=$(now)
+    "$HIVEPORT" apply --jobs "$jobs" plan.profile "${images[@]}" >"$out.out" 2>"$out.err"
+    rc=$?
+    took=$(elapsed "$t0" "$(now)")
+    tally "$name: exit status $rc, expected 1 (two hives failed)" [ "$rc" = 1 ]
+    tally "$name: summary line" grep -qx "$summary" "$out.out"
+    tally "$name: $good '$word' lines" [ "$(grep -c "$pattern" "$out.out")" = "$good" ]
+}
+apply_fleet "first apply" apply1 "$fleet hives: $good changed, 0 unchanged, 2 failed" changed ': changed ('
+took1=$took
+tally "first apply: the corrupt hive's reason" grep -qx "$corrupt: failed: no hive bin at offset 0x2000 (the structure is damaged)" apply1.out
+tally "first apply: the read-only hive's reason" grep -qx "$readonly: failed: the file is read-only (mode 0444)" apply1.out
+tally "first apply: one line per hive, in the order given" \
     cmp -s <(sed 's/: .*//' apply1.out | head -n "$fleet") <(printf '%s\n' "${images[@]}")
-check "first apply: nothing on stderr" [ ! -s apply1.err ]
-check "first apply: the corrupt and read-only hives are byte-identical, times kept" \
+tally "first apply: nothing on stderr" [ ! -s apply1.err ]
+tally "first apply: the corrupt and read-only hives are byte-identical, times kept" \
     [ "$(state "$corrupt" "$readonly")" = "$bad_before" ]
-check "first apply: no temporary file left" [ -z "$(find fleet -name '.*hiveport-*')" ]
+tally "first apply: no temporary file left" [ -z "$(find fleet -name '.*hiveport-*')" ]
 
 "$HIVEPORT" apply --check --jobs "$jobs" plan.profile "${images[@]}" >check1.out 2>&1
 rc=$?
-check "check after apply: exit status $rc, expected 1 (the corrupt hive cannot be read)" [ "$rc" = 1 ]
-check "check after apply: $((good + 1)) match (the read-only one still drifts)" \
+tally "check after apply: exit status $rc, expected 1 (the corrupt hive cannot be read)" [ "$rc" = 1 ]
+tally "check after apply: $((good + 1)) match (the read-only one still drifts)" \
     grep -qx "$fleet hives: $good match, 1 drift, 1 failed" check1.out
 for img in fleet/img01/SYSTEM fleet/img50/SYSTEM; do
     [ -f "$img" ] || continue
-    check "$img: ntds is 6105 in both control sets" \
+    tally "$img: ntds is 6105 in both control sets" \
         [ "$("$HIVEPORT" get "$img" ntds) $("$HIVEPORT" get "$img" ntds --controlset 2)" = "6105 6105" ]
 done
 
 all_before=$(state "${images[@]}")
-t2=$(now)
-"$HIVEPORT" apply --jobs "$jobs" plan.profile "${images[@]}" >apply2.out 2>apply2.err
-rc=$?
-t3=$(now)
-check "second apply: exit status $rc, expected 1" [ "$rc" = 1 ]
-check "second apply: summary line" grep -qx "$fleet hives: 0 changed, $good unchanged, 2 failed" apply2.out
-check "second apply: $good 'unchanged' lines" [ "$(grep -c ': unchanged$' apply2.out)" = "$good" ]
-check "second apply: no hive rewritten (bytes, mtimes, inodes kept)" [ "$(state "${images[@]}")" = "$all_before" ]
+apply_fleet "second apply" apply2 "$fleet hives: 0 changed, $good unchanged, 2 failed" unchanged ': unchanged$'
+took2=$took
+tally "second apply: no hive rewritten (bytes, mtimes, inodes kept)" [ "$(state "${images[@]}")" = "$all_before" ]
 
 # The same output whatever --jobs (read-only runs, so that each sees the same hives).
 "$HIVEPORT" apply --check --jobs 1 plan.profile "${images[@]}" >jobs1.out 2>/dev/null
 "$HIVEPORT" apply --check --jobs 64 plan.profile "${images[@]}" >jobs64.out 2>/dev/null
-check "--jobs 1, $jobs and 64 print the same" cmp -s jobs1.out jobs64.out
-check "--jobs 1, $jobs and 64 print the same (2)" cmp -s jobs1.out check1.out
+tally "--jobs 1, $jobs and 64 print the same" cmp -s jobs1.out jobs64.out
+tally "--jobs 1, $jobs and 64 print the same (2)" cmp -s jobs1.out check1.out
 "$HIVEPORT" apply --json --jobs "$jobs" plan.profile "${images[@]}" >apply3.json 2>/dev/null
 summary=$(python3 -c 'import json,sys; recs=[json.loads(l) for l in sys.stdin]; s=recs[-1]
 t={r["target"]: r["status"] for r in recs if r["type"] == "target"}
 print(s["targets"], s["changed"], s["unchanged"], s["failed"], len(t), t[sys.argv[1]])' "${images[6]}" <apply3.json)
-check "--json summary: '$summary'" [ "$summary" = "$fleet 0 $good 2 $fleet failed" ]
+tally "--json summary: '$summary'" [ "$summary" = "$fleet 0 $good 2 $fleet failed" ]
 
 # For comparison: the same first apply with one worker at a time, on fresh copies.
 mkdir serial
@@ -115,8 +112,8 @@ for i in $(seq -w 1 "$fleet"); do cp "$fixtures/system-basic.hive" "serial/img$i
 t4=$(now)
 "$HIVEPORT" apply --jobs 1 plan.profile serial/img* >serial.out 2>&1
 t5=$(now)
-check "serial apply: all changed" grep -qx "$fleet hives: $fleet changed, 0 unchanged, 0 failed" serial.out
-echo "fleet of $fleet: first apply --jobs $jobs $(elapsed "$t0" "$t1") s, second (no change) $(elapsed "$t2" "$t3") s;" \
+tally "serial apply: all changed" grep -qx "$fleet hives: $fleet changed, 0 unchanged, 0 failed" serial.out
+echo "fleet of $fleet: first apply --jobs $jobs $took1 s, second (no change) $took2 s;" \
     "first apply --jobs 1 $(elapsed "$t4" "$t5") s ($(nproc 2>/dev/null || echo ?) CPUs)"
 
 # ---- real hives ----
@@ -134,15 +131,15 @@ real_round_trip() {
         return
     fi
     t1=$(now)
-    check "$name: export --controlset $sel then apply --check matches" \
+    tally "$name: export --controlset $sel then apply --check matches" \
         "$HIVEPORT" apply --check "$dir/current.profile" "$dir/SYSTEM" >/dev/null
     if "$HIVEPORT" export "$dir/SYSTEM" --controlset all --unset-absent >"$dir/all.profile" 2>"$dir/err"; then
-        check "$name: export --controlset all --unset-absent then apply --check matches" \
+        tally "$name: export --controlset all --unset-absent then apply --check matches" \
             "$HIVEPORT" apply --check "$dir/all.profile" "$dir/SYSTEM" >/dev/null
     else
         fail "$name: export --controlset all --unset-absent: $(cat "$dir/err")"
     fi
-    check "$name: reading changed nothing" [ "$(state "$dir/SYSTEM")" = "$before" ]
+    tally "$name: reading changed nothing" [ "$(state "$dir/SYSTEM")" = "$before" ]
     echo "$name: export $(elapsed "$t0" "$t1") s, $(grep -Evc '^(#|controlset |unset |$)' "$dir/current.profile")" \
         "catalog settings in the '$sel' control set"
     [ "$sel" = current ] || return # a hive without Select cannot be written
@@ -153,17 +150,17 @@ real_round_trip() {
     fi
     "$HIVEPORT" export "$dir/SYSTEM" --controlset all --unset-absent >"$dir/stamped.profile" ||
         { fail "$name: export of the stamped copy"; return; }
-    check "$name: the stamped copy matches its export" \
+    tally "$name: the stamped copy matches its export" \
         "$HIVEPORT" apply --check "$dir/stamped.profile" "$dir/SYSTEM" >/dev/null
-    check "$name: the stamped copy matches the example profile" \
+    tally "$name: the stamped copy matches the example profile" \
         "$HIVEPORT" apply --check "$profiles/exchange2003-frontend-dc.profile" "$dir/SYSTEM" >/dev/null
     "$HIVEPORT" apply "$dir/stamped.profile" "$dir/fresh" >/dev/null || { fail "$name: applying the export"; return; }
-    check "$name: a fresh copy, the export applied, matches" \
+    tally "$name: a fresh copy, the export applied, matches" \
         "$HIVEPORT" apply --check "$dir/stamped.profile" "$dir/fresh" >/dev/null
-    check "$name: ... and exports the same profile" \
+    tally "$name: ... and exports the same profile" \
         cmp -s <("$HIVEPORT" export "$dir/fresh" --controlset all --unset-absent | tail -n +2) \
         <(tail -n +2 "$dir/stamped.profile")
-    check "$name: ... and the result is clean" \
+    tally "$name: ... and the result is clean" \
         bash -c "'$HIVEPORT' show '$dir/fresh' | grep -qx 'dirty:         no'"
 }
 
@@ -182,7 +179,7 @@ else
         [ "$name" = delta-1.6-SYSTEM ] && sel=1 # no Select key: a number is needed
         real_round_trip "$name" "$sel"
     done
-    check "../shared/hives untouched" [ "$(state "$hives"/*.xz)" = "$shared_before" ]
+    tally "../shared/hives untouched" [ "$(state "$hives"/*.xz)" = "$shared_before" ]
 fi
 
 summary="$passed passed, $failed failed"

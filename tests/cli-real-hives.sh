@@ -12,14 +12,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/tests/support/clilib.sh"
 names=(win7-SYSTEM vista-SYSTEM win10-pruned-SYSTEM)
 
-skip_all() {
-    hp_skip cli-real-hives "$1" || { echo "0 passed, 1 failed"; exit 1; }
-    echo "0 passed, 0 failed, ${#names[@]} skipped"
-    exit 0
-}
-[ -d "$hives" ] || skip_all "$hives is absent (real hives are not part of the repository)"
-command -v regfexport >/dev/null || skip_all "regfexport is not installed (Debian package libregf-utils)"
-command -v python3 >/dev/null || skip_all "python3 is not installed"
+need_real_hives cli-real-hives "${#names[@]}" regfexport libregf-utils
 
 # A fixed write time, so that regf-compare.py can check the header's exactly.
 export SOURCE_DATE_EPOCH=1700000000
@@ -72,12 +65,7 @@ check_hive() {
 
 passed=0 failed=0
 for name in "${names[@]}"; do
-    if check_hive "$name"; then
-        passed=$((passed + 1))
-    else
-        echo "FAIL $name"
-        failed=$((failed + 1))
-    fi
+    tally "$name" check_hive "$name"
 done
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -13,22 +13,14 @@
 # not install are a failure: it will not purge what someone else installed.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
-. "$root/tests/support/skip.sh"
+. "$root/tests/support/roottest.sh"
 cd "$root"
 BUILD=${BUILD:-build} DEB_OUT=${DEB_OUT:-build/deb}
 PKGS="libhiveport0 libhiveport-dev hiveport python3-hiveport"
-passed=0 failed=0
-pass() { passed=$((passed + 1)); echo "ok: $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL: deb: $*"; }
-summary() { echo "deb-test: $passed passed, $failed failed"; [ "$failed" -eq 0 ]; }
+hp_suite deb
 
-if [ "$(id -u)" -ne 0 ]; then
-    hp_skip deb-test "installs the packages into this machine: run as root" && exit 0
-    exit 1
-fi
-for c in lintian apt-get dpkg-query; do
-    command -v "$c" >/dev/null || { hp_skip deb-test "$c is missing (Debian packages lintian, apt)" && exit 0; exit 1; }
-done
+hp_need_root deb-test "installs the packages into this machine: run as root"
+hp_need_commands deb-test "Debian packages lintian, apt" lintian apt-get dpkg-query
 changes=$(ls "$DEB_OUT"/hiveport_*.changes 2>/dev/null | head -1)
 [ -n "$changes" ] || { fail "no .changes in $DEB_OUT: run make deb"; summary; exit 1; }
 version=$(sed -n 's/^Version: //p' "$changes")

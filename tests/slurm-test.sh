@@ -20,31 +20,19 @@
 # Environment: BUILD, HIVEPORT (the hiveport to put first on PATH; default $BUILD/hiveport).
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
-. "$root/tests/support/skip.sh"
+. "$root/tests/support/roottest.sh"
 BUILD=${BUILD:-build}
 HIVEPORT=${HIVEPORT:-$root/$BUILD/hiveport}
 example=$root/examples/fleet/slurm-array.sh
 plan=$root/examples/profiles/domain-controller.profile
 fixture=$root/$BUILD/fixtures/system-basic.hive
 TASKS=4 HIVES=40 TIMEOUT=${SLURM_TEST_TIMEOUT:-300}
-passed=0 failed=0
-pass() { passed=$((passed + 1)); echo "ok: $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL: slurm: $*"; }
-summary() { echo "slurm-test: $passed passed, $failed failed"; [ "$failed" -eq 0 ]; }
+hp_suite slurm
 
-if [ "$(id -u)" -ne 0 ]; then
-    # slurmd runs jobs as their submitter and SlurmUser is root here: it needs root.
-    hp_skip slurm-test "a Slurm node daemon (slurmd) must run as root" && exit 0
-    exit 1
-fi
-missing=
-for c in slurmctld slurmd sbatch sinfo squeue scontrol scancel munged mungekey munge jq python3; do
-    command -v "$c" >/dev/null || missing="$missing $c"
-done
-if [ -n "$missing" ]; then
-    hp_skip slurm-test "missing:$missing (Debian slurm-wlm, munge, jq)" && exit 0
-    exit 1
-fi
+# slurmd runs jobs as their submitter and SlurmUser is root here: it needs root.
+hp_need_root slurm-test "a Slurm node daemon (slurmd) must run as root"
+hp_need_commands slurm-test "Debian slurm-wlm, munge, jq" \
+    slurmctld slurmd sbatch sinfo squeue scontrol scancel munged mungekey munge jq python3
 [ -x "$HIVEPORT" ] && [ -f "$fixture" ] || { fail "$HIVEPORT or $fixture missing (make, make fixtures)"; summary; exit 1; }
 
 # munged wants every directory above its socket searchable by all.

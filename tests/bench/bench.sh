@@ -212,6 +212,19 @@ prepare() {
 }
 
 # A message made fit for a Markdown table cell: one line, no '|', at most 300 characters.
+# table_rows RUN REPS JOB: times the contenders (run_rows RUN REPS), collects them and prints their rows of the
+# table, JOB in the first column, each against the last contender, the floor; its median in $floor (which the
+# caller makes local).
+table_rows() {
+    local run=$1 reps=$2 job=$3 c
+    run_rows "$run" "$reps"
+    collect "$run"
+    floor=${MED[ncont - 1]}
+    for ((c = 0; c < ncont; c++)); do
+        say "| $job | ${C_LABEL[$c]} | $(fmt_ms "${MED[$c]}") | $([ "${MED[$c]}" = nan ] && echo - || minmax "$tmp/res/$run.$c.times") | $(ratio "${MED[$c]}" "$floor") | $(fmt_ms "${CPU[$c]}") | $(mib "${MEM[$c]}") | ${C_NOTE[$c]:-ok} |"
+    done
+}
+
 oneline() { cat "$@" | tr '\n|' ' /' | head -c 300; }
 
 command_for() { # contender file -> CMD array
@@ -414,12 +427,8 @@ bench_real() {
         fi
         contender "floor: dd conv=fsync (copy + fsync)" write "$input" "cmp -s @HIVE@.copy $(printf '%q' "$input")" 0 -- \
             dd if=@HIVE@ of=@HIVE@.copy bs=1M conv=fsync status=none
-        run_rows "real-$job" "$reps"
-        collect "real-$job"
-        local floor=${MED[ncont - 1]} c
-        for ((c = 0; c < ncont; c++)); do
-            say "| $job | ${C_LABEL[$c]} | $(fmt_ms "${MED[$c]}") | $([ "${MED[$c]}" = nan ] && echo - || minmax "$tmp/res/real-$job.$c.times") | $(ratio "${MED[$c]}" "$floor") | $(fmt_ms "${CPU[$c]}") | $(mib "${MEM[$c]}") | ${C_NOTE[$c]:-ok} |"
-        done
+        local floor
+        table_rows "real-$job" "$reps" "$job"
         local hp=${MED[0]} hsh=nan reg=nan
         [ -n "$idx_hsh" ] && hsh=${MED[$idx_hsh]}
         [ -n "$idx_reg" ] && reg=${MED[$idx_reg]}
@@ -463,12 +472,8 @@ bench_real() {
             fi
         fi
         contender "floor: cat FILE >/dev/null" read "$base" "" 0 -- cat @HIVE@
-        run_rows "real-$job" "$reps"
-        collect "real-$job"
-        local floor=${MED[ncont - 1]} c
-        for ((c = 0; c < ncont; c++)); do
-            say "| $job | ${C_LABEL[$c]} | $(fmt_ms "${MED[$c]}") | $([ "${MED[$c]}" = nan ] && echo - || minmax "$tmp/res/real-$job.$c.times") | $(ratio "${MED[$c]}" "$floor") | $(fmt_ms "${CPU[$c]}") | $(mib "${MEM[$c]}") | ${C_NOTE[$c]:-ok} |"
-        done
+        local floor
+        table_rows "real-$job" "$reps" "$job"
         goal "$job (11.8 MB) <= 1.5 x cat" "$(ratio "${MED[0]}" "$floor") x" \
             "$(le "$(ratio "${MED[0]}" "$floor")" 1.5 && echo 1 || echo 0)"
         mem_track $job "${MEM[0]}" "$size"
@@ -508,12 +513,8 @@ bench_real_win10() {
     api_contenders "$base" "$logged" "${restamp_ports[@]}"
     contender "floor: dd conv=fsync (copy + fsync)" write "$base" "cmp -s @HIVE@.copy $(printf '%q' "$base")" 0 -- \
         dd if=@HIVE@ of=@HIVE@.copy bs=1M conv=fsync status=none
-    run_rows "win10-restamp" "$reps"
-    collect "win10-restamp"
-    local floor=${MED[ncont - 1]} c
-    for ((c = 0; c < ncont; c++)); do
-        say "| restamp | ${C_LABEL[$c]} | $(fmt_ms "${MED[$c]}") | $([ "${MED[$c]}" = nan ] && echo - || minmax "$tmp/res/win10-restamp.$c.times") | $(ratio "${MED[$c]}" "$floor") | $(fmt_ms "${CPU[$c]}") | $(mib "${MEM[$c]}") | ${C_NOTE[$c]:-ok} |"
-    done
+    local floor
+    table_rows "win10-restamp" "$reps" "restamp"
     goal "logged restamp of the Windows 10 hive (hiveport set) <= 0.3 x dd conv=fsync floor (issue 21)" \
         "$(ratio "${MED[1]}" "$floor") x" "$(le "$(ratio "${MED[1]}" "$floor")" 0.3 && echo 1 || echo 0)"
     local r; r=$(ratio "${MED[3]}" "$floor")

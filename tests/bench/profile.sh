@@ -81,20 +81,20 @@ report() { # DATA
         grep -E '\[\.\] (hivex_|hp_|hiveport_|cmd_)' | head -n 16
     echo '```'
 }
-echo
-echo "perf record, stamp (hiveport set) on $(basename "$hive"):"
-cp "$hive" "$tmp/work" && sync "$tmp/work"
-perf record -q -o "$tmp/stamp.data" --call-graph dwarf,16384 -F 2000 -- \
-    "$HIVEPORT" set "$tmp/work" "${stamp[@]}" --controlset 1 >/dev/null 2>&1
-report "$tmp/stamp.data"
-echo
-echo "perf record, restamp (hiveport set, values already there) on $(basename "$hive").stamped:"
-cp "$hive.stamped" "$tmp/work" && sync "$tmp/work"
-perf record -q -o "$tmp/restamp.data" --call-graph dwarf,16384 -F 2000 -- \
-    "$HIVEPORT" set "$tmp/work" "${restamp[@]}" --controlset 1 >/dev/null 2>&1
-report "$tmp/restamp.data"
-echo
-echo "perf record, read (hiveport show --controlset all) on $(basename "$hive").stamped:"
-perf record -q -o "$tmp/read.data" --call-graph dwarf,16384 -F 2000 -- \
-    "$HIVEPORT" show "$hive.stamped" --controlset all >/dev/null 2>&1
-report "$tmp/read.data"
+# A perf record of COMMAND as NAME (what it does, on HIVE), reported; with SOURCE, $tmp/work is a fresh copy of
+# it first.
+record() { # NAME WHAT HIVE SOURCE|'' -- COMMAND...
+    local name=$1 what=$2 on=$3 source=$4
+    shift 5
+    echo
+    echo "perf record, $name ($what) on $on:"
+    if [ -n "$source" ]; then cp "$source" "$tmp/work" && sync "$tmp/work"; fi
+    perf record -q -o "$tmp/$name.data" --call-graph dwarf,16384 -F 2000 -- "$@" >/dev/null 2>&1
+    report "$tmp/$name.data"
+}
+record stamp "hiveport set" "$(basename "$hive")" "$hive" -- \
+    "$HIVEPORT" set "$tmp/work" "${stamp[@]}" --controlset 1
+record restamp "hiveport set, values already there" "$(basename "$hive").stamped" "$hive.stamped" -- \
+    "$HIVEPORT" set "$tmp/work" "${restamp[@]}" --controlset 1
+record read "hiveport show --controlset all" "$(basename "$hive").stamped" "" -- \
+    "$HIVEPORT" show "$hive.stamped" --controlset all

@@ -84,70 +84,96 @@ struct outcome {
     long ms;
 };
 
-/* In a child, with a time limit: opens path with flags; when it opens, reads everything, and with commit
- * (for writes) also sets a port and commits (the file must then reopen).  The child reports through a
- * pipe. */
-static bool try_open(const char *path, unsigned flags, bool commit, struct outcome *out, char *why, size_t why_len)
+/* Runs fill(ctx, &o) in a forked child, which sends o back through a pipe and exits 0 (5 when it cannot send
+ * it).  The parent's copy in *out (rc -100 when none came), the child's wait status in *status; returns
+ * whether the whole outcome arrived. */
+static bool in_child(void (*fill)(const void *ctx, struct outcome *o), const void *ctx, struct outcome *out,
+                     int *status)
 {
     int fds[2];
     if (pipe(fds) != 0)
         fl_bail("pipe: %s", strerror(errno));
-    int64_t t0 = fl_now_ms();
     pid_t pid = fork();
     if (pid == 0) {
         close(fds[0]);
-        const char *t = getenv("HIVEPORT_FAULT_TIMEOUT");
-        alarm(t != NULL && *t ? (unsigned)atoi(t) : 60);
         struct outcome o = {0};
-        hiveport *h = NULL;
-        o.rc = hiveport_open(path, flags, &h);
-        snprintf(o.msg, sizeof o.msg, "%s", hiveport_errmsg(h));
-        if (o.rc == HIVEPORT_OK) {
-            fz_read_everything(h);
-            if (commit && (flags & HIVEPORT_OPEN_WRITE)) {
-                int rc = write_action ? write_action(h)
-                                      : hiveport_set_port(h, hiveport_catalog_find("ntds"), HIVEPORT_CS_CURRENT, 6100, 0);
-                o.rc = rc; /* for directed damage, what the change itself said */
-                snprintf(o.msg, sizeof o.msg, "%s", hiveport_errmsg(h));
-                if (rc == HIVEPORT_OK)
-                    rc = hiveport_commit(h, NULL);
-                if (rc != HIVEPORT_OK)
-                    fz_expect_explained(h, rc, "change and commit");
-                hiveport_close(h);
-                h = NULL;
-                if (rc == HIVEPORT_OK && write_action != NULL) {
-                    hiveport *again = NULL;
-                    rc = hiveport_open(path, 0, &again);
-                    FZ_ASSERT(rc == HIVEPORT_OK, "the committed file does not open: %s", hiveport_errmsg(again));
-                    hiveport_close(again);
-                } else if (rc == HIVEPORT_OK) {
-                    uint32_t port = 0;
-                    rc = fl_read_port(path, hiveport_catalog_find("ntds"), HIVEPORT_CS_CURRENT, &port);
-                    FZ_ASSERT(rc == HIVEPORT_OK && port == 6100, "the committed file reads %d, port %u", rc, port);
-                }
-            }
-        } else {
-            fz_expect_explained(h, o.rc, "hiveport_open");
-        }
-        hiveport_close(h);
+        fill(ctx, &o);
         if (write(fds[1], &o, sizeof o) != sizeof o)
             _exit(5);
         _exit(0);
     }
     close(fds[1]);
-    struct outcome o = {.rc = -100};
-    ssize_t got = read(fds[0], &o, sizeof o);
+    *out = (struct outcome){.rc = -100};
+    ssize_t got = read(fds[0], out, sizeof *out);
     close(fds[0]);
+    waitpid(pid, status, 0);
+    if (got != (ssize_t)sizeof *out)
+        out->rc = -100;
+    return got == (ssize_t)sizeof *out;
+}
+
+struct open_try {
+    const char *path;
+    unsigned flags;
+    bool commit;
+};
+
+/* try_open's child: with a time limit, opens the path; when it opens, reads everything, and with commit (for
+ * writes) also sets a port and commits (the file must then reopen). */
+static void open_in_child(const void *ctx, struct outcome *o)
+{
+    const struct open_try *t = ctx;
+    const char *path = t->path;
+    unsigned flags = t->flags;
+    const char *limit = getenv("HIVEPORT_FAULT_TIMEOUT");
+    alarm(limit != NULL && *limit ? (unsigned)atoi(limit) : 60);
+    hiveport *h = NULL;
+    o->rc = hiveport_open(path, flags, &h);
+    snprintf(o->msg, sizeof o->msg, "%s", hiveport_errmsg(h));
+    if (o->rc == HIVEPORT_OK) {
+        fz_read_everything(h);
+        if (t->commit && (flags & HIVEPORT_OPEN_WRITE)) {
+            int rc = write_action ? write_action(h)
+                                  : hiveport_set_port(h, hiveport_catalog_find("ntds"), HIVEPORT_CS_CURRENT, 6100, 0);
+            o->rc = rc; /* for directed damage, what the change itself said */
+            snprintf(o->msg, sizeof o->msg, "%s", hiveport_errmsg(h));
+            if (rc == HIVEPORT_OK)
+                rc = hiveport_commit(h, NULL);
+            if (rc != HIVEPORT_OK)
+                fz_expect_explained(h, rc, "change and commit");
+            hiveport_close(h);
+            h = NULL;
+            if (rc == HIVEPORT_OK && write_action != NULL) {
+                hiveport *again = NULL;
+                rc = hiveport_open(path, 0, &again);
+                FZ_ASSERT(rc == HIVEPORT_OK, "the committed file does not open: %s", hiveport_errmsg(again));
+                hiveport_close(again);
+            } else if (rc == HIVEPORT_OK) {
+                uint32_t port = 0;
+                rc = fl_read_port(path, hiveport_catalog_find("ntds"), HIVEPORT_CS_CURRENT, &port);
+                FZ_ASSERT(rc == HIVEPORT_OK && port == 6100, "the committed file reads %d, port %u", rc, port);
+            }
+        }
+    } else {
+        fz_expect_explained(h, o->rc, "hiveport_open");
+    }
+    hiveport_close(h);
+}
+
+/* In a child (open_in_child), with a time limit: opens path with flags, and with commit also writes. */
+static bool try_open(const char *path, unsigned flags, bool commit, struct outcome *out, char *why, size_t why_len)
+{
+    struct open_try t = {path, flags, commit};
+    int64_t t0 = fl_now_ms();
     int status;
-    waitpid(pid, &status, 0);
-    o.ms = (long)(fl_now_ms() - t0);
-    *out = o;
+    bool got = in_child(open_in_child, &t, out, &status);
+    out->ms = (long)(fl_now_ms() - t0);
     if (WIFSIGNALED(status)) {
         snprintf(why, why_len, "the open (or what followed) %s (signal %d) after %ld ms",
-                 WTERMSIG(status) == SIGALRM ? "hung" : "crashed", WTERMSIG(status), o.ms);
+                 WTERMSIG(status) == SIGALRM ? "hung" : "crashed", WTERMSIG(status), out->ms);
         return false;
     }
-    if (got != (ssize_t)sizeof o || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    if (!got || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         snprintf(why, why_len, "the child failed (status 0x%x)", status);
         return false;
     }
@@ -316,26 +342,28 @@ static void garbage_files(void)
     garbage("the root cell offset inside a cell", "root-mid-cell", root_mid_cell, HIVEPORT_E_CORRUPT);
     garbage("the header counts fewer bins than the file has", "fewer-bins", header_only_bins, ANY);
 
-    unsigned char h[8192];
-    memcpy(h, basic, 4096);
-    hp_put_le32(h + 0x28, 0);
-    fix_checksum(h);
-    char *p = make_file("header-only", h, 4096, 0);
-    expect("only a header, announcing no hive bins", p, HIVEPORT_E_CORRUPT, HIVEPORT_E_CORRUPT, "hive-bins");
-    free(p);
-    memcpy(h, basic, 4096);
-    hp_put_le32(h + 0x18, 7);
-    fix_checksum(h);
-    p = make_file("minor-7", h, 4096, 0);
-    expect("format version 1.7", p, HIVEPORT_E_NOT_HIVE, HIVEPORT_E_NOT_HIVE, "version");
-    free(p);
-    memcpy(h, basic, 4096);
-    hp_put_le32(h + 0x28, 0x1001);
-    fix_checksum(h);
-    p = make_file("bins-unaligned", h, 4096, 0);
-    expect("a hive-bins size that is not a multiple of 4096", p, HIVEPORT_E_CORRUPT, HIVEPORT_E_CORRUPT,
-           "multiple of 4096");
-    free(p);
+    /* The header alone (4096 bytes), one field of it changed and its checksum made again. */
+    static const struct {
+        const char *what, *name;
+        size_t at;
+        uint32_t value;
+        int want;
+        const char *reason;
+    } headers[] = {
+        {"only a header, announcing no hive bins", "header-only", 0x28, 0, HIVEPORT_E_CORRUPT, "hive-bins"},
+        {"format version 1.7", "minor-7", 0x18, 7, HIVEPORT_E_NOT_HIVE, "version"},
+        {"a hive-bins size that is not a multiple of 4096", "bins-unaligned", 0x28, 0x1001, HIVEPORT_E_CORRUPT,
+         "multiple of 4096"},
+    };
+    for (size_t i = 0; i < sizeof headers / sizeof headers[0]; i++) {
+        unsigned char h[4096];
+        memcpy(h, basic, 4096);
+        hp_put_le32(h + headers[i].at, headers[i].value);
+        fix_checksum(h);
+        char *p = make_file(headers[i].name, h, 4096, 0);
+        expect(headers[i].what, p, headers[i].want, headers[i].want, headers[i].reason);
+        free(p);
+    }
 }
 
 /* ---- directed damage: what libhivex frees, unchecked, when it rewrites values or deletes a key ---- */
@@ -552,6 +580,20 @@ static void odd_paths(void)
 }
 
 /* Root may write anywhere; the library's directory check must still refuse for an unprivileged user. */
+/* read_only_dir_as_root's child: as nobody, opens the path (ctx) for writing; rc -99 when it cannot become
+ * nobody. */
+static void write_open_as_nobody(const void *ctx, struct outcome *o)
+{
+    if (setgid(65534) != 0 || setuid(65534) != 0) {
+        o->rc = -99;
+        return;
+    }
+    hiveport *h = NULL;
+    o->rc = hiveport_open(ctx, HIVEPORT_OPEN_WRITE, &h);
+    snprintf(o->msg, sizeof o->msg, "%s", hiveport_errmsg(h));
+    hiveport_close(h);
+}
+
 static void read_only_dir_as_root(void)
 {
     if (geteuid() != 0) {
@@ -565,31 +607,9 @@ static void read_only_dir_as_root(void)
     chmod(path, 0666);
     chmod(sub, 0555);
     chmod(dir, 0755);
-    int fds[2];
-    if (pipe(fds) != 0)
-        fl_bail("pipe");
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(fds[0]);
-        struct outcome o = {0};
-        if (setgid(65534) != 0 || setuid(65534) != 0) {
-            o.rc = -99;
-        } else {
-            hiveport *h = NULL;
-            o.rc = hiveport_open(path, HIVEPORT_OPEN_WRITE, &h);
-            snprintf(o.msg, sizeof o.msg, "%s", hiveport_errmsg(h));
-            hiveport_close(h);
-        }
-        if (write(fds[1], &o, sizeof o) != sizeof o)
-            _exit(5);
-        _exit(0);
-    }
-    close(fds[1]);
-    struct outcome o = {.rc = -100};
-    if (read(fds[0], &o, sizeof o) != sizeof o)
-        o.rc = -100;
-    close(fds[0]);
-    waitpid(pid, NULL, 0);
+    struct outcome o;
+    int status;
+    in_child(write_open_as_nobody, path, &o, &status);
     if (o.rc == -99)
         printf("# read-only directory as root: cannot drop privileges here; skipped\n");
     else

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "fault.h"
+#include "fuzz.h" /* fz_open_nowait */
 
 #define PER_ROUND 300 /* versions a round may reach: k = round * PER_ROUND + i */
 #define INITIAL (-1L) /* the fixture's own values */
@@ -194,12 +195,8 @@ int main(void)
             state = now;
 
         /* The lock died with the writer; clean up what SIGKILL left. */
-        hiveport_options o;
-        hiveport_options_init(&o);
-        o.flags = HIVEPORT_OPEN_WRITE;
-        o.lock_timeout_ms = 0;
-        hiveport *h = NULL;
-        int rc = hiveport_open_ext(path, &o, &h);
+        hiveport *h;
+        int rc = fz_open_nowait(path, HIVEPORT_OPEN_WRITE, &h);
         fl_check(rc == HIVEPORT_OK, what, "the next writer cannot open: %s", hiveport_errmsg(h));
         hiveport_close(h);
         static const char *const keep[] = {"SYSTEM", NULL};

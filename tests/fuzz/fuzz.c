@@ -128,6 +128,16 @@ void fz_fix_checksum(uint8_t *buf, size_t len)
     hp_put_le32(buf + 0x1FC, hp_regf_checksum(buf)); /* the library's own rule, so the input gets past it */
 }
 
+int fz_open_nowait(const char *path, unsigned flags, hiveport **h)
+{
+    hiveport_options opts;
+    hiveport_options_init(&opts);
+    opts.flags = flags;
+    opts.lock_timeout_ms = 0;
+    *h = NULL;
+    return hiveport_open_ext(path, &opts, h);
+}
+
 void fz_expect_explained(hiveport *h, int rc, const char *call)
 {
     FZ_ASSERT(rc > HIVEPORT_OK && rc <= HIVEPORT_E_NOT_REGULAR, "%s returned unknown status %d", call, rc);

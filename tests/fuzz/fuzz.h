@@ -34,6 +34,10 @@ uint8_t *fz_copy_fixed(const uint8_t *data, size_t size);
  * has one.  Every failure must come with a status the library names and a message. */
 void fz_read_everything(hiveport *h);
 
+/* hiveport_open_ext(path) with these flags and no wait for the lock (lock_timeout_ms 0): its status, the
+ * handle in *h (to close even on failure). */
+int fz_open_nowait(const char *path, unsigned flags, hiveport **h);
+
 /* A failed call must explain itself: a known status and a non-empty message. */
 void fz_expect_explained(hiveport *h, int rc, const char *call);
 

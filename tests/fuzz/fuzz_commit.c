@@ -89,12 +89,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     remove(backup);
     fz_write_file("hive", buf, size);
 
-    hiveport_options opts;
-    hiveport_options_init(&opts);
-    opts.flags = HIVEPORT_OPEN_WRITE;
-    opts.lock_timeout_ms = 0;
-    hiveport *h = NULL;
-    int rc = hiveport_open_ext(path, &opts, &h);
+    hiveport *h;
+    int rc = fz_open_nowait(path, HIVEPORT_OPEN_WRITE, &h);
     if (rc != HIVEPORT_OK) {
         fz_expect_explained(h, rc, "hiveport_open_ext(write)");
         hiveport_close(h);

@@ -84,13 +84,8 @@ static void through_api(unsigned mode, const unsigned char *image, size_t image_
                 fz_write_file(names[j], logs[i].data, logs[i].len);
     const char *path = fz_write_file("SYSTEM", image, image_len);
 
-    hiveport_options opts;
-    hiveport_options_init(&opts);
-    opts.lock_timeout_ms = 0;
-    if (mode & 16)
-        opts.flags = HIVEPORT_OPEN_WRITE;
-    hiveport *h = NULL;
-    int rc = hiveport_open_ext(path, &opts, &h);
+    hiveport *h;
+    int rc = fz_open_nowait(path, mode & 16 ? HIVEPORT_OPEN_WRITE : 0, &h);
     if (rc != HIVEPORT_OK) {
         fz_expect_explained(h, rc, "hiveport_open_ext(SYSTEM with logs)");
         hiveport_close(h);

@@ -365,6 +365,23 @@ void tu_skip(const char *what, const char *reason)
     printf("SKIP: %s: %s\n", what, reason);
 }
 
+char *tu_copy_beside(const char *path, const char *suffix)
+{
+    char *copy = NULL;
+    if (asprintf(&copy, "%s%s", path, suffix) < 0 || tu_copy(path, copy) != 0)
+        abort();
+    return copy;
+}
+
+size_t tu_utf16(const char *ascii, size_t n, char *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = ascii[i];
+        out[2 * i + 1] = 0;
+    }
+    return 2 * n;
+}
+
 char *tu_path_in(const char *dir, const char *name)
 {
     char *p = NULL;

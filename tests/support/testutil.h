@@ -53,6 +53,13 @@ int tu_same_mtime(const struct stat *a, const struct stat *b);
  * lies (parent and child: key offsets as libhivex gives them); 0 when there is none.  For tests that
  * damage a list on purpose. */
 size_t tu_subkey_entry(const unsigned char *hive, size_t len, uint64_t parent, uint64_t child);
+/* A copy of the file path beside it, as path followed by suffix ("%s.orig"); its name (caller frees); aborts
+ * when it cannot. */
+char *tu_copy_beside(const char *path, const char *suffix);
+/* UTF-16LE of n bytes of ASCII (explicit NULs included, none added) into out (2n bytes); returns 2n.  For
+ * REG_SZ and REG_MULTI_SZ payloads; TU_UTF16 takes a string literal. */
+size_t tu_utf16(const char *ascii, size_t n, char *out);
+#define TU_UTF16(lit, buf) tu_utf16(lit, sizeof lit - 1, buf)
 /* dir/name (caller frees). */
 char *tu_path_in(const char *dir, const char *name);
 /* Writes len bytes of data as the file path (created or truncated): 0, or -1. */
