@@ -578,11 +578,7 @@ END_TEST
 /* A dirty hive: checked with its log replayed (and saying so), or the primary file as it is. */
 START_TEST(dirty_hive_replayed_or_primary)
 {
-    char *path = tu_fixture_copy(tu_dir, "system-logged");
-    char log[4096], src[4096];
-    snprintf(log, sizeof log, "%s.LOG1", path);
-    snprintf(src, sizeof src, "%s.LOG1", tu_fixture_path("system-logged"));
-    ck_assert_int_eq(tu_copy(src, log), 0);
+    char *path = tu_fixture_copy_logged(tu_dir, "system-logged");
     for (int mode = 0; mode < 3; mode++) {
         hiveport *h = tu_open_or_fail(path, mode == 2 ? HIVEPORT_OPEN_NO_LOGS : 0);
         hiveport_findings *f = NULL;

@@ -108,6 +108,19 @@ char *tu_fixture_copy(const char *dir, const char *name)
     return dest;
 }
 
+char *tu_fixture_copy_logged(const char *dir, const char *name)
+{
+    char *dest = tu_fixture_copy(dir, name), *log = NULL, *src = NULL;
+    if (asprintf(&log, "%s.LOG1", dest) < 0 || asprintf(&src, "%s.LOG1", tu_fixture_path(name)) < 0 ||
+        tu_copy(src, log) != 0) {
+        fprintf(stderr, "cannot copy the log of fixture %s (run make fixtures)\n", name);
+        abort();
+    }
+    free(log);
+    free(src);
+    return dest;
+}
+
 char *tu_real_hive(const char *dir, const char *name)
 {
     const char *shared = getenv("HIVEPORT_SHARED");

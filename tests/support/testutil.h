@@ -26,6 +26,9 @@ char *tu_tmpdir(void);
 void tu_rmtree(const char *dir);
 /* build/fixtures/NAME.hive copied into dir; returns the copy's path (caller frees). */
 char *tu_fixture_copy(const char *dir, const char *name);
+/* tu_fixture_copy, with the fixture's .LOG1 beside the copy (a dirty fixture whose log holds its latest
+ * changes, such as system-logged). */
+char *tu_fixture_copy_logged(const char *dir, const char *name);
 /* Path of the generated fixture itself (never write to it); valid for the next 7 calls. */
 const char *tu_fixture_path(const char *name);
 /* ../shared/hives/NAME.xz decompressed into dir, or NULL (through tu_skip) when the hives are absent. */
