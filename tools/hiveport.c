@@ -81,8 +81,7 @@ int main(int argc, char **argv)
         char prog[64];
         snprintf(prog, sizeof prog, "hiveport %s", commands[i].name);
         argv[optind] = prog;
-        /* --wim/--ntfs: the command runs on a copy of the image's hive (image.c). */
-        return flush_stdout(prog, image_dispatch(commands[i].name, commands[i].run, argc - optind, argv + optind));
+        return flush_stdout(prog, commands[i].run(argc - optind, argv + optind));
     }
     return cli_usage_error("hiveport", "unknown command '%s'", name);
 }

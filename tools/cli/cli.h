@@ -89,6 +89,7 @@ int cli_check_operands(const char *prog, int argc, char **argv, int min, int max
 /* ---- open_options.c: logs and locking options, and opening with them ---- */
 struct cli_open {
     unsigned flags; /* HIVEPORT_OPEN_NO_LOGS, HIVEPORT_OPEN_DISCARD_LOGS, HIVEPORT_OPEN_BREAK_LINKS */
+    const char *name; /* how messages name the hive opened (cli_open_named()); NULL: by its path */
     int lock_timeout_ms;
     const char *logs[8];
     size_t nlogs;
@@ -102,6 +103,31 @@ int cli_open_option(const char *prog, int c, const char *arg, struct cli_open *o
  * prints the error and returns CLI_FAILED (*h may still need hiveport_close); else reports the logs
  * (cli_report_logs) and returns CLI_OK. */
 int cli_open_reader(const char *prog, const char *path, const struct cli_open *o, unsigned flags, hiveport **h);
+/* ---- target.c: the hive a command works on: a file, or the SYSTEM hive inside an image ---- */
+/* --wim FILE[:IMAGE], --ntfs FILE[@OFFSET|@pN], --disk FILE[@OFFSET|@pN] and what goes with --disk: every
+ * command has CLI_LONGOPTS_IMAGE in its table; one that takes no image (no struct cli_target in its
+ * struct cli_parse) says they are not supported by it. */
+enum { OPT_WIM = 0x700, OPT_NTFS, OPT_DISK, OPT_DISK_FORMAT, OPT_OVERLAY, OPT_ALLOW_INCOMPLETE };
+#define CLI_LONGOPTS_IMAGE                                                                                   \
+    {"wim", required_argument, NULL, OPT_WIM}, {"ntfs", required_argument, NULL, OPT_NTFS},                  \
+    {"disk", required_argument, NULL, OPT_DISK}, {"disk-format", required_argument, NULL, OPT_DISK_FORMAT},  \
+    {"overlay", required_argument, NULL, OPT_OVERLAY}, {"allow-incomplete", no_argument, NULL, OPT_ALLOW_INCOMPLETE}
+/* The hive a command opens: the file hive, or (option set) the one in the image spec, which the image
+ * layer (image.h: image_with_target()) extracts to a private copy and names by its label. */
+struct cli_target {
+    const char *prog;
+    const char *hive;        /* a hive file (option NULL): the HIVE operand */
+    const char *option;      /* "--wim", "--ntfs" or "--disk"; NULL for a hive file */
+    const char *spec;        /* FILE[:IMAGE], FILE[@OFFSET|@pN] */
+    const char *disk_format; /* --disk only: --disk-format NAME, or NULL to detect it */
+    const char *overlay;     /* --disk only: --overlay NEW.qcow2, or NULL */
+    bool allow_incomplete;   /* --allow-incomplete: a damaged or incomplete --disk is read, with a warning */
+    unsigned images;         /* how many --wim, --ntfs and --disk were given (more than one: a usage error) */
+    bool may_write;          /* the command may write (set, unset, apply without --dry-run or --check) */
+    bool backup;             /* --backup, which an image refuses */
+    bool verbose;            /* --verbose: say when the hive is written back */
+    int lock_wait_ms;        /* the command's --lock-timeout (30 s by default) */
+};
 /* What cli_parse_options() and an option handler return besides an exit status: parsing goes on; an
  * option nobody took (a usage error). */
 enum { CLI_CONTINUE = -1, CLI_UNKNOWN = -2 };
@@ -130,6 +156,10 @@ struct cli_parse {
     int (*option)(void *ctx, const char *prog, int c, const char *arg);
     void *ctx;
     int min_operands, max_operands; /* cli_check_operands(); min_operands < 0: the command checks them */
+    /* The command's target, filled by the parse: with an image option the HIVE operand is not given and
+     * the operands are counted one fewer; else, when min_operands > 0, the first operand is the HIVE
+     * (optind is left past it).  NULL: the command takes no image. */
+    struct cli_target *image;
 };
 /* Parses argv[0]'s options: CLI_CONTINUE with optind at the first operand, else the status the command
  * returns at once (CLI_OK after --help, CLI_USAGE after the message). */
@@ -173,6 +203,8 @@ struct cli_writer {
 #define CLI_STORE_WRITER(w)                                                                                  \
     CLI_FLAG(OPT_BACKUP, (w).backup), CLI_FLAG(OPT_DRY_RUN, (w).dry_run), CLI_FLAG(OPT_VERBOSE, (w).verbose)
 void cli_writer_init(struct cli_writer *w);
+/* What w's options say of a target: whether it may be written, --backup, --verbose, --lock-timeout. */
+void cli_writer_target(const struct cli_writer *w, struct cli_target *t);
 /* --backup with --dry-run is a usage error (printed): CLI_USAGE, else CLI_OK. */
 int cli_writer_check(const char *prog, const struct cli_writer *w);
 /* cli_commit() with w's --backup, then what a writer says after it: the Select warning

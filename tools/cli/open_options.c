@@ -91,7 +91,7 @@ int cli_open_named(const char *path, const char *name, const struct cli_open *o,
 
 int cli_open(const char *path, const struct cli_open *o, unsigned flags, hiveport **h)
 {
-    return cli_open_named(path, NULL, o, flags, h);
+    return cli_open_named(path, o->name, o, flags, h);
 }
 
 int cli_open_writer(const char *prog, const char *path, const struct cli_open *o, hiveport **h)

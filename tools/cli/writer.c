@@ -10,6 +10,14 @@ void cli_writer_init(struct cli_writer *w)
     cli_open_init(&w->open);
 }
 
+void cli_writer_target(const struct cli_writer *w, struct cli_target *t)
+{
+    t->may_write = !w->dry_run;
+    t->backup = w->backup;
+    t->verbose = w->verbose;
+    t->lock_wait_ms = w->open.lock_timeout_ms;
+}
+
 int cli_writer_check(const char *prog, const struct cli_writer *w)
 {
     if (w->dry_run && w->backup)
@@ -27,7 +35,7 @@ int cli_writer_commit(const char *prog, hiveport *h, const char *hive, const str
         if (verb != NULL)
             cli_warn_current_default(prog, h, target, verb);
         if (w->verbose)
-            cli_report_commit(prog, h, hive, changed, changed ? backup : NULL);
+            cli_report_commit(prog, h, hiveport_name(h), changed, changed ? backup : NULL);
     }
     free(backup);
     return rc;

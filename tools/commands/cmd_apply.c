@@ -18,6 +18,7 @@
 
 #include "apply_image.h"
 #include "apply_jsonl.h"
+#include "image.h"
 #include "profile.h"
 #include "softplan.h"
 #include "targets.h"
@@ -74,6 +75,9 @@ struct apply_run {
     struct cli_open open;
     char **hives;
     size_t count;
+    /* With --wim, --ntfs or --disk: the private copy of the image's hive among hives, and the name its
+     * results and messages give it; else NULL. */
+    const char *image_path, *image_name;
     json_t **results; /* by hive, until printed */
     struct worker *workers;
     struct pollfd *fds; /* poll() over the running workers, */
@@ -396,11 +400,19 @@ static json_t *process_image_hive(void *ctx, const char *hive, const char *name)
     return process_hive(ctx, hive, name);
 }
 
-/* A hive, or an image named by a manifest line (apply_image.h). */
-static json_t *process_target(const struct apply_run *r, const char *target)
+/* How results name hive index: its path, or the command line's image. */
+static const char *shown(const struct apply_run *r, size_t index)
 {
+    const char *hive = r->hives[index];
+    return r->image_path != NULL && strcmp(hive, r->image_path) == 0 ? r->image_name : hive;
+}
+
+/* A hive, or an image named by a manifest line (apply_image.h). */
+static json_t *process_target(const struct apply_run *r, size_t index)
+{
+    const char *target = r->hives[index];
     if (!apply_image_is_target(target))
-        return process_hive(r, target, target);
+        return process_hive(r, target, shown(r, index));
     return apply_image_run(r->prog, target, !r->check, r->backup, r->open.lock_timeout_ms, process_image_hive,
                            (void *)r);
 }
@@ -470,14 +482,14 @@ static void result_ready(struct apply_run *r, size_t index, json_t *result)
         cli_print_text(stderr, json_string_value(v));
         fputc('\n', stderr);
     }
-    if (!jsonl_print_target(r->hives[index], result, r->check))
-        cli_error(r->prog, "%s: cannot print the result", r->hives[index]);
+    if (!jsonl_print_target(shown(r, index), result, r->check))
+        cli_error(r->prog, "%s: cannot print the result", shown(r, index));
 }
 
 /* Starts the worker for hive index in slot w; on failure the result says why and the slot stays free. */
 static void start_worker(struct apply_run *r, struct worker *w, size_t index)
 {
-    const char *hive = r->hives[index];
+    const char *hive = shown(r, index);
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) {
         result_ready(r, index, failed_result(hive, "cannot create a pipe for the worker: %s", strerror(errno)));
@@ -494,7 +506,7 @@ static void start_worker(struct apply_run *r, struct worker *w, size_t index)
     }
     if (pid == 0) {
         close(fds[0]);
-        json_t *result = process_target(r, hive);
+        json_t *result = process_target(r, index);
         char *text = result != NULL ? json_dumps(result, JSON_COMPACT) : NULL;
         json_decref(result);
         bool sent = text != NULL && write_all(fds[1], text, strlen(text));
@@ -533,7 +545,7 @@ static bool read_worker(struct worker *w)
 /* Reaps the worker and stores its result, or a failure saying what became of it. */
 static void finish_worker(struct apply_run *r, struct worker *w)
 {
-    const char *hive = r->hives[w->index];
+    const char *hive = shown(r, w->index);
     close(w->fd);
     int status = 0;
     while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
@@ -639,7 +651,7 @@ static void flush_ready(struct apply_run *r, size_t *printed, struct tally *t)
         r->results[*printed] = NULL;
         count_result(r, res, t);
         if (!r->json) {
-            print_text_result(r, r->hives[*printed], res);
+            print_text_result(r, shown(r, *printed), res);
             fflush(stdout);
         }
         json_decref(res);
@@ -777,6 +789,74 @@ static int parse_option(void *ctx, const char *prog, int c, const char *arg)
     return rc == CLI_OK ? CLI_CONTINUE : rc;
 }
 
+/* The hives of the command line (operands), for apply_to(). */
+struct apply_call {
+    struct apply_run *r;
+    char **operands;
+    size_t count;
+};
+
+/* Applies (or checks) the profile on the operands, then the hive at path when it is an image's copy
+ * (named name), and the manifest's targets. */
+static int apply_to(void *ctx, const char *path, const char *name)
+{
+    struct apply_call *call = ctx;
+    struct apply_run *r = call->r;
+    int rc;
+    size_t n = call->count;
+    char **hives = calloc(n + 1, sizeof *hives);
+    if (hives == NULL) {
+        cli_error(r->prog, "out of memory");
+        return CLI_FAILED;
+    }
+    memcpy(hives, call->operands, n * sizeof *hives);
+    if (path != NULL) {
+        hives[n++] = (char *)path;
+        r->image_path = path;
+        r->image_name = name;
+    }
+    rc = targets_collect(r->prog, hives, n, r->manifest_path, r->shard_k, r->shard_n, &r->targets);
+    free(hives);
+    if (rc != CLI_OK)
+        return rc;
+    r->hives = r->targets.items;
+    r->count = r->targets.count;
+    if (r->jobs > r->count)
+        r->jobs = r->count > 0 ? (unsigned)r->count : 1;
+    if (!r->check && (rc = refuse_same_file(r)) != CLI_OK) {
+        targets_free(&r->targets);
+        return rc;
+    }
+
+    unsigned errors = 0;
+    rc = profile_load(r->prog, r->profile_path, &r->profile, &errors);
+    if (rc == CLI_USAGE) {
+        cli_error(r->prog, "%s: %s%u problem%s in the profile; no hive was opened",
+                  strcmp(r->profile_path, "-") == 0 ? "(standard input)" : r->profile_path,
+                  errors > PROFILE_MAX_ERRORS ? "more than " : "",
+                  errors > PROFILE_MAX_ERRORS ? PROFILE_MAX_ERRORS : errors, errors == 1 ? "" : "s");
+        targets_free(&r->targets);
+        return rc;
+    }
+    if (rc == CLI_OK && r->profile.software != NULL && (r->set_flags != 0 || r->rules.force || r->rules.strict))
+        rc = cli_usage_error(r->prog, "--replace-type, --force and --strict are for SYSTEM settings, not for a "
+                                     ".reg file of SOFTWARE keys");
+    if (rc != CLI_OK) {
+        profile_free(&r->profile);
+        targets_free(&r->targets);
+        return rc;
+    }
+
+    struct tally t = {0};
+    rc = run_all(r, &t);
+    if (rc == CLI_OK)
+        rc = print_summary(r, &t);
+    run_free(r);
+    if (rc != CLI_OK)
+        return rc;
+    return t.failed > 0 ? CLI_FAILED : (r->check && t.other > 0) ? CLI_DRIFT : CLI_OK;
+}
+
 int cmd_apply(int argc, char **argv)
 {
     static const struct option longopts[] = {{"check", no_argument, NULL, OPT_CHECK},
@@ -785,8 +865,9 @@ int cmd_apply(int argc, char **argv)
                                              {"shard", required_argument, NULL, OPT_SHARD}, CLI_LONGOPT_JSON,
                                              CLI_LONGOPT_BACKUP, CLI_LONGOPT_REPLACE_TYPE, CLI_LONGOPTS_RULES,
                                              CLI_LONGOPT_QUIET, CLI_LONGOPTS_READ, CLI_LONGOPTS_WRITE,
-                                             CLI_LONGOPT_HELP, CLI_LONGOPT_END};
+                                             CLI_LONGOPTS_IMAGE, CLI_LONGOPT_HELP, CLI_LONGOPT_END};
     struct apply_run r = {.prog = argv[0], .jobs = 1};
+    struct cli_target t;
     cli_open_init(&r.open);
     bool replace_type = false;
     const struct cli_store store[] = {CLI_FLAG(OPT_CHECK, r.check), CLI_FLAG(OPT_JSON, r.json),
@@ -796,11 +877,13 @@ int cmd_apply(int argc, char **argv)
                                       CLI_STORE_END};
     int rc = cli_parse_options(argc, argv, &(struct cli_parse){usage, longopts, .store = store, .open = &r.open,
                                                                .option = parse_option, .ctx = &r,
-                                                               .min_operands = -1});
+                                                               .min_operands = -1, .image = &t});
     if (rc != CLI_CONTINUE)
         return rc;
     r.set_flags = replace_type ? HIVEPORT_SET_REPLACE_TYPE : 0;
-    if ((rc = cli_check_operands(r.prog, argc, argv, r.manifest_path != NULL ? 1 : 2, -1)) != CLI_OK)
+    /* An image (--wim, --ntfs, --disk) is one more HIVE. */
+    if ((rc = cli_check_operands(r.prog, argc, argv, r.manifest_path != NULL || t.option != NULL ? 1 : 2, -1)) !=
+        CLI_OK)
         return rc;
     r.profile_path = argv[optind];
     for (int i = optind + 1; i < argc; i++)
@@ -808,43 +891,10 @@ int cmd_apply(int argc, char **argv)
             return cli_usage_error(r.prog, "a HIVE cannot be standard input ('-' is for PROFILE only)");
     if (r.manifest_path != NULL && strcmp(r.manifest_path, "-") == 0 && strcmp(r.profile_path, "-") == 0)
         return cli_usage_error(r.prog, "the profile and the manifest cannot both be standard input");
-    if ((rc = targets_collect(r.prog, argv + optind + 1, (size_t)(argc - optind - 1), r.manifest_path, r.shard_k,
-                              r.shard_n, &r.targets)) != CLI_OK)
-        return rc;
-    r.hives = r.targets.items;
-    r.count = r.targets.count;
-    if (r.jobs > r.count)
-        r.jobs = r.count > 0 ? (unsigned)r.count : 1;
-    if (!r.check && (rc = refuse_same_file(&r)) != CLI_OK) {
-        targets_free(&r.targets);
-        return rc;
-    }
-
-    unsigned errors = 0;
-    rc = profile_load(r.prog, r.profile_path, &r.profile, &errors);
-    if (rc == CLI_USAGE) {
-        cli_error(r.prog, "%s: %s%u problem%s in the profile; no hive was opened",
-                  strcmp(r.profile_path, "-") == 0 ? "(standard input)" : r.profile_path,
-                  errors > PROFILE_MAX_ERRORS ? "more than " : "",
-                  errors > PROFILE_MAX_ERRORS ? PROFILE_MAX_ERRORS : errors, errors == 1 ? "" : "s");
-        targets_free(&r.targets);
-        return rc;
-    }
-    if (rc == CLI_OK && r.profile.software != NULL && (r.set_flags != 0 || r.rules.force || r.rules.strict))
-        rc = cli_usage_error(r.prog, "--replace-type, --force and --strict are for SYSTEM settings, not for a "
-                                     ".reg file of SOFTWARE keys");
-    if (rc != CLI_OK) {
-        profile_free(&r.profile);
-        targets_free(&r.targets);
-        return rc;
-    }
-
-    struct tally t = {0};
-    rc = run_all(&r, &t);
-    if (rc == CLI_OK)
-        rc = print_summary(&r, &t);
-    run_free(&r);
-    if (rc != CLI_OK)
-        return rc;
-    return t.failed > 0 ? CLI_FAILED : (r.check && t.other > 0) ? CLI_DRIFT : CLI_OK;
+    t.may_write = !r.check;
+    t.backup = r.backup;
+    t.lock_wait_ms = r.open.lock_timeout_ms;
+    t.hive = NULL; /* a hive file is an operand like the others */
+    struct apply_call call = {&r, argv + optind + 1, (size_t)(argc - optind - 1)};
+    return image_with_target(&t, apply_to, &call);
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "image.h"
 
 static const char usage[] =
     "Usage: hiveport audit HIVE [--software SOFTWARE_HIVE] [--json] [--fail-on LEVEL]\n"
@@ -97,24 +98,22 @@ static void report_unauditable(const char *prog, hiveport *h, char *why, size_t 
     hiveport_findings_free(cf);
 }
 
-int cmd_audit(int argc, char **argv)
-{
-    static const struct option longopts[] = {{"software", required_argument, NULL, OPT_SOFTWARE},
-                                             {"fail-on", required_argument, NULL, OPT_FAIL_ON}, CLI_LONGOPT_JSON,
-                                             CLI_LONGOPTS_READ, CLI_LONGOPT_HELP, CLI_LONGOPT_END};
-    const char *prog = argv[0];
-    const char *software = NULL;
-    int fail_on = HIVEPORT_SEVERITY_ERROR;
-    bool json = false;
+/* What audit reads, and how it reports. */
+struct audit_request {
+    const char *prog, *software;
+    int fail_on;
+    bool json;
     struct cli_open open;
-    cli_open_init(&open);
-    const struct cli_store store[] = {CLI_TEXT(OPT_SOFTWARE, software), CLI_FLAG(OPT_JSON, json), CLI_STORE_END};
-    int rc = cli_parse_options(argc, argv, &(struct cli_parse){usage, longopts, .store = store, .open = &open,
-                                                               .option = cli_fail_on_option, .ctx = &fail_on,
-                                                               .min_operands = 1, .max_operands = 1});
-    if (rc != CLI_CONTINUE)
-        return rc;
+};
 
+static int audit_hive(void *ctx, const char *hive, const char *name)
+{
+    struct audit_request *req = ctx;
+    const char *prog = req->prog, *software = req->software;
+    int fail_on = req->fail_on, rc;
+    bool json = req->json;
+    req->open.name = name;
+    const struct cli_open open = req->open;
     /* Both hives read-only: an audit never opens a file for writing, so bytes and times stay. */
     hiveport *h = NULL, *sw = NULL;
     hiveport_findings *f = NULL;
@@ -122,7 +121,7 @@ int cmd_audit(int argc, char **argv)
     hiveport *unread = NULL; /* the handle whose error the JSON document gives */
     char damage[2048] = "";  /* or this, when the audit stopped on damage */
     /* DAMAGED: a hive too damaged to open otherwise is audited too, its damage a finding (hive-damaged). */
-    if (cli_open(argv[optind], &open, HIVEPORT_OPEN_DAMAGED, &h) != HIVEPORT_OK) {
+    if (cli_open(hive, &open, HIVEPORT_OPEN_DAMAGED, &h) != HIVEPORT_OK) {
         cli_fail(prog, h);
         unread = h;
         goto out;
@@ -155,7 +154,7 @@ int cmd_audit(int argc, char **argv)
 out:
     if (unread != NULL && json) {
         /* What could not be read is a failure: the document says so, for a gate on .failed. */
-        json_t *doc = json_pack("{s:o, s:o, s:o, s:s, s:b}", "hive", cli_json_text(argv[optind]), "software",
+        json_t *doc = json_pack("{s:o, s:o, s:o, s:s, s:b}", "hive", cli_json_text(name), "software",
                                 cli_json_text(software), "error", cli_json_text(*damage ? damage : hiveport_errmsg(unread)),
                                 "fail_on", hiveport_severity_name(fail_on), "failed", true);
         cli_json_print(prog, doc);
@@ -164,4 +163,22 @@ out:
     hiveport_close(sw);
     hiveport_close(h);
     return rc;
+}
+
+int cmd_audit(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"software", required_argument, NULL, OPT_SOFTWARE},
+                                             {"fail-on", required_argument, NULL, OPT_FAIL_ON}, CLI_LONGOPT_JSON,
+                                             CLI_LONGOPTS_READ, CLI_LONGOPTS_IMAGE, CLI_LONGOPT_HELP, CLI_LONGOPT_END};
+    struct audit_request req = {.prog = argv[0], .fail_on = HIVEPORT_SEVERITY_ERROR};
+    struct cli_target t;
+    cli_open_init(&req.open);
+    const struct cli_store store[] = {CLI_TEXT(OPT_SOFTWARE, req.software), CLI_FLAG(OPT_JSON, req.json),
+                                      CLI_STORE_END};
+    int rc = cli_parse_options(argc, argv, &(struct cli_parse){usage, longopts, .store = store, .open = &req.open,
+                                                               .option = cli_fail_on_option, .ctx = &req.fail_on,
+                                                               .min_operands = 1, .max_operands = 1, .image = &t});
+    if (rc != CLI_CONTINUE)
+        return rc;
+    return image_with_target(&t, audit_hive, &req);
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "image.h"
 
 static const char usage[] =
     "Usage: hiveport check HIVE... [--json] [--fail-on LEVEL] [--no-logs]\n"
@@ -55,15 +56,17 @@ static json_t *hive_json(hiveport *h, const hiveport_findings *f, const size_t c
 
 /* Checks one hive: CLI_OK, CLI_FOUND (something at or above fail_on) or CLI_FAILED (printed).  With json,
  * the hive's document is appended to docs (or its error, as {"hive", "error"}). */
-static int check_one(const char *prog, const char *path, const struct cli_open *open, int fail_on, json_t *docs)
+static int check_one(const char *prog, const char *path, const char *name, const struct cli_open *open, int fail_on,
+                     json_t *docs)
 {
     hiveport *h = NULL;
     hiveport_findings *f = NULL;
     int rc = CLI_FAILED;
-    if (cli_open(path, open, HIVEPORT_OPEN_DAMAGED, &h) != HIVEPORT_OK || hiveport_check(h, 0, &f) != HIVEPORT_OK) {
+    if (cli_open_named(path, name, open, HIVEPORT_OPEN_DAMAGED, &h) != HIVEPORT_OK ||
+        hiveport_check(h, 0, &f) != HIVEPORT_OK) {
         cli_fail(prog, h);
         if (docs != NULL)
-            json_array_append_new(docs, json_pack("{s:o, s:o}", "hive", cli_json_text(path), "error",
+            json_array_append_new(docs, json_pack("{s:o, s:o}", "hive", cli_json_text(name), "error",
                                                   cli_json_text(hiveport_errmsg(h))));
         goto out;
     }
@@ -77,8 +80,8 @@ static int check_one(const char *prog, const char *path, const struct cli_open *
         }
     } else {
         for (size_t i = 0; i < hiveport_findings_count(f); i++)
-            print_finding(path, hiveport_findings_at(f, i));
-        cli_print_text(stdout, path);
+            print_finding(name, hiveport_findings_at(f, i));
+        cli_print_text(stdout, name);
         fputs(": ", stdout);
         cli_findings_summary(counts);
     }
@@ -89,23 +92,22 @@ out:
     return rc;
 }
 
-int cmd_check(int argc, char **argv)
-{
-    static const struct option longopts[] = {{"fail-on", required_argument, NULL, OPT_FAIL_ON}, CLI_LONGOPT_JSON,
-                                             CLI_LONGOPTS_READ, CLI_LONGOPT_HELP, CLI_LONGOPT_END};
-    const char *prog = argv[0];
-    int fail_on = HIVEPORT_SEVERITY_ERROR;
-    bool json = false;
+/* What check reads: its target, then the other HIVE operands. */
+struct check_request {
+    const char *prog;
     struct cli_open open;
-    cli_open_init(&open);
-    const struct cli_store store[] = {CLI_FLAG(OPT_JSON, json), CLI_STORE_END};
-    int rc = cli_parse_options(argc, argv, &(struct cli_parse){usage, longopts, .store = store, .open = &open,
-                                                               .option = cli_fail_on_option, .ctx = &fail_on,
-                                                               .min_operands = 1, .max_operands = -1});
-    if (rc != CLI_CONTINUE)
-        return rc;
-    if (open.nlogs > 0 && argc - optind > 1)
-        return cli_usage_error(prog, "--log names the logs of one hive: give one HIVE with it");
+    int fail_on;
+    bool json;
+    char **more; /* the other HIVE operands */
+    int nmore;
+};
+
+static int check_all(void *ctx, const char *hive, const char *name)
+{
+    struct check_request *req = ctx;
+    const char *prog = req->prog;
+    int fail_on = req->fail_on, rc;
+    bool json = req->json;
     json_t *docs = json ? json_array() : NULL;
     if (json && docs == NULL) {
         cli_error(prog, "out of memory");
@@ -113,8 +115,9 @@ int cmd_check(int argc, char **argv)
     }
     /* Every hive is checked; an unreadable one decides the status over findings in others. */
     bool unreadable = false, found = false;
-    for (int i = optind; i < argc; i++) {
-        int one = check_one(prog, argv[i], &open, fail_on, docs);
+    for (int i = -1; i < req->nmore; i++) {
+        const char *path = i < 0 ? hive : req->more[i];
+        int one = check_one(prog, path, i < 0 ? name : path, &req->open, fail_on, docs);
         unreadable = unreadable || one == CLI_FAILED;
         found = found || one == CLI_FOUND;
     }
@@ -127,4 +130,24 @@ int cmd_check(int argc, char **argv)
             rc = CLI_FAILED;
     }
     return rc;
+}
+
+int cmd_check(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"fail-on", required_argument, NULL, OPT_FAIL_ON}, CLI_LONGOPT_JSON,
+                                             CLI_LONGOPTS_READ, CLI_LONGOPTS_IMAGE, CLI_LONGOPT_HELP, CLI_LONGOPT_END};
+    struct check_request req = {.prog = argv[0], .fail_on = HIVEPORT_SEVERITY_ERROR};
+    struct cli_target t;
+    cli_open_init(&req.open);
+    const struct cli_store store[] = {CLI_FLAG(OPT_JSON, req.json), CLI_STORE_END};
+    int rc = cli_parse_options(argc, argv, &(struct cli_parse){usage, longopts, .store = store, .open = &req.open,
+                                                               .option = cli_fail_on_option, .ctx = &req.fail_on,
+                                                               .min_operands = 1, .max_operands = -1, .image = &t});
+    if (rc != CLI_CONTINUE)
+        return rc;
+    req.more = argv + optind;
+    req.nmore = argc - optind;
+    if (req.open.nlogs > 0 && req.nmore > 0)
+        return cli_usage_error(req.prog, "--log names the logs of one hive: give one HIVE with it");
+    return image_with_target(&t, check_all, &req);
 }

@@ -117,7 +117,8 @@ static int set_port(const char *prog, const struct dcom_request *req)
 int cmd_dcom(int argc, char **argv)
 {
     static const struct option longopts[] = {{"port", required_argument, NULL, OPT_PORT}, CLI_LONGOPT_QUIET,
-                                             CLI_LONGOPTS_WRITER, CLI_LONGOPT_HELP, CLI_LONGOPT_END};
+                                             CLI_LONGOPTS_WRITER, CLI_LONGOPTS_IMAGE, CLI_LONGOPT_HELP,
+                                             CLI_LONGOPT_END};
     const char *prog = argv[0];
     struct dcom_request req = {0};
     cli_writer_init(&req.w);

@@ -164,8 +164,8 @@ out:
 int cmd_diff(int argc, char **argv)
 {
     static const struct option longopts[] = {{"bytes", no_argument, NULL, OPT_BYTES},
-                                             {"no-logs", no_argument, NULL, OPT_NO_LOGS}, CLI_LONGOPT_HELP,
-                                             CLI_LONGOPT_END};
+                                             {"no-logs", no_argument, NULL, OPT_NO_LOGS}, CLI_LONGOPTS_IMAGE,
+                                             CLI_LONGOPT_HELP, CLI_LONGOPT_END};
     const char *prog = argv[0];
     bool bytes = false;
     struct cli_open open;

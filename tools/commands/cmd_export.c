@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "profile.h"
+#include "image.h"
 #include "regwrite.h"
 
 static const char usage[] =
@@ -289,32 +290,25 @@ static int parse_option(void *format, const char *prog, int c, const char *arg)
     return CLI_CONTINUE;
 }
 
-int cmd_export(int argc, char **argv)
-{
-    static const struct option longopts[] = {CLI_LONGOPT_CONTROLSET,
-                                             {"unset-absent", no_argument, NULL, OPT_UNSET_ABSENT},
-                                             {"format", required_argument, NULL, OPT_FORMAT}, CLI_LONGOPTS_READ,
-                                             CLI_LONGOPT_HELP, CLI_LONGOPT_END};
-    const char *prog = argv[0];
-    int target = HIVEPORT_CS_CURRENT;
-    bool unset_absent = false;
-    int format = FORMAT_PROFILE;
+/* What export reads, and in which format it prints it. */
+struct export_request {
+    const char *prog;
     struct cli_open open;
-    cli_open_init(&open);
-    const struct cli_store store[] = {CLI_FLAG(OPT_UNSET_ABSENT, unset_absent), CLI_STORE_END};
-    int rc = cli_parse_options(argc, argv, &(struct cli_parse){usage, longopts, .store = store, .open = &open,
-                                                               .target = &target, .option = parse_option,
-                                                               .ctx = &format, .min_operands = 1, .max_operands = 1});
-    if (rc != CLI_CONTINUE)
-        return rc;
-    if (format != FORMAT_PROFILE && target == HIVEPORT_CS_ALL)
-        return cli_usage_error(prog, "--format %s writes one control set: not --controlset all",
-                               format == REGWRITE_REG5 ? "reg" : "reg4");
+    int target, format;
+    bool unset_absent;
+};
 
+static int export_hive(void *ctx, const char *hive, const char *name)
+{
+    struct export_request *req = ctx;
+    const char *prog = req->prog;
+    int target = req->target, format = req->format, rc;
+    bool unset_absent = req->unset_absent;
+    req->open.name = name;
     hiveport *h = NULL;
     char *text = NULL;
     size_t len = 0;
-    if ((rc = cli_open_reader(prog, argv[optind], &open, 0, &h)) == CLI_OK) {
+    if ((rc = cli_open_reader(prog, hive, &req->open, 0, &h)) == CLI_OK) {
         /* Printed only when complete: a failure prints nothing on standard output. */
         size_t sets;
         /* A hive that is not a SYSTEM hive may be a SOFTWARE hive; one with the keys of both is a SYSTEM one. */
@@ -331,4 +325,26 @@ int cmd_export(int argc, char **argv)
     free(text);
     hiveport_close(h);
     return rc;
+}
+
+int cmd_export(int argc, char **argv)
+{
+    static const struct option longopts[] = {CLI_LONGOPT_CONTROLSET,
+                                             {"unset-absent", no_argument, NULL, OPT_UNSET_ABSENT},
+                                             {"format", required_argument, NULL, OPT_FORMAT}, CLI_LONGOPTS_READ,
+                                             CLI_LONGOPTS_IMAGE, CLI_LONGOPT_HELP, CLI_LONGOPT_END};
+    struct export_request req = {.prog = argv[0], .target = HIVEPORT_CS_CURRENT, .format = FORMAT_PROFILE};
+    struct cli_target t;
+    cli_open_init(&req.open);
+    const struct cli_store store[] = {CLI_FLAG(OPT_UNSET_ABSENT, req.unset_absent), CLI_STORE_END};
+    int rc = cli_parse_options(argc, argv, &(struct cli_parse){usage, longopts, .store = store, .open = &req.open,
+                                                               .target = &req.target, .option = parse_option,
+                                                               .ctx = &req.format, .min_operands = 1,
+                                                               .max_operands = 1, .image = &t});
+    if (rc != CLI_CONTINUE)
+        return rc;
+    if (req.format != FORMAT_PROFILE && req.target == HIVEPORT_CS_ALL)
+        return cli_usage_error(req.prog, "--format %s writes one control set: not --controlset all",
+                               req.format == REGWRITE_REG5 ? "reg" : "reg4");
+    return image_with_target(&t, export_hive, &req);
 }

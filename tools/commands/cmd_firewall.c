@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "image.h"
 
 static const char usage[] =
     "Usage: hiveport firewall HIVE [--format FORMAT] [--controlset SEL]\n"
@@ -307,23 +308,23 @@ static int parse_option(void *format, const char *prog, int c, const char *arg)
     return rc == CLI_OK ? CLI_CONTINUE : rc;
 }
 
-int cmd_firewall(int argc, char **argv)
-{
-    static const struct option longopts[] = {{"format", required_argument, NULL, OPT_FORMAT}, CLI_LONGOPT_CONTROLSET,
-                                             CLI_LONGOPTS_READ, CLI_LONGOPT_HELP, CLI_LONGOPT_END};
-    const char *prog = argv[0];
-    enum format format = FORMAT_LIST;
-    int target = INT_MIN; /* none given: the firewall follows the control set Windows boots */
+/* What firewall reads, and in which format it prints the rules. */
+struct firewall_request {
+    const char *prog;
     struct cli_open open;
-    cli_open_init(&open);
-    int rc = cli_parse_options(argc, argv, &(struct cli_parse){usage, longopts, .open = &open, .target = &target,
-                                                               .option = parse_option, .ctx = &format,
-                                                               .min_operands = 1, .max_operands = 1});
-    if (rc != CLI_CONTINUE)
-        return rc;
+    enum format format;
+    int target;
+};
 
+static int firewall_hive(void *ctx, const char *hive, const char *name)
+{
+    struct firewall_request *req = ctx;
+    const char *prog = req->prog;
+    enum format format = req->format;
+    int target = req->target, rc;
+    req->open.name = name;
     struct firewall fw = {0};
-    if ((rc = cli_open_reader(prog, argv[optind], &open, 0, &fw.h)) != CLI_OK)
+    if ((rc = cli_open_reader(prog, hive, &req->open, 0, &fw.h)) != CLI_OK)
         goto out;
     bool explicit_target = target != INT_MIN;
     if (!explicit_target)
@@ -344,4 +345,21 @@ out:
     free(fw.controlsets);
     hiveport_close(fw.h);
     return rc;
+}
+
+int cmd_firewall(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"format", required_argument, NULL, OPT_FORMAT}, CLI_LONGOPT_CONTROLSET,
+                                             CLI_LONGOPTS_READ, CLI_LONGOPTS_IMAGE, CLI_LONGOPT_HELP, CLI_LONGOPT_END};
+    /* target INT_MIN, none given: the firewall follows the control set Windows boots */
+    struct firewall_request req = {.prog = argv[0], .format = FORMAT_LIST, .target = INT_MIN};
+    struct cli_target t;
+    cli_open_init(&req.open);
+    int rc = cli_parse_options(argc, argv, &(struct cli_parse){usage, longopts, .open = &req.open,
+                                                               .target = &req.target, .option = parse_option,
+                                                               .ctx = &req.format, .min_operands = 1,
+                                                               .max_operands = 1, .image = &t});
+    if (rc != CLI_CONTINUE)
+        return rc;
+    return image_with_target(&t, firewall_hive, &req);
 }

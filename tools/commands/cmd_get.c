@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "cli.h"
+#include "image.h"
 
 static const char usage[] =
     "Usage: hiveport get HIVE SETTING... [--controlset SEL] [--json] [--quiet]\n"
@@ -66,9 +67,26 @@ static void print_text(const struct cli_setting *settings, const struct reading 
     }
 }
 
-static int get_all(const char *prog, const char *hive, const struct cli_open *open, int target,
-                   const struct cli_setting *settings, size_t count, bool json, bool quiet)
+/* What get reads, and how it says it. */
+struct get_request {
+    const char *prog;
+    struct cli_open open;
+    int target;
+    const struct cli_setting *settings;
+    size_t count;
+    bool json, quiet;
+};
+
+static int get_all(void *ctx, const char *hive, const char *name)
 {
+    struct get_request *req = ctx;
+    const char *prog = req->prog;
+    const struct cli_open *open = &req->open;
+    int target = req->target;
+    const struct cli_setting *settings = req->settings;
+    size_t count = req->count;
+    bool json = req->json, quiet = req->quiet;
+    req->open.name = name;
     hiveport *h = NULL;
     struct reading *readings = calloc(count, sizeof *readings);
     int rc = CLI_OK;
@@ -106,22 +124,21 @@ out:
 int cmd_get(int argc, char **argv)
 {
     static const struct option longopts[] = {CLI_LONGOPT_CONTROLSET, CLI_LONGOPT_JSON, CLI_LONGOPT_QUIET,
-                                             CLI_LONGOPTS_READ, CLI_LONGOPT_HELP, CLI_LONGOPT_END};
+                                             CLI_LONGOPTS_READ, CLI_LONGOPTS_IMAGE, CLI_LONGOPT_HELP, CLI_LONGOPT_END};
     const char *prog = argv[0];
-    int target = HIVEPORT_CS_CURRENT;
-    struct cli_open open;
-    cli_open_init(&open);
-    bool json = false, quiet = false;
-    const struct cli_store store[] = {CLI_FLAG(OPT_JSON, json), CLI_FLAG(OPT_QUIET, quiet), CLI_STORE_END};
-    int rc = cli_parse_options(argc, argv, &(struct cli_parse){usage, longopts, .store = store, .open = &open,
-                                                               .target = &target, .min_operands = 2,
-                                                               .max_operands = -1});
+    struct get_request req = {.prog = prog, .target = HIVEPORT_CS_CURRENT};
+    struct cli_target t;
+    cli_open_init(&req.open);
+    const struct cli_store store[] = {CLI_FLAG(OPT_JSON, req.json), CLI_FLAG(OPT_QUIET, req.quiet), CLI_STORE_END};
+    int rc = cli_parse_options(argc, argv, &(struct cli_parse){usage, longopts, .store = store, .open = &req.open,
+                                                               .target = &req.target, .min_operands = 2,
+                                                               .max_operands = -1, .image = &t});
     if (rc != CLI_CONTINUE)
         return rc;
-    if (target == HIVEPORT_CS_ALL)
+    if (req.target == HIVEPORT_CS_ALL)
         return cli_usage_error(prog, "get reads one control set; use 'hiveport show --controlset all' "
                                "to see every one");
-    size_t count = (size_t)(argc - optind - 1);
+    size_t count = (size_t)(argc - optind);
     struct cli_setting *settings = calloc(count, sizeof *settings);
     if (settings == NULL) {
         cli_error(prog, "out of memory");
@@ -129,9 +146,11 @@ int cmd_get(int argc, char **argv)
     }
     rc = CLI_OK;
     for (size_t i = 0; i < count && rc == CLI_OK; i++)
-        rc = cli_setting_parse(prog, argv[optind + 1 + (int)i], &settings[i]);
+        rc = cli_setting_parse(prog, argv[optind + (int)i], &settings[i]);
+    req.settings = settings;
+    req.count = count;
     if (rc == CLI_OK)
-        rc = get_all(prog, argv[optind], &open, target, settings, count, json, quiet);
+        rc = image_with_target(&t, get_all, &req);
     for (size_t i = 0; i < count; i++)
         cli_setting_free(&settings[i]);
     free(settings);

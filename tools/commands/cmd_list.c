@@ -38,7 +38,8 @@ static int list_text(void)
 
 int cmd_list(int argc, char **argv)
 {
-    static const struct option longopts[] = {CLI_LONGOPT_JSON, CLI_LONGOPT_HELP, CLI_LONGOPT_END};
+    static const struct option longopts[] = {CLI_LONGOPT_JSON, CLI_LONGOPTS_IMAGE, CLI_LONGOPT_HELP,
+                                             CLI_LONGOPT_END};
     bool json = false;
     const struct cli_store store[] = {CLI_FLAG(OPT_JSON, json), CLI_STORE_END};
     int rc = cli_parse_options(argc, argv, &(struct cli_parse){usage, longopts, .store = store, .max_operands = 0});

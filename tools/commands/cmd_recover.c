@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "image.h"
 
 static const char usage[] =
     "Usage: hiveport recover HIVE -o OUT [--log PATH...]\n"
@@ -17,27 +18,20 @@ static const char usage[] =
 
 enum { OPT_OUTPUT = 'o' };
 
-int cmd_recover(int argc, char **argv)
-{
-    static const struct option longopts[] = {{"output", required_argument, NULL, OPT_OUTPUT},
-                                             {"log", required_argument, NULL, OPT_LOG}, CLI_LONGOPT_HELP,
-                                             CLI_LONGOPT_END};
-    const char *prog = argv[0];
-    const char *out = NULL;
+/* Where recover writes, and with which logs. */
+struct recover_request {
+    const char *prog, *out;
     struct cli_open open;
-    cli_open_init(&open);
-    const struct cli_store store[] = {CLI_TEXT(OPT_OUTPUT, out), CLI_STORE_END};
-    /* The only command with a short option of its own. */
-    int rc = cli_parse_options(argc, argv, &(struct cli_parse){usage, longopts, ":ho:", store, &open,
-                                                               .min_operands = 1, .max_operands = 1});
-    if (rc != CLI_CONTINUE)
-        return rc;
-    if (out == NULL || *out == '\0')
-        return cli_usage_error(prog, "no output file given (-o OUT)");
+};
 
+static int recover_hive(void *ctx, const char *hive, const char *name)
+{
+    struct recover_request *req = ctx;
+    const char *prog = req->prog, *out = req->out;
+    req->open.name = name;
     hiveport *h = NULL;
-    rc = CLI_FAILED;
-    if (cli_open(argv[optind], &open, 0, &h) != HIVEPORT_OK) {
+    int rc = CLI_FAILED;
+    if (cli_open(hive, &req->open, 0, &h) != HIVEPORT_OK) {
         cli_fail(prog, h);
         goto done;
     }
@@ -67,4 +61,23 @@ int cmd_recover(int argc, char **argv)
 done:
     hiveport_close(h);
     return rc;
+}
+
+int cmd_recover(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"output", required_argument, NULL, OPT_OUTPUT},
+                                             {"log", required_argument, NULL, OPT_LOG}, CLI_LONGOPTS_IMAGE,
+                                             CLI_LONGOPT_HELP, CLI_LONGOPT_END};
+    struct recover_request req = {.prog = argv[0]};
+    struct cli_target t;
+    cli_open_init(&req.open);
+    const struct cli_store store[] = {CLI_TEXT(OPT_OUTPUT, req.out), CLI_STORE_END};
+    /* The only command with a short option of its own. */
+    int rc = cli_parse_options(argc, argv, &(struct cli_parse){usage, longopts, ":ho:", store, &req.open,
+                                                               .min_operands = 1, .max_operands = 1, .image = &t});
+    if (rc != CLI_CONTINUE)
+        return rc;
+    if (req.out == NULL || *req.out == '\0')
+        return cli_usage_error(req.prog, "no output file given (-o OUT)");
+    return image_with_target(&t, recover_hive, &req);
 }

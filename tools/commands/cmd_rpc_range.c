@@ -166,7 +166,8 @@ int cmd_rpc_range(int argc, char **argv)
                                              {"use-internet", required_argument, NULL, OPT_USE_INTERNET},
                                              {"clear", no_argument, NULL, OPT_CLEAR},
                                              {"keep-key", no_argument, NULL, OPT_KEEP_KEY}, CLI_LONGOPT_QUIET,
-                                             CLI_LONGOPTS_WRITER, CLI_LONGOPT_HELP, CLI_LONGOPT_END};
+                                             CLI_LONGOPTS_WRITER, CLI_LONGOPTS_IMAGE, CLI_LONGOPT_HELP,
+                                             CLI_LONGOPT_END};
     const char *prog = argv[0];
     struct request req = {0};
     cli_writer_init(&req.w);

@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "dry_run.h"
+#include "image.h"
 
 static const char usage[] =
     "Usage: hiveport set HIVE SETTING=PORT [SETTING=PORT...] [--controlset SEL] [--backup]\n"
@@ -24,7 +25,8 @@ static const char usage[] =
     "  --help            print this help\n";
 
 struct set_request {
-    const char *hive;
+    const char *prog;
+    const char *hive, *name; /* the file opened, and how messages name it */
     struct cli_assignment *assignments;
     size_t count;
     int target;
@@ -150,11 +152,11 @@ static int apply(const char *prog, const struct set_request *req)
     /* The new file as a reader sees it, opened while the lock is still ours.  The write has landed: a
      * failure to list it is a warning, not exit status 1 (which promises an unchanged file). */
     if (req->diff) {
-        int listed = hiveport_open(req->hive, 0, &after) == HIVEPORT_OK
+        int listed = hiveport_open_named(req->hive, req->name, NULL, &after) == HIVEPORT_OK
                          ? cli_print_changes(prog, before, after, NULL)
                          : cli_fail(prog, after);
         if (listed != CLI_OK)
-            cli_error(prog, "warning: %s was written, but its changes cannot be listed", req->hive);
+            cli_error(prog, "warning: %s was written, but its changes cannot be listed", req->name);
     }
 out:
     hiveport_close(after);
@@ -163,23 +165,32 @@ out:
     return rc;
 }
 
+static int set_hive(void *ctx, const char *hive, const char *name)
+{
+    struct set_request *req = ctx;
+    req->hive = hive;
+    req->name = name;
+    req->w.open.name = name;
+    return req->w.dry_run ? dry_run(req->prog, req) : apply(req->prog, req);
+}
+
 /* Parses every assignment before anything is opened: a usage error writes nothing. */
 static int parse_assignments(const char *prog, int argc, char **argv, struct set_request *req)
 {
-    req->count = (size_t)(argc - optind - 1);
+    req->count = (size_t)(argc - optind);
     req->assignments = calloc(req->count, sizeof *req->assignments);
     if (req->assignments == NULL) {
         cli_error(prog, "out of memory");
         return CLI_FAILED;
     }
     for (size_t i = 0; i < req->count; i++) {
-        int rc = cli_assignment_parse(prog, argv[optind + 1 + (int)i], &req->assignments[i]);
+        int rc = cli_assignment_parse(prog, argv[optind + (int)i], &req->assignments[i]);
         if (rc != CLI_OK)
             return rc;
         for (size_t j = 0; j < i; j++)
             if (cli_setting_same(&req->assignments[j].target.setting, &req->assignments[i].target.setting))
-                return cli_usage_error(prog, "'%s' and '%s' assign the same value", argv[optind + 1 + (int)j],
-                                       argv[optind + 1 + (int)i]);
+                return cli_usage_error(prog, "'%s' and '%s' assign the same value", argv[optind + (int)j],
+                                       argv[optind + (int)i]);
     }
     return CLI_OK;
 }
@@ -188,9 +199,11 @@ int cmd_set(int argc, char **argv)
 {
     static const struct option longopts[] = {CLI_LONGOPT_CONTROLSET, CLI_LONGOPT_REPLACE_TYPE,
                                              {"diff", no_argument, NULL, OPT_SET_DIFF}, CLI_LONGOPTS_RULES,
-                                             CLI_LONGOPTS_WRITER, CLI_LONGOPT_HELP, CLI_LONGOPT_END};
+                                             CLI_LONGOPTS_WRITER, CLI_LONGOPTS_IMAGE, CLI_LONGOPT_HELP,
+                                             CLI_LONGOPT_END};
     const char *prog = argv[0];
-    struct set_request req = {.target = HIVEPORT_CS_CURRENT};
+    struct set_request req = {.prog = prog, .target = HIVEPORT_CS_CURRENT};
+    struct cli_target t;
     cli_writer_init(&req.w);
     bool replace_type = false;
     const struct cli_store store[] = {CLI_STORE_WRITER(req.w),
@@ -199,17 +212,17 @@ int cmd_set(int argc, char **argv)
                                       CLI_STORE_END};
     int rc = cli_parse_options(argc, argv, &(struct cli_parse){usage, longopts, .store = store, .open = &req.w.open,
                                                                .target = &req.target, .min_operands = 2,
-                                                               .max_operands = -1});
+                                                               .max_operands = -1, .image = &t});
     if (rc != CLI_CONTINUE)
         return rc;
+    cli_writer_target(&req.w, &t);
     req.flags = replace_type ? HIVEPORT_SET_REPLACE_TYPE : 0;
     if (req.w.dry_run && req.diff)
         return cli_usage_error(prog, "--diff lists what a write changed; --dry-run writes nothing (its plan "
                                "already says what would change)");
-    req.hive = argv[optind];
     rc = parse_assignments(prog, argc, argv, &req);
     if (rc == CLI_OK)
-        rc = req.w.dry_run ? dry_run(prog, &req) : apply(prog, &req);
+        rc = image_with_target(&t, set_hive, &req);
     for (size_t i = 0; req.assignments != NULL && i < req.count; i++)
         cli_setting_free(&req.assignments[i].target);
     free(req.assignments);

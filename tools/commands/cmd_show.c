@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "cli.h"
+#include "image.h"
 
 static const char usage[] =
     "Usage: hiveport show HIVE [--controlset SEL] [--json]\n"
@@ -185,24 +186,22 @@ static int show_text(const struct report *r)
     return CLI_OK;
 }
 
-int cmd_show(int argc, char **argv)
-{
-    static const struct option longopts[] = {CLI_LONGOPT_CONTROLSET, CLI_LONGOPT_JSON, CLI_LONGOPTS_READ,
-                                             CLI_LONGOPT_HELP, CLI_LONGOPT_END};
-    const char *prog = argv[0];
-    int target = HIVEPORT_CS_CURRENT;
+/* What show reads, and how it prints it. */
+struct show_request {
+    const char *prog;
     struct cli_open open;
-    cli_open_init(&open);
-    bool json = false;
-    const struct cli_store store[] = {CLI_FLAG(OPT_JSON, json), CLI_STORE_END};
-    int rc = cli_parse_options(argc, argv, &(struct cli_parse){usage, longopts, .store = store, .open = &open,
-                                                               .target = &target, .min_operands = 1,
-                                                               .max_operands = 1});
-    if (rc != CLI_CONTINUE)
-        return rc;
+    int target;
+    bool json;
+};
 
+static int show_hive(void *ctx, const char *hive, const char *name)
+{
+    struct show_request *req = ctx;
+    const char *prog = req->prog;
+    int target = req->target, rc;
+    req->open.name = name;
     struct report r = {0};
-    if (cli_open(argv[optind], &open, 0, &r.h) != HIVEPORT_OK) {
+    if (cli_open(hive, &req->open, 0, &r.h) != HIVEPORT_OK) {
         rc = cli_fail(prog, r.h);
         goto out;
     }
@@ -214,11 +213,27 @@ int cmd_show(int argc, char **argv)
         (rc = cli_targets(prog, r.h, HIVEPORT_CS_ALL, &r.all, &r.all_count)) != CLI_OK ||
         (rc = collect(prog, &r)) != CLI_OK)
         goto out;
-    rc = json ? show_json(prog, &r) : show_text(&r);
+    rc = req->json ? show_json(prog, &r) : show_text(&r);
 out:
     free(r.found);
     free(r.selected);
     free(r.all);
     hiveport_close(r.h);
     return rc;
+}
+
+int cmd_show(int argc, char **argv)
+{
+    static const struct option longopts[] = {CLI_LONGOPT_CONTROLSET, CLI_LONGOPT_JSON, CLI_LONGOPTS_READ,
+                                             CLI_LONGOPTS_IMAGE, CLI_LONGOPT_HELP, CLI_LONGOPT_END};
+    struct show_request req = {.prog = argv[0], .target = HIVEPORT_CS_CURRENT};
+    struct cli_target t;
+    cli_open_init(&req.open);
+    const struct cli_store store[] = {CLI_FLAG(OPT_JSON, req.json), CLI_STORE_END};
+    int rc = cli_parse_options(argc, argv, &(struct cli_parse){usage, longopts, .store = store, .open = &req.open,
+                                                               .target = &req.target, .min_operands = 1,
+                                                               .max_operands = 1, .image = &t});
+    if (rc != CLI_CONTINUE)
+        return rc;
+    return image_with_target(&t, show_hive, &req);
 }

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "dry_run.h"
+#include "image.h"
 
 static const char usage[] =
     "Usage: hiveport unset HIVE SETTING... [--controlset SEL] [--backup] [--dry-run] [--force] [--strict]\n"
@@ -20,6 +21,7 @@ static const char usage[] =
     "  --help            print this help\n";
 
 struct unset_request {
+    const char *prog;
     const char *hive;
     const struct cli_setting *settings;
     size_t count;
@@ -136,24 +138,33 @@ out:
     return rc;
 }
 
+static int unset_hive(void *ctx, const char *hive, const char *name)
+{
+    struct unset_request *req = ctx;
+    req->hive = hive;
+    req->w.open.name = name;
+    return req->w.dry_run ? dry_run(req->prog, req) : unset_all(req->prog, req);
+}
+
 int cmd_unset(int argc, char **argv)
 {
     static const struct option longopts[] = {CLI_LONGOPT_CONTROLSET, CLI_LONGOPTS_RULES, CLI_LONGOPTS_WRITER,
-                                             CLI_LONGOPT_HELP, CLI_LONGOPT_END};
+                                             CLI_LONGOPTS_IMAGE, CLI_LONGOPT_HELP, CLI_LONGOPT_END};
     const char *prog = argv[0];
-    struct unset_request req = {.target = HIVEPORT_CS_CURRENT};
+    struct unset_request req = {.prog = prog, .target = HIVEPORT_CS_CURRENT};
+    struct cli_target t;
     cli_writer_init(&req.w);
     const struct cli_store store[] = {CLI_STORE_WRITER(req.w), CLI_FLAG(OPT_FORCE, req.rules.force),
                                       CLI_FLAG(OPT_STRICT, req.rules.strict), CLI_STORE_END};
     int rc = cli_parse_options(argc, argv, &(struct cli_parse){usage, longopts, .store = store, .open = &req.w.open,
                                                                .target = &req.target, .min_operands = 2,
-                                                               .max_operands = -1});
+                                                               .max_operands = -1, .image = &t});
     if (rc != CLI_CONTINUE)
         return rc;
     if ((rc = cli_writer_check(prog, &req.w)) != CLI_OK)
         return rc;
-    req.hive = argv[optind];
-    req.count = (size_t)(argc - optind - 1);
+    cli_writer_target(&req.w, &t);
+    req.count = (size_t)(argc - optind);
     struct cli_setting *settings = calloc(req.count, sizeof *settings);
     if (settings == NULL) {
         cli_error(prog, "out of memory");
@@ -162,9 +173,9 @@ int cmd_unset(int argc, char **argv)
     req.settings = settings;
     rc = CLI_OK;
     for (size_t i = 0; i < req.count && rc == CLI_OK; i++)
-        rc = cli_setting_parse(prog, argv[optind + 1 + (int)i], &settings[i]);
+        rc = cli_setting_parse(prog, argv[optind + (int)i], &settings[i]);
     if (rc == CLI_OK)
-        rc = req.w.dry_run ? dry_run(prog, &req) : unset_all(prog, &req);
+        rc = image_with_target(&t, unset_hive, &req);
     for (size_t i = 0; i < req.count; i++)
         cli_setting_free(&settings[i]);
     free(settings);

@@ -139,7 +139,9 @@ json_t *apply_image_run(const char *prog, const char *line, bool may_write, bool
         free(parsed.text);
         return failed_result(line, "--backup cannot be used with an image (the image keeps no HIVE.bak)");
     }
-    struct image_target target = {prog, parsed.option, parsed.spec, parsed.disk_format, may_write, lock_wait_ms, false};
+    struct cli_target target = {.prog = prog, .option = parsed.option, .spec = parsed.spec,
+                                .disk_format = parsed.disk_format, .may_write = may_write,
+                                .lock_wait_ms = lock_wait_ms};
     struct run_state st = {fn, ctx, NULL};
     /* This runs in apply's worker process: stderr is its own to redirect. */
     FILE *capture = tmpfile();

@@ -241,7 +241,7 @@ int volume_locate(struct image *im, struct volume *v, volume_probe *probe)
     }
     v->format = DISK_RAW;
     if (im->disk && im->disk_format) {
-        v->format = (enum disk_format)disk_format_named(im->disk_format); /* checked by image_dispatch */
+        v->format = (enum disk_format)disk_format_named(im->disk_format); /* checked before (image.c, apply_image.c) */
     } else if (im->disk) {
         v->format = format_detected(fd, (uint64_t)st.st_size);
     }

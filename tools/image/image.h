@@ -1,11 +1,11 @@
 /* image.h: hives inside Windows images (issue 11): --wim FILE[:INDEX|:NAME] and --ntfs FILE[@OFFSET|@pN];
  * VM disks and evidence files (issue 15): --disk FILE[@OFFSET|@pN] in qcow2, VHDX, VHD, VMDK, raw or E01.
- * The image layer wraps a command: it extracts Windows/System32/config/SYSTEM (and its .LOG1/.LOG2/.LOG)
- * into a private temporary directory, runs the command on that copy, and writes the hive back when the
- * command succeeded and the bytes changed.  Each backend has its own optional library (wimlib,
+ * The image layer sits below the commands: it extracts Windows/System32/config/SYSTEM (and its
+ * .LOG1/.LOG2/.LOG) into a private temporary directory, runs the command's work on that copy
+ * (image_with_target), and writes the hive back when the command succeeded and the bytes changed.  Each backend has its own optional library (wimlib,
  * libntfs-3g, libnbd, libewf), detected at build time by mk/images.mk and mk/disks.mk (HIVEPORT_HAVE_WIM,
  * _NTFS, _NBD, _EWF) and loaded on first use (dynlib.h).  This header is the one interface between the
- * commands (image_dispatch; image_with_hive for apply's manifests), the shared layer (image.c, session.c, disk.c)
+ * commands (image_with_target; image_with_hive for apply's manifests), the shared layer (image.c, session.c, disk.c)
  * and the backends (wim.c; ntfs.c with its device ntfs_window.c; partition.c; raw.c; nbd.c; ewf.c): no
  * backend includes another's header. */
 #ifndef HIVEPORT_IMAGE_H
@@ -17,26 +17,24 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* Runs run(argc, argv) for the command name, through the image layer when argv holds --wim or --ntfs,
- * directly otherwise.  Returns the exit status. */
-int image_dispatch(const char *name, int (*run)(int argc, char **argv), int argc, char **argv);
-/* One image named outside a command line (a line of apply's manifest, apply_image.h): image_with_hive()
- * runs fn(ctx, HIVE, LABEL) on the private copy HIVE of its SYSTEM hive, LABEL naming it as messages
- * should ("install.wim:2:Windows/System32/config/SYSTEM"; fn opens HIVE with hiveport_open_named(HIVE,
- * LABEL, ...) so that the library's messages say it too), with the lock, the deferred signals and the
- * write-back of image_dispatch(): the hive goes back when fn returned CLI_OK, may_write is set and the
- * bytes changed.  Prints the image layer's errors; returns fn's status, or the image layer's. */
-struct image_target {
-    const char *prog;
-    const char *option;      /* "--wim", "--ntfs" or "--disk" */
-    const char *spec;        /* FILE[:IMAGE], FILE[@OFFSET|@pN] */
-    const char *disk_format; /* --disk only: a name disk_format_named() knows, or NULL to detect it */
-    bool may_write;
-    int lock_wait_ms;
-    bool allow_incomplete;   /* --allow-incomplete: a damaged or incomplete --disk is read, with a warning */
-};
+#include "cli.h"
+
+/* A command's target (cli.h: struct cli_target, as its options gave it): image_with_target() runs
+ * fn(ctx, HIVE, NAME) on it.  A hive file: HIVE and NAME are its path, and fn's status is returned.  An
+ * image: after the usage checks of its options (--backup, --overlay, --disk-format, --allow-incomplete:
+ * CLI_USAGE, printed), HIVE is the private copy of its SYSTEM hive and NAME the label messages give it
+ * ("install.wim:2:Windows/System32/config/SYSTEM"; fn opens HIVE with hiveport_open_named(HIVE, NAME, ...)
+ * or cli_open_named() so that the library's messages say it too).  The image is locked and the deferred
+ * signals held from extraction to write-back; the hive goes back when fn returned CLI_OK, may_write is set
+ * and the bytes changed (or an overlay was asked for).  An interrupt before the write-back stops it
+ * ("interrupted", CLI_FAILED); one during it is held until the image is consistent, then reported.
+ * Prints the image layer's errors; returns fn's status, or the image layer's.
+ * image_with_hive() does the same for one image named outside a command line (a line of apply's manifest,
+ * apply_image.h), run in a worker: no usage checks, and a deferred signal ends the process once the
+ * image is consistent. */
 typedef int image_hive_fn(void *ctx, const char *hive, const char *label);
-int image_with_hive(const struct image_target *t, image_hive_fn *fn, void *ctx);
+int image_with_target(const struct cli_target *t, image_hive_fn *fn, void *ctx);
+int image_with_hive(const struct cli_target *t, image_hive_fn *fn, void *ctx);
 /* One line for 'hiveport --version': which image formats this build supports. */
 void image_print_support(FILE *out);
 
@@ -59,7 +57,7 @@ struct image {
     bool may_write;      /* the command may write (set, unset, apply without --dry-run/--check) */
     bool verbose;        /* --verbose: say when the hive is written back */
     char *tmpdir;        /* private, mode 0700 */
-    char label[512];     /* "install.wim:2:Windows/System32/config/SYSTEM": replaces the temporary path */
+    char label[512];     /* "install.wim:2:Windows/System32/config/SYSTEM": names the copy in messages */
     struct image_file files[IMAGE_FILES];
     bool disk;           /* --disk: any container format, the volume found when no @ is given */
     const char *disk_format; /* --disk-format NAME, or NULL to detect it from the content */
