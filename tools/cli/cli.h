@@ -103,7 +103,7 @@ int cli_open_option(const char *prog, int c, const char *arg, struct cli_open *o
  * prints the error and returns CLI_FAILED (*h may still need hiveport_close); else reports the logs
  * (cli_report_logs) and returns CLI_OK. */
 int cli_open_reader(const char *prog, const char *path, const struct cli_open *o, unsigned flags, hiveport **h);
-/* ---- target.c: the hive a command works on: a file, or the SYSTEM hive inside an image ---- */
+/* ---- option_loop.c: the hive a command works on: a file, or the SYSTEM hive inside an image ---- */
 /* --wim FILE[:IMAGE], --ntfs FILE[@OFFSET|@pN], --disk FILE[@OFFSET|@pN] and what goes with --disk: every
  * command has CLI_LONGOPTS_IMAGE in its table; one that takes no image (no struct cli_target in its
  * struct cli_parse) says they are not supported by it. */
