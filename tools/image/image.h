@@ -3,9 +3,9 @@
  * The image layer sits below the commands: it extracts Windows/System32/config/SYSTEM (and its
  * .LOG1/.LOG2/.LOG) into a private temporary directory, runs the command's work on that copy
  * (image_with_target), and writes the hive back when the command succeeded and the bytes changed.  Each
- * backend has its own optional library (wimlib, libntfs-3g, libnbd, libewf), detected at build time by mk/images.mk and mk/disks.mk (HIVEPORT_HAVE_WIM,
- * _NTFS, _NBD, _EWF) and loaded on first use (dynlib.h).  This header is the one interface between the
- * commands (image_with_target; image_with_hive for apply's manifests), the shared layer (image.c, session.c,
+ * backend has its own optional library (wimlib, libntfs-3g, libnbd, libewf), detected at build time by
+ * mk/images.mk and mk/disks.mk (HIVEPORT_HAVE_WIM, _NTFS, _NBD, _EWF) and loaded on first use (dynlib.h).
+ * This header is the one interface between the commands (image_with_target; image_with_hive for apply's manifests), the shared layer (image.c, session.c,
  * disk.c) and the backends (wim.c; ntfs.c with its device ntfs_window.c; partition.c; raw.c; nbd.c; ewf.c): no
  * backend includes another's header. */
 #ifndef HIVEPORT_IMAGE_H
