@@ -367,6 +367,53 @@ START_TEST(preflight_sees_the_replayed_hive)
 }
 END_TEST
 
+/* The preflight reads the service keys a change writes to, misspelt or not: a custom setting under a
+ * misspelling of a catalog service is called what the audit would call it once written. */
+START_TEST(preflight_sees_a_misspelt_service_it_writes)
+{
+    const hiveport_setting typo = {.key = "MSExchange_SA\\Parameters", .value_name = "TCP/IP Port",
+                                   .type = HIVEPORT_REG_DWORD};
+    hiveport_plan_item plan[] = {{&typo, 5001, 0}};
+    hiveport_findings *f = preflight("audit-clean", HIVEPORT_OPEN_WRITE, plan, 1, HIVEPORT_CS_CURRENT);
+    const hiveport_finding *w = find(f, "wrong-key");
+    ck_assert_msg(w != NULL && strstr(w->key, "MSExchange_SA") != NULL && w->port == 5001,
+                  "no wrong-key finding for the misspelt service the plan writes to");
+    hiveport_findings_free(f);
+}
+END_TEST
+
+/* What the preflight leaves out of its audits cannot stop a change: a misspelt service key that is not a
+ * key record any more fails the whole audit, not the preflight of a change to another service. */
+START_TEST(preflight_reads_only_what_a_change_can_alter)
+{
+    char *path = tu_fixture_copy(tu_dir, "audit-wrong-key");
+    hiveport *h = tu_open_or_fail(path, 0);
+    hive_node_h node = 0;
+    ck_assert_int_eq(hp_key_lookup(h, hp_nav_root(h), "ControlSet001\\Services\\MSExchange SA", &node), HIVEPORT_OK);
+    ck_assert_uint_ne(node, 0);
+    hiveport_close(h);
+    FILE *fp = fopen(path, "r+b");
+    ck_assert_ptr_nonnull(fp);
+    ck_assert_int_eq(fseek(fp, (long)node + 4, SEEK_SET), 0); /* the nk's signature (node: a file offset) */
+    ck_assert_int_ge(fputs("xx", fp), 0);
+    ck_assert_int_eq(fclose(fp), 0);
+
+    h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
+    hiveport_findings *f = NULL;
+    int rc = hiveport_audit(h, NULL, &f);
+    ck_assert_msg(rc != HIVEPORT_OK || errors(f) > 0, "the whole audit missed the damage");
+    hiveport_findings_free(f);
+    f = NULL;
+    hiveport_plan_item plan[] = {{hiveport_catalog_find("exchange-srs"), 5004, 0}};
+    rc = hiveport_preflight(h, plan, 1, HIVEPORT_CS_CURRENT, 0, NULL, &f);
+    ck_assert_msg(rc == HIVEPORT_OK, "preflight: %d %s", rc, hiveport_errmsg(h));
+    ck_assert_uint_eq(errors(f), 0);
+    hiveport_findings_free(f);
+    hiveport_close(h);
+    free(path);
+}
+END_TEST
+
 int main(void)
 {
     const TTest *const tests[] = {preflight_finds_a_conflict_with_a_port_already_set,
@@ -377,7 +424,9 @@ int main(void)
                                   preflight_checks_the_rpc_range_with_software,
                                   preflight_allocation_failures_are_clean, each_call_needs_its_kind_of_hive,
                                   a_hard_linked_hive_is_written_only_on_request,
-                                  a_saved_copy_has_the_mode_of_its_hive, preflight_sees_the_replayed_hive, NULL};
+                                  a_saved_copy_has_the_mode_of_its_hive, preflight_sees_the_replayed_hive,
+                                  preflight_sees_a_misspelt_service_it_writes,
+                                  preflight_reads_only_what_a_change_can_alter, NULL};
     Suite *s;
     TCase *tc = tu_tcase(&s, "rules", "rules", 0, tu_setup_dir, tu_teardown_dir);
     return tu_run_tests(s, tc, tests);

@@ -177,10 +177,11 @@ static int check_select(struct hp_audit *a)
 
 HIVEPORT_API int hiveport_audit(hiveport *h, hiveport *software, hiveport_findings **out)
 {
-    return hp_audit_run(h, software, true, out);
+    return hp_audit_run(h, software, true, NULL, out);
 }
 
-int hp_audit_run(hiveport *h, hiveport *software, bool structural, hiveport_findings **out)
+int hp_audit_run(hiveport *h, hiveport *software, bool structural, const struct hp_audit_scope *scope,
+                 hiveport_findings **out)
 {
     int rc = hp_findings_call(h, out, "audit");
     if (rc != HIVEPORT_OK)
@@ -201,6 +202,7 @@ int hp_audit_run(hiveport *h, hiveport *software, bool structural, hiveport_find
         return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory while auditing", hp_name(h));
     a->h = h;
     a->software = software;
+    a->scope = scope;
     a->budget = HP_AUDIT_BUDGET;
     if (h->img.end / 16 > a->budget) /* a budget that grows with the hive: large real hives are not hostile */
         a->budget = (size_t)(h->img.end / 16);

@@ -40,6 +40,10 @@ struct hp_audit {
     struct hp_rpc_range *rpc_ranges;
     size_t rpc_nranges;
     char *rpc_text;          /* Ports as a short text for messages, e.g. "5000-5100, 5984" */
+
+    /* A scoped audit (the preflight's): NULL for the whole audit, else the service keys planned changes
+     * write to; see hp_audit_scope. */
+    const struct hp_audit_scope *scope;
 };
 
 /* ---- audit_read.c ---- */
@@ -51,8 +55,19 @@ int hp_audit_add(struct hp_audit *a, const struct hp_finding_spec *spec, const c
     __attribute__((format(printf, 3, 4)));
 /* Adds "findings-truncated" when findings were dropped, builds the messages and sorts the list. */
 int hp_audit_finish(struct hp_audit *a);
-/* hiveport_audit(), with the whole-hive structural check (the hive-damaged finding) only when structural. */
-int hp_audit_run(hiveport *h, hiveport *software, bool structural, hiveport_findings **out);
+/* What a scoped audit reads under each Services key: the subkeys whose names are a catalog service's (the
+ * keys Windows reads ports from) and these services (the first component of each planned change's key).
+ * Every finding it makes is one the whole audit makes too; what it leaves out are the findings about other
+ * misspelt service keys, which depend on nothing but those keys, so that a change that does not write to
+ * them cannot alter them.  Its cost is set by the plan, not by the number of services. */
+struct hp_audit_scope {
+    const char *const *services;
+    size_t count;
+};
+/* hiveport_audit(), with the whole-hive structural check (the hive-damaged finding) only when structural,
+ * reading only what scope names when scope is not NULL. */
+int hp_audit_run(hiveport *h, hiveport *software, bool structural, const struct hp_audit_scope *scope,
+                 hiveport_findings **out);
 /* Takes n names from the budget; HIVEPORT_E_CORRUPT (on a->h) once it is spent. */
 int hp_audit_spend(struct hp_audit *a, size_t n);
 /* Keys and values are read through lib/nav.c (the file as the handle sees it, uncommitted edits included).

@@ -9,6 +9,8 @@
  * A value there whose name normalises (case, slashes, blanks) to a setting's value name is either the value
  * Windows reads (the setting's own key and exact name), a misspelling (the setting's key, another spelling),
  * or in the wrong key (any other key of that service).  Catalog keys are at most two deep (Service\Parameters).
+ * A scoped audit (the preflight's, hp_audit_scope) looks up the service keys it reads by name instead of
+ * listing every subkey of Services.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -511,6 +513,52 @@ static int check_rpc(struct scan *sc)
 
 /* ---- One control set ---- */
 
+/* Orders names as a key's subkey list does (upper-cased; ASCII, as service names are). */
+static int by_upper_name(const void *pa, const void *pb)
+{
+    const unsigned char *a = *(const unsigned char *const *)pa, *b = *(const unsigned char *const *)pb;
+    for (;; a++, b++) {
+        int ca = *a >= 'a' && *a <= 'z' ? *a - 'a' + 'A' : *a, cb = *b >= 'a' && *b <= 'z' ? *b - 'a' + 'A' : *b;
+        if (ca != cb || ca == '\0')
+            return ca - cb;
+    }
+}
+
+/* The subkeys of Services a scoped audit reads (hp_audit_scope), in the order the whole audit meets them. */
+static int scoped_services(struct scan *sc, hive_node_h services, hive_node_h **out, size_t *count)
+{
+    struct hp_audit *a = sc->a;
+    size_t nnames = sc->ncat + a->scope->count, n = 0;
+    const char **names = hp_calloc(nnames, sizeof *names);
+    hive_node_h *nodes = hp_calloc(nnames, sizeof *nodes);
+    int rc = names == NULL || nodes == NULL
+                 ? hp_error(a->h, HIVEPORT_E_NOMEM, "%s: out of memory while auditing", hp_name(a->h))
+                 : HIVEPORT_OK;
+    for (size_t i = 0; rc == HIVEPORT_OK && i < nnames; i++)
+        names[i] = i < sc->ncat ? sc->cat[i].service : a->scope->services[i - sc->ncat];
+    if (rc == HIVEPORT_OK)
+        qsort(names, nnames, sizeof *names, by_upper_name);
+    for (size_t i = 0; rc == HIVEPORT_OK && i < nnames; i++) {
+        hive_node_h found;
+        if (i > 0 && by_upper_name(&names[i - 1], &names[i]) == 0)
+            continue;
+        rc = hp_audit_child(a, a->h, services, names[i], &found, NULL);
+        bool seen = false;
+        for (size_t k = 0; k < n && !seen; k++)
+            seen = nodes[k] == found;
+        if (rc == HIVEPORT_OK && found != 0 && !seen)
+            nodes[n++] = found;
+    }
+    hp_free(names);
+    if (rc != HIVEPORT_OK) {
+        hp_free(nodes);
+        return rc;
+    }
+    *out = nodes;
+    *count = n;
+    return HIVEPORT_OK;
+}
+
 static int scan_controlset(struct hp_audit *a, const struct cat_entry *cat, size_t ncat, uint32_t cs,
                            struct effective *eff, bool *family)
 {
@@ -529,7 +577,8 @@ static int scan_controlset(struct hp_audit *a, const struct cat_entry *cat, size
         goto out;
     if ((rc = read_max_user_port(&sc, services)) != HIVEPORT_OK)
         goto out;
-    rc = hp_audit_children(a, a->h, services, &children, &n);
+    rc = a->scope != NULL ? scoped_services(&sc, services, &children, &n)
+                          : hp_audit_children(a, a->h, services, &children, &n);
     for (size_t k = 0; rc == HIVEPORT_OK && k < n; k++) {
         if (k + HP_NAV_PREFETCH_AHEAD < n)
             hp_nav_prefetch_key(a->h, children[k + HP_NAV_PREFETCH_AHEAD]);
