@@ -40,7 +40,6 @@ int hp_edit_begin(hiveport *h)
         return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory for a copy of the hive", hp_name(h));
     }
     e->no_reuse = h->scratch;
-    hp_regf_edit_adopt_cells(e, &h->cells);
     for (size_t i = 0; i < h->npatches; i++) {
         const struct hp_patch *p = &h->patches[i];
         if (p->data_off + p->len > e->end || p->size_off + 4 > e->end)

@@ -46,7 +46,6 @@ struct hiveport {
     bool scratch;            /* changes in memory only, never committed (preflight.c): see no_reuse in regf.h */
     struct hp_patch *patches; /* in-place edits, committed or not (inplace.c) */
     size_t npatches, cappatches;
-    struct hp_regf_cells cells; /* write handles: the bins and free cells the open found, until an edit takes them */
     struct hp_regf_edit *edit; /* native changes (edit.c): the hive bytes being edited, NULL until one */
     const void *mapping;     /* the file's mapping while img.data points at the edit's bytes */
     size_t mapping_len;      /* and its length (img.map_len is the copy's then) */

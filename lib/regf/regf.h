@@ -66,12 +66,11 @@ struct hp_regf_cells {
     bool complete;         /* the cells tile every bin: the lists hold every bin and free cell */
 };
 void hp_regf_cells_free(struct hp_regf_cells *cells); /* edit.c */
-/* Checks the chain of hive bins of the file open on fd (cellalloc.c): each "hbin" where the previous one
- * ends, its offset field right, its size a multiple of 4096 inside the hive-bins area.  cells (or NULL)
- * gets every bin and free cell in the same read of the file, complete when the cells tile every bin (a
- * writer's open: its first allocation then needs no walk of its own; hp_regf_edit_adopt_cells). */
-int hp_regf_check_bins(int fd, uint64_t file_size, uint32_t hbins_size, struct hp_regf_cells *cells, char *why,
-                       size_t why_len);
+/* Checks the chain of hive bins of the file mapped at map (file_size bytes; cellalloc.c): each "hbin" where
+ * the previous one ends, its offset field right, its size a multiple of 4096 inside the hive-bins area.
+ * Reads only each bin's header: the cells are indexed by the first allocation that needs them, so that an
+ * open that allocates nothing (a read, a restamp) costs what the chain costs, not what the hive does. */
+int hp_regf_check_bins(const void *map, uint64_t file_size, uint32_t hbins_size, char *why, size_t why_len);
 struct hp_regf_edit {
     unsigned char *data;
     uint64_t end;          /* 0x1000 + hive-bins size */
@@ -92,8 +91,6 @@ struct hp_regf_edit {
  * them from offset 0 (else -1: an allocated copy).  -1 when out of memory. */
 int hp_regf_edit_init(struct hp_regf_edit *e, const unsigned char *data, uint64_t end, int fd);
 void hp_regf_edit_free(struct hp_regf_edit *e);
-/* The edit takes cells (complete, of the bytes it was made from) as its index; cells is left empty. */
-void hp_regf_edit_adopt_cells(struct hp_regf_edit *e, struct hp_regf_cells *cells);
 /* Makes room for the hive to grow to end bytes (data and page map); -1 when out of memory.  Moves data. */
 int hp_regf_edit_reserve(struct hp_regf_edit *e, uint64_t end);
 void hp_regf_edit_mark(struct hp_regf_edit *e, uint64_t off, uint64_t len); /* pages changed */
