@@ -301,10 +301,131 @@ static bool lookup_leaf(const unsigned char *entries, uint32_t count, uint32_t s
     return true;
 }
 
+/* ---- Looking up by binary search ----
+ * Windows keeps a subkey list sorted by upper-cased name and searches it by halves.  An ASCII name is
+ * looked up so, over ASCII names (whose upper case is beyond doubt, as for lh hashes); anything else a
+ * probe meets (another name, a damaged list or key) gives way to reading every entry, which says what is
+ * damaged when something is.  A key whose lh hash is wrong stays hidden, as in the linear lookup. */
+enum { SEARCH_FOUND, SEARCH_ABSENT, SEARCH_LINEAR };
+
+/* The order of key off's name against name (ASCII): <0, 0, >0; SEARCH_ORDER_NONE when off is not a key
+ * or its name is not ASCII. */
+#define SEARCH_ORDER_NONE 2
+static int ascii_order(const struct hp_image *img, uint64_t off, const char *name)
+{
+    uint32_t len;
+    const unsigned char *nk = hp_cells_nk(img, off, &len);
+    if (nk == NULL)
+        return SEARCH_ORDER_NONE;
+    bool latin1 = (hp_le16(nk + 0x02) & 0x20) != 0;
+    const unsigned char *p = nk + 0x4C, *end = p + hp_le16(nk + 0x48);
+    const unsigned char *q = (const unsigned char *)name;
+    for (;; q++) {
+        int32_t c = stored_next(&p, end, latin1);
+        if (c >= 0x80)
+            return SEARCH_ORDER_NONE;
+        uint32_t a = c < 0 ? 0 : upcase((uint32_t)c), b = upcase(*q);
+        if (a != b && ((a >= '[' && a <= '`') || (b >= '[' && b <= '`')))
+            return SEARCH_ORDER_NONE; /* between Z and a: libhivex, which sorts by lower case, puts these first */
+        if (a != b || a == 0)
+            return a < b ? -1 : a > b;
+    }
+}
+
+/* The first of count entries (stride bytes each) whose key's name is not below name, into *at. */
+static int search_entries(const struct hp_image *img, const unsigned char *entries, uint32_t count,
+                          uint32_t stride, const char *name, uint32_t *at, int *order)
+{
+    uint32_t lo = 0, hi = count;
+    *order = 1;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        int o = ascii_order(img, abs_of(hp_le32(entries + (size_t)mid * stride)), name);
+        if (o == SEARCH_ORDER_NONE)
+            return SEARCH_LINEAR;
+        if (o < 0) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+            *order = o;
+        }
+    }
+    *at = lo;
+    return SEARCH_FOUND;
+}
+
+/* A leaf list at l (llen bytes): its entries, count and stride; false when it is not one. */
+static bool leaf_entries(const unsigned char *l, uint32_t llen, const unsigned char **entries, uint32_t *count,
+                         uint32_t *stride)
+{
+    if (llen < 4 || l[0] != 'l' || (l[1] != 'f' && l[1] != 'h' && l[1] != 'i'))
+        return false;
+    *stride = l[1] == 'i' ? 4 : 8;
+    *count = hp_le16(l + 2);
+    *entries = l + 4;
+    return 4 + (uint64_t)*count * *stride <= llen;
+}
+
+static int search_child(const struct hp_image *img, uint64_t nk_off, const char *name, uint32_t hash,
+                        uint64_t *child)
+{
+    uint32_t len;
+    const unsigned char *nk = hp_cells_nk(img, nk_off, &len);
+    if (nk == NULL)
+        return SEARCH_LINEAR;
+    if (hp_le32(nk + 0x14) == 0)
+        return SEARCH_ABSENT;
+    const unsigned char *list = cell_at(img, abs_of(hp_le32(nk + 0x1C)), &len), *entries;
+    uint32_t count, stride, at;
+    int order;
+    if (list == NULL || len < 4)
+        return SEARCH_LINEAR;
+    if (list[0] == 'r' && list[1] == 'i') {
+        /* The leaf to search: the first whose last name is not below name. */
+        uint32_t nleaves = hp_le16(list + 2), lo = 0, hi = nleaves, llen, leaf_len = 0;
+        if (4 + (uint64_t)nleaves * 4 > len)
+            return SEARCH_LINEAR;
+        const unsigned char *leaf = NULL;
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            const unsigned char *l = cell_at(img, abs_of(hp_le32(list + 4 + (size_t)mid * 4)), &llen);
+            if (l == NULL || !leaf_entries(l, llen, &entries, &count, &stride) || count == 0)
+                return SEARCH_LINEAR;
+            int o = ascii_order(img, abs_of(hp_le32(entries + (size_t)(count - 1) * stride)), name);
+            if (o == SEARCH_ORDER_NONE)
+                return SEARCH_LINEAR;
+            if (o < 0) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+                leaf = l;
+                leaf_len = llen;
+            }
+        }
+        if (leaf == NULL)
+            return SEARCH_ABSENT;
+        list = leaf;
+        len = leaf_len;
+    }
+    if (!leaf_entries(list, len, &entries, &count, &stride))
+        return SEARCH_LINEAR;
+    int rc = search_entries(img, entries, count, stride, name, &at, &order);
+    if (rc != SEARCH_FOUND || at == count || order != 0)
+        return rc == SEARCH_FOUND ? SEARCH_ABSENT : rc;
+    const unsigned char *e = entries + (size_t)at * stride;
+    if (list[1] == 'h' && hp_le32(e + 4) != hash)
+        return SEARCH_ABSENT;
+    *child = abs_of(hp_le32(e));
+    return SEARCH_FOUND;
+}
+
 int hp_cells_child(const struct hp_image *img, uint64_t nk_off, const char *name, uint64_t *child)
 {
     struct lookup l = {.img = img, .name = name};
     l.filter = lh_hash((const unsigned char *)name, strlen(name), 1, &l.hash);
+    *child = 0;
+    if (l.filter && search_child(img, nk_off, name, l.hash, child) != SEARCH_LINEAR)
+        return 0;
     *child = 0;
     if (!for_each_leaf(img, nk_off, lookup_leaf, &l) || l.bad)
         return -1;
