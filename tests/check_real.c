@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "hiveport.h"
+#include "internal.h" /* hp_nav_*: looking keys up by name */
 #include "suite.h"
 #include "testutil.h"
 
@@ -126,6 +127,46 @@ START_TEST(each_real_case)
 }
 END_TEST
 
+/* Every key under node is found by its name, as listed and in lower case (lookups search sorted lists by
+ * halves); returns the number of keys checked. */
+static size_t find_each_by_name(hiveport *h, hive_node_h node, int depth)
+{
+    hive_node_h *children = NULL;
+    size_t n = 0, checked = 0;
+    ck_assert_int_eq(hp_nav_children(h, node, &children, &n), HIVEPORT_OK);
+    for (size_t i = 0; i < n; i++) {
+        char *name = hp_nav_key_name(h, children[i]);
+        ck_assert_ptr_nonnull(name);
+        hive_node_h found = 0, lower = 0;
+        ck_assert_int_eq(hp_nav_child(h, node, name, &found), HIVEPORT_OK);
+        for (char *c = name; *c != '\0'; c++)
+            if (*c >= 'A' && *c <= 'Z')
+                *c = (char)(*c - 'A' + 'a');
+        ck_assert_int_eq(hp_nav_child(h, node, name, &lower), HIVEPORT_OK);
+        ck_assert_msg(found == children[i] && lower == children[i], "key %s at 0x%llx: found 0x%llx, 0x%llx",
+                      name, (unsigned long long)children[i], (unsigned long long)found,
+                      (unsigned long long)lower);
+        free(name);
+        checked++;
+        if (depth < 12)
+            checked += find_each_by_name(h, children[i], depth + 1);
+    }
+    free(children);
+    return checked;
+}
+
+START_TEST(every_key_of_real_hives_is_found_by_name)
+{
+    char *path = tu_real_hive(tu_dir, clean_system_hives[_i]);
+    if (path == NULL)
+        return;
+    hiveport *h = tu_open_or_fail(path, 0);
+    ck_assert_uint_gt(find_each_by_name(h, hp_nav_root(h), 0), 1000);
+    hiveport_close(h);
+    free(path);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s;
@@ -133,5 +174,7 @@ int main(void)
     tcase_add_loop_test(tc, round_trip_on_clean_real_hive, 0,
                         (int)(sizeof clean_system_hives / sizeof clean_system_hives[0]));
     tcase_add_loop_test(tc, each_real_case, 0, (int)(sizeof real_cases / sizeof real_cases[0]));
+    tcase_add_loop_test(tc, every_key_of_real_hives_is_found_by_name, 0,
+                        (int)(sizeof clean_system_hives / sizeof clean_system_hives[0]));
     return tu_run_suite(s);
 }
