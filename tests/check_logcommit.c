@@ -554,6 +554,97 @@ START_TEST(touched_damage)
 }
 END_TEST
 
+/* The file offset of the lh hash of child's entry in parent's index root (ri of lh leaves), 0 if absent. */
+static size_t ri_entry_hash(const unsigned char *b, uint64_t parent, uint64_t child)
+{
+    uint64_t ri = 0x1000 + (uint64_t)hp_le32(b + parent + 4 + 0x1C) + 4;
+    ck_assert_msg(b[ri] == 'r' && b[ri + 1] == 'i', "the list is not an index root");
+    for (unsigned i = 0; i < hp_le16(b + ri + 2); i++) {
+        uint64_t leaf = 0x1000 + (uint64_t)hp_le32(b + ri + 4 + 4 * i) + 4;
+        for (unsigned k = 0; b[leaf] == 'l' && b[leaf + 1] == 'h' && k < hp_le16(b + leaf + 2); k++)
+            if (0x1000 + (uint64_t)hp_le32(b + leaf + 4 + 8 * k) == child)
+                return (size_t)(leaf + 4 + 8 * k + 4);
+    }
+    return 0;
+}
+
+/* Breaks the lh hash of Many\name's entry in the hive file at hive. */
+static void break_hash(const char *hive, const char *name)
+{
+    hiveport *h = tu_open_or_fail(hive, 0);
+    hive_node_h many = hp_nav_root(h), child = 0;
+    const char *path[] = {"ControlSet001", "Services", "Many"};
+    for (size_t i = 0; i < 3; i++)
+        ck_assert_int_eq(hp_nav_child(h, many, path[i], &many), HIVEPORT_OK);
+    ck_assert_int_eq(hp_nav_child(h, many, name, &child), HIVEPORT_OK);
+    ck_assert(many != 0 && child != 0);
+    hiveport_close(h);
+    size_t len;
+    unsigned char *b = tu_read(hive, &len);
+    size_t at = ri_entry_hash(b, many, child);
+    ck_assert_uint_ne(at, 0);
+    b[at] ^= 1;
+    tu_write_file(hive, b, len);
+    free(b);
+}
+
+static int set_many(const char *hive, const char *name)
+{
+    char key[64];
+    snprintf(key, sizeof key, "Many\\%s", name);
+    hiveport_setting s = {.key = key, .value_name = "Port", .type = HIVEPORT_REG_DWORD};
+    hiveport *h;
+    ck_assert_int_eq(hiveport_open(hive, HIVEPORT_OPEN_WRITE | HIVEPORT_OPEN_COMMIT_LOG, &h), HIVEPORT_OK);
+    int rc = hiveport_set_port(h, &s, 1, 4321, 0);
+    if (rc == HIVEPORT_OK)
+        rc = hiveport_commit(h, NULL);
+    ck_assert_msg(rc == HIVEPORT_OK || strstr(hiveport_errmsg(h), "lh-hash") != NULL, "%s", hiveport_errmsg(h));
+    hiveport_close(h);
+    return rc;
+}
+
+/* A key added to a list of 1200 (an index root of three leaves): the check before the logged commit
+ * reads the leaf the key went into, not the others (check_keys.c), so damage in a leaf the change did not
+ * write does not stop it, while damage in the leaf it wrote does. */
+START_TEST(touched_check_reads_written_leaves)
+{
+    char *hive = hive_with_logs(0), *log1 = path_in("SYSTEM.LOG1"), *log2 = path_in("SYSTEM.LOG2");
+    hiveport *h;
+    ck_assert_int_eq(hiveport_open(hive, HIVEPORT_OPEN_WRITE | HIVEPORT_OPEN_COMMIT_COPY, &h), HIVEPORT_OK);
+    char key[64];
+    hiveport_setting s = {.key = key, .value_name = "Port", .type = HIVEPORT_REG_DWORD};
+    for (unsigned i = 0; i < 1200; i++) {
+        snprintf(key, sizeof key, "Many\\K%04u", i);
+        ck_assert_int_eq(hiveport_set_port(h, &s, 1, 1000 + i, 0), HIVEPORT_OK);
+    }
+    ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
+    hiveport_close(h);
+    tu_make_log(hive, log1, 6);
+    tu_write_file(log2, (const unsigned char *)"", 0);
+
+    break_hash(hive, "K0000"); /* in the first leaf */
+    ck_assert_int_eq(set_many(hive, "K9999"), HIVEPORT_OK); /* goes into the last */
+    hive_h *hv = hivex_open(hive, 0); /* libhivex reads the new key */
+    ck_assert_ptr_nonnull(hv);
+    hive_node_h n = hivex_root(hv);
+    const char *path[] = {"ControlSet001", "Services", "Many", "K9999"};
+    for (size_t i = 0; i < 4 && n != 0; i++)
+        n = hivex_node_get_child(hv, n, path[i]);
+    ck_assert(n != 0);
+    ck_assert_int_eq(hivex_value_dword(hv, hivex_node_get_value(hv, n, "Port")), 4321);
+    hivex_close(hv);
+    break_hash(hive, "K1199"); /* in the last leaf, which the next key goes into too */
+    size_t before_len;
+    unsigned char *before = tu_read(hive, &before_len);
+    ck_assert_int_eq(set_many(hive, "K9998"), HIVEPORT_E_CORRUPT);
+    ck_assert_msg(file_holds(hive, before, before_len), "the refused commit changed the hive");
+    free(before);
+    free(log1);
+    free(log2);
+    free(hive);
+}
+END_TEST
+
 /* _i: bit 0, the old (Vista/7) log format instead of the new; bit 1, a bin appended. */
 START_TEST(native_key)
 {
@@ -565,7 +656,8 @@ END_TEST
 int main(void)
 {
     const TTest *const tests[] = {new_format_replay_equals_commit, old_format_replay_equals_commit, auto_log_copy,
-                                  reproducible, replayed_hive_is_copied, readers_and_in_place_commits, NULL};
+                                  reproducible, replayed_hive_is_copied, readers_and_in_place_commits,
+                                  touched_check_reads_written_leaves, NULL};
     Suite *s;
     TCase *tc = tu_tcase(&s, "logcommit", "logcommit", 60, setup, teardown);
     tcase_add_loop_test(tc, native_key, 0, 4);

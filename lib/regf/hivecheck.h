@@ -66,6 +66,9 @@ struct hp_check {
      * NULL for a whole-hive check, which tiles every bin first. */
     uint64_t *tiled;
     int tile_rc;                 /* a failure (memory) while tiling on demand, reported by the caller */
+    /* The pages the change wrote (file offsets), for a check of part of the hive; NULL otherwise. */
+    const uint64_t *changed;
+    size_t nchanged;
 };
 
 /* ---- check_map.c: findings, bytes read, the cell map (bins tiled into it), names ---- */
