@@ -40,6 +40,11 @@ int hp_edit_begin(hiveport *h)
         return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory for a copy of the hive", hp_name(h));
     }
     e->no_reuse = h->scratch;
+    if (!e->no_reuse && hp_regf_edit_use_bin_starts(e, h->bin_starts, h->bin_starts_end) != 0) {
+        hp_regf_edit_free(e);
+        hp_free(e);
+        return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory for a copy of the hive", hp_name(h));
+    }
     for (size_t i = 0; i < h->npatches; i++) {
         const struct hp_patch *p = &h->patches[i];
         if (p->data_off + p->len > e->end || p->size_off + 4 > e->end)

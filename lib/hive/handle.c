@@ -120,6 +120,8 @@ void hp_edit_end(hiveport *h)
 void hp_hive_unload(hiveport *h)
 {
     hp_edit_end(h);
+    hp_free(h->bin_starts);
+    h->bin_starts = NULL;
     if (h->img.data != NULL)
         munmap((void *)h->img.data, h->img.map_len);
     memset(&h->img, 0, sizeof h->img);
@@ -145,7 +147,9 @@ static int map_image(hiveport *h, int fd, uint64_t size, uint32_t hbins_size)
     h->img.map_len = (size_t)size;
     h->img.end = (uint64_t)HP_REGF_HEADER_SIZE + hbins_size;
     char why[256];
-    int rc = hp_regf_check_bins(map, size, hbins_size, why, sizeof why);
+    hp_free(h->bin_starts);
+    int rc = hp_regf_check_bins(map, size, hbins_size, &h->bin_starts, why, sizeof why);
+    h->bin_starts_end = h->img.end;
     if (h->flags & HIVEPORT_OPEN_DAMAGED) /* cells.c bounds every read: damage gives errors, not crashes */
         return rc == HIVEPORT_E_NOMEM || rc == HIVEPORT_E_IO ? hp_error(h, rc, "%s: %s", hp_name(h), why) : HIVEPORT_OK;
     if (rc != HIVEPORT_OK)

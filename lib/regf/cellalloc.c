@@ -4,14 +4,19 @@
  * it has before it adds a bin: it takes a cell that fits, splits off the rest as a new free cell when that
  * rest can be a cell, and merges a cell it frees with free neighbours in the same bin.  So a change that
  * creates a few keys in a hive with free space leaves the file's size as it was.  Here the free cells are
- * indexed once (one walk of the bins, on the first allocation of a session) and kept sorted by offset; a
- * cell is taken from the lowest of Windows' size classes holding one that fits (size_class).  A cell that
- * must grow takes the free cell behind it when there is one, else moves (hp_regf_cell_realloc).
+ * indexed as the allocations need them, and kept sorted by offset: the bin of a cell being freed or grown,
+ * and, when no indexed free cell fits, the file's bins from its last one back until one fits (a hive saved
+ * by Windows has its free space in its last bins; win7 SYSTEM: all of it in the last).  So the cost of a
+ * change is set by the change, not by the hive (an index of every cell was 2/3 of a stamp of a 250 MB
+ * hive).  A cell is taken from the lowest of Windows' size classes holding one that fits (size_class),
+ * among the indexed bins.  A cell that must grow takes the free cell behind it when there is one, else
+ * moves (hp_regf_cell_realloc).  Without the open's map of bin starts, every bin is indexed at once.
  *
  *   hbin at B: B+0 "hbin"  B+4 offset (rel)  B+8 size  B+0x14 FILETIME (first bin only)  B+0x20 first cell
  *   cell:      int32 size (negative: allocated; a multiple of 8, size field included), then the record */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -106,6 +111,7 @@ struct stream {
     uint64_t base, have, end;
     int err;                            /* errno of a failed read, 0 for a short one */
     bool oom;                           /* the lists could not grow */
+    uint64_t *starts;                   /* where the bins start, one bit per page (the open's walk), or NULL */
 };
 
 /* The len bytes at off (len <= 32, off + len <= end), or NULL when they cannot be read (s->err). */
@@ -178,21 +184,60 @@ static int walk_bins(struct stream *s, struct hp_regf_cells *cells, char *why, s
         }
         if (cells != NULL && cells->complete && !walk_cells(s, off, size, cells))
             hp_regf_cells_free(cells); /* not complete: whoever needs them walks again and says why */
+        if (s->starts != NULL) {
+            uint64_t page = (off - HP_REGF_HEADER_SIZE) / HP_REGF_HBIN_SIZE;
+            s->starts[page / 64] |= 1ull << (page % 64);
+        }
         off += size;
     }
     return HIVEPORT_OK;
 }
 
-int hp_regf_check_bins(const void *map, uint64_t file_size, uint32_t hbins_size, char *why, size_t why_len)
+size_t hp_regf_bin_starts_words(uint64_t hbins_size)
+{
+    return (size_t)(hbins_size / HP_REGF_HBIN_SIZE / 64) + 1;
+}
+
+int hp_regf_check_bins(const void *map, uint64_t file_size, uint32_t hbins_size, uint64_t **starts, char *why,
+                       size_t why_len)
 {
     uint64_t end = (uint64_t)HP_REGF_HEADER_SIZE + hbins_size;
+    if (starts != NULL)
+        *starts = NULL;
     if (end > file_size) {
         snprintf(why, why_len, "truncated: the header says %u bytes of hive bins but the file holds %llu", hbins_size,
                  (unsigned long long)(file_size - HP_REGF_HEADER_SIZE));
         return HIVEPORT_E_TRUNCATED;
     }
     struct stream s = {.fd = -1, .mem = map, .end = end};
-    return walk_bins(&s, NULL, why, why_len);
+    if (starts != NULL && (s.starts = hp_calloc(hp_regf_bin_starts_words(hbins_size), sizeof *s.starts)) == NULL) {
+        snprintf(why, why_len, "out of memory");
+        return HIVEPORT_E_NOMEM;
+    }
+    int rc = walk_bins(&s, NULL, why, why_len);
+    if (rc == HIVEPORT_OK && starts != NULL)
+        *starts = s.starts;
+    else
+        hp_free(s.starts);
+    return rc;
+}
+
+int hp_regf_edit_use_bin_starts(struct hp_regf_edit *e, const uint64_t *starts, uint64_t starts_end)
+{
+    if (starts == NULL || starts_end != e->end || e->indexed || e->cells.nbins > 0)
+        return 0;
+    size_t words = hp_regf_bin_starts_words(e->end - HP_REGF_HEADER_SIZE);
+    e->bin_starts = hp_malloc(words * sizeof *e->bin_starts);
+    e->bins_indexed = hp_calloc(words, sizeof *e->bins_indexed);
+    if (e->bin_starts == NULL || e->bins_indexed == NULL) {
+        hp_free(e->bin_starts);
+        hp_free(e->bins_indexed);
+        e->bin_starts = e->bins_indexed = NULL;
+        return -1;
+    }
+    memcpy(e->bin_starts, starts, words * sizeof *e->bin_starts);
+    e->file_end = e->end;
+    return 0;
 }
 
 /* The edit's bins and free cells, from one walk of the file it was made from (its changed pages laid over
@@ -216,15 +261,136 @@ static int build_index(struct hp_regf_edit *e)
     return e->indexed ? 0 : -1;
 }
 
-/* The index a session needs before its first allocation: the whole walk, or for a scratch edit none (only
- * the bins it appends are indexed). */
+/* The index a session needs before its first allocation: the whole walk without the open's map of bin
+ * starts; with it, none (ensure_bin, find_fit); for a scratch edit none (only the bins it appends are
+ * indexed). */
 static int ensure_index(struct hp_regf_edit *e)
 {
-    if (e->indexed)
+    if (e->indexed || e->bin_starts != NULL)
         return 0;
     if (e->no_reuse)
         return e->indexed = true, 0;
     return build_index(e);
+}
+
+/* ---- The index bin by bin, with the open's map of bin starts ---- */
+
+static bool page_bit(const uint64_t *bits, uint64_t off)
+{
+    uint64_t page = (off - HP_REGF_HEADER_SIZE) / HP_REGF_HBIN_SIZE;
+    return bits[page / 64] >> (page % 64) & 1;
+}
+
+/* The start of the file's bin holding off (HP_REGF_HEADER_SIZE <= off < e->file_end). */
+static uint64_t file_bin_of(const struct hp_regf_edit *e, uint64_t off)
+{
+    uint64_t b = off - (off - HP_REGF_HEADER_SIZE) % HP_REGF_HBIN_SIZE;
+    while (b > HP_REGF_HEADER_SIZE && !page_bit(e->bin_starts, b))
+        b -= HP_REGF_HBIN_SIZE;
+    return b;
+}
+
+static int by_bin_offset(const void *pa, const void *pb)
+{
+    const struct hp_regf_bin *a = pa, *b = pb;
+    return a->off < b->off ? -1 : a->off > b->off;
+}
+
+static int by_cell_offset(const void *pa, const void *pb)
+{
+    const struct hp_regf_free_cell *a = pa, *b = pb;
+    return a->off < b->off ? -1 : a->off > b->off;
+}
+
+static void sort_index(struct hp_regf_edit *e)
+{
+    qsort(e->cells.bins, e->cells.nbins, sizeof *e->cells.bins, by_bin_offset);
+    qsort(e->cells.free, e->cells.nfree, sizeof *e->cells.free, by_cell_offset);
+}
+
+/* Indexes the file's bin at b unless it is: it and its free cells go to the end of the lists (the caller
+ * sorts them).  Its cells are as the file has them: an edit frees and allocates only in indexed bins.
+ * -1 when they do not tile it (the lists are left as they were) or memory ran out. */
+static int index_file_bin(struct hp_regf_edit *e, uint64_t b)
+{
+    uint64_t page = (b - HP_REGF_HEADER_SIZE) / HP_REGF_HBIN_SIZE;
+    if (page_bit(e->bins_indexed, b))
+        return 0;
+    size_t nbins = e->cells.nbins, nfree = e->cells.nfree;
+    struct stream s = {.fd = -1, .mem = e->data, .end = e->file_end};
+    if (!walk_cells(&s, b, hp_regf_get32(e, b + 8), &e->cells)) {
+        e->cells.nbins = nbins;
+        e->cells.nfree = nfree;
+        e->oom = e->oom || s.oom;
+        return -1;
+    }
+    e->bins_indexed[page / 64] |= 1ull << (page % 64);
+    return 0;
+}
+
+/* Before the cell at off is freed or grown: its bin is indexed (its free neighbours are known). */
+static int ensure_bin(struct hp_regf_edit *e, uint64_t off)
+{
+    if (e->bin_starts == NULL || off < HP_REGF_HEADER_SIZE || off >= e->file_end)
+        return 0;
+    size_t nbins = e->cells.nbins;
+    if (index_file_bin(e, file_bin_of(e, off)) != 0)
+        return -1;
+    if (e->cells.nbins != nbins)
+        sort_index(e);
+    return 0;
+}
+
+/* The free cell among [from, nfree) that a cell of need bytes is taken from: the lowest size class
+ * holding one that fits, the lowest offset first; nfree when none fits. */
+static size_t best_fit(const struct hp_regf_edit *e, size_t from, uint32_t need)
+{
+    size_t best = e->cells.nfree;
+    unsigned best_class = 0;
+    for (size_t i = from; i < e->cells.nfree; i++) {
+        unsigned c = size_class(e->cells.free[i].size);
+        if (e->cells.free[i].size >= need && (best == e->cells.nfree || c < best_class)) {
+            best = i;
+            best_class = c;
+        }
+    }
+    return best;
+}
+
+/* The start of the file's last bin that starts below end (> HP_REGF_HEADER_SIZE), from the map of starts. */
+static uint64_t bin_before(const struct hp_regf_edit *e, uint64_t end)
+{
+    uint64_t page = (end - HP_REGF_HEADER_SIZE) / HP_REGF_HBIN_SIZE - 1;
+    for (;;) {
+        uint64_t word = e->bin_starts[page / 64] & (~0ull >> (63 - page % 64));
+        if (word != 0)
+            return HP_REGF_HEADER_SIZE + (page - page % 64 + 63 - (uint64_t)__builtin_clzll(word)) * HP_REGF_HBIN_SIZE;
+        page -= page % 64 + 1; /* the first page starts a bin: the loop ends before page wraps */
+    }
+}
+
+/* best_fit over the indexed bins, indexing the file's bins from its last one back until one fits (passing
+ * over the bins too small to hold need bytes and those indexed already); nfree when none does, SIZE_MAX
+ * when a bin's cells do not tile it or memory ran out. */
+static size_t find_fit(struct hp_regf_edit *e, uint32_t need)
+{
+    size_t best = best_fit(e, 0, need), nbins = e->cells.nbins;
+    int rc = 0;
+    for (uint64_t end = e->file_end; rc == 0 && best == e->cells.nfree && e->bin_starts != NULL &&
+                                     end > HP_REGF_HEADER_SIZE;) {
+        uint64_t b = bin_before(e, end);
+        if (end - b >= (uint64_t)need + BIN_HEADER && !page_bit(e->bins_indexed, b)) {
+            size_t from = e->cells.nfree;
+            if ((rc = index_file_bin(e, b)) == 0)
+                best = best_fit(e, from, need);
+        }
+        end = b;
+    }
+    if (e->cells.nbins != nbins) {
+        sort_index(e); /* the cell found moves with the sort: find it again (only the new cells fit) */
+        best = best_fit(e, 0, need);
+    }
+    return rc != 0 ? SIZE_MAX : best;
 }
 
 /* Appends a bin large enough for a cell of need bytes; its space becomes one free cell. */
@@ -255,15 +421,9 @@ uint64_t hp_regf_cell_alloc(struct hp_regf_edit *e, uint32_t record_len)
     if (record_len > 0x7FFFFFF0u - 4 || ensure_index(e) != 0)
         return 0;
     uint32_t need = (record_len + 4 + 7) & ~7u;
-    size_t best = e->cells.nfree;
-    unsigned best_class = 0;
-    for (size_t i = 0; i < e->cells.nfree; i++) {
-        unsigned c = size_class(e->cells.free[i].size);
-        if (e->cells.free[i].size >= need && (best == e->cells.nfree || c < best_class)) {
-            best = i;
-            best_class = c;
-        }
-    }
+    size_t best = find_fit(e, need);
+    if (best == SIZE_MAX)
+        return 0;
     if (best == e->cells.nfree) {
         if (append_bin(e, need) != 0)
             return 0;
@@ -302,7 +462,7 @@ static const struct hp_regf_bin *bin_of(const struct hp_regf_edit *e, uint64_t o
 
 int hp_regf_cell_free(struct hp_regf_edit *e, uint64_t off)
 {
-    if (ensure_index(e) != 0)
+    if (ensure_index(e) != 0 || ensure_bin(e, off) != 0)
         return -1;
     uint32_t len = hp_regf_cell_len(e, off);
     const struct hp_regf_bin *bin = bin_of(e, off);
@@ -344,7 +504,7 @@ int hp_regf_cell_free(struct hp_regf_edit *e, uint64_t off)
 uint64_t hp_regf_cell_realloc(struct hp_regf_edit *e, uint64_t off, uint32_t record_len)
 {
     uint32_t len = hp_regf_cell_len(e, off);
-    if (len == 0 || record_len > 0x7FFFFFF0u - 4 || ensure_index(e) != 0)
+    if (len == 0 || record_len > 0x7FFFFFF0u - 4 || ensure_index(e) != 0 || ensure_bin(e, off) != 0)
         return 0;
     if (len >= record_len)
         return off;

@@ -68,9 +68,13 @@ struct hp_regf_cells {
 void hp_regf_cells_free(struct hp_regf_cells *cells); /* edit.c */
 /* Checks the chain of hive bins of the file mapped at map (file_size bytes; cellalloc.c): each "hbin" where
  * the previous one ends, its offset field right, its size a multiple of 4096 inside the hive-bins area.
- * Reads only each bin's header: the cells are indexed by the first allocation that needs them, so that an
- * open that allocates nothing (a read, a restamp) costs what the chain costs, not what the hive does. */
-int hp_regf_check_bins(const void *map, uint64_t file_size, uint32_t hbins_size, char *why, size_t why_len);
+ * Reads only each bin's header: the cells are indexed by the allocations that need them, so that an open
+ * that allocates nothing (a read, a restamp) costs what the chain costs, not what the hive does.  starts
+ * (or NULL) gets where the bins start, one bit per 4 KiB page of the hive bins (hp_regf_bin_starts_words
+ * words, hp_malloc'd), when the chain is whole; else NULL. */
+int hp_regf_check_bins(const void *map, uint64_t file_size, uint32_t hbins_size, uint64_t **starts, char *why,
+                       size_t why_len);
+size_t hp_regf_bin_starts_words(uint64_t hbins_size);
 struct hp_regf_edit {
     unsigned char *data;
     uint64_t end;          /* 0x1000 + hive-bins size */
@@ -80,8 +84,11 @@ struct hp_regf_edit {
     uint32_t minor;        /* format minor version: the list kinds and big data it allows */
     uint64_t *dirty;       /* bit i: page i (file offset 4096 i) changed since the last commit */
     size_t dirty_words;
-    struct hp_regf_cells cells; /* built on the first allocation, unless the open built them (adopted) */
-    bool indexed;          /* cells are built */
+    struct hp_regf_cells cells; /* the bins indexed so far and their free cells (cellalloc.c) */
+    bool indexed;          /* cells hold every bin of the file */
+    uint64_t *bin_starts;  /* where the file's bins start (hp_regf_check_bins), NULL: index them all at once */
+    uint64_t file_end;     /* the end of the file's bins: bins from there on were appended, and are indexed */
+    uint64_t *bins_indexed; /* one bit per page of the file's bins: the bin starting there is indexed */
     bool no_reuse;         /* a scratch edit, never written: new cells come from bins it appends, a freed cell
                             * is only marked free; the file's free cells are not indexed (no walk of the bins) */
     bool oom;              /* a failure was for memory, not damage (cleared by the caller that reports it) */
@@ -91,6 +98,10 @@ struct hp_regf_edit {
  * them from offset 0 (else -1: an allocated copy).  -1 when out of memory. */
 int hp_regf_edit_init(struct hp_regf_edit *e, const unsigned char *data, uint64_t end, int fd);
 void hp_regf_edit_free(struct hp_regf_edit *e);
+/* Gives the edit a copy of where the file's bins start (hp_regf_check_bins), so that it indexes only the
+ * bins its allocations need; starts_end is the end of the bins they describe (else they are not used).
+ * -1 when out of memory. */
+int hp_regf_edit_use_bin_starts(struct hp_regf_edit *e, const uint64_t *starts, uint64_t starts_end);
 /* Makes room for the hive to grow to end bytes (data and page map); -1 when out of memory.  Moves data. */
 int hp_regf_edit_reserve(struct hp_regf_edit *e, uint64_t end);
 void hp_regf_edit_mark(struct hp_regf_edit *e, uint64_t off, uint64_t len); /* pages changed */
