@@ -48,6 +48,7 @@ struct hiveport {
     size_t npatches, cappatches;
     uint64_t *bin_starts;    /* where the bins of img start (hp_regf_check_bins), for the edit's index */
     uint64_t bin_starts_end; /* the img.end they describe */
+    bool lazy_bins;          /* the open did not walk the chain of bins (a logged writer's: handle.c) */
     struct hp_regf_edit *edit; /* native changes (edit.c): the hive bytes being edited, NULL until one */
     const void *mapping;     /* the file's mapping while img.data points at the edit's bytes */
     size_t mapping_len;      /* and its length (img.map_len is the copy's then) */

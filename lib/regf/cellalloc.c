@@ -5,8 +5,9 @@
  * rest can be a cell, and merges a cell it frees with free neighbours in the same bin.  So a change that
  * creates a few keys in a hive with free space leaves the file's size as it was.  Here the free cells are
  * indexed as the allocations need them, and kept sorted by offset: the bin of a cell being freed or grown,
- * and, when no indexed free cell fits, the file's bins from its last one back until one fits (a hive saved
- * by Windows has its free space in its last bins; win7 SYSTEM: all of it in the last).  So the cost of a
+ * and, when no indexed free cell fits, the file's bins from its last one back, over its last MiB
+ * (FIT_WINDOW), until one fits (a hive saved by Windows has its free space in its last bins; win7 SYSTEM:
+ * all of it in the last).  So the cost of a
  * change is set by the change, not by the hive (an index of every cell was 2/3 of a stamp of a 250 MB
  * hive).  A cell is taken from the lowest of Windows' size classes holding one that fits (size_class),
  * among the indexed bins.  A cell that must grow takes the free cell behind it when there is one, else
@@ -222,20 +223,39 @@ int hp_regf_check_bins(const void *map, uint64_t file_size, uint32_t hbins_size,
     return rc;
 }
 
-int hp_regf_edit_use_bin_starts(struct hp_regf_edit *e, const uint64_t *starts, uint64_t starts_end)
+int hp_regf_check_extent(const void *map, uint64_t file_size, uint32_t hbins_size, char *why, size_t why_len)
 {
-    if (starts == NULL || starts_end != e->end || e->indexed || e->cells.nbins > 0)
+    uint64_t end = (uint64_t)HP_REGF_HEADER_SIZE + hbins_size;
+    const unsigned char *first = (const unsigned char *)map + HP_REGF_HEADER_SIZE;
+    if (end > file_size) {
+        snprintf(why, why_len, "truncated: the header says %u bytes of hive bins but the file holds %llu", hbins_size,
+                 (unsigned long long)(file_size - HP_REGF_HEADER_SIZE));
+        return HIVEPORT_E_TRUNCATED;
+    }
+    uint32_t size = end >= HP_REGF_HEADER_SIZE + BIN_HEADER ? hp_le32(first + 8) : 0;
+    if (size == 0 || hp_le32(first) != HBIN_SIGNATURE || hp_le32(first + 4) != 0 || size % HP_REGF_HBIN_SIZE != 0 ||
+        HP_REGF_HEADER_SIZE + (uint64_t)size > end) {
+        snprintf(why, why_len, "no hive bin at offset 0x%x (the structure is damaged)", HP_REGF_HEADER_SIZE);
+        return HIVEPORT_E_CORRUPT;
+    }
+    return HIVEPORT_OK;
+}
+
+int hp_regf_edit_index_by_bin(struct hp_regf_edit *e, const uint64_t *starts, uint64_t starts_end)
+{
+    if (starts_end != e->end || e->indexed || e->cells.nbins > 0)
         return 0;
     size_t words = hp_regf_bin_starts_words(e->end - HP_REGF_HEADER_SIZE);
-    e->bin_starts = hp_malloc(words * sizeof *e->bin_starts);
+    e->bin_starts = starts != NULL ? hp_malloc(words * sizeof *e->bin_starts) : NULL;
     e->bins_indexed = hp_calloc(words, sizeof *e->bins_indexed);
-    if (e->bin_starts == NULL || e->bins_indexed == NULL) {
+    if ((starts != NULL && e->bin_starts == NULL) || e->bins_indexed == NULL) {
         hp_free(e->bin_starts);
         hp_free(e->bins_indexed);
         e->bin_starts = e->bins_indexed = NULL;
         return -1;
     }
-    memcpy(e->bin_starts, starts, words * sizeof *e->bin_starts);
+    if (starts != NULL)
+        memcpy(e->bin_starts, starts, words * sizeof *e->bin_starts);
     e->file_end = e->end;
     return 0;
 }
@@ -266,7 +286,7 @@ static int build_index(struct hp_regf_edit *e)
  * indexed). */
 static int ensure_index(struct hp_regf_edit *e)
 {
-    if (e->indexed || e->bin_starts != NULL)
+    if (e->indexed || e->bins_indexed != NULL)
         return 0;
     if (e->no_reuse)
         return e->indexed = true, 0;
@@ -281,13 +301,42 @@ static bool page_bit(const uint64_t *bits, uint64_t off)
     return bits[page / 64] >> (page % 64) & 1;
 }
 
-/* The start of the file's bin holding off (HP_REGF_HEADER_SIZE <= off < e->file_end). */
+/* The size of the file's bin whose header is at p ("hbin", its offset field p's, whole pages inside the
+ * file's bins), else 0. */
+static uint32_t bin_header_at(const struct hp_regf_edit *e, uint64_t p)
+{
+    if (p < HP_REGF_HEADER_SIZE || p + BIN_HEADER > e->file_end)
+        return 0;
+    const unsigned char *h = e->data + p;
+    uint32_t size = hp_le32(h + 8);
+    if (hp_le32(h) != HBIN_SIGNATURE || hp_le32(h + 4) != p - HP_REGF_HEADER_SIZE || size < HP_REGF_HBIN_SIZE ||
+        size % HP_REGF_HBIN_SIZE != 0 || p + size > e->file_end)
+        return 0;
+    return size;
+}
+
+/* Without the open's map of bin starts, a bin is found by its header at most this far back. */
+#define SCAN_BACK_PAGES ((16u << 20) / HP_REGF_HBIN_SIZE)
+
+/* The start of the file's bin holding off (HP_REGF_HEADER_SIZE <= off < e->file_end); 0 when no bin
+ * holds it (only without the map: the nearest header behind off is not of a bin that holds it and is
+ * followed by another bin or the end). */
 static uint64_t file_bin_of(const struct hp_regf_edit *e, uint64_t off)
 {
     uint64_t b = off - (off - HP_REGF_HEADER_SIZE) % HP_REGF_HBIN_SIZE;
-    while (b > HP_REGF_HEADER_SIZE && !page_bit(e->bin_starts, b))
-        b -= HP_REGF_HBIN_SIZE;
-    return b;
+    if (e->bin_starts != NULL) {
+        while (b > HP_REGF_HEADER_SIZE && !page_bit(e->bin_starts, b))
+            b -= HP_REGF_HBIN_SIZE;
+        return b;
+    }
+    for (uint32_t n = 0; n < SCAN_BACK_PAGES; n++, b -= HP_REGF_HBIN_SIZE) {
+        uint32_t size = bin_header_at(e, b);
+        if (size != 0)
+            return b + size > off && (b + size == e->file_end || bin_header_at(e, b + size) != 0) ? b : 0;
+        if (b == HP_REGF_HEADER_SIZE)
+            break;
+    }
+    return 0;
 }
 
 static int by_bin_offset(const void *pa, const void *pb)
@@ -331,10 +380,11 @@ static int index_file_bin(struct hp_regf_edit *e, uint64_t b)
 /* Before the cell at off is freed or grown: its bin is indexed (its free neighbours are known). */
 static int ensure_bin(struct hp_regf_edit *e, uint64_t off)
 {
-    if (e->bin_starts == NULL || off < HP_REGF_HEADER_SIZE || off >= e->file_end)
+    if (e->bins_indexed == NULL || off < HP_REGF_HEADER_SIZE || off >= e->file_end)
         return 0;
     size_t nbins = e->cells.nbins;
-    if (index_file_bin(e, file_bin_of(e, off)) != 0)
+    uint64_t b = file_bin_of(e, off);
+    if (b == 0 || index_file_bin(e, b) != 0)
         return -1;
     if (e->cells.nbins != nbins)
         sort_index(e);
@@ -357,9 +407,21 @@ static size_t best_fit(const struct hp_regf_edit *e, size_t from, uint32_t need)
     return best;
 }
 
-/* The start of the file's last bin that starts below end (> HP_REGF_HEADER_SIZE), from the map of starts. */
+/* The start of the file's bin that ends at end (> HP_REGF_HEADER_SIZE); 0 when none is found (only without
+ * the map of starts). */
 static uint64_t bin_before(const struct hp_regf_edit *e, uint64_t end)
 {
+    if (e->bin_starts == NULL) {
+        uint64_t b = end - HP_REGF_HBIN_SIZE;
+        for (uint32_t n = 0; n < SCAN_BACK_PAGES; n++, b -= HP_REGF_HBIN_SIZE) {
+            uint32_t size = bin_header_at(e, b);
+            if (size != 0)
+                return b + size == end ? b : 0;
+            if (b == HP_REGF_HEADER_SIZE)
+                break;
+        }
+        return 0;
+    }
     uint64_t page = (end - HP_REGF_HEADER_SIZE) / HP_REGF_HBIN_SIZE - 1;
     for (;;) {
         uint64_t word = e->bin_starts[page / 64] & (~0ull >> (63 - page % 64));
@@ -369,16 +431,24 @@ static uint64_t bin_before(const struct hp_regf_edit *e, uint64_t end)
     }
 }
 
-/* best_fit over the indexed bins, indexing the file's bins from its last one back until one fits (passing
- * over the bins too small to hold need bytes and those indexed already); nfree when none does, SIZE_MAX
- * when a bin's cells do not tile it or memory ran out. */
+/* How far back from the end of the file's bins an allocation looks for a free cell before it adds a bin:
+ * a hive saved by Windows keeps its free space in its last bins, and a search bounded so costs the same in
+ * a hive of 250 MB as in one of 10 (a cell of 5 KiB in win7 SYSTEM, whose free space is all in its last
+ * bin, read every bin header before a bin was added anyway). */
+#define FIT_WINDOW (1u << 20)
+
+/* best_fit over the indexed bins, indexing the file's bins from its last one back, within FIT_WINDOW,
+ * until one fits (passing over the bins too small to hold need bytes and those indexed already); nfree
+ * when none does, SIZE_MAX when a bin's cells do not tile it or memory ran out. */
 static size_t find_fit(struct hp_regf_edit *e, uint32_t need)
 {
     size_t best = best_fit(e, 0, need), nbins = e->cells.nbins;
     int rc = 0;
-    for (uint64_t end = e->file_end; rc == 0 && best == e->cells.nfree && e->bin_starts != NULL &&
-                                     end > HP_REGF_HEADER_SIZE;) {
+    uint64_t stop = e->file_end - HP_REGF_HEADER_SIZE > FIT_WINDOW ? e->file_end - FIT_WINDOW : HP_REGF_HEADER_SIZE;
+    for (uint64_t end = e->file_end; rc == 0 && best == e->cells.nfree && e->bins_indexed != NULL && end > stop;) {
         uint64_t b = bin_before(e, end);
+        if (b == 0)
+            break; /* damage: the bins behind are passed over, and a new bin is added if need be */
         if (end - b >= (uint64_t)need + BIN_HEADER && !page_bit(e->bins_indexed, b)) {
             size_t from = e->cells.nfree;
             if ((rc = index_file_bin(e, b)) == 0)

@@ -75,6 +75,9 @@ void hp_regf_cells_free(struct hp_regf_cells *cells); /* edit.c */
 int hp_regf_check_bins(const void *map, uint64_t file_size, uint32_t hbins_size, uint64_t **starts, char *why,
                        size_t why_len);
 size_t hp_regf_bin_starts_words(uint64_t hbins_size);
+/* What a writer that does not walk the chain checks at open (handle.c): the file holds the hive bins its
+ * header counts, and the first bin is one. */
+int hp_regf_check_extent(const void *map, uint64_t file_size, uint32_t hbins_size, char *why, size_t why_len);
 struct hp_regf_edit {
     unsigned char *data;
     uint64_t end;          /* 0x1000 + hive-bins size */
@@ -86,9 +89,10 @@ struct hp_regf_edit {
     size_t dirty_words;
     struct hp_regf_cells cells; /* the bins indexed so far and their free cells (cellalloc.c) */
     bool indexed;          /* cells hold every bin of the file */
-    uint64_t *bin_starts;  /* where the file's bins start (hp_regf_check_bins), NULL: index them all at once */
+    uint64_t *bin_starts;  /* where the file's bins start (hp_regf_check_bins), or NULL */
     uint64_t file_end;     /* the end of the file's bins: bins from there on were appended, and are indexed */
-    uint64_t *bins_indexed; /* one bit per page of the file's bins: the bin starting there is indexed */
+    uint64_t *bins_indexed; /* one bit per page of the file's bins: the bin starting there is indexed; NULL:
+                             * every bin is indexed at once (hp_regf_edit_index_by_bin) */
     bool no_reuse;         /* a scratch edit, never written: new cells come from bins it appends, a freed cell
                             * is only marked free; the file's free cells are not indexed (no walk of the bins) */
     bool oom;              /* a failure was for memory, not damage (cleared by the caller that reports it) */
@@ -98,10 +102,11 @@ struct hp_regf_edit {
  * them from offset 0 (else -1: an allocated copy).  -1 when out of memory. */
 int hp_regf_edit_init(struct hp_regf_edit *e, const unsigned char *data, uint64_t end, int fd);
 void hp_regf_edit_free(struct hp_regf_edit *e);
-/* Gives the edit a copy of where the file's bins start (hp_regf_check_bins), so that it indexes only the
- * bins its allocations need; starts_end is the end of the bins they describe (else they are not used).
- * -1 when out of memory. */
-int hp_regf_edit_use_bin_starts(struct hp_regf_edit *e, const uint64_t *starts, uint64_t starts_end);
+/* Makes the edit index only the bins its allocations need (cellalloc.c), finding them through a copy of
+ * where the file's bins start (hp_regf_check_bins), or with starts NULL by their headers; starts_end is
+ * the end of the bins the hive had then (else nothing changes: every bin is indexed at once).  -1 when
+ * out of memory. */
+int hp_regf_edit_index_by_bin(struct hp_regf_edit *e, const uint64_t *starts, uint64_t starts_end);
 /* Makes room for the hive to grow to end bytes (data and page map); -1 when out of memory.  Moves data. */
 int hp_regf_edit_reserve(struct hp_regf_edit *e, uint64_t end);
 void hp_regf_edit_mark(struct hp_regf_edit *e, uint64_t off, uint64_t len); /* pages changed */
