@@ -7,11 +7,12 @@
  * indexed as the allocations need them, and kept sorted by offset: the bin of a cell being freed or grown,
  * and, when no indexed free cell fits, the file's bins from its last one back, over its last MiB
  * (FIT_WINDOW), until one fits (a hive saved by Windows has its free space in its last bins; win7 SYSTEM:
- * all of it in the last).  So the cost of a
- * change is set by the change, not by the hive (an index of every cell was 2/3 of a stamp of a 250 MB
- * hive).  A cell is taken from the lowest of Windows' size classes holding one that fits (size_class),
- * among the indexed bins.  A cell that must grow takes the free cell behind it when there is one, else
- * moves (hp_regf_cell_realloc).  Without the open's map of bin starts, every bin is indexed at once.
+ * all of it in the last).  So the cost of a change is set by the change, not by the hive (an index of
+ * every cell was 2/3 of a stamp of a 250 MB hive).  A cell is taken from the lowest of Windows' size
+ * classes holding one that fits (size_class), among the indexed bins.  A cell that must grow takes the
+ * free cell behind it when there is one, else moves (hp_regf_cell_realloc).  The bins are found through
+ * the open's map of where they start, or by their headers when the open left out the walk of the chain
+ * (a logged writer's, handle.c); without either, every bin is indexed at once (build_index).
  *
  *   hbin at B: B+0 "hbin"  B+4 offset (rel)  B+8 size  B+0x14 FILETIME (first bin only)  B+0x20 first cell
  *   cell:      int32 size (negative: allocated; a multiple of 8, size field included), then the record */
@@ -293,7 +294,7 @@ static int ensure_index(struct hp_regf_edit *e)
     return build_index(e);
 }
 
-/* ---- The index bin by bin, with the open's map of bin starts ---- */
+/* ---- The index, bin by bin ---- */
 
 static bool page_bit(const uint64_t *bits, uint64_t off)
 {
