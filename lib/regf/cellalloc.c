@@ -354,8 +354,10 @@ static int by_cell_offset(const void *pa, const void *pb)
 
 static void sort_index(struct hp_regf_edit *e)
 {
-    qsort(e->cells.bins, e->cells.nbins, sizeof *e->cells.bins, by_bin_offset);
-    qsort(e->cells.free, e->cells.nfree, sizeof *e->cells.free, by_cell_offset);
+    if (e->cells.nbins > 1)
+        qsort(e->cells.bins, e->cells.nbins, sizeof *e->cells.bins, by_bin_offset);
+    if (e->cells.nfree > 1) /* a bin without a free cell leaves the list unallocated */
+        qsort(e->cells.free, e->cells.nfree, sizeof *e->cells.free, by_cell_offset);
 }
 
 /* Indexes the file's bin at b unless it is: it and its free cells go to the end of the lists (the caller
