@@ -187,6 +187,32 @@ char *hp_cells_value_name(const struct hp_image *img, uint64_t vk_off)
 
 /* ---- subkeys ---- */
 
+/* A leaf list at l (llen bytes): its entries, count and stride; false when it is not one. */
+static bool leaf_entries(const unsigned char *l, uint32_t llen, const unsigned char **entries, uint32_t *count,
+                         uint32_t *stride)
+{
+    if (llen < 4 || l[0] != 'l' || (l[1] != 'f' && l[1] != 'h' && l[1] != 'i'))
+        return false;
+    *stride = l[1] == 'i' ? 4 : 8;
+    *count = hp_le16(l + 2);
+    *entries = l + 4;
+    return 4 + (uint64_t)*count * *stride <= llen;
+}
+
+/* The subkey list of the key at nk_off (at least 4 bytes), *list NULL when it has no subkeys; false on
+ * damage. */
+static bool subkey_list(const struct hp_image *img, uint64_t nk_off, const unsigned char **list, uint32_t *len)
+{
+    const unsigned char *nk = hp_cells_nk(img, nk_off, len);
+    *list = NULL;
+    if (nk == NULL)
+        return false;
+    if (hp_le32(nk + 0x14) == 0)
+        return true;
+    *list = cell_at(img, abs_of(hp_le32(nk + 0x1C)), len);
+    return *list != NULL && *len >= 4;
+}
+
 /* The leaf lists (lf, lh, li) of a key's subkey list, directly or through an ri index: calls leaf for each
  * with its signature's second letter, its entries, their count and their size; false on damage. */
 static bool for_each_leaf(const struct hp_image *img, uint64_t nk_off,
@@ -194,35 +220,24 @@ static bool for_each_leaf(const struct hp_image *img, uint64_t nk_off,
                                        void *ctx),
                           void *ctx)
 {
+    const unsigned char *list;
     uint32_t len;
-    const unsigned char *nk = hp_cells_nk(img, nk_off, &len);
-    if (nk == NULL)
+    if (!subkey_list(img, nk_off, &list, &len))
         return false;
-    if (hp_le32(nk + 0x14) == 0)
-        return true;
-    uint64_t list_off = abs_of(hp_le32(nk + 0x1C));
-    const unsigned char *list = cell_at(img, list_off, &len);
-    if (list == NULL || len < 4)
-        return false;
-    uint32_t nleaves = 1;
+    uint32_t nleaves = list == NULL ? 0 : 1;
     const unsigned char *index = NULL;
-    if (list[0] == 'r' && list[1] == 'i') {
+    if (list != NULL && list[0] == 'r' && list[1] == 'i') {
         nleaves = hp_le16(list + 2);
         if (4 + (uint64_t)nleaves * 4 > len)
             return false;
         index = list + 4;
     }
     for (uint32_t i = 0; i < nleaves; i++) {
-        const unsigned char *l = list;
-        uint32_t llen = len;
+        const unsigned char *l = list, *entries;
+        uint32_t llen = len, count, stride;
         if (index != NULL && (l = cell_at(img, abs_of(hp_le32(index + (size_t)i * 4)), &llen)) == NULL)
             return false;
-        if (llen < 4 || l[0] != 'l' || (l[1] != 'f' && l[1] != 'h' && l[1] != 'i'))
-            return false;
-        uint32_t stride = l[1] == 'i' ? 4 : 8, count = hp_le16(l + 2);
-        if (4 + (uint64_t)count * stride > llen)
-            return false;
-        if (!leaf(l + 4, count, stride, (char)l[1], ctx))
+        if (!leaf_entries(l, llen, &entries, &count, &stride) || !leaf(entries, count, stride, (char)l[1], ctx))
             return false;
     }
     return true;
@@ -332,15 +347,38 @@ static int ascii_order(const struct hp_image *img, uint64_t off, const char *nam
     }
 }
 
-/* The first of count entries (stride bytes each) whose key's name is not below name, into *at. */
-static int search_entries(const struct hp_image *img, const unsigned char *entries, uint32_t count,
-                          uint32_t stride, const char *name, uint32_t *at, int *order)
+/* Items to search by halves: the entries of a leaf (stride bytes, each a key's offset), or the leaves of
+ * an index root (each ordered by its last key). */
+struct probe {
+    const struct hp_image *img;
+    const unsigned char *base;
+    uint32_t stride;
+    bool leaves;
+};
+
+/* The offset of the key item i is ordered by; 0 when it cannot be read. */
+static uint64_t probe_key(const struct probe *p, uint32_t i)
 {
-    uint32_t lo = 0, hi = count;
+    uint64_t off = abs_of(hp_le32(p->base + (size_t)i * p->stride));
+    if (!p->leaves)
+        return off;
+    const unsigned char *l, *entries;
+    uint32_t llen, count, stride;
+    if ((l = cell_at(p->img, off, &llen)) == NULL || !leaf_entries(l, llen, &entries, &count, &stride) || count == 0)
+        return 0;
+    return abs_of(hp_le32(entries + (size_t)(count - 1) * stride));
+}
+
+/* The first of n items whose key's name is not below name, into *at, and that name's order against name
+ * into *order (1 when there is none); SEARCH_LINEAR when a probe cannot be ordered. */
+static int search(const struct probe *p, uint32_t n, const char *name, uint32_t *at, int *order)
+{
+    uint32_t lo = 0, hi = n;
     *order = 1;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        int o = ascii_order(img, abs_of(hp_le32(entries + (size_t)mid * stride)), name);
+        uint64_t key = probe_key(p, mid);
+        int o = key == 0 ? SEARCH_ORDER_NONE : ascii_order(p->img, key, name);
         if (o == SEARCH_ORDER_NONE)
             return SEARCH_LINEAR;
         if (o < 0) {
@@ -354,64 +392,36 @@ static int search_entries(const struct hp_image *img, const unsigned char *entri
     return SEARCH_FOUND;
 }
 
-/* A leaf list at l (llen bytes): its entries, count and stride; false when it is not one. */
-static bool leaf_entries(const unsigned char *l, uint32_t llen, const unsigned char **entries, uint32_t *count,
-                         uint32_t *stride)
-{
-    if (llen < 4 || l[0] != 'l' || (l[1] != 'f' && l[1] != 'h' && l[1] != 'i'))
-        return false;
-    *stride = l[1] == 'i' ? 4 : 8;
-    *count = hp_le16(l + 2);
-    *entries = l + 4;
-    return 4 + (uint64_t)*count * *stride <= llen;
-}
-
 static int search_child(const struct hp_image *img, uint64_t nk_off, const char *name, uint32_t hash,
                         uint64_t *child)
 {
-    uint32_t len;
-    const unsigned char *nk = hp_cells_nk(img, nk_off, &len);
-    if (nk == NULL)
-        return SEARCH_LINEAR;
-    if (hp_le32(nk + 0x14) == 0)
-        return SEARCH_ABSENT;
-    const unsigned char *list = cell_at(img, abs_of(hp_le32(nk + 0x1C)), &len), *entries;
-    uint32_t count, stride, at;
+    const unsigned char *list, *entries;
+    uint32_t len, count, stride, at;
     int order;
-    if (list == NULL || len < 4)
+    if (!subkey_list(img, nk_off, &list, &len))
         return SEARCH_LINEAR;
+    if (list == NULL)
+        return SEARCH_ABSENT;
     if (list[0] == 'r' && list[1] == 'i') {
         /* The leaf to search: the first whose last name is not below name. */
-        uint32_t nleaves = hp_le16(list + 2), lo = 0, hi = nleaves, llen, leaf_len = 0;
-        if (4 + (uint64_t)nleaves * 4 > len)
+        uint32_t nleaves = hp_le16(list + 2);
+        struct probe leaves = {img, list + 4, 4, true};
+        if (4 + (uint64_t)nleaves * 4 > len || search(&leaves, nleaves, name, &at, &order) != SEARCH_FOUND)
             return SEARCH_LINEAR;
-        const unsigned char *leaf = NULL;
-        while (lo < hi) {
-            uint32_t mid = lo + (hi - lo) / 2;
-            const unsigned char *l = cell_at(img, abs_of(hp_le32(list + 4 + (size_t)mid * 4)), &llen);
-            if (l == NULL || !leaf_entries(l, llen, &entries, &count, &stride) || count == 0)
-                return SEARCH_LINEAR;
-            int o = ascii_order(img, abs_of(hp_le32(entries + (size_t)(count - 1) * stride)), name);
-            if (o == SEARCH_ORDER_NONE)
-                return SEARCH_LINEAR;
-            if (o < 0) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-                leaf = l;
-                leaf_len = llen;
-            }
-        }
-        if (leaf == NULL)
+        if (at == nleaves)
             return SEARCH_ABSENT;
-        list = leaf;
-        len = leaf_len;
+        if ((list = cell_at(img, abs_of(hp_le32(list + 4 + (size_t)at * 4)), &len)) == NULL)
+            return SEARCH_LINEAR;
     }
+    struct probe keys = {img, NULL, 0, false};
     if (!leaf_entries(list, len, &entries, &count, &stride))
         return SEARCH_LINEAR;
-    int rc = search_entries(img, entries, count, stride, name, &at, &order);
-    if (rc != SEARCH_FOUND || at == count || order != 0)
-        return rc == SEARCH_FOUND ? SEARCH_ABSENT : rc;
+    keys.base = entries;
+    keys.stride = stride;
+    if (search(&keys, count, name, &at, &order) != SEARCH_FOUND)
+        return SEARCH_LINEAR;
+    if (at == count || order != 0)
+        return SEARCH_ABSENT;
     const unsigned char *e = entries + (size_t)at * stride;
     if (list[1] == 'h' && hp_le32(e + 4) != hash)
         return SEARCH_ABSENT;
