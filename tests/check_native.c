@@ -367,11 +367,103 @@ START_TEST(real_win7)
 }
 END_TEST
 
+/* A hive whose last bin (8 KiB, one free cell) holds the header of a 4 KiB bin it was merged from, as
+ * Windows leaves merged bins (HvpCoalesceDiscardedBins), with logs beside it: the writer's open leaves out
+ * the walk of the chain, and the new cells must still come from the real bin, not the stale one inside
+ * it (found by its header alone, they overlapped the real bin's free cell: ref-invalid). */
+START_TEST(stale_bin_header_inside_a_bin)
+{
+    char *path = tu_path_in(dir, "SYSTEM"), *log1 = tu_path_in(dir, "SYSTEM.LOG1"), *log2 = tu_path_in(dir, "SYSTEM.LOG2");
+    size_t len;
+    unsigned char *b = tu_read(tu_fixture_path("system-basic"), &len);
+    ck_assert_ptr_nonnull(b);
+    uint64_t end = 0x1000 + (uint64_t)hp_le32(b + 0x28);
+    ck_assert_uint_eq(end, len);
+    b = realloc(b, end + 0x2000);
+    ck_assert_ptr_nonnull(b);
+    memset(b + end, 0, 0x2000);
+    const uint64_t bins[2][2] = {{end, 0x2000}, {end + 0x1000, 0x1000}}; /* the real bin, the stale header */
+    for (size_t i = 0; i < 2; i++) {
+        memcpy(b + bins[i][0], "hbin", 4);
+        hp_put_le32(b + bins[i][0] + 4, (uint32_t)(bins[i][0] - 0x1000));
+        hp_put_le32(b + bins[i][0] + 8, (uint32_t)bins[i][1]);
+        hp_put_le32(b + bins[i][0] + 0x20, (uint32_t)bins[i][1] - 0x20); /* a free cell filling it */
+    }
+    hp_put_le32(b + 0x28, (uint32_t)(end + 0x2000 - 0x1000));
+    hp_put_le32(b + 0x1FC, hp_regf_checksum(b));
+    tu_write_file(path, b, end + 0x2000);
+    free(b);
+    tu_assert_check_clean(path);
+    tu_make_log(path, log1, 6);
+    tu_write_file(log2, (const unsigned char *)"", 0);
+
+    hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
+    ck_assert(h->lazy_bins);
+    hiveport_setting s = {.key = "NewSvc\\Parameters", .value_name = "Port", .type = HIVEPORT_REG_DWORD};
+    ck_assert_int_eq(hiveport_set_port(h, &s, HIVEPORT_CS_ALL, 5000, 0), HIVEPORT_OK);
+    ck_assert_msg(hiveport_commit(h, NULL) == HIVEPORT_OK, "%s", hiveport_errmsg(h));
+    ck_assert_int_eq(hiveport_commit_method(h, NULL), HIVEPORT_COMMIT_LOG);
+    hiveport_close(h);
+    tu_assert_check_clean(path);
+    assert_hivex_dword(path, 1, "NewSvc\\Parameters", "Port", 5000);
+    free(path);
+    free(log1);
+    free(log2);
+}
+END_TEST
+
+static void put16(unsigned char *p, uint16_t v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+}
+
+/* A key whose stored name holds a NUL ("AB\0X") is not the key "AB": the search by halves leaves such a
+ * name to the comparison of whole names, as the lookup by every entry did. */
+START_TEST(a_name_with_a_nul_is_not_its_prefix)
+{
+    for (int kind = 0; kind < 2; kind++) {
+        unsigned char *d = calloc(1, 0x2000);
+        ck_assert_ptr_nonnull(d);
+        memcpy(d + 0x1000, "hbin", 4);
+        hp_put_le32(d + 0x1008, 0x1000);
+        const char names[2][4] = {{'R', 'O', 'O', 'T'}, {'A', 'B', 0, 'X'}};
+        for (int k = 0; k < 2; k++) { /* two nk records: the root with one subkey, and "AB\0X" */
+            unsigned char *c = d + 0x1020 + 0x60 * k, *r = c + 4;
+            hp_put_le32(c, (uint32_t)-0x60);
+            r[0] = 'n';
+            r[1] = 'k';
+            put16(r + 2, 0x20); /* an ASCII (compressed) name */
+            hp_put_le32(r + 0x14, k == 0);
+            hp_put_le32(r + 0x1C, k == 0 ? 0x0E0 : 0xFFFFFFFFu);
+            hp_put_le32(r + 0x28, 0xFFFFFFFFu);
+            put16(r + 0x48, 4);
+            memcpy(r + 0x4C, names[k], 4);
+        }
+        unsigned char *l = d + 0x10E0;
+        hp_put_le32(l, (uint32_t)-0x10);
+        l[4] = 'l';
+        l[5] = kind == 0 ? 'f' : 'i';
+        put16(l + 6, 1);
+        hp_put_le32(l + 8, 0x080);
+        if (kind == 0)
+            memcpy(l + 12, names[1], 4);
+        hp_put_le32(d + 0x10F0, 0x1000 - 0xF0);
+        struct hp_image img = {d, 0x2000, 0x2000};
+        uint64_t child = 1;
+        ck_assert_int_eq(hp_cells_child(&img, 0x1020, "AB", &child), 0);
+        ck_assert_msg(child == 0, "l%c: \"AB\" found the key \"AB\\0X\"", kind == 0 ? 'f' : 'i');
+        free(d);
+    }
+}
+END_TEST
+
 int main(void)
 {
     const TTest *const tests[] = {creates_keys_in_15, creates_lf_lists_in_13, unset_deletes_value,
                                   value_that_no_longer_fits, full_leaf_splits_under_ri, big_data_in_15,
-                                  grows_past_the_mapping, reproducible, NULL};
+                                  grows_past_the_mapping, reproducible, stale_bin_header_inside_a_bin,
+                                  a_name_with_a_nul_is_not_its_prefix, NULL};
     Suite *s;
     TCase *tc = tu_tcase(&s, "native", "native", 120, setup, teardown);
     tcase_add_loop_test(tc, real_win10, 0, 2); /* _i: logs beside the hive */

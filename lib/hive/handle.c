@@ -135,9 +135,9 @@ void hp_hive_unload(hiveport *h)
 
 /* Whether the open may leave out the walk of the chain of bins: a writer whose commit will most likely go
  * through the hive's logs (they are beside it, the hive is clean, no copy was asked for).  The logged
- * commit checks the bins its pages lie in (check_touched.c), a copy commit the whole hive, and the
- * allocations find the bins they need by their headers (cellalloc.c): its cost is then set by its change,
- * not by the hive (250 MB: a restamp's CPU 12.8 -> 2.3 ms, most of it the walk). */
+ * commit checks the bins its pages lie in (check_touched.c), a copy commit the whole hive, and an edit
+ * that allocates walks the chain's headers then (cellalloc.c): a restamp's cost is set by its change, not
+ * by the hive (250 MB: CPU 12.8 -> 2.3 ms, most of it the walk). */
 static bool walk_can_wait(hiveport *h)
 {
     if (!(h->flags & HIVEPORT_OPEN_WRITE) || (h->flags & (HIVEPORT_OPEN_DAMAGED | HIVEPORT_OPEN_COMMIT_COPY)) ||

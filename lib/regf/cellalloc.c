@@ -11,8 +11,9 @@
  * every cell was 2/3 of a stamp of a 250 MB hive).  A cell is taken from the lowest of Windows' size
  * classes holding one that fits (size_class), among the indexed bins.  A cell that must grow takes the
  * free cell behind it when there is one, else moves (hp_regf_cell_realloc).  The bins are found through
- * the open's map of where they start, or by their headers when the open left out the walk of the chain
- * (a logged writer's, handle.c); without either, every bin is indexed at once (build_index).
+ * the open's map of where they start or, when the open left out the walk of the chain (a logged writer's,
+ * handle.c), one walk of the chain's headers when an allocation first needs a bin (ensure_bin_starts);
+ * without a map, every bin is indexed at once (build_index).
  *
  *   hbin at B: B+0 "hbin"  B+4 offset (rel)  B+8 size  B+0x14 FILETIME (first bin only)  B+0x20 first cell
  *   cell:      int32 size (negative: allocated; a multiple of 8, size field included), then the record */
@@ -115,7 +116,8 @@ struct stream {
     int err;                            /* errno of a failed read, 0 for a short one */
     bool oom;                           /* the lists could not grow */
     uint64_t *starts;                   /* where the bins start, one bit per page (the open's walk), or NULL */
-    uint64_t released;                  /* mem is a file's mapping: its pages below this were given back */
+    bool release;                       /* mem is the file's shared mapping: give its pages back as it goes */
+    uint64_t released;                  /* its pages below this were given back */
 };
 
 /* The open's walk touches a page per bin of the file's mapping: they are given back as it goes (MADV_DONTNEED:
@@ -124,8 +126,8 @@ struct stream {
 #define RELEASE_EVERY (4u << 20)
 static void release_behind(struct stream *s, uint64_t off, bool all)
 {
-    if (s->starts == NULL || (!all && off - s->released < RELEASE_EVERY))
-        return;
+    if (!s->release || (!all && off - s->released < RELEASE_EVERY))
+        return; /* never an edit's private copy: MADV_DONTNEED would drop its changes */
     uint64_t end = all ? s->end : off - off % 4096;
     if (end > s->released)
         madvise((void *)(s->mem + s->released), (size_t)(end - s->released), MADV_DONTNEED);
@@ -228,7 +230,7 @@ int hp_regf_check_bins(const void *map, uint64_t file_size, uint32_t hbins_size,
                  (unsigned long long)(file_size - HP_REGF_HEADER_SIZE));
         return HIVEPORT_E_TRUNCATED;
     }
-    struct stream s = {.fd = -1, .mem = map, .end = end};
+    struct stream s = {.fd = -1, .mem = map, .end = end, .release = true};
     if (starts != NULL && (s.starts = hp_calloc(hp_regf_bin_starts_words(hbins_size), sizeof *s.starts)) == NULL) {
         snprintf(why, why_len, "out of memory");
         return HIVEPORT_E_NOMEM;
@@ -320,42 +322,13 @@ static bool page_bit(const uint64_t *bits, uint64_t off)
     return bits[page / 64] >> (page % 64) & 1;
 }
 
-/* The size of the file's bin whose header is at p ("hbin", its offset field p's, whole pages inside the
- * file's bins), else 0. */
-static uint32_t bin_header_at(const struct hp_regf_edit *e, uint64_t p)
-{
-    if (p < HP_REGF_HEADER_SIZE || p + BIN_HEADER > e->file_end)
-        return 0;
-    const unsigned char *h = e->data + p;
-    uint32_t size = hp_le32(h + 8);
-    if (hp_le32(h) != HBIN_SIGNATURE || hp_le32(h + 4) != p - HP_REGF_HEADER_SIZE || size < HP_REGF_HBIN_SIZE ||
-        size % HP_REGF_HBIN_SIZE != 0 || p + size > e->file_end)
-        return 0;
-    return size;
-}
-
-/* Without the open's map of bin starts, a bin is found by its header at most this far back. */
-#define SCAN_BACK_PAGES ((16u << 20) / HP_REGF_HBIN_SIZE)
-
-/* The start of the file's bin holding off (HP_REGF_HEADER_SIZE <= off < e->file_end); 0 when no bin
- * holds it (only without the map: the nearest header behind off is not of a bin that holds it and is
- * followed by another bin or the end). */
+/* The start of the file's bin holding off (HP_REGF_HEADER_SIZE <= off < e->file_end). */
 static uint64_t file_bin_of(const struct hp_regf_edit *e, uint64_t off)
 {
     uint64_t b = off - (off - HP_REGF_HEADER_SIZE) % HP_REGF_HBIN_SIZE;
-    if (e->bin_starts != NULL) {
-        while (b > HP_REGF_HEADER_SIZE && !page_bit(e->bin_starts, b))
-            b -= HP_REGF_HBIN_SIZE;
-        return b;
-    }
-    for (uint32_t n = 0; n < SCAN_BACK_PAGES; n++, b -= HP_REGF_HBIN_SIZE) {
-        uint32_t size = bin_header_at(e, b);
-        if (size != 0)
-            return b + size > off && (b + size == e->file_end || bin_header_at(e, b + size) != 0) ? b : 0;
-        if (b == HP_REGF_HEADER_SIZE)
-            break;
-    }
-    return 0;
+    while (b > HP_REGF_HEADER_SIZE && !page_bit(e->bin_starts, b))
+        b -= HP_REGF_HBIN_SIZE;
+    return b;
 }
 
 static int by_bin_offset(const void *pa, const void *pb)
@@ -398,14 +371,35 @@ static int index_file_bin(struct hp_regf_edit *e, uint64_t b)
     return 0;
 }
 
+/* Where the file's bins start, when the open left out the walk of the chain (a logged writer, handle.c):
+ * walked once, through the edit's copy, when an allocation first needs a bin.  A bin is not found by a
+ * header alone: Windows leaves the headers of bins it merged inside the bin they became
+ * (HvpCoalesceDiscardedBins), and only the chain from the first bin tells the two apart.  -1 when the
+ * chain is broken or memory ran out. */
+static int ensure_bin_starts(struct hp_regf_edit *e)
+{
+    if (e->bin_starts != NULL)
+        return 0;
+    e->bin_starts = hp_calloc(hp_regf_bin_starts_words(e->file_end - HP_REGF_HEADER_SIZE), sizeof *e->bin_starts);
+    if (e->bin_starts == NULL)
+        return e->oom = true, -1;
+    char why[160];
+    struct stream s = {.fd = -1, .mem = e->data, .end = e->file_end, .starts = e->bin_starts};
+    if (walk_bins(&s, NULL, why, sizeof why) != HIVEPORT_OK) {
+        hp_free(e->bin_starts);
+        e->bin_starts = NULL;
+        return -1;
+    }
+    return 0;
+}
+
 /* Before the cell at off is freed or grown: its bin is indexed (its free neighbours are known). */
 static int ensure_bin(struct hp_regf_edit *e, uint64_t off)
 {
     if (e->bins_indexed == NULL || off < HP_REGF_HEADER_SIZE || off >= e->file_end)
         return 0;
     size_t nbins = e->cells.nbins;
-    uint64_t b = file_bin_of(e, off);
-    if (b == 0 || index_file_bin(e, b) != 0)
+    if (ensure_bin_starts(e) != 0 || index_file_bin(e, file_bin_of(e, off)) != 0)
         return -1;
     if (e->cells.nbins != nbins)
         sort_index(e);
@@ -428,21 +422,9 @@ static size_t best_fit(const struct hp_regf_edit *e, size_t from, uint32_t need)
     return best;
 }
 
-/* The start of the file's bin that ends at end (> HP_REGF_HEADER_SIZE); 0 when none is found (only without
- * the map of starts). */
+/* The start of the file's bin that ends at end (> HP_REGF_HEADER_SIZE). */
 static uint64_t bin_before(const struct hp_regf_edit *e, uint64_t end)
 {
-    if (e->bin_starts == NULL) {
-        uint64_t b = end - HP_REGF_HBIN_SIZE;
-        for (uint32_t n = 0; n < SCAN_BACK_PAGES; n++, b -= HP_REGF_HBIN_SIZE) {
-            uint32_t size = bin_header_at(e, b);
-            if (size != 0)
-                return b + size == end ? b : 0;
-            if (b == HP_REGF_HEADER_SIZE)
-                break;
-        }
-        return 0;
-    }
     uint64_t page = (end - HP_REGF_HEADER_SIZE) / HP_REGF_HBIN_SIZE - 1;
     for (;;) {
         uint64_t word = e->bin_starts[page / 64] & (~0ull >> (63 - page % 64));
@@ -464,12 +446,10 @@ static uint64_t bin_before(const struct hp_regf_edit *e, uint64_t end)
 static size_t find_fit(struct hp_regf_edit *e, uint32_t need)
 {
     size_t best = best_fit(e, 0, need), nbins = e->cells.nbins;
-    int rc = 0;
+    int rc = best == e->cells.nfree && e->bins_indexed != NULL ? ensure_bin_starts(e) : 0;
     uint64_t stop = e->file_end - HP_REGF_HEADER_SIZE > FIT_WINDOW ? e->file_end - FIT_WINDOW : HP_REGF_HEADER_SIZE;
     for (uint64_t end = e->file_end; rc == 0 && best == e->cells.nfree && e->bins_indexed != NULL && end > stop;) {
         uint64_t b = bin_before(e, end);
-        if (b == 0)
-            break; /* damage: the bins behind are passed over, and a new bin is added if need be */
         if (end - b >= (uint64_t)need + BIN_HEADER && !page_bit(e->bins_indexed, b)) {
             size_t from = e->cells.nfree;
             if ((rc = index_file_bin(e, b)) == 0)

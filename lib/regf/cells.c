@@ -337,8 +337,8 @@ static int ascii_order(const struct hp_image *img, uint64_t off, const char *nam
     const unsigned char *q = (const unsigned char *)name;
     for (;; q++) {
         int32_t c = stored_next(&p, end, latin1);
-        if (c >= 0x80)
-            return SEARCH_ORDER_NONE;
+        if (c >= 0x80 || c == 0 || (c < 0 && p != end))
+            return SEARCH_ORDER_NONE; /* so do a NUL in the name and a stray last byte: name_equals decides */
         uint32_t a = c < 0 ? 0 : upcase((uint32_t)c), b = upcase(*q);
         if (a != b && ((a >= '[' && a <= '`') || (b >= '[' && b <= '`')))
             return SEARCH_ORDER_NONE; /* between Z and a: libhivex, which sorts by lower case, puts these first */

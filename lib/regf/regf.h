@@ -89,7 +89,7 @@ struct hp_regf_edit {
     size_t dirty_words;
     struct hp_regf_cells cells; /* the bins indexed so far and their free cells (cellalloc.c) */
     bool indexed;          /* cells hold every bin of the file */
-    uint64_t *bin_starts;  /* where the file's bins start (hp_regf_check_bins), or NULL */
+    uint64_t *bin_starts;  /* where the file's bins start (hp_regf_check_bins), NULL until walked */
     uint64_t file_end;     /* the end of the file's bins: bins from there on were appended, and are indexed */
     uint64_t *bins_indexed; /* one bit per page of the file's bins: the bin starting there is indexed; NULL:
                              * every bin is indexed at once (hp_regf_edit_index_by_bin) */
@@ -103,9 +103,9 @@ struct hp_regf_edit {
 int hp_regf_edit_init(struct hp_regf_edit *e, const unsigned char *data, uint64_t end, int fd);
 void hp_regf_edit_free(struct hp_regf_edit *e);
 /* Makes the edit index only the bins its allocations need (cellalloc.c), finding them through a copy of
- * where the file's bins start (hp_regf_check_bins), or with starts NULL by their headers; starts_end is
- * the end of the bins the hive had then (else nothing changes: every bin is indexed at once).  -1 when
- * out of memory. */
+ * where the file's bins start (hp_regf_check_bins), or with starts NULL through one walk of the chain when
+ * an allocation first needs a bin; starts_end is the end of the bins the hive had then (else nothing
+ * changes: every bin is indexed at once).  -1 when out of memory. */
 int hp_regf_edit_index_by_bin(struct hp_regf_edit *e, const uint64_t *starts, uint64_t starts_end);
 /* Makes room for the hive to grow to end bytes (data and page map); -1 when out of memory.  Moves data. */
 int hp_regf_edit_reserve(struct hp_regf_edit *e, uint64_t end);
