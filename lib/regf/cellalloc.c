@@ -372,10 +372,11 @@ static int index_file_bin(struct hp_regf_edit *e, uint64_t b)
 }
 
 /* Where the file's bins start, when the open left out the walk of the chain (a logged writer, handle.c):
- * walked once, through the edit's copy, when an allocation first needs a bin.  A bin is not found by a
- * header alone: Windows leaves the headers of bins it merged inside the bin they became
- * (HvpCoalesceDiscardedBins), and only the chain from the first bin tells the two apart.  -1 when the
- * chain is broken or memory ran out. */
+ * walked once when an allocation first needs a bin, in a shared mapping of the file it was made from
+ * whose pages are given back as it goes (the bin headers there are the edit's: an edit never changes
+ * them), else in the edit's copy.  A bin is not found by a header alone: Windows leaves the headers of
+ * bins it merged inside the bin they became (HvpCoalesceDiscardedBins), and only the chain from the first
+ * bin tells the two apart.  -1 when the chain is broken or memory ran out. */
 static int ensure_bin_starts(struct hp_regf_edit *e)
 {
     if (e->bin_starts != NULL)
@@ -383,9 +384,14 @@ static int ensure_bin_starts(struct hp_regf_edit *e)
     e->bin_starts = hp_calloc(hp_regf_bin_starts_words(e->file_end - HP_REGF_HEADER_SIZE), sizeof *e->bin_starts);
     if (e->bin_starts == NULL)
         return e->oom = true, -1;
+    void *map = e->fd >= 0 ? mmap(NULL, (size_t)e->file_end, PROT_READ, MAP_SHARED, e->fd, 0) : MAP_FAILED;
     char why[160];
-    struct stream s = {.fd = -1, .mem = e->data, .end = e->file_end, .starts = e->bin_starts};
-    if (walk_bins(&s, NULL, why, sizeof why) != HIVEPORT_OK) {
+    struct stream s = {.fd = -1, .mem = map != MAP_FAILED ? map : e->data, .end = e->file_end,
+                       .starts = e->bin_starts, .release = map != MAP_FAILED};
+    int rc = walk_bins(&s, NULL, why, sizeof why);
+    if (map != MAP_FAILED)
+        munmap(map, (size_t)e->file_end);
+    if (rc != HIVEPORT_OK) {
         hp_free(e->bin_starts);
         e->bin_starts = NULL;
         return -1;
