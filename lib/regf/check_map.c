@@ -84,6 +84,38 @@ int hp_check_tile(struct hp_check *c, uint64_t off, uint32_t size)
 
 #define BIN_SEARCH_PAGES 4096 /* how far back (in 4 KiB pages) a bin header is looked for: 16 MiB */
 
+/* Whether the cells of the bin at page (size bytes) tile it: sizes multiples of 8, at least 8. */
+static bool cells_tile(const struct hp_check *c, uint64_t page, uint32_t size)
+{
+    for (uint64_t pos = page + 0x20; pos < page + size;) {
+        int32_t raw = (int32_t)hp_le32(c->data + pos);
+        uint32_t n = raw < 0 ? (uint32_t)0 - (uint32_t)raw : (uint32_t)raw;
+        if (raw == INT32_MIN || n < 8 || n % 8 != 0 || pos + n > page + size)
+            return false;
+        pos += n;
+    }
+    return true;
+}
+
+/* The bin holding off by the chain from the first bin, its size into *size; 0 when the chain breaks first. */
+static uint64_t chain_bin_of(const struct hp_check *c, uint64_t off, uint32_t *size)
+{
+    for (uint64_t pos = HP_REGF_HEADER_SIZE; pos + 32 <= c->end; pos += *size) {
+        const unsigned char *b = c->data + pos;
+        *size = hp_le32(b + 8);
+        if (memcmp(b, "hbin", 4) != 0 || hp_le32(b + 4) != pos - HP_REGF_HEADER_SIZE || *size < HP_REGF_HBIN_SIZE ||
+            *size % HP_REGF_HBIN_SIZE != 0 || pos + *size > c->end)
+            return 0;
+        if (off < pos + *size)
+            return pos;
+    }
+    return 0;
+}
+
+/* The bin holding off is found by the nearest header behind it.  That header may not be a bin's: Windows
+ * leaves the headers of bins it merged inside the bin they became, and data may look like one.  When the
+ * cells behind it do not tile it, the chain from the first bin decides (a walk of every bin header, only
+ * then: a sound commit was refused with a cell-size finding in the stale "bin"). */
 int hp_check_tile_bin_of(struct hp_check *c, uint64_t off)
 {
     if (off < HP_REGF_HEADER_SIZE || off >= c->end)
@@ -91,11 +123,18 @@ int hp_check_tile_bin_of(struct hp_check *c, uint64_t off)
     uint64_t page = off - (off - HP_REGF_HEADER_SIZE) % HP_REGF_HBIN_SIZE;
     for (size_t n = 0; n < BIN_SEARCH_PAGES && page >= HP_REGF_HEADER_SIZE; n++, page -= HP_REGF_HBIN_SIZE) {
         const unsigned char *b = c->data + page;
-        uint32_t size = hp_le32(b + 8);
+        uint32_t size = hp_le32(b + 8), chain_size = 0;
         if (memcmp(b, "hbin", 4) != 0 || hp_le32(b + 4) != page - HP_REGF_HEADER_SIZE)
             continue;
-        if (size < HP_REGF_HBIN_SIZE || size % HP_REGF_HBIN_SIZE != 0 || page + size > c->end || off >= page + size)
+        bool fits = size >= HP_REGF_HBIN_SIZE && size % HP_REGF_HBIN_SIZE == 0 && page + size <= c->end &&
+                    off < page + size;
+        uint64_t chained = fits && cells_tile(c, page, size) ? page : chain_bin_of(c, off, &chain_size);
+        if (!fits && chained == 0)
             break;
+        if (chained != 0 && chained != page) {
+            page = chained;
+            size = chain_size;
+        }
         size_t first = (size_t)((page - HP_REGF_HEADER_SIZE) / HP_REGF_HBIN_SIZE);
         if (c->tiled != NULL) {
             if ((c->tiled[first / 64] >> (first % 64)) & 1u)

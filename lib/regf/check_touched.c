@@ -2,7 +2,8 @@
  * but only in the pages they mark and through the keys they touch: so the check covers the base block,
  * every hive bin holding a changed page (its cells must still tile it), and each touched key (record,
  * values, security cell, subkey list with its order and hashes, longest-name fields), tiling the other
- * bins those keys lead to as it reaches them.  A leaf of a large subkey list that the change did not write
+ * bins those keys lead to as it reaches them (a bin by the nearest header behind a page, or by the chain
+ * when that header's cells do not tile: check_map.c).  A leaf of a large subkey list that the change did not write
  * is counted and placed in the list's order by its first and last names, not read key by key (check_keys.c:
  * a new service under a Services key of 52,073 read every one of them).  The whole-hive check would cost more than the commit
  * (tests/bench: stamp); it remains for hiveport_check() and the copy commit. */
