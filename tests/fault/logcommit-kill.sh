@@ -4,9 +4,11 @@
 # `strace -e inject=SYSCALL:signal=KILL:when=N` kills `hiveport set HIVE ntds=NEW --commit log` at its Nth
 # pwrite64, then at its Nth fdatasync, for N = 1, 2, ... until the command gets through.  The hives: the
 # system-basic fixture with new-format (Windows 8.1+) and old-format (Vista/7) logs, and the real
-# win10-pruned and win7 SYSTEM hives of ../shared/hives with logs of their Windows' format.  After each
-# kill, on the plain file:
-#   - `get` shows the old or the new port (never an error or a third value);
+# win10-pruned and win7 SYSTEM hives of ../shared/hives with logs of their Windows' format.  The "-stamp"
+# cases set HpKill\Parameters:Port instead, which no hive has: new keys, new cells (in the win7 hive the
+# Services list grows into a new bin), from the writer that leaves out the open's walk of the chain of
+# bins.  After each kill, on the plain file:
+#   - `get` shows the old port (none for a stamp) or the new one (never an error or a third value);
 #   - `hiveport check` finds no error;
 #   - the file is the old hive or the new one byte for byte (the same command run to its end with the
 #     same SOURCE_DATE_EPOCH), or it is dirty and `hiveport recover` of it and its logs gives exactly the
@@ -44,17 +46,20 @@ fresh() {
     cp "$1/orig" "$1/SYSTEM" && cp "$1/orig.LOG1" "$1/SYSTEM.LOG1" && : >"$1/SYSTEM.LOG2" && rm -f "$1/out"
 }
 
-# run_case NAME HIVEFILE TYPE
+# run_case NAME HIVEFILE TYPE [stamp]
 run_case() {
-    local name=$1 src=$2 type=$3 d=$work/$1 old=7300 new=7301
+    local name=$1 src=$2 type=$3 d=$work/$1 old=7300 new=7301 setting=ntds
     mkdir -p "$d"
     cp "$src" "$d/orig" && chmod 644 "$d/orig" || { notok "$name: cannot copy $src"; return; }
-    # ntds at the old port, by a copy commit (it may create the value), so that the logged set is a patch.
-    "$HIVEPORT" set "$d/orig" ntds=$old --controlset all --commit copy --force 2>"$d/err" ||
-        { notok "$name: cannot prepare: $(cat "$d/err")"; return; }
+    if [ "${4:-}" = stamp ]; then
+        setting='HpKill\Parameters:Port' old=""
+    else # ntds at the old port, by a copy commit (it may create the value), so that the logged set is a patch
+        "$HIVEPORT" set "$d/orig" ntds=$old --controlset all --commit copy --force 2>"$d/err" ||
+            { notok "$name: cannot prepare: $(cat "$d/err")"; return; }
+    fi
     mklog "$d/orig" "$d/orig.LOG1" "$type" || { notok "$name: cannot make the log"; return; }
     fresh "$d"
-    "$HIVEPORT" set "$d/SYSTEM" ntds=$new --controlset all --commit log --force 2>"$d/err" ||
+    "$HIVEPORT" set "$d/SYSTEM" "$setting=$new" --controlset all --commit log --force 2>"$d/err" ||
         { notok "$name: the logged commit fails without a kill: $(cat "$d/err")"; return; }
     cp "$d/SYSTEM" "$d/new"
     local sc n rc kills=0 dirty=0 bad
@@ -63,13 +68,13 @@ run_case() {
             fresh "$d"
             # In a subshell that waits for it, so that its report of the kill goes to /dev/null.
             (strace -f -qq -o /dev/null -e trace=pwrite64,fdatasync -e "inject=$sc:signal=KILL:when=$n" \
-                "$HIVEPORT" set "$d/SYSTEM" ntds=$new --controlset all --commit log --force >/dev/null 2>"$d/err"
+                "$HIVEPORT" set "$d/SYSTEM" "$setting=$new" --controlset all --commit log --force >/dev/null 2>"$d/err"
              echo $? >"$d/rc") 2>/dev/null
             rc=$(cat "$d/rc")
             bad=""
             local port
-            port=$("$HIVEPORT" get "$d/SYSTEM" ntds 2>>"$d/err")
-            [ "$port" = $old ] || [ "$port" = $new ] || bad="get gives '$port'"
+            port=$("$HIVEPORT" get "$d/SYSTEM" "$setting" 2>>"$d/err")
+            [ "$port" = "$old" ] || [ "$port" = $new ] || bad="get gives '$port'"
             "$HIVEPORT" check --fail-on error "$d/SYSTEM" >"$d/check" 2>&1 || bad="$bad; check: $(grep -m1 error "$d/check")"
             if cmp -s "$d/SYSTEM" "$d/orig" || cmp -s "$d/SYSTEM" "$d/new"; then
                 :
@@ -97,10 +102,12 @@ run_case() {
 
 run_case basic-new "$fixtures/system-basic.hive" 6
 run_case basic-old "$fixtures/system-basic.hive" 1
+run_case basic-new-stamp "$fixtures/system-basic.hive" 6 stamp
 for real in win10-pruned:6 win7:1; do
     hive=${real%%:*} type=${real#*:}
     if [ -f "$hives/$hive-SYSTEM.xz" ]; then
-        xz -dc "$hives/$hive-SYSTEM.xz" >"$work/$hive.hive" && run_case "$hive" "$work/$hive.hive" "$type"
+        xz -dc "$hives/$hive-SYSTEM.xz" >"$work/$hive.hive" && run_case "$hive" "$work/$hive.hive" "$type" &&
+            run_case "$hive-stamp" "$work/$hive.hive" "$type" stamp
     else
         hp_skip "logcommit-kill $hive" "$hives/$hive-SYSTEM.xz is missing" || notok "$hive missing under CI"
     fi
