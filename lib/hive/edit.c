@@ -40,8 +40,7 @@ int hp_edit_begin(hiveport *h)
         return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory for a copy of the hive", hp_name(h));
     }
     e->no_reuse = h->scratch;
-    if (!e->no_reuse && (h->bin_starts != NULL || h->lazy_bins) &&
-        hp_regf_edit_index_by_bin(e, h->bin_starts, h->bin_starts_end) != 0) {
+    if (!e->no_reuse && hp_regf_edit_index_by_bin(e, h->bin_starts, h->bin_starts_end) != 0) {
         hp_regf_edit_free(e);
         hp_free(e);
         return hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory for a copy of the hive", hp_name(h));

@@ -12,17 +12,15 @@
  * classes holding one that fits (size_class), among the indexed bins.  A cell that must grow takes the
  * free cell behind it when there is one, else moves (hp_regf_cell_realloc).  The bins are found through
  * the open's map of where they start or, when the open left out the walk of the chain (a logged writer's,
- * handle.c), one walk of the chain's headers when an allocation first needs a bin (ensure_bin_starts);
- * without a map, every bin is indexed at once (build_index).
+ * handle.c), one walk of the chain's headers when an allocation first needs a bin (ensure_bin_starts).
+ * A scratch edit (no_reuse) indexes only the bins it appends.
  *
  *   hbin at B: B+0 "hbin"  B+4 offset (rel)  B+8 size  B+0x14 FILETIME (first bin only)  B+0x20 first cell
  *   cell:      int32 size (negative: allocated; a multiple of 8, size field included), then the record */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <unistd.h>
 
 #include "le.h"
 #include "regf.h"
@@ -101,21 +99,13 @@ static unsigned size_class(uint32_t size)
     return c;
 }
 
-/* The hive bytes as one walk of the bins reads them.  The walk of every cell (the index) reads the file
- * through a buffer (reading costs less than faulting in every page of a mapping: win7 SYSTEM, 2736 bins:
- * 2.0 ms against 9.1 ms by page faults, tests/bench/RESULTS.md), with an edit's pages changed since laid
- * over it; without a file, the edit's copy itself.  The open's check of the chain reads one header per bin
- * from the file's mapping (mem): 250 MB hive, a restamp's CPU 42 -> 13 ms. */
-#define STREAM_CHUNK (64u * 1024u)
-struct stream {
-    int fd;
-    const struct hp_regf_edit *overlay; /* its dirty pages replace the file's; NULL: none */
-    const unsigned char *mem;           /* no file: the bytes themselves */
-    unsigned char *buf;
-    uint64_t base, have, end;
-    int err;                            /* errno of a failed read, 0 for a short one */
+/* A walk of the hive bins in memory: the file's shared mapping (the open's walk, and an edit's deferred
+ * one) or an edit's copy. */
+struct walk {
+    const unsigned char *mem;
+    uint64_t end;
     bool oom;                           /* the lists could not grow */
-    uint64_t *starts;                   /* where the bins start, one bit per page (the open's walk), or NULL */
+    uint64_t *starts;                   /* where the bins start, one bit per page, or NULL */
     bool release;                       /* mem is the file's shared mapping: give its pages back as it goes */
     uint64_t released;                  /* its pages below this were given back */
 };
@@ -124,7 +114,7 @@ struct stream {
  * the page cache keeps them), so that a read's peak memory is what it looks up, not the hive (250 MB: 251
  * MiB -> 5 MiB). */
 #define RELEASE_EVERY (4u << 20)
-static void release_behind(struct stream *s, uint64_t off, bool all)
+static void release_behind(struct walk *s, uint64_t off, bool all)
 {
     if (!s->release || (!all && off - s->released < RELEASE_EVERY))
         return; /* never an edit's private copy: MADV_DONTNEED would drop its changes */
@@ -134,36 +124,14 @@ static void release_behind(struct stream *s, uint64_t off, bool all)
     s->released = end;
 }
 
-/* The len bytes at off (len <= 32, off + len <= end), or NULL when they cannot be read (s->err). */
-static const unsigned char *stream_at(struct stream *s, uint64_t off, uint32_t len)
-{
-    if (s->mem != NULL)
-        return s->mem + off;
-    if (off >= s->base && off + len <= s->base + s->have)
-        return s->buf + (off - s->base);
-    s->base = off - off % 4096; /* bins start on 4 KiB boundaries: a bin header never straddles two reads */
-    uint64_t want = s->end - s->base < STREAM_CHUNK ? s->end - s->base : STREAM_CHUNK;
-    ssize_t got = pread(s->fd, s->buf, (size_t)want, (off_t)s->base);
-    s->err = got < 0 ? errno : 0;
-    s->have = got < 0 ? 0 : (uint64_t)got;
-    if (s->overlay != NULL)
-        for (uint64_t p = s->base; p + 4096 <= s->base + s->have; p += 4096)
-            if (hp_regf_edit_page_dirty(s->overlay, p / 4096))
-                memcpy(s->buf + (p - s->base), s->overlay->data + p, 4096);
-    return off + len <= s->base + s->have ? s->buf + (off - s->base) : NULL;
-}
-
-/* The bin [b, b + size) and its free cells into cells: false when its cells do not tile it, a read
- * failed or memory ran out (s->oom). */
-static bool walk_cells(struct stream *s, uint64_t b, uint32_t size, struct hp_regf_cells *cells)
+/* The bin [b, b + size) and its free cells into cells: false when its cells do not tile it or memory ran
+ * out (s->oom). */
+static bool walk_cells(struct walk *s, uint64_t b, uint32_t size, struct hp_regf_cells *cells)
 {
     if (add_bin(cells, b, size) != 0)
         return s->oom = true, false;
     for (uint64_t c = b + BIN_HEADER; c < b + size;) {
-        const unsigned char *p = stream_at(s, c, 4);
-        if (p == NULL)
-            return false;
-        int32_t raw = (int32_t)hp_le32(p);
+        int32_t raw = (int32_t)hp_le32(s->mem + c);
         uint32_t n = raw < 0 ? (uint32_t)-(int64_t)raw : (uint32_t)raw;
         if (raw == INT32_MIN || n < 8 || n % 8 != 0 || c + n > b + size)
             return false;
@@ -175,22 +143,15 @@ static bool walk_cells(struct stream *s, uint64_t b, uint32_t size, struct hp_re
 }
 
 /* One walk of the chain of hive bins up to s->end: each "hbin" where the previous one ends, its offset
- * field right, its size a multiple of 4096 inside the hive-bins area.  With cells, also every cell of
- * every bin: cells->complete when they tile them all (else the lists are emptied; the chain is still
- * checked). */
-static int walk_bins(struct stream *s, struct hp_regf_cells *cells, char *why, size_t why_len)
+ * field right, its size a multiple of 4096 inside the hive-bins area; where each starts into s->starts. */
+static int walk_bins(struct walk *s, char *why, size_t why_len)
 {
     for (uint64_t off = HP_REGF_HEADER_SIZE; off < s->end;) {
         if (off + 32 > s->end) {
             snprintf(why, why_len, "no hive bin at offset 0x%llx (the structure is damaged)", (unsigned long long)off);
             return HIVEPORT_E_CORRUPT;
         }
-        const unsigned char *bin = stream_at(s, off, 32);
-        if (bin == NULL) {
-            snprintf(why, why_len, "cannot read the hive bin at offset 0x%llx: %s", (unsigned long long)off,
-                     s->err != 0 ? strerror(s->err) : "truncated: the file is shorter than its header says");
-            return s->err != 0 ? HIVEPORT_E_IO : HIVEPORT_E_TRUNCATED;
-        }
+        const unsigned char *bin = s->mem + off;
         uint32_t size = hp_le32(bin + 8);
         if (hp_le32(bin) != HBIN_SIGNATURE) {
             snprintf(why, why_len, "no hive bin at offset 0x%llx (the structure is damaged)", (unsigned long long)off);
@@ -202,8 +163,6 @@ static int walk_bins(struct stream *s, struct hp_regf_cells *cells, char *why, s
                      (unsigned long long)off, size);
             return HIVEPORT_E_CORRUPT;
         }
-        if (cells != NULL && cells->complete && !walk_cells(s, off, size, cells))
-            hp_regf_cells_free(cells); /* not complete: whoever needs them walks again and says why */
         if (s->starts != NULL) {
             uint64_t page = (off - HP_REGF_HEADER_SIZE) / HP_REGF_HBIN_SIZE;
             s->starts[page / 64] |= 1ull << (page % 64);
@@ -230,12 +189,12 @@ int hp_regf_check_bins(const void *map, uint64_t file_size, uint32_t hbins_size,
                  (unsigned long long)(file_size - HP_REGF_HEADER_SIZE));
         return HIVEPORT_E_TRUNCATED;
     }
-    struct stream s = {.fd = -1, .mem = map, .end = end, .release = true};
+    struct walk s = {.mem = map, .end = end, .release = true};
     if (starts != NULL && (s.starts = hp_calloc(hp_regf_bin_starts_words(hbins_size), sizeof *s.starts)) == NULL) {
         snprintf(why, why_len, "out of memory");
         return HIVEPORT_E_NOMEM;
     }
-    int rc = walk_bins(&s, NULL, why, why_len);
+    int rc = walk_bins(&s, why, why_len);
     release_behind(&s, s.end, true);
     if (rc == HIVEPORT_OK && starts != NULL)
         *starts = s.starts;
@@ -264,8 +223,8 @@ int hp_regf_check_extent(const void *map, uint64_t file_size, uint32_t hbins_siz
 
 int hp_regf_edit_index_by_bin(struct hp_regf_edit *e, const uint64_t *starts, uint64_t starts_end)
 {
-    if (starts_end != e->end || e->indexed || e->cells.nbins > 0)
-        return 0;
+    if (starts_end != e->end)
+        starts = NULL; /* of another image: the chain is walked again */
     size_t words = hp_regf_bin_starts_words(e->end - HP_REGF_HEADER_SIZE);
     e->bin_starts = starts != NULL ? hp_malloc(words * sizeof *e->bin_starts) : NULL;
     e->bins_indexed = hp_calloc(words, sizeof *e->bins_indexed);
@@ -279,39 +238,6 @@ int hp_regf_edit_index_by_bin(struct hp_regf_edit *e, const uint64_t *starts, ui
         memcpy(e->bin_starts, starts, words * sizeof *e->bin_starts);
     e->file_end = e->end;
     return 0;
-}
-
-/* The edit's bins and free cells, from one walk of the file it was made from (its changed pages laid over
- * it), or of its copy when the file cannot be read.  -1 when the cells do not tile the bins. */
-static int build_index(struct hp_regf_edit *e)
-{
-    char why[160];
-    struct stream s = {.fd = e->fd, .overlay = e, .end = e->end};
-    s.buf = e->fd >= 0 ? hp_malloc(STREAM_CHUNK) : NULL;
-    for (int pass = 0; pass < 2 && !e->indexed && !s.oom; pass++) {
-        if (s.buf == NULL || pass == 1)
-            s.mem = e->data; /* the copy holds the same bytes */
-        hp_regf_cells_free(&e->cells);
-        e->cells.complete = true;
-        e->indexed = walk_bins(&s, &e->cells, why, sizeof why) == HIVEPORT_OK && e->cells.complete;
-        if (s.mem != NULL)
-            break;
-    }
-    hp_free(s.buf);
-    e->oom = e->oom || s.oom;
-    return e->indexed ? 0 : -1;
-}
-
-/* The index a session needs before its first allocation: the whole walk without the open's map of bin
- * starts; with it, none (ensure_bin, find_fit); for a scratch edit none (only the bins it appends are
- * indexed). */
-static int ensure_index(struct hp_regf_edit *e)
-{
-    if (e->indexed || e->bins_indexed != NULL)
-        return 0;
-    if (e->no_reuse)
-        return e->indexed = true, 0;
-    return build_index(e);
 }
 
 /* ---- The index, bin by bin ---- */
@@ -360,7 +286,7 @@ static int index_file_bin(struct hp_regf_edit *e, uint64_t b)
     if (page_bit(e->bins_indexed, b))
         return 0;
     size_t nbins = e->cells.nbins, nfree = e->cells.nfree;
-    struct stream s = {.fd = -1, .mem = e->data, .end = e->file_end};
+    struct walk s = {.mem = e->data, .end = e->file_end};
     if (!walk_cells(&s, b, hp_regf_get32(e, b + 8), &e->cells)) {
         e->cells.nbins = nbins;
         e->cells.nfree = nfree;
@@ -386,9 +312,9 @@ static int ensure_bin_starts(struct hp_regf_edit *e)
         return e->oom = true, -1;
     void *map = e->fd >= 0 ? mmap(NULL, (size_t)e->file_end, PROT_READ, MAP_SHARED, e->fd, 0) : MAP_FAILED;
     char why[160];
-    struct stream s = {.fd = -1, .mem = map != MAP_FAILED ? map : e->data, .end = e->file_end,
-                       .starts = e->bin_starts, .release = map != MAP_FAILED};
-    int rc = walk_bins(&s, NULL, why, sizeof why);
+    struct walk s = {.mem = map != MAP_FAILED ? map : e->data, .end = e->file_end, .starts = e->bin_starts,
+                     .release = map != MAP_FAILED};
+    int rc = walk_bins(&s, why, sizeof why);
     if (map != MAP_FAILED)
         munmap(map, (size_t)e->file_end);
     if (rc != HIVEPORT_OK) {
@@ -495,7 +421,7 @@ static int append_bin(struct hp_regf_edit *e, uint32_t need)
 
 uint64_t hp_regf_cell_alloc(struct hp_regf_edit *e, uint32_t record_len)
 {
-    if (record_len > 0x7FFFFFF0u - 4 || ensure_index(e) != 0)
+    if (record_len > 0x7FFFFFF0u - 4)
         return 0;
     uint32_t need = (record_len + 4 + 7) & ~7u;
     size_t best = find_fit(e, need);
@@ -539,7 +465,7 @@ static const struct hp_regf_bin *bin_of(const struct hp_regf_edit *e, uint64_t o
 
 int hp_regf_cell_free(struct hp_regf_edit *e, uint64_t off)
 {
-    if (ensure_index(e) != 0 || ensure_bin(e, off) != 0)
+    if (ensure_bin(e, off) != 0)
         return -1;
     uint32_t len = hp_regf_cell_len(e, off);
     const struct hp_regf_bin *bin = bin_of(e, off);
@@ -581,7 +507,7 @@ int hp_regf_cell_free(struct hp_regf_edit *e, uint64_t off)
 uint64_t hp_regf_cell_realloc(struct hp_regf_edit *e, uint64_t off, uint32_t record_len)
 {
     uint32_t len = hp_regf_cell_len(e, off);
-    if (len == 0 || record_len > 0x7FFFFFF0u - 4 || ensure_index(e) != 0 || ensure_bin(e, off) != 0)
+    if (len == 0 || record_len > 0x7FFFFFF0u - 4 || ensure_bin(e, off) != 0)
         return 0;
     if (len >= record_len)
         return off;

@@ -57,13 +57,12 @@ struct hp_regf_bin {
     uint64_t off;
     uint32_t size;
 };
-/* Every hive bin and every free cell of a hive, ascending by offset (cellalloc.c builds them). */
+/* The hive bins an edit has indexed and their free cells, ascending by offset (cellalloc.c). */
 struct hp_regf_cells {
     struct hp_regf_bin *bins;
     size_t nbins, capbins;
     struct hp_regf_free_cell *free;
     size_t nfree, capfree;
-    bool complete;         /* the cells tile every bin: the lists hold every bin and free cell */
 };
 void hp_regf_cells_free(struct hp_regf_cells *cells); /* edit.c */
 /* Checks the chain of hive bins of the file mapped at map (file_size bytes; cellalloc.c): each "hbin" where
@@ -88,11 +87,10 @@ struct hp_regf_edit {
     uint64_t *dirty;       /* bit i: page i (file offset 4096 i) changed since the last commit */
     size_t dirty_words;
     struct hp_regf_cells cells; /* the bins indexed so far and their free cells (cellalloc.c) */
-    bool indexed;          /* cells hold every bin of the file */
     uint64_t *bin_starts;  /* where the file's bins start (hp_regf_check_bins), NULL until walked */
     uint64_t file_end;     /* the end of the file's bins: bins from there on were appended, and are indexed */
-    uint64_t *bins_indexed; /* one bit per page of the file's bins: the bin starting there is indexed; NULL:
-                             * every bin is indexed at once (hp_regf_edit_index_by_bin) */
+    uint64_t *bins_indexed; /* one bit per page of the file's bins: the bin starting there is indexed; NULL
+                             * for a scratch edit, which indexes only the bins it appends */
     bool no_reuse;         /* a scratch edit, never written: new cells come from bins it appends, a freed cell
                             * is only marked free; the file's free cells are not indexed (no walk of the bins) */
     bool oom;              /* a failure was for memory, not damage (cleared by the caller that reports it) */
@@ -102,10 +100,10 @@ struct hp_regf_edit {
  * them from offset 0 (else -1: an allocated copy).  -1 when out of memory. */
 int hp_regf_edit_init(struct hp_regf_edit *e, const unsigned char *data, uint64_t end, int fd);
 void hp_regf_edit_free(struct hp_regf_edit *e);
-/* Makes the edit index only the bins its allocations need (cellalloc.c), finding them through a copy of
- * where the file's bins start (hp_regf_check_bins), or with starts NULL through one walk of the chain when
- * an allocation first needs a bin; starts_end is the end of the bins the hive had then (else nothing
- * changes: every bin is indexed at once).  -1 when out of memory. */
+/* Makes the edit index the bins its allocations need (cellalloc.c), finding them through a copy of where
+ * the file's bins start (hp_regf_check_bins), or with starts NULL through one walk of the chain when an
+ * allocation first needs a bin; starts_end is the end of the bins they describe (starts of another image
+ * are not used).  Every edit but a scratch one calls it first.  -1 when out of memory. */
 int hp_regf_edit_index_by_bin(struct hp_regf_edit *e, const uint64_t *starts, uint64_t starts_end);
 /* Makes room for the hive to grow to end bytes (data and page map); -1 when out of memory.  Moves data. */
 int hp_regf_edit_reserve(struct hp_regf_edit *e, uint64_t end);
