@@ -95,6 +95,9 @@ uint32_t hp_audit_le32(const char *data);
 /* Copies name into out (out_len > 0) lower-cased with everything but ASCII letters and digits removed, so
  * that "TCP\IP  port " and "TCP/IP Port" compare equal. */
 void hp_audit_normalize(const char *name, char *out, size_t out_len);
+/* The service a setting's key (relative to Services) names, its first component (at most HP_NAME_MAX
+ * bytes), into service; returns the rest of the key after its backslash, "" when there is none. */
+const char *hp_audit_service_of(const char *key, char service[HP_NAME_MAX + 1]);
 /* A printable rendering of a value's data, for messages ("5001", "\"5001\"", "8 bytes"). */
 void hp_audit_describe_data(uint32_t type, const char *data, size_t len, char *out, size_t out_len);
 

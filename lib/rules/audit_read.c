@@ -171,6 +171,13 @@ void hp_audit_normalize(const char *name, char *out, size_t out_len)
     out[n] = '\0';
 }
 
+const char *hp_audit_service_of(const char *key, char service[HP_NAME_MAX + 1])
+{
+    size_t len = strcspn(key, "\\");
+    snprintf(service, HP_NAME_MAX + 1, "%.*s", (int)(len > HP_NAME_MAX ? HP_NAME_MAX : len), key);
+    return key[len] == '\\' ? key + len + 1 : "";
+}
+
 uint32_t hp_audit_le32(const char *data)
 {
     const unsigned char *p = (const unsigned char *)data;

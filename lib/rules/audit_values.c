@@ -105,12 +105,7 @@ static int build_catalog(struct hp_audit *a, struct cat_entry **out, size_t *cou
     for (size_t i = 0; i < n; i++) {
         struct cat_entry *c = &cat[i];
         c->s = hiveport_catalog_at(i);
-        size_t len = strcspn(c->s->key, "\\");
-        if (len > HP_NAME_MAX)
-            len = HP_NAME_MAX;
-        memcpy(c->service, c->s->key, len);
-        c->service[len] = '\0';
-        c->sub = c->s->key[len] == '\\' ? c->s->key + len + 1 : "";
+        c->sub = hp_audit_service_of(c->s->key, c->service);
         hp_audit_normalize(c->service, c->norm_service, sizeof c->norm_service);
         hp_audit_normalize(c->s->value_name, c->norm_name, sizeof c->norm_name);
         c->exchange = strncmp(c->s->id, "exchange", 8) == 0;

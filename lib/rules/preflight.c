@@ -133,7 +133,7 @@ static int add_service_missing(hiveport *h, hiveport_findings *result, const hiv
 }
 
 /* The first component of each planned setting's key, the services a scoped audit reads besides the
- * catalog's (hp_audit_scope); the names point into the plan. */
+ * catalog's (hp_audit_scope); the list points into *names. */
 static int plan_scope(hiveport *h, const hiveport_plan_item *plan, size_t count, struct hp_audit_scope *scope,
                       char (**names)[HP_NAME_MAX + 1])
 {
@@ -146,9 +146,7 @@ static int plan_scope(hiveport *h, const hiveport_plan_item *plan, size_t count,
         return nomem(h);
     }
     for (size_t i = 0; i < count; i++) {
-        const char *key = plan[i].setting->key;
-        size_t len = strcspn(key, "\\");
-        snprintf((*names)[i], sizeof (*names)[i], "%.*s", (int)(len > HP_NAME_MAX ? HP_NAME_MAX : len), key);
+        hp_audit_service_of(plan[i].setting->key, (*names)[i]);
         list[i] = (*names)[i];
     }
     scope->services = list;
