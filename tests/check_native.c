@@ -62,13 +62,22 @@ static void assert_hivex_dword(const char *path, unsigned cs, const char *key, c
     hivex_close(hv);
 }
 
-/* Sets the five stamp settings in control set 1 and commits; returns the commit's status. */
-/* The bins the last stamp's edit indexed (cellalloc.c indexes those its allocations need), whether its
+/* The bins the last stamp's edit indexed (cellalloc.c indexes those its allocations need), the pages whose
+ * bin it knew (all of them when the open walked the chain, else those near the bins it needed), whether its
  * open walked the chain of bins, and how it committed. */
-static size_t stamp_indexed_bins;
+static size_t stamp_indexed_bins, stamp_known_pages;
 static bool stamp_walked;
 static int stamp_method;
 
+static size_t known_pages(const struct hp_regf_edit *e)
+{
+    size_t n = 0;
+    for (size_t i = 0; e->bins_known != NULL && i < hp_regf_bin_starts_words(e->file_end - 0x1000); i++)
+        n += (size_t)__builtin_popcountll(e->bins_known[i]);
+    return n;
+}
+
+/* Sets the five stamp settings in control set 1 and commits. */
 static void stamp(const char *path, uint32_t base)
 {
     hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
@@ -76,6 +85,7 @@ static void stamp(const char *path, uint32_t base)
         ck_assert_int_eq(hiveport_set_port(h, hiveport_catalog_find(stamp_ids[i]), 1, base + (uint32_t)i, 0),
                          HIVEPORT_OK);
     stamp_indexed_bins = h->edit != NULL ? h->edit->cells.nbins : 0;
+    stamp_known_pages = h->edit != NULL ? known_pages(h->edit) : 0;
     stamp_walked = !h->lazy_bins;
     ck_assert_int_eq(hiveport_commit(h, NULL), HIVEPORT_OK);
     stamp_method = hiveport_commit_method(h, NULL);
@@ -320,7 +330,8 @@ static uint32_t hbins_of(const char *path)
  *     the next two keys fit the grown leaf, the other new cells the freed old one.  Growing
  *     by one entry each time took three bins (12288 bytes); a leaf is split only at 507 entries.
  * logged: with (Vista/7-format) logs beside the hive, so that the writer's open leaves out the walk of the
- * bins (handle.c) and finds those it allocates in by their headers (cellalloc.c): the same result. */
+ * bins (handle.c) and the allocator walks the chain only near the bins it needs (cellalloc.c, learn_bins:
+ * win7: 258 of its 2873 pages): the same result. */
 static void real_stamp(const char *name, uint32_t grow, bool logged)
 {
     char *path = tu_real_hive(dir, name);
@@ -345,6 +356,9 @@ static void real_stamp(const char *name, uint32_t grow, bool logged)
     /* The allocator indexed the bins it needed (win7: 4 of 2736, win10: 2), not every one. */
     ck_assert_msg(stamp_indexed_bins > 0 && stamp_indexed_bins * 20 <= bins / 4096, "%s: the stamp indexed %zu bins",
                   name, stamp_indexed_bins);
+    if (logged && bins > (6u << 20)) /* win7: the walks leave out most of the chain */
+        ck_assert_msg(stamp_known_pages * 4 <= bins / 4096, "%s: the stamp walked to %zu of %u pages", name,
+                      stamp_known_pages, bins / 4096);
     assert_stamped(path, 5001);
     ck_assert_uint_eq(hbins_of(path), bins + grow);
     ck_assert_int_eq(size_of(path), before + grow);
@@ -367,29 +381,29 @@ START_TEST(real_win7)
 }
 END_TEST
 
-/* system-basic with a last bin of 8 KiB (one free cell) that holds the header of a 4 KiB bin it was merged
- * from, as Windows leaves merged bins (HvpCoalesceDiscardedBins), and logs beside it, at path; the real
- * bin's offset into *bin. */
-static void hive_with_a_merged_bin(const char *path, const char *log1, const char *log2, uint64_t *bin)
+/* system-basic with a last bin of size bytes (one free cell) that holds the header of every 4 KiB bin it
+ * was merged from, each with its one free cell after it, as Windows leaves merged bins
+ * (HvpCoalesceDiscardedBins), and logs beside it, at path; the real bin's offset into *bin. */
+static void hive_with_a_merged_bin(const char *path, const char *log1, const char *log2, uint32_t size, uint64_t *bin)
 {
     size_t len;
     unsigned char *b = tu_read(tu_fixture_path("system-basic"), &len);
     ck_assert_ptr_nonnull(b);
     uint64_t end = 0x1000 + (uint64_t)hp_le32(b + 0x28);
     ck_assert_uint_eq(end, len);
-    b = realloc(b, end + 0x2000);
+    b = realloc(b, end + size);
     ck_assert_ptr_nonnull(b);
-    memset(b + end, 0, 0x2000);
-    const uint64_t bins[2][2] = {{end, 0x2000}, {end + 0x1000, 0x1000}}; /* the real bin, the stale header */
-    for (size_t i = 0; i < 2; i++) {
-        memcpy(b + bins[i][0], "hbin", 4);
-        hp_put_le32(b + bins[i][0] + 4, (uint32_t)(bins[i][0] - 0x1000));
-        hp_put_le32(b + bins[i][0] + 8, (uint32_t)bins[i][1]);
-        hp_put_le32(b + bins[i][0] + 0x20, (uint32_t)bins[i][1] - 0x20); /* a free cell filling it */
+    memset(b + end, 0, size);
+    for (uint64_t at = end; at < end + size; at += 0x1000) { /* the real bin, then the stale headers */
+        uint32_t bin_size = at == end ? size : 0x1000;
+        memcpy(b + at, "hbin", 4);
+        hp_put_le32(b + at + 4, (uint32_t)(at - 0x1000));
+        hp_put_le32(b + at + 8, bin_size);
+        hp_put_le32(b + at + 0x20, bin_size - 0x20); /* a free cell filling it */
     }
-    hp_put_le32(b + 0x28, (uint32_t)(end + 0x2000 - 0x1000));
+    hp_put_le32(b + 0x28, (uint32_t)(end + size - 0x1000));
     hp_put_le32(b + 0x1FC, hp_regf_checksum(b));
-    tu_write_file(path, b, end + 0x2000);
+    tu_write_file(path, b, end + size);
     free(b);
     tu_assert_check_clean(path);
     tu_make_log(path, log1, 6);
@@ -404,7 +418,7 @@ START_TEST(stale_bin_header_inside_a_bin)
 {
     char *path = tu_path_in(dir, "SYSTEM"), *log1 = tu_path_in(dir, "SYSTEM.LOG1"), *log2 = tu_path_in(dir, "SYSTEM.LOG2");
     uint64_t bin;
-    hive_with_a_merged_bin(path, log1, log2, &bin);
+    hive_with_a_merged_bin(path, log1, log2, 0x2000, &bin);
 
     hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
     ck_assert(h->lazy_bins);
@@ -415,6 +429,71 @@ START_TEST(stale_bin_header_inside_a_bin)
     hiveport_close(h);
     tu_assert_check_clean(path);
     assert_hivex_dword(path, 1, "NewSvc\\Parameters", "Port", 5000);
+    free(path);
+    free(log1);
+    free(log2);
+}
+END_TEST
+
+/* A merged bin longer than the span the allocator walks the chain from (cellalloc.c, TRUST_SPAN: 4 MiB),
+ * so that the walk for the last MiB starts among the headers it left: those start bins of one free cell,
+ * so the walk starts at none of them but walks the whole chain, and a value's data goes into the real
+ * bin's free cell, not a stale bin's (which overlapped it: ref-invalid). */
+START_TEST(merged_bin_longer_than_the_span)
+{
+    char *path = tu_path_in(dir, "SYSTEM"), *log1 = tu_path_in(dir, "SYSTEM.LOG1"), *log2 = tu_path_in(dir, "SYSTEM.LOG2");
+    uint64_t bin;
+    hive_with_a_merged_bin(path, log1, log2, 6u << 20, &bin);
+    unsigned char data[2000];
+    memset(data, 0xA5, sizeof data);
+    hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
+    ck_assert(h->lazy_bins);
+    hive_value_h vk = 0;
+    ck_assert_int_eq(hp_edit_value_set(h, hp_nav_root(h), 0, "Big", 3, data, sizeof data), HIVEPORT_OK);
+    ck_assert_int_eq(hp_nav_value(h, hp_nav_root(h), "Big", &vk), HIVEPORT_OK);
+    uint64_t at = 0x1000 + (uint64_t)hp_le32(h->img.data + vk + 4 + 8);
+    ck_assert_msg(hiveport_commit(h, NULL) == HIVEPORT_OK, "%s", hiveport_errmsg(h));
+    ck_assert_int_eq(hiveport_commit_method(h, NULL), HIVEPORT_COMMIT_LOG);
+    hiveport_close(h);
+    tu_assert_check_clean(path);
+    tu_assert_root_value(path, "Big", data, sizeof data);
+    ck_assert_msg(at < bin + 0x1000, "the data is at 0x%llx, the merged bin at 0x%llx", (unsigned long long)at,
+                  (unsigned long long)bin);
+    free(path);
+    free(log1);
+    free(log2);
+}
+END_TEST
+
+/* The same bin, but its stale bins of two free cells each and its own first cell allocated, so that the
+ * walk for the last MiB starts at a stale header and finds stale bins (a case the span does not cover):
+ * the walk for a cell of the real bin then walks the real bin over them, and the edit fails rather than
+ * use both. */
+START_TEST(walks_that_disagree_fail)
+{
+    char *path = tu_path_in(dir, "SYSTEM"), *log1 = tu_path_in(dir, "SYSTEM.LOG1"), *log2 = tu_path_in(dir, "SYSTEM.LOG2");
+    uint64_t bin;
+    const uint32_t size = 6u << 20;
+    hive_with_a_merged_bin(path, log1, log2, size, &bin);
+    size_t len;
+    unsigned char *b = tu_read(path, &len);
+    ck_assert_ptr_nonnull(b);
+    hp_put_le32(b + bin + 0x20, (uint32_t)-0x7E0); /* an allocated cell, then the rest of the bin free */
+    hp_put_le32(b + bin + 0x800, size - 0x800);
+    for (uint64_t at = bin + 0x1000; at < bin + size; at += 0x1000) {
+        hp_put_le32(b + at + 0x20, 0x7E0); /* two free cells in each stale bin */
+        hp_put_le32(b + at + 0x800, 0x800);
+    }
+    tu_write_file(path, b, len);
+    free(b);
+    tu_make_log(path, log1, 6);
+    hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
+    ck_assert(h->lazy_bins);
+    ck_assert_int_eq(hp_edit_begin(h), HIVEPORT_OK);
+    uint64_t cell = hp_regf_cell_alloc(h->edit, 100);
+    ck_assert_msg(cell > bin + 0x1000, "the cell is at 0x%llx", (unsigned long long)cell); /* in a stale bin */
+    ck_assert_int_eq(hp_regf_cell_free(h->edit, bin + 0x20), -1);
+    hiveport_close(h);
     free(path);
     free(log1);
     free(log2);
@@ -434,7 +513,7 @@ START_TEST(checked_bins_come_from_the_chain)
 {
     char *path = tu_path_in(dir, "SYSTEM"), *log1 = tu_path_in(dir, "SYSTEM.LOG1"), *log2 = tu_path_in(dir, "SYSTEM.LOG2");
     uint64_t bin;
-    hive_with_a_merged_bin(path, log1, log2, &bin);
+    hive_with_a_merged_bin(path, log1, log2, 0x2000, &bin);
     unsigned char data[0x1100];
     memset(data, 0, sizeof data);
     hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
@@ -519,7 +598,7 @@ int main(void)
 {
     const TTest *const tests[] = {creates_keys_in_15, creates_lf_lists_in_13, unset_deletes_value,
                                   value_that_no_longer_fits, full_leaf_splits_under_ri, big_data_in_15,
-                                  grows_past_the_mapping, reproducible, stale_bin_header_inside_a_bin,
+                                  grows_past_the_mapping, reproducible, stale_bin_header_inside_a_bin, merged_bin_longer_than_the_span, walks_that_disagree_fail,
                                   checked_bins_come_from_the_chain, a_name_with_a_nul_is_not_its_prefix, NULL};
     Suite *s;
     TCase *tc = tu_tcase(&s, "native", "native", 120, setup, teardown);

@@ -12,7 +12,7 @@
  * classes holding one that fits (size_class), among the indexed bins.  A cell that must grow takes the
  * free cell behind it when there is one, else moves (hp_regf_cell_realloc).  The bins are found through
  * the open's map of where they start or, when the open left out the walk of the chain (a logged writer's,
- * handle.c), one walk of the chain's headers when an allocation first needs a bin (ensure_bin_starts).
+ * handle.c), walks of the chain near the bins an allocation needs (learn_bins).
  * A scratch edit (no_reuse) indexes only the bins it appends.
  *
  *   hbin at B: B+0 "hbin"  B+4 offset (rel)  B+8 size  B+0x14 FILETIME (first bin only)  B+0x20 first cell
@@ -226,16 +226,20 @@ int hp_regf_edit_index_by_bin(struct hp_regf_edit *e, const uint64_t *starts, ui
     if (starts_end != e->end)
         starts = NULL; /* of another image: the chain is walked again */
     size_t words = hp_regf_bin_starts_words(e->end - HP_REGF_HEADER_SIZE);
-    e->bin_starts = starts != NULL ? hp_malloc(words * sizeof *e->bin_starts) : NULL;
+    e->bin_starts = hp_calloc(words, sizeof *e->bin_starts);
+    e->bins_known = hp_calloc(words, sizeof *e->bins_known);
     e->bins_indexed = hp_calloc(words, sizeof *e->bins_indexed);
-    if ((starts != NULL && e->bin_starts == NULL) || e->bins_indexed == NULL) {
+    if (e->bin_starts == NULL || e->bins_known == NULL || e->bins_indexed == NULL) {
         hp_free(e->bin_starts);
+        hp_free(e->bins_known);
         hp_free(e->bins_indexed);
-        e->bin_starts = e->bins_indexed = NULL;
+        e->bin_starts = e->bins_known = e->bins_indexed = NULL;
         return -1;
     }
-    if (starts != NULL)
+    if (starts != NULL) {
         memcpy(e->bin_starts, starts, words * sizeof *e->bin_starts);
+        memset(e->bins_known, 0xFF, words * sizeof *e->bins_known);
+    }
     e->file_end = e->end;
     return 0;
 }
@@ -297,32 +301,111 @@ static int index_file_bin(struct hp_regf_edit *e, uint64_t b)
     return 0;
 }
 
-/* Where the file's bins start, when the open left out the walk of the chain (a logged writer, handle.c):
- * walked once when an allocation first needs a bin, in a shared mapping of the file it was made from
- * whose pages are given back as it goes (the bin headers there are the edit's: an edit never changes
- * them), else in the edit's copy.  A bin is not found by a header alone: Windows leaves the headers of
- * bins it merged inside the bin they became (HvpCoalesceDiscardedBins), and only the chain from the first
- * bin tells the two apart.  -1 when the chain is broken or memory ran out. */
-static int ensure_bin_starts(struct hp_regf_edit *e)
+/* ---- Where the file's bins start ----
+ *
+ * A bin is not found by a header alone: Windows leaves the headers of discarded bins it merges inside the
+ * bin they become (HvpCoalesceDiscardedBins), and data may look like a header.  The chain from the first
+ * bin tells them apart, but walking it touches a page per bin (250 MB: 64,000 pages, 10 ms), so when the
+ * open left it out (a logged writer, handle.c) the bins an allocation needs are found by walking the chain
+ * from the first header in the TRUST_SPAN before them that does not start a bin of one free cell.
+ *   A bin Windows merged had only free cells, one after its free neighbours merged, and it is allocated
+ * from its start: a header of a bin merged into it is left only in what nothing wrote since, and still
+ * has its one free cell after it.  So the walk starts at a bin of the chain, or inside a bin that is not
+ * Windows' merge (data that looks like a header, the offset field right); a walk from there rejoins the
+ * chain where that bin ends, which is before the bins wanted unless that bin is longer than the span.
+ * Windows adds bins that long only for cells that long (a cell's data is at most 1 MB in a 1.3 hive,
+ * 16 KiB segments from 1.4).  A walk that breaks, or finds no such header, walks the whole chain; one
+ * that disagrees with the bins found before fails the edit. */
+#define TRUST_SPAN (4u << 20)
+
+static void set_bits(uint64_t *bits, uint64_t from, uint64_t to) /* the pages [from, to) */
 {
-    if (e->bin_starts != NULL)
+    for (uint64_t page = (from - HP_REGF_HEADER_SIZE) / HP_REGF_HBIN_SIZE,
+                  last = (to - HP_REGF_HEADER_SIZE) / HP_REGF_HBIN_SIZE; page < last; page++)
+        bits[page / 64] |= 1ull << (page % 64);
+}
+
+/* A bin header at off naming its own offset, with a size that fits before end: its size, else 0. */
+static uint32_t bin_header(const unsigned char *mem, uint64_t off, uint64_t end)
+{
+    const unsigned char *bin = mem + off;
+    uint32_t size = off + BIN_HEADER <= end ? hp_le32(bin + 8) : 0;
+    if (size == 0 || hp_le32(bin) != HBIN_SIGNATURE || hp_le32(bin + 4) != off - HP_REGF_HEADER_SIZE ||
+        size % HP_REGF_HBIN_SIZE != 0 || off + size > end)
         return 0;
-    e->bin_starts = hp_calloc(hp_regf_bin_starts_words(e->file_end - HP_REGF_HEADER_SIZE), sizeof *e->bin_starts);
-    if (e->bin_starts == NULL)
-        return e->oom = true, -1;
-    void *map = e->fd >= 0 ? mmap(NULL, (size_t)e->file_end, PROT_READ, MAP_SHARED, e->fd, 0) : MAP_FAILED;
-    char why[160];
-    struct walk s = {.mem = map != MAP_FAILED ? map : e->data, .end = e->file_end, .starts = e->bin_starts,
-                     .release = map != MAP_FAILED};
-    int rc = walk_bins(&s, why, sizeof why);
-    if (map != MAP_FAILED)
-        munmap(map, (size_t)e->file_end);
-    if (rc != HIVEPORT_OK) {
-        hp_free(e->bin_starts);
-        e->bin_starts = NULL;
-        return -1;
+    return size;
+}
+
+/* The chain walked in mem from the header at b, recording the bins from the one holding lo up to the first
+ * that starts at or after hi: BROKEN when it breaks, DISAGREES when it disagrees with the bins known already. */
+enum { BROKEN = -1, DISAGREES = -2 };
+static int walk_span(struct hp_regf_edit *e, const unsigned char *mem, uint64_t b, uint64_t lo, uint64_t hi)
+{
+    while (b < hi && b < e->file_end) {
+        uint32_t size = bin_header(mem, b, e->file_end);
+        if (size == 0)
+            return BROKEN;
+        if (b + size > lo) {
+            for (uint64_t p = b; p < b + size; p += HP_REGF_HBIN_SIZE)
+                if (page_bit(e->bins_known, p) && page_bit(e->bin_starts, p) != (p == b))
+                    return DISAGREES;
+            set_bits(e->bin_starts, b, b + HP_REGF_HBIN_SIZE);
+            set_bits(e->bins_known, b, b + size);
+        }
+        b += size;
     }
     return 0;
+}
+
+/* The whole chain, from the first bin: -1 when it is broken or disagrees with the bins known already (found
+ * by walks from TRUST_SPAN before them, which allocations may have used). */
+static int walk_chain(struct hp_regf_edit *e, const unsigned char *mem, bool release)
+{
+    size_t words = hp_regf_bin_starts_words(e->file_end - HP_REGF_HEADER_SIZE);
+    uint64_t *before = hp_malloc(words * sizeof *before);
+    if (before == NULL)
+        return e->oom = true, -1;
+    memcpy(before, e->bin_starts, words * sizeof *before);
+    memset(e->bin_starts, 0, words * sizeof *e->bin_starts);
+    char why[160];
+    struct walk s = {.mem = mem, .end = e->file_end, .starts = e->bin_starts, .release = release};
+    int rc = walk_bins(&s, why, sizeof why) == HIVEPORT_OK ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < words; i++)
+        if ((before[i] ^ e->bin_starts[i]) & e->bins_known[i])
+            rc = -1;
+    hp_free(before);
+    if (rc == 0)
+        memset(e->bins_known, 0xFF, words * sizeof *e->bins_known);
+    return rc;
+}
+
+/* Makes where the file's bins start known from the bin holding lo up to hi (lo < hi <= e->file_end): the
+ * chain walked from TRUST_SPAN before lo in a shared mapping of the file the edit was made from (the bin
+ * headers there are the edit's: an edit never changes them; its pages are given back) or in the edit's
+ * copy.  -1 when the chain is broken or memory ran out. */
+static int learn_bins(struct hp_regf_edit *e, uint64_t lo, uint64_t hi)
+{
+    uint64_t page = lo - (lo - HP_REGF_HEADER_SIZE) % HP_REGF_HBIN_SIZE;
+    bool known = true;
+    for (uint64_t p = page; known && p < hi; p += HP_REGF_HBIN_SIZE)
+        known = page_bit(e->bins_known, p);
+    if (known)
+        return 0;
+    void *map = e->fd >= 0 ? mmap(NULL, (size_t)e->file_end, PROT_READ, MAP_SHARED, e->fd, 0) : MAP_FAILED;
+    const unsigned char *mem = map != MAP_FAILED ? map : e->data;
+    uint64_t b = HP_REGF_HEADER_SIZE; /* the first bin, the chain's start, when lo is within the span of it */
+    if (page - HP_REGF_HEADER_SIZE > TRUST_SPAN)
+        for (b = page - TRUST_SPAN; b <= page; b += HP_REGF_HBIN_SIZE) {
+            uint32_t size = bin_header(mem, b, e->file_end);
+            if (size != 0 && hp_le32(mem + b + BIN_HEADER) != size - BIN_HEADER)
+                break; /* a header, and not of a bin of one free cell */
+        }
+    int rc = b <= page ? walk_span(e, mem, b, lo, hi) : BROKEN;
+    if (rc == BROKEN)
+        rc = walk_chain(e, mem, map != MAP_FAILED);
+    if (map != MAP_FAILED)
+        munmap(map, (size_t)e->file_end);
+    return rc;
 }
 
 /* Before the cell at off is freed or grown: its bin is indexed (its free neighbours are known). */
@@ -331,7 +414,7 @@ static int ensure_bin(struct hp_regf_edit *e, uint64_t off)
     if (e->bins_indexed == NULL || off < HP_REGF_HEADER_SIZE || off >= e->file_end)
         return 0;
     size_t nbins = e->cells.nbins;
-    if (ensure_bin_starts(e) != 0 || index_file_bin(e, file_bin_of(e, off)) != 0)
+    if (learn_bins(e, off, off + 1) != 0 || index_file_bin(e, file_bin_of(e, off)) != 0)
         return -1;
     if (e->cells.nbins != nbins)
         sort_index(e);
@@ -378,8 +461,8 @@ static uint64_t bin_before(const struct hp_regf_edit *e, uint64_t end)
 static size_t find_fit(struct hp_regf_edit *e, uint32_t need)
 {
     size_t best = best_fit(e, 0, need), nbins = e->cells.nbins;
-    int rc = best == e->cells.nfree && e->bins_indexed != NULL ? ensure_bin_starts(e) : 0;
     uint64_t stop = e->file_end - HP_REGF_HEADER_SIZE > FIT_WINDOW ? e->file_end - FIT_WINDOW : HP_REGF_HEADER_SIZE;
+    int rc = best == e->cells.nfree && e->bins_indexed != NULL ? learn_bins(e, stop, e->file_end) : 0;
     for (uint64_t end = e->file_end; rc == 0 && best == e->cells.nfree && e->bins_indexed != NULL && end > stop;) {
         uint64_t b = bin_before(e, end);
         if (end - b >= (uint64_t)need + BIN_HEADER && !page_bit(e->bins_indexed, b)) {

@@ -83,6 +83,7 @@ void hp_regf_edit_free(struct hp_regf_edit *e)
         close(e->fd);
     hp_free(e->dirty);
     hp_free(e->bin_starts);
+    hp_free(e->bins_known);
     hp_free(e->bins_indexed);
     hp_regf_cells_free(&e->cells);
     memset(e, 0, sizeof *e);

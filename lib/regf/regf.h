@@ -87,7 +87,9 @@ struct hp_regf_edit {
     uint64_t *dirty;       /* bit i: page i (file offset 4096 i) changed since the last commit */
     size_t dirty_words;
     struct hp_regf_cells cells; /* the bins indexed so far and their free cells (cellalloc.c) */
-    uint64_t *bin_starts;  /* where the file's bins start (hp_regf_check_bins), NULL until walked */
+    uint64_t *bin_starts;  /* where the file's bins start (hp_regf_check_bins), one bit per page */
+    uint64_t *bins_known;  /* the pages whose bit in bin_starts is known: every page after the open's walk, else
+                            * the bins that allocations needed and the chain's walks found (cellalloc.c) */
     uint64_t file_end;     /* the end of the file's bins: bins from there on were appended, and are indexed */
     uint64_t *bins_indexed; /* one bit per page of the file's bins: the bin starting there is indexed; NULL
                              * for a scratch edit, which indexes only the bins it appends */
