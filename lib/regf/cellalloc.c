@@ -532,6 +532,28 @@ uint64_t hp_regf_cell_alloc(struct hp_regf_edit *e, uint32_t record_len)
     return off;
 }
 
+bool hp_regf_cell_fits(struct hp_regf_edit *e, uint64_t off, uint32_t record_len)
+{
+    if (record_len > 0x7FFFFFF0u - 4)
+        return false;
+    uint32_t need = (record_len + 4 + 7) & ~7u;
+    if (off != 0) {
+        uint32_t len = hp_regf_cell_len(e, off);
+        if (len == 0 || ensure_bin(e, off) != 0)
+            return false;
+        uint64_t room = (uint64_t)len + 4;
+        size_t i = free_find(e, off + room);
+        if (i < e->cells.nfree && e->cells.free[i].off == off + len + 4)
+            room += e->cells.free[i].size;
+        if (i > 0 && e->cells.free[i - 1].off + e->cells.free[i - 1].size == off)
+            room += e->cells.free[i - 1].size;
+        if (room >= need)
+            return true;
+    }
+    size_t best = find_fit(e, need);
+    return best != SIZE_MAX && best < e->cells.nfree;
+}
+
 /* The bin holding off. */
 static const struct hp_regf_bin *bin_of(const struct hp_regf_edit *e, uint64_t off)
 {

@@ -134,6 +134,9 @@ int hp_regf_cell_free(struct hp_regf_edit *e, uint64_t off);
 /* The cell at off holding at least record_len bytes: off itself when it is large enough, else a new cell
  * with the old record copied and the old cell freed.  0 when out of memory. */
 uint64_t hp_regf_cell_realloc(struct hp_regf_edit *e, uint64_t off, uint32_t record_len);
+/* Whether a cell of record_len bytes can be had without adding a bin: in a free cell or, off not 0, where
+ * the cell at off and its free neighbours are (as hp_regf_cell_realloc of off would take it). */
+bool hp_regf_cell_fits(struct hp_regf_edit *e, uint64_t off, uint32_t record_len);
 
 /* subkeys.c: subkey lists (lf/lh/li leaves, ri roots).  Names compare as Windows compares them. */
 /* Enters the key child in the list of parent at its sorted place (the list kind the version calls for);

@@ -6,7 +6,9 @@
  * binary search.  A new leaf gets the kind the hive's version calls for: lf below 1.5 (Windows 2000 does
  * not know lh), lh from 1.5.  A leaf that is full grows by reallocation to one and a half times its cell, as
  * Windows grows it, up to the entries one 4 KiB bin holds; a leaf with that many is split in two halves
- * under an ri, as Windows splits it.
+ * under an ri, as Windows splits it.  A full leaf is split before that when the grown cell would need a new
+ * bin and a free cell holds the upper half: Windows would grow the file there, and a hive that keeps its
+ * size is written in place inside an image without touching the file system's records.
  *
  *   nk (record at N+4): +0x14 subkey count  +0x1C subkey list (rel)  +0x48 name length  +0x4C name
  *   leaf: "li"|"lf"|"lh"  u16 count  entries of 4 (li) or 8 bytes;  ri: "ri" u16 count  u32 leaves */
@@ -184,8 +186,11 @@ static int leaf_insert(struct hp_regf_edit *e, uint64_t off, const uint16_t *u, 
     int64_t p = position(e, &l, u, n, nm);
     if (p < 0)
         return -1;
-    uint32_t max = l.stride == 8 ? FAST_LEAF_MAX : INDEX_LEAF_MAX;
-    if (l.count >= max) {
+    uint32_t max = l.stride == 8 ? FAST_LEAF_MAX : INDEX_LEAF_MAX, len = hp_regf_cell_len(e, l.off);
+    uint64_t want = (uint64_t)len + (len / 2 > l.stride ? len / 2 : l.stride);
+    bool full = 4 + (uint64_t)(l.count + 1) * l.stride > len;
+    if (l.count >= max || (full && l.count >= 2 && want <= UINT32_MAX && !hp_regf_cell_fits(e, l.off, (uint32_t)want) &&
+                           hp_regf_cell_fits(e, 0, 4 + (l.count - l.count / 2 + 1) * l.stride))) {
         uint32_t half = l.count / 2;
         uint64_t upper = leaf_from(e, &l, half, l.count - half);
         if (upper == 0)
@@ -205,12 +210,9 @@ static int leaf_insert(struct hp_regf_edit *e, uint64_t off, const uint16_t *u, 
     }
     /* A leaf with no room left grows by half its cell (at least by one entry), as Windows grows it
      * (CmpAddToLeaf): the next keys then fit without moving it again. */
-    uint32_t len = hp_regf_cell_len(e, l.off);
     uint64_t grown = l.off;
-    if (4 + (uint64_t)(l.count + 1) * l.stride > len) {
-        uint64_t want = (uint64_t)len + (len / 2 > l.stride ? len / 2 : l.stride);
+    if (4 + (uint64_t)(l.count + 1) * l.stride > len)
         grown = want <= UINT32_MAX ? hp_regf_cell_realloc(e, l.off, (uint32_t)want) : 0;
-    }
     if (grown == 0)
         return -1;
     l.off = grown;
