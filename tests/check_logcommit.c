@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "hiveport.h"
+#include "hivecheck.h"
 #include "internal.h"
 #include "pageset.h"
 #include "suite.h"
@@ -588,7 +589,8 @@ static void break_hash(const char *hive, const char *name)
     free(b);
 }
 
-static int set_many(const char *hive, const char *name)
+/* Sets Many\name:Port by a logged commit; a refusal must name the finding refusal. */
+static int set_many(const char *hive, const char *name, const char *refusal)
 {
     char key[64];
     snprintf(key, sizeof key, "Many\\%s", name);
@@ -598,15 +600,14 @@ static int set_many(const char *hive, const char *name)
     int rc = hiveport_set_port(h, &s, 1, 4321, 0);
     if (rc == HIVEPORT_OK)
         rc = hiveport_commit(h, NULL);
-    ck_assert_msg(rc == HIVEPORT_OK || strstr(hiveport_errmsg(h), "lh-hash") != NULL, "%s", hiveport_errmsg(h));
+    ck_assert_msg(rc == HIVEPORT_OK || strstr(hiveport_errmsg(h), refusal) != NULL, "%s", hiveport_errmsg(h));
     hiveport_close(h);
     return rc;
 }
 
-/* A key added to a list of 1200 (an index root of three leaves): the check before the logged commit
- * reads the leaf the key went into, not the others (check_keys.c), so damage in a leaf the change did not
- * write does not stop it, while damage in the leaf it wrote does. */
-START_TEST(touched_check_reads_written_leaves)
+/* system-basic with Services\Many holding K0000..K1199 (an index root of three leaves), and logs beside
+ * it; its path. */
+static char *many_hive(void)
 {
     char *hive = hive_with_logs(0), *log1 = path_in("SYSTEM.LOG1"), *log2 = path_in("SYSTEM.LOG2");
     hiveport *h;
@@ -621,9 +622,19 @@ START_TEST(touched_check_reads_written_leaves)
     hiveport_close(h);
     tu_make_log(hive, log1, 6);
     tu_write_file(log2, (const unsigned char *)"", 0);
+    free(log1);
+    free(log2);
+    return hive;
+}
 
+/* A key added to a list of 1200 (an index root of three leaves): the check before the logged commit
+ * reads the leaf the key went into, not the others (check_keys.c), so damage in a leaf the change did not
+ * write does not stop it, while damage in the leaf it wrote does. */
+START_TEST(touched_check_reads_written_leaves)
+{
+    char *hive = many_hive();
     break_hash(hive, "K0000"); /* in the first leaf */
-    ck_assert_int_eq(set_many(hive, "K9999"), HIVEPORT_OK); /* goes into the last */
+    ck_assert_int_eq(set_many(hive, "K9999", "lh-hash"), HIVEPORT_OK); /* goes into the last */
     hive_h *hv = hivex_open(hive, 0); /* libhivex reads the new key */
     ck_assert_ptr_nonnull(hv);
     hive_node_h n = hivex_root(hv);
@@ -636,11 +647,109 @@ START_TEST(touched_check_reads_written_leaves)
     break_hash(hive, "K1199"); /* in the last leaf, which the next key goes into too */
     size_t before_len;
     unsigned char *before = tu_read(hive, &before_len);
-    ck_assert_int_eq(set_many(hive, "K9998"), HIVEPORT_E_CORRUPT);
+    ck_assert_int_eq(set_many(hive, "K9998", "lh-hash"), HIVEPORT_E_CORRUPT);
     ck_assert_msg(file_holds(hive, before, before_len), "the refused commit changed the hive");
     free(before);
-    free(log1);
-    free(log2);
+    free(hive);
+}
+END_TEST
+
+/* The offsets of Services\Many's nk and of its index root in the hive file b (len bytes). */
+static void many_list(const char *hive, uint64_t *many, uint64_t *ri)
+{
+    hiveport *h = tu_open_or_fail(hive, 0);
+    hive_node_h n = hp_nav_root(h);
+    const char *path[] = {"ControlSet001", "Services", "Many"};
+    for (size_t i = 0; i < 3; i++)
+        ck_assert_int_eq(hp_nav_child(h, n, path[i], &n), HIVEPORT_OK);
+    *many = n;
+    *ri = 0x1000 + (uint64_t)hp_le32(h->img.data + n + 4 + 0x1C);
+    ck_assert_msg(h->img.data[*ri + 4] == 'r' && h->img.data[*ri + 5] == 'i', "the list is not an index root");
+    hiveport_close(h);
+}
+
+/* The cell offset of leaf i of the index root at ri, and of that leaf's first key. */
+static uint64_t leaf_at(const unsigned char *b, uint64_t ri, unsigned i, uint64_t *first_key)
+{
+    uint64_t leaf = 0x1000 + (uint64_t)hp_le32(b + ri + 8 + 4 * i);
+    *first_key = 0x1000 + (uint64_t)hp_le32(b + leaf + 8);
+    return leaf;
+}
+
+/* The same list with its leaves 0 and 1 out of order (the first key of leaf 1 renamed to sort first): the
+ * check before a logged commit compares the leaves' names only where the change gave a leaf a new
+ * neighbour or wrote one, so a key added to the last leaf commits, one added to leaf 1 is refused. */
+START_TEST(touched_check_orders_new_neighbours)
+{
+    char *hive = many_hive();
+    uint64_t many, ri, first;
+    many_list(hive, &many, &ri);
+    size_t len;
+    unsigned char *b = tu_read(hive, &len);
+    leaf_at(b, ri, 1, &first);
+    ck_assert(b[first + 4 + 0x4C] == 'K'); /* a compressed name */
+    char next[64];
+    snprintf(next, sizeof next, "%.*sa", (int)hp_le16(b + first + 4 + 0x48), (const char *)b + first + 4 + 0x4C);
+    b[first + 4 + 0x4C] = 'A';
+    tu_write_file(hive, b, len);
+    free(b);
+
+    ck_assert_int_eq(set_many(hive, "K9999", "list-order"), HIVEPORT_OK); /* into the last leaf */
+    size_t before_len;
+    unsigned char *before = tu_read(hive, &before_len);
+    ck_assert_int_eq(set_many(hive, next, "list-order"), HIVEPORT_E_CORRUPT); /* into leaf 1 */
+    ck_assert_msg(file_holds(hive, before, before_len), "the refused commit changed the hive");
+    free(before);
+    free(hive);
+}
+END_TEST
+
+/* The check itself, given an index root the change wrote: with two leaves it did not write swapped, they
+ * are new neighbours, whatever the hive was before, and the order is checked (list-order); written
+ * unchanged, it is clean; with leaves 0 and 1 out of order in the hive before (the first key of leaf 1
+ * renamed to sort first) and after, they kept each other, which only the hive before shows. */
+START_TEST(touched_check_orders_swapped_leaves)
+{
+    char *hive = many_hive();
+    uint64_t many, ri, first;
+    many_list(hive, &many, &ri);
+    size_t len;
+    unsigned char *file = tu_read(hive, &len), *before = malloc(len), *after = malloc(len);
+    ck_assert(before != NULL && after != NULL);
+    hiveport *h = tu_open_or_fail(hive, 0);
+    uint64_t page = ri - ri % 4096;
+    leaf_at(file, ri, 1, &first);
+    enum { UNCHANGED, SWAPPED, DAMAGED_BEFORE };
+    for (int kase = UNCHANGED; kase <= DAMAGED_BEFORE; kase++) {
+        memcpy(before, file, len);
+        if (kase == DAMAGED_BEFORE)
+            before[first + 4 + 0x4C] = 'A';
+        memcpy(after, before, len);
+        if (kase == SWAPPED) {
+            uint32_t leaf0 = hp_le32(after + ri + 8);
+            memcpy(after + ri + 8, after + ri + 12, 4);
+            hp_put_le32(after + ri + 12, leaf0);
+        }
+        for (int known = 0; known < 2; known++) {
+            hiveport_findings *f = NULL;
+            ck_assert_int_eq(hp_check_touched(h, after, len, known ? before : NULL, known ? len : 0, &page, 1, &many,
+                                              1, &f),
+                             HIVEPORT_OK);
+            bool order = false;
+            for (size_t i = 0; i < hiveport_findings_count(f); i++)
+                order = order || strcmp(hiveport_findings_at(f, i)->code, "list-order") == 0;
+            bool want = kase == SWAPPED || (kase == DAMAGED_BEFORE && !known);
+            ck_assert_msg(order == want, "case %d, before known %d: %zu findings", kase, known,
+                          hiveport_findings_count(f));
+            if (!want)
+                ck_assert_uint_eq(hiveport_findings_count(f), 0);
+            hiveport_findings_free(f);
+        }
+    }
+    hiveport_close(h);
+    free(file);
+    free(before);
+    free(after);
     free(hive);
 }
 END_TEST
@@ -657,7 +766,8 @@ int main(void)
 {
     const TTest *const tests[] = {new_format_replay_equals_commit, old_format_replay_equals_commit, auto_log_copy,
                                   reproducible, replayed_hive_is_copied, readers_and_in_place_commits,
-                                  touched_check_reads_written_leaves, NULL};
+                                  touched_check_reads_written_leaves, touched_check_orders_new_neighbours,
+                                  touched_check_orders_swapped_leaves, NULL};
     Suite *s;
     TCase *tc = tu_tcase(&s, "logcommit", "logcommit", 60, setup, teardown);
     tcase_add_loop_test(tc, native_key, 0, 4);

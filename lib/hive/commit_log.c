@@ -358,7 +358,14 @@ static int check_new_hive(hiveport *h, const struct hp_page_set *ps)
         } else {
             for (size_t i = 0; i < h->ntouched; i++)
                 keys[i] = h->touched[i];
-            rc = hp_check_touched(h, map, size, ps->offsets, ps->n, keys, h->ntouched, &f);
+            /* The file as it was, for what the change kept (a shared mapping: nothing is copied). */
+            void *before = st.st_size > 0 ? mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, h->lock_fd, 0)
+                                          : MAP_FAILED;
+            rc = hp_check_touched(h, map, size, before != MAP_FAILED ? before : NULL,
+                                  before != MAP_FAILED ? (uint64_t)st.st_size : 0, ps->offsets, ps->n, keys,
+                                  h->ntouched, &f);
+            if (before != MAP_FAILED)
+                munmap(before, (size_t)st.st_size);
             rc = hp_check_refuse(h, f, rc);
         }
         hp_free(keys);

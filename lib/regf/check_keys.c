@@ -284,26 +284,73 @@ static bool written(const struct hp_check *c, uint32_t rel, uint32_t len)
     return false;
 }
 
+/* Whether the leaf at rel may lie in a page the change wrote, by its cell's size (the leaf itself is
+ * checked when its turn comes): true when that size is unreadable. */
+static bool may_be_written(const struct hp_check *c, uint32_t rel)
+{
+    uint64_t off = (uint64_t)HP_REGF_HEADER_SIZE + rel;
+    if (off + 4 > c->end)
+        return true;
+    int32_t size = (int32_t)hp_le32(c->data + off);
+    return size >= 0 || size == INT32_MIN || written(c, rel, (uint32_t)-size - 4);
+}
+
+/* Which neighbours the leaves of the index root at rel (record r, its count of leaves) had before the
+ * change: a pair i-1, i of leaves had each other as neighbours when it lies in the part of the entries
+ * before the first one the change altered (i < *same_head) or after the last (i - 1 >= leaves -
+ * *same_tail).  A root the change did not write kept them all; one it wrote is compared with the root at
+ * the same offset in the hive as it was, when that is one; else none is known. */
+static void kept_neighbours(const struct hp_check *c, uint32_t rel, const unsigned char *r, uint32_t len,
+                            size_t leaves, size_t *same_head, size_t *same_tail)
+{
+    *same_head = *same_tail = 0;
+    if (!written(c, rel, len)) {
+        *same_head = leaves;
+        return;
+    }
+    uint64_t off = (uint64_t)HP_REGF_HEADER_SIZE + rel;
+    if (c->before == NULL || off + 8 > c->before_size)
+        return;
+    const unsigned char *old = c->before + off;
+    int32_t raw = (int32_t)hp_le32(old);
+    size_t old_leaves = hp_le16(old + 6);
+    if (raw >= 0 || raw == INT32_MIN || old[4] != 'r' || old[5] != 'i' || 8 + old_leaves * 4 > (uint32_t)-raw ||
+        off + 8 + old_leaves * 4 > c->before_size)
+        return;
+    const unsigned char *was = old + 8, *now = r + 4;
+    size_t head = 0, tail = 0;
+    while (head < leaves && head < old_leaves && memcmp(now + 4 * head, was + 4 * head, 4) == 0)
+        head++;
+    while (tail < leaves - head && tail < old_leaves - head &&
+           memcmp(now + 4 * (leaves - 1 - tail), was + 4 * (old_leaves - 1 - tail), 4) == 0)
+        tail++;
+    *same_head = head;
+    *same_tail = tail;
+}
+
 /* A leaf of a touched key's index root that the change did not write (a check of part of the hive): its
- * entries are counted, and its first and last names placed in the list's order, but its keys are not read
- * one by one: they are what they were before the change.  False when the leaf needs check_leaf, which
- * then says what is wrong with it. */
+ * entries are counted, not read key by key: they are what they were before the change, and so is its
+ * order against a neighbour it had then and the change did not write.  Its first name is placed after the
+ * previous leaf's last when that was read, and its last name is read when the next leaf is a new
+ * neighbour or may have been written (check_next).  False when the leaf needs check_leaf, which then says
+ * what is wrong with it. */
 static bool pass_unwritten_leaf(struct walk *w, struct list_state *s, uint32_t rel, const unsigned char *r,
-                                uint32_t len)
+                                uint32_t len, bool check_next)
 {
     struct hp_check *c = w->c;
     size_t step = r[1] == 'i' ? 4 : 8, count = hp_le16(r + 2), n;
     if (c->changed == NULL || written(c, rel, len) || count == 0 || 4 + count * step > len)
         return false;
-    if (!entry_name(c, r + 4, c->name_b, &n) ||
-        (s->have_prev && hp_check_compare_names(c->name_a, s->prev_len, c->name_b, n) >= 0) ||
-        !entry_name(c, r + 4 + (count - 1) * step, c->name_b, &n))
+    if (s->have_prev && (!entry_name(c, r + 4, c->name_b, &n) ||
+                         hp_check_compare_names(c->name_a, s->prev_len, c->name_b, n) >= 0))
         return false;
-    uint16_t *last = c->name_b; /* becomes the previous name */
-    c->name_b = c->name_a;
-    c->name_a = last;
-    s->prev_len = n;
-    s->have_prev = true;
+    s->have_prev = false;
+    if (check_next) {
+        if (!entry_name(c, r + 4 + (count - 1) * step, c->name_a, &n))
+            return false;
+        s->prev_len = n;
+        s->have_prev = true;
+    }
     s->entries += count;
     return true;
 }
@@ -329,7 +376,7 @@ static int check_index(struct walk *w, struct list_state *s, uint32_t rel, const
 {
     struct hp_check *c = w->c;
     uint64_t list_off = (uint64_t)HP_REGF_HEADER_SIZE + rel;
-    size_t leaves = hp_le16(r + 2);
+    size_t leaves = hp_le16(r + 2), same_head, same_tail;
     int rc = HIVEPORT_OK;
     if (4 + leaves * 4 > len) {
         c->tree_partial = true;
@@ -338,6 +385,7 @@ static int check_index(struct walk *w, struct list_state *s, uint32_t rel, const
                           (unsigned long long)list_off, leaves, len);
         leaves = (len - 4) / 4;
     }
+    kept_neighbours(c, rel, r, len, leaves, &same_head, &same_tail);
     for (size_t i = 0; i < leaves && rc == HIVEPORT_OK; i++) {
         uint32_t leaf = hp_le32(r + 4 + 4 * i), leaf_len;
         const unsigned char *lr = hp_check_cell(c, leaf, &leaf_len);
@@ -374,7 +422,9 @@ static int check_index(struct walk *w, struct list_state *s, uint32_t rel, const
                                           i, (unsigned long long)list_off,
                                           (unsigned long long)leaf + HP_REGF_HEADER_SIZE, problem)) == HIVEPORT_OK)
             rc = check_index(w, s, leaf, lr, leaf_len, true);
-        else if (!ri && !pass_unwritten_leaf(w, s, leaf, lr, leaf_len))
+        else if (!ri && !pass_unwritten_leaf(w, s, leaf, lr, leaf_len,
+                                             i + 1 < leaves && ((i + 1 >= same_head && i < leaves - same_tail) ||
+                                                                may_be_written(c, hp_le32(r + 8 + 4 * i)))))
             rc = check_leaf(w, s, leaf, lr, leaf_len);
     }
     return rc;

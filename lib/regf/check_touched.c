@@ -4,8 +4,8 @@
  * values, security cell, subkey list with its order and hashes, longest-name fields), tiling the other
  * bins those keys lead to as it reaches them (a bin by the nearest header behind a page, or by the chain
  * when that header's cells do not tile: check_map.c).  A leaf of a large subkey list that the change did not write
- * is counted and placed in the list's order by its first and last names, not read key by key (check_keys.c:
- * a new service under a Services key of 52,073 read every one of them).  The whole-hive check would cost more than the commit
+ * is counted, not read key by key, and its order checked against the neighbours the change gave it
+ * (check_keys.c: a new service under a Services key of 52,073 read every one of them).  The whole-hive check would cost more than the commit
  * (tests/bench: stamp); it remains for hiveport_check() and the copy commit. */
 #include <string.h>
 
@@ -50,14 +50,17 @@ static int check_parts(struct hp_check *c, const uint64_t *pages, size_t npages,
     return rc != HIVEPORT_OK ? rc : c->tile_rc;
 }
 
-int hp_check_touched(hiveport *h, const unsigned char *data, uint64_t size, const uint64_t *pages, size_t npages,
-                     const uint64_t *keys, size_t nkeys, hiveport_findings **out)
+int hp_check_touched(hiveport *h, const unsigned char *data, uint64_t size, const unsigned char *before,
+                     uint64_t before_size, const uint64_t *pages, size_t npages, const uint64_t *keys, size_t nkeys,
+                     hiveport_findings **out)
 {
     struct hp_check c;
     memset(&c, 0, sizeof c);
     c.h = h;
     c.data = data;
     c.size = size;
+    c.before = before;
+    c.before_size = before_size;
     c.list = hp_calloc(1, sizeof *c.list);
     int rc = c.list == NULL ? hp_error(h, HIVEPORT_E_NOMEM, "%s: out of memory while checking", hp_name(h))
                               : check_parts(&c, pages, npages, keys, nkeys);

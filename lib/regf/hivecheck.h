@@ -66,9 +66,13 @@ struct hp_check {
      * NULL for a whole-hive check, which tiles every bin first. */
     uint64_t *tiled;
     int tile_rc;                 /* a failure (memory) while tiling on demand, reported by the caller */
-    /* The pages the change wrote (file offsets), for a check of part of the hive; NULL otherwise. */
+    /* The pages the change wrote (file offsets), for a check of part of the hive; NULL otherwise.  before:
+     * the hive as it was (before_size bytes), where it tells which leaves of an index root the change
+     * wrote kept their neighbours (check_keys.c); NULL when unknown. */
     const uint64_t *changed;
     size_t nchanged;
+    const unsigned char *before;
+    uint64_t before_size;
 };
 
 /* ---- check_map.c: findings, bytes read, the cell map (bins tiled into it), names ---- */
@@ -157,9 +161,10 @@ int hp_check_refuse(hiveport *h, const hiveport_findings *f, int rc);
 /* check_touched.c: the check of a commit of native edits: the base block, the hive bins holding the pages
  * that changed (pages: file offsets), and each key the edits touched (keys: file offsets of nk cells; one
  * no longer a key, because it was deleted, is skipped), tiling other bins only where those keys lead.
- * Findings into a new *out. */
-int hp_check_touched(hiveport *h, const unsigned char *data, uint64_t size, const uint64_t *pages, size_t npages,
-                     const uint64_t *keys, size_t nkeys, hiveport_findings **out);
+ * before: the hive as it was (before_size bytes; NULL when unknown).  Findings into a new *out. */
+int hp_check_touched(hiveport *h, const unsigned char *data, uint64_t size, const unsigned char *before,
+                     uint64_t before_size, const uint64_t *pages, size_t npages, const uint64_t *keys, size_t nkeys,
+                     hiveport_findings **out);
 /* Checks the hive file open on fd (a temporary file about to be committed).  HIVEPORT_OK when no error
  * was found; HIVEPORT_E_CORRUPT on h with the first error in the message otherwise. */
 int hp_check_before_commit(hiveport *h, int fd, const char *what);
