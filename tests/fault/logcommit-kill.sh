@@ -6,8 +6,9 @@
 # system-basic fixture with new-format (Windows 8.1+) and old-format (Vista/7) logs, and the real
 # win10-pruned and win7 SYSTEM hives of ../shared/hives with logs of their Windows' format.  The "-stamp"
 # cases set HpKill\Parameters:Port instead, which no hive has: new keys, new cells (in the win7 hive the
-# Services list grows into a new bin), from the writer that leaves out the open's walk of the chain of
-# bins.  After each kill, on the plain file:
+# full Services list is split under an index root), from the writer that leaves out the open's walk of the
+# chain of bins; the "-grow" case sets 40 such keys, more than the win7 hive's free cells hold, so that the
+# commit appends bins (the file grows).  After each kill, on the plain file:
 #   - `get` shows the old port (none for a stamp) or the new one (never an error or a third value);
 #   - `hiveport check` finds no error;
 #   - the file is the old hive or the new one byte for byte (the same command run to its end with the
@@ -46,29 +47,37 @@ fresh() {
     cp "$1/orig" "$1/SYSTEM" && cp "$1/orig.LOG1" "$1/SYSTEM.LOG1" && : >"$1/SYSTEM.LOG2" && rm -f "$1/out"
 }
 
-# run_case NAME HIVEFILE TYPE [stamp]
+# run_case NAME HIVEFILE TYPE [stamp|grow]
 run_case() {
-    local name=$1 src=$2 type=$3 d=$work/$1 old=7300 new=7301 setting=ntds
+    local name=$1 src=$2 type=$3 d=$work/$1 old=7300 new=7301 setting=ntds more=() i
     mkdir -p "$d"
     cp "$src" "$d/orig" && chmod 644 "$d/orig" || { notok "$name: cannot copy $src"; return; }
-    if [ "${4:-}" = stamp ]; then
+    if [ "${4:-}" = stamp ] || [ "${4:-}" = grow ]; then
         setting='HpKill\Parameters:Port' old=""
+        if [ "$4" = grow ]; then
+            for ((i = 1; i < 40; i++)); do more+=("HpKill$i\Parameters:Port=$new"); done
+        fi
     else # ntds at the old port, by a copy commit (it may create the value), so that the logged set is a patch
         "$HIVEPORT" set "$d/orig" ntds=$old --controlset all --commit copy --force 2>"$d/err" ||
             { notok "$name: cannot prepare: $(cat "$d/err")"; return; }
     fi
     mklog "$d/orig" "$d/orig.LOG1" "$type" || { notok "$name: cannot make the log"; return; }
     fresh "$d"
-    "$HIVEPORT" set "$d/SYSTEM" "$setting=$new" --controlset all --commit log --force 2>"$d/err" ||
+    "$HIVEPORT" set "$d/SYSTEM" "$setting=$new" "${more[@]}" --controlset all --commit log --force 2>"$d/err" ||
         { notok "$name: the logged commit fails without a kill: $(cat "$d/err")"; return; }
     cp "$d/SYSTEM" "$d/new"
+    if [ "${4:-}" = grow ]; then
+        [ "$(stat -c %s "$d/new")" -gt "$(stat -c %s "$d/orig")" ] && ok "$name: the commit grows the file" ||
+            notok "$name: the commit does not grow the file"
+    fi
     local sc n rc kills=0 dirty=0 bad
     for sc in pwrite64 fdatasync; do
         for ((n = 1; n < 100; n++)); do
             fresh "$d"
             # In a subshell that waits for it, so that its report of the kill goes to /dev/null.
             (strace -f -qq -o /dev/null -e trace=pwrite64,fdatasync -e "inject=$sc:signal=KILL:when=$n" \
-                "$HIVEPORT" set "$d/SYSTEM" "$setting=$new" --controlset all --commit log --force >/dev/null 2>"$d/err"
+                "$HIVEPORT" set "$d/SYSTEM" "$setting=$new" "${more[@]}" --controlset all --commit log --force \
+                >/dev/null 2>"$d/err"
              echo $? >"$d/rc") 2>/dev/null
             rc=$(cat "$d/rc")
             bad=""
@@ -108,6 +117,7 @@ for real in win10-pruned:6 win7:1; do
     if [ -f "$hives/$hive-SYSTEM.xz" ]; then
         xz -dc "$hives/$hive-SYSTEM.xz" >"$work/$hive.hive" && run_case "$hive" "$work/$hive.hive" "$type" &&
             run_case "$hive-stamp" "$work/$hive.hive" "$type" stamp
+        [ "$hive" = win7 ] && run_case "$hive-grow" "$work/$hive.hive" "$type" grow
     else
         hp_skip "logcommit-kill $hive" "$hives/$hive-SYSTEM.xz is missing" || notok "$hive missing under CI"
     fi
