@@ -314,7 +314,7 @@ static int index_file_bin(struct hp_regf_edit *e, uint64_t b)
  * Windows' merge (data that looks like a header, the offset field right); a walk from there rejoins the
  * chain where that bin ends, which is before the bins wanted unless that bin is longer than the span.
  * Windows adds bins that long only for cells that long (a cell's data is at most 1 MB in a 1.3 hive,
- * 16 KiB segments from 1.4).  A walk that breaks, or finds no such header, walks the whole chain; one
+ * 16 KiB segments from 1.4).  A walk that breaks, or finds no such header, walks the whole chain; a walk
  * that disagrees with the bins found before fails the edit. */
 #define TRUST_SPAN (4u << 20)
 
@@ -337,45 +337,31 @@ static uint32_t bin_header(const unsigned char *mem, uint64_t off, uint64_t end)
 }
 
 /* The chain walked in mem from the header at b, recording the bins from the one holding lo up to the first
- * that starts at or after hi: BROKEN when it breaks, DISAGREES when it disagrees with the bins known already. */
+ * that starts at or after hi: BROKEN when it breaks, DISAGREES when it disagrees with the bins known
+ * already (which allocations may have used).  release: mem is the file's shared mapping, whose pages are
+ * given back as the walk goes. */
 enum { BROKEN = -1, DISAGREES = -2 };
-static int walk_span(struct hp_regf_edit *e, const unsigned char *mem, uint64_t b, uint64_t lo, uint64_t hi)
+static int walk_span(struct hp_regf_edit *e, const unsigned char *mem, uint64_t b, uint64_t lo, uint64_t hi,
+                     bool release)
 {
-    while (b < hi && b < e->file_end) {
+    struct walk s = {.mem = mem, .end = e->file_end, .release = release, .released = b - b % 4096};
+    int rc = 0;
+    while (rc == 0 && b < hi && b < e->file_end) {
         uint32_t size = bin_header(mem, b, e->file_end);
-        if (size == 0)
-            return BROKEN;
+        if (size == 0) {
+            rc = BROKEN;
+            break;
+        }
         if (b + size > lo) {
-            for (uint64_t p = b; p < b + size; p += HP_REGF_HBIN_SIZE)
+            for (uint64_t p = b; rc == 0 && p < b + size; p += HP_REGF_HBIN_SIZE)
                 if (page_bit(e->bins_known, p) && page_bit(e->bin_starts, p) != (p == b))
-                    return DISAGREES;
+                    rc = DISAGREES;
             set_bits(e->bin_starts, b, b + HP_REGF_HBIN_SIZE);
             set_bits(e->bins_known, b, b + size);
         }
         b += size;
+        release_behind(&s, b, false);
     }
-    return 0;
-}
-
-/* The whole chain, from the first bin: -1 when it is broken or disagrees with the bins known already (found
- * by walks from TRUST_SPAN before them, which allocations may have used). */
-static int walk_chain(struct hp_regf_edit *e, const unsigned char *mem, bool release)
-{
-    size_t words = hp_regf_bin_starts_words(e->file_end - HP_REGF_HEADER_SIZE);
-    uint64_t *before = hp_malloc(words * sizeof *before);
-    if (before == NULL)
-        return e->oom = true, -1;
-    memcpy(before, e->bin_starts, words * sizeof *before);
-    memset(e->bin_starts, 0, words * sizeof *e->bin_starts);
-    char why[160];
-    struct walk s = {.mem = mem, .end = e->file_end, .starts = e->bin_starts, .release = release};
-    int rc = walk_bins(&s, why, sizeof why) == HIVEPORT_OK ? 0 : -1;
-    for (size_t i = 0; rc == 0 && i < words; i++)
-        if ((before[i] ^ e->bin_starts[i]) & e->bins_known[i])
-            rc = -1;
-    hp_free(before);
-    if (rc == 0)
-        memset(e->bins_known, 0xFF, words * sizeof *e->bins_known);
     return rc;
 }
 
@@ -400,12 +386,13 @@ static int learn_bins(struct hp_regf_edit *e, uint64_t lo, uint64_t hi)
             if (size != 0 && hp_le32(mem + b + BIN_HEADER) != size - BIN_HEADER)
                 break; /* a header, and not of a bin of one free cell */
         }
-    int rc = b <= page ? walk_span(e, mem, b, lo, hi) : BROKEN;
-    if (rc == BROKEN)
-        rc = walk_chain(e, mem, map != MAP_FAILED);
+    bool release = map != MAP_FAILED;
+    int rc = b <= page ? walk_span(e, mem, b, lo, hi, release) : BROKEN;
+    if (rc == BROKEN) /* the whole chain, from the first bin */
+        rc = walk_span(e, mem, HP_REGF_HEADER_SIZE, HP_REGF_HEADER_SIZE, e->file_end, release);
     if (map != MAP_FAILED)
         munmap(map, (size_t)e->file_end);
-    return rc;
+    return rc == 0 ? 0 : -1;
 }
 
 /* Before the cell at off is freed or grown: its bin is indexed (its free neighbours are known). */
