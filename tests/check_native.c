@@ -517,6 +517,62 @@ START_TEST(walks_that_disagree_fail)
 }
 END_TEST
 
+/* A 6 MiB merged bin that Windows allocated from its start up to a cell whose unwritten end holds the
+ * header of a bin it took, at path with logs; the bin's offset into *bin.  Then the free rest, right after
+ * that header's bin header; or, real_cell: a cell filling the rest of the taken bin, then the free rest,
+ * whose size is written over the next header. */
+static void hive_with_a_used_merged_bin(const char *path, const char *log1, const char *log2, bool real_cell,
+                                        uint64_t *bin)
+{
+    const uint32_t size = 6u << 20;
+    hive_with_a_merged_bin(path, log1, log2, size, bin);
+    size_t len;
+    unsigned char *b = tu_read(path, &len);
+    ck_assert_ptr_nonnull(b);
+    /* 1 MiB in: where the walk for the last MiB starts; 5 MiB in: that MiB's first bin */
+    uint64_t stale = *bin + (real_cell ? 0x500000 : 0x100000), rest = stale + 0x20;
+    memset(b + *bin + 0x24, 0, stale - (*bin + 0x24));
+    hp_put_le32(b + *bin + 0x20, (uint32_t)-(int32_t)(stale - 0x600 - (*bin + 0x20))); /* written cells */
+    hp_put_le32(b + stale - 0x600, (uint32_t)-0x620); /* a list ending at stale + 0x20, its end unwritten */
+    memcpy(b + stale - 0x600 + 4, "lh", 2);
+    if (real_cell) {
+        hp_put_le32(b + rest, (uint32_t)-0xFE0);
+        rest = stale + 0x1000;
+    }
+    hp_put_le32(b + rest, (uint32_t)(*bin + size - rest)); /* the free rest */
+    tu_write_file(path, b, len);
+    free(b);
+    tu_make_log(path, log1, 6);
+}
+
+/* On that hive a value's data goes into the real free rest.  The stale header before it does not start
+ * the walk for the last MiB (its cells do not tile its bin), the ones after it are one free cell each, so
+ * the whole chain is walked (its allocations once went into the stale bins: ref-invalid after a logged
+ * commit).  real_cell (_i): that header's cells tile its bin, but the chain from it breaks at the next;
+ * the edit still succeeds (such a walk once recorded that bin, and the walk of the whole chain that
+ * followed disagreed with it: "damaged"). */
+START_TEST(stale_header_before_a_real_cell)
+{
+    char *path = tu_path_in(dir, "SYSTEM"), *log1 = tu_path_in(dir, "SYSTEM.LOG1"), *log2 = tu_path_in(dir, "SYSTEM.LOG2");
+    uint64_t bin;
+    hive_with_a_used_merged_bin(path, log1, log2, _i != 0, &bin);
+    unsigned char data[2000];
+    memset(data, 0xA5, sizeof data);
+    hiveport *h = tu_open_or_fail(path, HIVEPORT_OPEN_WRITE);
+    ck_assert(h->lazy_bins);
+    ck_assert_msg(hp_edit_value_set(h, hp_nav_root(h), 0, "Big", 3, data, sizeof data) == HIVEPORT_OK, "%s",
+                  hiveport_errmsg(h));
+    ck_assert_msg(hiveport_commit(h, NULL) == HIVEPORT_OK, "%s", hiveport_errmsg(h));
+    ck_assert_int_eq(hiveport_commit_method(h, NULL), HIVEPORT_COMMIT_LOG);
+    hiveport_close(h);
+    tu_assert_root_value(path, "Big", data, sizeof data);
+    tu_assert_check_clean(path);
+    free(path);
+    free(log1);
+    free(log2);
+}
+END_TEST
+
 static void put16(unsigned char *p, uint16_t v)
 {
     p[0] = (unsigned char)v;
@@ -621,5 +677,6 @@ int main(void)
     TCase *tc = tu_tcase(&s, "native", "native", 120, setup, teardown);
     tcase_add_loop_test(tc, real_win10, 0, 2); /* _i: logs beside the hive */
     tcase_add_loop_test(tc, real_win7, 0, 2);
+    tcase_add_loop_test(tc, stale_header_before_a_real_cell, 0, 2); /* _i: a real cell after the header */
     return tu_run_tests(s, tc, tests);
 }

@@ -307,15 +307,17 @@ static int index_file_bin(struct hp_regf_edit *e, uint64_t b)
  * bin they become (HvpCoalesceDiscardedBins), and data may look like a header.  The chain from the first
  * bin tells them apart, but walking it touches a page per bin (250 MB: 64,000 pages, 10 ms), so when the
  * open left it out (a logged writer, handle.c) the bins an allocation needs are found by walking the chain
- * from the first header in the TRUST_SPAN before them that does not start a bin of one free cell.
+ * from the first header in the TRUST_SPAN before them whose bin's cells tile it and are not one free cell.
  *   A bin Windows merged had only free cells, one after its free neighbours merged, and it is allocated
- * from its start: a header of a bin merged into it is left only in what nothing wrote since, and still
- * has its one free cell after it.  So the walk starts at a bin of the chain, or inside a bin that is not
- * Windows' merge (data that looks like a header, the offset field right); a walk from there rejoins the
- * chain where that bin ends, which is before the bins wanted unless that bin is longer than the span.
+ * from its start: the header of a bin it took survives only where nothing wrote since (the unwritten end
+ * of a cell, the free rest), with that bin's one free cell after it, unless a real cell starts right
+ * there; then the cells after it are real ones, and the next such header is written over unless the
+ * merged bin ends there.  So a walk does not start at such a header, or it goes through real cells and
+ * rejoins the chain where the merged bin ends, or it would break (and the whole chain is walked).  A walk
+ * that starts inside a bin that is not a merge (data that looks like a header, its offset field right)
+ * rejoins the chain where that bin ends, before the bins wanted unless that bin is longer than the span:
  * Windows adds bins that long only for cells that long (a cell's data is at most 1 MB in a 1.3 hive,
- * 16 KiB segments from 1.4).  A walk that breaks, or finds no such header, walks the whole chain; a walk
- * that disagrees with the bins found before fails the edit. */
+ * 16 KiB segments from 1.4).  A walk that disagrees with the bins found before fails the edit. */
 #define TRUST_SPAN (4u << 20)
 
 static void set_bits(uint64_t *bits, uint64_t from, uint64_t to) /* the pages [from, to) */
@@ -334,6 +336,32 @@ static uint32_t bin_header(const unsigned char *mem, uint64_t off, uint64_t end)
         size % HP_REGF_HBIN_SIZE != 0 || off + size > end)
         return 0;
     return size;
+}
+
+/* Whether the bin at b (size bytes) could start a walk of the chain: its cells tile it, and it is not one
+ * free cell (which a bin Windows merged leaves of each bin it took). */
+static bool may_start_walk(const unsigned char *mem, uint64_t b, uint32_t size)
+{
+    if (hp_le32(mem + b + BIN_HEADER) == size - BIN_HEADER)
+        return false;
+    for (uint64_t c = b + BIN_HEADER; c < b + size;) {
+        int32_t raw = (int32_t)hp_le32(mem + c);
+        uint32_t n = raw < 0 ? (uint32_t)-(int64_t)raw : (uint32_t)raw;
+        if (raw == INT32_MIN || n < 8 || n % 8 != 0 || c + n > b + size)
+            return false;
+        c += n;
+    }
+    return true;
+}
+
+/* Whether the chain from the header at b holds up to the first bin that starts at or after hi: checked
+ * before walk_span records anything, so that a walk that would break leaves no bins behind. */
+static bool chain_holds(const struct hp_regf_edit *e, const unsigned char *mem, uint64_t b, uint64_t hi)
+{
+    uint32_t size = 1;
+    for (; size != 0 && b < hi && b < e->file_end; b += size)
+        size = bin_header(mem, b, e->file_end);
+    return size != 0;
 }
 
 /* The chain walked in mem from the header at b, recording the bins from the one holding lo up to the first
@@ -380,14 +408,16 @@ static int learn_bins(struct hp_regf_edit *e, uint64_t lo, uint64_t hi)
     void *map = e->fd >= 0 ? mmap(NULL, (size_t)e->file_end, PROT_READ, MAP_SHARED, e->fd, 0) : MAP_FAILED;
     const unsigned char *mem = map != MAP_FAILED ? map : e->data;
     uint64_t b = HP_REGF_HEADER_SIZE; /* the first bin, the chain's start, when lo is within the span of it */
-    if (page - HP_REGF_HEADER_SIZE > TRUST_SPAN)
-        for (b = page - TRUST_SPAN; b <= page; b += HP_REGF_HBIN_SIZE) {
-            uint32_t size = bin_header(mem, b, e->file_end);
-            if (size != 0 && hp_le32(mem + b + BIN_HEADER) != size - BIN_HEADER)
-                break; /* a header, and not of a bin of one free cell */
-        }
+    bool sound = true;
+    if (page - HP_REGF_HEADER_SIZE > TRUST_SPAN) {
+        uint32_t size = 0;
+        for (b = page - TRUST_SPAN; b <= page; b += HP_REGF_HBIN_SIZE)
+            if ((size = bin_header(mem, b, e->file_end)) != 0 && may_start_walk(mem, b, size))
+                break;
+        sound = b <= page && chain_holds(e, mem, b, hi);
+    }
     bool release = map != MAP_FAILED;
-    int rc = b <= page ? walk_span(e, mem, b, lo, hi, release) : BROKEN;
+    int rc = sound ? walk_span(e, mem, b, lo, hi, release) : BROKEN;
     if (rc == BROKEN) /* the whole chain, from the first bin */
         rc = walk_span(e, mem, HP_REGF_HEADER_SIZE, HP_REGF_HEADER_SIZE, e->file_end, release);
     if (map != MAP_FAILED)
