@@ -124,18 +124,18 @@ static void release_behind(struct walk *s, uint64_t off, bool all)
     s->released = end;
 }
 
-/* The bin [b, b + size) and its free cells into cells: false when its cells do not tile it or memory ran
- * out (s->oom). */
+/* The bin [b, b + size) and its free cells into cells (NULL: only whether its cells tile it): false when
+ * its cells do not tile it or memory ran out (s->oom). */
 static bool walk_cells(struct walk *s, uint64_t b, uint32_t size, struct hp_regf_cells *cells)
 {
-    if (add_bin(cells, b, size) != 0)
+    if (cells != NULL && add_bin(cells, b, size) != 0)
         return s->oom = true, false;
     for (uint64_t c = b + BIN_HEADER; c < b + size;) {
         int32_t raw = (int32_t)hp_le32(s->mem + c);
         uint32_t n = raw < 0 ? (uint32_t)-(int64_t)raw : (uint32_t)raw;
         if (raw == INT32_MIN || n < 8 || n % 8 != 0 || c + n > b + size)
             return false;
-        if (raw > 0 && free_insert(cells, cells->nfree, c, n) != 0)
+        if (cells != NULL && raw > 0 && free_insert(cells, cells->nfree, c, n) != 0)
             return s->oom = true, false;
         c += n;
     }
@@ -342,16 +342,8 @@ static uint32_t bin_header(const unsigned char *mem, uint64_t off, uint64_t end)
  * free cell (which a bin Windows merged leaves of each bin it took). */
 static bool may_start_walk(const unsigned char *mem, uint64_t b, uint32_t size)
 {
-    if (hp_le32(mem + b + BIN_HEADER) == size - BIN_HEADER)
-        return false;
-    for (uint64_t c = b + BIN_HEADER; c < b + size;) {
-        int32_t raw = (int32_t)hp_le32(mem + c);
-        uint32_t n = raw < 0 ? (uint32_t)-(int64_t)raw : (uint32_t)raw;
-        if (raw == INT32_MIN || n < 8 || n % 8 != 0 || c + n > b + size)
-            return false;
-        c += n;
-    }
-    return true;
+    struct walk s = {.mem = mem};
+    return hp_le32(mem + b + BIN_HEADER) != size - BIN_HEADER && walk_cells(&s, b, size, NULL);
 }
 
 /* Whether the chain from the header at b holds up to the first bin that starts at or after hi: checked
@@ -373,30 +365,27 @@ static int walk_span(struct hp_regf_edit *e, const unsigned char *mem, uint64_t 
                      bool release)
 {
     struct walk s = {.mem = mem, .end = e->file_end, .release = release, .released = b - b % 4096};
-    int rc = 0;
-    while (rc == 0 && b < hi && b < e->file_end) {
+    while (b < hi && b < e->file_end) {
         uint32_t size = bin_header(mem, b, e->file_end);
-        if (size == 0) {
-            rc = BROKEN;
-            break;
-        }
+        if (size == 0)
+            return BROKEN;
         if (b + size > lo) {
-            for (uint64_t p = b; rc == 0 && p < b + size; p += HP_REGF_HBIN_SIZE)
+            for (uint64_t p = b; p < b + size; p += HP_REGF_HBIN_SIZE)
                 if (page_bit(e->bins_known, p) && page_bit(e->bin_starts, p) != (p == b))
-                    rc = DISAGREES;
+                    return DISAGREES;
             set_bits(e->bin_starts, b, b + HP_REGF_HBIN_SIZE);
             set_bits(e->bins_known, b, b + size);
         }
         b += size;
         release_behind(&s, b, false);
     }
-    return rc;
+    return 0;
 }
 
 /* Makes where the file's bins start known from the bin holding lo up to hi (lo < hi <= e->file_end): the
  * chain walked from TRUST_SPAN before lo in a shared mapping of the file the edit was made from (the bin
  * headers there are the edit's: an edit never changes them; its pages are given back) or in the edit's
- * copy.  -1 when the chain is broken or memory ran out. */
+ * copy.  -1 when the chain is broken or a walk disagrees with the bins found before. */
 static int learn_bins(struct hp_regf_edit *e, uint64_t lo, uint64_t hi)
 {
     uint64_t page = lo - (lo - HP_REGF_HEADER_SIZE) % HP_REGF_HBIN_SIZE;
